@@ -1,0 +1,57 @@
+# Muster: `make run` serves the demo, `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# Django 6.1 needs Python 3.12+. Find a real interpreter (PATH first, then pyenv's
+# versions: pyenv shims answer "command not found" unless PYENV_VERSION names them).
+PYTHON ?= $(shell for v in 3.13 3.12; do \
+	  p=$$(command -v python$$v 2>/dev/null) && $$p -c 'import sys' 2>/dev/null && { echo $$p; exit; }; \
+	  for d in $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v; do \
+	    [ -x "$$d" ] && { echo $$d; exit; }; done; done)
+# uv from PATH, else the copy `python3 -m pip install uv` puts beside the machine's python3.
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+VENV := .venv
+MANAGE := $(VENV)/bin/python manage.py
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run worker test test-postgres lint check migrate demo clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	@[ -n "$(PYTHON)" ] || { echo "Muster needs Python 3.12 or newer (on PATH or in pyenv)." >&2; exit 1; }
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.synced node_modules/.installed ## environment only
+
+migrate: install
+	$(MANAGE) migrate --no-input
+
+demo: migrate
+	$(MANAGE) load_demo
+
+run: demo ## migrate, load demo data if empty, serve on $(HOST) with the worker beside it
+	@trap 'kill 0' EXIT; \
+	$(MANAGE) db_worker & \
+	$(MANAGE) runserver $(HOST)
+
+worker: install ## the background worker (django.tasks database backend)
+	$(MANAGE) db_worker
+
+test: install ## whole suite; set DATABASE_URL=postgres://... to run it on PostgreSQL
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: install
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check
+
+clean:
+	rm -rf $(VENV) node_modules db.sqlite3* var/

@@ -1,0 +1,192 @@
+"""People, and the roles they hold on a contract or across the team."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+# HARP user IDs: letters, digits, dot, underscore or hyphen, 3–64 long, starting alnum.
+HARP_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
+harp_id_validator = RegexValidator(
+    HARP_ID_RE,
+    "Enter a HARP ID: 3 to 64 letters, digits, dots, underscores or hyphens, "
+    "starting with a letter or digit.",
+)
+# CMS EUA user IDs are four characters: letters and digits.
+eua_id_validator = RegexValidator(r"^[A-Za-z0-9]{4}$", "An EUA ID is four letters or digits.")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=150)
+    phone = models.CharField(max_length=32, blank=True)
+    harp_id = models.CharField(
+        "HARP ID", max_length=64, blank=True, validators=[harp_id_validator]
+    )
+    eua_id = models.CharField("EUA ID", max_length=4, blank=True, validators=[eua_id_validator])
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="May sign in to the administration site."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["harp_id"],
+                condition=~models.Q(harp_id=""),
+                name="unique_harp_id_when_set",
+            ),
+        ]
+        indexes = [models.Index(Lower("full_name"), name="user_full_name_lower")]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class TeamRole(models.Model):
+    """A role that spans contracts: the onboarding team, its lead, a service's lead."""
+
+    class Role(models.TextChoices):
+        ONBOARDING_TEAM = "onboarding_team", "Onboarding team"
+        TEAM_LEAD = "team_lead", "Onboarding team lead"
+        SERVICE_LEAD = "service_lead", "Service lead"
+        ADMINISTRATOR = "administrator", "Administrator"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="team_roles")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    service = models.ForeignKey(
+        "catalog.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="lead_roles",
+        help_text="Only for service leads: the service they decide on.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "service"],
+                condition=models.Q(service__isnull=False),
+                name="unique_service_lead_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(service__isnull=True),
+                name="unique_team_role",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(role="service_lead", service__isnull=False)
+                           | (~models.Q(role="service_lead") & models.Q(service__isnull=True))),
+                name="service_lead_names_a_service",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" — {self.service}" if self.service_id else ""
+        return f"{self.user}: {self.get_role_display()}{suffix}"
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in, kept to lock an email out after repeated failures.
+
+    Keyed by the email typed (existing account or not), so a lockout says nothing about
+    whether an account exists.
+    """
+
+    email = models.CharField(max_length=254, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ContractRole(models.Model):
+    """A person's role on one contract: the COR, the contractor's POC, SO, SPOC or a user."""
+
+    class Role(models.TextChoices):
+        COR = "cor", "Contracting Officer's Representative (COR)"
+        POC = "poc", "Contractor point of contact (POC)"
+        SO = "so", "Security Official (SO)"
+        SPOC = "spoc", "Security point of contact (SPOC)"
+        CONTRACTOR_USER = "contractor_user", "Contractor user"
+
+    class EuaCheck(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        INITIATED = "initiated", "Initiated"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETE = "complete", "Complete"
+        NOT_REQUIRED = "not_required", "Not required"
+
+    # Roles a contract has exactly one of at a time.
+    SINGLE_HOLDER_ROLES = (Role.COR, Role.POC, Role.SO, Role.SPOC)
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="contract_roles")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="roles"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    eua_check = models.CharField(
+        "EUA background check",
+        max_length=16,
+        choices=EuaCheck.choices,
+        default=EuaCheck.NOT_STARTED,
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["contract", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "user", "role"], name="unique_contract_role"
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "role"],
+                condition=models.Q(role__in=["cor", "poc", "so", "spoc"]),
+                name="one_holder_per_contract_role",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} on {self.contract}"

@@ -1,0 +1,114 @@
+"""Who may do what: the one place that decides.
+
+A person's roles on a contract come from their contract roles (COR, POC, SO, SPOC,
+contractor user) and their team roles (onboarding team, team lead, administrator, and
+service lead for the contract's services). Each action names the roles that may take it.
+Views ask `contract_for(user, pk, action)`: a contract the person cannot see is a 404
+(nothing says it exists); one they can see but not act on is a 403.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from .models import ContractRole, TeamRole
+
+R = ContractRole.Role
+T = TeamRole.Role
+
+COR, POC, SO, SPOC, CONTRACTOR_USER = R.COR, R.POC, R.SO, R.SPOC, R.CONTRACTOR_USER
+ONBOARDING_TEAM, TEAM_LEAD, SERVICE_LEAD, ADMINISTRATOR = (
+    T.ONBOARDING_TEAM, T.TEAM_LEAD, T.SERVICE_LEAD, T.ADMINISTRATOR,
+)
+CONTRACT_PARTIES = frozenset({COR, POC, SO, SPOC})
+# Team roles that see every contract.
+WHOLE_TEAM = frozenset({ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR})
+
+
+class Action(StrEnum):
+    VIEW_CONTRACT = "contract.view"
+    EDIT_CONTRACT = "contract.edit"
+    VIEW_HISTORY = "contract.view_history"
+    COMPLETE_STEP = "timeline.complete_step"
+
+
+RULES: dict[Action, frozenset[str]] = {
+    Action.VIEW_CONTRACT: CONTRACT_PARTIES | WHOLE_TEAM | {SERVICE_LEAD},
+    Action.EDIT_CONTRACT: frozenset({ONBOARDING_TEAM, ADMINISTRATOR}),
+    Action.VIEW_HISTORY: frozenset({COR, ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR}),
+    Action.COMPLETE_STEP: frozenset({ONBOARDING_TEAM, ADMINISTRATOR}),
+}
+
+
+def team_roles(user) -> frozenset[str]:
+    """The person's team-wide roles, read once per request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_muster_team_roles", None)
+    if cached is None:
+        rows = list(TeamRole.objects.filter(user=user).values_list("role", "service_id"))
+        cached = frozenset(role for role, _ in rows)
+        if user.is_superuser:
+            cached |= {ADMINISTRATOR}
+        user._muster_team_roles = cached
+        user._muster_led_services = frozenset(s for role, s in rows if role == SERVICE_LEAD)
+    return cached
+
+
+def led_service_ids(user) -> frozenset[int]:
+    team_roles(user)
+    return getattr(user, "_muster_led_services", frozenset())
+
+
+def sees_every_contract(user) -> bool:
+    return bool(team_roles(user) & WHOLE_TEAM)
+
+
+def roles_on(user, contract) -> frozenset[str]:
+    """Every role the person holds on this contract, team roles included."""
+    if not user.is_authenticated:
+        return frozenset()
+    roles = set(team_roles(user) & WHOLE_TEAM)
+    roles |= set(contract.roles.filter(user=user).values_list("role", flat=True))
+    leads = led_service_ids(user)
+    if leads and contract.services.filter(service_id__in=leads).exists():
+        roles.add(SERVICE_LEAD)
+    return frozenset(roles)
+
+
+def can(user, action: Action, contract) -> bool:
+    return bool(roles_on(user, contract) & RULES[action])
+
+
+def visible_contracts(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The contracts whose pages the person may open."""
+    from muster.contracts.models import Contract, ContractService
+
+    queryset = Contract.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    if sees_every_contract(user):
+        return queryset
+    as_party = ContractRole.objects.filter(
+        contract=OuterRef("pk"), user=user, role__in=CONTRACT_PARTIES
+    )
+    condition = Q(Exists(as_party))
+    leads = led_service_ids(user)
+    if leads:
+        condition |= Q(
+            Exists(ContractService.objects.filter(contract=OuterRef("pk"), service_id__in=leads))
+        )
+    return queryset.filter(condition)
+
+
+def contract_for(user, pk, action: Action, queryset: QuerySet | None = None):
+    """The contract if the person may take the action on it; else 404 (cannot see it) or 403."""
+    try:
+        contract = visible_contracts(user, queryset).get(pk=pk)
+    except (ValueError, TypeError, visible_contracts(user).model.DoesNotExist) as exc:
+        raise Http404("No such contract.") from exc
+    if not can(user, action, contract):
+        raise PermissionDenied("Your role on this contract does not allow that.")
+    return contract

@@ -1,0 +1,64 @@
+"""Admin changes go on the audit record like every other change."""
+
+from django.db import transaction
+
+from . import services as audit
+
+
+def _concrete_fields(obj):
+    return [f.name for f in obj._meta.concrete_fields if f.name not in {"password"}]
+
+
+def _contract_of(obj):
+    from muster.contracts.models import Contract
+
+    if isinstance(obj, Contract):
+        return obj
+    return getattr(obj, "contract", None)
+
+
+class AuditedAdminMixin:
+    def save_model(self, request, obj, form, change):
+        fields = _concrete_fields(obj)
+        before = {}
+        if change:
+            before = audit.snapshot(type(obj).objects.get(pk=obj.pk), fields)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            after = audit.snapshot(obj, fields)
+            old, new = audit.changed(before, after) if change else ({}, after)
+            verb = "Changed" if change else "Added"
+            audit.record(
+                request.user, f"admin.{'change' if change else 'add'}", obj,
+                f"{verb} {obj._meta.verbose_name} “{obj}” in administration",
+                contract=_contract_of(obj), before=old, after=new,
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            before = audit.snapshot(obj, _concrete_fields(obj))
+            contract = _contract_of(obj)
+            audit.record(
+                request.user, "admin.delete", obj,
+                f"Deleted {obj._meta.verbose_name} “{obj}” in administration",
+                contract=contract if contract and contract.pk else None, before=before,
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        with transaction.atomic():
+            instances = formset.save(commit=False)
+            for obj in formset.deleted_objects:
+                audit.record(
+                    request.user, "admin.delete", obj,
+                    f"Deleted {obj._meta.verbose_name} “{obj}” in administration",
+                    before=audit.snapshot(obj, _concrete_fields(obj)),
+                )
+                obj.delete()
+            for obj in instances:
+                self.save_model(request, obj, None, obj.pk is not None)
+            formset.save_m2m()

@@ -1,0 +1,88 @@
+"""Writing to the audit record. Every service that changes something calls `record`."""
+
+import datetime
+import json
+from collections.abc import Iterable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+
+from muster import clock
+
+from .models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+# Any fixed 64-bit number: the PostgreSQL advisory lock that serializes the hash chain.
+_CHAIN_LOCK_ID = 0x6D757374_65720001
+
+
+def _json_safe(value: dict) -> dict:
+    # Store exactly what was hashed: dates and decimals become the strings JSON keeps.
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict:
+    """The named fields of obj as JSON-safe values (foreign keys by id)."""
+    values = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        values[name] = getattr(obj, field.attname)
+    return _json_safe(values)
+
+
+def changed(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the keys whose values differ, for a readable record."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def record(
+    actor,
+    action: str,
+    obj: models.Model,
+    summary: str,
+    *,
+    contract=None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """Append one event, chained to the previous one. Call inside the change's transaction."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event = AuditEvent(
+            at=clock.now().astimezone(datetime.UTC),
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_label=_actor_label(actor),
+            action=action,
+            summary=summary[:300],
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            contract=contract,
+            before=_json_safe(before or {}),
+            after=_json_safe(after or {}),
+            prev_hash=last or GENESIS_HASH,
+        )
+        event.hash = event.content_digest()
+        event.save()
+    return event
+
+
+def _actor_label(actor) -> str:
+    if actor is None or not getattr(actor, "pk", None):
+        return "Muster (system)"
+    return f"{actor.get_full_name()} <{actor.email}>"
+
+
+def verify_chain() -> list[AuditEvent]:
+    """Events whose hash does not match their content or their predecessor (empty = intact)."""
+    broken = []
+    expected_prev = GENESIS_HASH
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != expected_prev or event.content_digest() != event.hash:
+            broken.append(event)
+        expected_prev = event.hash
+    return broken

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "muster.catalog"
+    verbose_name = "Services catalog"

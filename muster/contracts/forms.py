@@ -1,0 +1,92 @@
+from django import forms
+
+from muster.accounts.models import ContractRole, User
+from muster.catalog.models import Service
+from muster.forms import USWDSMixin
+
+from .models import Contract, Stage
+from .queries import SORTS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ContractFilterForm(USWDSMixin, forms.Form):
+    """The contract list's search, filters and sort (read from the query string)."""
+
+    q = forms.CharField(label="Search", required=False, max_length=100,
+                        help_text="Name, contract number or organization")
+    stage = forms.ChoiceField(label="Stage", required=False,
+                              choices=[("", "Any stage"), *Stage.choices])
+    cor = forms.ModelChoiceField(
+        label="COR", required=False, empty_label="Any COR",
+        queryset=User.objects.filter(contract_roles__role=ContractRole.Role.COR).distinct(),
+    )
+    service = forms.ModelChoiceField(label="Service", required=False, empty_label="Any service",
+                                     queryset=Service.objects.all())
+    overdue = forms.BooleanField(label="Only contracts with an overdue step", required=False)
+    sort = forms.ChoiceField(
+        label="Sort by", required=False,
+        choices=[
+            ("name", "Name (A–Z)"), ("-name", "Name (Z–A)"),
+            ("number", "Contract number"), ("-number", "Contract number, descending"),
+            ("stage", "Stage"), ("next_due", "Next step due"),
+            ("pop_end", "End of performance, soonest"), ("-pop_end", "End of performance, latest"),
+        ],
+    )
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        sort = data.get("sort") or "name"
+        return {
+            "q": (data.get("q") or "").strip(),
+            "stage": data.get("stage") or "",
+            "cor": data.get("cor"),
+            "service": data.get("service"),
+            "overdue": bool(data.get("overdue")),
+            "sort": sort if sort in SORTS else "name",
+        }
+
+
+class ContractForm(USWDSMixin, forms.ModelForm):
+    """Identity and milestones, as the onboarding team edits them."""
+
+    class Meta:
+        model = Contract
+        fields = [
+            "name", "contract_number", "task_order_number",
+            "estimated_award_date", "award_date", "pop_start", "pop_end", "type_of_work",
+        ]
+        widgets = {
+            "estimated_award_date": DateInput(),
+            "award_date": DateInput(),
+            "pop_start": DateInput(),
+            "pop_end": DateInput(),
+            "type_of_work": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {"task_order_number": "Optional."}
+
+    def clean(self):
+        cleaned = super().clean()
+        estimated, award = cleaned.get("estimated_award_date"), cleaned.get("award_date")
+        start = cleaned.get("pop_start")
+        if award and start and start < award:
+            self.add_error("pop_start", "The period of performance cannot start before the award.")
+        if estimated and award is None and start and start < estimated:
+            self.add_error(
+                "pop_start",
+                "The period of performance cannot start before the estimated award date.",
+            )
+        return cleaned
+
+
+class CompleteStepForm(USWDSMixin, forms.Form):
+    note = forms.CharField(
+        label="Evidence or note", required=True, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What shows the step is done, e.g. 'Meeting held on the 4th; minutes filed'.",
+    )

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from muster import demo
+
+
+class Command(BaseCommand):
+    help = "Load made-up demo people and contracts, only if the database has none yet."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-if-loaded", action="store_true")
+
+    def handle(self, *args, **options):
+        if demo.is_loaded():
+            self.stdout.write("Demo data already loaded; leaving the database as it is.")
+        else:
+            created = demo.load()
+            self.stdout.write(self.style.SUCCESS(f"Loaded {len(created)} demo contracts."))
+        self.stdout.write("\nDemo sign-ins (password for all: %s):" % demo.DEMO_PASSWORD)
+        for role, email in demo.sign_ins():
+            self.stdout.write(f"  {role:<32} {email}")
+        self.stdout.write("\nMuster: http://127.0.0.1:8000/  ·  mail goes to var/outbox/\n")

@@ -1,0 +1,160 @@
+"""Organizations, contracts, their milestones, services and lifecycle stage."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    harp_name = models.CharField(
+        "HARP organization name",
+        max_length=200,
+        unique=True,
+        help_text="The organization's name as registered in HARP.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(Lower("name"), name="org_name_lower")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.TextChoices):
+    SOLICITATION = "solicitation", "Solicitation"
+    AWARDED = "awarded", "Awarded"
+    ONBOARDING = "onboarding", "Onboarding"
+    ACTIVE = "active", "Active"
+    CLOSING = "closing", "Closing"
+    CLOSED = "closed", "Closed"
+
+
+class Milestone(models.TextChoices):
+    """Dates a timeline step can be anchored on."""
+
+    ESTIMATED_AWARD = "estimated_award_date", "Estimated award date"
+    AWARD = "award_date", "Award date"
+    POP_START = "pop_start", "Period of performance start"
+    POP_END = "pop_end", "Period of performance end"
+
+
+class Contract(models.Model):
+    name = models.CharField(max_length=200)
+    contract_number = models.CharField(max_length=60, unique=True)
+    task_order_number = models.CharField(max_length=60, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        null=True,
+        blank=True,
+        help_text="The contractor; unknown until award.",
+    )
+    # Transitions are the only way the stage changes (services call them).
+    stage = FSMField(
+        max_length=20, choices=Stage.choices, default=Stage.SOLICITATION, db_index=True
+    )
+    estimated_award_date = models.DateField(null=True, blank=True)
+    award_date = models.DateField(null=True, blank=True)
+    pop_start = models.DateField("period of performance start", null=True, blank=True)
+    pop_end = models.DateField("period of performance end", null=True, blank=True, db_index=True)
+    type_of_work = models.TextField("type of work to be performed", blank=True)
+    requirements_summary = models.TextField(
+        "high-level service requirements",
+        blank=True,
+        help_text="Public, non-sensitive information only.",
+    )
+    process_template = models.ForeignKey(
+        "timeline.ProcessTemplate",
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(Lower("name"), name="contract_name_lower"),
+            models.Index(fields=["stage", "pop_end"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.contract_number})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contracts:detail", args=[self.pk])
+
+    def clean(self):
+        if self.pop_start and self.pop_end and self.pop_end < self.pop_start:
+            raise ValidationError(
+                {"pop_end": "The period of performance must end on or after its start."}
+            )
+
+    def milestone(self, name: str):
+        return getattr(self, name)
+
+    # Lifecycle: solicitation → awarded → onboarding → active → closing → closed.
+    @transition(field=stage, source=Stage.SOLICITATION, target=Stage.AWARDED)
+    def award(self):
+        pass
+
+    @transition(field=stage, source=Stage.AWARDED, target=Stage.ONBOARDING)
+    def start_onboarding(self):
+        pass
+
+    @transition(field=stage, source=Stage.ONBOARDING, target=Stage.ACTIVE)
+    def activate(self):
+        pass
+
+    @transition(field=stage, source=[Stage.ONBOARDING, Stage.ACTIVE], target=Stage.CLOSING)
+    def begin_closeout(self):
+        pass
+
+    @transition(field=stage, source=Stage.CLOSING, target=Stage.ACTIVE)
+    def extend(self):
+        pass
+
+    @transition(field=stage, source=[Stage.CLOSING, Stage.ACTIVE], target=Stage.CLOSED)
+    def close(self):
+        pass
+
+
+class ContractService(models.Model):
+    """A service requested for a contract, with the service lead's decision."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="services")
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.PROTECT, related_name="contract_services"
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.REQUESTED, db_index=True
+    )
+    estimated_users = models.PositiveIntegerField(null=True, blank=True)
+    justification = models.TextField("business justification", blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["service__order", "service__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "service"], name="unique_contract_service")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} for {self.contract} ({self.get_status_display()})"

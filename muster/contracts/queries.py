@@ -1,0 +1,112 @@
+"""Reads that pages share: contract lists with their next step, and a contract's page."""
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+
+from muster import clock
+from muster.accounts import permissions
+from muster.accounts.models import ContractRole
+from muster.timeline.models import ContractStep
+
+from .models import Contract, ContractService, Stage
+
+OPEN_STAGES = [s for s in Stage.values if s != Stage.CLOSED]
+
+
+def with_next_step(queryset: QuerySet) -> QuerySet:
+    """Annotate each contract with its next open step (what, when, who) and overdue count,
+    in one query: no per-row lookups."""
+    today = clock.today()
+    next_step = ContractStep.objects.filter(
+        contract=OuterRef("pk"), completed_at__isnull=True, due_date__isnull=False
+    ).order_by("due_date", "order")
+    overdue = ContractStep.objects.filter(
+        contract=OuterRef("pk"), completed_at__isnull=True, due_date__lt=today
+    )
+    return queryset.annotate(
+        next_step_name=Subquery(next_step.values("name")[:1]),
+        next_step_due=Subquery(next_step.values("due_date")[:1]),
+        next_step_responsible=Subquery(next_step.values("responsible")[:1]),
+        is_overdue=Exists(overdue),
+        overdue_count=Subquery(
+            overdue.order_by().values("contract").annotate(n=Count("pk")).values("n")[:1]
+        ),
+    ).select_related("organization")
+
+
+def overdue_first(queryset: QuerySet) -> QuerySet:
+    return queryset.order_by(
+        F("is_overdue").desc(), F("next_step_due").asc(nulls_last=True), "name"
+    )
+
+
+def home_contracts(user) -> QuerySet:
+    """The contracts on a person's home page: open ones they hold a role on (all, for the
+    team), overdue steps first."""
+    queryset = permissions.visible_contracts(user).filter(stage__in=OPEN_STAGES)
+    return overdue_first(with_next_step(queryset))
+
+
+def contracts_as_contractor_user(user) -> QuerySet:
+    return Contract.objects.filter(
+        roles__user=user, roles__role=ContractRole.Role.CONTRACTOR_USER
+    ).select_related("organization")
+
+
+SORTS = {
+    "name": ("name",),
+    "-name": ("-name",),
+    "number": ("contract_number",),
+    "-number": ("-contract_number",),
+    "stage": ("stage", "name"),
+    "pop_end": (F("pop_end").asc(nulls_last=True), "name"),
+    "-pop_end": (F("pop_end").desc(nulls_last=True), "name"),
+    "next_due": (F("next_step_due").asc(nulls_last=True), "name"),
+}
+
+
+def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False, sort="name"):
+    queryset = with_next_step(permissions.visible_contracts(user))
+    if q:
+        queryset = queryset.filter(
+            Q(name__icontains=q)
+            | Q(contract_number__icontains=q)
+            | Q(task_order_number__icontains=q)
+            | Q(organization__name__icontains=q)
+            | Q(organization__harp_name__icontains=q)
+        )
+    if stage:
+        queryset = queryset.filter(stage=stage)
+    if cor:
+        queryset = queryset.filter(
+            Exists(ContractRole.objects.filter(contract=OuterRef("pk"), role="cor", user=cor))
+        )
+    if service:
+        queryset = queryset.filter(
+            Exists(ContractService.objects.filter(contract=OuterRef("pk"), service=service))
+        )
+    if overdue:
+        queryset = queryset.filter(is_overdue=True)
+    cor_name = ContractRole.objects.filter(contract=OuterRef("pk"), role="cor").values(
+        "user__full_name"
+    )[:1]
+    queryset = queryset.annotate(cor_name=Subquery(cor_name))
+    return queryset.order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+def contract_page(pk) -> QuerySet:
+    """The queryset the contract page reads, with parties, services and steps prefetched."""
+    return Contract.objects.select_related("organization", "process_template").prefetch_related(
+        Prefetch("roles", queryset=ContractRole.objects.select_related("user")),
+        Prefetch("services", queryset=ContractService.objects.select_related("service")),
+        Prefetch("steps", queryset=ContractStep.objects.select_related("completed_by")),
+    )
+

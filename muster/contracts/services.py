@@ -1,0 +1,118 @@
+"""Every write to a contract: one function per action, one transaction, one audit record."""
+
+from django.db import transaction
+from django_fsm import can_proceed
+
+from muster.accounts.models import ContractRole
+from muster.audit import services as audit
+from muster.timeline import services as timeline
+
+from .models import Contract, Milestone
+
+MILESTONE_FIELDS = tuple(m.value for m in Milestone)
+IDENTITY_FIELDS = (
+    "name", "contract_number", "task_order_number", "organization",
+    "type_of_work", "requirements_summary",
+)
+EDITABLE_FIELDS = IDENTITY_FIELDS + MILESTONE_FIELDS
+
+
+@transaction.atomic
+def create_contract(actor, *, template=None, **fields) -> Contract:
+    """A new contract, with its own copy of the process template's steps."""
+    contract = Contract(**fields)
+    contract.full_clean()
+    contract.save()
+    steps = timeline.instantiate_timeline(contract, template)
+    audit.record(
+        actor, "contract.created", contract, f"Created contract {contract}",
+        contract=contract,
+        after={**audit.snapshot(contract, EDITABLE_FIELDS + ("stage",)), "steps": steps},
+    )
+    return contract
+
+
+@transaction.atomic
+def update_contract(actor, contract: Contract, **changes) -> Contract:
+    """Change identity fields or milestones; a milestone change moves open steps' due dates."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    before = audit.snapshot(contract, EDITABLE_FIELDS)
+    for name, value in changes.items():
+        setattr(contract, name, value)
+    contract.full_clean()
+    after = audit.snapshot(contract, EDITABLE_FIELDS)
+    old, new = audit.changed(before, after)
+    if not new:
+        return contract
+    contract.save()
+    audit.record(
+        actor, "contract.updated", contract, f"Changed {', '.join(new)}",
+        contract=contract, before=old, after=new,
+    )
+    if set(new) & set(MILESTONE_FIELDS):
+        moved = timeline.recompute_due_dates(contract)
+        if moved:
+            audit.record(
+                actor, "timeline.due_dates_recomputed", contract,
+                f"Recomputed due dates of {len(moved)} open step(s)",
+                contract=contract,
+                after={s.key: s.due_date for s in moved},
+            )
+    return contract
+
+
+@transaction.atomic
+def assign_role(actor, contract: Contract, user, role: str, **extra) -> ContractRole:
+    """Give a person a role on the contract; a single-holder role replaces its holder."""
+    previous = None
+    if role in ContractRole.SINGLE_HOLDER_ROLES:
+        previous = contract.roles.filter(role=role).select_related("user").first()
+        if previous and previous.user_id == user.pk:
+            return previous
+        if previous:
+            previous.delete()
+    assignment = ContractRole.objects.create(contract=contract, user=user, role=role, **extra)
+    audit.record(
+        actor, "contract.role_assigned", assignment,
+        f"{user} is now {assignment.get_role_display()}",
+        contract=contract,
+        before={"user": previous.user.email} if previous else {},
+        after={"user": user.email, "role": role, **extra},
+    )
+    return assignment
+
+
+class StageError(Exception):
+    """A lifecycle change that the contract's current stage does not allow."""
+
+
+STAGE_TRANSITIONS = ("award", "start_onboarding", "activate", "begin_closeout", "extend", "close")
+
+
+@transaction.atomic
+def change_stage(actor, contract: Contract, transition: str) -> Contract:
+    """Move the contract along its lifecycle by a named transition, or refuse and change
+    nothing. The row lock makes two people acting at once take turns."""
+    if transition not in STAGE_TRANSITIONS:
+        raise StageError(f"Unknown transition “{transition}”.")
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    method = getattr(contract, transition)
+    if not can_proceed(method):
+        stage = contract.get_stage_display()
+        raise StageError(f"A contract in stage “{stage}” cannot {transition_label(transition)}.")
+    before = contract.stage
+    method()
+    contract.save(update_fields=["stage", "updated_at"])
+    audit.record(
+        actor, f"contract.{transition}", contract,
+        f"Stage changed from {before} to {contract.stage}",
+        contract=contract, before={"stage": before}, after={"stage": contract.stage},
+    )
+    return contract
+
+
+def transition_label(transition: str) -> str:
+    return transition.replace("_", " ")

@@ -1,0 +1,114 @@
+"""Contract pages. Thin: parse, authorize (accounts.permissions), call a service, render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from muster import clock
+from muster.accounts import permissions
+from muster.accounts.permissions import Action
+from muster.audit.models import AuditEvent
+from muster.timeline import queries as timeline_queries
+from muster.timeline import services as timeline_services
+from muster.timeline.models import ContractStep
+
+from . import queries, services
+from .forms import CompleteStepForm, ContractFilterForm, ContractForm
+
+PAGE_SIZE = 25
+
+
+def _page(request, queryset, size=PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def home(request):
+    user = request.user
+    page = _page(request, queries.home_contracts(user))
+    return render(request, "contracts/home.html", {
+        "page": page,
+        "sees_every_contract": permissions.sees_every_contract(user),
+        "access_contracts": queries.contracts_as_contractor_user(user),
+        "today": clock.today(),
+    })
+
+
+def contract_list(request):
+    form = ContractFilterForm(request.GET)  # every field optional: bad values are ignored
+    page = _page(request, queries.contract_list(request.user, **form.filters()))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "contracts/list.html", {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "today": clock.today(),
+    })
+
+
+def contract_detail(request, pk):
+    user = request.user
+    contract = permissions.contract_for(
+        user, pk, Action.VIEW_CONTRACT, queryset=queries.contract_page(pk)
+    )
+    today = clock.today()
+    steps = list(contract.steps.all())
+    return render(request, "contracts/detail.html", {
+        "contract": contract,
+        "parties": sorted(contract.roles.all(), key=lambda r: PARTY_ORDER.get(r.role, 9)),
+        "timeline": timeline_queries.timeline(steps, today),
+        "next_step": timeline_queries.next_open_step(steps),
+        "today": today,
+        "can_edit": permissions.can(user, Action.EDIT_CONTRACT, contract),
+        "can_complete_steps": permissions.can(user, Action.COMPLETE_STEP, contract),
+        "can_view_history": permissions.can(user, Action.VIEW_HISTORY, contract),
+        "complete_form": CompleteStepForm(),
+    })
+
+
+PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, "contractor_user": 4}
+
+
+def contract_edit(request, pk):
+    contract = permissions.contract_for(request.user, pk, Action.EDIT_CONTRACT)
+    form = ContractForm(request.POST or None, instance=contract)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.update_contract(request.user, contract, **changes)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Contract saved. Open steps' due dates follow the dates.")
+            return redirect(contract)
+    contract.refresh_from_db()
+    return render(request, "contracts/edit.html", {"contract": contract, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+def step_complete(request, pk, step_pk):
+    contract = permissions.contract_for(request.user, pk, Action.COMPLETE_STEP)
+    step = get_object_or_404(ContractStep, pk=step_pk, contract=contract)
+    form = CompleteStepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"To complete “{step.name}”, say what shows it is done.")
+        return redirect(f"{contract.get_absolute_url()}#step-{step.pk}")
+    try:
+        timeline_services.complete_step(request.user, step, form.cleaned_data["note"])
+    except timeline_services.StepError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"“{step.name}” is done.")
+    return redirect(f"{contract.get_absolute_url()}#step-{step.pk}")
+
+
+def contract_history(request, pk):
+    contract = permissions.contract_for(request.user, pk, Action.VIEW_HISTORY)
+    events = AuditEvent.objects.filter(contract=contract).select_related("actor")
+    return render(request, "contracts/history.html", {
+        "contract": contract, "page": _page(request, events, 50),
+    })
+

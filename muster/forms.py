@@ -1,0 +1,37 @@
+"""Forms render as USWDS form groups: label, hint, error message tied to the input."""
+
+from django import forms
+from django.forms.renderers import TemplatesSetting
+
+WIDGET_CLASSES = {
+    forms.CheckboxInput: "usa-checkbox__input",
+    forms.RadioSelect: "usa-radio__input",
+    forms.CheckboxSelectMultiple: "usa-checkbox__input",
+    forms.Select: "usa-select",
+    forms.SelectMultiple: "usa-select",
+    forms.Textarea: "usa-textarea",
+    forms.ClearableFileInput: "usa-file-input",
+    forms.FileInput: "usa-file-input",
+}
+
+
+class USWDSFormRenderer(TemplatesSetting):
+    field_template_name = "forms/field.html"
+    form_template_name = "forms/form.html"
+
+
+class USWDSMixin:
+    """Give each widget its USWDS class."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = next(
+                (c for kind, c in WIDGET_CLASSES.items() if isinstance(widget, kind)), "usa-input"
+            )
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from muster.audit.admin_mixins import AuditedAdminMixin
+
+from .models import ContractStep, ProcessTemplate, TemplateStep
+
+STEP_FIELDS = [
+    "order", "key", "process", "phase", "name", "anchor", "offset", "offset_unit",
+    "responsible", "evidence",
+]
+
+
+class TemplateStepInline(admin.StackedInline):
+    model = TemplateStep
+    extra = 0
+    fields = [*STEP_FIELDS, "description"]
+
+
+@admin.register(ProcessTemplate)
+class ProcessTemplateAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "slug", "is_default"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [TemplateStepInline]
+
+
+@admin.register(ContractStep)
+class ContractStepAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """A contract's own steps: edit one when that contract's timeline varies."""
+
+    list_display = ["contract", "order", "name", "due_date", "completed_at"]
+    list_filter = ["process", "completed_at"]
+    search_fields = ["contract__name", "contract__contract_number", "name"]
+    readonly_fields = ["completed_at", "completed_by", "completion_note"]
+    fields = [*STEP_FIELDS, "description", "due_date", *readonly_fields]
+    autocomplete_fields = ["contract"]

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from muster.contracts import views as contract_views
+
+urlpatterns = [
+    path("", contract_views.home, name="home"),
+    path("accounts/", include("muster.accounts.urls")),
+    path("contracts/", include("muster.contracts.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "muster.views.permission_denied"
+handler404 = "muster.views.page_not_found"
+handler400 = "muster.views.bad_request"
+handler500 = "muster.views.server_error"
