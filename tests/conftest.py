@@ -1,0 +1,61 @@
+import datetime
+
+import pytest
+
+from muster import clock
+from muster.accounts.models import ContractRole, TeamRole
+
+from .factories import UserFactory, give_role, make_contract, request_service, team_member
+
+TODAY = datetime.date(2026, 11, 24)
+
+
+@pytest.fixture
+def freeze_today(monkeypatch):
+    """Freeze Muster's clock: call freeze_today(date) (default 2026-11-24)."""
+
+    def freeze(day: datetime.date = TODAY):
+        moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=datetime.UTC)
+        monkeypatch.setattr(clock, "now", lambda: moment)
+        return day
+
+    return freeze
+
+
+@pytest.fixture
+def people(db):
+    """One person per role around two contracts: `mine` and `other`.
+
+    mine: COR, POC, SO, SPOC and a contractor user; requests SAS Viya.
+    other: another COR's contract; requests Confluence.
+    Team: onboarding team, team lead, administrator, a SAS Viya lead, a Confluence lead,
+    and an outsider with no role at all.
+    """
+    mine = make_contract(name="Mine", pop_start=datetime.date(2026, 12, 1),
+                         pop_end=datetime.date(2027, 11, 30))
+    other = make_contract(name="Other")
+    request_service(mine, "sas-viya")
+    request_service(other, "confluence")
+    p = {
+        "cor": UserFactory(full_name="Cora COR"),
+        "poc": UserFactory(full_name="Pat POC"),
+        "so": UserFactory(full_name="Sol SO"),
+        "spoc": UserFactory(full_name="Spike SPOC"),
+        "contractor_user": UserFactory(full_name="Cody User"),
+        "other_cor": UserFactory(full_name="Olga Other"),
+        "onboarding_team": team_member(TeamRole.Role.ONBOARDING_TEAM),
+        "team_lead": team_member(TeamRole.Role.TEAM_LEAD),
+        "administrator": team_member(TeamRole.Role.ADMINISTRATOR),
+        "sas_lead": team_member(
+            TeamRole.Role.SERVICE_LEAD, service=mine.services.get().service
+        ),
+        "confluence_lead": team_member(
+            TeamRole.Role.SERVICE_LEAD, service=other.services.get().service
+        ),
+        "outsider": UserFactory(full_name="Otto Outsider"),
+    }
+    for role in ContractRole.Role.values:
+        give_role(p[role], mine, role)
+    give_role(p["other_cor"], other, ContractRole.Role.COR)
+    p["mine"], p["other"] = mine, other
+    return p

@@ -1,0 +1,61 @@
+"""Factories for tests: real rows through the same services the pages use."""
+
+import datetime
+
+import factory
+
+from muster.accounts.models import ContractRole, TeamRole, User
+from muster.catalog.models import Service
+from muster.contracts import services as contract_services
+from muster.contracts.models import ContractService, Organization
+
+PASSWORD = "correct-horse-battery-9"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    full_name = factory.Sequence(lambda n: f"Person {n}")
+    harp_id = factory.Sequence(lambda n: f"harp{n:04d}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Contractor {n} LLC")
+    harp_name = factory.Sequence(lambda n: f"CONTRACTOR {n}")
+
+
+def make_contract(actor=None, **fields):
+    """A contract with its timeline, through the service (so it is audited)."""
+    n = make_contract.counter = getattr(make_contract, "counter", 0) + 1
+    fields.setdefault("name", f"Contract {n}")
+    fields.setdefault("contract_number", f"75FCMC26C{n:04d}")
+    fields.setdefault("estimated_award_date", datetime.date(2026, 3, 2))
+    return contract_services.create_contract(actor, **fields)
+
+
+def give_role(user, contract, role):
+    return ContractRole.objects.create(user=user, contract=contract, role=role)
+
+
+def team_member(role, service=None, **user_fields):
+    user = UserFactory(**user_fields)
+    TeamRole.objects.create(user=user, role=role, service=service)
+    return user
+
+
+def request_service(contract, slug, status=ContractService.Status.REQUESTED):
+    return ContractService.objects.create(
+        contract=contract, service=Service.objects.get(slug=slug), status=status
+    )
