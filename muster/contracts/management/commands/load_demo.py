@@ -15,7 +15,7 @@ class Command(BaseCommand):
         else:
             created = demo.load()
             self.stdout.write(self.style.SUCCESS(f"Loaded {len(created)} demo contracts."))
-        self.stdout.write("\nDemo sign-ins (password for all: %s):" % demo.DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
         for role, email in demo.sign_ins():
             self.stdout.write(f"  {role:<32} {email}")
         self.stdout.write("\nMuster: http://127.0.0.1:8000/  ·  mail goes to var/outbox/\n")
