@@ -25,12 +25,18 @@ class USWDSMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.style_widgets()
+
+    def style_widgets(self) -> None:
+        """Idempotent: forms that add fields later call it again."""
         for field in self.fields.values():
             widget = field.widget
             css = next(
                 (c for kind, c in WIDGET_CLASSES.items() if isinstance(widget, kind)), "usa-input"
             )
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            classes = widget.attrs.get("class", "").split()
+            if css not in classes:
+                widget.attrs["class"] = " ".join([*classes, css])
 
     @property
     def error_count(self) -> int:

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "muster.catalog",
     "muster.contracts",
     "muster.timeline",
+    "muster.notifications",
+    "muster.onboarding",
 ]
 
 MIDDLEWARE = [
@@ -198,3 +200,10 @@ LOGGING = {
 
 # A step is shown as "due soon" within this many business days of its due date.
 TIMELINE_DUE_SOON_DAYS = int(os.environ.get("TIMELINE_DUE_SOON_DAYS", "5"))
+
+# Links in emails point here.
+MUSTER_BASE_URL = os.environ.get("MUSTER_BASE_URL", "http://127.0.0.1:8000")
+# Largest upload accepted (a signed DUA, call documents), in megabytes.
+MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "10"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", contract_views.home, name="home"),
     path("accounts/", include("muster.accounts.urls")),
     path("contracts/", include("muster.contracts.urls")),
+    path("onboarding/", include("muster.onboarding.urls")),
+    path("notifications/", include("muster.notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

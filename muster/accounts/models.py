@@ -90,6 +90,7 @@ class TeamRole(models.Model):
         TEAM_LEAD = "team_lead", "Onboarding team lead"
         SERVICE_LEAD = "service_lead", "Service lead"
         ADMINISTRATOR = "administrator", "Administrator"
+        COR = "cor", "COR (may notify the team of solicitations)"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="team_roles")
     role = models.CharField(max_length=32, choices=Role.choices)

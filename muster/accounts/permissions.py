@@ -32,6 +32,19 @@ class Action(StrEnum):
     EDIT_CONTRACT = "contract.edit"
     VIEW_HISTORY = "contract.view_history"
     COMPLETE_STEP = "timeline.complete_step"
+    NOTIFY_AWARD = "onboarding.notify_award"
+    EDIT_INTAKE = "onboarding.edit_intake"
+    SUBMIT_INTAKE = "onboarding.submit_intake"
+    ANSWER_QUESTION = "onboarding.answer_question"
+    REVIEW_INTAKE = "onboarding.review"
+    APPROVE_AS_LEAD = "onboarding.approve_as_lead"
+    RECORD_MEETING = "onboarding.record_meeting"
+    DECIDE_SERVICE = "onboarding.decide_service"
+    SEND_WELCOME = "onboarding.send_welcome"
+    VIEW_WELCOME = "onboarding.view_welcome"
+    RECORD_CALL = "onboarding.record_call"
+    ANSWER_SURVEY = "onboarding.answer_survey"
+    VIEW_SURVEY = "onboarding.view_survey"
 
 
 RULES: dict[Action, frozenset[str]] = {
@@ -39,7 +52,37 @@ RULES: dict[Action, frozenset[str]] = {
     Action.EDIT_CONTRACT: frozenset({ONBOARDING_TEAM, ADMINISTRATOR}),
     Action.VIEW_HISTORY: frozenset({COR, ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR}),
     Action.COMPLETE_STEP: frozenset({ONBOARDING_TEAM, ADMINISTRATOR}),
+    Action.NOTIFY_AWARD: frozenset({COR}),
+    # The COR and POC fill the intake; after submission only the team edits it (the
+    # request's status decides which side: see onboarding.services.may_edit_intake).
+    Action.EDIT_INTAKE: frozenset({COR, POC, ONBOARDING_TEAM}),
+    Action.SUBMIT_INTAKE: frozenset({COR, POC}),
+    Action.ANSWER_QUESTION: frozenset({COR, POC}),
+    Action.REVIEW_INTAKE: frozenset({ONBOARDING_TEAM}),
+    Action.APPROVE_AS_LEAD: frozenset({TEAM_LEAD}),
+    Action.RECORD_MEETING: frozenset({ONBOARDING_TEAM}),
+    Action.DECIDE_SERVICE: frozenset({SERVICE_LEAD}),
+    Action.SEND_WELCOME: frozenset({ONBOARDING_TEAM}),
+    Action.VIEW_WELCOME: CONTRACT_PARTIES | WHOLE_TEAM,
+    Action.RECORD_CALL: frozenset({COR, ONBOARDING_TEAM}),
+    Action.ANSWER_SURVEY: frozenset({POC, SO, SPOC}),
+    Action.VIEW_SURVEY: frozenset({ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR}),
 }
+# Who may file a solicitation notice (which creates a contract): a person with the COR
+# team role, or the onboarding team on a COR's behalf.
+NOTIFY_SOLICITATION_ROLES = frozenset({T.COR, ONBOARDING_TEAM})
+
+
+def may_notify_solicitation(user) -> bool:
+    return bool(team_roles(user) & NOTIFY_SOLICITATION_ROLES)
+
+
+def emails_of_team_role(role: str, service=None) -> list[str]:
+    """Addresses of everyone holding a team role (for a service, its leads)."""
+    rows = TeamRole.objects.filter(role=role, user__is_active=True)
+    if service is not None:
+        rows = rows.filter(service=service)
+    return list(rows.values_list("user__email", flat=True).order_by("user__email"))
 
 
 def team_roles(user) -> frozenset[str]:

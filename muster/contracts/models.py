@@ -158,3 +158,36 @@ class ContractService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} for {self.contract} ({self.get_status_display()})"
+
+
+def dua_upload_path(instance, filename: str) -> str:
+    return f"contracts/{instance.contract_id}/dua/{instance.number or 'dua'}.pdf"
+
+
+class DataUseAgreement(models.Model):
+    """A contract's Data Use Agreement: services that need one are usable only while it is
+    valid (in effect, not expired, not marked invalid)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="duas")
+    number = models.CharField("DUA number", max_length=40)
+    effective_date = models.DateField(null=True, blank=True)
+    expiry_date = models.DateField()
+    document = models.FileField("signed DUA (PDF)", upload_to=dua_upload_path)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidated_reason = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-expiry_date", "-uploaded_at"]
+        indexes = [models.Index(fields=["expiry_date"])]
+
+    def __str__(self) -> str:
+        return f"DUA {self.number} (expires {self.expiry_date:%Y-%m-%d})"
+
+    def is_valid_on(self, day) -> bool:
+        if self.invalidated_at is not None or self.expiry_date < day:
+            return False
+        return self.effective_date is None or self.effective_date <= day

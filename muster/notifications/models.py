@@ -1,0 +1,70 @@
+"""The transactional outbox: an email is a row written in the same transaction as the
+change it reports, and the worker delivers it. Nothing is lost if the mail server is down
+(the row waits and is retried with backoff), and a row is sent at most once."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class OutboxEmail(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    key = models.CharField(
+        max_length=200, unique=True,
+        help_text="What this email is about; the same key is never queued twice.",
+    )
+    template = models.CharField(max_length=80)
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list, blank=True)
+    attachments = models.JSONField(
+        default=list, blank=True, help_text="[{name, path, mimetype}] in default storage."
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="emails",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="outbox_due",
+            ),
+            models.Index(fields=["contract", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"
+
+
+class OutboxRecipient(models.Model):
+    """Who an email went to, so a person can find their notifications in Muster."""
+
+    email = models.ForeignKey(OutboxEmail, on_delete=models.CASCADE, related_name="recipients")
+    address = models.EmailField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="notifications",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "email"])]
+
+    def __str__(self) -> str:
+        return self.address

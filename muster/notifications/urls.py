@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notifications"
+urlpatterns = [
+    path("", views.my_notifications, name="mine"),
+    path("<int:pk>/", views.notification_detail, name="detail"),
+    path("outbox/", views.outbox, name="outbox"),
+    path("outbox/<int:pk>/retry/", views.retry, name="retry"),
+]

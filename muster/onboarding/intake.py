@@ -1,0 +1,313 @@
+"""The intake form's screens: what each shows, what it saves, and what is still missing.
+
+The answers live where they belong (contract, organization, parties, services, DUA), so
+the draft is the contract itself: the COR and POC edit the same data, and the team sees
+exactly what was submitted. Every save goes through the contract services (audited).
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from muster import clock
+from muster.accounts import permissions
+from muster.accounts.models import ContractRole, User
+from muster.accounts.permissions import Action
+from muster.audit import services as audit
+from muster.catalog.models import Service
+from muster.contracts import services as contracts
+from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
+
+from . import forms
+from .models import OnboardingRequest, Status
+from .services import NotAllowed, OnboardingError
+
+
+@dataclass(frozen=True)
+class Screen:
+    slug: str
+    title: str
+    form_class: type
+
+
+SCREENS = [
+    Screen("contract", "Contract and period of performance", forms.ContractScreen),
+    Screen("organization", "Organization", forms.OrganizationScreen),
+    Screen("parties", "People: COR, POC, SO and SPOC", forms.PartiesScreen),
+    Screen("work", "Type of work", forms.TypeOfWorkScreen),
+    Screen("services", "Services required", forms.ServicesScreen),
+    Screen("dua", "Data Use Agreement", forms.DuaScreen),
+]
+BY_SLUG = {s.slug: s for s in SCREENS}
+
+
+def needs_dua(contract: Contract) -> bool:
+    return contract.services.filter(service__requires_dua=True).exclude(
+        status=ContractService.Status.DENIED
+    ).exists()
+
+
+def screens_for(contract: Contract) -> list[Screen]:
+    """The DUA screen appears only when a chosen service needs a DUA."""
+    return [s for s in SCREENS if s.slug != "dua" or needs_dua(contract)]
+
+
+def may_edit(user, request: OnboardingRequest) -> bool:
+    """Draft or open question: the COR and POC; after submission: only the team."""
+    roles = permissions.roles_on(user, request.contract)
+    if request.status in (Status.DRAFT, Status.QUESTION):
+        return bool(roles & {permissions.COR, permissions.POC})
+    if request.status == Status.COMPLETE:
+        return False
+    return permissions.ONBOARDING_TEAM in roles
+
+
+def current_dua(contract: Contract) -> DataUseAgreement | None:
+    return contract.duas.filter(invalidated_at__isnull=True).order_by("-uploaded_at").first()
+
+
+def form_kwargs(screen: Screen, contract: Contract) -> dict:
+    if screen.slug == "contract":
+        return {"contract": contract}
+    if screen.slug == "dua":
+        return {"has_document": bool(current_dua(contract))}
+    return {}
+
+
+def initial(screen: Screen, contract: Contract) -> dict:
+    """What the screen shows before the person types: what is stored."""
+    if screen.slug == "contract":
+        return {f: getattr(contract, f) for f in
+                ("name", "contract_number", "task_order_number", "pop_start", "pop_end")}
+    if screen.slug == "organization":
+        org = contract.organization
+        return {"name": org.name, "harp_name": org.harp_name} if org else {}
+    if screen.slug == "work":
+        return {"type_of_work": contract.type_of_work}
+    if screen.slug == "parties":
+        data = {}
+        for role in contract.roles.select_related("user"):
+            if role.role == ContractRole.Role.COR:
+                data["cor_phone"] = role.user.phone
+            elif role.role in {r for r, _ in forms.PARTY_ROLES}:
+                user = role.user
+                data.update({f"{role.role}_name": user.full_name, f"{role.role}_email": user.email,
+                             f"{role.role}_phone": user.phone, f"{role.role}_harp_id": user.harp_id,
+                             f"{role.role}_eua_check": role.eua_check})
+        return data
+    if screen.slug == "services":
+        data = {}
+        for item in contract.services.all():
+            p = f"svc_{item.service_id}"
+            data.update({f"{p}_selected": True, f"{p}_users": item.estimated_users,
+                         f"{p}_justification": item.justification})
+        return data
+    if screen.slug == "dua":
+        dua = current_dua(contract)
+        return ({"number": dua.number, "effective_date": dua.effective_date,
+                 "expiry_date": dua.expiry_date} if dua else {})
+    return {}
+
+
+@transaction.atomic
+def save_screen(actor, request: OnboardingRequest, screen: Screen, data: dict) -> None:
+    """Store a valid screen's answers (cleaned form data)."""
+    request = OnboardingRequest.objects.select_for_update().select_related("contract").get(
+        pk=request.pk
+    )
+    contract = request.contract
+    if not permissions.can(actor, Action.EDIT_INTAKE, contract) or not may_edit(actor, request):
+        raise NotAllowed(
+            "After submission only the onboarding team edits the request: email them what "
+            "should change." if request.status not in (Status.DRAFT, Status.QUESTION)
+            else "Your role on this contract does not allow that."
+        )
+    SAVERS[screen.slug](actor, contract, data)
+    request.save(update_fields=["updated_at"])
+
+
+def _save_contract(actor, contract, data):
+    contracts.update_contract(actor, contract, **{
+        f: data[f] for f in ("name", "contract_number", "task_order_number", "pop_start",
+                             "pop_end")
+    })
+
+
+def _save_organization(actor, contract, data):
+    org, created = Organization.objects.get_or_create(
+        harp_name=data["harp_name"].strip(), defaults={"name": data["name"].strip()}
+    )
+    if not created and org.name != data["name"].strip():
+        before = {"name": org.name}
+        org.name = data["name"].strip()
+        org.save(update_fields=["name"])
+        audit.record(actor, "organization.updated", org, f"Renamed organization to {org.name}",
+                     contract=contract, before=before, after={"name": org.name})
+    contracts.update_contract(actor, contract, organization=org)
+
+
+def _person(actor, contract, data, role) -> User:
+    """The person named for a role: found by email, else added (without a password: they
+    get one when they are invited). A HARP ID held by someone else is refused."""
+    email = data[f"{role}_email"].strip().lower()
+    harp_id = (data.get(f"{role}_harp_id") or "").strip()
+    if harp_id:
+        holder = User.objects.filter(harp_id__iexact=harp_id).exclude(email=email).first()
+        if holder:
+            raise OnboardingError(
+                f"HARP ID {harp_id} belongs to someone else in Muster; check it."
+            )
+    user = User.objects.filter(email__iexact=email).first()
+    fields = {"full_name": data[f"{role}_name"].strip(), "phone": data[f"{role}_phone"].strip()}
+    if harp_id:
+        fields["harp_id"] = harp_id
+    if user is None:
+        user = User.objects.create_user(email, None, **fields)
+        audit.record(actor, "user.created", user, f"Added {user} as {role.upper()}",
+                     contract=contract, after={"email": email, **fields})
+        return user
+    before = audit.snapshot(user, list(fields))
+    for name, value in fields.items():
+        setattr(user, name, value)
+    old, new = audit.changed(before, audit.snapshot(user, list(fields)))
+    if new:
+        user.save(update_fields=list(new))
+        audit.record(actor, "user.updated", user, f"Updated {user}'s contact details",
+                     contract=contract, before=old, after=new)
+    return user
+
+
+def _save_parties(actor, contract, data):
+    cor = contract.roles.filter(role=ContractRole.Role.COR).select_related("user").first()
+    if cor and cor.user.phone != data["cor_phone"].strip():
+        before = {"phone": cor.user.phone}
+        cor.user.phone = data["cor_phone"].strip()
+        cor.user.save(update_fields=["phone"])
+        audit.record(actor, "user.updated", cor.user, "Updated the COR's phone",
+                     contract=contract, before=before, after={"phone": cor.user.phone})
+    for role, _label in forms.PARTY_ROLES:
+        user = _person(actor, contract, data, role)
+        assignment = contracts.assign_role(actor, contract, user, role)
+        eua = data.get(f"{role}_eua_check")
+        if eua and assignment.eua_check != eua:
+            before = {"eua_check": assignment.eua_check}
+            assignment.eua_check = eua
+            assignment.save(update_fields=["eua_check"])
+            audit.record(actor, "contract.eua_check", assignment,
+                         f"{user}'s EUA background check: {assignment.get_eua_check_display()}",
+                         contract=contract, before=before, after={"eua_check": eua})
+
+
+def _save_work(actor, contract, data):
+    contracts.update_contract(actor, contract, type_of_work=data["type_of_work"].strip())
+
+
+def _save_services(actor, contract, data):
+    chosen = {service.pk: (service, users, justification)
+              for service, users, justification in data["chosen"]}
+    for item in contract.services.select_related("service"):
+        if item.service_id not in chosen:
+            if item.status != ContractService.Status.REQUESTED:
+                raise OnboardingError(f"{item.service} was already decided; it stays.")
+            audit.record(actor, "contract.service_removed", item,
+                         f"No longer requesting {item.service}", contract=contract,
+                         before={"service": item.service.name})
+            item.delete()
+    existing = {i.service_id: i for i in contract.services.all()}
+    for service_id, (service, users, justification) in chosen.items():
+        item = existing.get(service_id)
+        if item is None:
+            item = ContractService.objects.create(
+                contract=contract, service=service, estimated_users=users,
+                justification=justification.strip(),
+            )
+            audit.record(actor, "contract.service_requested", item, f"Requested {service}",
+                         contract=contract,
+                         after={"estimated_users": users, "justification": justification})
+            continue
+        before = audit.snapshot(item, ["estimated_users", "justification"])
+        item.estimated_users, item.justification = users, justification.strip()
+        old, new = audit.changed(before, audit.snapshot(item, ["estimated_users",
+                                                               "justification"]))
+        if new:
+            item.save(update_fields=list(new))
+            audit.record(actor, "contract.service_updated", item, f"Changed {service} request",
+                         contract=contract, before=old, after=new)
+
+
+def _save_dua(actor, contract, data):
+    dua = current_dua(contract)
+    fields = {"number": data["number"].strip(), "effective_date": data.get("effective_date"),
+              "expiry_date": data["expiry_date"]}
+    if dua is None or data.get("document"):
+        dua = DataUseAgreement(contract=contract, uploaded_by=actor, uploaded_at=clock.now(),
+                               **fields)
+        dua.document.save(f"{fields['number']}.pdf", data["document"], save=False)
+        dua.save()
+        audit.record(actor, "contract.dua_uploaded", dua, f"Uploaded DUA {dua.number}",
+                     contract=contract, after={**fields, "document": dua.document.name})
+        return
+    before = audit.snapshot(dua, list(fields))
+    for name, value in fields.items():
+        setattr(dua, name, value)
+    old, new = audit.changed(before, audit.snapshot(dua, list(fields)))
+    if new:
+        dua.save(update_fields=list(new))
+        audit.record(actor, "contract.dua_updated", dua, f"Changed DUA {dua.number}",
+                     contract=contract, before=old, after=new)
+
+
+SAVERS = {
+    "contract": _save_contract,
+    "organization": _save_organization,
+    "parties": _save_parties,
+    "work": _save_work,
+    "services": _save_services,
+    "dua": _save_dua,
+}
+
+
+def problems(contract: Contract) -> dict[str, list[str]]:
+    """What is still missing, by screen title; empty when the intake can be submitted."""
+    missing: dict[str, list[str]] = {}
+
+    def need(slug: str, what: str) -> None:
+        missing.setdefault(BY_SLUG[slug].title, []).append(what)
+
+    if not contract.pop_start or not contract.pop_end:
+        need("contract", "the period of performance")
+    if contract.organization_id is None:
+        need("organization", "the organization and its HARP name")
+    roles = {r.role: r for r in contract.roles.select_related("user")}
+    for role, label in forms.PARTY_ROLES:
+        holder = roles.get(role)
+        if holder is None:
+            need("parties", label)
+        elif role in forms.SECURITY_ROLES and not holder.user.harp_id:
+            need("parties", f"the {role.upper()}'s HARP ID")
+    if not contract.type_of_work.strip():
+        need("work", "the type of work")
+    if not contract.services.exists():
+        need("services", "at least one service")
+    if needs_dua(contract):
+        dua = current_dua(contract)
+        if dua is None:
+            need("dua", "the signed DUA")
+        elif not dua.is_valid_on(clock.today()):
+            need("dua", "a DUA that is still valid")
+    return missing
+
+
+def start(actor, contract: Contract) -> OnboardingRequest:
+    """The contract's request (created at award; created here for older contracts)."""
+    request, created = OnboardingRequest.objects.get_or_create(
+        contract=contract, defaults={"created_by": actor}
+    )
+    if created:
+        audit.record(actor, "onboarding.started", request, "Started the intake form",
+                     contract=contract)
+    return request
+
+
+def all_services():
+    return Service.objects.filter(is_active=True)

@@ -1,0 +1,252 @@
+"""The onboarding request (intake) and what happens to it: questions, the eligibility
+meeting, service decisions, welcome packages, touch-point calls and the survey."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Waiting for review"
+    QUESTION = "question", "Question for the COR"
+    REVIEWED = "reviewed", "Waiting for team-lead approval"
+    LEAD_APPROVED = "lead_approved", "Waiting for the eligibility meeting"
+    SERVICE_REVIEW = "service_review", "Waiting for service leads"
+    APPROVED = "approved", "Services decided: welcome package to send"
+    COMPLETE = "complete", "Complete"
+
+
+class OnboardingRequest(models.Model):
+    """A contract's intake form and its way through review and approvals.
+
+    The intake's answers live where they belong (the contract, its organization, parties,
+    services and DUA); this row tracks who did what and where the request stands. The
+    status changes only through the transitions below, called from services.
+    """
+
+    contract = models.OneToOneField(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="onboarding_request"
+    )
+    status = FSMField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped by every transition: a stale form is refused."
+    )
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lead_approved_at = models.DateTimeField(null=True, blank=True)
+    lead_approved_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"Onboarding request for {self.contract}"
+
+    @property
+    def editable_by_contractor_side(self) -> bool:
+        return self.status in (Status.DRAFT, Status.QUESTION)
+
+    # Transitions: the only way the status changes.
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
+    def submit(self):
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.QUESTION)
+    def ask_question(self):
+        pass
+
+    @transition(field=status, source=Status.QUESTION, target=Status.SUBMITTED)
+    def answer_question(self):
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REVIEWED)
+    def mark_reviewed(self):
+        pass
+
+    @transition(field=status, source=Status.REVIEWED, target=Status.LEAD_APPROVED)
+    def approve_as_lead(self):
+        pass
+
+    @transition(field=status, source=Status.LEAD_APPROVED, target=Status.SERVICE_REVIEW)
+    def hold_meeting(self):
+        pass
+
+    @transition(field=status, source=Status.SERVICE_REVIEW, target=Status.APPROVED)
+    def finish_service_review(self):
+        pass
+
+    @transition(field=status, source=Status.APPROVED, target=Status.COMPLETE)
+    def complete(self):
+        pass
+
+
+class Question(models.Model):
+    """A question from the onboarding team, answered in the request by the COR or POC."""
+
+    request = models.ForeignKey(
+        OnboardingRequest, on_delete=models.CASCADE, related_name="questions"
+    )
+    text = models.TextField()
+    asked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class EligibilityMeeting(models.Model):
+    class Outcome(models.TextChoices):
+        ELIGIBLE = "eligible", "Eligible for the requested services"
+        PARTLY = "partly", "Eligible for some services"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible"
+
+    request = models.OneToOneField(
+        OnboardingRequest, on_delete=models.CASCADE, related_name="meeting"
+    )
+    held_on = models.DateField()
+    attendees = models.TextField(help_text="Who attended, one per line.")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Eligibility meeting on {self.held_on}"
+
+
+def package_path(instance, filename: str) -> str:
+    return f"contracts/{instance.contract_id}/welcome/v{instance.version}.pdf"
+
+
+class WelcomePackage(models.Model):
+    """One sent version of the welcome package; every version is kept."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Welcome package"
+        ADDENDUM = "addendum", "Addendum (additional service)"
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="welcome_packages"
+    )
+    version = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INITIAL)
+    services = models.JSONField(help_text="[{name, description, eua_job_code, requires_dua}]")
+    html = models.TextField(help_text="The package exactly as sent.")
+    pdf = models.FileField(upload_to=package_path)
+    sent_to = models.JSONField(default=list)
+    sent_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "version"], name="unique_package_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} v{self.version} for {self.contract}"
+
+
+class TouchPointCall(models.Model):
+    class Topic(models.TextChoices):
+        SECURITY_DELIVERABLES = "security_deliverables", "Security deliverables"
+        TEMPLATES = "templates", "Templates"
+        POCS = "pocs", "Points of contact"
+        HARDWARE_SOFTWARE = (
+            "hardware_software", "Hardware and software (ordered, delivered, installed)"
+        )
+        OTHER = "other", "Other"
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="calls"
+    )
+    held_on = models.DateField()
+    topics = models.JSONField(default=list)
+    outcome = models.TextField()
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Call on {self.held_on}"
+
+    @property
+    def topic_labels(self) -> list[str]:
+        labels = dict(self.Topic.choices)
+        return [labels.get(t, t) for t in self.topics]
+
+
+def call_document_path(instance, filename: str) -> str:
+    return f"contracts/{instance.call.contract_id}/calls/{instance.call_id}/{filename}"
+
+
+class CallDocument(models.Model):
+    call = models.ForeignKey(TouchPointCall, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to=call_document_path)
+    name = models.CharField(max_length=200)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def new_survey_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class SurveyResponse(models.Model):
+    """The post-onboarding survey sent to the contractor, and its answer."""
+
+    class Satisfaction(models.IntegerChoices):
+        VERY_DISSATISFIED = 1, "Very dissatisfied"
+        DISSATISFIED = 2, "Dissatisfied"
+        NEUTRAL = 3, "Neither satisfied nor dissatisfied"
+        SATISFIED = 4, "Satisfied"
+        VERY_SATISFIED = 5, "Very satisfied"
+
+    contract = models.OneToOneField(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="survey"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_survey_token)
+    sent_at = models.DateTimeField(default=timezone.now)
+    satisfaction = models.PositiveSmallIntegerField(
+        choices=Satisfaction.choices, null=True, blank=True
+    )
+    went_well = models.TextField("what went well", blank=True)
+    to_improve = models.TextField("what we could improve", blank=True)
+    answered_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Survey for {self.contract}"

@@ -1,0 +1,189 @@
+"""The welcome package: one template for the page, the print view and the tagged PDF; every
+sent version is kept. Also the touch-point calls and the post-onboarding survey."""
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+
+from muster import clock
+from muster.accounts.models import ContractRole
+from muster.accounts.permissions import Action
+from muster.audit import services as audit
+from muster.catalog.models import HelpContact
+from muster.contracts import services as contracts
+from muster.contracts.models import Contract, ContractService, Stage
+from muster.notifications import services as mail
+
+from .models import (
+    CallDocument,
+    OnboardingRequest,
+    Status,
+    SurveyResponse,
+    TouchPointCall,
+    WelcomePackage,
+)
+from .services import (
+    OnboardingError,
+    _locked,
+    _transition,
+    complete_evidence,
+    require,
+    role_holders,
+    team_addresses,
+)
+
+SO_RESPONSIBILITIES = [
+    "Onboard the contractor's users into the approved services only, and remove a user's "
+    "access as soon as they no longer need it.",
+    "Make sure every user has a HARP ID, and the EUA job code a service needs.",
+    "Keep the Data Use Agreement current for services that need one: access to them pauses "
+    "the day it lapses.",
+    "Keep the roster accurate, and tell the onboarding team and the COR when the SO or SPOC "
+    "changes.",
+    "Respond to the closeout notice 60 days before the period of performance ends.",
+]
+ONBOARDING_INSTRUCTIONS = [
+    "Sign in to Muster and open the contract's roster.",
+    "Add each user with their name, email and HARP ID, one at a time or from a CSV file.",
+    "Grant each user only the approved services their work needs.",
+    "For a service that needs an EUA job code, make sure the user requests it in EUA.",
+    "For a service that needs a Data Use Agreement, check the DUA is valid first.",
+]
+
+
+def approved_services(contract: Contract) -> list[dict]:
+    return [
+        {"name": i.service.name, "description": i.service.description,
+         "eua_job_code": i.service.eua_job_code, "requires_dua": i.service.requires_dua}
+        for i in contract.services.filter(status=ContractService.Status.APPROVED)
+        .select_related("service")
+    ]
+
+
+def package_context(contract: Contract, *, version: int, kind: str, services: list[dict],
+                    sent_at=None) -> dict:
+    parties = {r.role: r.user for r in contract.roles.select_related("user")}
+    return {
+        "contract": contract, "version": version, "kind": kind,
+        "is_addendum": kind == WelcomePackage.Kind.ADDENDUM,
+        "services": services, "so": parties.get(ContractRole.Role.SO),
+        "spoc": parties.get(ContractRole.Role.SPOC), "cor": parties.get(ContractRole.Role.COR),
+        "responsibilities": SO_RESPONSIBILITIES, "instructions": ONBOARDING_INSTRUCTIONS,
+        "help_contacts": list(HelpContact.objects.all()), "sent_at": sent_at or clock.now(),
+    }
+
+
+def render_html(context: dict) -> str:
+    return render_to_string("onboarding/welcome_package_document.html", context)
+
+
+def render_pdf(html: str) -> bytes:
+    """A tagged PDF (PDF/UA-1: structure tree, language, title) from the package's HTML."""
+    from weasyprint import HTML
+
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+
+
+@transaction.atomic
+def send_welcome_package(actor, contract: Contract,
+                         kind: str = WelcomePackage.Kind.INITIAL) -> WelcomePackage:
+    """Send the package (or a new version of it) to the SO, copying the SPOC."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    require(actor, Action.SEND_WELCOME, contract)
+    request = OnboardingRequest.objects.filter(contract=contract).first()
+    if kind == WelcomePackage.Kind.INITIAL and (
+        request is None or request.status not in (Status.APPROVED, Status.COMPLETE)
+    ):
+        raise OnboardingError("Send the welcome package once every service is decided.")
+    services = approved_services(contract)
+    if not services:
+        raise OnboardingError("No service is approved: there is nothing to welcome them to.")
+    so = role_holders(contract, ContractRole.Role.SO)
+    if not so:
+        raise OnboardingError("Name the SO first: the package goes to them.")
+    version = (contract.welcome_packages.aggregate(v=Max("version"))["v"] or 0) + 1
+    now = clock.now()
+    html = render_html(package_context(contract, version=version, kind=kind, services=services,
+                                       sent_at=now))
+    package = WelcomePackage(
+        contract=contract, version=version, kind=kind, services=services, html=html,
+        sent_by=actor, sent_at=now,
+        sent_to=[u.email for u in so + role_holders(contract, ContractRole.Role.SPOC)],
+    )
+    package.pdf.save(f"welcome-v{version}.pdf", ContentFile(render_pdf(html)), save=False)
+    package.save()
+    audit.record(actor, "onboarding.welcome_package_sent", package,
+                 f"Sent {package.get_kind_display().lower()} version {version} to the SO",
+                 contract=contract,
+                 after={"version": version, "services": [s["name"] for s in services]})
+    mail.queue(
+        "welcome_package", to=so, cc=role_holders(contract, ContractRole.Role.SPOC),
+        contract=contract, key=f"welcome:{contract.pk}:v{version}",
+        context={"package": package},
+        attachments=[{"name": f"welcome-package-v{version}.pdf", "path": package.pdf.name,
+                      "mimetype": "application/pdf"}],
+    )
+    if request is not None and request.status == Status.APPROVED:
+        request.completed_at = now
+        _transition(actor, _locked(request, None), "complete", "Onboarding complete")
+        complete_evidence(actor, contract, "complete-onboarding",
+                          f"Welcome package v{version} sent to the SO.")
+        if contract.stage == Stage.ONBOARDING:
+            contracts.change_stage(actor, contract, "activate")
+        send_survey(actor, contract)
+    return package
+
+
+def send_survey(actor, contract: Contract) -> SurveyResponse:
+    survey, created = SurveyResponse.objects.get_or_create(contract=contract)
+    if created:
+        audit.record(actor, "onboarding.survey_sent", survey, "Sent the post-onboarding survey",
+                     contract=contract)
+        mail.queue(
+            "survey_invitation",
+            to=role_holders(contract, ContractRole.Role.SO, ContractRole.Role.POC),
+            contract=contract, key=f"survey:{contract.pk}", context={"survey": survey},
+        )
+    return survey
+
+
+@transaction.atomic
+def answer_survey(actor, survey: SurveyResponse, *, satisfaction: int, went_well: str,
+                  to_improve: str) -> SurveyResponse:
+    survey = SurveyResponse.objects.select_for_update().get(pk=survey.pk)
+    contract = survey.contract
+    require(actor, Action.ANSWER_SURVEY, contract)
+    if survey.answered_at is not None:
+        raise OnboardingError("The survey was already answered. Thank you!")
+    survey.satisfaction, survey.went_well, survey.to_improve = (
+        satisfaction, went_well.strip(), to_improve.strip())
+    survey.answered_by, survey.answered_at = actor, clock.now()
+    survey.save()
+    audit.record(actor, "onboarding.survey_answered", survey, "Answered the survey",
+                 contract=contract, after={"satisfaction": satisfaction})
+    complete_evidence(actor, contract, "post-onboarding-survey", "Survey answered.")
+    mail.queue("survey_answered", to=team_addresses(), contract=contract,
+               key=f"survey-answered:{survey.pk}", context={"survey": survey})
+    return survey
+
+
+@transaction.atomic
+def record_call(actor, contract: Contract, *, held_on, topics: list[str], outcome: str,
+                notes: str = "", documents=()) -> TouchPointCall:
+    require(actor, Action.RECORD_CALL, contract)
+    call = TouchPointCall.objects.create(
+        contract=contract, held_on=held_on, topics=list(topics), outcome=outcome.strip(),
+        notes=notes.strip(), recorded_by=actor,
+    )
+    for upload in documents:
+        doc = CallDocument(call=call, name=upload.name[:200])
+        doc.file.save(upload.name, upload, save=False)
+        doc.save()
+    audit.record(actor, "onboarding.call_recorded", call,
+                 f"Recorded the touch-point call of {held_on:%Y-%m-%d}", contract=contract,
+                 after={"topics": call.topics, "outcome": call.outcome,
+                        "documents": [d.name for d in call.documents.all()]})
+    complete_evidence(actor, contract, "touch-point-calls",
+                      f"Call of {held_on:%Y-%m-%d} archived.")
+    return call

@@ -1,0 +1,323 @@
+"""Every onboarding action: one function each, taking the actor, in one transaction, with
+its guard (who may, from which status), audit record, timeline evidence and emails."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_fsm import can_proceed
+
+from muster import clock
+from muster.accounts import permissions
+from muster.accounts.models import ContractRole, TeamRole
+from muster.accounts.permissions import Action
+from muster.audit import services as audit
+from muster.contracts import services as contracts
+from muster.contracts.models import Contract, ContractService, Stage
+from muster.notifications import services as mail
+from muster.timeline.models import ContractStep
+from muster.timeline.services import complete_step
+
+from .models import EligibilityMeeting, OnboardingRequest, Question, Status
+
+
+class OnboardingError(Exception):
+    """An action that is not allowed now; the message tells the person why."""
+
+
+class NotAllowed(OnboardingError):
+    """The person's role does not allow the action (a 403 page)."""
+
+
+class StaleRequest(OnboardingError):
+    """Someone else changed the request since the person loaded it."""
+
+
+def require(actor, action: Action, contract: Contract) -> None:
+    if not permissions.can(actor, action, contract):
+        raise NotAllowed("Your role on this contract does not allow that.")
+
+
+def complete_evidence(actor, contract: Contract, key: str, note: str) -> None:
+    """Complete the contract's timeline step `key` with its evidence, if still open."""
+    step = contract.steps.filter(key=key, completed_at__isnull=True).first()
+    if step is not None:
+        complete_step(actor, step, note)
+
+
+def role_holders(contract: Contract, *roles: str) -> list:
+    return [r.user for r in contract.roles.filter(role__in=roles).select_related("user")]
+
+
+def team_addresses() -> list[str]:
+    return permissions.emails_of_team_role(TeamRole.Role.ONBOARDING_TEAM)
+
+
+# --- Notices -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notify_solicitation(
+    actor, *, name: str, contract_number: str, estimated_award_date: datetime.date,
+    requirements_summary: str, cor=None,
+) -> Contract:
+    """The COR tells the team a solicitation is out: the contract starts its timeline."""
+    if not permissions.may_notify_solicitation(actor):
+        raise NotAllowed("Only a COR or the onboarding team can notify a solicitation.")
+    cor = cor or actor
+    contract = contracts.create_contract(
+        actor, name=name, contract_number=contract_number,
+        estimated_award_date=estimated_award_date, requirements_summary=requirements_summary,
+    )
+    contracts.assign_role(actor, contract, cor, ContractRole.Role.COR)
+    complete_evidence(actor, contract, "notify-solicitation", "Solicitation notice filed.")
+    if requirements_summary.strip():
+        complete_evidence(
+            actor, contract, "identify-requirements", "High-level requirements recorded."
+        )
+    mail.queue(
+        "solicitation_notice", to=team_addresses(), cc=[cor], contract=contract,
+        key=f"solicitation:{contract.pk}", context={"actor": actor},
+    )
+    return contract
+
+
+@transaction.atomic
+def notify_award(actor, contract: Contract, *, award_date: datetime.date) -> Contract:
+    require(actor, Action.NOTIFY_AWARD, contract)
+    if contract.stage != Stage.SOLICITATION:
+        raise OnboardingError("The award was already recorded for this contract.")
+    contract = contracts.update_contract(actor, contract, award_date=award_date)
+    contract = contracts.change_stage(actor, contract, "award")
+    complete_evidence(actor, contract, "notify-award", "Award notice filed.")
+    OnboardingRequest.objects.get_or_create(contract=contract, defaults={"created_by": actor})
+    mail.queue(
+        "award_notice", to=team_addresses(), cc=role_holders(contract, "cor"),
+        contract=contract, key=f"award:{contract.pk}", context={"actor": actor},
+    )
+    return contract
+
+
+# --- The request's transitions ----------------------------------------------------------
+
+
+def _locked(request: OnboardingRequest, version: int | None) -> OnboardingRequest:
+    locked = OnboardingRequest.objects.select_for_update().select_related("contract").get(
+        pk=request.pk
+    )
+    if version is not None and locked.version != version:
+        raise StaleRequest(
+            "Someone else changed this request while you had it open. Your change was not "
+            "saved: look at the request as it is now and try again."
+        )
+    return locked
+
+
+def _transition(actor, request: OnboardingRequest, name: str, summary: str) -> None:
+    method = getattr(request, name)
+    if not can_proceed(method):
+        raise OnboardingError(
+            f"A request that is “{request.get_status_display()}” cannot be "
+            f"{TRANSITION_WORDS[name]}."
+        )
+    before = request.status
+    method()
+    request.version += 1
+    request.save()
+    audit.record(
+        actor, f"onboarding.{name}", request, summary, contract=request.contract,
+        before={"status": before}, after={"status": request.status},
+    )
+
+
+TRANSITION_WORDS = {
+    "submit": "submitted",
+    "ask_question": "sent a question",
+    "answer_question": "answered",
+    "mark_reviewed": "marked reviewed",
+    "approve_as_lead": "approved by the team lead",
+    "hold_meeting": "given an eligibility meeting",
+    "finish_service_review": "closed for service decisions",
+    "complete": "completed",
+}
+
+
+def _requesters(contract: Contract) -> list:
+    return role_holders(contract, ContractRole.Role.COR, ContractRole.Role.POC)
+
+
+@transaction.atomic
+def submit(actor, request: OnboardingRequest, version: int | None = None):
+    from .intake import problems
+
+    request = _locked(request, version)
+    contract = request.contract
+    require(actor, Action.SUBMIT_INTAKE, contract)
+    missing = problems(contract)
+    if missing:
+        raise OnboardingError(
+            "The intake form is not complete: " + "; ".join(
+                f"{screen}: {', '.join(items)}" for screen, items in missing.items()
+            )
+        )
+    request.submitted_at, request.submitted_by = clock.now(), actor
+    _transition(actor, request, "submit", "Submitted the intake form")
+    if contract.stage == Stage.AWARDED:
+        contracts.change_stage(actor, contract, "start_onboarding")
+    complete_evidence(actor, contract, "name-so-spoc", "SO and SPOC named in the intake form.")
+    complete_evidence(
+        actor, contract, "so-spoc-identified",
+        "SO and SPOC HARP IDs and EUA check status given in the intake form.",
+    )
+    complete_evidence(actor, contract, "submit-intake", "Intake form submitted.")
+    mail.queue(
+        "intake_submitted", to=team_addresses(), cc=_requesters(contract), contract=contract,
+        key=f"intake-submitted:{request.pk}:{request.version}", context={"actor": actor},
+    )
+    return request
+
+
+@transaction.atomic
+def ask_question(actor, request: OnboardingRequest, text: str, version: int | None = None):
+    request = _locked(request, version)
+    require(actor, Action.REVIEW_INTAKE, request.contract)
+    if not text.strip():
+        raise OnboardingError("Write the question.")
+    question = Question.objects.create(request=request, text=text.strip(), asked_by=actor)
+    _transition(actor, request, "ask_question", f"Asked: {question.text[:200]}")
+    mail.queue(
+        "question_asked", to=_requesters(request.contract), contract=request.contract,
+        key=f"question:{question.pk}", context={"question": question, "actor": actor},
+    )
+    return question
+
+
+@transaction.atomic
+def answer_question(actor, request: OnboardingRequest, answer: str, version: int | None = None):
+    request = _locked(request, version)
+    require(actor, Action.ANSWER_QUESTION, request.contract)
+    question = request.questions.filter(answered_at__isnull=True).last()
+    if question is None or request.status != Status.QUESTION:
+        raise OnboardingError("There is no open question on this request.")
+    if not answer.strip():
+        raise OnboardingError("Write the answer.")
+    question.answer, question.answered_by = answer.strip(), actor
+    question.answered_at = clock.now()
+    question.save()
+    _transition(actor, request, "answer_question", f"Answered: {question.answer[:200]}")
+    mail.queue(
+        "question_answered", to=[question.asked_by.email, *team_addresses()],
+        contract=request.contract, key=f"answer:{question.pk}",
+        context={"question": question, "actor": actor},
+    )
+    return question
+
+
+@transaction.atomic
+def mark_reviewed(actor, request: OnboardingRequest, version: int | None = None):
+    request = _locked(request, version)
+    require(actor, Action.REVIEW_INTAKE, request.contract)
+    request.reviewed_at, request.reviewed_by = clock.now(), actor
+    _transition(actor, request, "mark_reviewed", "Reviewed: complete and clear")
+    mail.queue(
+        "lead_approval_requested",
+        to=permissions.emails_of_team_role(TeamRole.Role.TEAM_LEAD),
+        cc=_requesters(request.contract), contract=request.contract,
+        key=f"reviewed:{request.pk}:{request.version}", context={"actor": actor},
+    )
+    return request
+
+
+@transaction.atomic
+def approve_as_lead(actor, request: OnboardingRequest, version: int | None = None):
+    request = _locked(request, version)
+    require(actor, Action.APPROVE_AS_LEAD, request.contract)
+    request.lead_approved_at, request.lead_approved_by = clock.now(), actor
+    _transition(actor, request, "approve_as_lead", "Approved by the team lead")
+    mail.queue(
+        "lead_approved", to=team_addresses(), cc=_requesters(request.contract),
+        contract=request.contract, key=f"lead-approved:{request.pk}:{request.version}",
+        context={"actor": actor},
+    )
+    return request
+
+
+@dataclass
+class MeetingRecord:
+    held_on: datetime.date
+    attendees: str
+    outcome: str
+    notes: str = ""
+
+
+@transaction.atomic
+def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
+                   version: int | None = None) -> EligibilityMeeting:
+    """The eligibility meeting; then one approval request per service to its leads."""
+    request = _locked(request, version)
+    contract = request.contract
+    require(actor, Action.RECORD_MEETING, contract)
+    meeting = EligibilityMeeting.objects.create(
+        request=request, held_on=record.held_on, attendees=record.attendees.strip(),
+        outcome=record.outcome, notes=record.notes.strip(), recorded_by=actor,
+    )
+    _transition(actor, request, "hold_meeting",
+                f"Eligibility meeting on {record.held_on:%Y-%m-%d}: "
+                f"{meeting.get_outcome_display()}")
+    complete_evidence(
+        actor, contract, "eligibility-meeting",
+        f"Meeting held {record.held_on:%Y-%m-%d}; approval requests sent to service leads.",
+    )
+    for item in contract.services.filter(status=ContractService.Status.REQUESTED).select_related(
+        "service"
+    ):
+        mail.queue(
+            "service_approval_requested",
+            to=permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, item.service),
+            contract=contract, key=f"service-approval:{item.pk}",
+            context={"item": item, "meeting": meeting},
+        )
+    return meeting
+
+
+@transaction.atomic
+def decide_service(actor, item: ContractService, *, approve: bool, reason: str = ""):
+    item = ContractService.objects.select_for_update().select_related("service", "contract").get(
+        pk=item.pk
+    )
+    contract = item.contract
+    if item.service_id not in permissions.led_service_ids(actor):
+        raise NotAllowed(f"Only a service lead for {item.service} can decide on it.")
+    request = _locked(contract.onboarding_request, None)
+    if request.status != Status.SERVICE_REVIEW:
+        raise OnboardingError("This request is not waiting for service decisions.")
+    if item.status != ContractService.Status.REQUESTED:
+        raise OnboardingError(f"{item.service} was already {item.get_status_display().lower()}.")
+    if not approve and not reason.strip():
+        raise OnboardingError("Give the reason for a denial: the COR and contractor see it.")
+    item.status = ContractService.Status.APPROVED if approve else ContractService.Status.DENIED
+    item.decided_at, item.decided_by, item.decision_reason = clock.now(), actor, reason.strip()
+    item.save()
+    audit.record(
+        actor, "onboarding.service_decided", item,
+        f"{item.service}: {item.get_status_display()}"
+        + (f" ({item.decision_reason})" if item.decision_reason else ""),
+        contract=contract, before={"status": "requested"},
+        after={"status": item.status, "reason": item.decision_reason},
+    )
+    mail.queue(
+        "service_decided", to=team_addresses(), cc=_requesters(contract), contract=contract,
+        key=f"service-decided:{item.pk}", context={"item": item, "actor": actor},
+    )
+    if not contract.services.filter(status=ContractService.Status.REQUESTED).exists():
+        _transition(actor, request, "finish_service_review", "Every service decided")
+        mail.queue(
+            "request_complete", to=_requesters(contract), cc=team_addresses(),
+            contract=contract, key=f"request-complete:{request.pk}",
+            context={"services": list(contract.services.select_related("service"))},
+        )
+    return item
+
+
+def open_steps(contract: Contract):
+    return ContractStep.objects.filter(contract=contract, completed_at__isnull=True)
