@@ -6,15 +6,21 @@ so the audit record and the timelines are as real use would leave them.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from muster import clock
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
 from muster.contracts import services as contracts
-from muster.contracts.models import Contract, ContractService, Organization
+from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
+from muster.onboarding import package as welcome
+from muster.onboarding import services as onboarding
+from muster.onboarding.models import EligibilityMeeting, TouchPointCall
 from muster.timeline import services as timeline
 
 DEMO_PASSWORD = "muster-demo-2026"
@@ -71,6 +77,16 @@ CONTRACTOR_PEOPLE = {
         Person(f"so@ironbark.{DOMAIN}", "Val Odhiambo", "SO", "vodhia52", "555-0152"),
         Person(f"spoc@ironbark.{DOMAIN}", "Wren Castellano", "SPOC", "wcaste53", "555-0153"),
     ],
+    "copperline": [
+        Person(f"poc@copperline.{DOMAIN}", "Blair Szymanski", "POC", "bszyma61", "555-0161"),
+        Person(f"so@copperline.{DOMAIN}", "Cameron Oduya", "SO", "coduya62", "555-0162"),
+        Person(f"spoc@copperline.{DOMAIN}", "Drew Halvorsen", "SPOC", "dhalvo63", "555-0163"),
+    ],
+    "silverleaf": [
+        Person(f"poc@silverleaf.{DOMAIN}", "Eden Marsh-Kimura", "POC", "emarsh71", "555-0171"),
+        Person(f"so@silverleaf.{DOMAIN}", "Finley Adeyemi", "SO", "fadeye72", "555-0172"),
+        Person(f"spoc@silverleaf.{DOMAIN}", "Gray Lindholm", "SPOC", "glindh73", "555-0173"),
+    ],
 }
 ORGANIZATIONS = {
     "bluebird": ("Bluebird Analytics LLC", "BLUEBIRD ANALYTICS"),
@@ -79,6 +95,8 @@ ORGANIZATIONS = {
     "tidewater": ("Tidewater Health IT", "TIDEWATER HEALTH IT"),
     "northfield": ("Northfield Digital Services", "NORTHFIELD DIGITAL"),
     "ironbark": ("Ironbark Solutions Group", "IRONBARK SOLUTIONS"),
+    "copperline": ("Copperline Research Partners", "COPPERLINE RESEARCH"),
+    "silverleaf": ("Silverleaf Consulting Co.", "SILVERLEAF CONSULTING"),
 }
 ROLE_BY_LABEL = {
     "POC": ContractRole.Role.POC,
@@ -98,11 +116,31 @@ def sign_ins() -> list[tuple[str, str]]:
     return [(p.role, p.email) for p in people]
 
 
+def _blank_pdf() -> bytes:
+    """A one-page PDF standing in for a signed DUA."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _demo_password_hash() -> str:
+    # Hashing is deliberately slow (~0.3 s); every demo account shares one password.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(person: Person) -> User:
     user = User.objects.create_user(
-        person.email, DEMO_PASSWORD, full_name=person.name, harp_id=person.harp_id,
-        phone=person.phone,
+        person.email, None, full_name=person.name, harp_id=person.harp_id, phone=person.phone,
     )
+    user.password = _demo_password_hash()
+    user.save(update_fields=["password"])
     return user
 
 
@@ -150,7 +188,7 @@ def load() -> dict[str, Contract]:
             )
 
     def complete(contract: Contract, keys: list[str], actor=team) -> None:
-        for step in contract.steps.filter(key__in=keys):
+        for step in contract.steps.filter(key__in=keys, completed_at__isnull=True):
             timeline.complete_step(actor, step, "Recorded when the demo was loaded.")
 
     def advance(contract: Contract, *transitions: str) -> Contract:
@@ -158,56 +196,118 @@ def load() -> dict[str, Contract]:
             contract = contracts.change_stage(team, contract, name)
         return contract
 
+    for cor_user in (cor, cor2):
+        TeamRole.objects.create(user=cor_user, role=TeamRole.Role.COR)
+    lead = users[f"lead@{DOMAIN}"]
+    leads = {slug: users[email] for email, slugs in
+             [(f"sas-lead@{DOMAIN}", ["sas-viya", "slack"]),
+              (f"confluence-lead@{DOMAIN}", ["confluence", "jira-service-management"])]
+             for slug in slugs}
     created = {}
 
+    def solicit(actor, name, number, estimated_award, summary) -> Contract:
+        return onboarding.notify_solicitation(
+            actor, name=name, contract_number=number, estimated_award_date=estimated_award,
+            requirements_summary=summary,
+        )
+
+    def awarded(actor, contract, award_date, pop_start, pop_end, work) -> Contract:
+        contract = onboarding.notify_award(actor, contract, award_date=award_date)
+        return contracts.update_contract(
+            actor, contract, pop_start=pop_start, pop_end=pop_end, type_of_work=work
+        )
+
+    def dua(contract, actor, number, expiry) -> None:
+        agreement = DataUseAgreement(contract=contract, number=number, expiry_date=expiry,
+                                     effective_date=days(-30), uploaded_by=actor)
+        agreement.document.save(f"{number}.pdf", ContentFile(_blank_pdf()), save=False)
+        agreement.save()
+
+    def submitted(contract, key, slugs, actor) -> Contract:
+        contractor(key, contract)
+        request_services(contract, slugs, approved=False)
+        if any(services[s].requires_dua for s in slugs):
+            dua(contract, actor, f"DUA-{contract.pk:05d}", days(300))
+        onboarding.submit(actor, contract.onboarding_request)
+        return Contract.objects.get(pk=contract.pk)
+
+    def through_meeting(contract) -> None:
+        request = contract.onboarding_request
+        onboarding.mark_reviewed(team, request)
+        onboarding.approve_as_lead(lead, request)
+        onboarding.record_meeting(team, request, onboarding.MeetingRecord(
+            held_on=min(today, contract.pop_start + datetime.timedelta(days=3)),
+            attendees="Jordan Vale (onboarding team)\nThe COR\nThe contractor's POC and SO",
+            outcome=EligibilityMeeting.Outcome.ELIGIBLE,
+            notes="Eligibility confirmed for every requested service.",
+        ))
+
     # 1. A solicitation: award expected in 75 days.
-    c = contracts.create_contract(
-        cor, name="Quality Measures Analytics Support", contract_number="75FCMC26R0042",
-        estimated_award_date=days(75),
-        requirements_summary="Analytics on quality measures; likely SAS Viya and Confluence.",
+    created["solicitation"] = solicit(
+        cor, "Quality Measures Analytics Support", "75FCMC26R0042", days(75),
+        "Analytics on quality measures; likely SAS Viya and Confluence.",
     )
-    contracts.assign_role(cor, c, cor, ContractRole.Role.COR)
-    complete(c, ["notify-solicitation"], cor)
-    created["solicitation"] = c
 
-    # 2. Awarded three days ago; the period of performance starts in three weeks.
-    c = contracts.create_contract(
-        cor2, name="Provider Data Help Desk", contract_number="75FCMC26C0107",
-        estimated_award_date=days(-5), award_date=days(-3), pop_start=days(21),
-        pop_end=days(21 + 364), type_of_work="Tier 1 and 2 help desk for provider data.",
-    )
-    contracts.assign_role(cor2, c, cor2, ContractRole.Role.COR)
+    # 2. Awarded three days ago, the period of performance starts in three weeks: the COR
+    # has started the intake form (a draft).
+    c = solicit(cor2, "Provider Data Help Desk", "75FCMC26C0107", days(-5),
+                "Help desk for provider data; Jira Service Management and Slack.")
+    c = awarded(cor2, c, days(-3), days(21), days(21 + 364),
+                "Tier 1 and 2 help desk for provider data.")
     contractor("harborlight", c)
-    request_services(c, ["jira-service-management", "slack"], approved=False)
-    complete(c, ["notify-solicitation", "identify-requirements", "notify-award",
-                 "name-so-spoc"], cor2)
-    created["awarded"] = advance(c, "award")
+    created["awarded"] = c
 
-    # 3. Onboarding, ten days into its period of performance: the meeting is overdue.
-    c = contracts.create_contract(
-        cor, name="Hospital Quality Reporting Modernization", contract_number="75FCMC26C0088",
-        task_order_number="75FCMC26F0003", estimated_award_date=days(-40),
-        award_date=days(-38), pop_start=days(-10), pop_end=days(355),
-        type_of_work="Modernize hospital quality reporting pipelines.",
-    )
-    contracts.assign_role(cor, c, cor, ContractRole.Role.COR)
-    contractor("bluebird", c)
-    request_services(c, ["sas-viya", "confluence", "slack"], approved=False)
-    complete(c, ["notify-solicitation", "identify-requirements", "notify-award",
-                 "name-so-spoc", "so-spoc-identified", "submit-intake"], cor)
-    created["onboarding"] = advance(c, "award", "start_onboarding")
+    # 3. Onboarding, ten days into its period of performance, waiting for the service leads
+    # (one has decided): completing onboarding is overdue.
+    c = solicit(cor, "Hospital Quality Reporting Modernization", "75FCMC26C0088", days(-40),
+                "Reporting pipelines; SAS Viya, Confluence and Slack.")
+    c = awarded(cor, c, days(-38), days(-10), days(355),
+                "Modernize hospital quality reporting pipelines.")
+    c = submitted(c, "bluebird", ["sas-viya", "confluence", "slack"], cor)
+    through_meeting(c)
+    onboarding.decide_service(leads["slack"], c.services.get(service__slug="slack"), approve=True)
+    created["onboarding"] = c
 
-    # 4. Active: onboarded last spring, a long way from its end.
-    c = contracts.create_contract(
-        cor, name="Clinical Data Abstraction Center", contract_number="75FCMC25C0311",
-        estimated_award_date=days(-230), award_date=days(-225), pop_start=days(-200),
-        pop_end=days(530), type_of_work="Abstraction of clinical records for validation.",
+    # 3a. Submitted yesterday: waiting for the onboarding team's review.
+    c = solicit(cor2, "Beneficiary Experience Research", "75FCMC26C0131", days(-30),
+                "Survey research; Confluence and Slack.")
+    c = awarded(cor2, c, days(-28), days(-1), days(363),
+                "Research on beneficiary experience with quality reporting.")
+    created["waiting-review"] = submitted(c, "copperline", ["confluence", "slack"], cor2)
+
+    # 3b. A question from the team waits for the COR.
+    c = solicit(cor, "Measure Testing Laboratory", "75FCMC26C0140", days(-20),
+                "Measure testing; SAS Viya and Jira Service Management.")
+    c = awarded(cor, c, days(-18), days(-2), days(362),
+                "Testing of new quality measures against historical data.")
+    c = submitted(c, "silverleaf", ["sas-viya", "jira-service-management"], cor)
+    onboarding.ask_question(
+        team, c.onboarding_request,
+        "How many of the 12 estimated SAS Viya users need access in the first month?",
     )
-    contracts.assign_role(cor, c, cor, ContractRole.Role.COR)
-    contractor("tidewater", c)
-    request_services(c, ["sas-viya", "confluence", "jira-service-management", "slack"], True)
-    complete(c, [s.key for s in c.steps.filter(process="onboarding")])
-    created["active"] = advance(c, "award", "start_onboarding", "activate")
+    created["question-open"] = c
+
+    # 3c. Onboarded through Muster: welcome package sent, a call and the survey recorded.
+    c = solicit(cor, "Clinical Data Abstraction Center", "75FCMC25C0311", days(-230),
+                "Abstraction of clinical records; SAS Viya, Confluence, Jira, Slack.")
+    c = awarded(cor, c, days(-225), days(-200), days(530),
+                "Abstraction of clinical records for validation.")
+    c = submitted(c, "tidewater",
+                  ["sas-viya", "confluence", "jira-service-management", "slack"], cor)
+    through_meeting(c)
+    for item in c.services.all():
+        onboarding.decide_service(leads[item.service.slug], item, approve=True)
+    welcome.send_welcome_package(team, c)
+    welcome.record_call(
+        team, c, held_on=days(-190),
+        topics=[TouchPointCall.Topic.SECURITY_DELIVERABLES, TouchPointCall.Topic.HARDWARE_SOFTWARE],
+        outcome="Security deliverable templates shared; laptops delivered and imaged.",
+        notes="Next call only if the SO asks.",
+    )
+    so = User.objects.get(email=f"so@tidewater.{DOMAIN}")
+    welcome.answer_survey(so, c.survey, satisfaction=5, went_well="Clear steps and dates.",
+                          to_improve="Send the welcome package as soon as it is ready.")
+    created["active"] = Contract.objects.get(pk=c.pk)
 
     # 5. Closing: 45 days to the end of its period of performance.
     c = contracts.create_contract(

@@ -10,6 +10,18 @@ from .factories import UserFactory, give_role, make_contract, request_service, t
 TODAY = datetime.date(2026, 11, 24)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing is slow on purpose; tests check behaviour, not the hash's cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploads and generated PDFs go to a per-test folder, never into the project.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def freeze_today(monkeypatch):
     """Freeze Muster's clock: call freeze_today(date) (default 2026-11-24)."""

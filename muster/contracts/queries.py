@@ -104,7 +104,9 @@ def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False
 
 def contract_page(pk) -> QuerySet:
     """The queryset the contract page reads, with parties, services and steps prefetched."""
-    return Contract.objects.select_related("organization", "process_template").prefetch_related(
+    return Contract.objects.select_related(
+        "organization", "process_template", "onboarding_request", "survey"
+    ).prefetch_related(
         Prefetch("roles", queryset=ContractRole.objects.select_related("user")),
         Prefetch("services", queryset=ContractService.objects.select_related("service")),
         Prefetch("steps", queryset=ContractStep.objects.select_related("completed_by")),

@@ -65,7 +65,36 @@ def contract_detail(request, pk):
         "can_complete_steps": permissions.can(user, Action.COMPLETE_STEP, contract),
         "can_view_history": permissions.can(user, Action.VIEW_HISTORY, contract),
         "complete_form": CompleteStepForm(),
+        "onboarding": _onboarding_panel(user, contract),
     })
+
+
+def _onboarding_panel(user, contract) -> dict:
+    """What the contract page offers this person on the onboarding flow."""
+    from muster.onboarding import intake
+    from muster.onboarding.models import OnboardingRequest, SurveyResponse
+
+    try:
+        request = contract.onboarding_request
+    except OnboardingRequest.DoesNotExist:
+        request = None
+    try:
+        survey = contract.survey
+    except SurveyResponse.DoesNotExist:
+        survey = None
+    return {
+        "request": request,
+        "can_notify_award": contract.stage == "solicitation"
+        and permissions.can(user, Action.NOTIFY_AWARD, contract),
+        "can_edit_intake": (request is not None and intake.may_edit(user, request))
+        or (request is None and contract.stage != "solicitation"
+            and permissions.can(user, Action.SUBMIT_INTAKE, contract)),
+        "packages": contract.welcome_packages.count(),
+        "can_view_welcome": permissions.can(user, Action.VIEW_WELCOME, contract),
+        "calls": contract.calls.count(),
+        "survey_to_answer": survey is not None and survey.answered_at is None
+        and permissions.can(user, Action.ANSWER_SURVEY, contract),
+    }
 
 
 PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, "contractor_user": 4}
