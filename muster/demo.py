@@ -257,11 +257,12 @@ def load() -> dict[str, Contract]:
     contractor("harborlight", c)
     created["awarded"] = c
 
-    # 3. Onboarding, ten days into its period of performance, waiting for the service leads
-    # (one has decided): completing onboarding is overdue.
+    # 3. Onboarding, two weeks into its period of performance, waiting for the service
+    # leads (one has decided): completing onboarding (POP start + 5 business days) is
+    # overdue whatever the weekday and holidays.
     c = solicit(cor, "Hospital Quality Reporting Modernization", "75FCMC26C0088", days(-40),
                 "Reporting pipelines; SAS Viya, Confluence and Slack.")
-    c = awarded(cor, c, days(-38), days(-10), days(355),
+    c = awarded(cor, c, days(-38), days(-14), days(351),
                 "Modernize hospital quality reporting pipelines.")
     c = submitted(c, "bluebird", ["sas-viya", "confluence", "slack"], cor)
     through_meeting(c)

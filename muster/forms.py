@@ -5,8 +5,9 @@ from django.forms.renderers import TemplatesSetting
 
 WIDGET_CLASSES = {
     forms.CheckboxInput: "usa-checkbox__input",
-    forms.RadioSelect: "usa-radio__input",
+    # Before RadioSelect: Django's CheckboxSelectMultiple is a RadioSelect subclass.
     forms.CheckboxSelectMultiple: "usa-checkbox__input",
+    forms.RadioSelect: "usa-radio__input",
     forms.Select: "usa-select",
     forms.SelectMultiple: "usa-select",
     forms.Textarea: "usa-textarea",

@@ -20,7 +20,7 @@ def validate_pdf(upload) -> None:
     upload.seek(0)
     if b"%PDF-" not in head:
         raise ValidationError(
-            "This file is not a PDF (whatever its name says). Upload the signed PDF.",
+            "This file is not a PDF (whatever its name says). Upload a PDF.",
             code="not_pdf",
         )
     try:

@@ -17,6 +17,7 @@ def navigation(request):
             "decisions": permissions.SERVICE_LEAD in roles,
             "solicitation": permissions.may_notify_solicitation(user),
             "surveys": bool(roles & permissions.RULES[permissions.Action.VIEW_SURVEY]),
+            "outbox": bool(roles & {permissions.ONBOARDING_TEAM, permissions.ADMINISTRATOR}),
         }
 
     return {"nav": SimpleLazyObject(build)}

@@ -35,7 +35,9 @@ class SignInForm(AuthenticationForm):
             if email:
                 services.note_failure(email, _client_ip(self.request))
             raise
-        services.clear_failures(email)
+        # Only a real sign-in clears the count (a blank password authenticates nobody).
+        if email and self.user_cache is not None:
+            services.clear_failures(email)
         return cleaned
 
 

@@ -20,13 +20,14 @@ class AppendOnlyError(Exception):
 
 
 class AuditQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+    def update(self, *args, **kwargs):
+        raise AppendOnlyError("Audit records cannot be changed.")
+
+    def bulk_update(self, *args, **kwargs):
         raise AppendOnlyError("Audit records cannot be changed.")
 
     def delete(self):
         raise AppendOnlyError("Audit records cannot be deleted.")
-
-    bulk_update = update
 
 
 class AuditEvent(models.Model):

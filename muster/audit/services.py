@@ -74,7 +74,7 @@ def record(
 def _actor_label(actor) -> str:
     if actor is None or not getattr(actor, "pk", None):
         return "Muster (system)"
-    return f"{actor.get_full_name()} <{actor.email}>"
+    return f"{actor.get_full_name()} <{actor.email}>"[:200]
 
 
 def verify_chain() -> list[AuditEvent]:

@@ -39,8 +39,21 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         ],
     )
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            # Offer only the CORs of contracts this person can see: no names leak.
+            from muster.accounts.permissions import visible_contracts
+
+            self.fields["cor"].queryset = User.objects.filter(
+                contract_roles__role=ContractRole.Role.COR,
+                contract_roles__contract__in=visible_contracts(user),
+            ).distinct()
+
     def filters(self) -> dict:
-        data = self.cleaned_data if self.is_valid() else {}
+        # A bad value drops only that filter: cleaned_data keeps every valid field.
+        self.is_valid()
+        data = self.cleaned_data
         sort = data.get("sort") or "name"
         return {
             "q": (data.get("q") or "").strip(),

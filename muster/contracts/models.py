@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django_fsm import FSMField, transition
 
 
@@ -161,7 +162,9 @@ class ContractService(models.Model):
 
 
 def dua_upload_path(instance, filename: str) -> str:
-    return f"contracts/{instance.contract_id}/dua/{instance.number or 'dua'}.pdf"
+    # The DUA number is typed by a person: never let it shape the path.
+    name = get_valid_filename(instance.number or "dua")
+    return f"contracts/{instance.contract_id}/dua/{name}.pdf"
 
 
 class DataUseAgreement(models.Model):

@@ -10,6 +10,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.functions import Lower
 
 from muster import clock
 from muster.accounts import permissions
@@ -62,14 +63,14 @@ def contracts_as_contractor_user(user) -> QuerySet:
 
 
 SORTS = {
-    "name": ("name",),
-    "-name": ("-name",),
+    "name": (Lower("name"), "pk"),
+    "-name": (Lower("name").desc(), "pk"),
     "number": ("contract_number",),
     "-number": ("-contract_number",),
-    "stage": ("stage", "name"),
-    "pop_end": (F("pop_end").asc(nulls_last=True), "name"),
-    "-pop_end": (F("pop_end").desc(nulls_last=True), "name"),
-    "next_due": (F("next_step_due").asc(nulls_last=True), "name"),
+    "stage": ("stage", Lower("name")),
+    "pop_end": (F("pop_end").asc(nulls_last=True), Lower("name")),
+    "-pop_end": (F("pop_end").desc(nulls_last=True), Lower("name")),
+    "next_due": (F("next_step_due").asc(nulls_last=True), Lower("name")),
 }
 
 

@@ -36,7 +36,7 @@ def home(request):
 
 
 def contract_list(request):
-    form = ContractFilterForm(request.GET)  # every field optional: bad values are ignored
+    form = ContractFilterForm(request.GET, user=request.user)  # bad values are ignored
     page = _page(request, queries.contract_list(request.user, **form.filters()))
     query = request.GET.copy()
     query.pop("page", None)

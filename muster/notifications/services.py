@@ -1,4 +1,11 @@
-"""Queue emails in the outbox (inside the caller's transaction) and deliver them."""
+"""Queue emails in the outbox (inside the caller's transaction) and deliver them.
+
+A row is claimed by one worker before it is sent (`select_for_update(skip_locked=True)` on
+PostgreSQL; SQLite serializes writers), and each send re-checks the claim, so two workers
+never send the same row. A worker that dies between sending and recording it leaves the
+row 'sending': it is tried again only after CLAIM_TIMEOUT, and counts as an attempt, so a
+row that kills every worker ends 'failed' (visible to the team) instead of looping.
+"""
 
 import datetime
 import logging
@@ -6,10 +13,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.core.mail import EmailMessage, mailers
-from django.db import connection, transaction
-from django.db.models import Q
-from django.template.loader import render_to_string
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Min, Q
+from django.db.models.functions import Lower
+from django.template import Context
+from django.template.loader import get_template
 
 from muster import clock
 from muster.accounts.models import User
@@ -22,19 +31,41 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # A row claimed this long ago by a worker that never finished is tried again.
 CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
+MAX_BACKOFF = datetime.timedelta(hours=6)
+KEY_LENGTH = OutboxEmail._meta.get_field("key").max_length
+MAILER = "default"  # the MAILERS alias emails go through
+SUBJECT_LENGTH = OutboxEmail._meta.get_field("subject").max_length
 
 
 def backoff(attempts: int) -> datetime.timedelta:
     """1, 2, 4, ... minutes after each failure, at most 6 hours."""
-    return datetime.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+    if attempts >= 20:  # 2**19 minutes is far past the cap; no need for huge numbers
+        return MAX_BACKOFF
+    return min(datetime.timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def _address(recipient) -> str:
-    return (recipient.email if isinstance(recipient, User) else str(recipient)).strip().lower()
+    if recipient is None:
+        return ""
+    value = recipient.email if isinstance(recipient, User) else str(recipient)
+    return (value or "").strip().lower()
 
 
-def _unique(addresses) -> list[str]:
-    return list(dict.fromkeys(a for a in addresses if a))
+def _addresses(recipients) -> list[str]:
+    """Lowercase, stripped, without blanks or repeats, in the order given. One address or
+    one User may be given instead of a list."""
+    if recipients is None:
+        return []
+    if isinstance(recipients, (str, User)):
+        recipients = [recipients]
+    return list(dict.fromkeys(a for a in (_address(r) for r in recipients) if a))
+
+
+def render(template_name: str, context: dict) -> str:
+    """Render a plain-text email template. No HTML escaping: "O'Brien & Sons" must read
+    as typed, not "O&#x27;Brien &amp; Sons"."""
+    template = get_template(template_name).template
+    return template.render(Context(context, autoescape=False))
 
 
 def queue(
@@ -51,26 +82,40 @@ def queue(
     email; the worker sends it after the transaction commits. A key already queued is not
     queued again (so retries of the same action never email twice). Returns None when
     there is nobody to send to."""
-    to_addresses = _unique(_address(r) for r in to)
-    cc_addresses = [a for a in _unique(_address(r) for r in cc) if a not in to_addresses]
+    to_addresses = _addresses(to)
+    cc_addresses = [a for a in _addresses(cc) if a not in to_addresses]
     if not to_addresses:
         return None
+    key = key[:KEY_LENGTH]
     existing = OutboxEmail.objects.filter(key=key).first()
     if existing:
         return existing
     context = {"site_url": settings.MUSTER_BASE_URL.rstrip("/"), "contract": contract,
                "help_contacts": list(HelpContact.objects.all()), **(context or {})}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    email = OutboxEmail.objects.create(
-        key=key[:200], template=template, subject=subject[:250],
-        body=render_to_string(f"emails/{template}.txt", context).strip() + "\n",
-        to=to_addresses, cc=cc_addresses, contract=contract,
-        attachments=list(attachments), next_attempt_at=clock.now(),
-    )
-    users = {u.email: u for u in User.objects.filter(email__in=to_addresses + cc_addresses)}
+    subject = " ".join(render(f"emails/{template}_subject.txt", context).split())
+    body = render(f"emails/{template}.txt", context).strip() + "\n"
+    try:
+        # A savepoint: if another transaction queued the same key meanwhile, the caller's
+        # transaction goes on (with that row) instead of breaking.
+        with transaction.atomic():
+            email = OutboxEmail.objects.create(
+                key=key, template=template, subject=subject[:SUBJECT_LENGTH], body=body,
+                to=to_addresses, cc=cc_addresses, contract=contract,
+                attachments=list(attachments), next_attempt_at=clock.now(),
+                created_at=clock.now(),
+            )
+    except IntegrityError:
+        existing = OutboxEmail.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        return existing
+    everyone = to_addresses + cc_addresses
+    users = {
+        u.address: u
+        for u in User.objects.annotate(address=Lower("email")).filter(address__in=everyone)
+    }
     OutboxRecipient.objects.bulk_create(
-        OutboxRecipient(email=email, address=a, user=users.get(a))
-        for a in to_addresses + cc_addresses
+        OutboxRecipient(email=email, address=a, user=users.get(a)) for a in everyone
     )
     transaction.on_commit(kick_worker)
     return email
@@ -82,7 +127,7 @@ def kick_worker(run_after: datetime.datetime | None = None) -> None:
     task = deliver_outbox.using(run_after=run_after) if run_after else deliver_outbox
     try:
         task.enqueue()
-    except Exception:  # the sweep delivers whatever a lost kick leaves behind
+    except Exception:  # the next kick (or a periodic sweep) delivers what is left
         log.exception("Could not enqueue outbox delivery")
 
 
@@ -100,28 +145,60 @@ def _due(now) -> Q:
 
 
 def _claim(now, limit: int) -> list[int]:
-    """Mark due rows as being sent by this worker; concurrent workers skip them."""
+    """Mark due rows as being sent by this worker (one more attempt each); concurrent
+    workers skip them (PostgreSQL: locked rows are skipped; SQLite: one writer at a time,
+    and the update re-checks that each row is still due)."""
     with transaction.atomic():
         rows = OutboxEmail.objects.filter(_due(now)).order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         ids = list(rows.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
         OutboxEmail.objects.filter(id__in=ids).filter(_due(now)).update(
-            status=OutboxEmail.Status.SENDING, claimed_at=now
+            status=OutboxEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
-    return ids
+        return list(
+            OutboxEmail.objects.filter(
+                id__in=ids, status=OutboxEmail.Status.SENDING, claimed_at=now
+            ).order_by("next_attempt_at", "id").values_list("id", flat=True)
+        )
 
 
-def _message(email: OutboxEmail, conn) -> EmailMessage:
+def _still_mine(email_id: int, claimed_at) -> datetime.datetime | None:
+    """Renew this worker's claim just before sending. None when the claim was lost (it
+    timed out and another worker took the row): then this worker must not send it."""
+    renewed = clock.now()
+    taken = OutboxEmail.objects.filter(
+        pk=email_id, status=OutboxEmail.Status.SENDING, claimed_at=claimed_at
+    ).update(claimed_at=renewed)
+    return renewed if taken else None
+
+
+def _message(email: OutboxEmail) -> EmailMessage:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "muster.invalid"
     message = EmailMessage(
         subject=email.subject, body=email.body, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=email.to, cc=email.cc, connection=conn,
-        headers={"X-Muster-Key": email.key},
+        to=email.to, cc=email.cc,
+        # A stable Message-ID: if a crash makes Muster send a row again, mail systems can
+        # recognize the repeat.
+        headers={"X-Muster-Key": email.key, "Message-ID": f"<muster-{email.pk}@{domain}>"},
     )
     for item in email.attachments:
         with default_storage.open(item["path"], "rb") as f:
             message.attach(item["name"], f.read(), item.get("mimetype", "application/pdf"))
     return message
+
+
+def _record_failure(email: OutboxEmail, claimed_at, now, error: str, report) -> None:
+    gave_up = email.attempts >= MAX_ATTEMPTS
+    OutboxEmail.objects.filter(pk=email.pk, claimed_at=claimed_at).update(
+        status=OutboxEmail.Status.FAILED if gave_up else OutboxEmail.Status.PENDING,
+        last_error=error[:2000], next_attempt_at=now + backoff(email.attempts),
+        claimed_at=None,
+    )
+    report.failed += gave_up
+    report.retrying += not gave_up
 
 
 def deliver_due(limit: int = 200) -> DeliveryReport:
@@ -131,41 +208,47 @@ def deliver_due(limit: int = 200) -> DeliveryReport:
     ids = _claim(now, limit)
     if not ids:
         return report
-    conn = mailers.default
-    for email in OutboxEmail.objects.filter(id__in=ids, claimed_at=now):
+    emails = OutboxEmail.objects.in_bulk(ids)
+    for email_id in ids:
+        email = emails[email_id]
+        if email.attempts > MAX_ATTEMPTS:
+            # Claimed again after workers stopped while sending it MAX_ATTEMPTS times.
+            _record_failure(email, now, now, "A worker stopped while sending this email "
+                            f"{MAX_ATTEMPTS} times; not tried again.", report)
+            continue
+        claimed_at = _still_mine(email.pk, now)
+        if claimed_at is None:
+            continue
         try:
-            _message(email, conn).send()
+            _message(email).send(using=MAILER)
         except Exception as error:  # any failure: the row waits, nothing is lost
-            attempts = email.attempts + 1
-            gave_up = attempts >= MAX_ATTEMPTS
-            OutboxEmail.objects.filter(pk=email.pk).update(
-                status=OutboxEmail.Status.FAILED if gave_up else OutboxEmail.Status.PENDING,
-                attempts=attempts, last_error=f"{type(error).__name__}: {error}"[:2000],
-                next_attempt_at=now + backoff(attempts), claimed_at=None,
-            )
-            report.failed += gave_up
-            report.retrying += not gave_up
-            log.warning("Email %s not sent (attempt %s): %s", email.pk, attempts, error)
+            _record_failure(email, claimed_at, now, f"{type(error).__name__}: {error}",
+                            report)
+            log.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts,
+                        type(error).__name__)
         else:
             OutboxEmail.objects.filter(pk=email.pk).update(
-                status=OutboxEmail.Status.SENT, sent_at=clock.now(), attempts=email.attempts + 1,
-                last_error="",
+                status=OutboxEmail.Status.SENT, sent_at=clock.now(), last_error="",
+                claimed_at=None,
             )
             report.sent += 1
     return report
 
 
 def next_retry_at() -> datetime.datetime | None:
-    row = (
-        OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING)
-        .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
-    )
-    return row
+    """When the worker should look again: the first waiting row, or the first row left
+    'sending' by a worker that stopped (due once its claim times out)."""
+    waiting = OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING).aggregate(
+        at=Min("next_attempt_at"))["at"]
+    stuck = OutboxEmail.objects.filter(status=OutboxEmail.Status.SENDING).aggregate(
+        at=Min("claimed_at"))["at"]
+    candidates = [at for at in (waiting, stuck and stuck + CLAIM_TIMEOUT) if at]
+    return min(candidates) if candidates else None
 
 
 @transaction.atomic
 def retry_now(actor, email: OutboxEmail) -> OutboxEmail:
-    """The team asks for a failed email to be tried again."""
+    """The team asks for a failed email to be tried again (now, with a fresh count)."""
     from muster.audit import services as audit
 
     email = OutboxEmail.objects.select_for_update().get(pk=email.pk)
@@ -175,6 +258,8 @@ def retry_now(actor, email: OutboxEmail) -> OutboxEmail:
     email.next_attempt_at = clock.now()
     email.save(update_fields=["status", "attempts", "next_attempt_at"])
     audit.record(actor, "notifications.retry", email, f"Asked to resend “{email.subject}”",
-                 contract=email.contract)
+                 contract=email.contract,
+                 before={"status": OutboxEmail.Status.FAILED},
+                 after={"status": OutboxEmail.Status.PENDING})
     transaction.on_commit(kick_worker)
     return email

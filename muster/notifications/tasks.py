@@ -1,6 +1,22 @@
+from django.db.models import Q
 from django.tasks import task
 
 from . import services
+
+
+def _already_scheduled(task_path: str, at) -> bool:
+    """Another delivery run is waiting and will start by `at` (database task backend only):
+    then this run need not schedule one more. Without it, every email queued during a mail
+    outage would start its own chain of retries."""
+    try:
+        from django_tasks_db.compat import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult, get_date_max
+    except ImportError:  # another task backend: schedule as usual
+        return False
+    return DBTaskResult.objects.filter(
+        Q(run_after__lte=at) | Q(run_after=get_date_max()),  # the latter: "as soon as possible"
+        task_path=task_path, status=TaskResultStatus.READY,
+    ).exists()
 
 
 @task
@@ -8,6 +24,6 @@ def deliver_outbox() -> dict:
     """Send every due email; if some wait for a retry, come back when the first is due."""
     report = services.deliver_due()
     retry_at = services.next_retry_at()
-    if retry_at is not None:
+    if retry_at is not None and not _already_scheduled(deliver_outbox.module_path, retry_at):
         services.kick_worker(run_after=retry_at)
     return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}

@@ -5,9 +5,10 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 from muster import clock
-from muster.accounts.models import HARP_ID_RE, ContractRole
+from muster.accounts.models import HARP_ID_RE, ContractRole, User
 from muster.catalog.models import Service
 from muster.contracts.forms import DateInput
 from muster.forms import USWDSMixin
@@ -59,17 +60,32 @@ class SolicitationForm(USWDSMixin, forms.Form):
             raise ValidationError("A contract with this number is already in Muster.")
         return number
 
+    PII_CHECKED = ("name", "requirements_summary")
+
     def clean(self):
+        """Flag text that looks like personal data, on the field that holds it, unless the
+        person confirmed it is not personal data."""
         cleaned = super().clean()
-        text = " ".join(str(cleaned.get(f, "")) for f in ("name", "requirements_summary"))
-        found = pii_found(text)
-        if found and not cleaned.get("confirm_no_pii"):
-            raise ValidationError(
-                "This looks like it contains %(what)s. Remove personal data before saving: "
-                "only public, non-sensitive information belongs in a solicitation notice.",
-                params={"what": " and ".join(found)}, code="pii",
-            )
+        if cleaned.get("confirm_no_pii"):
+            return cleaned
+        for name in self.PII_CHECKED:
+            found = pii_found(cleaned.get(name, ""))
+            if found:
+                self.add_error(name, ValidationError(
+                    "This looks like it contains %(what)s. Remove personal data before "
+                    "saving: only public, non-sensitive information belongs in a "
+                    "solicitation notice. If it is not personal data, tick the box below.",
+                    params={"what": " and ".join(found)}, code="pii",
+                ))
         return cleaned
+
+    @property
+    def pii_flagged(self) -> bool:
+        """Show the confirm box: text was flagged, or the person already ticked it."""
+        return bool(self.is_bound and (
+            any(self.has_error(name, "pii") for name in self.PII_CHECKED)
+            or self["confirm_no_pii"].value()
+        ))
 
 
 class AwardForm(USWDSMixin, forms.Form):
@@ -150,7 +166,7 @@ PHONE_RE = re.compile(r"^[0-9+().\-\s x]{7,32}$")
 class PartiesScreen(USWDSMixin, forms.Form):
     """The COR's phone, and the POC, SO and SPOC: names, contacts, HARP IDs, EUA checks."""
 
-    cor_phone = forms.CharField(label="Your phone (COR)", max_length=32)
+    cor_phone = forms.CharField(label="COR: phone", max_length=32)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,6 +202,16 @@ class PartiesScreen(USWDSMixin, forms.Form):
                 self.add_error(
                     name, "A HARP ID is 3 to 64 letters, digits, dots, underscores or hyphens, "
                     "starting with a letter or digit.",
+                )
+        for role in SECURITY_ROLES:
+            harp_id, email = cleaned.get(f"{role}_harp_id"), cleaned.get(f"{role}_email")
+            if harp_id and email and f"{role}_harp_id" not in self.errors and (
+                User.objects.filter(harp_id__iexact=harp_id).exclude(email__iexact=email)
+                .exists()
+            ):
+                self.add_error(
+                    f"{role}_harp_id", "This HARP ID belongs to someone else in Muster: check "
+                    "it, or check the email address.",
                 )
         so, spoc = cleaned.get("so_harp_id"), cleaned.get("spoc_harp_id")
         if so and spoc and so.lower() == spoc.lower() and (
@@ -242,7 +268,13 @@ class ServicesScreen(USWDSMixin, forms.Form):
 
 
 class DuaScreen(USWDSMixin, forms.Form):
-    number = forms.CharField(label="DUA number", max_length=40)
+    number = forms.CharField(
+        label="DUA number", max_length=40,
+        validators=[RegexValidator(
+            r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
+            "A DUA number is letters, digits, spaces, dots, underscores or hyphens.",
+        )],
+    )
     effective_date = forms.DateField(label="Effective date", widget=DateInput(), required=False)
     expiry_date = forms.DateField(label="Expiry date", widget=DateInput())
     document = forms.FileField(
@@ -280,7 +312,14 @@ class DuaScreen(USWDSMixin, forms.Form):
 class VersionedForm(USWDSMixin, forms.Form):
     """Carries the request version the person saw, to refuse a stale action."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        label="Request version", widget=forms.HiddenInput, min_value=1,
+        error_messages={
+            "required": "This page is out of date: open the request again and retry.",
+            "invalid": "This page is out of date: open the request again and retry.",
+            "min_value": "This page is out of date: open the request again and retry.",
+        },
+    )
 
 
 class QuestionForm(VersionedForm):
@@ -336,9 +375,17 @@ class MultiplePdfField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
         cleaned = [super(MultiplePdfField, self).clean(f, initial) for f in files]
+        errors = []
         for upload in cleaned:
-            validate_pdf(upload)
+            try:
+                validate_pdf(upload)
+            except ValidationError as error:
+                errors.extend(f"{upload.name}: {message}" for message in error.messages)
+        if errors:
+            raise ValidationError(errors)
         return cleaned
 
 

@@ -5,16 +5,20 @@ the draft is the contract itself: the COR and POC edit the same data, and the te
 exactly what was submitted. Every save goes through the contract services (audited).
 """
 
+import datetime
 from dataclasses import dataclass
 
+from django import forms as django_forms
 from django.db import transaction
+from django.db.models import Q
+from django.utils.timezone import localtime
 
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
-from muster.catalog.models import Service
+from muster.catalog.models import HelpContact, Service
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
 
@@ -71,6 +75,12 @@ def form_kwargs(screen: Screen, contract: Contract) -> dict:
         return {"contract": contract}
     if screen.slug == "dua":
         return {"has_document": bool(current_dua(contract))}
+    if screen.slug == "services":
+        # The offered services, and any the contract already requests (even if no longer
+        # offered): saving the screen must not drop a request nobody could see.
+        return {"services": Service.objects.filter(
+            Q(is_active=True) | Q(contract_services__contract=contract)
+        ).distinct().order_by("order", "name")}
     return {}
 
 
@@ -287,8 +297,14 @@ def problems(contract: Contract) -> dict[str, list[str]]:
             need("parties", f"the {role.upper()}'s HARP ID")
     if not contract.type_of_work.strip():
         need("work", "the type of work")
-    if not contract.services.exists():
+    items = list(contract.services.select_related("service"))
+    if not items:
         need("services", "at least one service")
+    for item in items:
+        if item.status != ContractService.Status.DENIED and (
+            not item.estimated_users or not item.justification.strip()
+        ):
+            need("services", f"the estimated users and justification for {item.service}")
     if needs_dua(contract):
         dua = current_dua(contract)
         if dua is None:
@@ -298,6 +314,89 @@ def problems(contract: Contract) -> dict[str, list[str]]:
     return missing
 
 
+def next_screen(contract: Contract, screen: Screen) -> Screen | None:
+    """The screen after this one (None after the last), as the answers stand now: choosing
+    a service that needs a DUA brings in the DUA screen."""
+    screens = screens_for(contract)
+    slugs = [s.slug for s in screens]
+    if screen.slug not in slugs:
+        return None
+    index = slugs.index(screen.slug)
+    return screens[index + 1] if index + 1 < len(screens) else None
+
+
+def previous_screen(contract: Contract, screen: Screen) -> Screen | None:
+    screens = screens_for(contract)
+    slugs = [s.slug for s in screens]
+    index = slugs.index(screen.slug) if screen.slug in slugs else 0
+    return screens[index - 1] if index > 0 else None
+
+
+def progress(contract: Contract, missing: dict[str, list[str]] | None = None) -> list[dict]:
+    """Each screen of this contract's intake with what is still missing on it."""
+    missing = problems(contract) if missing is None else missing
+    return [{"screen": s, "missing": missing.get(s.title, []),
+             "done": s.title not in missing} for s in screens_for(contract)]
+
+
+def first_incomplete(contract: Contract) -> Screen | None:
+    missing = problems(contract)
+    return next((s for s in screens_for(contract) if s.title in missing), None)
+
+
+def _show(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime.date):
+        return f"{value:%B %-d, %Y}"
+    return str(value)
+
+
+def summary(screen: Screen, contract: Contract) -> list[tuple[str, str]]:
+    """What a screen holds, as (label, value) pairs for the review page ("" = not given)."""
+    if screen.slug == "services":
+        return [
+            (item.service.name,
+             f"Estimated users: {item.estimated_users or 'not given'}. "
+             f"Justification: {item.justification or 'not given'}")
+            for item in contract.services.select_related("service")
+        ]
+    form = screen.form_class(**form_kwargs(screen, contract))
+    data = initial(screen, contract)
+    rows = []
+    if screen.slug == "parties":
+        cor = contract.roles.filter(role=ContractRole.Role.COR).select_related("user").first()
+        if cor:
+            rows.append(("COR", f"{cor.user.full_name} ({cor.user.email})"))
+    for name, field in form.fields.items():
+        if isinstance(field, django_forms.FileField):
+            continue
+        value = data.get(name)
+        if isinstance(field, django_forms.ChoiceField):
+            value = dict(field.choices).get(value, value) if value else ""
+        rows.append((str(field.label), _show(value)))
+    if screen.slug == "dua":
+        dua = current_dua(contract)
+        rows.append(("Signed DUA (PDF)", f"Uploaded {localtime(dua.uploaded_at):%B %-d, %Y}"
+                     if dua and dua.document else ""))
+    return rows
+
+
+def refusal(user, request: OnboardingRequest) -> str:
+    """Why this person cannot change the intake form now (the 403 page says it)."""
+    if request.status in (Status.DRAFT, Status.QUESTION):
+        return ("The COR and the contractor's point of contact fill in the intake form until "
+                "it is submitted; the onboarding team edits it after that.")
+    contact = HelpContact.objects.filter(title__icontains="onboarding").exclude(email="").first()
+    where = f" at {contact.email}" if contact else ""
+    if request.status == Status.COMPLETE:
+        return ("This onboarding request is complete, so its intake form is closed. Email the "
+                f"onboarding team{where} if something has changed.")
+    return ("This intake form has been submitted: only the onboarding team can change it now. "
+            f"Email the onboarding team{where} with what should change.")
+
+
+@transaction.atomic
 def start(actor, contract: Contract) -> OnboardingRequest:
     """The contract's request (created at award; created here for older contracts)."""
     request, created = OnboardingRequest.objects.get_or_create(

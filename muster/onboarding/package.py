@@ -1,9 +1,12 @@
 """The welcome package: one template for the page, the print view and the tagged PDF; every
 sent version is kept. Also the touch-point calls and the post-onboarding survey."""
 
+import re
+from dataclasses import dataclass
+
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Avg, Count, Max, Q
 from django.template.loader import render_to_string
 
 from muster import clock
@@ -125,8 +128,9 @@ def send_welcome_package(actor, contract: Contract,
                       "mimetype": "application/pdf"}],
     )
     if request is not None and request.status == Status.APPROVED:
+        request = _locked(request, None)
         request.completed_at = now
-        _transition(actor, _locked(request, None), "complete", "Onboarding complete")
+        _transition(actor, request, "complete", "Onboarding complete")
         complete_evidence(actor, contract, "complete-onboarding",
                           f"Welcome package v{version} sent to the SO.")
         if contract.stage == Stage.ONBOARDING:
@@ -187,3 +191,73 @@ def record_call(actor, contract: Contract, *, held_on, topics: list[str], outcom
     complete_evidence(actor, contract, "touch-point-calls",
                       f"Call of {held_on:%Y-%m-%d} archived.")
     return call
+
+
+# --- Reads the pages share -------------------------------------------------------------
+
+
+def send_blockers(contract: Contract) -> list[str]:
+    """Why the welcome package cannot be sent yet (empty when it can)."""
+    reasons = []
+    request = OnboardingRequest.objects.filter(contract=contract).first()
+    already_sent = contract.welcome_packages.exists()
+    if not already_sent and (
+        request is None or request.status not in (Status.APPROVED, Status.COMPLETE)
+    ):
+        status = request.get_status_display().lower() if request else "not started"
+        reasons.append(
+            "The onboarding request is not approved yet (it is "
+            f"“{status}”): every service must be decided first."
+        )
+    if not contract.services.filter(status=ContractService.Status.APPROVED).exists():
+        reasons.append("No service is approved for this contract.")
+    if not contract.roles.filter(role=ContractRole.Role.SO).exists():
+        reasons.append("No Security Official (SO) is named: the package goes to them.")
+    return reasons
+
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
+
+
+def package_body(package: WelcomePackage) -> str:
+    """The body of the package exactly as sent (our own rendered, escaped HTML)."""
+    found = _BODY.search(package.html)
+    return found.group(1).strip() if found else package.html
+
+
+@dataclass
+class SurveySummary:
+    sent: int
+    answered: int
+    response_rate: int | None  # percent
+    average: float | None
+    distribution: list[dict]
+    comments: list[SurveyResponse]
+
+
+def survey_summary() -> SurveySummary:
+    rows = SurveyResponse.objects.aggregate(
+        sent=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)),
+        average=Avg("satisfaction", filter=Q(answered_at__isnull=False)),
+    )
+    counts = dict(
+        SurveyResponse.objects.filter(answered_at__isnull=False)
+        .values_list("satisfaction").annotate(n=Count("id")).order_by()
+    )
+    answered = rows["answered"]
+    distribution = [
+        {"level": level, "label": label, "count": counts.get(level, 0),
+         "percent": round(100 * counts.get(level, 0) / answered) if answered else 0}
+        for level, label in reversed(SurveyResponse.Satisfaction.choices)
+    ]
+    comments = list(
+        SurveyResponse.objects.filter(answered_at__isnull=False)
+        .exclude(went_well="", to_improve="")
+        .select_related("contract", "answered_by").order_by("-answered_at", "-id")
+    )
+    return SurveySummary(
+        sent=rows["sent"], answered=answered,
+        response_rate=round(100 * answered / rows["sent"]) if rows["sent"] else None,
+        average=round(rows["average"], 1) if rows["average"] is not None else None,
+        distribution=distribution, comments=comments,
+    )

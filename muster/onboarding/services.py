@@ -113,15 +113,19 @@ def _locked(request: OnboardingRequest, version: int | None) -> OnboardingReques
     return locked
 
 
-def _transition(actor, request: OnboardingRequest, name: str, summary: str) -> None:
-    method = getattr(request, name)
-    if not can_proceed(method):
+def _check(request: OnboardingRequest, name: str) -> None:
+    """Refuse a transition the request's status does not allow, before anything changes."""
+    if not can_proceed(getattr(request, name)):
         raise OnboardingError(
             f"A request that is “{request.get_status_display()}” cannot be "
-            f"{TRANSITION_WORDS[name]}."
+            f"{TRANSITION_WORDS[name]}. Nothing was changed."
         )
+
+
+def _transition(actor, request: OnboardingRequest, name: str, summary: str) -> None:
+    _check(request, name)
     before = request.status
-    method()
+    getattr(request, name)()
     request.version += 1
     request.save()
     audit.record(
@@ -153,6 +157,7 @@ def submit(actor, request: OnboardingRequest, version: int | None = None):
     request = _locked(request, version)
     contract = request.contract
     require(actor, Action.SUBMIT_INTAKE, contract)
+    _check(request, "submit")
     missing = problems(contract)
     if missing:
         raise OnboardingError(
@@ -181,6 +186,7 @@ def submit(actor, request: OnboardingRequest, version: int | None = None):
 def ask_question(actor, request: OnboardingRequest, text: str, version: int | None = None):
     request = _locked(request, version)
     require(actor, Action.REVIEW_INTAKE, request.contract)
+    _check(request, "ask_question")
     if not text.strip():
         raise OnboardingError("Write the question.")
     question = Question.objects.create(request=request, text=text.strip(), asked_by=actor)
@@ -198,7 +204,7 @@ def answer_question(actor, request: OnboardingRequest, answer: str, version: int
     require(actor, Action.ANSWER_QUESTION, request.contract)
     question = request.questions.filter(answered_at__isnull=True).last()
     if question is None or request.status != Status.QUESTION:
-        raise OnboardingError("There is no open question on this request.")
+        raise OnboardingError("There is no open question on this request. Nothing was changed.")
     if not answer.strip():
         raise OnboardingError("Write the answer.")
     question.answer, question.answered_by = answer.strip(), actor
@@ -217,6 +223,7 @@ def answer_question(actor, request: OnboardingRequest, answer: str, version: int
 def mark_reviewed(actor, request: OnboardingRequest, version: int | None = None):
     request = _locked(request, version)
     require(actor, Action.REVIEW_INTAKE, request.contract)
+    _check(request, "mark_reviewed")
     request.reviewed_at, request.reviewed_by = clock.now(), actor
     _transition(actor, request, "mark_reviewed", "Reviewed: complete and clear")
     mail.queue(
@@ -232,6 +239,7 @@ def mark_reviewed(actor, request: OnboardingRequest, version: int | None = None)
 def approve_as_lead(actor, request: OnboardingRequest, version: int | None = None):
     request = _locked(request, version)
     require(actor, Action.APPROVE_AS_LEAD, request.contract)
+    _check(request, "approve_as_lead")
     request.lead_approved_at, request.lead_approved_by = clock.now(), actor
     _transition(actor, request, "approve_as_lead", "Approved by the team lead")
     mail.queue(
@@ -257,6 +265,11 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
     request = _locked(request, version)
     contract = request.contract
     require(actor, Action.RECORD_MEETING, contract)
+    _check(request, "hold_meeting")
+    if not record.attendees.strip():
+        raise OnboardingError("Say who attended the meeting.")
+    if record.outcome not in EligibilityMeeting.Outcome.values:
+        raise OnboardingError("Choose the meeting's outcome.")
     meeting = EligibilityMeeting.objects.create(
         request=request, held_on=record.held_on, attendees=record.attendees.strip(),
         outcome=record.outcome, notes=record.notes.strip(), recorded_by=actor,
@@ -282,15 +295,24 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
 
 @transaction.atomic
 def decide_service(actor, item: ContractService, *, approve: bool, reason: str = ""):
-    item = ContractService.objects.select_for_update().select_related("service", "contract").get(
-        pk=item.pk
-    )
+    """A service lead approves or denies one requested service (a reason for a denial).
+    The last decision closes the request's service review and tells the requesters."""
+    item = ContractService.objects.select_related("service", "contract").get(pk=item.pk)
     contract = item.contract
     if item.service_id not in permissions.led_service_ids(actor):
         raise NotAllowed(f"Only a service lead for {item.service} can decide on it.")
-    request = _locked(contract.onboarding_request, None)
+    found = OnboardingRequest.objects.filter(contract=contract).first()
+    if found is None:
+        raise OnboardingError("This contract has no onboarding request to decide on.")
+    # The request first, then the item: every action on a request locks in that order.
+    request = _locked(found, None)
+    item = ContractService.objects.select_for_update().select_related(
+        "service", "contract"
+    ).get(pk=item.pk)
     if request.status != Status.SERVICE_REVIEW:
-        raise OnboardingError("This request is not waiting for service decisions.")
+        raise OnboardingError(
+            "This request is not waiting for service decisions. Nothing was changed."
+        )
     if item.status != ContractService.Status.REQUESTED:
         raise OnboardingError(f"{item.service} was already {item.get_status_display().lower()}.")
     if not approve and not reason.strip():

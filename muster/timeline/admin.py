@@ -3,6 +3,7 @@ from django.contrib import admin
 from muster.audit.admin_mixins import AuditedAdminMixin
 
 from .models import ContractStep, ProcessTemplate, TemplateStep
+from .services import anchor_date
 
 STEP_FIELDS = [
     "order", "key", "process", "phase", "name", "anchor", "offset", "offset_unit",
@@ -31,5 +32,12 @@ class ContractStepAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["process", "completed_at"]
     search_fields = ["contract__name", "contract__contract_number", "name"]
     readonly_fields = ["completed_at", "completed_by", "completion_note"]
-    fields = [*STEP_FIELDS, "description", "due_date", *readonly_fields]
+    fields = [*STEP_FIELDS, "description", *readonly_fields]
+    readonly_fields = [*readonly_fields, "due_date"]
     autocomplete_fields = ["contract"]
+
+    def save_model(self, request, obj, form, change):
+        # The due date follows the (possibly edited) rule, like every open step's does.
+        if obj.completed_at is None:
+            obj.due_date = obj.due_from(anchor_date(obj.contract, obj.anchor))
+        super().save_model(request, obj, form, change)

@@ -25,7 +25,34 @@ def read_process_file(path: Path = DEFAULT_PROCESS_FILE) -> dict:
         if step["key"] in keys:
             raise ProcessFileError(f"{path}: step key '{step['key']}' is used twice")
         keys.add(step["key"])
+        _check_values(path, number, step)
     return data
+
+
+def _check_values(path, number: int, step: dict) -> None:
+    """Refuse values a contract could not compute a due date from."""
+    from muster.contracts.models import Milestone
+
+    allowed = {
+        "anchor": set(Milestone.values),
+        "unit": {"calendar", "business"},
+        "process": {"onboarding", "offboarding"},
+    }
+    for field, values in allowed.items():
+        value = step.get(field, "calendar" if field == "unit" else None)
+        if value not in values:
+            raise ProcessFileError(
+                f"{path}: step {number} has {field} '{value}'; use one of "
+                f"{', '.join(sorted(values))}"
+            )
+    if not isinstance(step["offset"], int):
+        raise ProcessFileError(f"{path}: step {number}'s offset must be a whole number")
+    parties = {"cor", "contractor", "onboarding_team", "team_lead", "service_lead"}
+    unknown = set(step["responsible"]) - parties
+    if unknown:
+        raise ProcessFileError(
+            f"{path}: step {number} names unknown responsible parties {sorted(unknown)}"
+        )
 
 
 def install_template(data: dict, template_model, step_model, *, make_default: bool):

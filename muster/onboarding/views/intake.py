@@ -1,15 +1,153 @@
-"""Scaffolding until this module is built: every view answers 404."""
+"""The intake wizard: an overview, one page per screen, and a review before submitting.
 
+Thin: parse, authorize (accounts.permissions, then intake.may_edit for the request's
+status), call one function of onboarding.intake or onboarding.services, render or redirect.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.shortcuts import redirect, render
+
+from muster.accounts import permissions
+from muster.accounts.permissions import Action
+from muster.contracts.models import Stage
+
+from .. import intake, services
+from ..forms import VersionedForm
+from ..models import OnboardingRequest, Status
 
 
-def intake_start(request, *args, **kwargs):
-    raise Http404("Not built yet.")
+def _request_of(contract) -> OnboardingRequest | None:
+    try:
+        return contract.onboarding_request
+    except OnboardingRequest.DoesNotExist:
+        return None
 
 
-def intake_review(request, *args, **kwargs):
-    raise Http404("Not built yet.")
+def _may_start(user, contract) -> bool:
+    """Only the COR and POC start an intake form, and only once the award is recorded."""
+    return contract.stage != Stage.SOLICITATION and permissions.can(
+        user, Action.SUBMIT_INTAKE, contract
+    )
 
 
-def intake_screen(request, *args, **kwargs):
-    raise Http404("Not built yet.")
+def intake_start(request, pk):
+    """The overview: each screen, done or what is missing, and where to go next."""
+    user = request.user
+    contract = permissions.contract_for(user, pk, Action.EDIT_INTAKE)
+    onboarding = _request_of(contract)
+    if onboarding is None and _may_start(user, contract):
+        onboarding = intake.start(user, contract)
+    missing = intake.problems(contract)
+    progress = intake.progress(contract, missing)
+    next_screen = next((row["screen"] for row in progress if not row["done"]), None)
+    return render(request, "onboarding/intake/start.html", {
+        "contract": contract,
+        "onboarding": onboarding,
+        "progress": progress,
+        "next_screen": next_screen,
+        "started": any(row["done"] for row in progress),
+        "may_edit": onboarding is not None and intake.may_edit(user, onboarding),
+        "refusal": intake.refusal(user, onboarding) if onboarding else "",
+    })
+
+
+def _screen_or_404(contract, slug: str):
+    screen = next((s for s in intake.screens_for(contract) if s.slug == slug), None)
+    if screen is None:
+        raise Http404("No such screen in this contract's intake form.")
+    return screen
+
+
+def intake_screen(request, pk, screen):
+    user = request.user
+    contract = permissions.contract_for(user, pk, Action.EDIT_INTAKE)
+    current = _screen_or_404(contract, screen)
+    onboarding = _request_of(contract)
+    if onboarding is None:
+        return redirect("onboarding:intake", contract.pk)
+    if not intake.may_edit(user, onboarding):
+        raise PermissionDenied(intake.refusal(user, onboarding))
+    kwargs = intake.form_kwargs(current, contract)
+    if request.method == "POST":
+        form = current.form_class(request.POST, request.FILES, **kwargs)
+        if form.is_valid():
+            try:
+                intake.save_screen(user, onboarding, current, form.cleaned_data)
+            except services.NotAllowed as error:
+                raise PermissionDenied(str(error)) from error
+            except services.OnboardingError as error:
+                form.add_error(None, str(error))
+            except ValidationError as error:
+                form.add_error(None, " ".join(error.messages))
+            else:
+                if "save_draft" in request.POST:
+                    messages.success(request, "Draft saved.")
+                    return redirect("onboarding:intake_screen", contract.pk, current.slug)
+                following = intake.next_screen(contract, current)
+                if following is None:
+                    return redirect("onboarding:intake_review", contract.pk)
+                return redirect("onboarding:intake_screen", contract.pk, following.slug)
+    else:
+        form = current.form_class(initial=intake.initial(current, contract), **kwargs)
+    progress = intake.progress(contract)
+    position = [row["screen"].slug for row in progress].index(current.slug)
+    return render(request, "onboarding/intake/screen.html", {
+        "contract": contract,
+        "onboarding": onboarding,
+        "screen": current,
+        "form": form,
+        "progress": progress,
+        "step_number": position + 1,
+        "step_total": len(progress),
+        "previous": intake.previous_screen(contract, current),
+        "dua": intake.current_dua(contract) if current.slug == "dua" else None,
+        "file_given": bool(request.FILES),
+    }, status=400 if form.errors else 200)
+
+
+def intake_review(request, pk):
+    """Everything entered, by screen, with what is missing; submitting sends it to the team."""
+    user = request.user
+    contract = permissions.contract_for(user, pk, Action.EDIT_INTAKE)
+    onboarding = _request_of(contract)
+    if onboarding is None:
+        return redirect("onboarding:intake", contract.pk)
+    may_submit = onboarding.status == Status.DRAFT and permissions.can(
+        user, Action.SUBMIT_INTAKE, contract
+    )
+    form = VersionedForm(request.POST if request.method == "POST" else None,
+                         initial={"version": onboarding.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit(user, onboarding, version=form.cleaned_data["version"])
+        except services.NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except services.StaleRequest as error:
+            messages.error(request, str(error))
+            return redirect("onboarding:intake_review", contract.pk)
+        except services.OnboardingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                "Intake form submitted. The onboarding team reviews it for completeness and "
+                "clarity, and will write here if it has a question.",
+            )
+            return redirect("onboarding:request", contract.pk)
+    missing = intake.problems(contract)
+    sections = [
+        {"screen": s, "rows": intake.summary(s, contract), "missing": missing.get(s.title, [])}
+        for s in intake.screens_for(contract)
+    ]
+    return render(request, "onboarding/intake/review.html", {
+        "contract": contract,
+        "onboarding": onboarding,
+        "form": form,
+        "sections": sections,
+        "missing": missing,
+        "may_edit": intake.may_edit(user, onboarding),
+        "may_submit": may_submit,
+        "refusal": intake.refusal(user, onboarding),
+    }, status=400 if form.errors else 200)

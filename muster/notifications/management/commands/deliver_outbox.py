@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from muster.notifications import services
+
+
+class Command(BaseCommand):
+    help = "Send every email due in the outbox (the worker does this on its own; cron may too)."
+
+    def handle(self, *args, **options):
+        report = services.deliver_due()
+        self.stdout.write(
+            f"Sent {report.sent}; waiting to retry {report.retrying}; gave up on {report.failed}."
+        )

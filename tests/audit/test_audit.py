@@ -1,0 +1,265 @@
+"""The audit record: a hash chain, append-only in the ORM, the database and the admin,
+checked by `manage.py verify_audit`."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from muster.accounts.models import TeamRole
+from muster.audit import services as audit
+from muster.audit.models import AppendOnlyError, AuditEvent
+from muster.catalog.models import Service
+from muster.contracts import services as contract_services
+
+from ..factories import UserFactory, make_contract, team_member
+
+pytestmark = pytest.mark.django_db
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the append-only trigger is PostgreSQL's"
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def events():
+    """Three events on a contract, by a person and by the system."""
+    actor = UserFactory(full_name="Avery Actor", email="avery@example.com")
+    contract = make_contract(actor, name="Audited")  # one event: contract.created
+    contract_services.update_contract(actor, contract, name="Audited again")
+    audit.record(None, "test.system", contract, "The system did something", contract=contract,
+                 after={"when": contract.estimated_award_date})
+    return list(AuditEvent.objects.order_by("id"))
+
+
+def raw(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def tamper(sql, params=()):
+    """Change the table behind the application's back, as a database superuser could (on
+    PostgreSQL by switching triggers off for the rest of the test's transaction)."""
+    if connection.vendor == "postgresql":
+        raw("SET LOCAL session_replication_role = replica")
+    raw(sql, params)
+    if connection.vendor == "postgresql":
+        raw("SET LOCAL session_replication_role = origin")
+
+
+def verify() -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("verify_audit", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+# --- The chain ----------------------------------------------------------------------------
+
+
+def test_each_record_chains_to_the_previous_one(events):
+    assert len(events) == 3
+    assert events[0].prev_hash == audit.GENESIS_HASH
+    for previous, event in zip(events, events[1:], strict=False):
+        assert event.prev_hash == previous.hash
+    assert len({e.hash for e in events}) == 3
+    assert all(len(e.hash) == 64 for e in events)
+
+
+def test_records_say_who_what_and_before_after(events):
+    created, updated, system = events
+    assert created.action == "contract.created"
+    assert updated.actor.email == "avery@example.com"
+    assert updated.actor_label == "Avery Actor <avery@example.com>"
+    assert updated.before == {"name": "Audited"}
+    assert updated.after == {"name": "Audited again"}
+    assert system.actor is None
+    assert system.actor_label == "Muster (system)"
+    assert system.after == {"when": "2026-03-02"}  # stored as the JSON that was hashed
+
+
+def test_an_intact_chain_verifies(events):
+    assert audit.verify_chain() == []
+    out, err = verify()
+    assert "The audit record is intact." in out
+    assert err == ""
+
+
+def test_an_empty_record_verifies():
+    assert AuditEvent.objects.count() == 0
+    assert "intact" in verify()[0]
+
+
+def test_an_edit_behind_the_applications_back_is_found(events):
+    target = events[1]
+    tamper("UPDATE audit_auditevent SET summary = %s WHERE id = %s", ["x", target.pk])
+
+    assert [e.pk for e in audit.verify_chain()] == [target.pk]
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"1 audit record\(s\) fail verification"):
+        call_command("verify_audit", stdout=io.StringIO(), stderr=err)
+    assert f"Record {target.pk} " in err.getvalue()
+    assert f"Record {events[0].pk} " not in err.getvalue()
+
+
+def test_an_edit_of_before_or_after_is_found(events):
+    target = events[1]
+    tamper("UPDATE audit_auditevent SET after = %s WHERE id = %s",
+           ['{"name": "Something else"}', target.pk])
+    assert [e.pk for e in audit.verify_chain()] == [target.pk]
+
+
+def test_a_deleted_record_is_found(events):
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
+    # The record after the gap no longer chains to its predecessor.
+    assert [e.pk for e in audit.verify_chain()] == [events[2].pk]
+    with pytest.raises(CommandError):
+        verify()
+
+
+# --- The database refuses changes (PostgreSQL) --------------------------------------------
+
+
+@on_postgresql
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditevent SET summary = 'x' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ],
+)
+def test_postgresql_refuses_update_and_delete(events, sql):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(sql, [events[0].pk])
+    assert AuditEvent.objects.count() == 3
+    assert audit.verify_chain() == []
+
+
+# --- The ORM refuses changes --------------------------------------------------------------
+
+
+def test_saving_an_existing_record_is_refused(events):
+    event = AuditEvent.objects.get(pk=events[0].pk)
+    event.summary = "rewritten"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    assert AuditEvent.objects.get(pk=event.pk).summary == events[0].summary
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda: AuditEvent.objects.get(pk=AuditEvent.objects.first().pk).delete(),
+        lambda: AuditEvent.objects.update(summary="x"),
+        lambda: AuditEvent.objects.filter(action="contract.created").update(summary="x"),
+        lambda: AuditEvent.objects.all().delete(),
+        lambda: AuditEvent.objects.filter(actor__isnull=True).delete(),
+        pytest.param(
+            lambda: AuditEvent.objects.bulk_update(list(AuditEvent.objects.all()), ["summary"]),
+        ),
+        lambda: AuditEvent.objects.first().contract.audit_events.all().delete(),
+    ],
+    ids=["delete", "update", "filtered-update", "delete-all", "filtered-delete",
+         "bulk-update", "related-delete"],
+)
+def test_changing_or_removing_records_through_the_orm_is_refused(events, change):
+    with pytest.raises(AppendOnlyError):
+        change()
+    assert list(AuditEvent.objects.order_by("id").values_list("summary", flat=True)) == [
+        e.summary for e in events]
+    assert audit.verify_chain() == []
+
+
+# --- The admin ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser(client):
+    user = team_member(TeamRole.Role.ADMINISTRATOR, full_name="Root Admin",
+                       is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+def test_the_admin_lists_audit_records(client, superuser, events):
+    response = client.get(reverse("admin:audit_auditevent_changelist"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Changed name" in html
+    assert "The system did something" in html
+    assert "Add audit event" not in html
+    assert 'name="_selected_action"' not in html  # no bulk actions, so no bulk delete
+
+
+def test_the_admin_cannot_add_change_or_delete_records(client, superuser, events):
+    event = events[1]
+    assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    assert client.post(reverse("admin:audit_auditevent_add"), {"summary": "x"}).status_code == 403
+
+    change_url = reverse("admin:audit_auditevent_change", args=[event.pk])
+    page = client.get(change_url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Changed name" in html
+    assert 'name="_save"' not in html
+    assert 'name="_continue"' not in html
+    assert "deletelink" not in html
+    assert client.post(change_url, {"summary": "rewritten"}).status_code == 403
+
+    delete_url = reverse("admin:audit_auditevent_delete", args=[event.pk])
+    assert client.get(delete_url).status_code == 403
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+
+    assert AuditEvent.objects.get(pk=event.pk).summary == event.summary
+    assert AuditEvent.objects.count() == 3
+
+
+def test_saving_a_service_in_the_admin_is_recorded(client, superuser):
+    service = Service.objects.get(slug="slack")
+    data = {
+        "slug": service.slug,
+        "name": service.name,
+        "description": "Team chat for contract staff.",
+        "eua_job_code": "SLACK_User",
+        "help_text": service.help_text,
+        "is_active": "on",
+        "order": service.order,
+        "lead_roles-TOTAL_FORMS": "0",
+        "lead_roles-INITIAL_FORMS": "0",
+        "lead_roles-MIN_NUM_FORMS": "0",
+        "lead_roles-MAX_NUM_FORMS": "1000",
+    }
+    if service.requires_dua:
+        data["requires_dua"] = "on"
+    response = client.post(reverse("admin:catalog_service_change", args=[service.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+    service.refresh_from_db()
+    assert service.eua_job_code == "SLACK_User"
+    event = AuditEvent.objects.get(action="admin.change")
+    assert event.actor == superuser
+    assert event.object_type == "catalog.service"
+    assert event.object_id == str(service.pk)
+    assert event.before["eua_job_code"] == ""
+    assert event.after["eua_job_code"] == "SLACK_User"
+    assert event.after["description"] == "Team chat for contract staff."
+    assert set(event.before) == set(event.after) == {"eua_job_code", "description"}
+    assert "in administration" in event.summary
+    assert audit.verify_chain() == []
+
+
+def test_a_person_with_a_long_name_and_email_can_still_act():
+    name = "Maria Fernanda de los Angeles Santisima Trinidad Gutierrez-Villanueva y Castellanos"
+    email = ("maria.fernanda.delosangeles.gutierrez-villanueva.castellanos"
+             "@quality-improvement-analytics.contractor-systems.example.com")
+    actor = UserFactory(full_name=name, email=email)
+    assert len(name) + len(email) + 3 > 200  # both within their own fields' limits
+    contract = make_contract(actor, name="Long names")
+    event = AuditEvent.objects.get(action="contract.created", contract=contract)
+    assert event.actor == actor
+    assert audit.verify_chain() == []

@@ -1,0 +1,153 @@
+"""Every email template renders a complete, readable message with absolute links."""
+
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+
+from muster.contracts.models import ContractService
+from muster.notifications import services as mail
+from muster.onboarding.models import (
+    EligibilityMeeting,
+    OnboardingRequest,
+    Question,
+    SurveyResponse,
+    WelcomePackage,
+)
+from tests.factories import OrganizationFactory
+
+EMAILS = Path(mail.__file__).parent / "templates" / "emails"
+BASE_URL = "https://muster.agency.example.gov"
+NAMES = sorted(p.name.removesuffix(".txt") for p in EMAILS.glob("*.txt")
+               if not p.name.endswith("_subject.txt"))
+
+
+@pytest.fixture
+def scene(people):
+    """The contract `mine` as it is when each email goes out: awarded, its intake
+    answered (organization named), its SAS Viya request decided."""
+    contract = people["mine"]
+    contract.organization = OrganizationFactory(name="Acme Analytics LLC")
+    contract.award_date = datetime.date(2026, 11, 2)
+    contract.requirements_summary = "Analytics workspace for claims data."
+    contract.save()
+    request = OnboardingRequest.objects.create(contract=contract, created_by=people["cor"])
+    question = Question.objects.create(
+        request=request, text="How many users need SAS Viya on day one?",
+        asked_by=people["onboarding_team"], answer="Twelve analysts.",
+        answered_by=people["cor"],
+    )
+    meeting = EligibilityMeeting.objects.create(
+        request=request, held_on=datetime.date(2026, 12, 3), attendees="Cora COR",
+        outcome=EligibilityMeeting.Outcome.ELIGIBLE, recorded_by=people["onboarding_team"],
+    )
+    item = contract.services.select_related("service").get()
+    item.estimated_users, item.justification = 12, "Claims analysis."
+    item.status = ContractService.Status.APPROVED
+    item.save()
+    survey = SurveyResponse.objects.create(contract=contract, satisfaction=4)
+    package = WelcomePackage(
+        contract=contract, version=2, kind=WelcomePackage.Kind.ADDENDUM,
+        services=[{"name": "SAS Viya", "description": "Analytics.", "eua_job_code": "",
+                   "requires_dua": True}],
+    )
+    team, cor = people["onboarding_team"], people["cor"]
+    return {
+        "contract": contract,
+        "contexts": {
+            "award_notice": {"actor": cor},
+            "intake_submitted": {"actor": cor},
+            "lead_approval_requested": {"actor": team},
+            "lead_approved": {"actor": people["team_lead"]},
+            "question_asked": {"actor": team, "question": question},
+            "question_answered": {"actor": cor, "question": question},
+            "service_approval_requested": {"item": item, "meeting": meeting},
+            "service_decided": {"actor": people["sas_lead"], "item": item},
+            "request_complete": {"services": list(contract.services.select_related("service"))},
+            "solicitation_notice": {"actor": cor},
+            "survey_invitation": {"survey": survey},
+            "survey_answered": {"survey": survey},
+            "welcome_package": {"package": package},
+        },
+    }
+
+
+def test_every_template_has_a_subject_and_a_test_context(scene):
+    subjects = sorted(p.name.removesuffix("_subject.txt") for p in EMAILS.glob("*_subject.txt"))
+    assert subjects == NAMES
+    assert sorted(scene["contexts"]) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_email_reads_well(name, scene, settings):
+    settings.MUSTER_BASE_URL = BASE_URL + "/"
+    contract = scene["contract"]
+    context = {"site_url": BASE_URL, "contract": contract, "help_contacts": [],
+               **scene["contexts"][name]}
+
+    raw_subject = mail.render(f"emails/{name}_subject.txt", context).strip()
+    assert raw_subject
+    assert "\n" not in raw_subject
+    assert len(raw_subject) < 250
+
+    row = mail.queue(name, to=["someone@example.gov"], key=f"t:{name}", contract=contract,
+                     context=scene["contexts"][name])
+    body = row.body
+    assert row.subject == raw_subject
+    assert contract.name in row.subject
+    assert contract.name in body
+    for text in (row.subject, body):
+        assert "None" not in text
+        assert "  " not in text, "a blank where a value should be"
+        assert " ." not in text and " ," not in text and "()" not in text
+        assert " 's" not in text
+        assert "&amp;" not in text and "&#x27;" not in text
+    links = re.findall(r"\S*://\S*", body)
+    assert links, "the email links to the page where the person acts"
+    for link in links:
+        assert link.startswith(BASE_URL + "/"), link
+        assert "//" not in link.removeprefix("https://"), link
+    assert not re.search(r"(^|\s)/(contracts|onboarding|notifications)/", body), \
+        "a relative link"
+
+
+def test_names_with_apostrophes_and_ampersands_read_as_typed(scene):
+    contract = scene["contract"]
+    contract.name = "O'Brien & Sons <Claims>"
+    contract.save()
+
+    row = mail.queue("award_notice", to=["someone@example.gov"], key="t:escape",
+                     contract=contract, context=scene["contexts"]["award_notice"])
+
+    assert row.subject.startswith("Contract awarded: O'Brien & Sons <Claims> (")
+    assert "of O'Brien & Sons <Claims> (" in row.body
+
+
+def test_help_contacts_are_in_the_footer(scene):
+    from muster.catalog.models import HelpContact
+
+    contact = HelpContact.objects.first()
+    assert contact is not None, "the catalog ships help contacts"
+    row = mail.queue("award_notice", to=["someone@example.gov"], key="t:help",
+                     contract=scene["contract"], context=scene["contexts"]["award_notice"])
+
+    assert f"Help: {contact.title}" in row.body
+
+
+def test_optional_answers_left_blank_read_as_not_given(scene):
+    contract = scene["contract"]
+    contract.requirements_summary = ""
+    contract.save()
+    item = scene["contexts"]["service_approval_requested"]["item"]
+    item.estimated_users, item.justification = None, ""
+
+    notice = mail.queue("solicitation_notice", to=["someone@example.gov"], key="t:blank",
+                        contract=contract, context=scene["contexts"]["solicitation_notice"])
+    request = mail.queue("service_approval_requested", to=["lead@example.gov"], key="t:blank2",
+                         contract=contract,
+                         context=scene["contexts"]["service_approval_requested"])
+
+    assert "High-level service requirements:\nNot given yet" in notice.body
+    assert "Estimated users: not given" in request.body
+    assert "Business justification: not given" in request.body

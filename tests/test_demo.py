@@ -1,0 +1,157 @@
+"""`manage.py load_demo`: made-up people and a contract at every stage.
+
+Loading the demo takes seconds, so the tests that only read it share one load (in a
+transaction around the class, rolled back after it); each test still runs in its own
+savepoint.
+"""
+
+import datetime
+import io
+import re
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.urls import reverse
+
+from muster import clock, demo
+from muster.accounts.models import ContractRole, LoginFailure, TeamRole, User
+from muster.audit.models import AuditEvent
+from muster.contracts.models import Contract, ContractService, Organization, Stage
+from muster.timeline.models import ContractStep, StepState
+from muster.timeline.services import default_template
+
+pytestmark = pytest.mark.django_db
+EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+SIGN_IN = reverse("accounts:login")
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TODAY = datetime.date(2026, 11, 24)  # a Tuesday
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+def freeze(monkeypatch, day):
+    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=datetime.UTC)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+
+
+def load_demo() -> str:
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models = [User, TeamRole, Organization, Contract, ContractRole, ContractService,
+              ContractStep, AuditEvent]
+    return {m.__name__: m.objects.count() for m in models}
+
+
+def overdue_steps(contract) -> list[str]:
+    today = clock.today()
+    return [s.key for s in contract.steps.all() if s.state(today) == StepState.OVERDUE]
+
+
+@pytest.fixture(scope="class")
+def loaded(django_db_setup, django_db_blocker):
+    """`manage.py load_demo` on an empty database as of Tue Nov 24, 2026, with what
+    demo.load() returned, rolled back after the class."""
+    with (django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+          pytest.MonkeyPatch.context() as monkeypatch):
+        freeze(monkeypatch, TODAY)
+        real_load, created = demo.load, {}
+        monkeypatch.setattr(demo, "load", lambda: created.setdefault("contracts", real_load()))
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            assert Contract.objects.count() == 0
+            out = load_demo()
+            yield SimpleNamespace(out=out, created=created["contracts"])
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def today(monkeypatch):
+    freeze(monkeypatch, TODAY)
+    return TODAY
+
+
+@pytest.mark.usefixtures("today")
+class TestTheLoadedDemo:
+    def test_it_has_a_contract_in_every_stage(self, loaded):
+        assert f"Loaded {Contract.objects.count()} demo contracts." in loaded.out
+        assert demo.DEMO_PASSWORD in loaded.out
+        assert set(Contract.objects.values_list("stage", flat=True)) >= set(Stage.values)
+
+        steps = default_template().steps.count()
+        for contract in Contract.objects.all():
+            assert contract.steps.count() == steps, contract
+            assert contract.roles.filter(role=ContractRole.Role.COR).count() == 1, contract
+            assert AuditEvent.objects.filter(contract=contract).exists(), contract
+        # A closed contract is finished: nothing left open.
+        for closed in Contract.objects.filter(stage=Stage.CLOSED):
+            assert not closed.steps.filter(completed_at__isnull=True).exists(), closed
+        # A solicitation's award is still ahead.
+        for solicitation in Contract.objects.filter(stage=Stage.SOLICITATION):
+            assert solicitation.estimated_award_date > clock.today()
+            assert solicitation.award_date is None
+
+    def test_the_onboarding_contract_has_an_overdue_step_today(self, loaded):
+        onboarding = Contract.objects.get(pk=loaded.created["onboarding"].pk)
+        assert onboarding.stage == Stage.ONBOARDING
+        assert overdue_steps(onboarding)
+
+    def test_it_uses_only_example_com_addresses(self, loaded):
+        emails = list(User.objects.values_list("email", flat=True))
+        assert sorted(emails) == sorted(email for _, email in demo.sign_ins())
+        domains = {e.rsplit("@", 1)[1] for e in emails}
+        # Email addresses written anywhere in the audit record count too.
+        for event in AuditEvent.objects.all():
+            domains |= set(EMAIL.findall(f"{event.actor_label} {event.before} {event.after}"))
+        assert "bluebird.example.com" in domains
+        outside = {d for d in domains if d != "example.com" and not d.endswith(".example.com")}
+        assert outside == set()
+
+    def test_loading_it_again_changes_nothing(self, loaded):
+        first = counts()
+        assert "Demo data already loaded" in load_demo()
+        assert counts() == first
+
+    def test_the_audit_record_verifies(self, loaded):
+        assert AuditEvent.objects.count() > Contract.objects.count()
+        out = io.StringIO()
+        call_command("verify_audit", stdout=out, stderr=io.StringIO())
+        assert "intact" in out.getvalue()
+
+    @pytest.mark.parametrize(
+        "email",
+        ["admin@example.com", "team@example.com", "cor2@example.com",
+         "so@bluebird.example.com", "analyst@tidewater.example.com"],
+    )
+    def test_demo_people_sign_in_with_the_demo_password(self, loaded, client, email):
+        assert email in {e for _, e in demo.sign_ins()}
+
+        wrong = client.post(SIGN_IN, {"username": email, "password": "not-the-password"})
+        assert wrong.status_code == 200
+        assert "The email address or password is not right" in wrong.content.decode()
+
+        response = client.post(SIGN_IN, {"username": email, "password": demo.DEMO_PASSWORD})
+        assert response.status_code == 302
+        assert response.url == reverse("home")
+        home = client.get(response.url)
+        name = User.objects.get(email=email).full_name
+        assert f"Signed in as {name}" in home.content.decode()
+        assert not LoginFailure.objects.filter(email=email).exists()
+
+
+def test_the_demo_shows_an_overdue_step_even_after_a_holiday(freeze_today):
+    freeze_today(datetime.date(2026, 11, 30))
+    assert Contract.objects.count() == 0
+    assert overdue_steps(demo.load()["onboarding"])
