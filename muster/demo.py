@@ -255,6 +255,7 @@ def load() -> dict[str, Contract]:
     c = awarded(cor2, c, days(-3), days(21), days(21 + 364),
                 "Tier 1 and 2 help desk for provider data.")
     contractor("harborlight", c)
+    onboarding.complete_evidence(cor2, c, "name-so-spoc", "SO and SPOC named on the contract.")
     created["awarded"] = c
 
     # 3. Onboarding, two weeks into its period of performance, waiting for the service

@@ -24,7 +24,7 @@ from muster.contracts.models import Contract, ContractService, DataUseAgreement,
 
 from . import forms
 from .models import OnboardingRequest, Status
-from .services import NotAllowed, OnboardingError
+from .services import NotAllowed, OnboardingError, complete_evidence
 
 
 @dataclass(frozen=True)
@@ -206,6 +206,8 @@ def _save_parties(actor, contract, data):
             audit.record(actor, "contract.eua_check", assignment,
                          f"{user}'s EUA background check: {assignment.get_eua_check_display()}",
                          contract=contract, before=before, after={"eua_check": eua})
+    # Naming the SO and SPOC on the contract is that step's evidence.
+    complete_evidence(actor, contract, "name-so-spoc", "SO and SPOC named on the contract.")
 
 
 def _save_work(actor, contract, data):
