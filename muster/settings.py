@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "muster.timeline",
     "muster.notifications",
     "muster.onboarding",
+    "muster.access",
 ]
 
 MIDDLEWARE = [

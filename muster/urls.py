@@ -9,6 +9,7 @@ urlpatterns = [
     path("contracts/", include("muster.contracts.urls")),
     path("onboarding/", include("muster.onboarding.urls")),
     path("notifications/", include("muster.notifications.urls")),
+    path("access/", include("muster.access.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -45,6 +45,13 @@ class Action(StrEnum):
     RECORD_CALL = "onboarding.record_call"
     ANSWER_SURVEY = "onboarding.answer_survey"
     VIEW_SURVEY = "onboarding.view_survey"
+    VIEW_ROSTER = "access.view_roster"
+    MANAGE_ROSTER = "access.manage_roster"
+    CONFIRM_ACCESS = "access.confirm"
+    UPLOAD_DUA = "access.upload_dua"
+    INVALIDATE_DUA = "access.invalidate_dua"
+    REQUEST_SERVICE = "access.request_service"
+    APPROVE_REQUEST_AS_COR = "access.approve_request_as_cor"
 
 
 RULES: dict[Action, frozenset[str]] = {
@@ -67,6 +74,15 @@ RULES: dict[Action, frozenset[str]] = {
     Action.RECORD_CALL: frozenset({COR, ONBOARDING_TEAM}),
     Action.ANSWER_SURVEY: frozenset({POC, SO, SPOC}),
     Action.VIEW_SURVEY: frozenset({ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR}),
+    Action.VIEW_ROSTER: frozenset({SO, SPOC, COR, ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR}),
+    # The SO onboards the contractor's users into approved services only.
+    Action.MANAGE_ROSTER: frozenset({SO}),
+    # Someone on the agency side confirms a requested grant was provisioned.
+    Action.CONFIRM_ACCESS: frozenset({ONBOARDING_TEAM, SERVICE_LEAD}),
+    Action.UPLOAD_DUA: frozenset({SO, COR, ONBOARDING_TEAM}),
+    Action.INVALIDATE_DUA: frozenset({COR, ONBOARDING_TEAM}),
+    Action.REQUEST_SERVICE: frozenset({COR, POC, SO, SPOC}),
+    Action.APPROVE_REQUEST_AS_COR: frozenset({COR}),
 }
 # Who may file a solicitation notice (which creates a contract): a person with the COR
 # team role, or the onboarding team on a COR's behalf.

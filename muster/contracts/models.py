@@ -176,8 +176,15 @@ class DataUseAgreement(models.Model):
     effective_date = models.DateField(null=True, blank=True)
     expiry_date = models.DateField()
     document = models.FileField("signed DUA (PDF)", upload_to=dua_upload_path)
+    services = models.ManyToManyField(
+        "catalog.Service", blank=True, related_name="+",
+        help_text="The services this DUA covers (those that need a DUA, e.g. SAS Viya).",
+    )
     invalidated_at = models.DateTimeField(null=True, blank=True)
     invalidated_reason = models.TextField(blank=True)
+    invalidated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     uploaded_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, related_name="+"
     )

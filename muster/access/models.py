@@ -1,0 +1,175 @@
+"""The contractor's users and their access to the contract's approved services.
+
+A roster member is a ContractRole with role "contractor_user" (so permissions treat them
+like any other party). Each AccessGrant is one user's access to one service, moving
+requested → active → paused → revoked through named transitions called from services.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+USER = settings.AUTH_USER_MODEL
+
+
+class GrantStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    REVOKED = "revoked", "Revoked"
+
+
+class PauseReason(models.TextChoices):
+    DUA_LAPSED = "dua_lapsed", "The Data Use Agreement is not valid"
+    OTHER = "other", "Paused by the onboarding team"
+
+
+class AccessGrant(models.Model):
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="access_grants"
+    )
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="access_grants")
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.PROTECT, related_name="access_grants"
+    )
+    status = FSMField(
+        max_length=12, choices=GrantStatus.choices, default=GrantStatus.REQUESTED, db_index=True
+    )
+    eua_job_code = models.CharField(
+        "EUA job code", max_length=40, blank=True,
+        help_text="Copied from the service when granted (e.g. CONFL_User for Confluence).",
+    )
+    pause_reason = models.CharField(max_length=16, choices=PauseReason.choices, blank=True)
+    requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["contract", "user__full_name", "service__order"]
+        constraints = [
+            # One live grant per user and service; revoked ones are kept as history.
+            models.UniqueConstraint(
+                fields=["contract", "user", "service"],
+                condition=~models.Q(status="revoked"),
+                name="one_live_grant_per_service",
+            )
+        ]
+        indexes = [models.Index(fields=["contract", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.service} ({self.get_status_display()})"
+
+    @transition(field=status, source=GrantStatus.REQUESTED, target=GrantStatus.ACTIVE)
+    def activate(self):
+        pass
+
+    @transition(field=status, source=[GrantStatus.ACTIVE, GrantStatus.REQUESTED],
+                target=GrantStatus.PAUSED)
+    def pause(self):
+        pass
+
+    @transition(field=status, source=GrantStatus.PAUSED, target=GrantStatus.ACTIVE)
+    def resume(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[GrantStatus.REQUESTED, GrantStatus.ACTIVE, GrantStatus.PAUSED],
+        target=GrantStatus.REVOKED,
+    )
+    def revoke(self):
+        pass
+
+
+class AdditionalServiceRequest(models.Model):
+    """An existing contract asks for one more service: the COR approves first, then the
+    service leads decide, then the SO gets a welcome-package addendum."""
+
+    class Status(models.TextChoices):
+        AWAITING_COR = "awaiting_cor", "Waiting for the COR's approval"
+        AWAITING_LEADS = "awaiting_leads", "Waiting for the service leads"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        WITHDRAWN = "withdrawn", "Declined by the COR"
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="additional_requests"
+    )
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    organization_name = models.CharField(
+        "organization (HARP organization name preferred)", max_length=200
+    )
+    justification = models.TextField("business justification")
+    estimated_users = models.PositiveIntegerField()
+    status = FSMField(
+        max_length=16, choices=Status.choices, default=Status.AWAITING_COR, db_index=True
+    )
+    version = models.PositiveIntegerField(default=1)
+    requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    cor_decided_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cor_decided_at = models.DateTimeField(null=True, blank=True)
+    cor_note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.service} for {self.contract} ({self.get_status_display()})"
+
+    @transition(field=status, source=Status.AWAITING_COR, target=Status.AWAITING_LEADS)
+    def approve_as_cor(self):
+        pass
+
+    @transition(field=status, source=Status.AWAITING_COR, target=Status.WITHDRAWN)
+    def decline_as_cor(self):
+        pass
+
+    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.DENIED)
+    def deny(self):
+        pass
+
+
+class RosterImport(models.Model):
+    """A CSV file of users the SO uploaded: previewed row by row, saved all at once or not
+    at all."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Waiting for confirmation"
+        IMPORTED = "imported", "Imported"
+        DISCARDED = "discarded", "Discarded"
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="roster_imports"
+    )
+    filename = models.CharField(max_length=200)
+    rows = models.JSONField(help_text="[{line, full_name, email, harp_id, services, errors}]")
+    error_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

@@ -1,0 +1,34 @@
+from django.urls import path
+
+from .views import additional, dua, roster
+
+app_name = "access"
+C = "contracts/<int:pk>/"
+urlpatterns = [
+    # The SO's roster and grants (views/roster.py)
+    path(f"{C}roster/", roster.roster, name="roster"),
+    path(f"{C}roster/add/", roster.add_user, name="add_user"),
+    path(f"{C}roster/import/", roster.import_csv, name="import"),
+    path(f"{C}roster/import/<int:import_pk>/", roster.import_preview, name="import_preview"),
+    path(f"{C}roster/export.csv", roster.export_csv, name="export"),
+    path(f"{C}roster/<int:user_pk>/", roster.member, name="member"),
+    path(f"{C}roster/<int:user_pk>/remove/", roster.remove_user, name="remove_user"),
+    path(f"{C}grants/new/", roster.grant, name="grant"),
+    path(f"{C}grants/<int:grant_pk>/confirm/", roster.confirm_grant, name="confirm_grant"),
+    path(f"{C}grants/<int:grant_pk>/revoke/", roster.revoke_grant, name="revoke_grant"),
+    path("mine/", roster.my_access, name="mine"),
+    path("pending/", roster.pending_grants, name="pending"),
+    # Data Use Agreements (views/dua.py)
+    path(f"{C}dua/", dua.dua_page, name="dua"),
+    path(f"{C}dua/upload/", dua.upload, name="dua_upload"),
+    path(f"{C}dua/<int:dua_pk>/invalidate/", dua.invalidate, name="dua_invalidate"),
+    path(f"{C}dua/<int:dua_pk>/document/", dua.document, name="dua_document"),
+    # Additional services for an existing contract (views/additional.py)
+    path(f"{C}services/request/", additional.new_request, name="request_service"),
+    path("service-requests/", additional.request_list, name="service_requests"),
+    path("service-requests/<int:req_pk>/", additional.request_detail,
+         name="service_request"),
+    path("service-requests/<int:req_pk>/cor/", additional.cor_decision, name="cor_decision"),
+    path("service-requests/<int:req_pk>/decide/", additional.lead_decision,
+         name="lead_decision"),
+]
