@@ -90,10 +90,16 @@ def render_pdf(html: str) -> bytes:
 
 @transaction.atomic
 def send_welcome_package(actor, contract: Contract,
-                         kind: str = WelcomePackage.Kind.INITIAL) -> WelcomePackage:
-    """Send the package (or a new version of it) to the SO, copying the SPOC."""
+                         kind: str = WelcomePackage.Kind.INITIAL, *,
+                         on_approval: bool = False) -> WelcomePackage:
+    """Send the package (or a new version of it) to the SO, copying the SPOC.
+
+    The onboarding team sends it; `on_approval=True` is for a caller whose own guarded
+    action (a service lead approving an additional service) is what sends the addendum.
+    """
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    require(actor, Action.SEND_WELCOME, contract)
+    if not on_approval:
+        require(actor, Action.SEND_WELCOME, contract)
     request = OnboardingRequest.objects.filter(contract=contract).first()
     if kind == WelcomePackage.Kind.INITIAL and (
         request is None or request.status not in (Status.APPROVED, Status.COMPLETE)
