@@ -36,10 +36,12 @@ demo: migrate
 
 run: demo ## migrate, load demo data if empty, serve on $(HOST) with the worker beside it
 	@trap 'kill 0' EXIT; \
+	$(MANAGE) schedule_sweep; \
 	$(MANAGE) db_worker & \
 	$(MANAGE) runserver $(HOST)
 
-worker: install ## the background worker (django.tasks database backend)
+worker: install ## the background worker (django.tasks database backend): emails, daily sweep
+	$(MANAGE) schedule_sweep
 	$(MANAGE) db_worker
 
 test: install ## whole suite; set DATABASE_URL=postgres://... to run it on PostgreSQL

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "muster.notifications",
     "muster.onboarding",
     "muster.access",
+    "muster.closeout",
 ]
 
 MIDDLEWARE = [
@@ -216,3 +217,10 @@ MUSTER_BASE_URL = os.environ.get("MUSTER_BASE_URL", "http://127.0.0.1:8000")
 MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# The closeout notice goes out this many calendar days before the end of performance.
+CLOSEOUT_NOTICE_DAYS = int(os.environ.get("CLOSEOUT_NOTICE_DAYS", "60"))
+# Reminders go out this many business days before a step is due.
+REMINDER_BUSINESS_DAYS = int(os.environ.get("REMINDER_BUSINESS_DAYS", "2"))
+# The worker runs the daily sweep at this local hour.
+SWEEP_HOUR = int(os.environ.get("SWEEP_HOUR", "6"))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("onboarding/", include("muster.onboarding.urls")),
     path("notifications/", include("muster.notifications.urls")),
     path("access/", include("muster.access.urls")),
+    path("closeout/", include("muster.closeout.urls")),
     path("admin/", admin.site.urls),
 ]
 

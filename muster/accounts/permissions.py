@@ -52,6 +52,8 @@ class Action(StrEnum):
     INVALIDATE_DUA = "access.invalidate_dua"
     REQUEST_SERVICE = "access.request_service"
     APPROVE_REQUEST_AS_COR = "access.approve_request_as_cor"
+    CHOOSE_SCENARIO = "closeout.choose_scenario"
+    CONFIRM_REMOVAL = "closeout.confirm_removal"
 
 
 RULES: dict[Action, frozenset[str]] = {
@@ -83,6 +85,9 @@ RULES: dict[Action, frozenset[str]] = {
     Action.INVALIDATE_DUA: frozenset({COR, ONBOARDING_TEAM}),
     Action.REQUEST_SERVICE: frozenset({COR, POC, SO, SPOC}),
     Action.APPROVE_REQUEST_AS_COR: frozenset({COR}),
+    Action.CHOOSE_SCENARIO: frozenset({COR}),
+    # The team confirms access removal and records the data archive.
+    Action.CONFIRM_REMOVAL: frozenset({ONBOARDING_TEAM}),
 }
 # Who may file a solicitation notice (which creates a contract): a person with the COR
 # team role, or the onboarding team on a COR's behalf.

@@ -123,7 +123,9 @@ class Contract(models.Model):
     def extend(self):
         pass
 
-    @transition(field=stage, source=[Stage.CLOSING, Stage.ACTIVE], target=Stage.CLOSED)
+    # The end of performance closes a contract whatever stage it reached.
+    @transition(field=stage, source=[Stage.AWARDED, Stage.ONBOARDING, Stage.ACTIVE,
+                                     Stage.CLOSING], target=Stage.CLOSED)
     def close(self):
         pass
 

@@ -118,6 +118,7 @@ def queue(
         OutboxRecipient(email=email, address=a, user=users.get(a)) for a in everyone
     )
     transaction.on_commit(kick_worker)
+    email.just_queued = True  # callers counting new emails tell them from repeats
     return email
 
 

@@ -1,0 +1,167 @@
+"""The daily sweep: everything that happens because a date arrives.
+
+Safe to run any number of times, concurrently, or after missing days: each action checks
+the state it changes (under a row lock) and each email has a key the outbox queues once.
+It works from indexed date queries over what is due, never by loading every contract;
+reminders and escalations look back only to the previous run (catching up after a gap).
+"""
+
+import datetime
+import logging
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from muster import clock
+from muster.accounts import permissions
+from muster.accounts.models import ContractRole, TeamRole
+from muster.contracts.models import Contract, Stage
+from muster.notifications import services as mail
+from muster.timeline import calendar
+from muster.timeline.models import ContractStep, Responsible
+
+from . import services
+from .models import SweepRun
+
+log = logging.getLogger(__name__)
+_SWEEP_LOCK_ID = 0x6D757374_65720002
+FIRST_RUN_LOOKBACK = datetime.timedelta(days=30)
+
+
+@dataclass
+class SweepReport:
+    day: str = ""
+    closeout_notices: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    contracts_ended: int = 0
+    grants_revoked: int = 0
+    grants_carried_over: int = 0
+    dua_pauses: int = 0
+    emails_sent: int = 0
+    emails_retrying: int = 0
+
+
+@contextmanager
+def _one_sweep_at_a_time():
+    """On PostgreSQL a second concurrent sweep waits for the first (then finds nothing left
+    to do); SQLite serializes writers already."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_SWEEP_LOCK_ID])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_SWEEP_LOCK_ID])
+
+
+def run(day: datetime.date | None = None, *, deliver: bool = True) -> SweepReport:
+    day = day or clock.today()
+    report = SweepReport(day=day.isoformat())
+    with _one_sweep_at_a_time():
+        since = _last_run_day(day)
+        sweep_run = SweepRun.objects.create(day=day)
+        report.closeout_notices = send_closeout_notices(day)
+        report.reminders = send_reminders(day, since)
+        report.escalations = escalate_overdue(day, since)
+        ended = services.end_due_contracts(day)
+        report.contracts_ended = ended.contracts
+        report.grants_revoked = ended.revoked
+        report.grants_carried_over = ended.carried_over
+        report.dua_pauses = _pause_lapsed_duas(day)
+        if deliver:
+            delivery = mail.deliver_due()
+            report.emails_sent, report.emails_retrying = delivery.sent, delivery.retrying
+        sweep_run.finished_at = clock.now()
+        sweep_run.report = asdict(report)
+        sweep_run.save(update_fields=["finished_at", "report"])
+    log.info("Sweep of %s: %s", day, asdict(report))
+    return report
+
+
+def _last_run_day(day: datetime.date) -> datetime.date:
+    last = (
+        SweepRun.objects.filter(day__lte=day, finished_at__isnull=False)
+        .order_by("-day").values_list("day", flat=True).first()
+    )
+    return last or day - FIRST_RUN_LOOKBACK
+
+
+def send_closeout_notices(day: datetime.date) -> int:
+    """60 days before the end of performance: the notice to the COR and the team."""
+    horizon = day + datetime.timedelta(days=settings.CLOSEOUT_NOTICE_DAYS)
+    due = Contract.objects.filter(
+        stage__in=[Stage.ONBOARDING, Stage.ACTIVE], pop_end__isnull=False, pop_end__lte=horizon
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in due if services.open_closeout(None, pk))
+
+
+def _recipients(step: ContractStep) -> list[str]:
+    contract = step.contract
+    parties = set(step.responsible)
+    roles = []
+    if Responsible.COR in parties:
+        roles.append(ContractRole.Role.COR)
+    if Responsible.CONTRACTOR in parties:
+        roles += [ContractRole.Role.POC, ContractRole.Role.SO, ContractRole.Role.SPOC]
+    addresses = [r.user.email for r in contract.roles.all() if r.role in roles]
+    if Responsible.ONBOARDING_TEAM in parties:
+        addresses += permissions.emails_of_team_role(TeamRole.Role.ONBOARDING_TEAM)
+    if Responsible.TEAM_LEAD in parties:
+        addresses += permissions.emails_of_team_role(TeamRole.Role.TEAM_LEAD)
+    if Responsible.SERVICE_LEADS in parties:
+        for item in contract.services.all():
+            addresses += permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, item.service)
+    return addresses
+
+
+def _open_steps(**due):
+    return (
+        ContractStep.objects.filter(completed_at__isnull=True, **due)
+        .exclude(contract__stage=Stage.CLOSED)
+        .select_related("contract")
+        .prefetch_related("contract__roles__user", "contract__services__service")
+    )
+
+
+def send_reminders(day: datetime.date, since: datetime.date) -> int:
+    """A reminder when a step comes within REMINDER_BUSINESS_DAYS of its due date: once per
+    step and due date (a moved due date earns a new reminder)."""
+    window_end = calendar.add_business_days(day, settings.REMINDER_BUSINESS_DAYS)
+    sent = 0
+    for step in _open_steps(due_date__gte=day, due_date__lte=window_end):
+        email = mail.queue(
+            "step_reminder", to=_recipients(step), contract=step.contract,
+            key=f"reminder:{step.pk}:{step.due_date.isoformat()}", context={"step": step},
+        )
+        sent += getattr(email, "just_queued", False)
+    return sent
+
+
+def escalate_overdue(day: datetime.date, since: datetime.date) -> int:
+    """A step that became overdue since the last run goes to the onboarding team."""
+    sent = 0
+    team = permissions.emails_of_team_role(TeamRole.Role.ONBOARDING_TEAM)
+    for step in _open_steps(due_date__lt=day, due_date__gte=since - datetime.timedelta(days=1)):
+        email = mail.queue(
+            "step_overdue", to=team, cc=_recipients(step), contract=step.contract,
+            key=f"escalation:{step.pk}:{step.due_date.isoformat()}", context={"step": step},
+        )
+        sent += getattr(email, "just_queued", False)
+    return sent
+
+
+def _pause_lapsed_duas(day: datetime.date) -> int:
+    from muster.access import dua
+
+    pause = getattr(dua, "pause_lapsed", None)
+    if pause is None:
+        return 0
+    result = pause(day)
+    return result if isinstance(result, int) else len(result or [])
+
