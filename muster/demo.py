@@ -16,6 +16,8 @@ from django.db import transaction
 from muster import clock
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
+from muster.closeout import services as closeout
+from muster.closeout.models import Scenario
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
 from muster.onboarding import package as welcome
@@ -321,7 +323,9 @@ def load() -> dict[str, Contract]:
     contractor("quillmark", c)
     request_services(c, ["confluence", "slack"], approved=True)
     complete(c, [s.key for s in c.steps.filter(process="onboarding")])
-    created["closing"] = advance(c, "award", "start_onboarding", "activate", "begin_closeout")
+    advance(c, "award", "start_onboarding", "activate")
+    closeout.open_closeout(None, c.pk)  # the sweep's 60-day notice
+    created["closing"] = Contract.objects.get(pk=c.pk)
 
     # 6. Closed a month ago; all access removed.
     c = contracts.create_contract(
@@ -332,9 +336,17 @@ def load() -> dict[str, Contract]:
     contracts.assign_role(cor, c, cor, ContractRole.Role.COR)
     contractor("ironbark", c)
     request_services(c, ["confluence"], approved=True)
-    complete(c, [s.key for s in c.steps.all()])
-    created["closed"] = advance(c, "award", "start_onboarding", "activate", "begin_closeout",
-                                "close")
+    complete(c, [s.key for s in c.steps.filter(process="onboarding")])
+    advance(c, "award", "start_onboarding", "activate")
+    closeout.open_closeout(None, c.pk)
+    closeout.choose_scenario(cor, c, Scenario.NO_AWARD, {
+        "pop_end_confirmed": c.pop_end, "data_to_archive": "Measure review workpapers.",
+    })
+    closeout.end_contract(None, c.pk, c.pop_end)
+    record = closeout.current_closeout(c)
+    closeout.confirm_removal(team, record)
+    closeout.record_archive(team, record, "Workpapers archived to the CMS records share.")
+    created["closed"] = Contract.objects.get(pk=c.pk)
 
     # Another active contract with a different COR, so lists and filters have variety.
     c = contracts.create_contract(
