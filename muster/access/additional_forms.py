@@ -14,11 +14,13 @@ class ServiceRequestForm(USWDSMixin, forms.Form):
     organization_name = forms.CharField(
         label="Organization", max_length=200,
         help_text="The contractor's HARP organization name, if it has one.",
+        error_messages={"required": "Give the organization's name."},
     )
     service = forms.ModelChoiceField(
         label="Service", queryset=None, empty_label="- Select a service -",
         help_text="Services this contract does not have yet.",
         error_messages={
+            "required": "Choose the service the contract needs.",
             "invalid_choice": "Choose a service from the list: that one is already on the "
             "contract, already requested, or no longer offered.",
         },
@@ -28,10 +30,12 @@ class ServiceRequestForm(USWDSMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="What the contractor's staff will use the service for, and why the "
         "contract needs it.",
+        error_messages={"required": "Give the business justification."},
     )
     estimated_users = forms.IntegerField(
         label="Estimated number of users", min_value=1, max_value=MAX_USERS,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"required": "Give the estimated number of users (at least 1)."},
     )
 
     def __init__(self, *args, contract, **kwargs):

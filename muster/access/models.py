@@ -8,7 +8,7 @@ requested → active → paused → revoked through named transitions called fro
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
 USER = settings.AUTH_USER_MODEL
 
@@ -75,9 +75,11 @@ class AccessGrant(models.Model):
     def pause(self):
         pass
 
-    @transition(field=status, source=GrantStatus.PAUSED, target=GrantStatus.ACTIVE)
+    # A grant paused before it was ever confirmed goes back to waiting for confirmation.
+    @transition(field=status, source=GrantStatus.PAUSED,
+                target=RETURN_VALUE(GrantStatus.ACTIVE, GrantStatus.REQUESTED))
     def resume(self):
-        pass
+        return GrantStatus.ACTIVE if self.activated_at else GrantStatus.REQUESTED
 
     @transition(
         field=status,

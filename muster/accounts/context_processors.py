@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from . import permissions
+from .models import ContractRole
 
 
 def navigation(request):
@@ -18,6 +19,11 @@ def navigation(request):
             "solicitation": permissions.may_notify_solicitation(user),
             "surveys": bool(roles & permissions.RULES[permissions.Action.VIEW_SURVEY]),
             "outbox": bool(roles & {permissions.ONBOARDING_TEAM, permissions.ADMINISTRATOR}),
+            "pending_access": bool(roles & {permissions.ONBOARDING_TEAM,
+                                            permissions.SERVICE_LEAD}),
+            "service_requests": bool(roles & (permissions.WHOLE_TEAM | {permissions.SERVICE_LEAD}))
+            or ContractRole.objects.filter(user=user, role__in=permissions.CONTRACT_PARTIES)
+            .exists(),
         }
 
     return {"nav": SimpleLazyObject(build)}

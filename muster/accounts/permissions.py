@@ -134,12 +134,22 @@ def roles_on(user, contract) -> frozenset[str]:
     """Every role the person holds on this contract, team roles included."""
     if not user.is_authenticated:
         return frozenset()
+    # Asked many times while one page renders: read once per person, contract and request.
+    cache = user.__dict__.setdefault("_muster_roles_on", {})
+    if contract.pk in cache:
+        return cache[contract.pk]
     roles = set(team_roles(user) & WHOLE_TEAM)
     roles |= set(contract.roles.filter(user=user).values_list("role", flat=True))
     leads = led_service_ids(user)
     if leads and contract.services.filter(service_id__in=leads).exists():
         roles.add(SERVICE_LEAD)
-    return frozenset(roles)
+    cache[contract.pk] = frozenset(roles)
+    return cache[contract.pk]
+
+
+def forget_roles(user) -> None:
+    """After a change to the person's roles within one request."""
+    user.__dict__.pop("_muster_roles_on", None)
 
 
 def can(user, action: Action, contract) -> bool:

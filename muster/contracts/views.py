@@ -66,7 +66,35 @@ def contract_detail(request, pk):
         "can_view_history": permissions.can(user, Action.VIEW_HISTORY, contract),
         "complete_form": CompleteStepForm(),
         "onboarding": _onboarding_panel(user, contract),
+        "access": _access_panel(user, contract, today),
     })
+
+
+def _access_panel(user, contract, today) -> dict:
+    """Roster, DUA, additional services and closeout, as this person may reach them."""
+    from muster.access import additional, dua
+    from muster.closeout.models import Closeout
+
+    dua_state = dua.dua_status(contract, today)
+    if not (dua_state.needed or dua_state.dua):
+        dua_state = None
+    started = contract.stage not in ("solicitation",)
+    closeout = contract.closeouts.order_by("-notice_sent_at").first() if started else None
+    is_cor = permissions.can(user, Action.CHOOSE_SCENARIO, contract)
+    panel = {
+        "can_view_roster": started and permissions.can(user, Action.VIEW_ROSTER, contract),
+        "can_manage_roster": permissions.can(user, Action.MANAGE_ROSTER, contract),
+        "can_request_service": contract.stage in additional.REQUESTABLE_STAGES
+        and permissions.can(user, Action.REQUEST_SERVICE, contract),
+        "service_requests": list(additional.visible_requests(user).filter(contract=contract)
+                                 .select_related("service")),
+        "dua": dua_state,
+        "show_closeout": closeout is not None,
+        "closeout_waits_for_you": is_cor and closeout is not None
+        and closeout.status == Closeout.Status.NOTICE_SENT,
+    }
+    panel["show"] = any(panel.values())
+    return panel
 
 
 def _onboarding_panel(user, contract) -> dict:

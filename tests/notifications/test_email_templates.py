@@ -5,8 +5,12 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
-from muster.contracts.models import ContractService
+from muster.access.models import AccessGrant, AdditionalServiceRequest
+from muster.catalog.models import Service
+from muster.closeout.models import Closeout, Scenario
+from muster.contracts.models import ContractService, DataUseAgreement
 from muster.notifications import services as mail
 from muster.onboarding.models import (
     EligibilityMeeting,
@@ -53,6 +57,22 @@ def scene(people):
                    "requires_dua": True}],
     )
     team, cor = people["onboarding_team"], people["cor"]
+    dua = DataUseAgreement(contract=contract, number="DUA-2026-0042",
+                           effective_date=datetime.date(2026, 11, 1),
+                           expiry_date=datetime.date(2027, 10, 31))
+    grant = AccessGrant(contract=contract, user=people["contractor_user"], service=item.service,
+                        status="active")
+    req = AdditionalServiceRequest.objects.create(
+        contract=contract, service=Service.objects.get(slug="confluence"),
+        organization_name="ACME-ANALYTICS", justification="The team's wiki.", estimated_users=25,
+        requested_by=people["poc"], status="approved", cor_decided_by=cor,
+        cor_decided_at=timezone.now(), cor_note="Fine by me.", decided_by=people["confluence_lead"],
+        decided_at=timezone.now(), decision_reason="No seats this quarter.")
+    closeout = Closeout.objects.create(
+        contract=contract, pop_end=datetime.date(2027, 11, 30), scenario=Scenario.NO_AWARD,
+        chosen_by=cor, chosen_at=timezone.now())
+    successor = people["other"]
+    step = contract.steps.get(key="eligibility-meeting")
     return {
         "contract": contract,
         "contexts": {
@@ -69,6 +89,25 @@ def scene(people):
             "survey_invitation": {"survey": survey},
             "survey_answered": {"survey": survey},
             "welcome_package": {"package": package},
+            "access_changed": {"actor": people["so"], "grants": [grant], "change": "active"},
+            "user_added": {"actor": people["so"], "count": 2, "grants": 3,
+                           "filename": "users.csv", "more": 0,
+                           "members": [{"full_name": "Cody User", "email": "cody@example.com"}]},
+            "dua_lapsed": {"dua": dua, "cause": "expired", "grants": [grant]},
+            "dua_renewed": {"actor": people["so"], "dua": dua, "grants": [grant],
+                            "services": [item.service]},
+            "service_request_cor": {"req": req, "actor": people["poc"]},
+            "service_request_leads": {"req": req, "actor": cor},
+            "service_request_declined": {"req": req, "actor": cor},
+            "service_request_decided": {"req": req, "actor": people["confluence_lead"],
+                                        "approved": True},
+            "closeout_notice": {"closeout": closeout},
+            "closeout_scenario": {"closeout": closeout, "label": "Ends with no new award"},
+            "access_removed": {"closeout": closeout, "grants": [grant]},
+            "access_carried_over": {"closeout": closeout, "grants": [grant],
+                                    "successor": successor},
+            "step_reminder": {"step": step},
+            "step_overdue": {"step": step},
         },
     }
 

@@ -1,0 +1,29 @@
+"""Tests of contractor users and their access (issue 4)."""
+
+import datetime
+
+from muster.catalog.models import Service
+from muster.contracts.models import ContractService, DataUseAgreement
+
+
+def approve(contract, slug) -> Service:
+    """Make `slug` an approved service of the contract (requesting it first if needed)."""
+    service = Service.objects.get(slug=slug)
+    ContractService.objects.update_or_create(
+        contract=contract, service=service,
+        defaults={"status": ContractService.Status.APPROVED},
+    )
+    return service
+
+
+def give_dua(contract, *, expiry=datetime.date(2099, 1, 1), invalidated=False, number="DUA-1"):
+    dua = DataUseAgreement.objects.create(
+        contract=contract, number=number, expiry_date=expiry,
+        document=f"contracts/{contract.pk}/dua/{number}.pdf",
+    )
+    if invalidated:
+        DataUseAgreement.objects.filter(pk=dua.pk).update(
+            invalidated_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+            invalidated_reason="Signed by the wrong person.",
+        )
+    return dua
