@@ -14,6 +14,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from muster import clock
+from muster.access import additional, dua
+from muster.access import services as access
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
 from muster.closeout import services as closeout
@@ -115,7 +117,57 @@ def is_loaded() -> bool:
 def sign_ins() -> list[tuple[str, str]]:
     """(role, email) for the printed list of demo sign-ins."""
     people = TEAM + [p for group in CONTRACTOR_PEOPLE.values() for p in group]
-    return [(p.role, p.email) for p in people]
+    known = {p.email for p in people}
+    return [(p.role, p.email) for p in people] + [
+        ("Contractor user", email) for _, email, _ in ROSTER if email not in known
+    ]
+
+
+ROSTER = [
+    ("Noel Trevino", f"analyst@tidewater.{DOMAIN}", "ntrevi34"),
+    ("Oakley Fairbanks", f"abstractor1@tidewater.{DOMAIN}", "ofairb35"),
+    ("Pax Delacroix", f"abstractor2@tidewater.{DOMAIN}", "pdelac36"),
+    ("Quinn Ravensworth", f"former@tidewater.{DOMAIN}", "qraven37"),
+]
+
+
+def roster(contract: Contract, so: User, team: User) -> Contract:
+    """The SO's users: active grants, SAS Viya paused because the DUA lapsed, a revoked
+    grant, one waiting for confirmation, and an additional service waiting for the COR."""
+    today = clock.today()
+    users = {}
+    for name, email, harp_id in ROSTER:
+        user = User.objects.filter(email=email).first()
+        if user is None or not contract.roles.filter(user=user).exists():
+            access.add_user(so, contract, full_name=name, email=email, harp_id=harp_id)
+        users[email] = User.objects.get(email=email)
+        if not users[email].has_usable_password():
+            users[email].password = _demo_password_hash()
+            users[email].save(update_fields=["password"])
+    services = {s.slug: s for s in Service.objects.all()}
+
+    def grant(email, slug, confirm=True):
+        g = access.grant(so, contract, users[email], services[slug])
+        return access.confirm(team, g) if confirm else g
+
+    for email in (f"analyst@tidewater.{DOMAIN}", f"abstractor1@tidewater.{DOMAIN}"):
+        grant(email, "sas-viya")
+        grant(email, "confluence")
+    grant(f"abstractor2@tidewater.{DOMAIN}", "slack")
+    grant(f"abstractor2@tidewater.{DOMAIN}", "jira-service-management", confirm=False)
+    access.revoke(so, grant(f"former@tidewater.{DOMAIN}", "confluence"))
+    # The DUA lapsed two days ago (its expiry date moved back to show it): the sweep paused
+    # every SAS Viya grant and told the SO and COR.
+    DataUseAgreement.objects.filter(contract=contract).update(
+        expiry_date=today - datetime.timedelta(days=2))
+    dua.pause_lapsed(today)
+    poc = User.objects.get(email=f"poc@tidewater.{DOMAIN}")
+    additional.request_service(
+        poc, contract, service=services["pecos"], organization_name="TIDEWATER HEALTH IT",
+        justification="Provider enrollment look-ups for the abstraction work.",
+        estimated_users=4,
+    )
+    return Contract.objects.get(pk=contract.pk)
 
 
 def _blank_pdf() -> bytes:
@@ -311,7 +363,7 @@ def load() -> dict[str, Contract]:
     so = User.objects.get(email=f"so@tidewater.{DOMAIN}")
     welcome.answer_survey(so, c.survey, satisfaction=5, went_well="Clear steps and dates.",
                           to_improve="Send the welcome package as soon as it is ready.")
-    created["active"] = Contract.objects.get(pk=c.pk)
+    created["active"] = roster(Contract.objects.get(pk=c.pk), so, team)
 
     # 5. Closing: 45 days to the end of its period of performance.
     c = contracts.create_contract(

@@ -1,0 +1,195 @@
+"""The SO's roster through HTTP: adding people one by one (HARP ID required, a HARP ID held
+by someone else refused, no one twice), finding and paging, a member's page, and the CSV
+export (with spreadsheet formulas made inert)."""
+
+import csv
+import html
+import io
+
+import pytest
+from django.urls import reverse
+
+from muster.access.models import AccessGrant, GrantStatus
+from muster.accounts.models import ContractRole, User
+from muster.audit.models import AuditEvent
+from muster.audit.services import verify_chain
+from muster.notifications.models import OutboxEmail
+from tests.factories import UserFactory, give_role
+
+from . import approve
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+@pytest.fixture
+def so(client, people):
+    client.force_login(people["so"])
+    return client
+
+
+def add(client, contract, **data):
+    fields = {"full_name": "Ada Lovelace", "email": "Ada@Example.com", "harp_id": "ALOVE01"}
+    fields.update(data)
+    return client.post(reverse("access:add_user", args=[contract.pk]), fields)
+
+
+def test_the_so_adds_a_new_person_to_the_roster(so, people):
+    mine = people["mine"]
+    response = add(so, mine)
+
+    assert response.status_code == 302
+    ada = User.objects.get(email="ada@example.com")
+    assert (ada.full_name, ada.harp_id) == ("Ada Lovelace", "ALOVE01")
+    assert not ada.has_usable_password()
+    assert mine.roles.filter(user=ada, role="contractor_user").exists()
+    assert AuditEvent.objects.filter(action="access.user_added", contract=mine).count() == 1
+    email = OutboxEmail.objects.get(template="user_added")
+    assert email.to == [people["so"].email]
+    assert email.subject == "Ada Lovelace added to the roster of Mine"
+    page = text_of(so.get(response.url))
+    assert "Ada Lovelace is on the roster." in page
+    assert "ALOVE01" in page
+
+
+def test_a_person_already_in_muster_is_reused(so, people):
+    known = UserFactory(email="known@example.com", full_name="Known Person", harp_id="")
+    response = add(so, people["mine"], email="KNOWN@example.com", full_name="Typed Name",
+                   harp_id="KNOWN01")
+
+    assert response.status_code == 302
+    known.refresh_from_db()
+    assert known.harp_id == "KNOWN01"  # filled in where it was missing
+    assert known.full_name == "Known Person"
+    assert User.objects.filter(email="known@example.com").count() == 1
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"harp_id": ""}, "This field is required."),
+    ({"harp_id": "a b"}, "Enter a HARP ID"),
+    ({"email": "not-an-email"}, "Enter a valid email address."),
+    ({"full_name": ""}, "This field is required."),
+])
+def test_bad_input_is_shown_with_what_was_typed(so, people, data, message):
+    response = add(so, people["mine"], **data)
+
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "<title>Error: Add a user" in text
+    assert message in text
+    assert 'id="error-summary"' in text
+    assert 'value="Ada Lovelace"' in text or data.get("full_name") == ""
+    assert not User.objects.filter(email="ada@example.com").exists()
+
+
+def test_a_harp_id_held_by_someone_else_is_refused(so, people):
+    holder = people["contractor_user"]
+    response = add(so, people["mine"], harp_id=holder.harp_id.upper())
+
+    assert response.status_code == 400
+    assert f"HARP ID {holder.harp_id.upper()} belongs to someone else in Muster" in \
+        text_of(response)
+    assert not User.objects.filter(email="ada@example.com").exists()
+
+
+def test_someone_already_on_the_roster_is_refused(so, people):
+    member = people["contractor_user"]
+    response = add(so, people["mine"], email=member.email, harp_id=member.harp_id)
+
+    assert response.status_code == 400
+    assert "already on the contract's roster" in text_of(response)
+    assert ContractRole.objects.filter(user=member, role="contractor_user").count() == 1
+
+
+def test_roster_finds_by_name_or_email_and_pages_by_fifty(so, people):
+    mine = people["mine"]
+    for n in range(60):
+        give_role(UserFactory(full_name=f"Zed {n:02d}", email=f"zed{n}@example.org"), mine,
+                  "contractor_user")
+    url = reverse("access:roster", args=[mine.pk])
+
+    first = text_of(so.get(url))
+    assert "61 users on the roster" in first
+    assert "Page 1 of 2" in first
+    assert text_of(so.get(url, {"page": 2})).count('id="member-') == 11
+    found = text_of(so.get(url, {"q": "ZED7@"}))
+    assert "Zed 07" in found and "Zed 08" not in found and "Cody User" not in found
+    assert "No user matches" in text_of(so.get(url, {"q": "nobody-like-this"}))
+
+
+def test_the_roster_page_makes_the_same_number_of_queries_for_more_members(
+    so, people, django_assert_max_num_queries
+):
+    mine = people["mine"]
+    service = approve(mine, "confluence")
+    for _n in range(40):
+        user = UserFactory()
+        give_role(user, mine, "contractor_user")
+        AccessGrant.objects.create(contract=mine, user=user, service=service,
+                                   requested_by=people["so"])
+    with django_assert_max_num_queries(25):
+        assert so.get(reverse("access:roster", args=[mine.pk])).status_code == 200
+
+
+def test_the_member_page_shows_grants_and_history(so, people):
+    mine = people["mine"]
+    approve(mine, "confluence")
+    add(so, mine)
+    ada = User.objects.get(email="ada@example.com")
+    so.post(reverse("access:grant", args=[mine.pk]),
+            {"user": ada.pk, "service": approve(mine, "confluence").pk, "origin": "member"})
+
+    text = text_of(so.get(reverse("access:member", args=[mine.pk, ada.pk])))
+    assert "<h1>Ada Lovelace</h1>" in text
+    assert "CONFL_User" in text
+    assert "Added Ada Lovelace to the roster" in text
+    assert "Requested Ada Lovelace's access to Confluence" in text
+    assert "Remove Ada Lovelace from the roster" in text
+    # Someone who was never on the roster has no page here.
+    assert so.get(reverse("access:member", args=[mine.pk, people["outsider"].pk])
+                  ).status_code == 404
+
+
+def test_export_lists_every_member_and_grant_as_csv(so, people):
+    mine = people["mine"]
+    confluence = approve(mine, "confluence")
+    sas = approve(mine, "sas-viya")
+    member = people["contractor_user"]
+    AccessGrant.objects.create(contract=mine, user=member, service=confluence,
+                               status=GrantStatus.ACTIVE, eua_job_code="CONFL_User",
+                               requested_by=people["so"])
+    AccessGrant.objects.create(contract=mine, user=member, service=sas,
+                               status=GrantStatus.REVOKED, requested_by=people["so"])
+    evil = UserFactory(full_name="=HYPERLINK(\"http://x\")", email="evil@example.com",
+                       harp_id="EVIL01")
+    give_role(evil, mine, "contractor_user")
+
+    response = so.get(reverse("access:export", args=[mine.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="roster-')
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["full_name", "email", "harp_id", "service", "status", "eua_job_code"]
+    assert ["Cody User", member.email, member.harp_id, "Confluence", "Active",
+            "CONFL_User"] in rows
+    assert ["Cody User", member.email, member.harp_id, "SAS Viya", "Revoked", ""] in rows
+    assert ["'=HYPERLINK(\"http://x\")", "evil@example.com", "EVIL01", "", "", ""] in rows
+    assert len(rows) == 4
+
+
+def test_the_contract_roster_is_not_for_outsiders_or_contractor_users(client, people):
+    for role in ("outsider", "contractor_user", "sas_lead"):
+        client.force_login(people[role])
+        assert client.get(reverse("access:roster", args=[people["mine"].pk])).status_code in (
+            403, 404), role
+        assert client.get(reverse("access:export", args=[people["mine"].pk])).status_code in (
+            403, 404), role
+
+
+def test_every_roster_write_keeps_the_audit_chain_intact(so, people):
+    add(so, people["mine"])
+    assert verify_chain() == []

@@ -1,0 +1,127 @@
+"""Benchmark: the SO's CSV import of 10,000 users, through the real pages.
+
+Not a test. Run it against a database of its own (it adds a contract and users to it):
+
+    # SQLite (a fresh file, migrated by the script)
+    .venv/bin/python -m tests.bench.bench_csv_import
+    # PostgreSQL (create and migrate the database first)
+    createdb -h 127.0.0.1 -U postgres muster_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/muster_bench .venv/bin/python manage.py migrate
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/muster_bench \
+        .venv/bin/python -m tests.bench.bench_csv_import
+
+Options: --rows N (default 10,000), --runs N (default 3; the best and median are shown).
+It times, through Django's test client as the SO: the upload (parse, check every row,
+store the preview), the preview page, and the confirmation (the import itself), and
+counts the SQL queries of each.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.settings")
+if "DATABASE_URL" not in os.environ:
+    os.environ["DATABASE_URL"] = (
+        f"sqlite:///{tempfile.gettempdir()}/muster_bench_{os.getpid()}.sqlite3"
+    )
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from muster.accounts.models import ContractRole, User  # noqa: E402
+from muster.catalog.models import Service  # noqa: E402
+from muster.contracts import services as contract_services  # noqa: E402
+from muster.contracts.models import ContractService  # noqa: E402
+
+
+def make_contract(tag: str):
+    so = User.objects.create_user(f"so-{tag}@bench.example.com", full_name="Bench SO",
+                                  harp_id=f"BSO{tag}"[:64])
+    contract = contract_services.create_contract(
+        None, name=f"Bench {tag}", contract_number=f"BENCH-{tag}"[:60],
+    )
+    ContractRole.objects.create(user=so, contract=contract, role=ContractRole.Role.SO)
+    ContractService.objects.create(contract=contract, service=Service.objects.get(
+        slug="confluence"), status=ContractService.Status.APPROVED)
+    return contract, so
+
+
+def csv_bytes(rows: int, tag: str) -> bytes:
+    lines = ["full_name,email,harp_id,services"]
+    lines += [f"User {n} {tag},u{n}.{tag}@bench.example.com,H{tag}{n:06d},Confluence"
+              for n in range(rows)]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+
+
+def timed(fn):
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        result = fn()
+        elapsed = time.perf_counter() - start
+    return result, elapsed, len(queries)
+
+
+def one_run(rows: int) -> dict:
+    tag = uuid.uuid4().hex[:8]
+    contract, so = make_contract(tag)
+    client = Client()
+    client.force_login(so)
+    data = csv_bytes(rows, tag)
+    upload_url = reverse("access:import", args=[contract.pk])
+
+    response, upload_s, upload_q = timed(lambda: client.post(upload_url, {
+        "file": SimpleUploadedFile("users.csv", data, content_type="text/csv")}))
+    assert response.status_code == 302, response.status_code
+    preview_url = response.url
+    response, preview_s, preview_q = timed(lambda: client.get(preview_url))
+    assert response.status_code == 200 and f"Import {rows:,}".replace(",", "") in \
+        response.content.decode().replace(",", ""), "the preview offers the import"
+    response, import_s, import_q = timed(lambda: client.post(preview_url,
+                                                             {"action": "confirm"}))
+    assert response.status_code == 302
+    added = ContractRole.objects.filter(contract=contract,
+                                        role=ContractRole.Role.CONTRACTOR_USER).count()
+    assert added == rows, added
+    return {"upload": (upload_s, upload_q), "preview": (preview_s, preview_q),
+            "import": (import_s, import_q), "bytes": len(data)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    # Settings' DEBUG is off, so queries are counted only inside CaptureQueriesContext.
+    call_command("migrate", verbosity=0)
+    vendor = connection.vendor
+    print(f"Roster CSV import benchmark: {args.rows:,} rows, {args.runs} run(s), "
+          f"{vendor} ({connection.settings_dict['NAME']}), {os.cpu_count()} CPU(s)")
+    results = []
+    for n in range(args.runs):
+        result = one_run(args.rows)
+        results.append(result)
+        print(f"  run {n + 1}: upload (parse + check + store) {result['upload'][0]:.2f} s "
+              f"/ {result['upload'][1]} queries; preview page {result['preview'][0]:.2f} s "
+              f"/ {result['preview'][1]} queries; import {result['import'][0]:.2f} s "
+              f"/ {result['import'][1]} queries ({result['bytes'] / 1024:.0f} KiB file)")
+    for step in ("upload", "preview", "import"):
+        times = [r[step][0] for r in results]
+        print(f"{step:>8}: best {min(times):.2f} s, median {statistics.median(times):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
