@@ -4,16 +4,17 @@ the contract's access on its last day, confirm removal and the data archive."""
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from muster import clock
-from muster.access.models import AccessGrant, GrantStatus
+from muster.access.models import AccessGrant, GrantStatus, PauseReason
 from muster.accounts import permissions
-from muster.accounts.models import ContractRole, TeamRole
+from muster.accounts.models import ContractRole, TeamRole, User
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.contracts import services as contracts
-from muster.contracts.models import Contract, ContractService, Stage
+from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
 from muster.notifications import services as mail
 from muster.timeline.models import ContractStep
 
@@ -51,7 +52,7 @@ def open_closeout(actor, contract_pk: int) -> bool:
     if contract.stage not in (Stage.ONBOARDING, Stage.ACTIVE) or contract.pop_end is None:
         return False
     closeout, created = Closeout.objects.get_or_create(
-        contract=contract, pop_end=contract.pop_end
+        contract=contract, pop_end=contract.pop_end, defaults={"notice_sent_at": clock.now()}
     )
     if not created:
         return False
@@ -67,10 +68,17 @@ def open_closeout(actor, contract_pk: int) -> bool:
     return True
 
 
-def _reopen(contract: Contract, keys: list[str]) -> None:
-    ContractStep.objects.filter(contract=contract, key__in=keys).update(
+def _reopen(actor, contract: Contract, keys: list[str], reason: str) -> None:
+    steps = list(ContractStep.objects.filter(contract=contract, key__in=keys,
+                                             completed_at__isnull=False))
+    ContractStep.objects.filter(pk__in=[s.pk for s in steps]).update(
         completed_at=None, completed_by=None, completion_note=""
     )
+    for step in steps:
+        audit.record(actor, "timeline.step_reopened", step, f"Reopened “{step.name}”: {reason}",
+                     contract=contract,
+                     before={"completed_at": step.completed_at, "note": step.completion_note},
+                     after={"reason": reason})
 
 
 @transaction.atomic
@@ -84,6 +92,12 @@ def choose_scenario(actor, contract: Contract, scenario: int, answers: dict) -> 
         raise CloseoutError("The closeout opens 60 days before the end of performance.")
     if closeout.status not in (Closeout.Status.NOTICE_SENT, Closeout.Status.SCENARIO_CHOSEN):
         raise CloseoutError("This closeout is finished; its scenario cannot change.")
+    if closeout.successor_id is not None and scenario != closeout.scenario:
+        raise CloseoutError(
+            f"A new contract record ({closeout.successor}) was already made for the "
+            f"“{Scenario(closeout.scenario).label}” scenario; the scenario cannot change now. "
+            "Ask the onboarding team."
+        )
     before = {"scenario": closeout.scenario, "answers": closeout.answers}
     closeout.scenario, closeout.answers = scenario, _json(answers)
     closeout.chosen_by, closeout.chosen_at = actor, clock.now()
@@ -142,6 +156,8 @@ def _successor(actor, contract: Contract, answers: dict, existing: Contract | No
             decided_at=item.decided_at, decided_by=item.decided_by,
             decision_reason="Carried over from the incumbent's previous contract.",
         )
+    if answers.get("dua_still_valid"):
+        _copy_valid_duas(actor, contract, successor)
     # Already onboarded: it starts active, its onboarding steps done by the carry-over.
     for name in ("award", "start_onboarding", "activate"):
         successor = contracts.change_stage(actor, successor, name)
@@ -152,6 +168,24 @@ def _successor(actor, contract: Contract, answers: dict, existing: Contract | No
     return successor
 
 
+def _copy_valid_duas(actor, contract: Contract, successor: Contract) -> None:
+    """The COR says the DUA is still valid for the re-award: the new record holds it too
+    (same signed document), so its DUA services stay usable and its expiry still counts."""
+    today = clock.today()
+    for dua in contract.duas.filter(invalidated_at__isnull=True, expiry_date__gte=today):
+        copy = DataUseAgreement.objects.create(
+            contract=successor, number=dua.number, effective_date=dua.effective_date,
+            expiry_date=dua.expiry_date, document=dua.document.name,
+            uploaded_by=dua.uploaded_by, uploaded_at=dua.uploaded_at,
+        )
+        copy.services.set(dua.services.all())
+        audit.record(actor, "access.dua_carried_over", copy,
+                     f"DUA {dua.number} still valid for the re-award: kept on {successor}",
+                     contract=successor, after={"number": dua.number,
+                                                "expiry_date": dua.expiry_date,
+                                                "from_contract": contract.pk})
+
+
 def _json(answers: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, datetime.date) else v)
             for k, v in answers.items() if not hasattr(v, "read")}
@@ -159,8 +193,11 @@ def _json(answers: dict) -> dict:
 
 def _extend(actor, contract: Contract, closeout: Closeout, new_pop_end: datetime.date) -> None:
     """The POP is extended: new dates, due steps recomputed, the closeout clock restarts."""
-    contracts.update_contract(actor, contract, pop_end=new_pop_end)
-    _reopen(contract, ["closeout-notice", "remove-access"])
+    # The returned row holds the new end: recomputing from the caller's row would keep the
+    # reopened steps on the old dates.
+    contract = contracts.update_contract(actor, contract, pop_end=new_pop_end)
+    _reopen(actor, contract, ["closeout-notice", "remove-access"],
+            f"the period of performance was extended to {new_pop_end:%B %-d, %Y}")
     from muster.timeline.services import recompute_due_dates
 
     recompute_due_dates(contract)
@@ -197,24 +234,21 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
     contract = Contract.objects.select_for_update().get(pk=contract_pk)
     if contract.stage not in ENDABLE or contract.pop_end is None or contract.pop_end > day:
         return None, 0
-    closeout, _ = Closeout.objects.get_or_create(contract=contract, pop_end=contract.pop_end)
+    closeout, _ = Closeout.objects.get_or_create(
+        contract=contract, pop_end=contract.pop_end, defaults={"notice_sent_at": clock.now()}
+    )
     grants = list(AccessGrant.objects.select_for_update().filter(
         contract=contract, status__in=LIVE).select_related("user", "service"))
     successor = closeout.successor if closeout.scenario == Scenario.REAWARD_INCUMBENT else None
+    paused, moved = [], []
     if successor is not None:
-        carried = _carry_over(contract, successor, grants)
+        moved, left = _carry_over(contract, successor, grants)
+        paused = _pause_without_dua(successor, moved, day)
+        _revoke(actor, contract, left, "not approved on the new contract")
+        carried, revoked = len(moved), len(left)
         closeout.status = Closeout.Status.CARRIED_OVER
-        revoked = 0
     else:
-        for grant in grants:
-            before = grant.status
-            grant.revoke()
-            grant.revoked_at = clock.now()
-            grant.save()
-            audit.record(actor, "access.revoked", grant,
-                         f"Revoked {grant.user}'s {grant.service} access: end of performance",
-                         contract=contract, before={"status": before},
-                         after={"status": grant.status})
+        _revoke(actor, contract, grants, "end of performance")
         revoked, carried = len(grants), 0
         closeout.status = Closeout.Status.ACCESS_REMOVED
     closeout.access_removed_on = day
@@ -225,20 +259,64 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
         template, to=_holders(contract, ContractRole.Role.SO),
         cc=_holders(contract, ContractRole.Role.COR, ContractRole.Role.SPOC) + _team(),
         contract=contract, key=f"{template}:{contract.pk}:{contract.pop_end.isoformat()}",
-        context={"closeout": closeout, "grants": grants, "successor": successor},
+        context={"closeout": closeout, "grants": moved if successor else grants,
+                 "successor": successor, "paused": paused},
     )
     return revoked, carried
 
 
-def _carry_over(contract: Contract, successor: Contract, grants: list) -> int:
-    """Re-award to the incumbent: the roster and live grants move to the new record."""
+def _revoke(actor, contract: Contract, grants: list, why: str) -> None:
+    for grant in grants:
+        before = grant.status
+        grant.revoke()
+        grant.revoked_at = clock.now()
+        grant.save()
+        audit.record(actor, "access.revoked", grant,
+                     f"Revoked {grant.user}'s {grant.service} access: {why}",
+                     contract=contract, before={"status": before},
+                     after={"status": grant.status})
+
+
+def _pause_without_dua(successor: Contract, grants: list, day: datetime.date) -> list:
+    """Re-award with a DUA that is no longer valid: access to DUA services on the new
+    record pauses (reason: DUA lapsed) until a valid DUA is uploaded there, which resumes
+    exactly these grants (access.dua.upload_dua)."""
+    from muster.access import dua
+
+    paused = []
+    for grant in grants:
+        if not grant.service.requires_dua or grant.status == GrantStatus.PAUSED:
+            continue
+        if dua.valid_dua(successor, day, grant.service) is not None:
+            continue
+        before = grant.status
+        grant.pause()
+        grant.pause_reason, grant.paused_at = PauseReason.DUA_LAPSED, clock.now()
+        grant.save(update_fields=["status", "pause_reason", "paused_at", "updated_at"])
+        audit.record(None, "access.grant_paused", grant,
+                     f"Paused {grant.service} for {grant.user}: the re-awarded contract "
+                     "has no valid Data Use Agreement yet", contract=successor,
+                     before={"status": before},
+                     after={"status": grant.status, "pause_reason": grant.pause_reason})
+        paused.append(grant)
+    return paused
+
+
+def _carry_over(contract: Contract, successor: Contract, grants: list) -> tuple[list, list]:
+    """Re-award to the incumbent: the roster and live grants move to the new record.
+    Returns the grants moved and those left behind (their service is not approved on the
+    new record: the caller revokes them, a closed contract keeps no live access)."""
     for role in contract.roles.filter(role=ContractRole.Role.CONTRACTOR_USER):
         ContractRole.objects.get_or_create(contract=successor, user=role.user, role=role.role)
     approved = set(successor.services.filter(status=ContractService.Status.APPROVED)
                    .values_list("service_id", flat=True))
-    moved = 0
+    held = set(AccessGrant.objects.filter(contract=successor, status__in=LIVE)
+               .values_list("user_id", "service_id"))
+    moved, left = [], []
     for grant in grants:
-        if grant.service_id not in approved:
+        # Not approved on the new record, or the person already holds it there.
+        if grant.service_id not in approved or (grant.user_id, grant.service_id) in held:
+            left.append(grant)
             continue
         grant.contract = successor
         grant.save(update_fields=["contract", "updated_at"])
@@ -246,8 +324,8 @@ def _carry_over(contract: Contract, successor: Contract, grants: list) -> int:
                      f"{grant.user}'s {grant.service} access carried over to {successor}",
                      contract=successor, before={"contract": contract.pk},
                      after={"contract": successor.pk})
-        moved += 1
-    return moved
+        moved.append(grant)
+    return moved, left
 
 
 @transaction.atomic
@@ -286,3 +364,180 @@ def record_archive(actor, closeout: Closeout, note: str) -> Closeout:
     audit.record(actor, "closeout.data_archived", closeout, "Recorded the data archive",
                  contract=closeout.contract, after={"note": closeout.archive_note})
     return closeout
+
+
+# --- For pages ---------------------------------------------------------------------------
+
+
+def choosing_refused(contract: Contract) -> str:
+    """Why the COR cannot choose (or change) the scenario now, or "" when they can."""
+    closeout = current_closeout(contract)
+    if contract.stage == Stage.CLOSED or (
+        closeout is not None and closeout.status in (Closeout.Status.ACCESS_REMOVED,
+                                                     Closeout.Status.CARRIED_OVER)
+    ):
+        return ("Access was already removed at the end of performance: the closeout "
+                "scenario cannot be chosen or changed now.")
+    if closeout is None or contract.stage != Stage.CLOSING:
+        return ("The closeout opens 60 days before the end of the period of performance, "
+                "with the closeout notice.")
+    return ""
+
+
+def dua_services_of(contract: Contract) -> list:
+    """The contract's services that need a Data Use Agreement (requested or approved)."""
+    return [item.service for item in contract.services.filter(service__requires_dua=True)
+            .exclude(status=ContractService.Status.DENIED).select_related("service")]
+
+
+@dataclass
+class Person:
+    """A new SO or SPOC named by the COR for a re-award."""
+
+    full_name: str
+    email: str
+    harp_id: str
+
+
+@dataclass
+class NewDua:
+    """A new or updated signed DUA given with a scenario."""
+
+    number: str
+    expiry_date: datetime.date
+    document: object
+    effective_date: datetime.date | None = None
+
+
+@transaction.atomic
+def apply_scenario(actor, contract: Contract, scenario: int, answers: dict, *,
+                   dua: NewDua | None = None, new_so: Person | None = None,
+                   new_spoc: Person | None = None) -> Closeout:
+    """The scenario page's one call: record the scenario (choose_scenario) and, in the same
+    transaction, what comes with it: a new DUA PDF (re-award: on the new contract record;
+    extension: on this contract) and, for a re-award, the new SO and SPOC on the new record.
+    All of it is saved or none of it."""
+    if dua is not None:
+        answers = {**answers, "new_dua_number": dua.number,
+                   "new_dua_expiry_date": dua.expiry_date}
+    for label, person in (("new_so", new_so), ("new_spoc", new_spoc)):
+        if person is not None:
+            answers = {**answers, label: {"full_name": person.full_name, "email": person.email,
+                                          "harp_id": person.harp_id}}
+    try:
+        closeout = choose_scenario(actor, contract, scenario, answers)
+    except ValidationError as error:  # e.g. a contract number taken a moment ago
+        raise CloseoutError(" ".join(error.messages)) from error
+    target = closeout.successor if scenario == Scenario.REAWARD_INCUMBENT else contract
+    if scenario == Scenario.REAWARD_INCUMBENT:
+        for person, role in ((new_so, ContractRole.Role.SO), (new_spoc, ContractRole.Role.SPOC)):
+            if person is not None:
+                contracts.assign_role(actor, target, _person(actor, person), role)
+    if dua is not None:
+        _store_dua(actor, target, dua, dua_services_of(contract))
+    return closeout
+
+
+def _person(actor, person: Person):
+    """The person with this email (their HARP ID recorded if Muster had none), or a new
+    account without a password (they sign in once invited)."""
+    user = User.objects.filter(email__iexact=person.email.strip()).first()
+    if user is None:
+        if User.objects.filter(harp_id__iexact=person.harp_id).exists():
+            raise CloseoutError(f"HARP ID {person.harp_id} belongs to someone else in Muster.")
+        user = User(email=person.email.strip().lower(), full_name=person.full_name.strip(),
+                    harp_id=person.harp_id)
+        user.set_unusable_password()
+        user.save()
+        audit.record(actor, "accounts.user_created", user, f"Created {user.full_name}",
+                     after={"email": user.email, "harp_id": user.harp_id})
+    elif not user.harp_id:
+        user.harp_id = person.harp_id
+        user.save(update_fields=["harp_id"])
+        audit.record(actor, "accounts.harp_id_set", user, f"Recorded {user}'s HARP ID",
+                     before={"harp_id": ""}, after={"harp_id": user.harp_id})
+    elif user.harp_id.lower() != person.harp_id.lower():
+        raise CloseoutError(f"{person.email} is in Muster with HARP ID {user.harp_id}, "
+                            f"not {person.harp_id}.")
+    return user
+
+
+def _store_dua(actor, contract: Contract, new: NewDua, services: list) -> DataUseAgreement:
+    """Through access.dua.upload_dua (which also resumes paused access), or, where the
+    access app does not offer it, as a DataUseAgreement row."""
+    from muster.access import dua as dua_module
+
+    upload = getattr(dua_module, "upload_dua", None)
+    if upload is not None:
+        try:
+            stored, _resumed = upload(
+                actor, contract, number=new.number, effective_date=new.effective_date,
+                expiry_date=new.expiry_date, document=new.document, services=services,
+            )
+        except dua_module.NotAllowed as error:
+            raise NotAllowed(str(error)) from error
+        except dua_module.DuaError as error:
+            raise CloseoutError(str(error)) from error
+        return stored
+    stored = DataUseAgreement(contract=contract, number=new.number,
+                              effective_date=new.effective_date, expiry_date=new.expiry_date,
+                              uploaded_by=actor, uploaded_at=clock.now())
+    stored.document.save(f"{new.number}.pdf", new.document, save=False)
+    stored.save()
+    stored.services.set(services)
+    audit.record(actor, "access.dua_uploaded", stored, f"Uploaded DUA {new.number}",
+                 contract=contract, after={"number": new.number, "expiry_date": new.expiry_date})
+    return stored
+
+
+@transaction.atomic
+def start_new_contract(actor, closeout: Closeout, *, name: str, contract_number: str,
+                       award_date: datetime.date, task_order_number: str = "",
+                       pop_start: datetime.date | None = None) -> Contract:
+    """Scenario 2: start the new contractor's contract from this one. The solicitation is
+    done (this contract's requirements carry over), the award is recorded; the new
+    contractor follows the onboarding process on its own timeline."""
+    closeout = Closeout.objects.select_for_update().select_related("contract").get(pk=closeout.pk)
+    contract = closeout.contract
+    if not permissions.can(actor, Action.CONFIRM_REMOVAL, contract):
+        raise NotAllowed("The onboarding team starts the new contractor's contract.")
+    if closeout.scenario != Scenario.OTHER_CONTRACTOR:
+        raise CloseoutError("A new contractor's contract starts from the scenario "
+                            "“Awarded to another contractor”.")
+    if closeout.successor_id is not None:
+        raise CloseoutError(f"The new contractor's contract was already started: "
+                            f"{closeout.successor}.")
+    try:
+        new = contracts.create_contract(
+            actor, name=name.strip() or contract.name, contract_number=contract_number,
+            task_order_number=task_order_number, estimated_award_date=award_date,
+            award_date=award_date, pop_start=pop_start,
+            type_of_work=contract.type_of_work,
+            requirements_summary=contract.requirements_summary,
+        )
+    except ValidationError as error:
+        raise CloseoutError(" ".join(error.messages)) from error
+    for item in contract.services.exclude(status=ContractService.Status.DENIED):
+        ContractService.objects.create(
+            contract=new, service=item.service, status=ContractService.Status.REQUESTED,
+            estimated_users=item.estimated_users, justification=item.justification,
+        )
+    for role in contract.roles.filter(role=ContractRole.Role.COR).select_related("user"):
+        contracts.assign_role(actor, new, role.user, role.role)
+    new = contracts.change_stage(actor, new, "award")
+    from muster.onboarding.models import OnboardingRequest
+    from muster.timeline.services import complete_step
+
+    OnboardingRequest.objects.get_or_create(contract=new, defaults={"created_by": actor})
+    done = f"Solicitation done: the contract follows {contract} (awarded to another contractor)."
+    for step in new.steps.filter(key__in=["notify-solicitation", "identify-requirements",
+                                          "notify-award"], completed_at__isnull=True):
+        complete_step(actor, step, done)
+    closeout.successor = new
+    closeout.save(update_fields=["successor"])
+    audit.record(actor, "closeout.new_contract_started", closeout,
+                 f"Started the new contractor's contract {new}", contract=contract,
+                 after={"successor": new.pk, "contract_number": new.contract_number})
+    audit.record(actor, "closeout.follows", new, f"{new} follows {contract}",
+                 contract=new, after={"predecessor": contract.pk})
+    return new

@@ -1,0 +1,473 @@
+"""The closeout forms: one per scenario, asking exactly what the offboarding page asks for
+(shared/seeds, "Notification of Contract Closeout"), validated server-side. Each form's
+`answers()` is what services.choose_scenario records; `dua()`, `new_so()`, `new_spoc()`
+what services.apply_scenario stores with it."""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+
+from muster import clock
+from muster.accounts.models import HARP_ID_RE, User
+from muster.contracts.forms import DateInput
+from muster.contracts.models import Contract
+from muster.forms import USWDSMixin
+from muster.uploads import validate_pdf
+
+from . import services
+from .models import Scenario
+
+# A re-award may start a day before the current period of performance ends (an overlap
+# for the handover); earlier than that is a typing error.
+OVERLAP_DAYS = 1
+YES_NO = [("yes", "Yes"), ("no", "No")]
+harp_id = RegexValidator(
+    HARP_ID_RE, "Enter a HARP ID: 3 to 64 letters, digits, dots, underscores or hyphens, "
+    "starting with a letter or digit.",
+)
+dua_number = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
+    "A DUA number is letters, digits, spaces, dots, underscores or hyphens.",
+)
+
+
+def yes_no(label: str, help_text: str = "", required_message: str = "") -> forms.Field:
+    return forms.TypedChoiceField(
+        label=label, choices=YES_NO, coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect, help_text=help_text,
+        error_messages={"required": required_message or "Choose yes or no."},
+    )
+
+
+def long_date(day: datetime.date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+class ScenarioForm(USWDSMixin, forms.Form):
+    scenario: Scenario
+    def __init__(self, *args, contract: Contract, closeout=None, **kwargs):
+        self.contract, self.closeout = contract, closeout
+        self.dua_services = services.dua_services_of(contract)
+        super().__init__(*args, **kwargs)
+        if not self.dua_services:
+            for name in [n for n in self.fields if n.startswith("dua")]:
+                del self.fields[name]
+        if "dua_document" in self.fields:
+            self.fields["dua_document"].help_text = (
+                f"The signed DUA as a PDF, up to {settings.MAX_UPLOAD_MB} MB. Number, "
+                "expiry date and PDF go together."
+            )
+
+    GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    def groups(self) -> list[tuple[str, str, list]]:
+        """The form's fields in sections: (heading, hint, bound fields) for the page."""
+        result = []
+        for heading, hint, names in self.GROUPS:
+            fields = [self[name] for name in names if name in self.fields]
+            if fields:
+                result.append((heading, hint, fields))
+        return result
+
+    # --- answers -------------------------------------------------------------------------
+
+    ANSWERS: tuple[str, ...] = ()
+
+    def answers(self) -> dict:
+        data = self.cleaned_data
+        return {name: data[name] for name in self.ANSWERS if name in data}
+
+    def dua(self) -> services.NewDua | None:
+        data = self.cleaned_data
+        if not data.get("dua_document"):
+            return None
+        return services.NewDua(
+            number=data["dua_number"], expiry_date=data["dua_expiry_date"],
+            effective_date=data.get("dua_effective_date"), document=data["dua_document"],
+        )
+
+    def new_so(self) -> services.Person | None:
+        return None
+
+    def new_spoc(self) -> services.Person | None:
+        return None
+
+    # --- shared checks -------------------------------------------------------------------
+
+    def clean_dua_document(self):
+        upload = self.cleaned_data.get("dua_document")
+        if upload:
+            validate_pdf(upload)
+        return upload
+
+    def _check_new_dua(self, cleaned: dict, required: bool, why: str) -> None:
+        """The new DUA's number, dates and PDF: all required when `required`; all or none
+        otherwise (a number without a PDF is a half-given DUA)."""
+        names = ("dua_number", "dua_expiry_date", "dua_document")
+        given = [n for n in names if cleaned.get(n)]
+        if not required and not given and not cleaned.get("dua_effective_date"):
+            return
+        messages = {
+            "dua_number": f"Give the new DUA's number: {why}",
+            "dua_expiry_date": f"Give the date the new DUA expires: {why}",
+            "dua_document": f"Choose the new signed DUA (a PDF): {why}",
+        }
+        for name in names:
+            if not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, messages[name])
+        start, end = cleaned.get("dua_effective_date"), cleaned.get("dua_expiry_date")
+        if end and end < clock.today():
+            self.add_error("dua_expiry_date", "This DUA has already expired: give the "
+                           "current one.")
+        elif start and end and end <= start:
+            self.add_error("dua_expiry_date", "The DUA must expire after it takes effect.")
+
+
+class _NewDuaFields(forms.Form):
+    """The new or updated DUA, given with a re-award or an extension."""
+
+    dua_number = forms.CharField(label="New DUA: number", max_length=40, required=False,
+                                 validators=[dua_number])
+    dua_effective_date = forms.DateField(label="New DUA: effective date", required=False,
+                                         widget=DateInput())
+    dua_expiry_date = forms.DateField(label="New DUA: expiry date", required=False,
+                                      widget=DateInput())
+    dua_document = forms.FileField(
+        label="New DUA: signed PDF", required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
+
+
+HINT_PEOPLE = "Only if the SO and SPOC change."
+
+
+class _NewPeopleFields(forms.Form):
+    """A re-award's new SO and SPOC."""
+
+    new_so_name = forms.CharField(label="New SO: full name", max_length=150, required=False,
+                                  help_text=HINT_PEOPLE)
+    new_so_email = forms.EmailField(label="New SO: email", required=False,
+                                    help_text=HINT_PEOPLE)
+    new_so_harp_id = forms.CharField(label="New SO: HARP ID", max_length=64, required=False,
+                                     validators=[harp_id], help_text=HINT_PEOPLE)
+    new_spoc_name = forms.CharField(label="New SPOC: full name", max_length=150,
+                                    required=False, help_text=HINT_PEOPLE)
+    new_spoc_email = forms.EmailField(label="New SPOC: email", required=False,
+                                      help_text=HINT_PEOPLE)
+    new_spoc_harp_id = forms.CharField(label="New SPOC: HARP ID", max_length=64,
+                                       required=False, validators=[harp_id],
+                                       help_text=HINT_PEOPLE)
+
+
+def _data_to_archive(required_message: str, label: str, help_text: str) -> forms.Field:
+    return forms.CharField(
+        label=label, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=help_text, error_messages={"required": required_message},
+    )
+
+
+class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
+    """Scenario 1: contract ends, and a new contract is re-awarded to the incumbent."""
+
+    scenario = Scenario.REAWARD_INCUMBENT
+    new_name = forms.CharField(
+        label="New contract name", max_length=200, required=False,
+        help_text="If it changes. Leave empty to keep the current name.")
+    new_contract_number = forms.CharField(
+        label="New contract number", max_length=60,
+        error_messages={"required": "Give the new contract number."})
+    new_task_order_number = forms.CharField(
+        label="New task order number", max_length=60, required=False,
+        help_text="If applicable.")
+    new_pop_start = forms.DateField(
+        label="New period of performance: start", widget=DateInput(),
+        error_messages={"required": "Give the date the new period of performance starts."})
+    new_pop_end = forms.DateField(
+        label="New period of performance: end", widget=DateInput(),
+        error_messages={"required": "Give the date the new period of performance ends."})
+    dua_still_valid = yes_no(
+        "Is the Data Use Agreement (DUA) still valid for the new contract?",
+        "For SAS Viya and other services that require a DUA. If not, a new DUA is "
+        "required, and access to those services pauses from the end of the current "
+        "contract until the PDF of the new DUA is given.",
+        "Say whether the DUA is still valid for the new contract.")
+    so_spoc_unchanged = yes_no(
+        "Do the Security Official (SO) and Security Point of Contact (SPOC) remain the same?",
+        "If not, give the new SO's and SPOC's names, emails and HARP IDs below.",
+        "Say whether the SO and SPOC remain the same.")
+    data_to_archive = _data_to_archive(
+        "Say which data needs to be archived, or write “None”.",
+        "Data the contractor worked on for CMS that needs to be archived",
+        "Write “None” if no data needs to be archived.")
+    same_data_needed = yes_no(
+        "Will the contractor need the same data for the new contract?",
+        required_message="Say whether the contractor needs the same data again.")
+
+    field_order = [
+        "new_name", "new_contract_number", "new_task_order_number", "new_pop_start",
+        "new_pop_end", "dua_still_valid", "dua_number", "dua_effective_date",
+        "dua_expiry_date", "dua_document", "so_spoc_unchanged", "new_so_name",
+        "new_so_email", "new_so_harp_id", "new_spoc_name", "new_spoc_email",
+        "new_spoc_harp_id", "data_to_archive", "same_data_needed",
+    ]
+    GROUPS = (
+        ("The new contract", "", ("new_name", "new_contract_number", "new_task_order_number",
+                                  "new_pop_start", "new_pop_end")),
+        ("Data Use Agreement", "", ("dua_still_valid",)),
+        ("The new DUA, if the DUA is not valid",
+         "Give it now if you have it. Without it, access to the services that need a DUA "
+         "pauses when the current contract ends, and resumes as soon as the new DUA's PDF is "
+         "uploaded on the new contract's DUA page.",
+         ("dua_number", "dua_effective_date", "dua_expiry_date", "dua_document")),
+        ("Security Official and Security Point of Contact", "", ("so_spoc_unchanged",)),
+        ("The new SO and SPOC, if they change",
+         "Required if the SO and SPOC do not remain the same. They take over on the new "
+         "contract.",
+         ("new_so_name", "new_so_email", "new_so_harp_id", "new_spoc_name", "new_spoc_email",
+          "new_spoc_harp_id")),
+        ("Data", "", ("data_to_archive", "same_data_needed")),
+    )
+    ANSWERS = ("new_name", "new_contract_number", "new_task_order_number", "new_pop_start",
+               "new_pop_end", "dua_still_valid", "so_spoc_unchanged", "data_to_archive",
+               "same_data_needed")
+
+    def clean_new_contract_number(self):
+        number = self.cleaned_data["new_contract_number"].strip().upper()
+        taken = Contract.objects.filter(contract_number__iexact=number)
+        if self.closeout is not None and self.closeout.successor_id:
+            taken = taken.exclude(pk=self.closeout.successor_id)
+        if taken.exists():
+            raise ValidationError("A contract with this number is already in Muster: give "
+                                  "the new contract's own number.")
+        return number
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("new_pop_start"), cleaned.get("new_pop_end")
+        current_end = self.contract.pop_end
+        if start and current_end and start < current_end - datetime.timedelta(OVERLAP_DAYS):
+            self.add_error("new_pop_start", "The new period of performance starts when the "
+                           f"current one ends ({long_date(current_end)}), or the day before "
+                           "at the earliest.")
+        if start and end and end <= start:
+            self.add_error("new_pop_end", "The new period of performance must end after it "
+                           "starts.")
+        elif end and end <= clock.today():
+            self.add_error("new_pop_end", "The new period of performance must end in the "
+                           "future.")
+        if "dua_still_valid" in self.fields and cleaned.get("dua_still_valid") is False:
+            # Optional now: without it, DUA-service access pauses until it is given.
+            self._check_new_dua(cleaned, required=False,
+                                why="a DUA given here needs all of them.")
+        if cleaned.get("so_spoc_unchanged") is False:
+            self._check_people(cleaned)
+        return cleaned
+
+    def _check_people(self, cleaned: dict) -> None:
+        why = "the SO and SPOC change."
+        for role, long in (("so", "SO"), ("spoc", "SPOC")):
+            for part, what in (("name", "full name"), ("email", "email"),
+                               ("harp_id", "HARP ID")):
+                name = f"new_{role}_{part}"
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, f"Give the new {long}'s {what}: {why}")
+            email, harp = cleaned.get(f"new_{role}_email"), cleaned.get(f"new_{role}_harp_id")
+            if email and harp:
+                known = User.objects.filter(email__iexact=email).first()
+                if known and known.harp_id and known.harp_id.lower() != harp.lower():
+                    self.add_error(f"new_{role}_harp_id",
+                                   f"{email} is in Muster with HARP ID {known.harp_id}.")
+                elif User.objects.filter(harp_id__iexact=harp).exclude(
+                        email__iexact=email).exists():
+                    self.add_error(f"new_{role}_harp_id",
+                                   "This HARP ID belongs to someone else in Muster.")
+
+    def new_so(self):
+        return self._person("so")
+
+    def new_spoc(self):
+        return self._person("spoc")
+
+    def _person(self, role: str):
+        data = self.cleaned_data
+        if data.get("so_spoc_unchanged") is not False:
+            return None
+        return services.Person(full_name=data[f"new_{role}_name"].strip(),
+                               email=data[f"new_{role}_email"].strip().lower(),
+                               harp_id=data[f"new_{role}_harp_id"].strip())
+
+    def dua(self):
+        if self.cleaned_data.get("dua_still_valid") is not False:
+            return None
+        return super().dua()
+
+
+class _PopEndConfirmedMixin(forms.Form):
+    pop_end_confirmed = forms.DateField(
+        label="End date of the current contractor's period of performance",
+        widget=DateInput(),
+        help_text="Confirm it, or correct it if the contract ends earlier. Access is "
+        "removed on this date.",
+        error_messages={"required": "Confirm the date the period of performance ends."})
+
+    def _set_pop_end_default(self):
+        if not self.is_bound and self.contract.pop_end:
+            self.initial.setdefault("pop_end_confirmed", self.contract.pop_end)
+
+    def clean_pop_end_confirmed(self):
+        day = self.cleaned_data["pop_end_confirmed"]
+        if day < clock.today():
+            raise ValidationError("The end date cannot be in the past.")
+        if self.contract.pop_end and day > self.contract.pop_end:
+            raise ValidationError(
+                f"This is later than the current end ({long_date(self.contract.pop_end)}): "
+                "a later end is an extension (scenario 4).")
+        return day
+
+
+class OtherContractorForm(ScenarioForm, _PopEndConfirmedMixin):
+    """Scenario 2: contract ends, and a new contract is awarded to another contractor."""
+
+    scenario = Scenario.OTHER_CONTRACTOR
+    data_to_archive = _data_to_archive(
+        "Say which data needs to be archived, or write “None”.",
+        "Data the contractor worked on for CMS that needs to be archived",
+        "Write “None” if no data needs to be archived.")
+    new_contractor_needs_data = yes_no(
+        "May the new contractor need this data?",
+        required_message="Say whether the new contractor may need the data.")
+
+    field_order = ["pop_end_confirmed", "data_to_archive", "new_contractor_needs_data"]
+    GROUPS = (
+        ("End of performance", "", ("pop_end_confirmed",)),
+        ("Data", "", ("data_to_archive", "new_contractor_needs_data")),
+    )
+    ANSWERS = ("pop_end_confirmed", "data_to_archive", "new_contractor_needs_data")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_pop_end_default()
+
+
+class NoAwardForm(ScenarioForm, _PopEndConfirmedMixin):
+    """Scenario 3: contract ends without a new version of the contract being awarded."""
+
+    scenario = Scenario.NO_AWARD
+    data_to_archive = _data_to_archive(
+        "Say which CMS data is to be archived: all CMS data is archived when the contract "
+        "ends with no new award.",
+        "CMS data the contractor worked on that is to be archived",
+        "All CMS data is archived. Say what it is and where it is; the onboarding team "
+        "records the archive.")
+    all_data_archived = forms.BooleanField(
+        label="All CMS data the contractor worked on will be archived",
+        error_messages={"required": "Confirm that all CMS data will be archived."})
+
+    field_order = ["pop_end_confirmed", "data_to_archive", "all_data_archived"]
+    GROUPS = (
+        ("End of performance", "", ("pop_end_confirmed",)),
+        ("Data", "", ("data_to_archive", "all_data_archived")),
+    )
+    ANSWERS = ("pop_end_confirmed", "data_to_archive", "all_data_archived")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_pop_end_default()
+
+
+class ExtensionForm(ScenarioForm, _NewDuaFields):
+    """Scenario 4: contract POP is extended."""
+
+    scenario = Scenario.EXTENSION
+    new_pop_end = forms.DateField(
+        label="New end date of the period of performance", widget=DateInput(),
+        error_messages={"required": "Give the new end date of the period of performance."})
+    dua_valid_through_new_end = yes_no(
+        "Is the Data Use Agreement (DUA) valid through the new end date, unchanged?",
+        "For SAS Viya and other services that require a DUA. If the DUA was updated, give "
+        "the PDF of the updated DUA below: it is required.",
+        "Say whether the DUA is valid through the new end date.")
+
+    field_order = ["new_pop_end", "dua_valid_through_new_end", "dua_number",
+                   "dua_effective_date", "dua_expiry_date", "dua_document"]
+    GROUPS = (
+        ("The extension", "", ("new_pop_end",)),
+        ("Data Use Agreement", "", ("dua_valid_through_new_end",)),
+        ("The updated DUA, if the DUA changed",
+         "Required if the DUA is not valid through the new end date unchanged.",
+         ("dua_number", "dua_effective_date", "dua_expiry_date", "dua_document")),
+    )
+    ANSWERS = ("new_pop_end", "dua_valid_through_new_end")
+
+    def clean_new_pop_end(self):
+        day = self.cleaned_data["new_pop_end"]
+        current = self.contract.pop_end
+        if current and day <= current:
+            raise ValidationError(f"An extension ends after the current end date "
+                                  f"({long_date(current)}).")
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        if "dua_valid_through_new_end" in self.fields:
+            changed = cleaned.get("dua_valid_through_new_end") is False
+            self._check_new_dua(cleaned, required=changed,
+                                why="the DUA changed, so the updated DUA is required.")
+        return cleaned
+
+    def dua(self):
+        if self.cleaned_data.get("dua_valid_through_new_end") is not False:
+            return None
+        return super().dua()
+
+
+FORMS: dict[int, type[ScenarioForm]] = {
+    Scenario.REAWARD_INCUMBENT: ReawardForm,
+    Scenario.OTHER_CONTRACTOR: OtherContractorForm,
+    Scenario.NO_AWARD: NoAwardForm,
+    Scenario.EXTENSION: ExtensionForm,
+}
+
+
+class ArchiveForm(USWDSMixin, forms.Form):
+    note = forms.CharField(
+        label="What was archived, and where", max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what was archived and where."})
+
+    def clean_note(self):
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise ValidationError("Say what was archived and where.")
+        return note
+
+
+class ConfirmRemovalForm(USWDSMixin, forms.Form):
+    note = forms.CharField(
+        label="Note (optional)", max_length=2000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example, the ticket numbers of the removals in each service.")
+
+
+class NewContractForm(USWDSMixin, forms.Form):
+    """Scenario 2: the team starts the new contractor's contract from this one."""
+
+    name = forms.CharField(label="New contract name", max_length=200,
+                           error_messages={"required": "Give the new contract's name."})
+    contract_number = forms.CharField(
+        label="New contract number", max_length=60,
+        error_messages={"required": "Give the new contract's number."})
+    task_order_number = forms.CharField(label="Task order number", max_length=60,
+                                        required=False, help_text="If applicable.")
+    award_date = forms.DateField(label="Award date", widget=DateInput(),
+                                 error_messages={"required": "Give the award date."})
+    pop_start = forms.DateField(label="Period of performance start", widget=DateInput(),
+                                required=False, help_text="If known.")
+
+    def clean_contract_number(self):
+        number = self.cleaned_data["contract_number"].strip().upper()
+        if Contract.objects.filter(contract_number__iexact=number).exists():
+            raise ValidationError("A contract with this number is already in Muster.")
+        return number
