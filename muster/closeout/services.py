@@ -61,7 +61,7 @@ def open_closeout(actor, contract_pk: int) -> bool:
                  f"Closeout notice: the period of performance ends {contract.pop_end:%B %-d, %Y}",
                  contract=contract, after={"pop_end": contract.pop_end})
     mail.queue(
-        "closeout_notice", to=_holders(contract, ContractRole.Role.COR), cc=_team(),
+        "closeout_notice", to=_holders(contract, ContractRole.Role.COR) or _team(), cc=_team(),
         contract=contract, key=f"closeout-notice:{contract.pk}:{contract.pop_end.isoformat()}",
         context={"closeout": closeout},
     )
@@ -256,7 +256,9 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
     contracts.change_stage(actor, contract, "close")
     template = "access_carried_over" if successor else "access_removed"
     mail.queue(
-        template, to=_holders(contract, ContractRole.Role.SO),
+        # The SO, or the COR when the contract never named one: someone must hear of it.
+        template, to=_holders(contract, ContractRole.Role.SO)
+        or _holders(contract, ContractRole.Role.COR),
         cc=_holders(contract, ContractRole.Role.COR, ContractRole.Role.SPOC) + _team(),
         contract=contract, key=f"{template}:{contract.pk}:{contract.pop_end.isoformat()}",
         context={"closeout": closeout, "grants": moved if successor else grants,

@@ -65,14 +65,17 @@ def run(day: datetime.date | None = None, *, deliver: bool = True) -> SweepRepor
     report = SweepReport(day=day.isoformat())
     with _one_sweep_at_a_time():
         since = _last_run_day(day)
-        sweep_run = SweepRun.objects.create(day=day)
-        report.closeout_notices = send_closeout_notices(day)
-        report.reminders = send_reminders(day, since)
-        report.escalations = escalate_overdue(day, since)
+        sweep_run = SweepRun.objects.create(day=day, started_at=clock.now())
+        # Removal of access first: it matters most, and a contract it closes is out of
+        # the reminders and escalations below, after a gap just as on a normal day.
         ended = services.end_due_contracts(day)
         report.contracts_ended = ended.contracts
         report.grants_revoked = ended.revoked
         report.grants_carried_over = ended.carried_over
+        people = _People()
+        report.closeout_notices = send_closeout_notices(day)
+        report.reminders = send_reminders(day, since, people)
+        report.escalations = escalate_overdue(day, since, people)
         report.dua_pauses = _pause_lapsed_duas(day)
         if deliver:
             delivery = mail.deliver_due()
@@ -93,31 +96,49 @@ def _last_run_day(day: datetime.date) -> datetime.date:
 
 
 def send_closeout_notices(day: datetime.date) -> int:
-    """60 days before the end of performance: the notice to the COR and the team."""
+    """60 days before the end of performance: the notice to the COR and the team.
+
+    A contract whose performance ends today or ended during a gap gets no notice asking for
+    a scenario: the same sweep ends it (end_due_contracts), and that email says so."""
     horizon = day + datetime.timedelta(days=settings.CLOSEOUT_NOTICE_DAYS)
     due = Contract.objects.filter(
-        stage__in=[Stage.ONBOARDING, Stage.ACTIVE], pop_end__isnull=False, pop_end__lte=horizon
-    ).values_list("pk", flat=True)
+        stage__in=[Stage.ONBOARDING, Stage.ACTIVE], pop_end__gt=day, pop_end__lte=horizon
+    ).order_by("pk").values_list("pk", flat=True)
     return sum(1 for pk in due if services.open_closeout(None, pk))
 
 
-def _recipients(step: ContractStep) -> list[str]:
-    contract = step.contract
-    parties = set(step.responsible)
-    roles = []
-    if Responsible.COR in parties:
-        roles.append(ContractRole.Role.COR)
-    if Responsible.CONTRACTOR in parties:
-        roles += [ContractRole.Role.POC, ContractRole.Role.SO, ContractRole.Role.SPOC]
-    addresses = [r.user.email for r in contract.roles.all() if r.role in roles]
-    if Responsible.ONBOARDING_TEAM in parties:
-        addresses += permissions.emails_of_team_role(TeamRole.Role.ONBOARDING_TEAM)
-    if Responsible.TEAM_LEAD in parties:
-        addresses += permissions.emails_of_team_role(TeamRole.Role.TEAM_LEAD)
-    if Responsible.SERVICE_LEADS in parties:
-        for item in contract.services.all():
-            addresses += permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, item.service)
-    return addresses
+class _People:
+    """Team addresses, read once per sweep (not once per step)."""
+
+    def __init__(self):
+        self._team: dict = {}
+
+    def team(self, role: str, service=None) -> list[str]:
+        key = (role, getattr(service, "pk", None))
+        if key not in self._team:
+            self._team[key] = permissions.emails_of_team_role(role, service)
+        return self._team[key]
+
+    def of_step(self, step: ContractStep) -> list[str]:
+        """The step's responsible parties: the contract's COR, the contractor's POC, SO and
+        SPOC, the onboarding team, its lead, the leads of the contract's services."""
+        contract = step.contract
+        parties = set(step.responsible)
+        roles = []
+        if Responsible.COR in parties:
+            roles.append(ContractRole.Role.COR)
+        if Responsible.CONTRACTOR in parties:
+            roles += [ContractRole.Role.POC, ContractRole.Role.SO, ContractRole.Role.SPOC]
+        addresses = [r.user.email for r in contract.roles.all()
+                     if r.role in roles and r.user.is_active]
+        if Responsible.ONBOARDING_TEAM in parties:
+            addresses += self.team(TeamRole.Role.ONBOARDING_TEAM)
+        if Responsible.TEAM_LEAD in parties:
+            addresses += self.team(TeamRole.Role.TEAM_LEAD)
+        if Responsible.SERVICE_LEADS in parties:
+            for item in contract.services.all():
+                addresses += self.team(TeamRole.Role.SERVICE_LEAD, item.service)
+        return addresses
 
 
 def _open_steps(**due):
@@ -126,30 +147,37 @@ def _open_steps(**due):
         .exclude(contract__stage=Stage.CLOSED)
         .select_related("contract")
         .prefetch_related("contract__roles__user", "contract__services__service")
+        .order_by("due_date", "pk")
     )
 
 
-def send_reminders(day: datetime.date, since: datetime.date) -> int:
+def send_reminders(
+    day: datetime.date, since: datetime.date, people: _People | None = None
+) -> int:
     """A reminder when a step comes within REMINDER_BUSINESS_DAYS of its due date: once per
     step and due date (a moved due date earns a new reminder)."""
+    people = people or _People()
     window_end = calendar.add_business_days(day, settings.REMINDER_BUSINESS_DAYS)
     sent = 0
     for step in _open_steps(due_date__gte=day, due_date__lte=window_end):
         email = mail.queue(
-            "step_reminder", to=_recipients(step), contract=step.contract,
+            "step_reminder", to=people.of_step(step), contract=step.contract,
             key=f"reminder:{step.pk}:{step.due_date.isoformat()}", context={"step": step},
         )
         sent += getattr(email, "just_queued", False)
     return sent
 
 
-def escalate_overdue(day: datetime.date, since: datetime.date) -> int:
+def escalate_overdue(
+    day: datetime.date, since: datetime.date, people: _People | None = None
+) -> int:
     """A step that became overdue since the last run goes to the onboarding team."""
+    people = people or _People()
     sent = 0
-    team = permissions.emails_of_team_role(TeamRole.Role.ONBOARDING_TEAM)
+    team = people.team(TeamRole.Role.ONBOARDING_TEAM)
     for step in _open_steps(due_date__lt=day, due_date__gte=since - datetime.timedelta(days=1)):
         email = mail.queue(
-            "step_overdue", to=team, cc=_recipients(step), contract=step.contract,
+            "step_overdue", to=team, cc=people.of_step(step), contract=step.contract,
             key=f"escalation:{step.pk}:{step.due_date.isoformat()}", context={"step": step},
         )
         sent += getattr(email, "just_queued", False)
@@ -163,5 +191,8 @@ def _pause_lapsed_duas(day: datetime.date) -> int:
     if pause is None:
         return 0
     result = pause(day)
-    return result if isinstance(result, int) else len(result or [])
+    if isinstance(result, int):
+        return result
+    # Lapses (one per contract): count the grants they paused.
+    return sum(len(getattr(lapse, "grants", None) or [None]) for lapse in result or [])
 

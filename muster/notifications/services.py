@@ -16,7 +16,6 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Min, Q
-from django.db.models.functions import Lower
 from django.template import Context
 from django.template.loader import get_template
 
@@ -110,16 +109,22 @@ def queue(
             raise
         return existing
     everyone = to_addresses + cc_addresses
-    users = {
-        u.address: u
-        for u in User.objects.annotate(address=Lower("email")).filter(address__in=everyone)
-    }
+    # User.save stores emails lowercased, so the unique index on email answers this.
+    users = {u.email: u for u in User.objects.filter(email__in=everyone)}
     OutboxRecipient.objects.bulk_create(
         OutboxRecipient(email=email, address=a, user=users.get(a)) for a in everyone
     )
-    transaction.on_commit(kick_worker)
+    _kick_after_commit()
     email.just_queued = True  # callers counting new emails tell them from repeats
     return email
+
+
+def _kick_after_commit() -> None:
+    """One delivery task per transaction, however many emails it queued."""
+    # Django drops pending callbacks on rollback, so this list is the truth.
+    pending = transaction.get_connection().run_on_commit
+    if not any(entry[1] is kick_worker for entry in pending):
+        transaction.on_commit(kick_worker)
 
 
 def kick_worker(run_after: datetime.datetime | None = None) -> None:

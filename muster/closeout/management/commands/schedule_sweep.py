@@ -1,16 +1,26 @@
+import datetime
+
 from django.core.management.base import BaseCommand
+from django.tasks import TaskResultStatus
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from muster import clock
 from muster.closeout.tasks import daily_sweep, next_run_at
+
+# A sweep takes seconds. One still "running" after this long belongs to a worker that was
+# stopped mid-run (the row stays RUNNING forever) and must not block the schedule.
+STALE_RUN = datetime.timedelta(hours=6)
 
 
 class Command(BaseCommand):
     help = "Make sure the worker has the daily sweep scheduled (runs it now if never run)."
 
     def handle(self, *args, **options):
-        waiting = DBTaskResult.objects.filter(
-            task_path=daily_sweep.module_path, status__in=["READY", "RUNNING"]
+        ours = DBTaskResult.objects.filter(task_path=daily_sweep.module_path)
+        # The worker stamps started_at with the real time, so compare with the real time.
+        waiting = ours.filter(status=TaskResultStatus.READY) | ours.filter(
+            status=TaskResultStatus.RUNNING, started_at__gte=timezone.now() - STALE_RUN
         )
         if waiting.exists():
             self.stdout.write("The daily sweep is already scheduled.")

@@ -1,0 +1,428 @@
+"""Benchmark: the daily sweep's time and SQL queries for 1,000, 10,000 and 100,000
+contracts on PostgreSQL, with the same small amount of work due on the sweep day.
+
+    .venv/bin/python -m tests.bench.bench_sweep            # all three sizes (~5 minutes)
+    .venv/bin/python -m tests.bench.bench_sweep --sizes 1000 --runs 3   # a quick look
+
+It uses its own database (BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/muster_sweepbench), dropped and migrated afresh. The
+contracts are built with bulk_create (each with its 12 timeline steps, a COR, and for a
+tenth of them a roster with access grants and a DUA); none of them has anything due
+around the sweep day. Then, for each timed run, a fresh set of due work is added: 20
+closeout notices, 50 reminders, 20 escalations, 20 ends of performance (3 grants each)
+and 5 DUA lapses; the sweep does it (deliver=False: no SMTP in the timing), and the work
+is retired so the next run finds only its own fresh set.
+"""
+
+import argparse
+import datetime
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+
+BENCH_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/muster_sweepbench"
+)
+os.environ["DATABASE_URL"] = BENCH_URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.settings")
+os.environ.setdefault("DEBUG", "false")
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from muster.access.models import AccessGrant, GrantStatus  # noqa: E402
+from muster.accounts.models import ContractRole, TeamRole, User  # noqa: E402
+from muster.catalog.models import Service  # noqa: E402
+from muster.closeout import services as closeout_services  # noqa: E402
+from muster.closeout import sweep  # noqa: E402
+from muster.closeout.models import SweepRun  # noqa: E402
+from muster.contracts.models import (  # noqa: E402
+    Contract,
+    DataUseAgreement,
+    Organization,
+    Stage,
+)
+from muster.timeline import calendar  # noqa: E402
+from muster.timeline.models import ContractStep, ProcessTemplate  # noqa: E402
+from muster.timeline.services import COPIED_FIELDS, anchor_date  # noqa: E402
+
+DAY = datetime.date(2027, 6, 9)  # a Wednesday: the sweep day of every run
+NOW = datetime.datetime(2027, 6, 9, 10, tzinfo=datetime.UTC)
+QUIET = 40  # background contracts have nothing open within this many days of DAY
+DUE = {"notices": 20, "reminders": 50, "escalations": 20, "ends": 20, "dua_lapses": 5}
+BATCH = 5000
+
+
+# --- the database ----------------------------------------------------------------------
+
+
+def fresh_database() -> None:
+    name = connection.settings_dict["NAME"]
+    admin = psycopg.connect(host=connection.settings_dict["HOST"] or None,
+                            port=connection.settings_dict["PORT"] or None,
+                            user=connection.settings_dict["USER"] or None,
+                            dbname="postgres", autocommit=True)
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    call_command("migrate", verbosity=0)
+
+
+class World:
+    """Shared rows: the template, services, team, a pool of people."""
+
+    def __init__(self):
+        self.template = ProcessTemplate.objects.get(is_default=True)
+        self.steps = list(self.template.steps.all())
+        self.services = {s.slug: s for s in Service.objects.all()}
+        self.org = Organization.objects.create(name="Bench LLC", harp_name="BENCH LLC")
+        for n in range(3):
+            team = User.objects.create(email=f"team{n}@bench.example", full_name=f"Team {n}")
+            TeamRole.objects.create(user=team, role=TeamRole.Role.ONBOARDING_TEAM)
+        lead = User.objects.create(email="lead@bench.example", full_name="Lead")
+        TeamRole.objects.create(user=lead, role=TeamRole.Role.TEAM_LEAD)
+        self.cors = User.objects.bulk_create(
+            User(email=f"cor{n}@bench.example", full_name=f"COR {n}") for n in range(200))
+        self.numbers = 0
+        self.people = 0
+        self.rng = random.Random(5)
+
+    def number(self) -> str:
+        self.numbers += 1
+        return f"BENCH-{self.numbers:07d}"
+
+    def new_users(self, n: int, kind: str) -> list[User]:
+        start, self.people = self.people, self.people + n
+        return User.objects.bulk_create(
+            (User(email=f"{kind}{i}@bench.example", full_name=f"{kind.title()} {i}")
+             for i in range(start, start + n)), batch_size=BATCH)
+
+    def steps_for(self, contract: Contract, open_keys=None, quiet=True) -> list[ContractStep]:
+        """The contract's 12 steps. Background (quiet): done when due in the past, or
+        within QUIET days of DAY; open otherwise (a few old ones left overdue). Due work:
+        only the keys named stay open, with the due dates given."""
+        rows = []
+        for t in self.steps:
+            step = ContractStep(contract=contract, **{f: getattr(t, f) for f in COPIED_FIELDS})
+            step.due_date = t.due_from(anchor_date(contract, t.anchor))
+            if open_keys is not None:
+                if t.key in open_keys:
+                    step.due_date = open_keys[t.key] or step.due_date
+                else:
+                    step.completed_at = NOW
+            elif step.due_date is not None:
+                days = (step.due_date - DAY).days
+                near = abs(days) <= QUIET
+                old_and_forgotten = days < -QUIET and self.rng.random() < 0.05
+                if near or (days < 0 and not old_and_forgotten):
+                    step.completed_at = NOW
+            rows.append(step)
+        return rows
+
+
+# --- background: contracts with nothing due --------------------------------------------
+
+
+def background_contract(w: World) -> Contract:
+    r, rng = w.rng.random(), w.rng
+    days = datetime.timedelta
+    c = Contract(name=f"Background {w.numbers + 1}", contract_number=w.number(),
+                 organization=w.org, process_template=w.template, created_at=NOW)
+    if r < 0.55:  # active
+        c.stage = Stage.ACTIVE
+        c.pop_start = DAY - days(rng.randint(60, 1500))
+        c.pop_end = DAY + days(rng.randint(QUIET + 61, 1800))
+        c.award_date = c.estimated_award_date = c.pop_start - days(30)
+    elif r < 0.80:  # closed
+        c.stage = Stage.CLOSED
+        c.pop_end = DAY - days(rng.randint(QUIET + 5, 1800))
+        c.pop_start = c.pop_end - days(rng.randint(365, 1500))
+        c.award_date = c.estimated_award_date = c.pop_start - days(30)
+    elif r < 0.90:  # being solicited
+        c.stage = Stage.SOLICITATION
+        c.estimated_award_date = DAY + days(rng.randint(QUIET + 61, 400))
+        c.pop_start = c.estimated_award_date + days(30)
+        c.pop_end = c.pop_start + days(365 * rng.randint(1, 5))
+    else:  # awarded or onboarding, starting later
+        c.stage = rng.choice([Stage.AWARDED, Stage.ONBOARDING])
+        c.award_date = c.estimated_award_date = DAY - days(rng.randint(QUIET + 5, 100))
+        c.pop_start = DAY + days(rng.randint(QUIET + 5, 200))
+        c.pop_end = c.pop_start + days(365 * rng.randint(1, 5))
+    return c
+
+
+def add_background(w: World, n: int) -> float:
+    started = time.perf_counter()
+    viya = w.services["sas-viya"]
+    others = [w.services[s] for s in ("confluence", "jira-service-management", "slack")]
+    for offset in range(0, n, BATCH):
+        contracts = Contract.objects.bulk_create(
+            background_contract(w) for _ in range(min(BATCH, n - offset)))
+        ContractStep.objects.bulk_create(
+            (s for c in contracts for s in w.steps_for(c)), batch_size=BATCH)
+        roles = [ContractRole(contract=c, user=w.rng.choice(w.cors), role="cor")
+                 for c in contracts]
+        # A tenth hold a roster of 3 with live grants (one on SAS Viya, with a valid DUA
+        # and an older expired one, as after a renewal).
+        staffed = [c for c in contracts if c.stage == Stage.ACTIVE and w.rng.random() < 0.18]
+        users = w.new_users(3 * len(staffed), "roster")
+        grants, duas = [], []
+        for i, c in enumerate(staffed):
+            team = users[3 * i:3 * i + 3]
+            roles += [ContractRole(contract=c, user=u, role="contractor_user") for u in team]
+            grants += [AccessGrant(contract=c, user=team[0], service=viya, requested_by=team[0],
+                                   status=GrantStatus.ACTIVE)]
+            grants += [AccessGrant(contract=c, user=u, service=w.rng.choice(others),
+                                   requested_by=u, status=GrantStatus.ACTIVE) for u in team[1:]]
+            duas += [DataUseAgreement(contract=c, number=f"D{c.pk}", document="x.pdf",
+                                      expiry_date=c.pop_end, uploaded_at=NOW),
+                     DataUseAgreement(contract=c, number=f"D{c.pk}-old", document="x.pdf",
+                                      expiry_date=c.pop_start, uploaded_at=NOW)]
+        ContractRole.objects.bulk_create(roles, batch_size=BATCH)
+        AccessGrant.objects.bulk_create(grants, batch_size=BATCH)
+        DataUseAgreement.objects.bulk_create(duas, batch_size=BATCH)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+# --- the work due on DAY ---------------------------------------------------------------
+
+
+def due_contract(w: World, name, pop_start, pop_end, open_keys, roles) -> Contract:
+    c = Contract.objects.create(
+        name=name, contract_number=w.number(), organization=w.org, stage=Stage.ACTIVE,
+        process_template=w.template, pop_start=pop_start, pop_end=pop_end,
+        award_date=pop_start - datetime.timedelta(days=30),
+        estimated_award_date=pop_start - datetime.timedelta(days=30), created_at=NOW)
+    ContractStep.objects.bulk_create(w.steps_for(c, open_keys))
+    ContractRole.objects.bulk_create(ContractRole(contract=c, user=u, role=r) for r, u in roles)
+    return c
+
+
+def add_due_work(w: World, run: int) -> list[int]:
+    """A fresh set of work due on DAY; returns the open steps to retire afterwards."""
+    days = datetime.timedelta
+    cor, poc, so, spoc = w.new_users(4, f"party{run}-")
+    parties = [("cor", cor), ("poc", poc), ("so", so), ("spoc", spoc)]
+    long_ago, far = DAY - days(400), DAY + days(700)
+    retire = []
+    for n in range(DUE["notices"]):  # 60 days before the end
+        due_contract(w, f"Notice {run}.{n}", long_ago, DAY + days(60),
+                     {"remove-access": None}, parties)
+    for n in range(DUE["reminders"]):  # a step due in 1 or 2 business days
+        c = due_contract(w, f"Reminder {run}.{n}", long_ago, far,
+                         {"touch-point-calls": calendar.add_business_days(DAY, 1 + n % 2)},
+                         parties)
+        retire.append(c.steps.get(key="touch-point-calls").pk)
+    for n in range(DUE["escalations"]):  # a step due yesterday, not done
+        c = due_contract(w, f"Late {run}.{n}", long_ago, far,
+                         {"submit-intake": DAY - days(1)}, parties)
+        retire.append(c.steps.get(key="submit-intake").pk)
+    services = [w.services[s] for s in ("sas-viya", "confluence", "slack")]
+    for n in range(DUE["ends"]):  # the last day of performance: 3 grants to revoke
+        c = due_contract(w, f"Ends {run}.{n}", DAY - days(365), DAY,
+                         {"remove-access": None}, parties)
+        roster = w.new_users(3, f"ending{run}-")
+        ContractRole.objects.bulk_create(
+            ContractRole(contract=c, user=u, role="contractor_user") for u in roster)
+        AccessGrant.objects.bulk_create(
+            AccessGrant(contract=c, user=u, service=s, requested_by=u, status="active")
+            for u, s in zip(roster, services, strict=True))
+        DataUseAgreement.objects.create(contract=c, number=f"D{c.pk}", document="x.pdf",
+                                        expiry_date=DAY + days(30), uploaded_at=NOW)
+    for n in range(DUE["dua_lapses"]):  # the DUA expired yesterday
+        c = due_contract(w, f"Lapse {run}.{n}", long_ago, far, {}, parties)
+        [u] = w.new_users(1, f"lapse{run}-")
+        AccessGrant.objects.create(contract=c, user=u, service=services[0], requested_by=u,
+                                   status="active")
+        DataUseAgreement.objects.create(contract=c, number=f"D{c.pk}", document="x.pdf",
+                                        expiry_date=DAY - days(1), uploaded_at=NOW)
+    return retire
+
+
+def retire(step_ids: list[int]) -> None:
+    ContractStep.objects.filter(pk__in=step_ids).update(completed_at=NOW)
+
+
+# --- measuring -------------------------------------------------------------------------
+
+PHASES = {
+    "end of performance": (closeout_services, "end_due_contracts"),
+    "closeout notices": (sweep, "send_closeout_notices"),
+    "reminders": (sweep, "send_reminders"),
+    "escalations": (sweep, "escalate_overdue"),
+    "DUA lapses": (sweep, "_pause_lapsed_duas"),
+}
+
+
+@contextmanager
+def phase_timers(into: dict):
+    """Time each phase of the sweep and count its queries (under a query capture)."""
+    originals = {name: getattr(mod, attr) for name, (mod, attr) in PHASES.items()}
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            before, started = len(connection.queries), time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                into[name] = ((time.perf_counter() - started) * 1000,
+                              len(connection.queries) - before)
+        return wrapper
+
+    for name, (mod, attr) in PHASES.items():
+        setattr(mod, attr, timed(name, originals[name]))
+    try:
+        yield
+    finally:
+        for name, (mod, attr) in PHASES.items():
+            setattr(mod, attr, originals[name])
+
+
+def one_run(w: World, run: int, capture: bool) -> tuple[float, int, dict, object]:
+    steps = add_due_work(w, run)
+    phases: dict = {}
+    if capture:
+        with CaptureQueriesContext(connection) as queries, phase_timers(phases):
+            started = time.perf_counter()
+            report = sweep.run(DAY, deliver=False)
+            elapsed = time.perf_counter() - started
+        count = len(queries)
+        shapes: dict = {}
+        for q in queries.captured_queries:
+            shape = re.sub(r"'[^']*'|\b\d+\b", "?", q["sql"])[:90]
+            n, t = shapes.get(shape, (0, 0.0))
+            shapes[shape] = (n + 1, t + float(q["time"]))
+        phases["_top"] = sorted(shapes.items(), key=lambda kv: -kv[1][1])[:3]
+    else:
+        started = time.perf_counter()
+        report = sweep.run(DAY, deliver=False)
+        elapsed, count = time.perf_counter() - started, 0
+    expected = (DUE["notices"], DUE["reminders"], DUE["escalations"], DUE["ends"],
+                3 * DUE["ends"], DUE["dua_lapses"])
+    got = (report.closeout_notices, report.reminders, report.escalations,
+           report.contracts_ended, report.grants_revoked, report.dua_pauses)
+    assert got == expected, f"run {run}: the sweep did {got}, expected {expected}"
+    retire(steps)
+    return elapsed * 1000, count, phases, report
+
+
+EXPLAINED = {
+    "closeout notices (contracts due a notice)": lambda: Contract.objects.filter(
+        stage__in=[Stage.ONBOARDING, Stage.ACTIVE], pop_end__gt=DAY,
+        pop_end__lte=DAY + datetime.timedelta(days=60)).values_list("pk", flat=True),
+    "end of performance (contracts to end)": lambda: Contract.objects.filter(
+        stage__in=closeout_services.ENDABLE, pop_end__lte=DAY).values_list("pk", flat=True),
+    "reminders (open steps due in the window)": lambda: sweep._open_steps(
+        due_date__gte=DAY, due_date__lte=calendar.add_business_days(DAY, 2)),
+    "escalations (open steps overdue since the last run)": lambda: sweep._open_steps(
+        due_date__lt=DAY, due_date__gte=DAY - datetime.timedelta(days=1)),
+    "DUA lapses (muster.access.dua.lapsed_contracts)": lambda: __import__(
+        "muster.access.dua", fromlist=["lapsed_contracts"]).lapsed_contracts(DAY),
+}
+
+
+def explain() -> None:
+    for title, query in EXPLAINED.items():
+        print(f"\n### {title}\n")
+        print(query().explain(analyze=True, buffers=False, timing=False, summary=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per size")
+    parser.add_argument("--work-scale", type=int, default=1,
+                        help="multiply the work due on the sweep day (default 1: 20 notices, "
+                        "50 reminders, 20 escalations, 20 ends, 5 DUA lapses)")
+    parser.add_argument("--async-commit", action="store_true",
+                        help="SET synchronous_commit = off for the sweep's session: takes the "
+                        "disk's flush time out of each commit, leaving the query work")
+    parser.add_argument("--lower-email-index", action="store_true",
+                        help="what-if: CREATE INDEX ON accounts_user (lower(email)), the index "
+                        "notifications.queue's recipient lookup needs (not in the models yet)")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile one more run at the last size (cProfile, top 25)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for kind in DUE:
+        DUE[kind] *= args.work_scale
+
+    print(f"Database: {connection.settings_dict['NAME']} (dropped and migrated afresh); "
+          f"synchronous_commit {'off' if args.async_commit else 'on (the default)'}; "
+          f"index on lower(email): {'yes (what-if)' if args.lower_email_index else 'no'}")
+    fresh_database()
+    w = World()
+    with connection.cursor() as cursor:
+        if args.async_commit:
+            cursor.execute("SET synchronous_commit = off")
+        if args.lower_email_index:
+            cursor.execute("CREATE INDEX bench_user_email_lower ON accounts_user (lower(email))")
+    SweepRun.objects.create(day=DAY - datetime.timedelta(days=1), started_at=NOW,
+                            finished_at=NOW)
+    run, rows, built = 0, [], 0
+    for size in sizes:
+        seconds = add_background(w, size - built)
+        built = size
+        # One untimed warm-up run (caches, plans), then the timed ones, then one counted.
+        run += 1
+        one_run(w, run, capture=False)
+        times = []
+        for _ in range(args.runs):
+            run += 1
+            times.append(one_run(w, run, capture=False)[0])
+        run += 1
+        _, queries, phases, report = one_run(w, run, capture=True)
+        total = Contract.objects.count()
+        rows.append((size, total, ContractStep.objects.count(), statistics.median(times),
+                     min(times), max(times), queries, phases))
+        print(f"{size:>7,} background contracts (built in {seconds:.0f} s; {total:,} in all): "
+              f"median {statistics.median(times):.0f} ms "
+              f"(min {min(times):.0f}, max {max(times):.0f}), {queries} queries", flush=True)
+        for name in PHASES:
+            ms, n = phases[name]
+            print(f"    {name:<20} {ms:8.1f} ms {n:5} queries")
+        for shape, (n, seconds) in phases["_top"]:
+            print(f"    slowest SQL: {seconds * 1000:7.0f} ms in {n:4} x {shape}")
+
+    work = (f"{DUE['notices']} notices, {DUE['reminders']} reminders, "
+            f"{DUE['escalations']} escalations, {DUE['ends']} ends "
+            f"({3 * DUE['ends']} grants), {DUE['dua_lapses']} DUA lapses")
+    print("\n| contracts (background) | contracts in the database | steps | due work "
+          "| median ms (min–max) | SQL queries |")
+    print("| ---: | ---: | ---: | --- | ---: | ---: |")
+    for size, total, steps, median, low, high, queries, _ in rows:
+        print(f"| {size:,} | {total:,} | {steps:,} | {work} | {median:.0f} ({low:.0f}–{high:.0f}) "
+              f"| {queries:,} |")
+    print("\nPer phase (the counted run): ms / queries")
+    names = list(PHASES)
+    print("| contracts | " + " | ".join(names) + " |")
+    print("| ---: |" + " ---: |" * len(names))
+    for size, *_, phases in rows:
+        cells = " | ".join(f"{phases[n][0]:.0f} / {phases[n][1]}" for n in names)
+        print(f"| {size:,} | {cells} |")
+    print(f"\nEXPLAIN ANALYZE of the sweep's selecting queries at {rows[-1][1]:,} contracts:")
+    explain()
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(one_run, w, run + 1, False)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
