@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Exists, OuterRef
 
 from muster.accounts.models import ContractRole, User
 from muster.catalog.models import Service
@@ -45,10 +46,12 @@ class ContractFilterForm(USWDSMixin, forms.Form):
             # Offer only the CORs of contracts this person can see: no names leak.
             from muster.accounts.permissions import visible_contracts
 
-            self.fields["cor"].queryset = User.objects.filter(
-                contract_roles__role=ContractRole.Role.COR,
-                contract_roles__contract__in=visible_contracts(user),
-            ).distinct()
+            self.fields["cor"].queryset = User.objects.filter(Exists(
+                ContractRole.objects.filter(
+                    user=OuterRef("pk"), role=ContractRole.Role.COR,
+                    contract__in=visible_contracts(user),
+                )
+            ))
 
     def filters(self) -> dict:
         # A bad value drops only that filter: cleaned_data keeps every valid field.

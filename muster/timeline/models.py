@@ -147,6 +147,12 @@ class ContractStep(StepDefinition):
                 condition=models.Q(completed_at__isnull=True),
                 name="open_step_due_date",
             ),
+            # Each contract's next open step, for the home page's "overdue first" order.
+            models.Index(
+                fields=["contract", "due_date", "order"],
+                condition=models.Q(completed_at__isnull=True),
+                name="open_step_by_contract",
+            ),
         ]
 
     @property

@@ -1,0 +1,97 @@
+"""The pages' SQL queries do not grow with the number of contracts (or a contract's roster).
+
+The first test counts each page's queries with 10 contracts in the database, adds 120 more
+like them (parties, roster, services, grants, timeline: the COR then holds more than a
+page of them), and checks each page makes exactly as many queries again. The load
+benchmark (tests/bench/bench_load.py) checks the same at 10 and 10,000 contracts on
+PostgreSQL.
+"""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from muster.access.models import AccessGrant, GrantStatus
+from muster.accounts.models import ContractRole
+from muster.contracts.models import ContractService
+
+from ..factories import UserFactory, give_role, make_contract, request_service
+
+MORE = 120  # contracts added between the two counts (30 more for the COR)
+
+
+def add_contracts(n, cors):
+    """n contracts, each with a COR (taking turns), an SO, two contractor users, an
+    approved service and a live grant: the shape the pages read."""
+    for i in range(n):
+        contract = make_contract()
+        give_role(cors[i % len(cors)], contract, ContractRole.Role.COR)
+        so = UserFactory()
+        give_role(so, contract, ContractRole.Role.SO)
+        service = request_service(contract, "confluence", ContractService.Status.APPROVED)
+        for _ in range(2):
+            user = UserFactory()
+            give_role(user, contract, ContractRole.Role.CONTRACTOR_USER)
+        AccessGrant.objects.create(contract=contract, user=user, service=service.service,
+                                   requested_by=so, status=GrantStatus.ACTIVE)
+
+
+def queries_for(client, url, text):
+    client.get(url)  # first-use caches (content types, sessions) are not the page's
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert text in response.content.decode()
+    return len(captured)
+
+
+PAGES = {  # name: (who, url, text the page shows)
+    "home, onboarding team": ("onboarding_team", "/", "Every open contract"),
+    "home, COR": ("cor", "/", "Open contracts"),
+    "contract list, team": ("onboarding_team", "/contracts/", "Contracts"),
+    "contract page, team": ("onboarding_team", "mine", "Mine"),
+    "contract page, COR": ("cor", "mine", "Mine"),
+}
+
+
+def test_page_queries_do_not_grow_with_contracts(
+    client, people, freeze_today, django_assert_num_queries
+):
+    freeze_today()
+    cors = [people["cor"], people["other_cor"], UserFactory(), UserFactory()]
+    add_contracts(8, cors)  # 10 contracts with `mine` and `other`
+    pages = {name: (people[who], people["mine"].get_absolute_url() if url == "mine" else url,
+                    text) for name, (who, url, text) in PAGES.items()}
+    at_ten = {}
+    for name, (who, url, text) in pages.items():
+        client.force_login(who)
+        at_ten[name] = queries_for(client, url, text)
+
+    add_contracts(MORE, cors)
+    assert people["cor"].contract_roles.filter(role="cor").count() > 25  # past one page
+
+    for name, (who, url, text) in pages.items():
+        client.force_login(who)
+        client.get(url)
+        with django_assert_num_queries(at_ten[name], info=name):
+            response = client.get(url)
+        assert response.status_code == 200
+        assert text in response.content.decode()
+
+
+def test_contract_page_queries_do_not_grow_with_its_roster(
+    client, people, django_assert_num_queries
+):
+    mine = people["mine"]
+    client.force_login(people["onboarding_team"])
+    before = queries_for(client, mine.get_absolute_url(), "Mine")
+
+    service = mine.services.get()
+    for _ in range(30):
+        user = UserFactory()
+        give_role(user, mine, ContractRole.Role.CONTRACTOR_USER)
+        AccessGrant.objects.create(contract=mine, user=user, service=service.service,
+                                   requested_by=people["so"], status=GrantStatus.ACTIVE)
+
+    with django_assert_num_queries(before):
+        response = client.get(mine.get_absolute_url())
+    assert response.status_code == 200
