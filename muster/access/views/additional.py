@@ -35,7 +35,7 @@ def _new_page(request, contract, form, *, status=200):
     }, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def new_request(request, pk):
     contract = permissions.contract_for(
         request.user, pk, Action.REQUEST_SERVICE,
@@ -153,7 +153,7 @@ def _detail(request, req, *, status=200, **bound):
     }, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def request_detail(request, req_pk):
     """GET: the request. POST: the onboarding team sends the welcome-package addendum the
     lead's approval could not send (no SO was named then)."""

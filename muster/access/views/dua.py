@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from muster import clock
 from muster.accounts import permissions
@@ -49,7 +49,7 @@ def _page(request, contract, *, upload_form=None, invalidate_form=None, status=2
     }, status=status)
 
 
-@require_GET
+@require_safe
 def dua_page(request, pk):
     contract = permissions.contract_for(request.user, pk, Action.VIEW_CONTRACT)
     return _page(request, contract)
@@ -114,7 +114,7 @@ def invalidate(request, pk, dua_pk):
     return _page(request, contract, invalidate_form=form, status=400)
 
 
-@require_GET
+@require_safe
 def document(request, pk, dua_pk):
     contract = permissions.contract_for(request.user, pk, Action.VIEW_CONTRACT)
     dua = get_object_or_404(DataUseAgreement, pk=dua_pk, contract=contract)

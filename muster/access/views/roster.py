@@ -198,10 +198,21 @@ def member(request, pk, user_pk):
     return _member_page(request, contract, member_user)
 
 
+def _person_of(contract, user_pk) -> User | None:
+    """Someone on the contract's roster or with access on it, else None: a posted id must
+    not tell the SO the name of anyone else in Muster."""
+    return User.objects.filter(
+        Q(contract_roles__contract=contract, contract_roles__role=MEMBER)
+        | Q(access_grants__contract=contract)
+    ).filter(pk=user_pk).distinct().first()
+
+
 @require_POST
 def remove_user(request, pk, user_pk):
     contract = permissions.contract_for(request.user, pk, Action.MANAGE_ROSTER)
-    member_user = get_object_or_404(User, pk=user_pk)
+    member_user = _person_of(contract, user_pk)
+    if member_user is None:
+        raise Http404("This person is not on the contract's roster.")
     try:
         revoked = services.remove_user(request.user, contract, member_user)
     except services.NotAllowed as error:
@@ -223,9 +234,12 @@ def grant(request, pk):
     contract = permissions.contract_for(request.user, pk, Action.MANAGE_ROSTER)
     approved = services.approved_services(contract)
     user_pk = request.POST.get("user", "")
-    member_user = get_object_or_404(User, pk=user_pk) if user_pk.isdigit() else None
-    if member_user is None:
+    if not user_pk.isdigit():
         messages.error(request, "Choose the person to grant access to.")
+        return redirect("access:roster", contract.pk)
+    member_user = _person_of(contract, user_pk)
+    if member_user is None:
+        messages.error(request, "That person is not on this contract's roster.")
         return redirect("access:roster", contract.pk)
     live = AccessGrant.objects.filter(contract=contract, user=member_user).exclude(
         status=GrantStatus.REVOKED)
