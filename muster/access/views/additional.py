@@ -41,7 +41,7 @@ def new_request(request, pk):
         request.user, pk, Action.REQUEST_SERVICE,
         Contract.objects.select_related("organization"),
     )
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         org = contract.organization
         form = ServiceRequestForm(
             contract=contract, initial={"organization_name": org.harp_name if org else ""}
@@ -158,7 +158,7 @@ def request_detail(request, req_pk):
     """GET: the request. POST: the onboarding team sends the welcome-package addendum the
     lead's approval could not send (no SO was named then)."""
     req = _request_of(request.user, req_pk)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _detail(request, req)
     if not permissions.can(request.user, Action.SEND_WELCOME, req.contract):
         raise PermissionDenied("Only the onboarding team sends welcome packages.")
