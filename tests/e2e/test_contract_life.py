@@ -66,8 +66,6 @@ def submit_errors(page, count_text):
 @pytest.fixture
 def cast(freeze_today):
     freeze_today(START)
-    from django.db import connection
-    print("DEBUG1", hasattr(connection, "_test_serialized_contents"), id(connection))
     sas = Service.objects.get(slug="sas-viya")
     confluence = Service.objects.get(slug="confluence")
     return {
