@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from muster import clock
+from muster.access import dua
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, TeamRole
 from muster.contracts.models import Contract, Stage
@@ -185,14 +186,6 @@ def escalate_overdue(
 
 
 def _pause_lapsed_duas(day: datetime.date) -> int:
-    from muster.access import dua
-
-    pause = getattr(dua, "pause_lapsed", None)
-    if pause is None:
-        return 0
-    result = pause(day)
-    if isinstance(result, int):
-        return result
-    # Lapses (one per contract): count the grants they paused.
-    return sum(len(getattr(lapse, "grants", None) or [None]) for lapse in result or [])
+    """Grants paused because their DUA expired before `day`."""
+    return sum(len(lapse.grants) for lapse in dua.pause_lapsed(day))
 

@@ -471,12 +471,9 @@ def wrk(path: str, session: str, seconds: int) -> dict:
             "p95": p95 / 1000, "p99": p99 / 1000, "bad": bad, "errors": errors}
 
 
-def one_at_a_time(pages, no_jit: bool, n: int = 15) -> None:
+def one_at_a_time(pages, n: int = 15) -> None:
     """Each page's own cost, in this process, one request at a time: median wall time and
     the part of it spent waiting for SQL (CaptureQueriesContext)."""
-    if no_jit:
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
     print("One request at a time, in process (Django test client), median of "
           f"{n}: total ms / SQL ms / queries")
     for label, who, path, _ in pages:
@@ -500,7 +497,7 @@ def measure(args) -> None:
     version = ensure_gunicorn()
     collect_static()
     pages = targets()
-    one_at_a_time(pages, args.no_jit)
+    one_at_a_time(pages)
     sessions = {}
     for _, who, _, _ in pages:
         if who.pk not in sessions:
@@ -518,8 +515,7 @@ def measure(args) -> None:
          "--bind", f"127.0.0.1:{PORT}", "--workers", str(args.workers),
          "--worker-class", "sync", "--error-logfile", str(log), "--log-level", "warning"],
         env={**os.environ, **SERVER_ENV,
-             "PYTHONPATH": os.pathsep.join([str(GUNICORN_DIR), os.getcwd()]),
-             **({"PGOPTIONS": "-c jit=off"} if args.no_jit else {})},
+             "PYTHONPATH": os.pathsep.join([str(GUNICORN_DIR), os.getcwd()])},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bare, pages = pages[0], pages[1:]
     results = []
@@ -533,7 +529,7 @@ def measure(args) -> None:
         if server.poll() is not None:
             sys.exit(f"gunicorn did not start; see {log}")
         print(f"\ngunicorn {version}, {args.workers} sync workers, DEBUG off, "
-              f"persistent DB connections, PostgreSQL JIT {'off' if args.no_jit else 'on'}; "
+              "persistent DB connections, PostgreSQL JIT off (settings.py); "
               f"wrk -t{THREADS} -c{CONNECTIONS} -d{args.seconds}s, each page right after "
               "the bare view")
         for label, who, path, text in [bare, *pages]:  # each page answers itself, signed in
@@ -573,9 +569,6 @@ def main() -> None:
                         help="EXPLAIN ANALYZE each page's slowest query at 10,000 contracts")
     parser.add_argument("--verify-audit", action="store_true",
                         help="run manage.py verify_audit over the built audit record")
-    parser.add_argument("--no-jit", action="store_true",
-                        help="what-if: the server's sessions run with PostgreSQL's jit = off "
-                        "(PGOPTIONS), as settings could set it")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
     parser.add_argument("--seconds", type=int, default=SECONDS, help="per page")
     args = parser.parse_args()
