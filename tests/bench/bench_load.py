@@ -328,7 +328,7 @@ def targets() -> list[tuple[str, User, str, str]]:
         ("bare view (same middleware)", team, "/bench/bare/", "ok"),
         ("home, onboarding team (every contract)", team, "/", "Open contracts"),
         ("home, COR (their contracts)", cor, "/", "Open contracts"),
-        ("contract list (team, page 1 of 25)", team, "/contracts/", "Contract 0"),
+        ("contract list (team, first page of 25)", team, "/contracts/", "Contract 0"),
         ("contract page (team)", team, contract.get_absolute_url(), contract.contract_number),
     ]
 

@@ -194,6 +194,19 @@ def test_filters(client, catalog):
     assert list_names(client, cor=catalog["cor_a"].pk, overdue="on") == ["Alpha Analytics"]
 
 
+def test_the_filters_show_what_was_chosen_after_filtering(client, catalog):
+    html = html_of(client.get(LIST, {"cor": catalog["cor_b"].pk, "stage": "awarded"}))
+    cor_select = re.search(r'<select name="cor".*?</select>', html, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', cor_select)
+    assert options == [
+        ("", "", "Any COR"),
+        (str(catalog["cor_a"].pk), "", "Ana Cor"),
+        (str(catalog["cor_b"].pk), " selected", "Ben Cor"),
+    ]
+    assert '<option value="awarded" selected>' in html
+    assert 'id="id_cor"' in cor_select and 'class="usa-select"' in cor_select
+
+
 def test_the_list_shows_each_contracts_cor(client, catalog):
     html = html_of(client.get(LIST))
     assert "Ana Cor" in row(html, "Alpha Analytics")
