@@ -338,14 +338,45 @@ class MeetingForm(VersionedForm):
                                 help_text="One per line.")
     outcome = forms.ChoiceField(label="Outcome", choices=EligibilityMeeting.Outcome.choices,
                                 widget=forms.RadioSelect)
+    eligible = forms.TypedMultipleChoiceField(
+        label="Services the contractor is eligible for", required=False, coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only with “Eligible for some services”. These go to their service leads; "
+                  "the others are closed as not eligible, with the notes as the reason.",
+    )
     notes = forms.CharField(label="Notes", required=False,
-                            widget=forms.Textarea(attrs={"rows": 4}))
+                            widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text="Required unless the contractor is eligible for every "
+                                      "service: the COR and POC read why.")
+
+    def __init__(self, *args, requested=(), **kwargs):
+        """`requested`: the request's services still waiting for a decision."""
+        super().__init__(*args, **kwargs)
+        self.fields["eligible"].choices = [(item.pk, item.service.name) for item in requested]
 
     def clean_held_on(self):
         day = self.cleaned_data["held_on"]
         if day > clock.today():
             raise ValidationError("Record the meeting after it is held: the date is ahead.")
         return day
+
+    def clean(self):
+        cleaned = super().clean()
+        outcome, chosen = cleaned.get("outcome"), set(cleaned.get("eligible") or ())
+        Outcome = EligibilityMeeting.Outcome
+        if outcome and outcome != Outcome.ELIGIBLE and not cleaned.get("notes", "").strip():
+            self.add_error("notes", "Say why the contractor is not eligible.")
+        if outcome == Outcome.PARTLY:
+            if not chosen:
+                self.add_error("eligible", "Choose the services the contractor is eligible for.")
+            elif len(chosen) == len(self.fields["eligible"].choices):
+                self.add_error("eligible", "Leave out the services the contractor is not "
+                               "eligible for (all chosen means “Eligible for the requested "
+                               "services”).")
+        elif chosen:
+            self.add_error("eligible", "Choose services only with “Eligible for some "
+                           "services”.")
+        return cleaned
 
 
 class DecisionForm(USWDSMixin, forms.Form):

@@ -89,6 +89,12 @@ class OnboardingRequest(models.Model):
     def hold_meeting(self):
         pass
 
+    # The meeting found the contractor eligible for none of the services: the COR and POC
+    # get the request back to change it (as with a question), then it is reviewed again.
+    @transition(field=status, source=Status.LEAD_APPROVED, target=Status.QUESTION)
+    def return_not_eligible(self):
+        pass
+
     @transition(field=status, source=Status.SERVICE_REVIEW, target=Status.APPROVED)
     def finish_service_review(self):
         pass
@@ -126,8 +132,9 @@ class EligibilityMeeting(models.Model):
         PARTLY = "partly", "Eligible for some services"
         NOT_ELIGIBLE = "not_eligible", "Not eligible"
 
-    request = models.OneToOneField(
-        OnboardingRequest, on_delete=models.CASCADE, related_name="meeting"
+    # Several when a meeting found the contractor not eligible and the request came back.
+    request = models.ForeignKey(
+        OnboardingRequest, on_delete=models.CASCADE, related_name="meetings"
     )
     held_on = models.DateField()
     attendees = models.TextField(help_text="Who attended, one per line.")
@@ -135,6 +142,9 @@ class EligibilityMeeting(models.Model):
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]  # the latest first
 
     def __str__(self) -> str:
         return f"Eligibility meeting on {self.held_on}"

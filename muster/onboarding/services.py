@@ -141,6 +141,7 @@ TRANSITION_WORDS = {
     "mark_reviewed": "marked reviewed",
     "approve_as_lead": "approved by the team lead",
     "hold_meeting": "given an eligibility meeting",
+    "return_not_eligible": "given an eligibility meeting",
     "finish_service_review": "closed for service decisions",
     "complete": "completed",
 }
@@ -256,41 +257,110 @@ class MeetingRecord:
     attendees: str
     outcome: str
     notes: str = ""
+    # With the outcome "eligible for some services": the requested services (ContractService
+    # pks) the contractor is eligible for. The others are closed as not eligible.
+    eligible: tuple[int, ...] = ()
+
+
+Outcome = EligibilityMeeting.Outcome
+
+
+def _check_meeting(record: MeetingRecord, requested: list[ContractService]) -> set[int]:
+    """The requested services that go to their leads; refuse an inconsistent record."""
+    if not record.attendees.strip():
+        raise OnboardingError("Say who attended the meeting.")
+    if record.outcome not in Outcome.values:
+        raise OnboardingError("Choose the meeting's outcome.")
+    if record.outcome != Outcome.ELIGIBLE and not record.notes.strip():
+        raise OnboardingError("Say in the notes why the contractor is not eligible: the COR "
+                              "and POC read them.")
+    requested_ids = {item.pk for item in requested}
+    if record.outcome == Outcome.ELIGIBLE:
+        return requested_ids
+    if record.outcome == Outcome.NOT_ELIGIBLE:
+        return set()
+    eligible = set(record.eligible)
+    if not eligible or not eligible <= requested_ids:
+        raise OnboardingError("Choose the services the contractor is eligible for.")
+    if eligible == requested_ids:
+        raise OnboardingError("Every requested service was chosen as eligible: choose "
+                              "“Eligible for the requested services” instead.")
+    return eligible
 
 
 @transaction.atomic
 def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
                    version: int | None = None) -> EligibilityMeeting:
-    """The eligibility meeting; then one approval request per service to its leads."""
+    """The eligibility meeting. Eligible services go to their leads, one approval request
+    each; services found not eligible are closed with the meeting's reason; when none is
+    eligible, the request goes back to the COR and POC to change, and a later meeting is
+    recorded after it is reviewed again."""
     request = _locked(request, version)
     contract = request.contract
     require(actor, Action.RECORD_MEETING, contract)
     _check(request, "hold_meeting")
-    if not record.attendees.strip():
-        raise OnboardingError("Say who attended the meeting.")
-    if record.outcome not in EligibilityMeeting.Outcome.values:
-        raise OnboardingError("Choose the meeting's outcome.")
+    requested = list(contract.services.filter(status=ContractService.Status.REQUESTED)
+                     .select_related("service").order_by("service__order", "service__name"))
+    eligible = _check_meeting(record, requested)
     meeting = EligibilityMeeting.objects.create(
         request=request, held_on=record.held_on, attendees=record.attendees.strip(),
         outcome=record.outcome, notes=record.notes.strip(), recorded_by=actor,
     )
-    _transition(actor, request, "hold_meeting",
-                f"Eligibility meeting on {record.held_on:%Y-%m-%d}: "
-                f"{meeting.get_outcome_display()}")
+    summary = f"Eligibility meeting on {record.held_on:%Y-%m-%d}: {meeting.get_outcome_display()}"
+    if not eligible:
+        _return_not_eligible(actor, request, meeting, summary)
+        return meeting
+    _transition(actor, request, "hold_meeting", summary)
+    for item in requested:
+        if item.pk not in eligible:
+            _close_not_eligible(actor, item, meeting)
     complete_evidence(
         actor, contract, "eligibility-meeting",
         f"Meeting held {record.held_on:%Y-%m-%d}; approval requests sent to service leads.",
     )
-    for item in contract.services.filter(status=ContractService.Status.REQUESTED).select_related(
-        "service"
-    ):
-        mail.queue(
-            "service_approval_requested",
-            to=permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, item.service),
-            contract=contract, key=f"service-approval:{item.pk}",
-            context={"item": item, "meeting": meeting},
-        )
+    for item in requested:
+        if item.pk in eligible:
+            mail.queue(
+                "service_approval_requested",
+                to=permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, item.service),
+                contract=contract, key=f"service-approval:{item.pk}",
+                context={"item": item, "meeting": meeting},
+            )
     return meeting
+
+
+def _close_not_eligible(actor, item: ContractService, meeting: EligibilityMeeting) -> None:
+    item.status = ContractService.Status.DENIED
+    item.decided_at, item.decided_by = clock.now(), actor
+    item.decision_reason = (f"Not eligible (eligibility meeting on {meeting.held_on:%B %-d, %Y}): "
+                            f"{meeting.notes}")
+    item.save()
+    audit.record(
+        actor, "onboarding.service_not_eligible", item,
+        f"{item.service}: not eligible ({item.decision_reason})", contract=item.contract,
+        before={"status": "requested"}, after={"status": item.status,
+                                               "reason": item.decision_reason},
+    )
+    mail.queue(
+        "service_decided", to=_requesters(item.contract), cc=team_addresses(),
+        contract=item.contract, key=f"service-decided:{item.pk}",
+        context={"item": item, "actor": actor},
+    )
+
+
+def _return_not_eligible(actor, request: OnboardingRequest, meeting, summary: str) -> None:
+    """Back to the COR and POC as an open question they answer after changing the form."""
+    question = Question.objects.create(
+        request=request, asked_by=actor,
+        text=(f"The eligibility meeting on {meeting.held_on:%B %-d, %Y} found the contractor "
+              f"not eligible for the requested services: {meeting.notes}"),
+    )
+    _transition(actor, request, "return_not_eligible", summary)
+    mail.queue(
+        "not_eligible", to=_requesters(request.contract), cc=team_addresses(),
+        contract=request.contract, key=f"not-eligible:{meeting.pk}",
+        context={"meeting": meeting, "question": question, "actor": actor},
+    )
 
 
 @transaction.atomic

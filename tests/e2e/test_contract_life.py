@@ -298,7 +298,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     meeting.get_by_label("Meeting date").fill(START.isoformat())
     meeting.get_by_label("Attendees").fill("Tess Team\nCass Cor\nPim Poc")
     choose(meeting, "Eligible for the requested services")
-    team.get_by_role("button", name="Record the meeting and ask the service leads").click()
+    team.get_by_role("button", name="Record the meeting").click()
     success(team, "Meeting recorded. Each service's leads have been asked to decide.")
     expect(team.locator("#request-status")).to_have_text("Waiting for service leads")
 

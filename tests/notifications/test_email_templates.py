@@ -81,6 +81,7 @@ def scene(people):
             "lead_approval_requested": {"actor": team},
             "lead_approved": {"actor": people["team_lead"]},
             "question_asked": {"actor": team, "question": question},
+            "not_eligible": {"actor": team, "meeting": meeting, "question": question},
             "question_answered": {"actor": cor, "question": question},
             "service_approval_requested": {"item": item, "meeting": meeting},
             "service_decided": {"actor": people["sas_lead"], "item": item},

@@ -494,6 +494,7 @@ def test_the_meeting_asks_each_services_leads_only_about_their_service(
     assert "Team wiki." in confluence.body and "Analysts need SAS" in sas.body
     page = text_of(client.get(url("request", mine)))
     assert "Eligible for the requested services" in page and "Tess Team" in page
+    assert '<h2 id="meeting-heading">Eligibility meeting</h2>' in page  # one meeting
 
 
 def test_a_bad_meeting_record_keeps_what_was_typed(client, people, submitted):
@@ -517,6 +518,119 @@ def test_only_the_team_records_the_meeting(client, people, submitted, role):
                     attendees="Cora", outcome="eligible")
     assert response.status_code == 403
     assert client.get(url("meeting", people["mine"])).status_code == 403
+    assert snapshot(onboarding) == before
+
+
+def test_eligible_for_some_services_asks_only_those_leads_and_closes_the_others(
+    client, people, two_services, submitted, mailoutbox
+):
+    mine = people["mine"]
+    onboarding = advance(people, submitted, Status.LEAD_APPROVED)
+    mail.deliver_due()
+    mailoutbox.clear()
+    sas = mine.services.get(service__slug="sas-viya")
+    as_(client, people, "onboarding_team")
+    form = text_of(client.get(url("meeting", mine)))
+    assert "Services the contractor is eligible for" in form
+    assert f'value="{sas.pk}"' in form and f'value="{two_services.pk}"' in form
+    response = post(client, "meeting", onboarding, held_on="2026-12-02",
+                    attendees="Cora COR\nTess Team", outcome="partly", eligible=[two_services.pk],
+                    notes="No analytics work in the statement of work: SAS Viya is not needed.")
+    assert response.status_code == 302
+    assert "the other services are closed as not eligible" in text_of(client.get(response.url))
+    assert reload(onboarding).status == Status.SERVICE_REVIEW
+    sas.refresh_from_db()
+    assert sas.status == ContractService.Status.DENIED
+    assert sas.decided_by == people["onboarding_team"]
+    assert sas.decision_reason.startswith("Not eligible (eligibility meeting on December 2, 2026)")
+    assert "SAS Viya is not needed" in sas.decision_reason
+    two_services.refresh_from_db()
+    assert two_services.status == ContractService.Status.REQUESTED
+    assert mine.steps.get(key="eligibility-meeting").completed_at is not None
+    assert "onboarding.service_not_eligible" in audit_actions(mine)
+    emails = delivered(mailoutbox)
+    to_leads = [e for e in emails if e.subject.startswith("Decision needed")]
+    assert [e.to for e in to_leads] == [[people["confluence_lead"].email]]
+    closed = next(e for e in emails if "SAS Viya" in e.subject)
+    assert set(closed.to) == {people["cor"].email, people["poc"].email}
+    assert "SAS Viya is not needed" in closed.body
+    assert not any(people["sas_lead"].email in e.to for e in emails)
+    # The last lead's decision completes the request: the closed service is not waited for.
+    services.decide_service(people["confluence_lead"], two_services, approve=True)
+    assert reload(onboarding).status == Status.APPROVED
+
+
+def test_not_eligible_returns_the_request_to_the_cor_and_a_later_meeting_sends_it_on(
+    client, people, submitted, mailoutbox
+):
+    mine = people["mine"]
+    onboarding = advance(people, submitted, Status.LEAD_APPROVED)
+    mail.deliver_due()
+    mailoutbox.clear()
+    response = post(as_(client, people, "onboarding_team"), "meeting", onboarding,
+                    held_on="2026-12-02", attendees="Cora COR\nTess Team",
+                    outcome="not_eligible", notes="The work needs no CCSQ data: request "
+                    "Confluence instead of SAS Viya.")
+    assert response.status_code == 302
+    assert "back with the COR and POC" in text_of(client.get(response.url))
+    onboarding = reload(onboarding)
+    assert onboarding.status == Status.QUESTION
+    assert mine.services.get().status == ContractService.Status.REQUESTED  # left to change
+    assert mine.steps.get(key="eligibility-meeting").completed_at is None  # still to hold
+    assert audit_actions(mine)[-1] == "onboarding.return_not_eligible"
+    emails = delivered(mailoutbox)
+    assert len(emails) == 1
+    assert set(emails[0].to) == {people["cor"].email, people["poc"].email}
+    assert emails[0].subject == f"Not eligible: the intake for {mine.name} is back with you"
+    assert "request Confluence instead of SAS Viya" in emails[0].body
+    assert not any(people["sas_lead"].email in e.to + e.cc for e in emails)
+    # The COR sees why, on the request, and may change the intake and answer.
+    page = text_of(as_(client, people, "cor").get(url("request", mine)))
+    assert "found the contractor not eligible" in page and "Your answer" in page
+    assert intake.may_edit(people["cor"], onboarding)
+    services.answer_question(people["cor"], onboarding, "Changed to Confluence.")
+    onboarding = advance(people, reload(onboarding), Status.SERVICE_REVIEW)
+    assert EligibilityMeeting.objects.filter(request=onboarding).count() == 2
+    page = text_of(as_(client, people, "onboarding_team").get(url("request", mine)))
+    assert "Eligibility meetings" in page and "Latest: " in page
+    assert mine.steps.get(key="eligibility-meeting").completed_at is not None
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_error"),
+    [
+        ({"outcome": "not_eligible", "notes": ""}, "Say why the contractor is not eligible."),
+        ({"outcome": "partly", "notes": "Only wiki."}, "Choose the services the contractor"),
+        ({"outcome": "partly", "notes": "Both?", "eligible": "all"}, "Leave out the services"),
+        ({"outcome": "eligible", "notes": "", "eligible": "sas"}, "Choose services only with"),
+    ],
+)
+def test_an_inconsistent_meeting_outcome_is_explained_and_changes_nothing(
+    client, people, two_services, submitted, fields, field_error
+):
+    onboarding = advance(people, submitted, Status.LEAD_APPROVED)
+    sas = people["mine"].services.get(service__slug="sas-viya")
+    chosen = {"all": [sas.pk, two_services.pk], "sas": [sas.pk]}.get(fields.pop("eligible", ""))
+    before = snapshot(onboarding)
+    response = post(as_(client, people, "onboarding_team"), "meeting", onboarding,
+                    held_on="2026-12-02", attendees="Cora COR", eligible=chosen or [], **fields)
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "<title>Error: " in page and field_error in page
+    assert "Cora COR" in page  # what was typed stays
+    assert snapshot(onboarding) == before
+    assert set(people["mine"].services.values_list("status", flat=True)) == {"requested"}
+
+
+def test_the_service_refuses_an_eligible_list_outside_the_request(people, two_services,
+                                                                  submitted):
+    onboarding = advance(people, submitted, Status.LEAD_APPROVED)
+    before = snapshot(onboarding)
+    other = request_service(people["other"], "sas-viya")
+    with pytest.raises(services.OnboardingError, match="eligible for"):
+        services.record_meeting(people["onboarding_team"], onboarding, services.MeetingRecord(
+            held_on=SUBMITTED_ON, attendees="Cora", outcome="partly", notes="Some.",
+            eligible=(other.pk,)))
     assert snapshot(onboarding) == before
 
 

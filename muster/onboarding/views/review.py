@@ -2,6 +2,8 @@
 each person may take now, questions and answers, the team lead's approval, the eligibility
 meeting, and the service leads' decisions. Thin: parse, authorize, call one service."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
@@ -19,7 +21,7 @@ from muster.timeline.models import ContractStep
 
 from .. import intake, services
 from ..forms import AnswerForm, DecisionForm, MeetingForm, QuestionForm, VersionedForm
-from ..models import OnboardingRequest, Question, Status
+from ..models import EligibilityMeeting, OnboardingRequest, Question, Status
 
 MEETING_STEP, FINISH_STEP = "eligibility-meeting", "complete-onboarding"
 
@@ -135,12 +137,19 @@ def _meeting_step(contract):
     return ContractStep.objects.filter(contract=contract, key=MEETING_STEP).first()
 
 
-def _blank(name: str, version: int):
-    return FORM_CLASSES[name](initial={"version": version}, auto_id=IDS[name])
+def _requested(contract):
+    """The services still waiting for a decision, as the meeting form offers them."""
+    return (contract.services.filter(status=ContractService.Status.REQUESTED)
+            .select_related("service").order_by("service__order", "service__name"))
 
 
-def _bound(name: str, data):
-    return FORM_CLASSES[name](data, auto_id=IDS[name])
+def _form(name: str, onboarding: OnboardingRequest, data=None):
+    """The action form `name`: blank (carrying the request's version) or bound to `data`."""
+    extra = {"requested": _requested(onboarding.contract)} if name == "meeting_form" else {}
+    if data is None:
+        return FORM_CLASSES[name](initial={"version": onboarding.version}, auto_id=IDS[name],
+                                  **extra)
+    return FORM_CLASSES[name](data, auto_id=IDS[name], **extra)
 
 
 def _detail(request, contract, onboarding, *, status=200, **bound):
@@ -158,16 +167,18 @@ def _detail(request, contract, onboarding, *, status=200, **bound):
         "answer_form": state == Status.QUESTION and may(Action.ANSWER_QUESTION),
         "meeting_form": state == Status.LEAD_APPROVED and may(Action.RECORD_MEETING),
     }
-    forms = {name: bound[name] if name in bound else _blank(name, onboarding.version)
+    forms = {name: bound[name] if name in bound else _form(name, onboarding)
              for name, shown in actions.items() if shown or name in bound}
     error_form = next((f for f in forms.values() if f.is_bound and f.errors), None)
     questions = list(onboarding.questions.select_related("asked_by", "answered_by"))
+    meetings = list(onboarding.meetings.select_related("recorded_by"))
     return render(request, "onboarding/review/detail.html", {
         "contract": contract,
         "onboarding": onboarding,
         "questions": questions,
         "open_question": next((q for q in questions if q.answered_at is None), None),
-        "meeting": getattr(onboarding, "meeting", None),
+        "meetings": meetings,
+        "meeting": meetings[0] if meetings else None,
         "items": contract.services.select_related("service", "decided_by"),
         "meeting_step": _meeting_step(contract),
         "forms": forms,
@@ -182,21 +193,22 @@ def request_detail(request, pk):
     return _detail(request, contract, _request_of(contract))
 
 
-def _act(request, contract, onboarding, name: str, call, done: str):
-    """Validate the posted form, call the service, and say what happened."""
-    form = _bound(name, request.POST)
+def _act(request, contract, onboarding, name: str, call, done):
+    """Validate the posted form, call the service, and say what happened (`done`: the
+    message, or a function of what the service returned that gives it)."""
+    form = _form(name, onboarding, request.POST)
     if not form.is_valid():
         if name == "meeting_form":
             return _meeting_page(request, contract, onboarding, form, status=400)
         return _detail(request, contract, onboarding, status=400, **{name: form})
     try:
-        call(form.cleaned_data)
+        result = call(form.cleaned_data)
     except services.NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     except services.OnboardingError as error:  # stale or not allowed now: nothing saved
         messages.error(request, str(error))
     else:
-        messages.success(request, done)
+        messages.success(request, done(result) if callable(done) else done)
     return redirect("onboarding:request", contract.pk)
 
 
@@ -268,10 +280,11 @@ def record_meeting(request, pk):
                 services.MeetingRecord(
                     held_on=data["held_on"], attendees=data["attendees"],
                     outcome=data["outcome"], notes=data["notes"],
+                    eligible=tuple(data["eligible"]),
                 ),
                 version=data["version"],
             ),
-            "Meeting recorded. Each service's leads have been asked to decide.",
+            _meeting_done,
         )
     if onboarding.status != Status.LEAD_APPROVED:
         messages.info(
@@ -280,7 +293,17 @@ def record_meeting(request, pk):
             f"this request is “{onboarding.get_status_display()}”.",
         )
         return redirect("onboarding:request", contract.pk)
-    return _meeting_page(request, contract, onboarding, _blank("meeting_form", onboarding.version))
+    return _meeting_page(request, contract, onboarding, _form("meeting_form", onboarding))
+
+
+def _meeting_done(meeting) -> str:
+    if meeting.outcome == services.Outcome.NOT_ELIGIBLE:
+        return ("Meeting recorded: not eligible. The request is back with the COR and POC "
+                "to change; no service lead was asked.")
+    if meeting.outcome == services.Outcome.PARTLY:
+        return ("Meeting recorded. The leads of each eligible service have been asked to "
+                "decide; the other services are closed as not eligible.")
+    return "Meeting recorded. Each service's leads have been asked to decide."
 
 
 # --- Service leads' decisions -----------------------------------------------------------
@@ -301,13 +324,20 @@ def _decisions_page(request, *, bound=None, status=200):
             contract__onboarding_request__status=Status.SERVICE_REVIEW,
         )
         .select_related("service", "contract", "contract__organization",
-                        "contract__onboarding_request__meeting")
-        .order_by("contract__onboarding_request__meeting__held_on", "contract__name",
-                  "service__order")
+                        "contract__onboarding_request")
+        .order_by("contract__name", "service__order")
     )
+    latest = {}  # each request's latest meeting: the one that sent these services here
+    for meeting in EligibilityMeeting.objects.filter(
+        request__in={item.contract.onboarding_request.pk for item in pending}
+    ):
+        latest.setdefault(meeting.request_id, meeting)
+    for item in pending:
+        item.meeting = latest.get(item.contract.onboarding_request.pk)
+    # Oldest meeting first: those requests have waited longest (stable: name, service).
+    pending.sort(key=lambda item: item.meeting.held_on if item.meeting else datetime.date.max)
     bound_pk, bound_form = bound or (None, None)
     for item in pending:
-        item.meeting = getattr(item.contract.onboarding_request, "meeting", None)
         item.form = bound_form if item.pk == bound_pk else DecisionForm(
             auto_id=_decision_id(item.pk)
         )
