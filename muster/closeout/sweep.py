@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 
 from muster import clock
 from muster.access import dua
@@ -29,6 +30,7 @@ from .models import SweepRun
 log = logging.getLogger(__name__)
 _SWEEP_LOCK_ID = 0x6D757374_65720002
 FIRST_RUN_LOOKBACK = datetime.timedelta(days=30)
+REMOVE_ACCESS_STEP = "remove-access"
 
 
 @dataclass
@@ -143,9 +145,11 @@ class _People:
 
 
 def _open_steps(**due):
+    # A closed contract has one thing left to chase: the team's confirmation that its
+    # access was removed (its remove-access step, due on the last day of performance).
     return (
         ContractStep.objects.filter(completed_at__isnull=True, **due)
-        .exclude(contract__stage=Stage.CLOSED)
+        .exclude(Q(contract__stage=Stage.CLOSED) & ~Q(key=REMOVE_ACCESS_STEP))
         .select_related("contract")
         .prefetch_related("contract__roles__user", "contract__services__service")
         .order_by("due_date", "pk")

@@ -18,11 +18,13 @@ from muster.access.models import AccessGrant, GrantStatus, PauseReason
 from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
+from muster.closeout import services as closeouts
 from muster.closeout import sweep, tasks
 from muster.closeout.models import Closeout, SweepRun
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, DataUseAgreement, Stage
 from muster.notifications.models import OutboxEmail
+from muster.timeline.models import ContractStep
 
 from ..factories import give_role, make_contract
 
@@ -331,6 +333,36 @@ def test_on_the_pop_end_date_every_live_grant_is_revoked_and_the_contract_closes
     assert AuditEvent.objects.filter(action="contract.close", contract=mine).count() == 1
     assert len(queued("access_removed")) == 1
     assert len(delivered(mailoutbox, "Access removed:")) == 1
+
+
+def test_an_unconfirmed_removal_of_access_is_escalated_after_the_contract_closes(
+    people, ending, sweep_on, mailoutbox
+):
+    mine, _ = ending
+    survey = mine.steps.get(key="post-onboarding-survey")  # open too, but not chased once closed
+    ContractStep.objects.filter(pk=survey.pk).update(due_date=POP_END, completed_at=None)
+    sweep_on(POP_END)
+    assert Contract.objects.get(pk=mine.pk).stage == Stage.CLOSED
+    removal = mine.steps.get(key="remove-access")
+    assert removal.completed_at is None and removal.due_date == POP_END
+
+    assert sweep_on(POP_END + datetime.timedelta(days=1)).escalations == 1
+    [message] = delivered(mailoutbox, "Overdue:")
+    assert message.subject == f"Overdue: Contract removed from services ({mine.name})"
+    assert message.to == [people["onboarding_team"].email]
+    assert escalations_for(survey) == []
+    # Once, and not at all when the team confirmed in time.
+    assert sweep_on(POP_END + datetime.timedelta(days=2)).escalations == 0
+    assert len(escalations_for(removal)) == 1
+
+
+def test_a_removal_confirmed_on_the_last_day_is_not_escalated(people, ending, sweep_on):
+    mine, _ = ending
+    sweep_on(POP_END)
+    closeouts.confirm_removal(people["onboarding_team"], Closeout.objects.get(contract=mine),
+                              note="Tickets closed.")
+    assert mine.steps.get(key="remove-access").completed_at is not None
+    assert sweep_on(POP_END + datetime.timedelta(days=1)).escalations == 0
 
 
 # --- catch-up after a gap --------------------------------------------------------------
