@@ -311,9 +311,8 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
         _return_not_eligible(actor, request, meeting, summary)
         return meeting
     _transition(actor, request, "hold_meeting", summary)
-    for item in requested:
-        if item.pk not in eligible:
-            _close_not_eligible(actor, item, meeting)
+    closed = [_close_not_eligible(actor, item, meeting)
+              for item in requested if item.pk not in eligible]
     complete_evidence(
         actor, contract, "eligibility-meeting",
         f"Meeting held {record.held_on:%Y-%m-%d}; approval requests sent to service leads.",
@@ -326,10 +325,17 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
                 contract=contract, key=f"service-approval:{item.pk}",
                 context={"item": item, "meeting": meeting},
             )
+    mail.queue(
+        "meeting_recorded", to=_requesters(contract), cc=team_addresses(), contract=contract,
+        key=f"meeting-recorded:{meeting.pk}",
+        context={"meeting": meeting, "closed": closed,
+                 "sent": [item for item in requested if item.pk in eligible]},
+    )
     return meeting
 
 
-def _close_not_eligible(actor, item: ContractService, meeting: EligibilityMeeting) -> None:
+def _close_not_eligible(actor, item: ContractService,
+                        meeting: EligibilityMeeting) -> ContractService:
     item.status = ContractService.Status.DENIED
     item.decided_at, item.decided_by = clock.now(), actor
     item.decision_reason = (f"Not eligible (eligibility meeting on {meeting.held_on:%B %-d, %Y}): "
@@ -341,11 +347,7 @@ def _close_not_eligible(actor, item: ContractService, meeting: EligibilityMeetin
         before={"status": "requested"}, after={"status": item.status,
                                                "reason": item.decision_reason},
     )
-    mail.queue(
-        "service_decided", to=_requesters(item.contract), cc=team_addresses(),
-        contract=item.contract, key=f"service-decided:{item.pk}",
-        context={"item": item, "actor": actor},
-    )
+    return item
 
 
 def _return_not_eligible(actor, request: OnboardingRequest, meeting, summary: str) -> None:

@@ -84,6 +84,7 @@ def scene(people):
             "not_eligible": {"actor": team, "meeting": meeting, "question": question},
             "question_answered": {"actor": cor, "question": question},
             "service_approval_requested": {"item": item, "meeting": meeting},
+            "meeting_recorded": {"meeting": meeting, "sent": [item], "closed": []},
             "service_decided": {"actor": people["sas_lead"], "item": item},
             "request_complete": {"services": list(contract.services.select_related("service"))},
             "solicitation_notice": {"actor": cor},

@@ -485,8 +485,11 @@ def test_the_meeting_asks_each_services_leads_only_about_their_service(
     assert step.completed_at is not None and step.completed_by == people["onboarding_team"]
     assert audit_actions(mine)[-2:] == ["onboarding.hold_meeting", "timeline.step_completed"]
     emails = delivered(mailoutbox)
-    assert len(emails) == 2
-    by_lead = {tuple(e.to): e for e in emails}
+    assert len(emails) == 3
+    [told] = [e for e in emails if e.subject.startswith("Eligibility confirmed")]
+    assert set(told.to) == {people["cor"].email, people["poc"].email}
+    assert "- SAS Viya\n- Confluence" in told.body and "not eligible" not in told.body
+    by_lead = {tuple(e.to): e for e in emails if e is not told}
     sas = by_lead[(people["sas_lead"].email,)]
     confluence = by_lead[(people["confluence_lead"].email,)]
     assert "SAS Viya" in sas.subject and "Confluence" not in sas.subject + sas.body
@@ -551,9 +554,11 @@ def test_eligible_for_some_services_asks_only_those_leads_and_closes_the_others(
     emails = delivered(mailoutbox)
     to_leads = [e for e in emails if e.subject.startswith("Decision needed")]
     assert [e.to for e in to_leads] == [[people["confluence_lead"].email]]
-    closed = next(e for e in emails if "SAS Viya" in e.subject)
-    assert set(closed.to) == {people["cor"].email, people["poc"].email}
-    assert "SAS Viya is not needed" in closed.body
+    [told] = [e for e in emails if e.subject.startswith("Eligibility confirmed")]
+    assert set(told.to) == {people["cor"].email, people["poc"].email}
+    assert "approval:\n- Confluence\n" in told.body
+    assert "Closed as not eligible:\n- SAS Viya\n" in told.body
+    assert "SAS Viya is not needed" in told.body
     assert not any(people["sas_lead"].email in e.to for e in emails)
     # The last lead's decision completes the request: the closed service is not waited for.
     services.decide_service(people["confluence_lead"], two_services, approve=True)
@@ -822,7 +827,7 @@ def test_from_submission_to_every_service_decided(client, people, submitted, mai
         "onboarding.service_decided", "onboarding.finish_service_review",
     ]
     templates = [e.template for e in OutboxEmail.objects.filter(contract=mine).order_by("id")]
-    assert templates[-5:] == ["lead_approval_requested", "lead_approved",
-                              "service_approval_requested", "service_decided",
-                              "request_complete"]
-    assert len(delivered(mailoutbox)) == 5
+    assert templates[-6:] == ["lead_approval_requested", "lead_approved",
+                              "service_approval_requested", "meeting_recorded",
+                              "service_decided", "request_complete"]
+    assert len(delivered(mailoutbox)) == 6
