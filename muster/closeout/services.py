@@ -23,6 +23,8 @@ from .models import Closeout, Scenario
 LIVE = [GrantStatus.REQUESTED, GrantStatus.ACTIVE, GrantStatus.PAUSED]
 # Stages in which a contract still holds access that its end must remove.
 ENDABLE = [Stage.AWARDED, Stage.ONBOARDING, Stage.ACTIVE, Stage.CLOSING]
+# The timeline step the onboarding team completes by confirming the removal of access.
+REMOVE_ACCESS_STEP = "remove-access"
 
 
 class CloseoutError(Exception):
@@ -196,7 +198,7 @@ def _extend(actor, contract: Contract, closeout: Closeout, new_pop_end: datetime
     # The returned row holds the new end: recomputing from the caller's row would keep the
     # reopened steps on the old dates.
     contract = contracts.update_contract(actor, contract, pop_end=new_pop_end)
-    _reopen(actor, contract, ["closeout-notice", "remove-access"],
+    _reopen(actor, contract, ["closeout-notice", REMOVE_ACCESS_STEP],
             f"the period of performance was extended to {new_pop_end:%B %-d, %Y}")
     from muster.timeline.services import recompute_due_dates
 
@@ -343,7 +345,7 @@ def confirm_removal(actor, closeout: Closeout, note: str = "") -> Closeout:
         raise CloseoutError("The removal of access was already confirmed.")
     closeout.removal_confirmed_by, closeout.removal_confirmed_at = actor, clock.now()
     closeout.save(update_fields=["removal_confirmed_by", "removal_confirmed_at"])
-    step = contract.steps.filter(key="remove-access", completed_at__isnull=True).first()
+    step = contract.steps.filter(key=REMOVE_ACCESS_STEP, completed_at__isnull=True).first()
     if step is not None:
         from muster.timeline.services import complete_step
 

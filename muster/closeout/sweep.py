@@ -30,7 +30,6 @@ from .models import SweepRun
 log = logging.getLogger(__name__)
 _SWEEP_LOCK_ID = 0x6D757374_65720002
 FIRST_RUN_LOOKBACK = datetime.timedelta(days=30)
-REMOVE_ACCESS_STEP = "remove-access"
 
 
 @dataclass
@@ -149,7 +148,7 @@ def _open_steps(**due):
     # access was removed (its remove-access step, due on the last day of performance).
     return (
         ContractStep.objects.filter(completed_at__isnull=True, **due)
-        .exclude(Q(contract__stage=Stage.CLOSED) & ~Q(key=REMOVE_ACCESS_STEP))
+        .exclude(Q(contract__stage=Stage.CLOSED) & ~Q(key=services.REMOVE_ACCESS_STEP))
         .select_related("contract")
         .prefetch_related("contract__roles__user", "contract__services__service")
         .order_by("due_date", "pk")

@@ -251,6 +251,13 @@ def approve_as_lead(actor, request: OnboardingRequest, version: int | None = Non
     return request
 
 
+def undecided_services(contract: Contract):
+    """The contract's requested services still waiting for a decision, in catalog order:
+    what the eligibility meeting decides on."""
+    return (contract.services.filter(status=ContractService.Status.REQUESTED)
+            .select_related("service").order_by("service__order", "service__name"))
+
+
 @dataclass
 class MeetingRecord:
     held_on: datetime.date
@@ -299,8 +306,7 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
     contract = request.contract
     require(actor, Action.RECORD_MEETING, contract)
     _check(request, "hold_meeting")
-    requested = list(contract.services.filter(status=ContractService.Status.REQUESTED)
-                     .select_related("service").order_by("service__order", "service__name"))
+    requested = list(undecided_services(contract))
     eligible = _check_meeting(record, requested)
     meeting = EligibilityMeeting.objects.create(
         request=request, held_on=record.held_on, attendees=record.attendees.strip(),

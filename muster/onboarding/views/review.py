@@ -137,15 +137,11 @@ def _meeting_step(contract):
     return ContractStep.objects.filter(contract=contract, key=MEETING_STEP).first()
 
 
-def _requested(contract):
-    """The services still waiting for a decision, as the meeting form offers them."""
-    return (contract.services.filter(status=ContractService.Status.REQUESTED)
-            .select_related("service").order_by("service__order", "service__name"))
-
-
 def _form(name: str, onboarding: OnboardingRequest, data=None):
     """The action form `name`: blank (carrying the request's version) or bound to `data`."""
-    extra = {"requested": _requested(onboarding.contract)} if name == "meeting_form" else {}
+    extra = {}
+    if name == "meeting_form":
+        extra["requested"] = services.undecided_services(onboarding.contract)
     if data is None:
         return FORM_CLASSES[name](initial={"version": onboarding.version}, auto_id=IDS[name],
                                   **extra)
