@@ -45,7 +45,7 @@ worker: install ## the background worker (django.tasks database backend): emails
 	$(MANAGE) db_worker
 
 test: install ## whole suite; set DATABASE_URL=postgres://... to run it on PostgreSQL
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
