@@ -210,11 +210,11 @@ def test_a_row_left_sending_by_a_crash_is_retried_after_the_claim_timeout(
         "OPTIONS": {"host": "127.0.0.1", "port": smtp.port, "timeout": 5},
     }}
 
-    at(T0 + mail.CLAIM_TIMEOUT)
+    at(T0 + mail.claim_timeout())
     assert mail.deliver_due().sent == 0  # another worker may still be sending it
     assert len(smtp.envelopes) == 1
 
-    at(T0 + mail.CLAIM_TIMEOUT + datetime.timedelta(seconds=1))
+    at(T0 + mail.claim_timeout() + datetime.timedelta(seconds=1))
     assert mail.deliver_due().sent == 1
     assert mail.deliver_due().sent == 0
     assert len(smtp.envelopes) == 2
@@ -235,7 +235,7 @@ def test_a_row_that_kills_every_worker_ends_failed(people, smtp, at, settings):
     for _ in range(mail.MAX_ATTEMPTS):
         with pytest.raises(SystemExit):
             mail.deliver_due()
-        now = at(now + mail.CLAIM_TIMEOUT + datetime.timedelta(seconds=1))
+        now = at(now + mail.claim_timeout() + datetime.timedelta(seconds=1))
 
     report = mail.deliver_due()
 
