@@ -14,6 +14,7 @@ the repeat. Each send counts as an attempt, so a row that kills every worker end
 import datetime
 import logging
 from dataclasses import dataclass
+from email import policy as email_policy
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -195,9 +196,35 @@ def _start_attempt(email: OutboxEmail, claimed_at) -> datetime.datetime | None:
     return renewed
 
 
+class _NoEmptyFirstLine(email_policy.EmailPolicy):
+    """Python folds an address list that would fit on a line of its own onto the next
+    line, leaving "Cc:" empty on the first (mail programs show an empty Cc). Keep the
+    value's first part on the header's own line: a little over 78 characters, far below
+    the 998 the standard allows."""
+
+    def fold(self, name, value):
+        folded = super().fold(name, value)
+        first, separator, rest = folded.partition(self.linesep)
+        if separator and first.rstrip() == f"{name}:" and rest.startswith(" "):
+            return first.rstrip() + rest
+        return folded
+
+    def fold_binary(self, name, value):
+        folded = super().fold_binary(name, value)
+        first, separator, rest = folded.partition(self.linesep.encode())
+        if separator and first.rstrip() == f"{name}:".encode() and rest.startswith(b" "):
+            return first.rstrip() + rest
+        return folded
+
+
+class _MusterEmail(EmailMessage):
+    def message(self, *, policy=email_policy.default):
+        return super().message(policy=_NoEmptyFirstLine().clone(**policy.__dict__))
+
+
 def _message(email: OutboxEmail) -> EmailMessage:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "muster.invalid"
-    message = EmailMessage(
+    message = _MusterEmail(
         subject=email.subject, body=email.body, from_email=settings.DEFAULT_FROM_EMAIL,
         to=email.to, cc=email.cc,
         # A stable Message-ID: if a crash makes Muster send a row again, mail systems can
