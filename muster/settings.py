@@ -182,6 +182,11 @@ else:
         }
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "muster@onboarding.example.gov")
+# Outbox delivery (at least once): a worker claims this many emails at a time, and takes
+# over a claim this many seconds old from a worker that stopped. Keep the claim longer than
+# one send can take (EMAIL_TIMEOUT), or a slow send may be repeated.
+OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "10"))
+OUTBOX_CLAIM_SECONDS = int(os.environ.get("OUTBOX_CLAIM_SECONDS", "60"))
 
 TASKS = {
     "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},

@@ -12,15 +12,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Max, Q
 
 from muster import clock
 from muster.access import dua
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, TeamRole
+from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract, Stage
 from muster.notifications import services as mail
+from muster.notifications.models import OutboxEmail
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep, Responsible
 
@@ -64,6 +66,39 @@ def _one_sweep_at_a_time():
 
 def run(day: datetime.date | None = None, *, deliver: bool = True) -> SweepReport:
     day = day or clock.today()
+    report = _sweep(day, deliver)
+    log.info("Sweep of %s: %s", day, asdict(report))
+    return report
+
+
+@dataclass
+class Simulation:
+    """What a sweep would have done: its report, its audit events, its emails."""
+
+    report: SweepReport
+    events: list[AuditEvent]
+    emails: list[OutboxEmail]
+
+
+def simulate(day: datetime.date) -> Simulation:
+    """Run the sweep for `day` in a transaction that is rolled back: every change it makes
+    is seen, and none is kept; no email is queued or sent."""
+    with transaction.atomic():
+        last_event = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+        last_email = OutboxEmail.objects.aggregate(last=Max("pk"))["last"] or 0
+        report = _sweep(day, deliver=False)
+        simulation = Simulation(
+            report,
+            list(AuditEvent.objects.filter(pk__gt=last_event).select_related("contract")
+                 .order_by("pk")),
+            list(OutboxEmail.objects.filter(pk__gt=last_email).order_by("pk")),
+        )
+        transaction.set_rollback(True)
+    log.info("Simulated the sweep of %s (nothing kept): %s", day, asdict(simulation.report))
+    return simulation
+
+
+def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
     report = SweepReport(day=day.isoformat())
     with _one_sweep_at_a_time():
         since = _last_run_day(day)
@@ -85,7 +120,6 @@ def run(day: datetime.date | None = None, *, deliver: bool = True) -> SweepRepor
         sweep_run.finished_at = clock.now()
         sweep_run.report = asdict(report)
         sweep_run.save(update_fields=["finished_at", "report"])
-    log.info("Sweep of %s: %s", day, asdict(report))
     return report
 
 

@@ -1,6 +1,8 @@
 """The transactional outbox: an email is a row written in the same transaction as the
 change it reports, and the worker delivers it. Nothing is lost if the mail server is down
-(the row waits and is retried with backoff), and a row is sent at most once."""
+(the row waits and is retried with backoff). Delivery is at least once: a worker killed
+after the server took a message but before Muster recorded it sends it again, with the
+same Message-ID (see services.py)."""
 
 from django.conf import settings
 from django.db import models

@@ -1,15 +1,20 @@
 """Queue emails in the outbox (inside the caller's transaction) and deliver them.
 
-A row is claimed by one worker before it is sent (`select_for_update(skip_locked=True)` on
-PostgreSQL; SQLite serializes writers), and each send re-checks the claim, so two workers
-never send the same row. A worker that dies between sending and recording it leaves the
-row 'sending': it is tried again only after CLAIM_TIMEOUT, and counts as an attempt, so a
-row that kills every worker ends 'failed' (visible to the team) instead of looping.
+Delivery is at least once. A worker claims a small batch (OUTBOX_BATCH_SIZE rows:
+`select_for_update(skip_locked=True)` on PostgreSQL; SQLite serializes writers), renews
+its claim on each row just before sending it, and records each row sent in its own commit
+as soon as the mail server accepts it. Two live workers never send the same row. A worker
+that dies leaves its claimed rows 'sending'; once a claim is OUTBOX_CLAIM_SECONDS old any
+worker takes the row over. The one row whose message the server had taken but Muster had
+not yet recorded is then sent again, with the same Message-ID, so mail systems can tell
+the repeat. Each send counts as an attempt, so a row that kills every worker ends
+'failed' (visible to the team) instead of looping.
 """
 
 import datetime
 import logging
 from dataclasses import dataclass
+from email import policy as email_policy
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -28,8 +33,6 @@ from .models import OutboxEmail, OutboxRecipient
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# A row claimed this long ago by a worker that never finished is tried again.
-CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
 MAX_BACKOFF = datetime.timedelta(hours=6)
 KEY_LENGTH = OutboxEmail._meta.get_field("key").max_length
 MAILER = "default"  # the MAILERS alias emails go through
@@ -127,14 +130,16 @@ def _kick_after_commit() -> None:
         transaction.on_commit(kick_worker)
 
 
-def kick_worker(run_after: datetime.datetime | None = None) -> None:
+def kick_worker(run_after: datetime.datetime | None = None):
+    """Enqueue a delivery run (now, or at `run_after`); its TaskResult, or None."""
     from .tasks import deliver_outbox
 
     task = deliver_outbox.using(run_after=run_after) if run_after else deliver_outbox
     try:
-        task.enqueue()
+        return task.enqueue()
     except Exception:  # the next kick (or a periodic sweep) delivers what is left
         log.exception("Could not enqueue outbox delivery")
+        return None
 
 
 @dataclass
@@ -144,17 +149,23 @@ class DeliveryReport:
     failed: int = 0
 
 
+def claim_timeout() -> datetime.timedelta:
+    """How old a claim must be before another worker may take the row over. It must be
+    longer than one send can take (the SMTP timeout), or a slow send may be repeated."""
+    return datetime.timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
+
+
 def _due(now) -> Q:
     return Q(status=OutboxEmail.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=OutboxEmail.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
+        status=OutboxEmail.Status.SENDING, claimed_at__lt=now - claim_timeout()
     )
 
 
 def _claim(now, limit: int) -> list[int]:
-    """Mark due rows as being sent by this worker (one more attempt each); concurrent
-    workers skip them (PostgreSQL: locked rows are skipped; SQLite: one writer at a time,
-    and the update re-checks that each row is still due)."""
-    with transaction.atomic():
+    """Mark due rows as being sent by this worker; concurrent workers skip them
+    (PostgreSQL: locked rows are skipped; SQLite: one writer at a time, and the update
+    re-checks that each row is still due). `now` is the claim's token."""
+    with transaction.atomic(durable=True):
         rows = OutboxEmail.objects.filter(_due(now)).order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
@@ -162,7 +173,7 @@ def _claim(now, limit: int) -> list[int]:
         if not ids:
             return []
         OutboxEmail.objects.filter(id__in=ids).filter(_due(now)).update(
-            status=OutboxEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            status=OutboxEmail.Status.SENDING, claimed_at=now
         )
         return list(
             OutboxEmail.objects.filter(
@@ -171,19 +182,49 @@ def _claim(now, limit: int) -> list[int]:
         )
 
 
-def _still_mine(email_id: int, claimed_at) -> datetime.datetime | None:
-    """Renew this worker's claim just before sending. None when the claim was lost (it
-    timed out and another worker took the row): then this worker must not send it."""
+def _start_attempt(email: OutboxEmail, claimed_at) -> datetime.datetime | None:
+    """Renew this worker's claim just before sending, counting the attempt. None when the
+    claim was lost (it timed out and another worker took the row): then this worker must
+    not send it."""
     renewed = clock.now()
     taken = OutboxEmail.objects.filter(
-        pk=email_id, status=OutboxEmail.Status.SENDING, claimed_at=claimed_at
-    ).update(claimed_at=renewed)
-    return renewed if taken else None
+        pk=email.pk, status=OutboxEmail.Status.SENDING, claimed_at=claimed_at
+    ).update(claimed_at=renewed, attempts=F("attempts") + 1)
+    if not taken:
+        return None
+    email.attempts += 1
+    return renewed
+
+
+class _NoEmptyFirstLine(email_policy.EmailPolicy):
+    """Python folds an address list that would fit on a line of its own onto the next
+    line, leaving "Cc:" empty on the first (mail programs show an empty Cc). Keep the
+    value's first part on the header's own line: a little over 78 characters, far below
+    the 998 the standard allows."""
+
+    def fold(self, name, value):
+        folded = super().fold(name, value)
+        first, separator, rest = folded.partition(self.linesep)
+        if separator and first.rstrip() == f"{name}:" and rest.startswith(" "):
+            return first.rstrip() + rest
+        return folded
+
+    def fold_binary(self, name, value):
+        folded = super().fold_binary(name, value)
+        first, separator, rest = folded.partition(self.linesep.encode())
+        if separator and first.rstrip() == f"{name}:".encode() and rest.startswith(b" "):
+            return first.rstrip() + rest
+        return folded
+
+
+class _MusterEmail(EmailMessage):
+    def message(self, *, policy=email_policy.default):
+        return super().message(policy=_NoEmptyFirstLine().clone(**policy.__dict__))
 
 
 def _message(email: OutboxEmail) -> EmailMessage:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "muster.invalid"
-    message = EmailMessage(
+    message = _MusterEmail(
         subject=email.subject, body=email.body, from_email=settings.DEFAULT_FROM_EMAIL,
         to=email.to, cc=email.cc,
         # A stable Message-ID: if a crash makes Muster send a row again, mail systems can
@@ -207,38 +248,50 @@ def _record_failure(email: OutboxEmail, claimed_at, now, error: str, report) -> 
     report.retrying += not gave_up
 
 
-def deliver_due(limit: int = 200) -> DeliveryReport:
-    """Send what is due now; failures wait with backoff, and give up after MAX_ATTEMPTS."""
-    now = clock.now()
+def deliver_due(limit: int = 1000, on_claim=None) -> DeliveryReport:
+    """Send what is due now, a small batch at a time, up to `limit` emails; failures wait
+    with backoff, and give up after MAX_ATTEMPTS. `on_claim(claimed_at)` is called after
+    each batch is claimed (the worker schedules its own takeover there)."""
     report = DeliveryReport()
-    ids = _claim(now, limit)
-    if not ids:
-        return report
-    emails = OutboxEmail.objects.in_bulk(ids)
-    for email_id in ids:
-        email = emails[email_id]
-        if email.attempts > MAX_ATTEMPTS:
-            # Claimed again after workers stopped while sending it MAX_ATTEMPTS times.
-            _record_failure(email, now, now, "A worker stopped while sending this email "
-                            f"{MAX_ATTEMPTS} times; not tried again.", report)
-            continue
-        claimed_at = _still_mine(email.pk, now)
-        if claimed_at is None:
-            continue
-        try:
-            _message(email).send(using=MAILER)
-        except Exception as error:  # any failure: the row waits, nothing is lost
-            _record_failure(email, claimed_at, now, f"{type(error).__name__}: {error}",
-                            report)
-            log.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts,
-                        type(error).__name__)
-        else:
-            OutboxEmail.objects.filter(pk=email.pk).update(
-                status=OutboxEmail.Status.SENT, sent_at=clock.now(), last_error="",
-                claimed_at=None,
-            )
-            report.sent += 1
+    handled = 0
+    while handled < limit:
+        now = clock.now()
+        ids = _claim(now, min(settings.OUTBOX_BATCH_SIZE, limit - handled))
+        if not ids:
+            break
+        if on_claim is not None:
+            on_claim(now)
+        handled += len(ids)
+        emails = OutboxEmail.objects.in_bulk(ids)
+        for email_id in ids:
+            _deliver_one(emails[email_id], now, report)
     return report
+
+
+def _deliver_one(email: OutboxEmail, claimed_at, report: DeliveryReport) -> None:
+    if email.attempts >= MAX_ATTEMPTS:
+        # Claimed again after workers stopped while sending it MAX_ATTEMPTS times.
+        _record_failure(email, claimed_at, clock.now(), "A worker stopped while sending this "
+                        f"email {MAX_ATTEMPTS} times; not tried again.", report)
+        return
+    claimed_at = _start_attempt(email, claimed_at)
+    if claimed_at is None:
+        return
+    try:
+        _message(email).send(using=MAILER)
+    except Exception as error:  # any failure: the row waits, nothing is lost
+        _record_failure(email, claimed_at, clock.now(), f"{type(error).__name__}: {error}",
+                        report)
+        log.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts,
+                    type(error).__name__)
+        return
+    # Its own commit, at once: a worker killed after this point never repeats this email.
+    with transaction.atomic(durable=True):
+        OutboxEmail.objects.filter(pk=email.pk).update(
+            status=OutboxEmail.Status.SENT, sent_at=clock.now(), last_error="",
+            claimed_at=None,
+        )
+    report.sent += 1
 
 
 def next_retry_at() -> datetime.datetime | None:
@@ -248,7 +301,7 @@ def next_retry_at() -> datetime.datetime | None:
         at=Min("next_attempt_at"))["at"]
     stuck = OutboxEmail.objects.filter(status=OutboxEmail.Status.SENDING).aggregate(
         at=Min("claimed_at"))["at"]
-    candidates = [at for at in (waiting, stuck and stuck + CLAIM_TIMEOUT) if at]
+    candidates = [at for at in (waiting, stuck and stuck + claim_timeout()) if at]
     return min(candidates) if candidates else None
 
 

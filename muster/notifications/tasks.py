@@ -1,3 +1,5 @@
+import datetime
+
 from django.db.models import Q
 from django.tasks import task
 
@@ -19,10 +21,38 @@ def _already_scheduled(task_path: str, at) -> bool:
     ).exists()
 
 
+class _Takeover:
+    """Before sending what it claimed, a run makes sure a delivery run will look again
+    once its claims could be taken over: if this worker is killed, another worker (or this
+    one restarted) delivers the rest within about OUTBOX_CLAIM_SECONDS. A run that ends
+    normally withdraws what it scheduled for that."""
+
+    def __init__(self):
+        self.scheduled: list[str] = []
+
+    def schedule(self, claimed_at) -> None:
+        at = claimed_at + services.claim_timeout() + datetime.timedelta(seconds=1)
+        if not _already_scheduled(deliver_outbox.module_path, at):
+            result = services.kick_worker(run_after=at)
+            if result is not None:
+                self.scheduled.append(result.id)
+
+    def withdraw(self) -> None:
+        if self.scheduled:
+            from django_tasks_db.compat import TaskResultStatus
+            from django_tasks_db.models import DBTaskResult
+
+            DBTaskResult.objects.filter(
+                id__in=self.scheduled, status=TaskResultStatus.READY
+            ).delete()
+
+
 @task
 def deliver_outbox() -> dict:
     """Send every due email; if some wait for a retry, come back when the first is due."""
-    report = services.deliver_due()
+    takeover = _Takeover()
+    report = services.deliver_due(on_claim=takeover.schedule)
+    takeover.withdraw()
     retry_at = services.next_retry_at()
     if retry_at is not None and not _already_scheduled(deliver_outbox.module_path, retry_at):
         services.kick_worker(run_after=retry_at)

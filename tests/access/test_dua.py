@@ -10,7 +10,7 @@ import re
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pypdf import PdfWriter
 
@@ -409,6 +409,22 @@ def test_check_duas_command_pauses_and_reports(scene, freeze_today, mailoutbox):
     call_command("check_duas", stdout=out)
     assert "0 grants paused on 0 contracts" in out.getvalue()
     assert OutboxEmail.objects.filter(template="dua_lapsed").count() == 1
+
+
+def test_check_duas_refuses_a_day_after_today_unless_it_is_meant(scene):
+    # Today is November 24; DUA-1 runs through December 31.
+    with pytest.raises(CommandError, match=r"^--day 2027-01-05 is after today \(2026-11-24\); "
+                       "checking it would pause access for real. Add --act-on-future-date"):
+        call_command("check_duas", "--day", "2027-01-05", stdout=io.StringIO())
+    assert status_of(scene["grants"])["ana_sas"] == "active"
+    assert not OutboxEmail.objects.filter(template="dua_lapsed").exists()
+
+    with pytest.raises(CommandError, match="more than 10 years from today"):
+        call_command("check_duas", "--day", "9999-12-31", stdout=io.StringIO())
+
+    call_command("check_duas", "--day", "2027-01-05", "--act-on-future-date",
+                 stdout=io.StringIO())
+    assert status_of(scene["grants"])["ana_sas"] == "paused"
 
 
 # --- Pages ---------------------------------------------------------------------------

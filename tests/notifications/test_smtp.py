@@ -4,6 +4,7 @@ waits while the server is down, and what the team sees when Muster gives up."""
 import asyncio
 import datetime
 import email
+import re
 import socket
 import threading
 
@@ -15,9 +16,10 @@ from django.db import connections as db_connections
 
 from muster import clock
 from muster.audit.models import AuditEvent
+from muster.closeout import sweep
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
-from tests.factories import make_contract
+from tests.factories import UserFactory, give_role, make_contract
 
 T0 = datetime.datetime(2026, 11, 24, 14, 0, tzinfo=datetime.UTC)
 
@@ -210,11 +212,11 @@ def test_a_row_left_sending_by_a_crash_is_retried_after_the_claim_timeout(
         "OPTIONS": {"host": "127.0.0.1", "port": smtp.port, "timeout": 5},
     }}
 
-    at(T0 + mail.CLAIM_TIMEOUT)
+    at(T0 + mail.claim_timeout())
     assert mail.deliver_due().sent == 0  # another worker may still be sending it
     assert len(smtp.envelopes) == 1
 
-    at(T0 + mail.CLAIM_TIMEOUT + datetime.timedelta(seconds=1))
+    at(T0 + mail.claim_timeout() + datetime.timedelta(seconds=1))
     assert mail.deliver_due().sent == 1
     assert mail.deliver_due().sent == 0
     assert len(smtp.envelopes) == 2
@@ -235,7 +237,7 @@ def test_a_row_that_kills_every_worker_ends_failed(people, smtp, at, settings):
     for _ in range(mail.MAX_ATTEMPTS):
         with pytest.raises(SystemExit):
             mail.deliver_due()
-        now = at(now + mail.CLAIM_TIMEOUT + datetime.timedelta(seconds=1))
+        now = at(now + mail.claim_timeout() + datetime.timedelta(seconds=1))
 
     report = mail.deliver_due()
 
@@ -314,3 +316,45 @@ def test_while_the_server_is_down_the_worker_comes_back_once_when_due(people, sm
     assert deliver_outbox.call() == {"sent": 3, "retrying": 0, "failed": 0}
     assert len(smtp.envelopes) == 3
     assert DBTaskResult.objects.filter(status="READY").count() == 1  # nothing more to do
+
+
+def empty_headers(envelope) -> list[bytes]:
+    """Header lines with a name and nothing after it (a value folded onto the next line
+    shows as an empty header in mail programs)."""
+    head = envelope.content.split(b"\r\n\r\n", 1)[0]
+    return [line for line in head.split(b"\r\n") if re.fullmatch(rb"[\w-]+:\s*", line)]
+
+
+def test_an_overdue_step_email_has_no_empty_cc_header(people, smtp, freeze_today):
+    contract = make_contract(name="Bluebird", pop_start=datetime.date(2026, 12, 1),
+                             pop_end=datetime.date(2027, 11, 30))
+    # Copied to the contractor's three parties: "Cc: " and these make 80 characters, the
+    # length Python's folding moved whole onto a second line.
+    for role in ("poc", "so", "spoc"):
+        give_role(UserFactory(email=f"{role}@bluebird.example.com"), contract, role)
+    contract.steps.update(completed_at=T0)
+    step = contract.steps.get(key="name-so-spoc")
+    contract.steps.filter(pk=step.pk).update(completed_at=None,
+                                             due_date=datetime.date(2026, 11, 20))
+
+    sweep.run(freeze_today(datetime.date(2026, 11, 24)))
+
+    (envelope,) = [e for e in smtp.envelopes
+                   if email.message_from_bytes(e.content)["Subject"].startswith("Overdue")]
+    message = email.message_from_bytes(envelope.content)
+    assert message["Cc"] == (
+        "poc@bluebird.example.com, so@bluebird.example.com, spoc@bluebird.example.com"
+    )
+    assert empty_headers(envelope) == []
+
+
+def test_no_email_carries_an_empty_header_whatever_the_length_of_its_lists(people, smtp, at):
+    for n in range(40):
+        domain = "d" * (n + 1) + ".example.gov"
+        mail.queue("award_notice", to=[f"a@{domain}", f"b@{domain}"],
+                   cc=[f"c@{domain}", f"dd@{domain}", f"eee@{domain}"], key=f"lengths:{n}",
+                   contract=people["mine"], context={"actor": people["cor"]})
+
+    assert mail.deliver_due().sent == 40
+
+    assert [empty_headers(e) for e in smtp.envelopes] == [[]] * 40

@@ -5,25 +5,35 @@ cron) for today, or for --day YYYY-MM-DD. Safe to run again: nothing is paused o
 twice.
 """
 
-import datetime
+from django.core.management.base import CommandError
 
-from django.core.management.base import BaseCommand, CommandError
-
-from muster import clock
+from muster import clock, commands
 from muster.access.dua import pause_lapsed
 
+FUTURE_FLAG = "--act-on-future-date"
 
-class Command(BaseCommand):
-    help = "Pause access on services that need a DUA where the contract's DUA has expired."
+
+class Command(commands.Command):
+    help = (
+        "Pause access on services that need a DUA where the contract's DUA has expired. "
+        f"A --day after today needs {FUTURE_FLAG}."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--day", help="Check as of this date (YYYY-MM-DD); default today.")
+        parser.add_argument(
+            FUTURE_FLAG, action="store_true", dest="act_on_future_date",
+            help="Let a --day after today pause access for real, as if that day had come.",
+        )
 
-    def handle(self, *args, day=None, **options):
-        try:
-            when = datetime.date.fromisoformat(day) if day else clock.today()
-        except ValueError as error:
-            raise CommandError(f"--day must be a date like 2026-11-24, not {day!r}.") from error
+    def handle(self, *args, day=None, act_on_future_date=False, **options):
+        today = clock.today()
+        when = commands.parse_day(day, "--day") if day else today
+        if when > today and not act_on_future_date:
+            raise CommandError(
+                f"--day {when.isoformat()} is after today ({today.isoformat()}); checking it "
+                f"would pause access for real. Add {FUTURE_FLAG} if that is meant."
+            )
         lapses = pause_lapsed(when)
         for lapse in lapses:
             count = len(lapse.grants)

@@ -1,11 +1,10 @@
 import datetime
 
-from django.core.management.base import BaseCommand
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from muster import clock
+from muster import clock, commands
 from muster.closeout.tasks import daily_sweep, next_run_at
 
 # A sweep takes seconds. One still "running" after this long belongs to a worker that was
@@ -13,7 +12,7 @@ from muster.closeout.tasks import daily_sweep, next_run_at
 STALE_RUN = datetime.timedelta(hours=6)
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = "Make sure the worker has the daily sweep scheduled (runs it now if never run)."
 
     def handle(self, *args, **options):

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from muster import commands
 from muster.notifications import services
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = "Send every email due in the outbox (the worker does this on its own; cron may too)."
 
     def handle(self, *args, **options):
