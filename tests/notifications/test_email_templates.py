@@ -16,6 +16,7 @@ from muster.onboarding.models import (
     EligibilityMeeting,
     OnboardingRequest,
     Question,
+    StatusChange,
     SurveyResponse,
     WelcomePackage,
 )
@@ -73,6 +74,12 @@ def scene(people):
         chosen_by=cor, chosen_at=timezone.now())
     successor = people["other"]
     step = contract.steps.get(key="eligibility-meeting")
+
+    def change(kind, by, was="submitted", now="cancelled"):
+        return StatusChange(request=request, kind=kind, from_status=was, to_status=now,
+                            reason="The contract was re-scoped.", by=people[by],
+                            at=timezone.now())
+
     return {
         "contract": contract,
         "contexts": {
@@ -80,6 +87,15 @@ def scene(people):
             "intake_submitted": {"actor": cor},
             "lead_approval_requested": {"actor": team},
             "lead_approved": {"actor": people["team_lead"]},
+            "lead_sent_back": {"actor": people["team_lead"],
+                               "change": change("sent_back", "team_lead", "reviewed",
+                                                "submitted")},
+            "lead_rejected": {"actor": people["team_lead"],
+                              "change": change("rejected", "team_lead", "reviewed",
+                                               "rejected")},
+            "request_stopped": {"actor": cor, "change": change("withdrawn", "cor")},
+            "request_reopened": {"actor": team, "change": change(
+                "reopened", "onboarding_team", "cancelled", "submitted")},
             "question_asked": {"actor": team, "question": question},
             "not_eligible": {"actor": team, "meeting": meeting, "question": question},
             "question_answered": {"actor": cor, "question": question},
