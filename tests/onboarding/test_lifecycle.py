@@ -42,6 +42,15 @@ def meeting_state(client, people, contract) -> str:
     return row[:row.index("</tr>")]
 
 
+def overdue_contracts(client, people) -> list[str]:
+    """The names the contract list shows with its filter "Only contracts with an overdue
+    step"."""
+    response = as_(client, people["onboarding_team"]).get(
+        reverse("contracts:list") + "?overdue=on")
+    return [name for name in (people["mine"].name,)
+            if f">{name}</a>" in response.content.decode()]
+
+
 # --- The COR withdraws --------------------------------------------------------------------
 
 
@@ -152,6 +161,7 @@ def test_cancelled_steps_remind_nobody_and_reopen_with_the_request(
     sweep.run(day)
     assert not [m for m in mailoutbox if m.subject.startswith("Overdue:")]
     assert "Overdue" not in meeting_state(client, people, onboarding.contract)
+    assert overdue_contracts(client, people) == []
 
     response = post(as_(client, people["onboarding_team"]), "reopen", reload(onboarding),
                     reason="The COR confirmed the contract needs the services after all.")
@@ -161,6 +171,7 @@ def test_cancelled_steps_remind_nobody_and_reopen_with_the_request(
     assert onboarding.status == Status.REVIEWED  # back where it was
     assert not cancelled.exists()
     assert "Overdue" in meeting_state(client, people, onboarding.contract)
+    assert overdue_contracts(client, people) == [onboarding.contract.name]
     # Open again, its overdue step is escalated by the next sweep.
     freeze_today(day + datetime.timedelta(days=1))
     sweep.run(day + datetime.timedelta(days=1))
