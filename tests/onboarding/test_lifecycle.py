@@ -274,3 +274,15 @@ def test_sending_back_or_rejecting_needs_a_reason(client, people, submitted):
     assert "Give the reason for sending the request back or rejecting it." in text_of(response)
     assert reload(onboarding).status == Status.REVIEWED
 
+
+
+def test_a_stopped_request_closes_its_intake_form(client, people, submitted):
+    post(as_(client, people["onboarding_team"]), "cancel", submitted, reason=REASON)
+    screen = reverse("onboarding:intake_screen", args=[submitted.contract.pk, "contract"])
+
+    response = client.get(screen)
+
+    assert response.status_code == 403
+    assert "“Cancelled by the onboarding team”, so its intake form is closed unless the " \
+        "team reopens it" in text_of(response)
+    assert "Edit the intake form" not in text_of(client.get(url("request", submitted.contract)))
