@@ -20,9 +20,9 @@ from muster.catalog.models import Service
 from muster.contracts.models import Contract, ContractService, Stage
 from muster.notifications import services as mail
 from muster.onboarding.models import WelcomePackage
-from muster.onboarding.services import OnboardingError
+from muster.onboarding.services import OnboardingError, checked_reason
 
-from .models import AdditionalServiceRequest
+from .models import AccessGrant, AdditionalServiceRequest, GrantStatus
 
 Req = AdditionalServiceRequest
 S = AdditionalServiceRequest.Status
@@ -31,7 +31,8 @@ S = AdditionalServiceRequest.Status
 REQUESTABLE_STAGES = (Stage.ONBOARDING, Stage.ACTIVE, Stage.CLOSING)
 OPEN = (S.AWAITING_COR, S.AWAITING_LEADS)
 # What the onboarding team and the service leads see: past the COR's approval.
-PAST_COR = (S.AWAITING_LEADS, S.APPROVED, S.DENIED)
+PAST_COR = (S.AWAITING_LEADS, S.APPROVED, S.DENIED, S.COR_WITHDRAWN, S.CANCELLED)
+STOPPED = (S.COR_WITHDRAWN, S.CANCELLED)
 MAX_USERS = 100_000
 
 
@@ -389,3 +390,138 @@ def send_addendum(actor, req: Req, *, version: int | None = None) -> WelcomePack
         return send_welcome_package(actor, req.contract, WelcomePackage.Kind.ADDENDUM)
     except OnboardingError as error:
         raise AdditionalServiceError(str(error)) from error
+
+
+# --- Withdrawn by the COR, cancelled by the team, reopened ----------------------------------
+
+
+def may_cancel_now(req: Req) -> bool:
+    """Waiting for the leads, or approved while its addendum has not been sent."""
+    if req.status == S.AWAITING_LEADS:
+        return True
+    return req.status == S.APPROVED and addendum_state(req) in ("pending", "with_initial")
+
+
+def _reason(reason: str, why: str) -> str:
+    try:
+        return checked_reason(reason, why)
+    except OnboardingError as error:
+        raise AdditionalServiceError(str(error)) from error
+
+
+def _involved(req: Req, was: str) -> tuple[list, list]:
+    """Who hears that a request stopped or started again: who asked, the COR, the leads
+    of the service while it was theirs to decide; the onboarding team copied."""
+    to = [req.requested_by, *_holders(req.contract, ContractRole.Role.COR)]
+    if was == S.AWAITING_LEADS:
+        to += _leads(req.service)
+    return to, _team()
+
+
+def _stop(actor, req: Req, name: str, reason: str, summary: str) -> Req:
+    was = req.status
+    getattr(req, name)()
+    req.stopped_by, req.stopped_at, req.stopped_from = actor, clock.now(), was
+    req.stop_reason = reason
+    req.version += 1
+    req.save()
+    audit.record(actor, f"access.service_request_{name}", req,
+                 f"{summary}: {req.service} ({reason})", contract=req.contract,
+                 before={"status": was}, after={"status": req.status, "reason": reason})
+    to, cc = _involved(req, was)
+    mail.queue(
+        "service_request_stopped", to=to, cc=cc, contract=req.contract,
+        key=f"service-request:{req.pk}:stopped:{req.version}",
+        context={"req": req, "actor": actor},
+    )
+    return req
+
+
+@transaction.atomic
+def withdraw(actor, req: Req, reason: str, *, version: int | None = None) -> Req:
+    """The contract's COR withdraws a request the service leads have not decided yet."""
+    req = _locked(req, version)
+    if not permissions.can(actor, Action.WITHDRAW_REQUEST, req.contract):
+        raise NotAllowed("Only the contract's COR can withdraw this request.")
+    if req.status != S.AWAITING_LEADS:
+        raise AdditionalServiceError(
+            f"This request is “{req.get_status_display()}”: the COR withdraws a request "
+            "only while it waits for the service leads. Nothing was changed."
+        )
+    reason = _reason(reason, "the service leads and the onboarding team read it.")
+    return _stop(actor, req, "withdraw", reason, "Withdrawn by the COR")
+
+
+@transaction.atomic
+def cancel(actor, req: Req, reason: str, *, version: int | None = None) -> Req:
+    """The onboarding team cancels a request before its addendum is sent. An approved
+    service nobody uses yet leaves the contract's approved services again."""
+    req = _locked(req, version)
+    if not permissions.can(actor, Action.CANCEL_REQUEST, req.contract):
+        raise NotAllowed("Only the onboarding team can cancel this request.")
+    if not may_cancel_now(req):
+        raise AdditionalServiceError(
+            f"This request is “{req.get_status_display()}”"
+            + (" and its addendum was sent" if req.status == S.APPROVED else "")
+            + ": it can be cancelled only before the welcome-package addendum is sent. "
+            "Nothing was changed."
+        )
+    reason = _reason(reason, "the COR and the person who asked read it.")
+    if req.status == S.APPROVED:
+        _take_off_contract(actor, req, reason)
+    return _stop(actor, req, "cancel", reason, "Cancelled by the onboarding team")
+
+
+def _take_off_contract(actor, req: Req, reason: str) -> None:
+    live = AccessGrant.objects.filter(contract=req.contract, service=req.service).exclude(
+        status=GrantStatus.REVOKED)
+    if live.exists():
+        raise AdditionalServiceError(
+            f"{live.count()} user(s) already hold or wait for access to {req.service} on this "
+            "contract: the SO revokes it first. Nothing was changed."
+        )
+    item = ContractService.objects.select_for_update().get(contract=req.contract,
+                                                           service=req.service)
+    before = {"status": item.status, "reason": item.decision_reason}
+    item.status = ContractService.Status.DENIED
+    item.decision_reason = f"Additional-service request cancelled: {reason}"[:2000]
+    item.save()
+    audit.record(actor, "contracts.service_removed", item,
+                 f"{req.service} taken off the contract's approved services (request "
+                 "cancelled)", contract=req.contract, before=before,
+                 after={"status": item.status, "additional_request": req.pk})
+
+
+@transaction.atomic
+def reopen(actor, req: Req, reason: str, *, version: int | None = None) -> Req:
+    """The onboarding team reopens a withdrawn or cancelled request: it waits for the
+    service leads' decision again."""
+    req = _locked(req, version)
+    if not permissions.can(actor, Action.REOPEN_REQUEST, req.contract):
+        raise NotAllowed("Only the onboarding team can reopen this request.")
+    if req.status not in STOPPED:
+        raise AdditionalServiceError(
+            f"This request is “{req.get_status_display()}”: only a withdrawn or cancelled "
+            "request can be reopened. Nothing was changed."
+        )
+    reason = _reason(reason, "the COR and the person who asked read it.")
+    problems = blockers(req.contract, req.service)
+    if problems:
+        raise AdditionalServiceError(" ".join(problems) + " Nothing was changed.")
+    was = req.status
+    req.reopen()
+    req.reopened_by, req.reopened_at, req.reopen_reason = actor, clock.now(), reason
+    # The leads decide afresh; an earlier decision stays on the audit record.
+    req.decided_by, req.decided_at, req.decision_reason = None, None, ""
+    req.version += 1
+    req.save()
+    audit.record(actor, "access.service_request_reopen", req,
+                 f"Reopened the request for {req.service} ({reason})", contract=req.contract,
+                 before={"status": was}, after={"status": req.status, "reason": reason})
+    to, cc = _involved(req, req.status)
+    mail.queue(
+        "service_request_reopened", to=to, cc=cc, contract=req.contract,
+        key=f"service-request:{req.pk}:reopened:{req.version}",
+        context={"req": req, "actor": actor},
+    )
+    return req

@@ -99,7 +99,10 @@ class AdditionalServiceRequest(models.Model):
         AWAITING_LEADS = "awaiting_leads", "Waiting for the service leads"
         APPROVED = "approved", "Approved"
         DENIED = "denied", "Denied"
-        WITHDRAWN = "withdrawn", "Declined by the COR"
+        WITHDRAWN = "withdrawn", "Declined by the COR"  # (the value predates withdrawal)
+        # Stopped after the COR's approval, before the addendum: the team can reopen it.
+        COR_WITHDRAWN = "cor_withdrawn", "Withdrawn by the COR"
+        CANCELLED = "cancelled", "Cancelled by the onboarding team"
 
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.CASCADE, related_name="additional_requests"
@@ -126,6 +129,19 @@ class AdditionalServiceRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
+    # The latest withdrawal or cancellation, and the latest reopening (every one is also
+    # on the audit record).
+    stopped_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_from = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    stop_reason = models.CharField(max_length=2000, blank=True)
+    reopened_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.CharField(max_length=2000, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -147,6 +163,23 @@ class AdditionalServiceRequest(models.Model):
 
     @transition(field=status, source=Status.AWAITING_LEADS, target=Status.DENIED)
     def deny(self):
+        pass
+
+    # The COR withdraws it before the service lead's decision.
+    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.COR_WITHDRAWN)
+    def withdraw(self):
+        pass
+
+    # The team cancels it before the addendum is sent (services check the addendum).
+    @transition(field=status, source=[Status.AWAITING_LEADS, Status.APPROVED],
+                target=Status.CANCELLED)
+    def cancel(self):
+        pass
+
+    # Reopened, it waits for the service leads' decision again.
+    @transition(field=status, source=[Status.COR_WITHDRAWN, Status.CANCELLED],
+                target=Status.AWAITING_LEADS)
+    def reopen(self):
         pass
 
 

@@ -31,4 +31,10 @@ urlpatterns = [
     path("service-requests/<int:req_pk>/cor/", additional.cor_decision, name="cor_decision"),
     path("service-requests/<int:req_pk>/decide/", additional.lead_decision,
          name="lead_decision"),
+    path("service-requests/<int:req_pk>/withdraw/", additional.withdraw,
+         name="withdraw_service_request"),
+    path("service-requests/<int:req_pk>/cancel/", additional.cancel,
+         name="cancel_service_request"),
+    path("service-requests/<int:req_pk>/reopen/", additional.reopen,
+         name="reopen_service_request"),
 ]

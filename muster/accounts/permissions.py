@@ -38,6 +38,9 @@ class Action(StrEnum):
     ANSWER_QUESTION = "onboarding.answer_question"
     REVIEW_INTAKE = "onboarding.review"
     APPROVE_AS_LEAD = "onboarding.approve_as_lead"
+    WITHDRAW_REQUEST = "requests.withdraw"
+    CANCEL_REQUEST = "requests.cancel"
+    REOPEN_REQUEST = "requests.reopen"
     RECORD_MEETING = "onboarding.record_meeting"
     DECIDE_SERVICE = "onboarding.decide_service"
     SEND_WELCOME = "onboarding.send_welcome"
@@ -68,7 +71,14 @@ RULES: dict[Action, frozenset[str]] = {
     Action.SUBMIT_INTAKE: frozenset({COR, POC}),
     Action.ANSWER_QUESTION: frozenset({COR, POC}),
     Action.REVIEW_INTAKE: frozenset({ONBOARDING_TEAM}),
+    # The lead's decision on a reviewed request: approve, send back to the team, or reject.
     Action.APPROVE_AS_LEAD: frozenset({TEAM_LEAD}),
+    # An onboarding or additional-service request: the COR withdraws it before the (team or
+    # service) lead's approval; the team cancels it before the welcome package or addendum,
+    # and reopens a withdrawn or cancelled one.
+    Action.WITHDRAW_REQUEST: frozenset({COR}),
+    Action.CANCEL_REQUEST: frozenset({ONBOARDING_TEAM}),
+    Action.REOPEN_REQUEST: frozenset({ONBOARDING_TEAM}),
     Action.RECORD_MEETING: frozenset({ONBOARDING_TEAM}),
     Action.DECIDE_SERVICE: frozenset({SERVICE_LEAD}),
     Action.SEND_WELCOME: frozenset({ONBOARDING_TEAM}),

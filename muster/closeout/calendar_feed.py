@@ -150,7 +150,8 @@ def _event(step: ContractStep) -> Event:
 
 
 def _open_dated_steps():
-    return (ContractStep.objects.filter(completed_at__isnull=True, due_date__isnull=False)
+    return (ContractStep.objects.filter(completed_at__isnull=True, cancelled_at__isnull=True,
+                                        due_date__isnull=False)
             .select_related("contract")
             .only("pk", "name", "phase", "evidence", "responsible", "due_date", "contract_id",
                   "contract__name", "contract__contract_number")

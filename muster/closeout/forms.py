@@ -390,13 +390,21 @@ class ExtensionForm(ScenarioForm, _NewDuaFields):
         "the PDF of the updated DUA below: it is required.",
         "Say whether the DUA is valid through the new end date.")
 
-    field_order = ["new_pop_end", "dua_valid_through_new_end", "dua_number",
-                   "dua_effective_date", "dua_expiry_date", "dua_document"]
+    dua_pause_accepted = forms.BooleanField(
+        label="I do not have the updated DUA yet: access to the services that need a DUA "
+        "pauses when the current DUA expires, and resumes when the new DUA's PDF is uploaded "
+        "on the contract's DUA page.",
+        required=False,
+    )
+
+    field_order = ["new_pop_end", "dua_valid_through_new_end", "dua_pause_accepted",
+                   "dua_number", "dua_effective_date", "dua_expiry_date", "dua_document"]
     GROUPS = (
         ("The extension", "", ("new_pop_end",)),
-        ("Data Use Agreement", "", ("dua_valid_through_new_end",)),
+        ("Data Use Agreement", "", ("dua_valid_through_new_end", "dua_pause_accepted")),
         ("The updated DUA, if the DUA changed",
-         "Required if the DUA is not valid through the new end date unchanged.",
+         "Required if the DUA is not valid through the new end date unchanged, unless you "
+         "record above that access pauses when the current DUA expires.",
          ("dua_number", "dua_effective_date", "dua_expiry_date", "dua_document")),
     )
     ANSWERS = ("new_pop_end", "dua_valid_through_new_end")
@@ -411,11 +419,40 @@ class ExtensionForm(ScenarioForm, _NewDuaFields):
 
     def clean(self):
         cleaned = super().clean()
-        if "dua_valid_through_new_end" in self.fields:
-            changed = cleaned.get("dua_valid_through_new_end") is False
-            self._check_new_dua(cleaned, required=changed,
-                                why="the DUA changed, so the updated DUA is required.")
+        self.dua_pauses_on = None
+        if "dua_valid_through_new_end" not in self.fields:
+            return cleaned
+        valid, new_end = cleaned.get("dua_valid_through_new_end"), cleaned.get("new_pop_end")
+        coverage = services.dua_coverage(self.contract, new_end) if new_end else None
+        if valid is True and coverage is not None and not coverage.covered:
+            self.add_error("dua_valid_through_new_end", self._not_covered(new_end, coverage))
+        if valid is not False:
+            return cleaned
+        given = any(cleaned.get(n) for n in ("dua_number", "dua_expiry_date", "dua_document"))
+        if cleaned.get("dua_pause_accepted") and not given:
+            expiry = coverage.current_expiry if coverage else None
+            # Recorded with the answers: when access to the DUA services pauses.
+            self.dua_pauses_on = expiry or "Already paused: no DUA is valid today"
+            return cleaned
+        self._check_new_dua(cleaned, required=True,
+                            why="the DUA changed, so the updated DUA is required.")
         return cleaned
+
+    def _not_covered(self, new_end: datetime.date, coverage) -> str:
+        if coverage.current_expiry is None:
+            where = "no DUA valid today covers the services that need one"
+        else:
+            where = (f"DUA {coverage.current_number} expires on "
+                     f"{long_date(coverage.current_expiry)}")
+        return (f"No DUA on this contract is valid through {long_date(new_end)}: {where}. "
+                "Answer “No” and give the updated DUA below, or answer “No” and record that "
+                "access to the services that need a DUA pauses when the current DUA expires.")
+
+    def answers(self) -> dict:
+        answers = super().answers()
+        if getattr(self, "dua_pauses_on", None) is not None:
+            answers["dua_services_pause_on"] = self.dua_pauses_on
+        return answers
 
     def dua(self):
         if self.cleaned_data.get("dua_valid_through_new_end") is not False:

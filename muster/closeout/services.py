@@ -395,6 +395,33 @@ def dua_services_of(contract: Contract) -> list:
 
 
 @dataclass
+class DuaCoverage:
+    """Whether the contract's DUAs cover its DUA services through a day, and when the DUA
+    valid today expires (None: none is valid today, so that access is already paused)."""
+
+    covered: bool
+    current_number: str = ""
+    current_expiry: datetime.date | None = None
+
+
+def dua_coverage(contract: Contract, through: datetime.date) -> DuaCoverage:
+    """Checks a COR's "the DUA is valid through the new end date" against the DUAs on
+    record: every DUA service needs a DUA valid on that day (access.dua.valid_dua)."""
+    from muster.access import dua
+
+    needed = dua_services_of(contract)
+    covered = all(dua.valid_dua(contract, through, service) is not None for service in needed)
+    today = clock.today()
+    current = [found for service in needed
+               if (found := dua.valid_dua(contract, today, service)) is not None]
+    # Access to a DUA service pauses when the first DUA it relies on expires.
+    first = min(current, key=lambda d: d.expiry_date, default=None)
+    if first is None or len(current) < len(needed):
+        return DuaCoverage(covered)
+    return DuaCoverage(covered, first.number, first.expiry_date)
+
+
+@dataclass
 class Person:
     """A new SO or SPOC named by the COR for a re-award."""
 

@@ -181,7 +181,7 @@ def _open_steps(**due):
     # A closed contract has one thing left to chase: the team's confirmation that its
     # access was removed (its remove-access step, due on the last day of performance).
     return (
-        ContractStep.objects.filter(completed_at__isnull=True, **due)
+        ContractStep.objects.filter(completed_at__isnull=True, cancelled_at__isnull=True, **due)
         .exclude(Q(contract__stage=Stage.CLOSED) & ~Q(key=services.REMOVE_ACCESS_STEP))
         .select_related("contract")
         .prefetch_related("contract__roles__user", "contract__services__service")

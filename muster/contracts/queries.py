@@ -27,10 +27,12 @@ def with_next_step(queryset: QuerySet) -> QuerySet:
     in one query: no per-row lookups."""
     today = clock.today()
     next_step = ContractStep.objects.filter(
-        contract=OuterRef("pk"), completed_at__isnull=True, due_date__isnull=False
+        contract=OuterRef("pk"), completed_at__isnull=True, cancelled_at__isnull=True,
+        due_date__isnull=False,
     ).order_by("due_date", "order")
     overdue = ContractStep.objects.filter(
-        contract=OuterRef("pk"), completed_at__isnull=True, due_date__lt=today
+        contract=OuterRef("pk"), completed_at__isnull=True, cancelled_at__isnull=True,
+        due_date__lt=today,
     )
     return queryset.annotate(
         next_step_name=Subquery(next_step.values("name")[:1]),

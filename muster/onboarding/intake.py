@@ -23,7 +23,7 @@ from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
 
 from . import forms
-from .models import OnboardingRequest, Status
+from .models import STOPPED, OnboardingRequest, Status
 from .services import NotAllowed, OnboardingError, complete_evidence
 
 
@@ -58,6 +58,8 @@ def screens_for(contract: Contract) -> list[Screen]:
 
 def may_edit(user, request: OnboardingRequest) -> bool:
     """Draft or open question: the COR and POC; after submission: only the team."""
+    if request.status in STOPPED:  # withdrawn, cancelled or rejected: closed
+        return False
     roles = permissions.roles_on(user, request.contract)
     if request.status in (Status.DRAFT, Status.QUESTION):
         return bool(roles & {permissions.COR, permissions.POC})
@@ -386,6 +388,10 @@ def summary(screen: Screen, contract: Contract) -> list[tuple[str, str]]:
 
 def refusal(user, request: OnboardingRequest) -> str:
     """Why this person cannot change the intake form now (the 403 page says it)."""
+    if request.status in STOPPED:
+        until = "" if request.status == Status.REJECTED else " unless the team reopens it"
+        return (f"This onboarding request is “{request.get_status_display()}”, so its intake "
+                f"form is closed{until}.")
     if request.status in (Status.DRAFT, Status.QUESTION):
         return ("The COR and the contractor's point of contact fill in the intake form until "
                 "it is submitted; the onboarding team edits it after that.")

@@ -6,7 +6,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
 USER = settings.AUTH_USER_MODEL
 
@@ -20,6 +20,22 @@ class Status(models.TextChoices):
     SERVICE_REVIEW = "service_review", "Waiting for service leads"
     APPROVED = "approved", "Services decided: welcome package to send"
     COMPLETE = "complete", "Complete"
+    # Stopped. The COR withdraws before the team lead's approval; the team cancels before
+    # the welcome package; both can be reopened by the team. A lead's rejection is final.
+    WITHDRAWN = "withdrawn", "Withdrawn by the COR"
+    CANCELLED = "cancelled", "Cancelled by the onboarding team"
+    REJECTED = "rejected", "Rejected by the team lead"
+
+
+# Before the team lead's approval: the COR may still withdraw the request.
+WITHDRAWABLE = (Status.DRAFT, Status.SUBMITTED, Status.QUESTION, Status.REVIEWED)
+# Before the welcome package: the team may cancel it.
+CANCELLABLE = (*WITHDRAWABLE, Status.LEAD_APPROVED, Status.SERVICE_REVIEW, Status.APPROVED)
+REOPENABLE = (Status.WITHDRAWN, Status.CANCELLED)
+STOPPED = (*REOPENABLE, Status.REJECTED)
+# Every reason a person gives for a change of status (withdraw, cancel, reopen, send back,
+# reject) fits in this many characters.
+REASON_MAX_LENGTH = 2000
 
 
 class OnboardingRequest(models.Model):
@@ -102,6 +118,56 @@ class OnboardingRequest(models.Model):
     @transition(field=status, source=Status.APPROVED, target=Status.COMPLETE)
     def complete(self):
         pass
+
+    # The team lead sends the request back to the team's review, or rejects it for good.
+    @transition(field=status, source=Status.REVIEWED, target=Status.SUBMITTED)
+    def send_back(self):
+        pass
+
+    @transition(field=status, source=Status.REVIEWED, target=Status.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=status, source=WITHDRAWABLE, target=Status.WITHDRAWN)
+    def withdraw(self):
+        pass
+
+    @transition(field=status, source=CANCELLABLE, target=Status.CANCELLED)
+    def cancel(self):
+        pass
+
+    # Back where it was when it was stopped (the latest withdrawal or cancellation says).
+    @transition(field=status, source=REOPENABLE, target=RETURN_VALUE(*CANCELLABLE))
+    def reopen(self, back_to: str):
+        return back_to
+
+
+class StatusChange(models.Model):
+    """A change of status that came with a reason: withdrawn, cancelled, reopened, sent
+    back or rejected. Every one is kept, so the request's page tells its whole story."""
+
+    class Kind(models.TextChoices):
+        WITHDRAWN = "withdrawn", "Withdrawn by the COR"
+        CANCELLED = "cancelled", "Cancelled by the onboarding team"
+        REOPENED = "reopened", "Reopened by the onboarding team"
+        SENT_BACK = "sent_back", "Sent back to the onboarding team by the team lead"
+        REJECTED = "rejected", "Rejected by the team lead"
+
+    request = models.ForeignKey(
+        OnboardingRequest, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, choices=Status.choices)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.CharField(max_length=REASON_MAX_LENGTH)
+    by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]  # the latest first
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d})"
 
 
 class Question(models.Model):

@@ -15,10 +15,18 @@ from muster.audit import services as audit
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
 from muster.notifications import services as mail
-from muster.timeline.models import ContractStep
+from muster.timeline import services as timeline
+from muster.timeline.models import ContractStep, Process
 from muster.timeline.services import complete_step
 
-from .models import EligibilityMeeting, OnboardingRequest, Question, Status
+from .models import (
+    REASON_MAX_LENGTH,
+    EligibilityMeeting,
+    OnboardingRequest,
+    Question,
+    Status,
+    StatusChange,
+)
 
 
 class OnboardingError(Exception):
@@ -122,15 +130,16 @@ def _check(request: OnboardingRequest, name: str) -> None:
         )
 
 
-def _transition(actor, request: OnboardingRequest, name: str, summary: str) -> None:
+def _transition(actor, request: OnboardingRequest, name: str, summary: str, *args,
+                **after) -> None:
     _check(request, name)
     before = request.status
-    getattr(request, name)()
+    getattr(request, name)(*args)
     request.version += 1
     request.save()
     audit.record(
         actor, f"onboarding.{name}", request, summary, contract=request.contract,
-        before={"status": before}, after={"status": request.status},
+        before={"status": before}, after={"status": request.status, **after},
     )
 
 
@@ -144,6 +153,12 @@ TRANSITION_WORDS = {
     "return_not_eligible": "given an eligibility meeting",
     "finish_service_review": "closed for service decisions",
     "complete": "completed",
+    "send_back": "sent back to the onboarding team (only a request waiting for the team "
+                 "lead can be)",
+    "reject": "rejected (only a request waiting for the team lead can be)",
+    "withdraw": "withdrawn (the COR withdraws a request before the team lead approves it)",
+    "cancel": "cancelled (the team cancels a request before the welcome package is sent)",
+    "reopen": "reopened (only a withdrawn or cancelled request can be)",
 }
 
 
@@ -417,6 +432,144 @@ def decide_service(actor, item: ContractService, *, approve: bool, reason: str =
             context={"services": list(contract.services.select_related("service"))},
         )
     return item
+
+
+# --- Withdrawn, cancelled, reopened; sent back or rejected by the team lead --------------
+
+
+def checked_reason(reason: str, why: str) -> str:
+    """The reason a person gives for a change of status: required, and at most
+    REASON_MAX_LENGTH characters (the form says so first; this holds for every caller)."""
+    reason = reason.strip()
+    if not reason:
+        raise OnboardingError(f"Give the reason: {why}")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise OnboardingError(
+            f"The reason can be at most {REASON_MAX_LENGTH:,} characters; it has "
+            f"{len(reason):,}. Nothing was changed."
+        )
+    return reason
+
+
+def _record_change(actor, request: OnboardingRequest, name: str, kind: str, reason: str,
+                   summary: str, *args) -> StatusChange:
+    before = request.status
+    _transition(actor, request, name, f"{summary}: {reason}", *args, reason=reason)
+    return StatusChange.objects.create(request=request, kind=kind, from_status=before,
+                                       to_status=request.status, reason=reason, by=actor)
+
+
+def _involved(request: OnboardingRequest, was: str) -> tuple[list, list]:
+    """Who hears that a request stopped or started again: the contract's parties, and the
+    team, with the team lead once it was theirs and the service leads still deciding."""
+    contract = request.contract
+    to = role_holders(contract, ContractRole.Role.COR, ContractRole.Role.POC,
+                      ContractRole.Role.SO, ContractRole.Role.SPOC)
+    cc = team_addresses()
+    if was not in (Status.DRAFT, Status.SUBMITTED, Status.QUESTION):
+        cc += permissions.emails_of_team_role(TeamRole.Role.TEAM_LEAD)
+    if was == Status.SERVICE_REVIEW:
+        for item in undecided_services(contract):
+            cc += permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, item.service)
+    return to, cc
+
+
+def _stop(actor, request: OnboardingRequest, name: str, kind: str, reason: str,
+          summary: str) -> StatusChange:
+    was = request.status
+    change = _record_change(actor, request, name, kind, reason, summary)
+    timeline.cancel_open_steps(actor, request.contract, Process.ONBOARDING,
+                               f"the onboarding request was {change.get_kind_display().lower()}")
+    to, cc = _involved(request, was)
+    mail.queue(
+        "request_stopped", to=to, cc=cc, contract=request.contract,
+        key=f"request-stopped:{change.pk}", context={"change": change, "actor": actor},
+    )
+    return change
+
+
+@transaction.atomic
+def withdraw(actor, request: OnboardingRequest, reason: str, version: int | None = None):
+    """The COR withdraws the request before the team lead's approval."""
+    request = _locked(request, version)
+    require(actor, Action.WITHDRAW_REQUEST, request.contract)
+    _check(request, "withdraw")
+    reason = checked_reason(reason, "the onboarding team and the contractor read it.")
+    return _stop(actor, request, "withdraw", StatusChange.Kind.WITHDRAWN, reason,
+                 "Withdrawn by the COR")
+
+
+@transaction.atomic
+def cancel(actor, request: OnboardingRequest, reason: str, version: int | None = None):
+    """The onboarding team cancels the request at any point before the welcome package."""
+    request = _locked(request, version)
+    require(actor, Action.CANCEL_REQUEST, request.contract)
+    _check(request, "cancel")
+    reason = checked_reason(reason, "the COR and the contractor read it.")
+    return _stop(actor, request, "cancel", StatusChange.Kind.CANCELLED, reason,
+                 "Cancelled by the onboarding team")
+
+
+@transaction.atomic
+def reopen(actor, request: OnboardingRequest, reason: str, version: int | None = None):
+    """The team reopens a withdrawn or cancelled request: it goes back to where it was, its
+    cancelled timeline steps open again, and everyone involved is told."""
+    request = _locked(request, version)
+    require(actor, Action.REOPEN_REQUEST, request.contract)
+    _check(request, "reopen")
+    reason = checked_reason(reason, "the COR and the contractor read it.")
+    stopped = request.status_changes.filter(
+        kind__in=[StatusChange.Kind.WITHDRAWN, StatusChange.Kind.CANCELLED]).first()
+    back_to = stopped.from_status if stopped else (
+        Status.SUBMITTED if request.submitted_at else Status.DRAFT)
+    change = _record_change(actor, request, "reopen", StatusChange.Kind.REOPENED, reason,
+                            "Reopened by the onboarding team", back_to)
+    timeline.restore_cancelled_steps(actor, request.contract, Process.ONBOARDING,
+                                     "the onboarding request was reopened")
+    to, cc = _involved(request, back_to)
+    mail.queue(
+        "request_reopened", to=to, cc=cc, contract=request.contract,
+        key=f"request-reopened:{change.pk}", context={"change": change, "actor": actor},
+    )
+    return change
+
+
+@transaction.atomic
+def send_back(actor, request: OnboardingRequest, reason: str, version: int | None = None):
+    """The team lead returns a reviewed request to the team's review, saying why."""
+    request = _locked(request, version)
+    require(actor, Action.APPROVE_AS_LEAD, request.contract)
+    _check(request, "send_back")
+    reason = checked_reason(reason, "the onboarding team reads what to look at again.")
+    request.reviewed_at, request.reviewed_by = None, None  # to be reviewed again
+    change = _record_change(actor, request, "send_back", StatusChange.Kind.SENT_BACK, reason,
+                            "Sent back to the onboarding team by the team lead")
+    mail.queue(
+        "lead_sent_back", to=team_addresses(), cc=_requesters(request.contract),
+        contract=request.contract, key=f"lead-sent-back:{change.pk}",
+        context={"change": change, "actor": actor},
+    )
+    return change
+
+
+@transaction.atomic
+def reject(actor, request: OnboardingRequest, reason: str, version: int | None = None):
+    """The team lead rejects a reviewed request. Final: no later step proceeds, and the
+    request's open timeline steps show "Cancelled"."""
+    request = _locked(request, version)
+    require(actor, Action.APPROVE_AS_LEAD, request.contract)
+    _check(request, "reject")
+    reason = checked_reason(reason, "the COR and the contractor read it.")
+    change = _record_change(actor, request, "reject", StatusChange.Kind.REJECTED, reason,
+                            "Rejected by the team lead")
+    timeline.cancel_open_steps(actor, request.contract, Process.ONBOARDING,
+                               "the team lead rejected the onboarding request")
+    mail.queue(
+        "lead_rejected", to=_requesters(request.contract), cc=team_addresses(),
+        contract=request.contract, key=f"lead-rejected:{change.pk}",
+        context={"change": change, "actor": actor},
+    )
+    return change
 
 
 def open_steps(contract: Contract):

@@ -20,6 +20,10 @@ urlpatterns = [
     path(f"{C}request/reviewed/", review.mark_reviewed, name="mark_reviewed"),
     path(f"{C}request/approve/", review.approve_as_lead, name="approve_as_lead"),
     path(f"{C}request/meeting/", review.record_meeting, name="meeting"),
+    path(f"{C}request/lead-return/", review.lead_return, name="lead_return"),
+    path(f"{C}request/withdraw/", review.withdraw, name="withdraw"),
+    path(f"{C}request/cancel/", review.cancel, name="cancel"),
+    path(f"{C}request/reopen/", review.reopen, name="reopen"),
     path("decisions/", review.decisions, name="decisions"),
     path("decisions/<int:item_pk>/", review.decide, name="decide"),
     # Welcome package, calls, survey (views/package.py)

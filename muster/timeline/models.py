@@ -117,6 +117,7 @@ class StepState(models.TextChoices):
     DUE = "due", "Due soon"
     NOT_YET_DUE = "not_yet_due", "Not yet due"
     UNSCHEDULED = "unscheduled", "Date not set"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class ContractStep(StepDefinition):
@@ -135,6 +136,10 @@ class ContractStep(StepDefinition):
         related_name="+",
     )
     completion_note = models.TextField(blank=True)
+    # Set while the request the step belongs to is withdrawn, cancelled or rejected: the
+    # step stays on the timeline as "Cancelled" and nobody is reminded of it. Reopening the
+    # request clears it.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(StepDefinition.Meta):
         constraints = [
@@ -156,12 +161,19 @@ class ContractStep(StepDefinition):
         ]
 
     @property
+    def is_open(self) -> bool:
+        """Neither done nor cancelled: someone still has to act on it."""
+        return self.completed_at is None and self.cancelled_at is None
+
+    @property
     def is_done(self) -> bool:
         return self.completed_at is not None
 
     def state(self, today: datetime.date) -> str:
         if self.completed_at is not None:
             return StepState.DONE
+        if self.cancelled_at is not None:
+            return StepState.CANCELLED
         if self.due_date is None:
             return StepState.UNSCHEDULED
         if self.due_date < today:

@@ -35,5 +35,5 @@ def timeline(steps, today) -> list[ProcessTimeline]:
 
 
 def next_open_step(steps) -> ContractStep | None:
-    open_steps = [s for s in steps if s.completed_at is None and s.due_date]
+    open_steps = [s for s in steps if s.is_open and s.due_date]
     return min(open_steps, key=lambda s: (s.due_date, s.order), default=None)

@@ -98,3 +98,37 @@ def reopen_step(actor, step: ContractStep, reason: str) -> ContractStep:
         contract=step.contract, before=before, after={"reason": reason},
     )
     return step
+
+
+@transaction.atomic
+def cancel_open_steps(actor, contract: Contract, process: str, why: str) -> list[ContractStep]:
+    """A request was withdrawn, cancelled or rejected: its process's open steps show
+    "Cancelled" (kept, never deleted) and drop out of reminders, escalations and feeds."""
+    steps = list(contract.steps.select_for_update().filter(
+        process=process, completed_at__isnull=True, cancelled_at__isnull=True))
+    now = clock.now()
+    for step in steps:
+        step.cancelled_at = now
+    ContractStep.objects.bulk_update(steps, ["cancelled_at"])
+    if steps:
+        audit.record(actor, "timeline.steps_cancelled", contract,
+                     f"{len(steps)} open step(s) cancelled: {why}", contract=contract,
+                     after={"steps": [s.key for s in steps]})
+    return steps
+
+
+@transaction.atomic
+def restore_cancelled_steps(actor, contract: Contract, process: str,
+                            why: str) -> list[ContractStep]:
+    """The request was reopened: its cancelled steps are open again, due as their rules say."""
+    steps = list(contract.steps.select_for_update().filter(
+        process=process, completed_at__isnull=True, cancelled_at__isnull=False))
+    for step in steps:
+        step.cancelled_at = None
+        step.due_date = step.due_from(anchor_date(contract, step.anchor))
+    ContractStep.objects.bulk_update(steps, ["cancelled_at", "due_date"])
+    if steps:
+        audit.record(actor, "timeline.steps_restored", contract,
+                     f"{len(steps)} cancelled step(s) open again: {why}", contract=contract,
+                     after={"steps": [s.key for s in steps]})
+    return steps

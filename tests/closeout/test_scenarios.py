@@ -547,3 +547,52 @@ def test_extension_with_the_dua_unchanged_needs_no_pdf(
     assert mine.duas.count() == 1
     assert Closeout.objects.get(contract=mine).answers == {
         "new_pop_end": "2028-01-31", "dua_valid_through_new_end": True}
+
+
+def test_extension_past_the_only_dua_refuses_yes_and_names_the_expiry(
+    client, people, scene, sweep_on, mailoutbox
+):
+    s = scene(WEEKDAY_END)
+    mine, dua = s["mine"], s["dua"]
+    notice_arrives(s, people, sweep_on, mailoutbox)
+    new_end = dua.expiry_date + 90 * DAY  # the only DUA ends before the new end date
+
+    response = choose(client, people["cor"], mine, 4, {
+        "new_pop_end": new_end.isoformat(), "dua_valid_through_new_end": "yes"})
+
+    assert response.status_code == 400
+    text = text_of(response)
+    expiry = f"{dua.expiry_date:%B} {dua.expiry_date.day}, {dua.expiry_date.year}"
+    assert "No DUA on this contract is valid through" in text
+    assert f"DUA DUA-1 expires on {expiry}" in text
+    assert refreshed(mine).pop_end == s["pop_end"]
+    assert not Closeout.objects.get(contract=mine).scenario
+
+    # "No" without the updated DUA and without accepting the pause: the DUA is asked for.
+    response = choose(client, people["cor"], mine, 4, {
+        "new_pop_end": new_end.isoformat(), "dua_valid_through_new_end": "no"})
+    assert response.status_code == 400
+    assert "Choose the new signed DUA (a PDF)" in text_of(response)
+
+
+def test_extension_past_the_dua_can_record_that_dua_access_pauses_on_its_expiry(
+    client, people, scene, sweep_on, mailoutbox
+):
+    s = scene(WEEKDAY_END)
+    mine, dua = s["mine"], s["dua"]
+    notice_arrives(s, people, sweep_on, mailoutbox)
+    new_end = dua.expiry_date + 90 * DAY
+
+    response = choose(client, people["cor"], mine, 4, {
+        "new_pop_end": new_end.isoformat(), "dua_valid_through_new_end": "no",
+        "dua_pause_accepted": "on"})
+
+    assert response.status_code == 302
+    assert refreshed(mine).pop_end == new_end
+    assert mine.duas.count() == 1
+    assert Closeout.objects.get(contract=mine, pop_end=s["pop_end"]).answers == {
+        "new_pop_end": new_end.isoformat(), "dua_valid_through_new_end": False,
+        "dua_services_pause_on": dua.expiry_date.isoformat()}
+    expiry = f"{dua.expiry_date:%A, %B} {dua.expiry_date.day}, {dua.expiry_date.year}"
+    assert ("Access to the services that need a DUA pauses on " + expiry
+            in text_of(page(client, people["cor"], mine)))

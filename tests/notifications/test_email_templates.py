@@ -16,6 +16,7 @@ from muster.onboarding.models import (
     EligibilityMeeting,
     OnboardingRequest,
     Question,
+    StatusChange,
     SurveyResponse,
     WelcomePackage,
 )
@@ -73,6 +74,17 @@ def scene(people):
         chosen_by=cor, chosen_at=timezone.now())
     successor = people["other"]
     step = contract.steps.get(key="eligibility-meeting")
+    stopped_req = AdditionalServiceRequest(
+        pk=req.pk, contract=contract, service=req.service, status="cancelled",
+        requested_by=people["poc"], stopped_by=team, stopped_at=timezone.now(),
+        stopped_from="approved", stop_reason="The wiki moves to another contract.",
+        reopened_by=team, reopened_at=timezone.now(), reopen_reason="It stays after all.")
+
+    def change(kind, by, was="submitted", now="cancelled"):
+        return StatusChange(request=request, kind=kind, from_status=was, to_status=now,
+                            reason="The contract was re-scoped.", by=people[by],
+                            at=timezone.now())
+
     return {
         "contract": contract,
         "contexts": {
@@ -80,6 +92,15 @@ def scene(people):
             "intake_submitted": {"actor": cor},
             "lead_approval_requested": {"actor": team},
             "lead_approved": {"actor": people["team_lead"]},
+            "lead_sent_back": {"actor": people["team_lead"],
+                               "change": change("sent_back", "team_lead", "reviewed",
+                                                "submitted")},
+            "lead_rejected": {"actor": people["team_lead"],
+                              "change": change("rejected", "team_lead", "reviewed",
+                                               "rejected")},
+            "request_stopped": {"actor": cor, "change": change("withdrawn", "cor")},
+            "request_reopened": {"actor": team, "change": change(
+                "reopened", "onboarding_team", "cancelled", "submitted")},
             "question_asked": {"actor": team, "question": question},
             "not_eligible": {"actor": team, "meeting": meeting, "question": question},
             "question_answered": {"actor": cor, "question": question},
@@ -103,6 +124,8 @@ def scene(people):
             "service_request_declined": {"req": req, "actor": cor},
             "service_request_decided": {"req": req, "actor": people["confluence_lead"],
                                         "approved": True},
+            "service_request_stopped": {"req": stopped_req, "actor": team},
+            "service_request_reopened": {"req": stopped_req, "actor": team},
             "closeout_notice": {"closeout": closeout},
             "closeout_scenario": {"closeout": closeout, "label": "Ends with no new award"},
             "access_removed": {"closeout": closeout, "grants": [grant]},

@@ -193,3 +193,31 @@ def test_the_current_version_is_accepted(people, freeze_today):
     services.approve_as_lead(people["team_lead"], onboarding, version=onboarding.version)
     onboarding.refresh_from_db()
     assert onboarding.status == Status.LEAD_APPROVED
+
+
+@postgresql_only
+@race
+def test_the_cor_withdrawing_while_the_lead_approves_leaves_one_outcome(
+    people, freeze_today, slow_lock
+):
+    freeze_today(SUBMITTED_ON)
+    onboarding = submit(people)
+    services.mark_reviewed(people["onboarding_team"], onboarding)
+
+    # Neither passes the version it saw: the row lock and the status check decide alone.
+    results = at_once(
+        withdraw=lambda: services.withdraw(
+            people["cor"], OnboardingRequest.objects.get(pk=onboarding.pk), "No longer needed."),
+        approve=lambda: services.approve_as_lead(
+            people["team_lead"], OnboardingRequest.objects.get(pk=onboarding.pk)),
+    )
+
+    failures = [r for r in results.values() if isinstance(r, Exception)]
+    assert len(failures) == 1 and isinstance(failures[0], services.OnboardingError), results
+    onboarding.refresh_from_db()
+    if isinstance(results["withdraw"], Exception):
+        assert onboarding.status == Status.LEAD_APPROVED
+        assert not onboarding.status_changes.exists()
+    else:
+        assert onboarding.status == Status.WITHDRAWN
+        assert transitions(onboarding, "approve_as_lead") == 0

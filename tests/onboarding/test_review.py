@@ -17,7 +17,13 @@ from muster.contracts.models import Contract, ContractService, DataUseAgreement
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 from muster.onboarding import intake, services
-from muster.onboarding.models import EligibilityMeeting, OnboardingRequest, Question, Status
+from muster.onboarding.models import (
+    STOPPED,
+    EligibilityMeeting,
+    OnboardingRequest,
+    Question,
+    Status,
+)
 
 from ..factories import OrganizationFactory, make_contract, request_service
 
@@ -164,7 +170,8 @@ def test_no_one_else_opens_the_queue(client, people, role):
 
 
 def fill_queue(people, n):
-    statuses = [s for s in Status.values if s not in (Status.DRAFT, Status.COMPLETE)]
+    # The statuses the queue shows by default (not draft, complete, or stopped).
+    statuses = [s for s in Status.values if s not in (Status.DRAFT, Status.COMPLETE, *STOPPED)]
     for i in range(n):
         contract = make_contract(organization=OrganizationFactory(),
                                  pop_start=D(2026, 12, 1), pop_end=D(2027, 6, 30))

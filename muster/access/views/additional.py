@@ -13,15 +13,18 @@ from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
 from muster.contracts.models import Contract
+from muster.onboarding.lifecycle_forms import CancelForm, ReopenForm, WithdrawForm
 
 from .. import additional
 from ..additional import S
 from ..additional_forms import CorDecisionForm, LeadDecisionForm, ServiceRequestForm, VersionedForm
 from ..models import AdditionalServiceRequest
 
-IDS = {"cor_form": "cor_%s", "lead_form": "lead_%s", "addendum_form": "addendum_%s"}
+IDS = {"cor_form": "cor_%s", "lead_form": "lead_%s", "addendum_form": "addendum_%s",
+       "withdraw_form": "withdraw_%s", "cancel_form": "cancel_%s", "reopen_form": "reopen_%s"}
 FORM_CLASSES = {"cor_form": CorDecisionForm, "lead_form": LeadDecisionForm,
-                "addendum_form": VersionedForm}
+                "addendum_form": VersionedForm, "withdraw_form": WithdrawForm,
+                "cancel_form": CancelForm, "reopen_form": ReopenForm}
 
 
 # --- Asking for a service ---------------------------------------------------------------
@@ -84,7 +87,7 @@ def request_list(request):
             contract=OuterRef("contract_id"), user=user, role=ContractRole.Role.COR)))
         .order_by("-requested_at", "-pk")
     )
-    waiting, open_, decided = [], [], []
+    waiting, open_, decided, stopped = [], [], [], []
     for row in rows:
         if (row.status == S.AWAITING_COR and row.my_cor) or (
             row.status == S.AWAITING_LEADS and row.service_id in led
@@ -92,6 +95,8 @@ def request_list(request):
             waiting.append(row)
         elif row.status in additional.OPEN:
             open_.append(row)
+        elif row.status in additional.STOPPED:
+            stopped.append(row)
         else:
             decided.append(row)
     sections = [
@@ -101,6 +106,8 @@ def request_list(request):
          "empty": "No other request is in progress."},
         {"id": "decided", "title": "Decided", "rows": decided,
          "empty": "No request has been decided yet."},
+        {"id": "stopped", "title": "Withdrawn or cancelled", "rows": stopped,
+         "empty": "No request has been withdrawn or cancelled."},
     ]
     return render(request, "access/additional/list.html", {"sections": sections})
 
@@ -131,6 +138,12 @@ def _detail(request, req, *, status=200, **bound):
         "lead_form": req.status == S.AWAITING_LEADS and additional.may_decide_as_lead(user, req),
         "addendum_form": addendum == "pending"
         and bool(roles & permissions.RULES[Action.SEND_WELCOME]),
+        "withdraw_form": req.status == S.AWAITING_LEADS
+        and bool(roles & permissions.RULES[Action.WITHDRAW_REQUEST]),
+        "cancel_form": additional.may_cancel_now(req)
+        and bool(roles & permissions.RULES[Action.CANCEL_REQUEST]),
+        "reopen_form": req.status in additional.STOPPED
+        and bool(roles & permissions.RULES[Action.REOPEN_REQUEST]),
     }
     forms = {
         name: bound[name] if name in bound else FORM_CLASSES[name](
@@ -221,6 +234,41 @@ def lead_decision(request, req_pk):
         _lead_done if approve else
         f"{req.service} denied. The COR and the person who asked have been told why.",
     )
+
+
+def _with_reason(request, req_pk, action: Action, name: str, call, done: str):
+    """Withdraw, cancel or reopen: who may, a valid reason, one service call."""
+    req = _request_of(request.user, req_pk)
+    if not permissions.can(request.user, action, req.contract):
+        raise PermissionDenied("Your role on this contract does not allow that.")
+    form = FORM_CLASSES[name](request.POST, auto_id=IDS[name])
+    if not form.is_valid():
+        return _detail(request, req, status=400, **{name: form})
+    data = form.cleaned_data
+    return _act(request, req,
+                lambda: call(request.user, req, data["reason"], version=data["version"]), done)
+
+
+@require_POST
+def withdraw(request, req_pk):
+    return _with_reason(request, req_pk, Action.WITHDRAW_REQUEST, "withdraw_form",
+                        additional.withdraw, "Request withdrawn. The service leads, the "
+                        "person who asked and the onboarding team have been told.")
+
+
+@require_POST
+def cancel(request, req_pk):
+    return _with_reason(request, req_pk, Action.CANCEL_REQUEST, "cancel_form",
+                        additional.cancel, "Request cancelled. The COR and the person who "
+                        "asked have been told why.")
+
+
+@require_POST
+def reopen(request, req_pk):
+    return _with_reason(request, req_pk, Action.REOPEN_REQUEST, "reopen_form",
+                        additional.reopen, "Request reopened: it waits for the service "
+                        "leads' decision again. The COR and the person who asked have been "
+                        "told.")
 
 
 ADDENDUM_NEWS = {

@@ -103,6 +103,7 @@ EXTRA_LABELS = {
     "new_spoc": "New SPOC (name, email, HARP ID)",
     "new_dua_number": "New DUA number",
     "new_dua_expiry_date": "New DUA expires",
+    "dua_services_pause_on": "Access to the services that need a DUA pauses on",
 }
 
 

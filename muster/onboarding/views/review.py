@@ -21,7 +21,17 @@ from muster.timeline.models import ContractStep
 
 from .. import intake, services
 from ..forms import AnswerForm, DecisionForm, MeetingForm, QuestionForm, VersionedForm
-from ..models import EligibilityMeeting, OnboardingRequest, Question, Status
+from ..lifecycle_forms import CancelForm, LeadReturnForm, ReopenForm, WithdrawForm
+from ..models import (
+    CANCELLABLE,
+    REOPENABLE,
+    STOPPED,
+    WITHDRAWABLE,
+    EligibilityMeeting,
+    OnboardingRequest,
+    Question,
+    Status,
+)
 
 MEETING_STEP, FINISH_STEP = "eligibility-meeting", "complete-onboarding"
 
@@ -40,6 +50,16 @@ QUEUE_SECTIONS = [
     (Status.APPROVED, "Ready for the welcome package",
      "Every service is decided: send the welcome package to the SO."),
 ]
+# Requests that stopped: found through the queue's filter, with their own sections.
+STOPPED_SECTIONS = [
+    (Status.WITHDRAWN, "Withdrawn by the COR",
+     "The COR withdrew these before the team lead's approval. The team can reopen one."),
+    (Status.CANCELLED, "Cancelled by the onboarding team",
+     "Cancelled before the welcome package was sent. The team can reopen one."),
+    (Status.REJECTED, "Rejected by the team lead", "Final: no later step proceeds."),
+]
+QUEUE_FILTERS = {"open": ("Requests in progress", QUEUE_SECTIONS),
+                 "stopped": ("Withdrawn, cancelled or rejected", STOPPED_SECTIONS)}
 # Which timeline step's due date matters while a request is in each status.
 BEFORE_MEETING = {Status.SUBMITTED, Status.QUESTION, Status.REVIEWED, Status.LEAD_APPROVED}
 
@@ -50,6 +70,10 @@ IDS = {
     "approve_form": "approve_%s",
     "answer_form": "answer_%s",
     "meeting_form": "meeting_%s",
+    "lead_return_form": "lead_return_%s",
+    "withdraw_form": "withdraw_%s",
+    "cancel_form": "cancel_%s",
+    "reopen_form": "reopen_%s",
 }
 FORM_CLASSES = {
     "question_form": QuestionForm,
@@ -57,6 +81,10 @@ FORM_CLASSES = {
     "approve_form": VersionedForm,
     "answer_form": AnswerForm,
     "meeting_form": MeetingForm,
+    "lead_return_form": LeadReturnForm,
+    "withdraw_form": WithdrawForm,
+    "cancel_form": CancelForm,
+    "reopen_form": ReopenForm,
 }
 
 
@@ -69,13 +97,13 @@ def _step(key: str, field: str) -> Subquery:
     )
 
 
-def queue_rows():
-    """Every request on its way through review, with what each row shows: one query."""
+def queue_rows(sections=QUEUE_SECTIONS):
+    """Every request in the sections' statuses, with what each row shows: one query."""
     open_question = Question.objects.filter(
         request=OuterRef("pk"), answered_at__isnull=True
     ).order_by("-asked_at")
     return (
-        OnboardingRequest.objects.filter(status__in=[s for s, _, _ in QUEUE_SECTIONS])
+        OnboardingRequest.objects.filter(status__in=[s for s, _, _ in sections])
         .select_related("contract", "contract__organization", "submitted_by")
         .annotate(
             meeting_due=_step(MEETING_STEP, "due_date"),
@@ -92,6 +120,10 @@ def _describe(row: OnboardingRequest, today) -> OnboardingRequest:
     """Age in business days, and the due date of the step that matters now."""
     submitted = timezone.localdate(row.submitted_at) if row.submitted_at else None
     row.age = calendar.business_days_between(submitted, today) if submitted else None
+    row.stopped = row.status in STOPPED
+    if row.stopped:  # nothing is due on a stopped request
+        row.step_name, row.due, row.overdue = "", None, False
+        return row
     if row.status in BEFORE_MEETING:
         row.step_name, row.due, done = "Eligibility meeting", row.meeting_due, row.meeting_done
     else:
@@ -105,16 +137,21 @@ def review_queue(request):
         raise PermissionDenied("Only the onboarding team, its lead and administrators see "
                                "the review queue.")
     today = clock.today()
-    by_status: dict[str, list] = {status: [] for status, _, _ in QUEUE_SECTIONS}
-    for row in queue_rows():
+    shown = request.GET.get("show", "open")
+    if shown not in QUEUE_FILTERS:
+        shown = "open"  # an unknown filter shows the default, not an error
+    chosen = QUEUE_FILTERS[shown][1]
+    by_status: dict[str, list] = {status: [] for status, _, _ in chosen}
+    for row in queue_rows(chosen):
         by_status[row.status].append(_describe(row, today))
     sections = [
         {"status": status, "title": title, "hint": hint, "rows": by_status[status],
          "anchor": f"section-{status}"}
-        for status, title, hint in QUEUE_SECTIONS
+        for status, title, hint in chosen
     ]
     return render(request, "onboarding/review/queue.html", {
-        "sections": sections, "today": today,
+        "sections": sections, "today": today, "shown": shown,
+        "filters": [(key, label) for key, (label, _) in QUEUE_FILTERS.items()],
     })
 
 
@@ -162,6 +199,10 @@ def _detail(request, contract, onboarding, *, status=200, **bound):
         "approve_form": state == Status.REVIEWED and may(Action.APPROVE_AS_LEAD),
         "answer_form": state == Status.QUESTION and may(Action.ANSWER_QUESTION),
         "meeting_form": state == Status.LEAD_APPROVED and may(Action.RECORD_MEETING),
+        "lead_return_form": state == Status.REVIEWED and may(Action.APPROVE_AS_LEAD),
+        "withdraw_form": state in WITHDRAWABLE and may(Action.WITHDRAW_REQUEST),
+        "cancel_form": state in CANCELLABLE and may(Action.CANCEL_REQUEST),
+        "reopen_form": state in REOPENABLE and may(Action.REOPEN_REQUEST),
     }
     forms = {name: bound[name] if name in bound else _form(name, onboarding)
              for name, shown in actions.items() if shown or name in bound}
@@ -175,6 +216,7 @@ def _detail(request, contract, onboarding, *, status=200, **bound):
         "open_question": next((q for q in questions if q.answered_at is None), None),
         "meetings": meetings,
         "meeting": meetings[0] if meetings else None,
+        "changes": list(onboarding.status_changes.select_related("by")),
         "items": contract.services.select_related("service", "decided_by"),
         "meeting_step": _meeting_step(contract),
         "forms": forms,
@@ -255,6 +297,65 @@ def approve_as_lead(request, pk):
         lambda data: services.approve_as_lead(request.user, onboarding,
                                               version=data["version"]),
         "Approved. The onboarding team holds the eligibility meeting next.",
+    )
+
+
+@require_POST
+def lead_return(request, pk):
+    """The team lead sends a reviewed request back to the team, or rejects it."""
+    contract = permissions.contract_for(request.user, pk, Action.APPROVE_AS_LEAD)
+    onboarding = _request_of(contract)
+
+    def call(data):
+        act = services.send_back if data["decision"] == "send_back" else services.reject
+        return act(request.user, onboarding, data["reason"], version=data["version"])
+
+    return _act(request, contract, onboarding, "lead_return_form", call, _lead_return_done)
+
+
+def _lead_return_done(change) -> str:
+    if change.kind == change.Kind.SENT_BACK:
+        return ("Sent back to the onboarding team's review. The team, the COR and the POC "
+                "have been told why.")
+    return "Rejected. The COR, the POC and the onboarding team have been told why."
+
+
+@require_POST
+def withdraw(request, pk):
+    contract = permissions.contract_for(request.user, pk, Action.WITHDRAW_REQUEST)
+    onboarding = _request_of(contract)
+    return _act(
+        request, contract, onboarding, "withdraw_form",
+        lambda data: services.withdraw(request.user, onboarding, data["reason"],
+                                       version=data["version"]),
+        "Request withdrawn. Everyone involved has been told; the onboarding team can "
+        "reopen it.",
+    )
+
+
+@require_POST
+def cancel(request, pk):
+    contract = permissions.contract_for(request.user, pk, Action.CANCEL_REQUEST)
+    onboarding = _request_of(contract)
+    return _act(
+        request, contract, onboarding, "cancel_form",
+        lambda data: services.cancel(request.user, onboarding, data["reason"],
+                                     version=data["version"]),
+        "Request cancelled. Everyone involved has been told; its open timeline steps show "
+        "“Cancelled”.",
+    )
+
+
+@require_POST
+def reopen(request, pk):
+    contract = permissions.contract_for(request.user, pk, Action.REOPEN_REQUEST)
+    onboarding = _request_of(contract)
+    return _act(
+        request, contract, onboarding, "reopen_form",
+        lambda data: services.reopen(request.user, onboarding, data["reason"],
+                                     version=data["version"]),
+        lambda change: f"Request reopened: it is “{change.get_to_status_display()}” again. "
+                       "Everyone involved has been told.",
     )
 
 
