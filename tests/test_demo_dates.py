@@ -34,6 +34,7 @@ class TestTheDemosDates:
         assert "Nov 18, 2026" in rows["Beneficiary Experience Research"]  # 4 business days
         assert "4 business days" in rows["Beneficiary Experience Research"]
         assert "5 business days" in rows["Measure Testing Laboratory"]
+        assert "Question asked Nov 20, 2026" in rows["Measure Testing Laboratory"]
         waiting_leads = rows["Hospital Quality Reporting Modernization"]
         assert "Overdue" in waiting_leads
         assert int(re.search(r"(\d+) business days", waiting_leads).group(1)) >= 10
