@@ -32,9 +32,10 @@ def _manage(env, *args) -> str:
     return done.stdout
 
 
-def _get(url: str) -> tuple[int, dict, str]:
+def _get(url: str, **headers) -> tuple[int, dict, str]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 (loopback)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
@@ -81,6 +82,14 @@ def test_an_unknown_address_shows_musters_page_not_the_url_patterns(served):
     assert "Go to your home page" in html
     assert "URLconf" not in html
     assert "admin/" not in html
+
+
+def test_a_host_not_allowed_gets_musters_bad_request_page(served):
+    status, _, html = _get(f"{served['base']}/", Host="muster.elsewhere.example")
+
+    assert status == 400
+    assert "Bad request" in html
+    assert "DisallowedHost" not in html and "ALLOWED_HOSTS" not in html
 
 
 def test_static_files_are_served_with_debug_off(served):
