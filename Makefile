@@ -13,8 +13,10 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 VENV := .venv
 MANAGE := $(VENV)/bin/python manage.py
 HOST ?= 127.0.0.1:8000
+# Settings read HOST: the base URL of email links and ALLOWED_HOSTS follow it.
+export HOST
 
-.PHONY: install run worker test test-postgres lint check migrate demo clean
+.PHONY: install run dev worker test test-postgres lint check migrate demo clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -39,6 +41,9 @@ run: demo ## migrate, load demo data if empty, serve on $(HOST) with the worker 
 	$(MANAGE) schedule_sweep; \
 	$(MANAGE) db_worker & \
 	$(MANAGE) runserver $(HOST)
+
+dev: export DEBUG = 1
+dev: run ## `make run` with DEBUG on: Django's debug pages, for developing Muster
 
 worker: install ## the background worker (django.tasks database backend): emails, daily sweep
 	$(MANAGE) schedule_sweep

@@ -2,16 +2,22 @@
 
 Dates are relative to today, so the demo always shows a solicitation ahead, an overdue
 step, a contract nearing its end, and so on. Everything is written through the services,
-so the audit record and the timelines are as real use would leave them.
+so the audit record and the timelines are as real use would leave them; each action is
+played on the day it happened in the story (`_on`), so a request waiting for a week says
+it was submitted a week ago, and an overdue step was not done before its date.
 """
 
+import contextlib
 import datetime
 import functools
+import itertools
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from muster import clock
 from muster.access import additional, dua
@@ -25,6 +31,7 @@ from muster.contracts.models import Contract, ContractService, DataUseAgreement,
 from muster.onboarding import package as welcome
 from muster.onboarding import services as onboarding
 from muster.onboarding.models import EligibilityMeeting, TouchPointCall
+from muster.timeline import calendar
 from muster.timeline import services as timeline
 
 DEMO_PASSWORD = "muster-demo-2026"
@@ -110,6 +117,38 @@ ROLE_BY_LABEL = {
 }
 
 
+_story_clock = {"last": None}
+
+
+@contextlib.contextmanager
+def _on(day: datetime.date, hour: int = 9):
+    """Play part of the story on `day`: Muster's clock reads that day at `hour`, a second
+    later at each read (and after the last block's, on the same day), so events keep their
+    order, until the block ends."""
+    real_now = clock.now
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=tz)
+    last = _story_clock["last"]
+    if last is not None and last.date() == day and last >= start:
+        start = last + datetime.timedelta(seconds=1)
+    ticks = itertools.count()
+
+    def now() -> datetime.datetime:
+        _story_clock["last"] = start + datetime.timedelta(seconds=next(ticks))
+        return _story_clock["last"]
+
+    clock.now = now
+    try:
+        yield day
+    finally:
+        clock.now = real_now
+
+
+def _workday(today: datetime.date, n: int) -> datetime.date:
+    """The n-th business day before `today` (n > 0); today itself when n == 0."""
+    return calendar.add_business_days(today, -n) if n else today
+
+
 def is_loaded() -> bool:
     return Contract.objects.exists() or User.objects.filter(email=TEAM[0].email).exists()
 
@@ -135,6 +174,40 @@ def roster(contract: Contract, so: User, team: User) -> Contract:
     """The SO's users: active grants, SAS Viya paused because the DUA lapsed, a revoked
     grant, one waiting for confirmation, and an additional service waiting for the COR."""
     today = clock.today()
+    services = {s.slug: s for s in Service.objects.all()}
+    with _on(_workday(today, 120)):  # some weeks after the welcome package
+        users = _roster_users(contract, so)
+
+        def grant(email, slug, confirm=True):
+            g = access.grant(so, contract, users[email], services[slug])
+            return access.confirm(team, g) if confirm else g
+
+        for email in (f"analyst@tidewater.{DOMAIN}", f"abstractor1@tidewater.{DOMAIN}"):
+            grant(email, "sas-viya")
+            grant(email, "confluence")
+        grant(f"abstractor2@tidewater.{DOMAIN}", "slack")
+        former = grant(f"former@tidewater.{DOMAIN}", "confluence")
+    with _on(_workday(today, 40)):
+        access.revoke(so, former)
+    with _on(_workday(today, 2)):
+        grant(f"abstractor2@tidewater.{DOMAIN}", "jira-service-management", confirm=False)
+    # The DUA lapsed two days ago (its expiry date moved back to show it): the next day's
+    # sweep paused every SAS Viya grant and told the SO and COR.
+    lapsed = today - datetime.timedelta(days=2)
+    DataUseAgreement.objects.filter(contract=contract).update(expiry_date=lapsed)
+    with _on(lapsed + datetime.timedelta(days=1), hour=settings.SWEEP_HOUR) as day:
+        dua.pause_lapsed(day)
+    poc = User.objects.get(email=f"poc@tidewater.{DOMAIN}")
+    with _on(_workday(today, 1), hour=14):
+        additional.request_service(
+            poc, contract, service=services["pecos"], organization_name="TIDEWATER HEALTH IT",
+            justification="Provider enrollment look-ups for the abstraction work.",
+            estimated_users=4,
+        )
+    return Contract.objects.get(pk=contract.pk)
+
+
+def _roster_users(contract: Contract, so: User) -> dict[str, User]:
     users = {}
     for name, email, harp_id in ROSTER:
         user = User.objects.filter(email=email).first()
@@ -144,30 +217,7 @@ def roster(contract: Contract, so: User, team: User) -> Contract:
         if not users[email].has_usable_password():
             users[email].password = _demo_password_hash()
             users[email].save(update_fields=["password"])
-    services = {s.slug: s for s in Service.objects.all()}
-
-    def grant(email, slug, confirm=True):
-        g = access.grant(so, contract, users[email], services[slug])
-        return access.confirm(team, g) if confirm else g
-
-    for email in (f"analyst@tidewater.{DOMAIN}", f"abstractor1@tidewater.{DOMAIN}"):
-        grant(email, "sas-viya")
-        grant(email, "confluence")
-    grant(f"abstractor2@tidewater.{DOMAIN}", "slack")
-    grant(f"abstractor2@tidewater.{DOMAIN}", "jira-service-management", confirm=False)
-    access.revoke(so, grant(f"former@tidewater.{DOMAIN}", "confluence"))
-    # The DUA lapsed two days ago (its expiry date moved back to show it): the sweep paused
-    # every SAS Viya grant and told the SO and COR.
-    DataUseAgreement.objects.filter(contract=contract).update(
-        expiry_date=today - datetime.timedelta(days=2))
-    dua.pause_lapsed(today)
-    poc = User.objects.get(email=f"poc@tidewater.{DOMAIN}")
-    additional.request_service(
-        poc, contract, service=services["pecos"], organization_name="TIDEWATER HEALTH IT",
-        justification="Provider enrollment look-ups for the abstraction work.",
-        estimated_users=4,
-    )
-    return Contract.objects.get(pk=contract.pk)
+    return users
 
 
 def _blank_pdf() -> bytes:
@@ -241,14 +291,24 @@ def load() -> dict[str, Contract]:
                 else ContractService.Status.REQUESTED,
             )
 
-    def complete(contract: Contract, keys: list[str], actor=team) -> None:
-        for step in contract.steps.filter(key__in=keys, completed_at__isnull=True):
-            timeline.complete_step(actor, step, "Recorded when the demo was loaded.")
-
-    def advance(contract: Contract, *transitions: str) -> Contract:
-        for name in transitions:
-            contract = contracts.change_stage(team, contract, name)
-        return contract
+    def onboarded(contract: Contract) -> Contract:
+        """Every onboarding step done on its due date, the stage moving with them: awarded
+        on the award date, onboarding from the POP start, active once the steps are done."""
+        stages = [("award", contract.award_date), ("start_onboarding", contract.pop_start)]
+        steps = contract.steps.filter(process="onboarding", completed_at__isnull=True)
+        for step in sorted(steps, key=lambda s: (s.due_date, s.order)):
+            while stages and stages[0][1] <= step.due_date:
+                transition, day = stages.pop(0)
+                with _on(day, hour=8):
+                    contract = contracts.change_stage(team, contract, transition)
+            with _on(step.due_date):
+                timeline.complete_step(team, step, "Done on its due date.")
+                last_day = step.due_date
+        for transition, _ in stages:
+            with _on(last_day, hour=8):
+                contract = contracts.change_stage(team, contract, transition)
+        with _on(last_day, hour=16):
+            return contracts.change_stage(team, contract, "activate")
 
     for cor_user in (cor, cor2):
         TeamRole.objects.create(user=cor_user, role=TeamRole.Role.COR)
@@ -260,87 +320,107 @@ def load() -> dict[str, Contract]:
     created = {}
 
     def solicit(actor, name, number, estimated_award, summary) -> Contract:
-        return onboarding.notify_solicitation(
-            actor, name=name, contract_number=number, estimated_award_date=estimated_award,
-            requirements_summary=summary,
-        )
+        # Filed about 60 days before the award, as the timeline asks (or today).
+        with _on(min(today, estimated_award - datetime.timedelta(days=61))):
+            return onboarding.notify_solicitation(
+                actor, name=name, contract_number=number, estimated_award_date=estimated_award,
+                requirements_summary=summary,
+            )
 
     def awarded(actor, contract, award_date, pop_start, pop_end, work) -> Contract:
-        contract = onboarding.notify_award(actor, contract, award_date=award_date)
-        return contracts.update_contract(
-            actor, contract, pop_start=pop_start, pop_end=pop_end, type_of_work=work
-        )
+        with _on(award_date):
+            contract = onboarding.notify_award(actor, contract, award_date=award_date)
+            return contracts.update_contract(
+                actor, contract, pop_start=pop_start, pop_end=pop_end, type_of_work=work
+            )
 
     def dua(contract, actor, number, expiry) -> None:
-        agreement = DataUseAgreement(contract=contract, number=number, expiry_date=expiry,
-                                     effective_date=days(-30), uploaded_by=actor)
+        agreement = DataUseAgreement(
+            contract=contract, number=number, expiry_date=expiry, uploaded_by=actor,
+            effective_date=clock.today() - datetime.timedelta(days=30), uploaded_at=clock.now(),
+        )
         agreement.document.save(f"{number}.pdf", ContentFile(_blank_pdf()), save=False)
         agreement.save()
 
-    def submitted(contract, key, slugs, actor) -> Contract:
-        contractor(key, contract)
-        request_services(contract, slugs, approved=False)
-        if any(services[s].requires_dua for s in slugs):
-            dua(contract, actor, f"DUA-{contract.pk:05d}", days(300))
-        onboarding.submit(actor, contract.onboarding_request)
+    def submitted(contract, key, slugs, actor, on: datetime.date) -> Contract:
+        with _on(on):
+            contractor(key, contract)
+            request_services(contract, slugs, approved=False)
+            if any(services[s].requires_dua for s in slugs):
+                dua(contract, actor, f"DUA-{contract.pk:05d}", days(300))
+            onboarding.submit(actor, contract.onboarding_request)
         return Contract.objects.get(pk=contract.pk)
 
-    def through_meeting(contract) -> None:
+    def through_meeting(contract, reviewed: datetime.date, held: datetime.date) -> None:
+        """Reviewed and approved by the lead on `reviewed`, eligible at a meeting on `held`."""
         request = contract.onboarding_request
-        onboarding.mark_reviewed(team, request)
-        onboarding.approve_as_lead(lead, request)
-        onboarding.record_meeting(team, request, onboarding.MeetingRecord(
-            held_on=min(today, contract.pop_start + datetime.timedelta(days=3)),
-            attendees="Jordan Vale (onboarding team)\nThe COR\nThe contractor's POC and SO",
-            outcome=EligibilityMeeting.Outcome.ELIGIBLE,
-            notes="Eligibility confirmed for every requested service.",
-        ))
+        with _on(reviewed):
+            onboarding.mark_reviewed(team, request)
+            onboarding.approve_as_lead(lead, request)
+        with _on(held):
+            onboarding.record_meeting(team, request, onboarding.MeetingRecord(
+                held_on=held,
+                attendees="Jordan Vale (onboarding team)\nThe COR\nThe contractor's POC and SO",
+                outcome=EligibilityMeeting.Outcome.ELIGIBLE,
+                notes="Eligibility confirmed for every requested service.",
+            ))
 
-    # 1. A solicitation: award expected in 75 days.
+    def after_pop_start(contract, n: int) -> datetime.date:
+        return calendar.add_business_days(contract.pop_start, n)
+
+    # 1. A solicitation, filed today: award expected in 75 days.
     created["solicitation"] = solicit(
         cor, "Quality Measures Analytics Support", "75FCMC26R0042", days(75),
         "Analytics on quality measures; likely SAS Viya and Confluence.",
     )
 
     # 2. Awarded three days ago, the period of performance starts in three weeks: the COR
-    # has started the intake form (a draft).
+    # has started the intake form (a draft), and the contractor named its SO and SPOC.
     c = solicit(cor2, "Provider Data Help Desk", "75FCMC26C0107", days(-5),
                 "Help desk for provider data; Jira Service Management and Slack.")
     c = awarded(cor2, c, days(-3), days(21), days(21 + 364),
                 "Tier 1 and 2 help desk for provider data.")
-    contractor("harborlight", c)
-    onboarding.complete_evidence(cor2, c, "name-so-spoc", "SO and SPOC named on the contract.")
+    with _on(days(-2)):
+        contractor("harborlight", c)
+        onboarding.complete_evidence(cor2, c, "name-so-spoc", "SO and SPOC named on the contract.")
     created["awarded"] = c
 
     # 3. Onboarding, two weeks into its period of performance, waiting for the service
     # leads (one has decided): completing onboarding (POP start + 5 business days) is
-    # overdue whatever the weekday and holidays.
+    # overdue whatever the weekday and holidays. Submitted before the POP started.
     c = solicit(cor, "Hospital Quality Reporting Modernization", "75FCMC26C0088", days(-40),
                 "Reporting pipelines; SAS Viya, Confluence and Slack.")
     c = awarded(cor, c, days(-38), days(-14), days(351),
                 "Modernize hospital quality reporting pipelines.")
-    c = submitted(c, "bluebird", ["sas-viya", "confluence", "slack"], cor)
-    through_meeting(c)
-    onboarding.decide_service(leads["slack"], c.services.get(service__slug="slack"), approve=True)
+    c = submitted(c, "bluebird", ["sas-viya", "confluence", "slack"], cor,
+                  on=calendar.add_business_days(c.pop_start, -3))
+    through_meeting(c, reviewed=calendar.add_business_days(c.pop_start, -1),
+                    held=after_pop_start(c, 2))
+    with _on(after_pop_start(c, 4)):
+        onboarding.decide_service(leads["slack"], c.services.get(service__slug="slack"),
+                                  approve=True)
     created["onboarding"] = c
 
-    # 3a. Submitted yesterday: waiting for the onboarding team's review.
+    # 3a. Submitted four business days ago: still waiting for the onboarding team's review.
     c = solicit(cor2, "Beneficiary Experience Research", "75FCMC26C0131", days(-30),
                 "Survey research; Confluence and Slack.")
     c = awarded(cor2, c, days(-28), days(-1), days(363),
                 "Research on beneficiary experience with quality reporting.")
-    created["waiting-review"] = submitted(c, "copperline", ["confluence", "slack"], cor2)
+    created["waiting-review"] = submitted(c, "copperline", ["confluence", "slack"], cor2,
+                                          on=_workday(today, 4))
 
-    # 3b. A question from the team waits for the COR.
+    # 3b. Submitted a week ago; a question from the team has waited two days for the COR.
     c = solicit(cor, "Measure Testing Laboratory", "75FCMC26C0140", days(-20),
                 "Measure testing; SAS Viya and Jira Service Management.")
     c = awarded(cor, c, days(-18), days(-2), days(362),
                 "Testing of new quality measures against historical data.")
-    c = submitted(c, "silverleaf", ["sas-viya", "jira-service-management"], cor)
-    onboarding.ask_question(
-        team, c.onboarding_request,
-        "How many of the 12 estimated SAS Viya users need access in the first month?",
-    )
+    c = submitted(c, "silverleaf", ["sas-viya", "jira-service-management"], cor,
+                  on=_workday(today, 5))
+    with _on(_workday(today, 2)):
+        onboarding.ask_question(
+            team, c.onboarding_request,
+            "How many of the 12 estimated SAS Viya users need access in the first month?",
+        )
     created["question-open"] = c
 
     # 3c. Onboarded through Muster: welcome package sent, a call and the survey recorded.
@@ -349,66 +429,80 @@ def load() -> dict[str, Contract]:
     c = awarded(cor, c, days(-225), days(-200), days(530),
                 "Abstraction of clinical records for validation.")
     c = submitted(c, "tidewater",
-                  ["sas-viya", "confluence", "jira-service-management", "slack"], cor)
-    through_meeting(c)
-    for item in c.services.all():
-        onboarding.decide_service(leads[item.service.slug], item, approve=True)
-    welcome.send_welcome_package(team, c)
-    welcome.record_call(
-        team, c, held_on=days(-190),
-        topics=[TouchPointCall.Topic.SECURITY_DELIVERABLES, TouchPointCall.Topic.HARDWARE_SOFTWARE],
-        outcome="Security deliverable templates shared; laptops delivered and imaged.",
-        notes="Next call only if the SO asks.",
-    )
+                  ["sas-viya", "confluence", "jira-service-management", "slack"], cor,
+                  on=calendar.add_business_days(c.pop_start, -5))
+    through_meeting(c, reviewed=calendar.add_business_days(c.pop_start, -3),
+                    held=after_pop_start(c, 1))
+    with _on(after_pop_start(c, 3)):
+        for item in c.services.all():
+            onboarding.decide_service(leads[item.service.slug], item, approve=True)
+    with _on(after_pop_start(c, 4)):
+        welcome.send_welcome_package(team, c)
+    with _on(after_pop_start(c, 8)) as call_day:
+        welcome.record_call(
+            team, c, held_on=call_day,
+            topics=[TouchPointCall.Topic.SECURITY_DELIVERABLES,
+                    TouchPointCall.Topic.HARDWARE_SOFTWARE],
+            outcome="Security deliverable templates shared; laptops delivered and imaged.",
+            notes="Next call only if the SO asks.",
+        )
     so = User.objects.get(email=f"so@tidewater.{DOMAIN}")
-    welcome.answer_survey(so, c.survey, satisfaction=5, went_well="Clear steps and dates.",
-                          to_improve="Send the welcome package as soon as it is ready.")
+    with _on(after_pop_start(c, 9)):
+        welcome.answer_survey(so, c.survey, satisfaction=5, went_well="Clear steps and dates.",
+                              to_improve="Send the welcome package as soon as it is ready.")
     created["active"] = roster(Contract.objects.get(pk=c.pk), so, team)
 
-    # 5. Closing: 45 days to the end of its period of performance.
-    c = contracts.create_contract(
-        cor2, name="Quality Improvement Network Support", contract_number="75FCMC24C0190",
-        estimated_award_date=days(-700), award_date=days(-695), pop_start=days(-685),
-        pop_end=days(45), type_of_work="Support for the quality improvement network.",
-    )
-    contracts.assign_role(cor2, c, cor2, ContractRole.Role.COR)
-    contractor("quillmark", c)
-    request_services(c, ["confluence", "slack"], approved=True)
-    complete(c, [s.key for s in c.steps.filter(process="onboarding")])
-    advance(c, "award", "start_onboarding", "activate")
-    closeout.open_closeout(None, c.pk)  # the sweep's 60-day notice
+    # 5. Closing: 45 days to the end of its period of performance; the sweep sent the
+    # closeout notice 15 days ago, and the COR has not chosen a scenario yet.
+    with _on(days(-761)):  # the notice of solicitation, 60 days before the award
+        c = contracts.create_contract(
+            cor2, name="Quality Improvement Network Support", contract_number="75FCMC24C0190",
+            estimated_award_date=days(-700), award_date=days(-695), pop_start=days(-685),
+            pop_end=days(45), type_of_work="Support for the quality improvement network.",
+        )
+        contracts.assign_role(cor2, c, cor2, ContractRole.Role.COR)
+        contractor("quillmark", c)
+        request_services(c, ["confluence", "slack"], approved=True)
+    onboarded(c)
+    with _on(days(-15), hour=settings.SWEEP_HOUR):
+        closeout.open_closeout(None, c.pk)  # the sweep's 60-day notice
     created["closing"] = Contract.objects.get(pk=c.pk)
 
     # 6. Closed a month ago; all access removed.
-    c = contracts.create_contract(
-        cor, name="Measure Specification Review", contract_number="75FCMC23C0055",
-        estimated_award_date=days(-800), award_date=days(-790), pop_start=days(-760),
-        pop_end=days(-30), type_of_work="Review of measure specifications.",
-    )
-    contracts.assign_role(cor, c, cor, ContractRole.Role.COR)
-    contractor("ironbark", c)
-    request_services(c, ["confluence"], approved=True)
-    complete(c, [s.key for s in c.steps.filter(process="onboarding")])
-    advance(c, "award", "start_onboarding", "activate")
-    closeout.open_closeout(None, c.pk)
-    closeout.choose_scenario(cor, c, Scenario.NO_AWARD, {
-        "pop_end_confirmed": c.pop_end, "data_to_archive": "Measure review workpapers.",
-    })
-    closeout.end_contract(None, c.pk, c.pop_end)
+    with _on(days(-861)):
+        c = contracts.create_contract(
+            cor, name="Measure Specification Review", contract_number="75FCMC23C0055",
+            estimated_award_date=days(-800), award_date=days(-790), pop_start=days(-760),
+            pop_end=days(-30), type_of_work="Review of measure specifications.",
+        )
+        contracts.assign_role(cor, c, cor, ContractRole.Role.COR)
+        contractor("ironbark", c)
+        request_services(c, ["confluence"], approved=True)
+    onboarded(c)
+    with _on(days(-90), hour=settings.SWEEP_HOUR):
+        closeout.open_closeout(None, c.pk)
+    with _on(days(-75)):
+        closeout.choose_scenario(cor, c, Scenario.NO_AWARD, {
+            "pop_end_confirmed": c.pop_end, "data_to_archive": "Measure review workpapers.",
+        })
+    with _on(days(-30), hour=settings.SWEEP_HOUR):
+        closeout.end_contract(None, c.pk, c.pop_end)
     record = closeout.current_closeout(c)
-    closeout.confirm_removal(team, record)
-    closeout.record_archive(team, record, "Workpapers archived to the CMS records share.")
+    with _on(days(-30)):
+        closeout.confirm_removal(team, record)
+    with _on(days(-27)):
+        closeout.record_archive(team, record, "Workpapers archived to the CMS records share.")
     created["closed"] = Contract.objects.get(pk=c.pk)
 
     # Another active contract with a different COR, so lists and filters have variety.
-    c = contracts.create_contract(
-        cor2, name="Payment Model Evaluation", contract_number="75FCMC25C0420",
-        estimated_award_date=days(-150), award_date=days(-148), pop_start=days(-120),
-        pop_end=days(610), type_of_work="Evaluation of alternative payment models.",
-    )
-    contracts.assign_role(cor2, c, cor2, ContractRole.Role.COR)
-    contractor("northfield", c)
-    request_services(c, ["sas-viya", "slack"], approved=True)
-    complete(c, [s.key for s in c.steps.filter(process="onboarding")])
-    created["active-2"] = advance(c, "award", "start_onboarding", "activate")
+    with _on(days(-211)):
+        c = contracts.create_contract(
+            cor2, name="Payment Model Evaluation", contract_number="75FCMC25C0420",
+            estimated_award_date=days(-150), award_date=days(-148), pop_start=days(-120),
+            pop_end=days(610), type_of_work="Evaluation of alternative payment models.",
+        )
+        contracts.assign_role(cor2, c, cor2, ContractRole.Role.COR)
+        contractor("northfield", c)
+        request_services(c, ["sas-viya", "slack"], approved=True)
+    created["active-2"] = onboarded(c)
     return created

@@ -24,11 +24,30 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 PRODUCTION = os.environ.get("MUSTER_ENV", "development") == "production"
-DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Off unless asked for (DEBUG=1, or `make dev`): `make run` shows what a user sees, with
+# Muster's own error pages, never Django's debug pages that list every URL pattern.
+DEBUG = env_bool("DEBUG", False)
+
+
+def _served_at(host: str) -> tuple[str, str]:
+    """(host name, host:port) from runserver's address, as HOST gives it to `make run`:
+    "127.0.0.1:8100", "[::1]:8000", "localhost:8000" or a bare port "8100"."""
+    host = host.strip() or "127.0.0.1:8000"
+    if host.isdigit():
+        host = f"127.0.0.1:{host}"
+    has_port = ":" in host and not host.endswith("]")
+    return (host.rsplit(":", 1)[0] if has_port else host), host
+
+
+# Where `make run` serves (its HOST); the base URL of email links follows it unless
+# MUSTER_BASE_URL is set.
+SERVED_HOST, SERVED_AT = _served_at(os.environ.get("HOST", ""))
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", "" if PRODUCTION else f"127.0.0.1,localhost,testserver,{SERVED_HOST}"
+)
 if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 40):
     raise ImproperlyConfigured("Set SECRET_KEY (40+ random characters) in production.")
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -40,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",  # runserver leaves static files to WhiteNoise, DEBUG or not
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
@@ -58,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -68,10 +89,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "muster.middleware.FriendlyMethodNotAllowed",
 ]
-
-if PRODUCTION:
-    # Static files from STATIC_ROOT (run collectstatic); runserver serves them in development.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "muster.urls"
 WSGI_APPLICATION = "muster.wsgi.application"
@@ -146,6 +163,12 @@ STATICFILES_DIRS = [
     ("htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     BASE_DIR / "muster" / "static",
 ]
+# WhiteNoise serves static files in every environment. Production serves the collected,
+# hashed files from STATIC_ROOT (collectstatic). Development finds each file where it lies
+# (node_modules, muster/static) when it is asked for: no collectstatic step, no start-up
+# scan of USWDS's 2,700 files, and an edited file shows at once.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 STORAGES = {
@@ -220,8 +243,8 @@ LOGGING = {
 # A step is shown as "due soon" within this many business days of its due date.
 TIMELINE_DUE_SOON_DAYS = int(os.environ.get("TIMELINE_DUE_SOON_DAYS", "5"))
 
-# Links in emails point here.
-MUSTER_BASE_URL = os.environ.get("MUSTER_BASE_URL", "http://127.0.0.1:8000")
+# Links in emails point here: MUSTER_BASE_URL, else where `make run` serves (HOST).
+MUSTER_BASE_URL = os.environ.get("MUSTER_BASE_URL") or f"http://{SERVED_AT}"
 # Largest upload accepted (a signed DUA, call documents), in megabytes.
 MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

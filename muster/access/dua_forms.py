@@ -35,7 +35,7 @@ class DuaUploadForm(USWDSMixin, forms.Form):
         error_messages={"required": "Choose the services this DUA covers."},
     )
     document = forms.FileField(
-        label="Signed DUA (PDF)", help_text="PDF only, up to the size limit.",
+        label="Signed DUA (PDF)", help_text="PDF only.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
         error_messages={"required": "Choose the signed DUA (a PDF file)."},
     )

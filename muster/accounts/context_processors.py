@@ -6,10 +6,12 @@ from .models import ContractRole
 
 def navigation(request):
     """What the header offers this person (computed only when a template asks)."""
-    user = request.user
+    # A request refused before the authentication middleware ran (a Host not in
+    # ALLOWED_HOSTS) has no user; its error page still shows the site's header.
+    user = getattr(request, "user", None)
 
     def build():
-        if not user.is_authenticated:
+        if user is None or not user.is_authenticated:
             return {}
         roles = permissions.team_roles(user)
         return {

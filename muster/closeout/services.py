@@ -23,7 +23,10 @@ from .models import Closeout, Scenario
 LIVE = [GrantStatus.REQUESTED, GrantStatus.ACTIVE, GrantStatus.PAUSED]
 # Stages in which a contract still holds access that its end must remove.
 ENDABLE = [Stage.AWARDED, Stage.ONBOARDING, Stage.ACTIVE, Stage.CLOSING]
-# The timeline step the onboarding team completes by confirming the removal of access.
+# The timeline steps closeout completes: the notice going out, the COR's scenario, and the
+# onboarding team's confirmation that access is removed.
+NOTICE_STEP = "closeout-notice"
+SCENARIO_STEP = "closeout-scenario"
 REMOVE_ACCESS_STEP = "remove-access"
 
 
@@ -62,12 +65,21 @@ def open_closeout(actor, contract_pk: int) -> bool:
     audit.record(actor, "closeout.notice_sent", closeout,
                  f"Closeout notice: the period of performance ends {contract.pop_end:%B %-d, %Y}",
                  contract=contract, after={"pop_end": contract.pop_end})
+    _complete_open(actor, contract, NOTICE_STEP, "Closeout notice sent to the COR.")
     mail.queue(
         "closeout_notice", to=_holders(contract, ContractRole.Role.COR) or _team(), cc=_team(),
         contract=contract, key=f"closeout-notice:{contract.pk}:{contract.pop_end.isoformat()}",
         context={"closeout": closeout},
     )
     return True
+
+
+def _complete_open(actor, contract: Contract, key: str, note: str) -> None:
+    step = contract.steps.filter(key=key, completed_at__isnull=True).first()
+    if step is not None:
+        from muster.timeline.services import complete_step
+
+        complete_step(actor, step, note)
 
 
 def _reopen(actor, contract: Contract, keys: list[str], reason: str) -> None:
@@ -109,11 +121,9 @@ def choose_scenario(actor, contract: Contract, scenario: int, answers: dict) -> 
     audit.record(actor, "closeout.scenario_chosen", closeout, f"Closeout scenario: {label}",
                  contract=contract, before=before,
                  after={"scenario": scenario, "answers": closeout.answers})
-    step = contract.steps.filter(key="closeout-notice", completed_at__isnull=True).first()
-    if step is not None:
-        from muster.timeline.services import complete_step
-
-        complete_step(actor, step, f"Scenario chosen: {label}.")
+    # A notice step still open was sent before it had a step of its own (or by hand).
+    _complete_open(actor, contract, NOTICE_STEP, "Closeout notice sent to the COR.")
+    _complete_open(actor, contract, SCENARIO_STEP, f"Scenario chosen: {label}.")
     if scenario == Scenario.EXTENSION:
         _extend(actor, contract, closeout, answers["new_pop_end"])
     elif scenario == Scenario.REAWARD_INCUMBENT:
@@ -198,7 +208,7 @@ def _extend(actor, contract: Contract, closeout: Closeout, new_pop_end: datetime
     # The returned row holds the new end: recomputing from the caller's row would keep the
     # reopened steps on the old dates.
     contract = contracts.update_contract(actor, contract, pop_end=new_pop_end)
-    _reopen(actor, contract, ["closeout-notice", REMOVE_ACCESS_STEP],
+    _reopen(actor, contract, [NOTICE_STEP, SCENARIO_STEP, REMOVE_ACCESS_STEP],
             f"the period of performance was extended to {new_pop_end:%B %-d, %Y}")
     from muster.timeline.services import recompute_due_dates
 

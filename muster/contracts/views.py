@@ -30,9 +30,20 @@ def home(request):
     return render(request, "contracts/home.html", {
         "page": page,
         "sees_every_contract": permissions.sees_every_contract(user),
-        "access_contracts": queries.contracts_as_contractor_user(user),
+        "access_contracts": _contractor_access(user),
         "today": clock.today(),
     })
+
+
+def _contractor_access(user) -> list[tuple]:
+    """(contract, its grants) for each contract the person is a contractor user on."""
+    contracts = list(queries.contracts_as_contractor_user(user))
+    if not contracts:
+        return []
+    from muster.access.queries import grants_by_contract
+
+    grants = grants_by_contract(user)
+    return [(contract, grants.get(contract.pk, [])) for contract in contracts]
 
 
 def contract_list(request):

@@ -4,6 +4,7 @@ a person can get wrong on that screen, server-side."""
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
@@ -41,9 +42,8 @@ class SolicitationForm(USWDSMixin, forms.Form):
         "information only: contractors can read this notice.",
     )
     confirm_no_pii = forms.BooleanField(
-        label="This text holds personal data on purpose; save it anyway", required=False,
-        help_text="Only if the flagged text is not personal data (a public help-desk "
-        "number, say).",
+        label="The flagged text is not personal data: save it as it is", required=False,
+        help_text="For example, a public help-desk number or a published mailbox.",
     )
 
     def clean_estimated_award_date(self):
@@ -279,16 +279,19 @@ class DuaScreen(USWDSMixin, forms.Form):
     expiry_date = forms.DateField(label="Expiry date", widget=DateInput())
     document = forms.FileField(
         label="Signed DUA (PDF)", required=False,
-        help_text="PDF only, up to the size limit. Leave empty to keep the file already given.",
+        help_text="Leave empty to keep the file already given.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
 
     def __init__(self, *args, has_document=False, **kwargs):
         self.has_document = has_document
         super().__init__(*args, **kwargs)
-        if not has_document:
+        hint = f"PDF only, up to {settings.MAX_UPLOAD_MB} MB."
+        if has_document:
+            hint += " Leave empty to keep the file already given."
+        else:
             self.fields["document"].required = True
-            self.fields["document"].help_text = "PDF only, up to the size limit."
+        self.fields["document"].help_text = hint
 
     def clean_document(self):
         upload = self.cleaned_data.get("document")

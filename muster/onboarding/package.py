@@ -184,7 +184,7 @@ def record_call(actor, contract: Contract, *, held_on, topics: list[str], outcom
     require(actor, Action.RECORD_CALL, contract)
     call = TouchPointCall.objects.create(
         contract=contract, held_on=held_on, topics=list(topics), outcome=outcome.strip(),
-        notes=notes.strip(), recorded_by=actor,
+        notes=notes.strip(), recorded_by=actor, recorded_at=clock.now(),
     )
     for upload in documents:
         doc = CallDocument(call=call, name=upload.name[:200])

@@ -205,7 +205,8 @@ def ask_question(actor, request: OnboardingRequest, text: str, version: int | No
     _check(request, "ask_question")
     if not text.strip():
         raise OnboardingError("Write the question.")
-    question = Question.objects.create(request=request, text=text.strip(), asked_by=actor)
+    question = Question.objects.create(request=request, text=text.strip(), asked_by=actor,
+                                       asked_at=clock.now())
     _transition(actor, request, "ask_question", f"Asked: {question.text[:200]}")
     mail.queue(
         "question_asked", to=_requesters(request.contract), contract=request.contract,
@@ -326,6 +327,7 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
     meeting = EligibilityMeeting.objects.create(
         request=request, held_on=record.held_on, attendees=record.attendees.strip(),
         outcome=record.outcome, notes=record.notes.strip(), recorded_by=actor,
+        recorded_at=clock.now(),
     )
     summary = f"Eligibility meeting on {record.held_on:%Y-%m-%d}: {meeting.get_outcome_display()}"
     if not eligible:
@@ -374,7 +376,7 @@ def _close_not_eligible(actor, item: ContractService,
 def _return_not_eligible(actor, request: OnboardingRequest, meeting, summary: str) -> None:
     """Back to the COR and POC as an open question they answer after changing the form."""
     question = Question.objects.create(
-        request=request, asked_by=actor,
+        request=request, asked_by=actor, asked_at=clock.now(),
         text=(f"The eligibility meeting on {meeting.held_on:%B %-d, %Y} found the contractor "
               f"not eligible for the requested services: {meeting.notes}"),
     )

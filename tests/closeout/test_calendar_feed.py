@@ -28,7 +28,7 @@ BASE = "https://muster.example.gov"
 # The default process's steps, by the party they name (timeline/data/default_process.toml).
 COR_STEPS = {"notify-solicitation", "identify-requirements", "notify-award",
              "so-spoc-identified", "submit-intake", "eligibility-meeting",
-             "touch-point-calls", "closeout-notice"}
+             "touch-point-calls", "closeout-scenario"}
 CONTRACTOR_STEPS = {"name-so-spoc", "so-spoc-identified", "submit-intake",
                     "eligibility-meeting", "touch-point-calls", "post-onboarding-survey"}
 TEAM_STEPS = {"identify-requirements", "eligibility-meeting", "complete-onboarding",

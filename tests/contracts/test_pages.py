@@ -425,7 +425,7 @@ def test_contract_page_reads_the_same_number_of_queries_for_more_parties_and_ste
         request_service(big, slug)
     for step in big.steps.order_by("order")[:4]:
         timeline.complete_step(UserFactory(), step, "Done")
-    assert big.steps.count() == 12 and big.roles.count() == 5
+    assert big.steps.count() == 13 and big.roles.count() == 5
 
     detail(client, small)  # warm up per-process caches
     with CaptureQueriesContext(connection) as baseline:

@@ -39,6 +39,7 @@ DEFAULT_KEYS = [
     "touch-point-calls",
     "post-onboarding-survey",
     "closeout-notice",
+    "closeout-scenario",
     "remove-access",
 ]
 
@@ -56,7 +57,7 @@ def due_dates(contract) -> dict[str, datetime.date | None]:
 
 
 @pytest.mark.django_db
-def test_new_contract_gets_its_own_copy_of_the_twelve_default_steps():
+def test_new_contract_gets_its_own_copy_of_the_thirteen_default_steps():
     template = default_template()
     first = make_contract()
     second = make_contract()
@@ -71,11 +72,11 @@ def test_new_contract_gets_its_own_copy_of_the_twelve_default_steps():
                 step.offset_unit, step.responsible, step.evidence) == (
             source.name, source.phase, source.process, source.anchor, source.offset,
             source.offset_unit, source.responsible, source.evidence)
-    # Separate rows per contract: 24 contract steps, the template still has 12.
-    assert ContractStep.objects.filter(contract__in=[first, second]).count() == 24
+    # Separate rows per contract: 26 contract steps, the template still has 13.
+    assert ContractStep.objects.filter(contract__in=[first, second]).count() == 26
     assert not set(first.steps.values_list("pk", flat=True)) & set(
         second.steps.values_list("pk", flat=True))
-    assert TemplateStep.objects.filter(template=template).count() == 12
+    assert TemplateStep.objects.filter(template=template).count() == 13
 
 
 @pytest.mark.django_db
@@ -98,6 +99,7 @@ def test_due_dates_follow_the_spec_table_around_the_christmas_and_new_year_holid
         "touch-point-calls": D(2027, 1, 5),  # +10 business days, skipping Dec 25 and Jan 1
         "post-onboarding-survey": D(2027, 1, 5),
         "closeout-notice": D(2027, 10, 18),  # POP end − 60 days
+        "closeout-scenario": D(2027, 11, 17),  # POP end − 30 days
         "remove-access": D(2027, 12, 17),  # POP end
     }
 
@@ -362,7 +364,7 @@ def write(tmp_path, text):
     return path
 
 
-def test_the_shipped_process_file_has_the_twelve_steps():
+def test_the_shipped_process_file_has_the_thirteen_steps():
     data = read_process_file(DEFAULT_PROCESS_FILE)
     assert [s["key"] for s in data["step"]] == DEFAULT_KEYS
 

@@ -24,7 +24,7 @@ from muster.accounts.permissions import Action
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 
-from .. import roster_csv, services
+from .. import queries, roster_csv, services
 from ..dua import valid_dua
 from ..forms import AddUserForm, FilterForm, GrantForm, ImportForm
 from ..models import AccessGrant, GrantStatus, RosterImport
@@ -403,8 +403,7 @@ def export_csv(request, pk):
 
 def my_access(request):
     user = request.user
-    grants = list(AccessGrant.objects.filter(user=user).select_related("contract", "service")
-                  .order_by(Lower("contract__name"), "service__order", "-requested_at"))
+    grants = list(queries.grants_of(user))
     on_rosters = list(ContractRole.objects.filter(user=user, role=MEMBER)
                       .select_related("contract").order_by(Lower("contract__name")))
     with_grants = {g.contract_id for g in grants}

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from muster import demo
@@ -18,4 +19,5 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
         for role, email in demo.sign_ins():
             self.stdout.write(f"  {role:<32} {email}")
-        self.stdout.write("\nMuster: http://127.0.0.1:8000/  ·  mail goes to var/outbox/\n")
+        base_url = settings.MUSTER_BASE_URL.rstrip("/")
+        self.stdout.write(f"\nMuster: {base_url}/  ·  mail goes to var/outbox/\n")
