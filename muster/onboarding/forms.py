@@ -28,7 +28,8 @@ from .models import EligibilityMeeting, SurveyResponse, TouchPointCall
 PII_PATTERNS = {
     "a Social Security number": re.compile(r"\b\d{3}-?\d{2}-?\d{4}\b"),
     "a phone number": re.compile(r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b"),
-    "an email address": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    # Starts only where a run of such characters starts: linear, not quadratic, in length.
+    "an email address": re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+"),
 }
 
 
