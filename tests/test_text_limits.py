@@ -6,6 +6,7 @@ import datetime
 import html
 import importlib
 import inspect
+import io
 import re
 
 import pytest
@@ -244,3 +245,28 @@ def test_a_csv_row_with_an_overlong_name_is_shown_clipped_with_the_limit(client,
     [row] = RosterImport.objects.get().rows
     assert len(row["full_name"]) == NAME_MAX + 1  # clipped, and still refused on confirm
     assert not User.objects.filter(email="ada@example.com").exists()
+
+
+def test_the_demo_data_fits_every_limit_and_rule(freeze_today, settings):
+    """What migrations meet on an existing site, as the demo stands for it: no stored text
+    over its new limit, no name or number with an invisible character."""
+    from django.core.exceptions import ValidationError
+    from django.core.management import call_command
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    freeze_today(TODAY)
+    call_command("load_demo", stdout=io.StringIO())
+    problems = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("muster."):
+            continue
+        fields = [f for f in model._meta.concrete_fields
+                  if isinstance(f, models.CharField | models.TextField)]
+        for obj in model.objects.all():
+            for field in fields:
+                try:
+                    field.run_validators(getattr(obj, field.attname))
+                except ValidationError as error:
+                    problems.append(f"{model._meta.label}.{field.name} #{obj.pk}: {error}")
+    assert Contract.objects.count() > 5
+    assert problems == []
