@@ -272,3 +272,36 @@ def test_the_demo_data_fits_every_limit_and_rule(freeze_today, settings):
                     problems.append(f"{model._meta.label}.{field.name} #{obj.pk}: {error}")
     assert Contract.objects.count() > 5
     assert problems == []
+
+
+# --- The team's contract edit: a model form, limited by the model alone ---------------
+
+
+def edit(client, people, **changes):
+    mine = people["mine"]
+    data = {"name": mine.name, "contract_number": mine.contract_number,
+            "task_order_number": "", "estimated_award_date": "", "award_date": "",
+            "pop_start": "2026-12-01", "pop_end": "2027-11-30", "type_of_work": ""}
+    data.update(changes)
+    client.force_login(people["onboarding_team"])
+    return client.post(reverse("contracts:edit", args=[mine.pk]), data)
+
+
+def test_the_contract_page_shows_a_type_of_work_at_the_limit_whole(client, people):
+    work = words(LONG_TEXT_MAX)
+
+    assert edit(client, people, type_of_work=work).status_code == 302
+
+    page = client.get(reverse("contracts:detail", args=[people["mine"].pk]))
+    assert page.status_code == 200
+    assert work.replace("\n", " ").strip() in text_of(page)
+
+
+def test_the_contract_edit_refuses_a_type_of_work_over_the_limit(client, people):
+    response = edit(client, people, type_of_work="w" * (LONG_TEXT_MAX + 1))
+
+    assert response.status_code == 400
+    assert f"Type of work to be performed: {too_long(LONG_TEXT_MAX, LONG_TEXT_MAX + 1)}" in (
+        text_of(response))
+    people["mine"].refresh_from_db()
+    assert people["mine"].type_of_work == ""
