@@ -21,6 +21,7 @@ from muster.contracts.models import Contract, ContractService, Stage
 from muster.notifications import services as mail
 from muster.onboarding.models import WelcomePackage
 from muster.onboarding.services import OnboardingError, checked_reason
+from muster.validators import SHORT_TEXT_MAX
 
 from .models import AccessGrant, AdditionalServiceRequest, GrantStatus
 
@@ -484,7 +485,7 @@ def _take_off_contract(actor, req: Req, reason: str) -> None:
                                                            service=req.service)
     before = {"status": item.status, "reason": item.decision_reason}
     item.status = ContractService.Status.DENIED
-    item.decision_reason = f"Additional-service request cancelled: {reason}"[:2000]
+    item.decision_reason = f"Additional-service request cancelled: {reason}"[:SHORT_TEXT_MAX]
     item.save()
     audit.record(actor, "contracts.service_removed", item,
                  f"{req.service} taken off the contract's approved services (request "

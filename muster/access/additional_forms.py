@@ -4,6 +4,7 @@ lead's decision, and the onboarding team's "send the addendum"."""
 from django import forms
 
 from muster.forms import USWDSMixin
+from muster.validators import NAME_MAX, SHORT_TEXT_MAX, VISIBLE_ONLY
 
 from .additional import MAX_USERS, requestable_services
 
@@ -12,7 +13,7 @@ STALE = "This page is out of date: open the request again and retry."
 
 class ServiceRequestForm(USWDSMixin, forms.Form):
     organization_name = forms.CharField(
-        label="Organization", max_length=200,
+        label="Organization", max_length=NAME_MAX, validators=VISIBLE_ONLY,
         help_text="The contractor's HARP organization name, if it has one.",
         error_messages={"required": "Give the organization's name."},
     )
@@ -26,7 +27,7 @@ class ServiceRequestForm(USWDSMixin, forms.Form):
         },
     )
     justification = forms.CharField(
-        label="Business justification", max_length=4000,
+        label="Business justification", max_length=SHORT_TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="What the contractor's staff will use the service for, and why the "
         "contract needs it.",
@@ -71,7 +72,8 @@ class CorDecisionForm(VersionedForm):
                  ("decline", "Decline")],
     )
     note = forms.CharField(
-        label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Note", required=False, max_length=SHORT_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required to decline: the person who asked reads it.",
     )
 
@@ -88,7 +90,8 @@ class LeadDecisionForm(VersionedForm):
         choices=[("approve", "Approve"), ("deny", "Deny")],
     )
     reason = forms.CharField(
-        label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason", required=False, max_length=SHORT_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required for a denial; the COR and the requester see it.",
     )
 

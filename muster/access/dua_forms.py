@@ -9,6 +9,7 @@ from muster import clock
 from muster.contracts.forms import DateInput
 from muster.forms import USWDSMixin
 from muster.uploads import validate_pdf
+from muster.validators import SHORT_TEXT_MAX, refuse_invisible_characters
 
 from .dua import dua_services
 
@@ -21,7 +22,7 @@ class ServiceChoices(forms.ModelMultipleChoiceField):
 class DuaUploadForm(USWDSMixin, forms.Form):
     number = forms.CharField(
         label="DUA number", max_length=40,
-        validators=[RegexValidator(
+        validators=[refuse_invisible_characters, RegexValidator(
             r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
             "A DUA number is letters, digits, spaces, dots, underscores or hyphens.",
         )],
@@ -64,7 +65,7 @@ class DuaUploadForm(USWDSMixin, forms.Form):
 
 class InvalidateForm(USWDSMixin, forms.Form):
     reason = forms.CharField(
-        label="Why is this DUA not valid?", max_length=2000,
+        label="Why is this DUA not valid?", max_length=SHORT_TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The SO and COR read this in the email that tells them access is paused.",
         error_messages={"required": "Say why this DUA is not valid."},

@@ -5,15 +5,16 @@ from django import forms
 
 from muster.accounts.models import HARP_ID_RE
 from muster.forms import USWDSMixin
+from muster.validators import EMAIL_MAX, NAME_MAX, VISIBLE_ONLY
 
 from . import roster_csv
 
 
 class AddUserForm(USWDSMixin, forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=150)
-    email = forms.EmailField(label="Email address", max_length=254)
+    full_name = forms.CharField(label="Full name", max_length=NAME_MAX, validators=VISIBLE_ONLY)
+    email = forms.EmailField(label="Email address", max_length=EMAIL_MAX, validators=VISIBLE_ONLY)
     harp_id = forms.RegexField(
-        label="HARP ID", regex=HARP_ID_RE, max_length=64,
+        label="HARP ID", regex=HARP_ID_RE, max_length=64, validators=VISIBLE_ONLY,
         help_text="Every contractor user needs a HARP ID: 3 to 64 letters, digits, dots, "
         "underscores or hyphens.",
         error_messages={"invalid": "Enter a HARP ID: 3 to 64 letters, digits, dots, "

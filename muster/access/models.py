@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from muster.validators import NAME_MAX, SHORT_TEXT_MAX, VISIBLE_ONLY
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -109,9 +111,10 @@ class AdditionalServiceRequest(models.Model):
     )
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
     organization_name = models.CharField(
-        "organization (HARP organization name preferred)", max_length=200
+        "organization (HARP organization name preferred)", max_length=NAME_MAX,
+        validators=VISIBLE_ONLY,
     )
-    justification = models.TextField("business justification")
+    justification = models.TextField("business justification", max_length=SHORT_TEXT_MAX)
     estimated_users = models.PositiveIntegerField()
     status = FSMField(
         max_length=16, choices=Status.choices, default=Status.AWAITING_COR, db_index=True
@@ -123,12 +126,12 @@ class AdditionalServiceRequest(models.Model):
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     cor_decided_at = models.DateTimeField(null=True, blank=True)
-    cor_note = models.TextField(blank=True)
+    cor_note = models.TextField(blank=True, max_length=SHORT_TEXT_MAX)
     decided_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
+    decision_reason = models.TextField(blank=True, max_length=SHORT_TEXT_MAX)
     # The latest withdrawal or cancellation, and the latest reopening (every one is also
     # on the audit record).
     stopped_by = models.ForeignKey(
@@ -136,12 +139,12 @@ class AdditionalServiceRequest(models.Model):
     )
     stopped_at = models.DateTimeField(null=True, blank=True)
     stopped_from = models.CharField(max_length=16, choices=Status.choices, blank=True)
-    stop_reason = models.CharField(max_length=2000, blank=True)
+    stop_reason = models.CharField(max_length=SHORT_TEXT_MAX, blank=True)
     reopened_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reopened_at = models.DateTimeField(null=True, blank=True)
-    reopen_reason = models.CharField(max_length=2000, blank=True)
+    reopen_reason = models.CharField(max_length=SHORT_TEXT_MAX, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -195,7 +198,7 @@ class RosterImport(models.Model):
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.CASCADE, related_name="roster_imports"
     )
-    filename = models.CharField(max_length=200)
+    filename = models.CharField(max_length=NAME_MAX)
     rows = models.JSONField(help_text="[{line, full_name, email, harp_id, services, errors}]")
     error_count = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)

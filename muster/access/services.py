@@ -24,6 +24,7 @@ from muster.audit import services as audit
 from muster.catalog.models import Service
 from muster.contracts.models import Contract, ContractService, Stage
 from muster.notifications import services as mail
+from muster.validators import INVISIBLE_MESSAGE, NAME_MAX, invisible_characters
 
 from .dua import valid_dua
 from .models import AccessGrant, GrantStatus, RosterImport
@@ -125,22 +126,20 @@ def check_rows(contract: Contract, rows: list[dict], ctx: Context | None = None)
         row["full_name"] = " ".join((row.get("full_name") or "").split())
         row["email"] = (row.get("email") or "").strip().lower()
         row["harp_id"] = (row.get("harp_id") or "").strip()
+        for name in MEMBER_LABELS:
+            _check_visible_and_short(row, name, add)
         if not row["full_name"]:
             add("full_name", "Enter the person's full name.")
-        elif len(row["full_name"]) > 150:
-            add("full_name", "The full name is longer than 150 characters.")
         if not row["email"]:
             add("email", "Enter the person's email address.")
-        else:
+        elif "email" not in problems:
             try:
                 validate_email(row["email"])
-                if len(row["email"]) > 254:
-                    raise ValidationError("too long")
             except ValidationError:
                 add("email", f"“{row['email']}” is not an email address.")
         if not row["harp_id"]:
             add("harp_id", "Enter the person's HARP ID: every contractor user needs one.")
-        else:
+        elif "harp_id" not in problems:
             try:
                 harp_id_validator(row["harp_id"])
             except ValidationError as error:
@@ -158,7 +157,9 @@ def check_rows(contract: Contract, rows: list[dict], ctx: Context | None = None)
             else:
                 first_harp[harp_key] = line
         resolved = []
-        for token in row.get("services") or []:
+        row["services"] = [t if len(t) <= NAME_MAX else t[:NAME_MAX] + "…"
+                           for t in row.get("services") or []]
+        for token in row["services"]:
             service, problem = ctx.resolve(token)
             if problem:
                 add("services", problem)
@@ -173,6 +174,22 @@ def check_rows(contract: Contract, rows: list[dict], ctx: Context | None = None)
         row["errors"] = [*row.get("parse_errors", []),
                          *(m for msgs in problems.values() for m in msgs)]
     return ctx
+
+
+MEMBER_LABELS = {"full_name": "full name", "email": "email address", "harp_id": "HARP ID"}
+
+
+def _check_visible_and_short(row: dict, name: str, add) -> None:
+    """The User model field's own limit and visible-characters rule (its forms and the
+    admin apply them too). A value over the limit is kept clipped, so the preview stays
+    small and the row still fails."""
+    label, limit = MEMBER_LABELS[name], User._meta.get_field(name).max_length
+    if len(row[name]) > limit:
+        add(name, f"The {label} has {len(row[name]):,} characters; at most {limit} fit.")
+        row[name] = row[name][:limit] + "…"
+    found = invisible_characters(row[name])
+    if found:
+        add(name, INVISIBLE_MESSAGE % {"subject": f"The {label}", "found": found})
 
 
 def _check_against_muster(contract: Contract, rows: list[dict]) -> None:
@@ -454,7 +471,7 @@ def start_import(actor, contract: Contract, *, filename: str, rows: list[dict]) 
     stored = [_stored(r) for r in rows]
     errors = sum(1 for r in stored if r["errors"])
     roster_import = RosterImport.objects.create(
-        contract=contract, filename=filename[:200], rows=stored, error_count=errors,
+        contract=contract, filename=filename[:NAME_MAX], rows=stored, error_count=errors,
         uploaded_by=actor, uploaded_at=clock.now(),
     )
     audit.record(actor, "access.import_uploaded", roster_import,

@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
+from muster.validators import EMAIL_MAX
+
 from . import services
 
 
@@ -9,7 +11,7 @@ class SignInForm(AuthenticationForm):
     """Email and password, with a lockout after repeated failures."""
 
     username = forms.EmailField(
-        label="Email address",
+        label="Email address", max_length=EMAIL_MAX,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
     error_messages = {

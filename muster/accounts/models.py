@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from muster.validators import NAME_MAX, VISIBLE_ONLY, refuse_invisible_characters
+
 # HARP user IDs: letters, digits, dot, underscore or hyphen, 3–64 long, starting alnum.
 HARP_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
 harp_id_validator = RegexValidator(
@@ -38,11 +40,12 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField("email address", unique=True)
-    full_name = models.CharField(max_length=150)
+    email = models.EmailField("email address", unique=True, validators=VISIBLE_ONLY)
+    full_name = models.CharField(max_length=NAME_MAX, validators=VISIBLE_ONLY)
     phone = models.CharField(max_length=32, blank=True)
     harp_id = models.CharField(
-        "HARP ID", max_length=64, blank=True, validators=[harp_id_validator]
+        "HARP ID", max_length=64, blank=True,
+        validators=[refuse_invisible_characters, harp_id_validator],
     )
     eua_id = models.CharField("EUA ID", max_length=4, blank=True, validators=[eua_id_validator])
     is_active = models.BooleanField(default=True)

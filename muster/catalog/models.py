@@ -2,11 +2,13 @@
 
 from django.db import models
 
+from muster.validators import LONG_TEXT_MAX
+
 
 class Service(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120, unique=True)
-    description = models.TextField()
+    description = models.TextField(max_length=LONG_TEXT_MAX)
     requires_dua = models.BooleanField(
         "requires a Data Use Agreement",
         default=False,
@@ -19,7 +21,8 @@ class Service(models.Model):
         help_text="The EUA job code a user needs for this service, e.g. CONFL_User.",
     )
     help_text = models.TextField(
-        blank=True, help_text="Where a contractor gets help with this service."
+        blank=True, max_length=LONG_TEXT_MAX,
+        help_text="Where a contractor gets help with this service."
     )
     is_active = models.BooleanField(default=True, help_text="Offered to new requests.")
     order = models.PositiveSmallIntegerField(default=0)

@@ -16,6 +16,14 @@ from muster.contracts.forms import DateInput
 from muster.contracts.models import Contract
 from muster.forms import USWDSMixin
 from muster.uploads import validate_pdf
+from muster.validators import (
+    EMAIL_MAX,
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    SHORT_TEXT_MAX,
+    VISIBLE_ONLY,
+    refuse_invisible_characters,
+)
 
 from . import services
 from .models import Scenario
@@ -130,7 +138,7 @@ class _NewDuaFields(forms.Form):
     """The new or updated DUA, given with a re-award or an extension."""
 
     dua_number = forms.CharField(label="New DUA: number", max_length=40, required=False,
-                                 validators=[dua_number])
+                                 validators=[refuse_invisible_characters, dua_number])
     dua_effective_date = forms.DateField(label="New DUA: effective date", required=False,
                                          widget=DateInput())
     dua_expiry_date = forms.DateField(label="New DUA: expiry date", required=False,
@@ -146,24 +154,28 @@ HINT_PEOPLE = "Only if the SO and SPOC change."
 class _NewPeopleFields(forms.Form):
     """A re-award's new SO and SPOC."""
 
-    new_so_name = forms.CharField(label="New SO: full name", max_length=150, required=False,
-                                  help_text=HINT_PEOPLE)
-    new_so_email = forms.EmailField(label="New SO: email", required=False,
-                                    help_text=HINT_PEOPLE)
+    new_so_name = forms.CharField(label="New SO: full name", max_length=NAME_MAX, required=False,
+                                  validators=VISIBLE_ONLY, help_text=HINT_PEOPLE)
+    new_so_email = forms.EmailField(label="New SO: email", required=False, max_length=EMAIL_MAX,
+                                    validators=VISIBLE_ONLY, help_text=HINT_PEOPLE)
     new_so_harp_id = forms.CharField(label="New SO: HARP ID", max_length=64, required=False,
-                                     validators=[harp_id], help_text=HINT_PEOPLE)
-    new_spoc_name = forms.CharField(label="New SPOC: full name", max_length=150,
-                                    required=False, help_text=HINT_PEOPLE)
+                                     validators=[refuse_invisible_characters, harp_id],
+                                     help_text=HINT_PEOPLE)
+    new_spoc_name = forms.CharField(label="New SPOC: full name", max_length=NAME_MAX,
+                                    required=False, validators=VISIBLE_ONLY,
+                                    help_text=HINT_PEOPLE)
     new_spoc_email = forms.EmailField(label="New SPOC: email", required=False,
+                                      max_length=EMAIL_MAX, validators=VISIBLE_ONLY,
                                       help_text=HINT_PEOPLE)
     new_spoc_harp_id = forms.CharField(label="New SPOC: HARP ID", max_length=64,
-                                       required=False, validators=[harp_id],
+                                       required=False,
+                                       validators=[refuse_invisible_characters, harp_id],
                                        help_text=HINT_PEOPLE)
 
 
 def _data_to_archive(required_message: str, label: str, help_text: str) -> forms.Field:
     return forms.CharField(
-        label=label, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=label, max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=help_text, error_messages={"required": required_message},
     )
 
@@ -173,13 +185,13 @@ class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
 
     scenario = Scenario.REAWARD_INCUMBENT
     new_name = forms.CharField(
-        label="New contract name", max_length=200, required=False,
+        label="New contract name", max_length=NAME_MAX, required=False, validators=VISIBLE_ONLY,
         help_text="If it changes. Leave empty to keep the current name.")
     new_contract_number = forms.CharField(
-        label="New contract number", max_length=60,
+        label="New contract number", max_length=60, validators=VISIBLE_ONLY,
         error_messages={"required": "Give the new contract number."})
     new_task_order_number = forms.CharField(
-        label="New task order number", max_length=60, required=False,
+        label="New task order number", max_length=60, required=False, validators=VISIBLE_ONLY,
         help_text="If applicable.")
     new_pop_start = forms.DateField(
         label="New period of performance: start", widget=DateInput(),
@@ -470,7 +482,7 @@ FORMS: dict[int, type[ScenarioForm]] = {
 
 class ArchiveForm(USWDSMixin, forms.Form):
     note = forms.CharField(
-        label="What was archived, and where", max_length=4000,
+        label="What was archived, and where", max_length=LONG_TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say what was archived and where."})
 
@@ -483,7 +495,7 @@ class ArchiveForm(USWDSMixin, forms.Form):
 
 class ConfirmRemovalForm(USWDSMixin, forms.Form):
     note = forms.CharField(
-        label="Note (optional)", max_length=2000, required=False,
+        label="Note (optional)", max_length=SHORT_TEXT_MAX, required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For example, the ticket numbers of the removals in each service.")
 
@@ -491,12 +503,13 @@ class ConfirmRemovalForm(USWDSMixin, forms.Form):
 class NewContractForm(USWDSMixin, forms.Form):
     """Scenario 2: the team starts the new contractor's contract from this one."""
 
-    name = forms.CharField(label="New contract name", max_length=200,
+    name = forms.CharField(label="New contract name", max_length=NAME_MAX, validators=VISIBLE_ONLY,
                            error_messages={"required": "Give the new contract's name."})
     contract_number = forms.CharField(
-        label="New contract number", max_length=60,
+        label="New contract number", max_length=60, validators=VISIBLE_ONLY,
         error_messages={"required": "Give the new contract's number."})
     task_order_number = forms.CharField(label="Task order number", max_length=60,
+                                        validators=VISIBLE_ONLY,
                                         required=False, help_text="If applicable.")
     award_date = forms.DateField(label="Award date", widget=DateInput(),
                                  error_messages={"required": "Give the award date."})

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from muster.validators import LONG_TEXT_MAX
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -47,7 +49,7 @@ class Closeout(models.Model):
     data_archived_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True,
                                          related_name="+")
     data_archived_at = models.DateTimeField(null=True, blank=True)
-    archive_note = models.TextField(blank=True)
+    archive_note = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     successor = models.ForeignKey(
         "contracts.Contract", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="predecessor_closeouts",

@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef
 from muster.accounts.models import ContractRole, User
 from muster.catalog.models import Service
 from muster.forms import USWDSMixin
+from muster.validators import SHORT_TEXT_MAX
 
 from .models import Contract, Stage
 from .queries import SORTS
@@ -102,7 +103,7 @@ class ContractForm(USWDSMixin, forms.ModelForm):
 
 class CompleteStepForm(USWDSMixin, forms.Form):
     note = forms.CharField(
-        label="Evidence or note", required=True, max_length=2000,
+        label="Evidence or note", required=True, max_length=SHORT_TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What shows the step is done, e.g. 'Meeting held on the 4th; minutes filed'.",
     )

@@ -8,12 +8,20 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django_fsm import FSMField, transition
 
+from muster.validators import (
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    SHORT_TEXT_MAX,
+    VISIBLE_ONLY,
+)
+
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=NAME_MAX, validators=VISIBLE_ONLY)
     harp_name = models.CharField(
         "HARP organization name",
-        max_length=200,
+        max_length=NAME_MAX,
+        validators=VISIBLE_ONLY,
         unique=True,
         help_text="The organization's name as registered in HARP.",
     )
@@ -45,9 +53,9 @@ class Milestone(models.TextChoices):
 
 
 class Contract(models.Model):
-    name = models.CharField(max_length=200)
-    contract_number = models.CharField(max_length=60, unique=True)
-    task_order_number = models.CharField(max_length=60, blank=True)
+    name = models.CharField(max_length=NAME_MAX, validators=VISIBLE_ONLY)
+    contract_number = models.CharField(max_length=60, unique=True, validators=VISIBLE_ONLY)
+    task_order_number = models.CharField(max_length=60, blank=True, validators=VISIBLE_ONLY)
     organization = models.ForeignKey(
         Organization,
         on_delete=models.PROTECT,
@@ -64,10 +72,12 @@ class Contract(models.Model):
     award_date = models.DateField(null=True, blank=True)
     pop_start = models.DateField("period of performance start", null=True, blank=True)
     pop_end = models.DateField("period of performance end", null=True, blank=True, db_index=True)
-    type_of_work = models.TextField("type of work to be performed", blank=True)
+    type_of_work = models.TextField("type of work to be performed", blank=True,
+                                    max_length=LONG_TEXT_MAX)
     requirements_summary = models.TextField(
         "high-level service requirements",
         blank=True,
+        max_length=LONG_TEXT_MAX,
         help_text="Public, non-sensitive information only.",
     )
     process_template = models.ForeignKey(
@@ -146,12 +156,14 @@ class ContractService(models.Model):
         max_length=16, choices=Status.choices, default=Status.REQUESTED, db_index=True
     )
     estimated_users = models.PositiveIntegerField(null=True, blank=True)
-    justification = models.TextField("business justification", blank=True)
+    justification = models.TextField("business justification", blank=True,
+                                     max_length=SHORT_TEXT_MAX)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    decision_reason = models.TextField(blank=True)
+    # Long: a "not eligible" decision quotes the eligibility meeting's notes.
+    decision_reason = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
 
     class Meta:
         ordering = ["service__order", "service__name"]
@@ -174,7 +186,7 @@ class DataUseAgreement(models.Model):
     valid (in effect, not expired, not marked invalid)."""
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="duas")
-    number = models.CharField("DUA number", max_length=40)
+    number = models.CharField("DUA number", max_length=40, validators=VISIBLE_ONLY)
     effective_date = models.DateField(null=True, blank=True)
     expiry_date = models.DateField()
     document = models.FileField("signed DUA (PDF)", upload_to=dua_upload_path)
@@ -183,7 +195,7 @@ class DataUseAgreement(models.Model):
         help_text="The services this DUA covers (those that need a DUA, e.g. SAS Viya).",
     )
     invalidated_at = models.DateTimeField(null=True, blank=True)
-    invalidated_reason = models.TextField(blank=True)
+    invalidated_reason = models.TextField(blank=True, max_length=SHORT_TEXT_MAX)
     invalidated_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

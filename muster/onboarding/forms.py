@@ -14,6 +14,14 @@ from muster.catalog.models import Service
 from muster.contracts.forms import DateInput
 from muster.forms import USWDSMixin
 from muster.uploads import validate_pdf
+from muster.validators import (
+    EMAIL_MAX,
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    SHORT_TEXT_MAX,
+    VISIBLE_ONLY,
+    refuse_invisible_characters,
+)
 
 from .models import EligibilityMeeting, SurveyResponse, TouchPointCall
 
@@ -21,7 +29,8 @@ from .models import EligibilityMeeting, SurveyResponse, TouchPointCall
 PII_PATTERNS = {
     "a Social Security number": re.compile(r"\b\d{3}-?\d{2}-?\d{4}\b"),
     "a phone number": re.compile(r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b"),
-    "an email address": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    # Starts only where a run of such characters starts: linear, not quadratic, in length.
+    "an email address": re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+"),
 }
 
 
@@ -30,14 +39,15 @@ def pii_found(text: str) -> list[str]:
 
 
 class SolicitationForm(USWDSMixin, forms.Form):
-    name = forms.CharField(label="Contract name", max_length=200)
+    name = forms.CharField(label="Contract name", max_length=NAME_MAX, validators=VISIBLE_ONLY)
     contract_number = forms.CharField(
-        label="Solicitation or contract number", max_length=60,
+        label="Solicitation or contract number", max_length=60, validators=VISIBLE_ONLY,
         help_text="As published, e.g. 75FCMC26R0042.",
     )
     estimated_award_date = forms.DateField(label="Estimated award date", widget=DateInput())
     requirements_summary = forms.CharField(
         label="High-level service requirements", widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=LONG_TEXT_MAX,
         help_text="Which IT services the contract will likely need. Public, non-sensitive "
         "information only: contractors can read this notice.",
     )
@@ -102,10 +112,12 @@ class AwardForm(USWDSMixin, forms.Form):
 
 
 class ContractScreen(USWDSMixin, forms.Form):
-    name = forms.CharField(label="Contract name", max_length=200)
-    contract_number = forms.CharField(label="Contract number", max_length=60)
+    name = forms.CharField(label="Contract name", max_length=NAME_MAX, validators=VISIBLE_ONLY)
+    contract_number = forms.CharField(label="Contract number", max_length=60,
+                                      validators=VISIBLE_ONLY)
     task_order_number = forms.CharField(
-        label="Task order number", max_length=60, required=False, help_text="If there is one."
+        label="Task order number", max_length=60, required=False, help_text="If there is one.",
+        validators=VISIBLE_ONLY,
     )
     pop_start = forms.DateField(label="Period of performance start", widget=DateInput())
     pop_end = forms.DateField(label="Period of performance end", widget=DateInput())
@@ -140,9 +152,10 @@ class ContractScreen(USWDSMixin, forms.Form):
 
 
 class OrganizationScreen(USWDSMixin, forms.Form):
-    name = forms.CharField(label="Organization name", max_length=200)
+    name = forms.CharField(label="Organization name", max_length=NAME_MAX,
+                           validators=VISIBLE_ONLY)
     harp_name = forms.CharField(
-        label="HARP organization name", max_length=200,
+        label="HARP organization name", max_length=NAME_MAX, validators=VISIBLE_ONLY,
         help_text="Exactly as registered in HARP.",
     )
 
@@ -150,7 +163,8 @@ class OrganizationScreen(USWDSMixin, forms.Form):
 class TypeOfWorkScreen(USWDSMixin, forms.Form):
     type_of_work = forms.CharField(
         label="Type of work to be performed", widget=forms.Textarea(attrs={"rows": 6}),
-        min_length=20, help_text="What the contractor will do, in a few sentences.",
+        min_length=20, max_length=LONG_TEXT_MAX,
+        help_text="What the contractor will do, in a few sentences.",
     )
 
 
@@ -171,14 +185,15 @@ class PartiesScreen(USWDSMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for role, label in PARTY_ROLES:
-            self.fields[f"{role}_name"] = forms.CharField(label=f"{label}: full name",
-                                                          max_length=150)
-            self.fields[f"{role}_email"] = forms.EmailField(label=f"{label}: email")
+            self.fields[f"{role}_name"] = forms.CharField(
+                label=f"{label}: full name", max_length=NAME_MAX, validators=VISIBLE_ONLY)
+            self.fields[f"{role}_email"] = forms.EmailField(
+                label=f"{label}: email", max_length=EMAIL_MAX, validators=VISIBLE_ONLY)
             self.fields[f"{role}_phone"] = forms.CharField(label=f"{label}: phone",
                                                            max_length=32)
             if role in SECURITY_ROLES:
                 self.fields[f"{role}_harp_id"] = forms.CharField(
-                    label=f"{label}: HARP ID", max_length=64,
+                    label=f"{label}: HARP ID", max_length=64, validators=VISIBLE_ONLY,
                     help_text="3 to 64 letters, digits, dots, underscores or hyphens.",
                 )
                 self.fields[f"{role}_eua_check"] = forms.ChoiceField(
@@ -238,7 +253,7 @@ class ServicesScreen(USWDSMixin, forms.Form):
                 min_value=1, max_value=100000)
             self.fields[f"{p}_justification"] = forms.CharField(
                 label=f"{service.name}: business justification", required=False,
-                widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+                widget=forms.Textarea(attrs={"rows": 2}), max_length=SHORT_TEXT_MAX)
         self.style_widgets()
 
     def rows(self):
@@ -270,7 +285,7 @@ class ServicesScreen(USWDSMixin, forms.Form):
 class DuaScreen(USWDSMixin, forms.Form):
     number = forms.CharField(
         label="DUA number", max_length=40,
-        validators=[RegexValidator(
+        validators=[refuse_invisible_characters, RegexValidator(
             r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
             "A DUA number is letters, digits, spaces, dots, underscores or hyphens.",
         )],
@@ -326,18 +341,19 @@ class VersionedForm(USWDSMixin, forms.Form):
 
 
 class QuestionForm(VersionedForm):
-    text = forms.CharField(label="Question for the COR and POC", max_length=4000,
+    text = forms.CharField(label="Question for the COR and POC", max_length=LONG_TEXT_MAX,
                            widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class AnswerForm(VersionedForm):
-    answer = forms.CharField(label="Your answer", max_length=4000,
+    answer = forms.CharField(label="Your answer", max_length=LONG_TEXT_MAX,
                              widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class MeetingForm(VersionedForm):
     held_on = forms.DateField(label="Meeting date", widget=DateInput())
     attendees = forms.CharField(label="Attendees", widget=forms.Textarea(attrs={"rows": 3}),
+                                max_length=SHORT_TEXT_MAX,
                                 help_text="One per line.")
     outcome = forms.ChoiceField(label="Outcome", choices=EligibilityMeeting.Outcome.choices,
                                 widget=forms.RadioSelect)
@@ -347,7 +363,7 @@ class MeetingForm(VersionedForm):
         help_text="Only with “Eligible for some services”. These go to their service leads; "
                   "the others are closed as not eligible, with the notes as the reason.",
     )
-    notes = forms.CharField(label="Notes", required=False,
+    notes = forms.CharField(label="Notes", required=False, max_length=LONG_TEXT_MAX,
                             widget=forms.Textarea(attrs={"rows": 4}),
                             help_text="Required unless the contractor is eligible for every "
                                       "service: the COR and POC read why.")
@@ -387,7 +403,7 @@ class DecisionForm(USWDSMixin, forms.Form):
         label="Decision", widget=forms.RadioSelect,
         choices=[("approve", "Approve"), ("deny", "Deny")],
     )
-    reason = forms.CharField(label="Reason", required=False, max_length=2000,
+    reason = forms.CharField(label="Reason", required=False, max_length=SHORT_TEXT_MAX,
                              widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="Required for a denial; the COR and contractor see it.")
 
@@ -429,8 +445,9 @@ class CallForm(USWDSMixin, forms.Form):
         label="Topics", choices=TouchPointCall.Topic.choices,
         widget=forms.CheckboxSelectMultiple,
     )
-    outcome = forms.CharField(label="Outcome", widget=forms.Textarea(attrs={"rows": 3}))
-    notes = forms.CharField(label="Notes", required=False,
+    outcome = forms.CharField(label="Outcome", widget=forms.Textarea(attrs={"rows": 3}),
+                              max_length=LONG_TEXT_MAX)
+    notes = forms.CharField(label="Notes", required=False, max_length=LONG_TEXT_MAX,
                             widget=forms.Textarea(attrs={"rows": 4}))
     documents = MultiplePdfField(label="Documents (PDF)", required=False,
                                  help_text="Minutes, templates shared, and the like.")

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from muster.validators import LONG_TEXT_MAX, NAME_MAX, SHORT_TEXT_MAX
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -35,7 +37,7 @@ REOPENABLE = (Status.WITHDRAWN, Status.CANCELLED)
 STOPPED = (*REOPENABLE, Status.REJECTED)
 # Every reason a person gives for a change of status (withdraw, cancel, reopen, send back,
 # reject) fits in this many characters.
-REASON_MAX_LENGTH = 2000
+REASON_MAX_LENGTH = SHORT_TEXT_MAX  # a reason is a short text (muster/validators.py)
 
 
 class OnboardingRequest(models.Model):
@@ -176,10 +178,10 @@ class Question(models.Model):
     request = models.ForeignKey(
         OnboardingRequest, on_delete=models.CASCADE, related_name="questions"
     )
-    text = models.TextField()
+    text = models.TextField(max_length=LONG_TEXT_MAX)
     asked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     asked_at = models.DateTimeField(default=timezone.now)
-    answer = models.TextField(blank=True)
+    answer = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     answered_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -203,9 +205,10 @@ class EligibilityMeeting(models.Model):
         OnboardingRequest, on_delete=models.CASCADE, related_name="meetings"
     )
     held_on = models.DateField()
-    attendees = models.TextField(help_text="Who attended, one per line.")
+    attendees = models.TextField(help_text="Who attended, one per line.",
+                                 max_length=SHORT_TEXT_MAX)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -264,8 +267,8 @@ class TouchPointCall(models.Model):
     )
     held_on = models.DateField()
     topics = models.JSONField(default=list)
-    outcome = models.TextField()
-    notes = models.TextField(blank=True)
+    outcome = models.TextField(max_length=LONG_TEXT_MAX)
+    notes = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -288,7 +291,7 @@ def call_document_path(instance, filename: str) -> str:
 class CallDocument(models.Model):
     call = models.ForeignKey(TouchPointCall, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to=call_document_path)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=NAME_MAX)
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -317,8 +320,9 @@ class SurveyResponse(models.Model):
     satisfaction = models.PositiveSmallIntegerField(
         choices=Satisfaction.choices, null=True, blank=True
     )
-    went_well = models.TextField("what went well", blank=True)
-    to_improve = models.TextField("what we could improve", blank=True)
+    went_well = models.TextField("what went well", blank=True, max_length=LONG_TEXT_MAX)
+    to_improve = models.TextField("what we could improve", blank=True,
+                                  max_length=LONG_TEXT_MAX)
     answered_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from muster.contracts.models import Milestone
+from muster.validators import LONG_TEXT_MAX, SHORT_TEXT_MAX
 
 from . import calendar
 
@@ -39,7 +40,7 @@ class StepDefinition(models.Model):
     process = models.CharField(max_length=12, choices=Process.choices)
     phase = models.CharField(max_length=80)
     name = models.CharField(max_length=160)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     anchor = models.CharField(max_length=32, choices=Milestone.choices)
     offset = models.SmallIntegerField(default=0, help_text="Negative for before the anchor.")
     offset_unit = models.CharField(
@@ -85,7 +86,7 @@ class StepDefinition(models.Model):
 class ProcessTemplate(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     is_default = models.BooleanField(
         default=False, help_text="New contracts get this template's steps."
     )
@@ -135,7 +136,7 @@ class ContractStep(StepDefinition):
         blank=True,
         related_name="+",
     )
-    completion_note = models.TextField(blank=True)
+    completion_note = models.TextField(blank=True, max_length=SHORT_TEXT_MAX)
     # Set while the request the step belongs to is withdrawn, cancelled or rejected: the
     # step stays on the timeline as "Cancelled" and nobody is reminded of it. Reopening the
     # request clears it.
