@@ -153,6 +153,8 @@ def test_opening_the_overview_changes_nothing_and_the_cor_starts_it_with_a_butto
                                                                                   people):
     contract = older_contract(people)
     client.force_login(people["cor"])
+    page = client.get(reverse("contracts:detail", args=[contract.pk]))
+    assert "Fill in the intake form" in text_of(page)
     events = AuditEvent.objects.count()
     for visit in (client.get, client.head):
         response = visit(url("intake", contract))
@@ -828,6 +830,8 @@ def move_to(contract, stage):
 def test_an_intake_cannot_be_started_past_onboarding(client, people, stage):
     contract = move_to(older_contract(people), stage)
     client.force_login(people["cor"])
+    page = client.get(reverse("contracts:detail", args=[contract.pk]))
+    assert "Fill in the intake form" not in text_of(page)
     response = client.get(url("intake", contract))
     assert response.status_code == 200
     body = text_of(response)
