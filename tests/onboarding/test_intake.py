@@ -161,8 +161,9 @@ def test_opening_the_overview_changes_nothing_and_the_cor_starts_it_with_a_butto
         assert response.status_code == 200
     assert not OnboardingRequest.objects.filter(contract=contract).exists()
     assert AuditEvent.objects.count() == events
-    html = response.content.decode() if response.content else client.get(
-        url("intake", contract)).content.decode()
+    overview = client.get(url("intake", contract))
+    check_page(overview)
+    html = overview.content.decode()
     assert re.search(r'<form method="post"[^>]*>\s*<input type="hidden" name="csrfmiddlewaretoken"'
                      r'[^>]*>\s*<button class="usa-button" type="submit">Start the intake form'
                      r"</button>", html)
