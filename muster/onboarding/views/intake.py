@@ -100,9 +100,7 @@ def intake_screen(request, pk, screen):
                     here = reverse("onboarding:intake_screen", args=[contract.pk, current.slug])
                     return redirect(f"{here}?from={FROM_REVIEW}" if from_review else here)
                 following = intake.next_screen(contract, current)
-                if from_review:
-                    return redirect("onboarding:intake_review", contract.pk)
-                if following is None:
+                if from_review or following is None:
                     return redirect("onboarding:intake_review", contract.pk)
                 return redirect("onboarding:intake_screen", contract.pk, following.slug)
     else:
