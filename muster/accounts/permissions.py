@@ -66,7 +66,7 @@ RULES: dict[Action, frozenset[str]] = {
     Action.COMPLETE_STEP: frozenset({ONBOARDING_TEAM, ADMINISTRATOR}),
     Action.NOTIFY_AWARD: frozenset({COR}),
     # The COR and POC fill the intake; after submission only the team edits it (the
-    # request's status decides which side: see onboarding.services.may_edit_intake).
+    # request's status decides which side: see onboarding.intake.may_edit).
     Action.EDIT_INTAKE: frozenset({COR, POC, ONBOARDING_TEAM}),
     Action.SUBMIT_INTAKE: frozenset({COR, POC}),
     Action.ANSWER_QUESTION: frozenset({COR, POC}),
@@ -99,6 +99,31 @@ RULES: dict[Action, frozenset[str]] = {
     # The team confirms access removal and records the data archive.
     Action.CONFIRM_REMOVAL: frozenset({ONBOARDING_TEAM}),
 }
+# Which stages allow an intake form to be started, changed and submitted: between the award
+# and the end of onboarding. A request the onboarding team returned to the COR and POC (a
+# question, or no service found eligible) may still be changed after that (the closeout
+# notice can come first), until the contract closes. Plain values of contracts.Stage and
+# onboarding.Status: this module imports no other app.
+INTAKE_STAGES = frozenset({"awarded", "onboarding"})
+RETURNED_TO_REQUESTERS = "question"
+
+
+def intake_closed_reason(contract, request=None) -> str:
+    """Why the contract's intake form cannot be started, changed or submitted now, for
+    anyone ("" when its stage allows it; RULES still decide who may)."""
+    if contract.stage in INTAKE_STAGES:
+        return ""
+    if contract.stage == "solicitation":
+        return "The intake form opens once the award is recorded."
+    returned = request is not None and request.status == RETURNED_TO_REQUESTERS
+    if returned and contract.stage != "closed":
+        return ""
+    return (f"This contract is {contract.get_stage_display().lower()}: an intake form is "
+            "started, changed and submitted only while a contract is awarded or onboarding "
+            "(or when the onboarding team returns the request to the COR and POC, until the "
+            "contract closes).")
+
+
 # Who may file a solicitation notice (which creates a contract): a person with the COR
 # team role, or the onboarding team on a COR's behalf.
 NOTIFY_SOLICITATION_ROLES = frozenset({T.COR, ONBOARDING_TEAM})

@@ -203,6 +203,11 @@ class DataUseAgreement(models.Model):
         "accounts.User", on_delete=models.PROTECT, null=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    intake_draft = models.BooleanField(
+        default=False,
+        help_text="Given on an intake form not yet submitted: discarded (record and PDF) if "
+                  "no chosen service needs a DUA any more; submitting the form keeps it.",
+    )
 
     class Meta:
         ordering = ["-expiry_date", "-uploaded_at"]

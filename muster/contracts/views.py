@@ -126,7 +126,7 @@ def _onboarding_panel(user, contract) -> dict:
         "can_notify_award": contract.stage == "solicitation"
         and permissions.can(user, Action.NOTIFY_AWARD, contract),
         "can_edit_intake": (request is not None and intake.may_edit(user, request))
-        or (request is None and contract.stage != "solicitation"
+        or (request is None and not permissions.intake_closed_reason(contract)
             and permissions.can(user, Action.SUBMIT_INTAKE, contract)),
         "packages": contract.welcome_packages.count(),
         "can_view_welcome": permissions.can(user, Action.VIEW_WELCOME, contract),

@@ -57,8 +57,10 @@ def screens_for(contract: Contract) -> list[Screen]:
 
 
 def may_edit(user, request: OnboardingRequest) -> bool:
-    """Draft or open question: the COR and POC; after submission: only the team."""
-    if request.status in STOPPED:  # withdrawn, cancelled or rejected: closed
+    """Draft or open question: the COR and POC; after submission: only the team; and only
+    while the request is not stopped (withdrawn, cancelled or rejected) and the contract's
+    stage allows an intake (permissions.intake_closed_reason)."""
+    if request.status in STOPPED or permissions.intake_closed_reason(request.contract, request):
         return False
     roles = permissions.roles_on(user, request.contract)
     if request.status in (Status.DRAFT, Status.QUESTION):
@@ -128,12 +130,10 @@ def save_screen(actor, request: OnboardingRequest, screen: Screen, data: dict) -
         pk=request.pk
     )
     contract = request.contract
-    if not permissions.can(actor, Action.EDIT_INTAKE, contract) or not may_edit(actor, request):
-        raise NotAllowed(
-            "After submission only the onboarding team edits the request: email them what "
-            "should change." if request.status not in (Status.DRAFT, Status.QUESTION)
-            else "Your role on this contract does not allow that."
-        )
+    if not permissions.can(actor, Action.EDIT_INTAKE, contract):
+        raise NotAllowed("Your role on this contract does not allow that.")
+    if not may_edit(actor, request):
+        raise NotAllowed(refusal(actor, request))
     SAVERS[screen.slug](actor, contract, data)
     request.save(update_fields=["updated_at"])
 
@@ -247,6 +247,31 @@ def _save_services(actor, contract, data):
             item.save(update_fields=list(new))
             audit.record(actor, "contract.service_updated", item, f"Changed {service} request",
                          contract=contract, before=old, after=new)
+    if not needs_dua(contract):
+        _discard_draft_duas(actor, contract)
+
+
+def _discard_draft_duas(actor, contract):
+    """No chosen service needs a DUA any more: the DUA given on this unsubmitted intake
+    form goes, its record and its PDF (the audit record keeps what it was). A DUA given
+    on the DUA page, or submitted with the form, is the contract's and stays."""
+    for dua in contract.duas.filter(intake_draft=True):
+        audit.record(
+            actor, "contract.dua_discarded", dua,
+            f"Discarded draft DUA {dua.number}: no chosen service needs a DUA",
+            contract=contract,
+            before={"number": dua.number, "effective_date": dua.effective_date,
+                    "expiry_date": dua.expiry_date, "document": dua.document.name},
+        )
+        storage, name = dua.document.storage, dua.document.name
+        dua.delete()
+        # The file goes only once the deletion is committed: a rollback keeps both.
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+
+
+def submit_draft_duas(contract: Contract) -> None:
+    """Submitting the form makes the DUA given on it the contract's (no longer a draft)."""
+    contract.duas.filter(intake_draft=True).update(intake_draft=False)
 
 
 def _save_dua(actor, contract, data):
@@ -254,8 +279,10 @@ def _save_dua(actor, contract, data):
     fields = {"number": data["number"].strip(), "effective_date": data.get("effective_date"),
               "expiry_date": data["expiry_date"]}
     if dua is None or data.get("document"):
+        # Given before the form's first submission, it is a draft until then.
+        draft = contract.onboarding_request.status == Status.DRAFT
         dua = DataUseAgreement(contract=contract, uploaded_by=actor, uploaded_at=clock.now(),
-                               **fields)
+                               intake_draft=draft, **fields)
         dua.document.save(f"{fields['number']}.pdf", data["document"], save=False)
         dua.save()
         audit.record(actor, "contract.dua_uploaded", dua, f"Uploaded DUA {dua.number}",
@@ -392,6 +419,9 @@ def refusal(user, request: OnboardingRequest) -> str:
         until = "" if request.status == Status.REJECTED else " unless the team reopens it"
         return (f"This onboarding request is “{request.get_status_display()}”, so its intake "
                 f"form is closed{until}.")
+    closed = permissions.intake_closed_reason(request.contract, request)
+    if closed:
+        return closed
     if request.status in (Status.DRAFT, Status.QUESTION):
         return ("The COR and the contractor's point of contact fill in the intake form until "
                 "it is submitted; the onboarding team edits it after that.")
@@ -406,7 +436,13 @@ def refusal(user, request: OnboardingRequest) -> str:
 
 @transaction.atomic
 def start(actor, contract: Contract) -> OnboardingRequest:
-    """The contract's request (created at award; created here for older contracts)."""
+    """The contract's request (created at award; created here for older contracts), by
+    the COR or POC, while the contract's stage allows an intake."""
+    if not permissions.can(actor, Action.SUBMIT_INTAKE, contract):
+        raise NotAllowed("The COR or the contractor's point of contact starts the intake form.")
+    closed = permissions.intake_closed_reason(contract, _request_of(contract))
+    if closed:
+        raise NotAllowed(closed)
     request, created = OnboardingRequest.objects.get_or_create(
         contract=contract, defaults={"created_by": actor}
     )
@@ -414,6 +450,10 @@ def start(actor, contract: Contract) -> OnboardingRequest:
         audit.record(actor, "onboarding.started", request, "Started the intake form",
                      contract=contract)
     return request
+
+
+def _request_of(contract: Contract) -> OnboardingRequest | None:
+    return OnboardingRequest.objects.filter(contract=contract).first()
 
 
 def all_services():

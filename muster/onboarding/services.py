@@ -168,12 +168,15 @@ def _requesters(contract: Contract) -> list:
 
 @transaction.atomic
 def submit(actor, request: OnboardingRequest, version: int | None = None):
-    from .intake import problems
+    from .intake import problems, submit_draft_duas
 
     request = _locked(request, version)
     contract = request.contract
     require(actor, Action.SUBMIT_INTAKE, contract)
     _check(request, "submit")
+    closed = permissions.intake_closed_reason(contract, request)
+    if closed:
+        raise OnboardingError(closed)
     missing = problems(contract)
     if missing:
         raise OnboardingError(
@@ -183,6 +186,7 @@ def submit(actor, request: OnboardingRequest, version: int | None = None):
         )
     request.submitted_at, request.submitted_by = clock.now(), actor
     _transition(actor, request, "submit", "Submitted the intake form")
+    submit_draft_duas(contract)
     if contract.stage == Stage.AWARDED:
         contracts.change_stage(actor, contract, "start_onboarding")
     complete_evidence(actor, contract, "name-so-spoc", "SO and SPOC named in the intake form.")

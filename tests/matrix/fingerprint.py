@@ -1,84 +1,52 @@
-"""What a request could have changed, in one comparable value: if a GET, a refused POST or a
-POST without a CSRF token leaves this equal, it changed nothing a person would notice."""
+"""What a request could have changed, in one comparable value: every table in the database,
+with its row count and a digest of its rows. If a GET, a HEAD, a refused POST or a POST
+without a CSRF token leaves this equal, it wrote nothing that stayed, anywhere (any table,
+any column, audited or not; a table Muster adds later is watched as soon as it exists).
+
+No table is left out: Django's own (sessions, permissions, content types, migrations) are
+in too, since a signed-in GET saves no session and creates no permission. The database
+computes each table's text in one query, so the matrix's ~4,500 fingerprints stay cheap.
+"""
+
+import hashlib
 
 from django.db import connection
 
-from muster.access.models import AccessGrant, AdditionalServiceRequest, RosterImport
-from muster.accounts.models import ContractRole, TeamRole, User
-from muster.audit.models import AuditEvent
-from muster.closeout.models import CalendarFeed, Closeout
-from muster.contracts.models import Contract, ContractService, DataUseAgreement
-from muster.notifications.models import OutboxEmail
-from muster.onboarding.models import (
-    CallDocument,
-    EligibilityMeeting,
-    OnboardingRequest,
-    Question,
-    SurveyResponse,
-    TouchPointCall,
-    WelcomePackage,
-)
-from muster.timeline.models import ContractStep
+_SQL: dict[str, str] = {}  # per database: the one query (the schema is fixed during tests)
 
-# (label, model, the column whose values are counted, or None for the row count). Every
-# service write is audited, so the audit count alone catches most changes; the rest catch a
-# change that forgot its audit record.
-WATCHED = [
-    ("audit events", AuditEvent, None),
-    ("outbox", OutboxEmail, "status"),
-    ("outbox attempts", OutboxEmail, "attempts"),
-    ("grants", AccessGrant, "status"),
-    ("grant changes", AccessGrant, "updated_at"),
-    ("completed steps", ContractStep, "completed_at"),
-    ("step due dates", ContractStep, "due_date"),
-    ("requests", OnboardingRequest, "status"),
-    ("request versions", OnboardingRequest, "version"),
-    ("contracts", Contract, "stage"),
-    ("contract changes", Contract, "updated_at"),
-    ("roles", ContractRole, "role"),
-    ("team roles", TeamRole, "role"),
-    ("users", User, "is_active"),
-    ("closeouts", Closeout, "status"),
-    ("removals confirmed", Closeout, "removal_confirmed_at"),
-    ("archives", Closeout, "data_archived_at"),
-    ("calendar feeds", CalendarFeed, "revoked_at"),
-    ("service requests", AdditionalServiceRequest, "status"),
-    ("service request versions", AdditionalServiceRequest, "version"),
-    ("duas", DataUseAgreement, "invalidated_at"),
-    ("services", ContractService, "status"),
-    ("packages", WelcomePackage, None),
-    ("calls", TouchPointCall, None),
-    ("call documents", CallDocument, None),
-    ("surveys", SurveyResponse, "answered_at"),
-    ("imports", RosterImport, "status"),
-    ("questions", Question, "answered_at"),
-    ("meetings", EligibilityMeeting, None),
-]
+
+def _row_text_sql(cursor, table: str) -> str:
+    """SELECT table, row count, its rows as one text in a stable order."""
+    q = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        return (f"SELECT '{table}', COUNT(*), COALESCE(string_agg(x::text, E'\\n' "
+                f"ORDER BY x::text), '') FROM {q(table)} AS x")
+    # SQLite: quote() keeps NULL, '' and blobs apart; the subquery fixes the order.
+    columns = connection.introspection.get_table_description(cursor, table)
+    row = " || char(31) || ".join(f"quote({q(c.name)})" for c in columns)
+    return (f"SELECT '{table}', COUNT(*), COALESCE(group_concat(r, char(30)), '') FROM "
+            f"(SELECT {row} AS r FROM {q(table)} ORDER BY r)")
 
 
 def _sql() -> str:
-    parts = []
-    for label, model, column in WATCHED:
-        table = connection.ops.quote_name(model._meta.db_table)
-        if column is None:
-            parts.append(f"SELECT '{label}', '', COUNT(*) FROM {table}")
-        else:
-            col = connection.ops.quote_name(model._meta.get_field(column).column)
-            parts.append(f"SELECT '{label}', CAST({col} AS TEXT), COUNT(*) FROM {table} "
-                         f"GROUP BY {col}")
-    return " UNION ALL ".join(parts)
+    key = f"{connection.vendor}:{connection.settings_dict['NAME']}"
+    if key not in _SQL:
+        with connection.cursor() as cursor:
+            tables = sorted(connection.introspection.table_names(cursor))
+            _SQL[key] = " UNION ALL ".join(_row_text_sql(cursor, t) for t in tables)
+    return _SQL[key]
 
 
-def fingerprint() -> dict:
-    """One query: for each watched table, how many rows hold each value of its column."""
+def fingerprint() -> dict[str, tuple[int, str]]:
+    """Each table: (how many rows, SHA-256 of its rows)."""
     with connection.cursor() as cursor:
         cursor.execute(_sql())
         rows = cursor.fetchall()
-    found: dict[str, set] = {label: set() for label, _, _ in WATCHED}
-    for label, value, count in rows:
-        found[label].add((value, count))
-    return found
+    return {table: (count, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+            for table, count, text in rows}
 
 
 def changes(before: dict, after: dict) -> list[str]:
-    return [name for name in before if before[name] != after[name]]
+    """The tables whose rows differ."""
+    return sorted(name for name in before.keys() | after.keys()
+                  if before.get(name) != after.get(name))

@@ -121,6 +121,14 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
             dua.services.set([own])
         return contract
 
+    # Awarded before Muster started the request at the award: no onboarding request yet.
+    unstarted = solicit(f"{marker} Unstarted Intake", f"{number_base}3")
+    unstarted = contracts.change_stage(team, contracts.update_contract(
+        team, unstarted, award_date=days(-38)), "award")
+    for role in ("poc", "so", "spoc"):
+        contracts.assign_role(team, unstarted, people[role], role)
+    ContractService.objects.create(contract=unstarted, service=own, estimated_users=2,
+                                   justification=f"The {marker} team needs {own.name}.")
     # The draft: awarded, the intake form not yet submitted.
     draft = awarded(solicit(f"{marker} Draft Intake", f"{number_base}1"), 360)
     with_service_and_dua(draft)
@@ -184,7 +192,8 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
     email = OutboxEmail.objects.get(key__startswith=f"closeout-notice:{main.pk}:")
     step = main.steps.filter(completed_at__isnull=True).order_by("order", "pk").first()
 
-    side.contracts = {"main": main, "draft": draft, "meeting": meeting}
+    side.contracts = {"main": main, "draft": draft, "meeting": meeting,
+                      "unstarted": unstarted}
     side.objects = {
         "step": step.pk,
         "version": package.version,

@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfWriter
 
-from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.contracts import services as contract_services
@@ -140,16 +139,56 @@ def test_the_overview_lists_each_screen_with_what_is_missing(client, people, min
                      r"Continue: Organization</a>", response.content.decode())
 
 
-def test_the_overview_starts_the_request_of_an_awarded_contract_without_one(client, people):
-    contract = contract_services.change_stage(None, make_contract(name="Older"), "award")
-    contract_services.assign_role(None, contract, people["cor"], ContractRole.Role.COR)
+def older_contract(people, name="Older"):
+    """An awarded contract with no onboarding request (awarded before Muster started the
+    request at the award); `mine`'s people hold their roles on it."""
+    contract = contract_services.change_stage(None, make_contract(name=name), "award")
+    for role in ("cor", "poc", "so"):
+        contract_services.assign_role(None, contract, people[role], role)
+    return contract
+
+
+def test_opening_the_overview_changes_nothing_and_the_cor_starts_it_with_a_button(client,
+                                                                                  people):
+    contract = older_contract(people)
     client.force_login(people["cor"])
-    response = client.get(url("intake", contract))
-    assert response.status_code == 200
+    page = client.get(reverse("contracts:detail", args=[contract.pk]))
+    assert "Fill in the intake form" in text_of(page)
+    events = AuditEvent.objects.count()
+    for visit in (client.get, client.head):
+        response = visit(url("intake", contract))
+        assert response.status_code == 200
+    assert not OnboardingRequest.objects.filter(contract=contract).exists()
+    assert AuditEvent.objects.count() == events
+    overview = client.get(url("intake", contract))
+    check_page(overview)
+    html = overview.content.decode()
+    assert re.search(r'<form method="post"[^>]*>\s*<input type="hidden" name="csrfmiddlewaretoken"'
+                     r'[^>]*>\s*<button class="usa-button" type="submit">Start the intake form'
+                     r"</button>", html)
+    assert "Continue:" not in html and "Start: " not in html
+
+    response = client.post(url("intake", contract))
+    assert response.status_code == 302
+    assert response["Location"] == screen_url(contract, "contract")
     request = OnboardingRequest.objects.get(contract=contract)
     assert request.status == "draft" and request.created_by == people["cor"]
     assert AuditEvent.objects.filter(contract=contract, action="onboarding.started").count() == 1
-    assert "Start: Contract and period of performance" in text_of(response)
+    assert "Intake form started." in " ".join(messages_of(client.get(response["Location"])))
+    # Pressing it again (a second tab) starts nothing more.
+    assert client.post(url("intake", contract)).status_code == 302
+    assert AuditEvent.objects.filter(contract=contract, action="onboarding.started").count() == 1
+    assert "Start the intake form" not in text_of(client.get(url("intake", contract)))
+
+
+@pytest.mark.parametrize("who", ["so", "onboarding_team"])
+def test_only_the_cor_and_poc_start_the_intake(client, people, who):
+    contract = older_contract(people)
+    client.force_login(people[who])
+    assert "Start the intake form" not in text_of(client.get(url("intake", contract)))
+    response = client.post(url("intake", contract))
+    assert response.status_code == 403
+    assert not OnboardingRequest.objects.filter(contract=contract).exists()
 
 
 def test_before_the_award_the_intake_form_is_not_open(client, people):
@@ -528,7 +567,7 @@ def test_the_review_shows_everything_entered_with_change_links(client, people, m
                      "Signed DUA (PDF) Uploaded November 24, 2026"):
         assert expected in body, expected
     for slug in ("contract", "organization", "parties", "work", "services", "dua"):
-        assert f'href="{screen_url(mine, slug)}">Change' in html, slug
+        assert f'href="{screen_url(mine, slug)}?from=review">Change' in html, slug
     assert "Still missing" not in body
     onboarding = OnboardingRequest.objects.get(contract=mine)
     assert f'name="version" value="{onboarding.version}"' in html
@@ -537,7 +576,15 @@ def test_the_review_shows_everything_entered_with_change_links(client, people, m
 def test_submitting_with_something_missing_is_refused_with_the_list(client, people, mine,
                                                                     mailoutbox):
     response = client.get(url("intake_review", mine))
-    assert "Still missing" in text_of(response)
+    body, html = text_of(response), response.content.decode()
+    assert "Still missing" in body
+    # Each missing item links to its screen; no Submit button until nothing is missing.
+    assert "Organization : the organization and its HARP name" in body
+    assert f'<a href="{screen_url(mine, "organization")}?from=review">Organization</a>' in html
+    assert f'<a href="{screen_url(mine, "dua")}?from=review">Data Use Agreement</a>' in html
+    assert "Submit the intake form" not in body
+    assert "The Submit button appears here once nothing is missing." in body
+    # A crafted POST is still refused with the list.
     onboarding = OnboardingRequest.objects.get(contract=mine)
     response = client.post(url("intake_review", mine), {"version": onboarding.version})
     assert response.status_code == 400
@@ -551,6 +598,37 @@ def test_submitting_with_something_missing_is_refused_with_the_list(client, peop
     assert onboarding.status == "draft"
     deliver_due()
     assert not [m for m in mailoutbox if m.subject.startswith("Intake submitted")]
+    fill_everything(client, people, mine)
+    response = client.get(url("intake_review", mine))
+    assert "Submit the intake form" in text_of(response)
+    assert "Still missing" not in text_of(response)
+
+
+def test_change_on_the_review_leads_back_to_the_review(client, people, mine):
+    fill_everything(client, people, mine)
+    review = url("intake_review", mine)
+    for slug in ("contract", "work", "services"):
+        change = f"{screen_url(mine, slug)}?from=review"
+        page = client.get(change)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert f'href="{review}">Back to review</a>' in html
+        assert "Save and return to review" in text_of(page)
+        assert "Back to Organization" not in html
+        response = client.post(change, answers(people, mine)[slug])
+        assert response["Location"] == review, slug
+    # Save draft stays on the screen, still opened from the review.
+    change = f"{screen_url(mine, "work")}?from=review"
+    response = client.post(change, {"type_of_work": "Dashboards for the program office.",
+                                    "save_draft": "1"})
+    assert response["Location"] == change
+    # An invalid save stays on the screen with its errors, still offering the way back.
+    response = client.post(change, {"type_of_work": ""})
+    assert response.status_code == 400
+    assert f'href="{review}">Back to review</a>' in response.content.decode()
+    # Walking the form from the overview still goes screen by screen.
+    response = client.post(screen_url(mine, "work"), answers(people, mine)["work"])
+    assert response["Location"] == screen_url(mine, "services")
 
 
 def test_when_the_poc_submits_first_the_cors_stale_submit_is_refused(client, people, mine,
@@ -635,7 +713,7 @@ def test_after_submission_the_team_edits_and_the_change_is_audited(client, peopl
     assert event.after == {"type_of_work": new}
     assert OnboardingRequest.objects.get(contract=submitted).status == "submitted"
     review = client.get(url("intake_review", submitted))
-    assert f'href="{screen_url(submitted, "work")}">Change' in review.content.decode()
+    assert f'href="{screen_url(submitted, "work")}?from=review">Change' in review.content.decode()
     assert "Submit the intake form" not in text_of(review)
 
 
@@ -661,3 +739,149 @@ def test_a_service_no_longer_offered_stays_on_the_services_screen(client, people
     assert set(mine.services.values_list("service__slug", flat=True)) == {"sas-viya", "pecos"}
     assert Contract.objects.get(pk=mine.pk).services.get(service__slug="pecos").justification \
         == "Enrollment lookups."
+
+
+# --- Deselecting the services that need a DUA ------------------------------------------------
+
+
+def only_confluence() -> dict:
+    svc = f"svc_{Service.objects.get(slug='confluence').pk}"
+    return {f"{svc}_selected": "on", f"{svc}_users": "4",
+            f"{svc}_justification": "Team documentation."}
+
+
+def test_deselecting_every_dua_service_discards_the_draft_dua(
+        client, people, mine, media, django_capture_on_commit_callbacks):
+    fill_everything(client, people, mine)
+    dua = DataUseAgreement.objects.get(contract=mine)
+    stored = media / dua.document.name
+    assert stored.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes after the commit
+        response = fill(client, mine, "services", only_confluence())
+    assert response["Location"] == url("intake_review", mine)
+    assert not DataUseAgreement.objects.filter(contract=mine).exists()
+    assert not stored.exists()
+    event = AuditEvent.objects.get(contract=mine, action="contract.dua_discarded")
+    assert event.actor == people["cor"]
+    assert event.before["number"] == "DUA-2026-0042"
+    assert "no chosen service needs a DUA" in event.summary
+    review = client.get(url("intake_review", mine))
+    assert "DUA-2026-0042" not in text_of(review)
+
+    onboarding = OnboardingRequest.objects.get(contract=mine)
+    response = client.post(url("intake_review", mine), {"version": onboarding.version})
+    assert response.status_code == 302
+    for page in (reverse("contracts:detail", args=[mine.pk]),
+                 reverse("access:dua", args=[mine.pk])):
+        body = text_of(client.get(page))
+        assert "DUA-2026-0042" not in body and "Latest DUA" not in body, page
+
+
+def test_choosing_a_dua_service_again_asks_for_the_dua_again(client, people, mine):
+    fill_everything(client, people, mine)
+    fill(client, mine, "services", only_confluence())
+    response = fill(client, mine, "services", answers(people, mine)["services"])
+    assert response["Location"] == screen_url(mine, "dua")
+    page = client.get(screen_url(mine, "dua"))
+    assert "is on file" not in text_of(page)
+    assert "Data Use Agreement Missing: the signed DUA" in text_of(client.get(url("intake",
+                                                                                  mine)))
+
+
+def test_a_dua_given_on_the_dua_page_is_not_a_draft_and_stays(client, people, mine, media):
+    from muster.access import dua as duas
+
+    kept, _ = duas.upload_dua(people["so"], mine, number="DUA-ON-FILE",
+                              effective_date=None, expiry_date=D(2027, 12, 31),
+                              document=pdf_upload(), services=[sas()])
+    fill_everything(client, people, mine)  # replaces it on the intake: a new draft DUA
+    assert DataUseAgreement.objects.filter(contract=mine).count() == 2
+    fill(client, mine, "services", only_confluence())
+    assert list(DataUseAgreement.objects.filter(contract=mine)) == [kept]
+    assert (media / kept.document.name).exists()
+
+
+def test_a_submitted_dua_is_no_longer_a_draft(client, people, submitted):
+    """After submission the DUA is the contract's: the team's later edits keep it."""
+    client.force_login(people["onboarding_team"])
+    assert fill(client, submitted, "services", only_confluence()).status_code == 302
+    assert DataUseAgreement.objects.filter(contract=submitted).count() == 1
+
+
+# --- Which stages allow an intake ------------------------------------------------------------
+
+
+PAST_ONBOARDING = {
+    "active": ["start_onboarding", "activate"],
+    "closing": ["start_onboarding", "begin_closeout"],
+    "closed": ["close"],
+}
+
+
+def move_to(contract, stage):
+    for transition in PAST_ONBOARDING[stage]:
+        contract = contract_services.change_stage(None, contract, transition)
+    assert contract.stage == stage
+    return contract
+
+
+@pytest.mark.parametrize("stage", list(PAST_ONBOARDING))
+def test_an_intake_cannot_be_started_past_onboarding(client, people, stage):
+    contract = move_to(older_contract(people), stage)
+    client.force_login(people["cor"])
+    page = client.get(reverse("contracts:detail", args=[contract.pk]))
+    assert "Fill in the intake form" not in text_of(page)
+    response = client.get(url("intake", contract))
+    assert response.status_code == 200
+    body = text_of(response)
+    assert f"This contract is {stage}:" in body
+    assert "Start the intake form" not in body
+    response = client.post(url("intake", contract))
+    assert response.status_code == 403
+    assert f"This contract is {stage}:" in text_of(response)
+    assert not OnboardingRequest.objects.filter(contract=contract).exists()
+
+
+@pytest.mark.parametrize("stage", list(PAST_ONBOARDING))
+def test_a_draft_cannot_be_changed_or_submitted_past_onboarding(client, people, mine, stage,
+                                                                mailoutbox):
+    fill_everything(client, people, mine)
+    mine = move_to(Contract.objects.get(pk=mine.pk), stage)
+    reason = f"This contract is {stage}: an intake form is started, changed and submitted"
+
+    overview = client.get(url("intake", mine))
+    assert reason in text_of(overview)
+    assert screen_url(mine, "work") not in overview.content.decode()
+    page = client.get(screen_url(mine, "work"))
+    assert page.status_code == 403 and reason in text_of(page)
+    response = fill(client, mine, "work", {"type_of_work": "Changed after the fact."})
+    assert response.status_code == 403
+    mine.refresh_from_db()
+    assert mine.type_of_work.startswith("Statistical analysis")
+
+    review = client.get(url("intake_review", mine))
+    assert reason in text_of(review) and "Submit the intake form" not in text_of(review)
+    onboarding = OnboardingRequest.objects.get(contract=mine)
+    response = client.post(url("intake_review", mine), {"version": onboarding.version})
+    assert response.status_code == 400
+    assert reason in text_of(response)
+    assert OnboardingRequest.objects.get(contract=mine).status == "draft"
+    deliver_due()
+    assert not [m for m in mailoutbox if m.subject.startswith("Intake submitted")]
+
+
+@pytest.mark.parametrize(("stage", "status"), [("closing", 302), ("closed", 403)])
+def test_a_request_returned_to_the_cor_can_be_changed_until_the_contract_closes(
+        client, people, submitted, stage, status):
+    from muster.onboarding import services
+
+    services.ask_question(people["onboarding_team"], submitted.onboarding_request,
+                          "How many analysts start in month one?")
+    transition = "begin_closeout" if stage == "closing" else "close"
+    contract_services.change_stage(None, Contract.objects.get(pk=submitted.pk), transition)
+    response = fill(client, submitted, "work", {"type_of_work": "Analysis, and dashboards."})
+    assert response.status_code == status
+    submitted.refresh_from_db()
+    changed = submitted.type_of_work == "Analysis, and dashboards."
+    assert changed == (status == 302)

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from muster.audit.models import AuditEvent
-from muster.contracts.models import Contract, ContractService, DataUseAgreement
+from muster.contracts import services as contract_services
+from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 from muster.onboarding import intake, services
@@ -51,7 +52,9 @@ def complete_intake(contract, people):
             document="contracts/dua/DUA-0042.pdf",
         )
     contract.refresh_from_db()
-    return intake.start(people["cor"], contract)
+    if contract.stage == Stage.SOLICITATION:  # an intake is filled once the award is recorded
+        contract = contract_services.change_stage(None, contract, "award")
+    return intake.start(contract.roles.get(role="cor").user, contract)  # the contract's COR
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
-from muster.contracts.models import Stage
 
 from .. import intake, services
 from ..forms import VersionedForm
@@ -25,20 +25,25 @@ def _request_of(contract) -> OnboardingRequest | None:
         return None
 
 
-def _may_start(user, contract) -> bool:
-    """Only the COR and POC start an intake form, and only once the award is recorded."""
-    return contract.stage != Stage.SOLICITATION and permissions.can(
-        user, Action.SUBMIT_INTAKE, contract
-    )
-
-
 def intake_start(request, pk):
-    """The overview: each screen, done or what is missing, and where to go next."""
+    """The overview: each screen, done or what is missing, and where to go next. A contract
+    with no request yet (awarded before Muster started one at the award) gets a button that
+    starts it: a POST, since opening a page never changes anything."""
     user = request.user
     contract = permissions.contract_for(user, pk, Action.EDIT_INTAKE)
+    if request.method == "POST":
+        try:
+            intake.start(user, contract)
+        except services.NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        messages.success(request, "Intake form started. The COR and the contractor's point "
+                                  "of contact both work on this draft.")
+        first = intake.first_incomplete(contract)
+        if first is None:
+            return redirect("onboarding:intake_review", contract.pk)
+        return redirect("onboarding:intake_screen", contract.pk, first.slug)
     onboarding = _request_of(contract)
-    if onboarding is None and _may_start(user, contract):
-        onboarding = intake.start(user, contract)
+    closed = permissions.intake_closed_reason(contract, onboarding)
     missing = intake.problems(contract)
     progress = intake.progress(contract, missing)
     next_screen = next((row["screen"] for row in progress if not row["done"]), None)
@@ -48,6 +53,9 @@ def intake_start(request, pk):
         "progress": progress,
         "next_screen": next_screen,
         "started": any(row["done"] for row in progress),
+        "may_start": onboarding is None and not closed and permissions.can(
+            user, Action.SUBMIT_INTAKE, contract),
+        "closed": closed,
         "may_edit": onboarding is not None and intake.may_edit(user, onboarding),
         "refusal": intake.refusal(user, onboarding) if onboarding else "",
     })
@@ -60,8 +68,13 @@ def _screen_or_404(contract, slug: str):
     return screen
 
 
+# A screen opened from the review (its "Change" link, or a missing item) returns there.
+FROM_REVIEW = "review"
+
+
 def intake_screen(request, pk, screen):
     user = request.user
+    from_review = request.GET.get("from") == FROM_REVIEW
     contract = permissions.contract_for(user, pk, Action.EDIT_INTAKE)
     current = _screen_or_404(contract, screen)
     onboarding = _request_of(contract)
@@ -84,9 +97,10 @@ def intake_screen(request, pk, screen):
             else:
                 if "save_draft" in request.POST:
                     messages.success(request, "Draft saved.")
-                    return redirect("onboarding:intake_screen", contract.pk, current.slug)
+                    here = reverse("onboarding:intake_screen", args=[contract.pk, current.slug])
+                    return redirect(f"{here}?from={FROM_REVIEW}" if from_review else here)
                 following = intake.next_screen(contract, current)
-                if following is None:
+                if from_review or following is None:
                     return redirect("onboarding:intake_review", contract.pk)
                 return redirect("onboarding:intake_screen", contract.pk, following.slug)
     else:
@@ -104,6 +118,7 @@ def intake_screen(request, pk, screen):
         "previous": intake.previous_screen(contract, current),
         "dua": intake.current_dua(contract) if current.slug == "dua" else None,
         "file_given": bool(request.FILES),
+        "from_review": from_review,
     }, status=400 if form.errors else 200)
 
 
@@ -114,9 +129,6 @@ def intake_review(request, pk):
     onboarding = _request_of(contract)
     if onboarding is None:
         return redirect("onboarding:intake", contract.pk)
-    may_submit = onboarding.status == Status.DRAFT and permissions.can(
-        user, Action.SUBMIT_INTAKE, contract
-    )
     form = VersionedForm(request.POST if request.method == "POST" else None,
                          initial={"version": onboarding.version})
     if request.method == "POST" and form.is_valid():
@@ -137,6 +149,9 @@ def intake_review(request, pk):
             )
             return redirect("onboarding:request", contract.pk)
     missing = intake.problems(contract)
+    # Submit is offered only when nothing is missing (services.submit refuses it anyway).
+    may_submit = (onboarding.status == Status.DRAFT and intake.may_edit(user, onboarding)
+                  and permissions.can(user, Action.SUBMIT_INTAKE, contract))
     sections = [
         {"screen": s, "rows": intake.summary(s, contract), "missing": missing.get(s.title, [])}
         for s in intake.screens_for(contract)
@@ -148,6 +163,7 @@ def intake_review(request, pk):
         "sections": sections,
         "missing": missing,
         "may_edit": intake.may_edit(user, onboarding),
-        "may_submit": may_submit,
+        "may_submit": may_submit and not missing,
+        "may_submit_later": may_submit and bool(missing),
         "refusal": intake.refusal(user, onboarding),
     }, status=400 if form.errors else 200)
