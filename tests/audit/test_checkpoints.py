@@ -278,11 +278,11 @@ def test_a_checkpoint_is_refused_after_a_loss_and_the_alarm_raised(events, setti
 def test_a_rolled_back_checkpoint_never_reaches_the_log(
     events, caplog, django_capture_on_commit_callbacks
 ):
-    with caplog.at_level(logging.INFO, logger="muster.audit.checkpoints"), \
-            django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            checkpoints.make()
-            raise RuntimeError("simulated sweep, rolled back")
+    with (caplog.at_level(logging.INFO, logger="muster.audit.checkpoints"),
+          django_capture_on_commit_callbacks(execute=True),
+          pytest.raises(RuntimeError), transaction.atomic()):
+        checkpoints.make()
+        raise RuntimeError("simulated sweep, rolled back")
     assert not [r for r in caplog.records if r.name == "muster.audit.checkpoints"]
     assert AuditCheckpoint.objects.count() == 0
 
