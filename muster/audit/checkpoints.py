@@ -121,8 +121,7 @@ def findings(head: Head) -> list[Finding]:
                         "it was forged or altered, or made with another key.")]
     if head.event_count == 0:
         return []
-    total = AuditEvent.objects.count()
-    if total == 0:
+    if not AuditEvent.objects.exists():
         return [Finding(f"the audit record is empty, but checkpoint {n} covers "
                         f"{head.event_count} records",
                         f"The audit record is empty, but {head.label} covers "
