@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "muster.audit.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -256,3 +257,16 @@ CLOSEOUT_NOTICE_DAYS = int(os.environ.get("CLOSEOUT_NOTICE_DAYS", "60"))
 REMINDER_BUSINESS_DAYS = int(os.environ.get("REMINDER_BUSINESS_DAYS", "2"))
 # The worker runs the daily sweep at this local hour.
 SWEEP_HOUR = int(os.environ.get("SWEEP_HOUR", "6"))
+
+# The audit record (docs/adr/0002-append-only-audit.md). Checkpoints of its hash chain are
+# signed with this key, kept out of the database; production requires one of its own.
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
+if PRODUCTION and (len(AUDIT_CHECKPOINT_KEY) < 32 or AUDIT_CHECKPOINT_KEY == SECRET_KEY):
+    raise ImproperlyConfigured(
+        "Set AUDIT_CHECKPOINT_KEY (32+ random characters, not the SECRET_KEY) in production."
+    )
+AUDIT_CHECKPOINT_KEY = AUDIT_CHECKPOINT_KEY or f"development-audit-checkpoint:{SECRET_KEY}"
+# Each checkpoint is also emailed to these addresses (comma-separated), when set.
+AUDIT_EMAIL = env_list("AUDIT_EMAIL")
+# The checkpoint lines must reach the log whatever LOG_LEVEL says.
+LOGGING["loggers"]["muster.audit.checkpoints"] = {"level": "INFO"}

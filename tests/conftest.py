@@ -10,6 +10,21 @@ from .factories import UserFactory, give_role, make_contract, request_service, t
 TODAY = datetime.date(2026, 11, 24)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Mark the PostgreSQL test database disposable: its audit tables refuse TRUNCATE
+    otherwise (audit migration 0005), and transactional tests reset every table with one
+    (Django's flush). Set on the database, so every later connection has it (the live
+    server's too), and on the connection already open."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET muster.disposable_database = 'on'")
+            cursor.execute("SET muster.disposable_database = 'on'")
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing is slow on purpose; tests check behaviour, not the hash's cost.

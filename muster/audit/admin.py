@@ -1,17 +1,10 @@
 from django.contrib import admin
 
-from .models import AuditEvent
+from .models import AuditCheckpoint, AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
     """Read-only: no add, change or delete from here, whoever signs in."""
-
-    list_display = ["at", "actor_label", "action", "summary", "contract"]
-    list_filter = ["action"]
-    search_fields = ["summary", "actor_label", "object_repr"]
-    date_hierarchy = "at"
-    list_select_related = ["contract"]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -24,3 +17,18 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_label", "action", "summary", "contract"]
+    list_filter = ["action"]
+    search_fields = ["summary", "actor_label", "object_repr", "=request_id"]
+    date_hierarchy = "at"
+    list_select_related = ["contract"]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["number", "at", "last_event_id", "event_count"]
+    date_hierarchy = "at"

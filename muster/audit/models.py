@@ -2,9 +2,11 @@
 
 Rows are only ever inserted: the model refuses to save an existing row or delete one, the
 queryset refuses bulk updates and deletes, the admin is read-only, and on PostgreSQL a
-trigger refuses UPDATE and DELETE from anyone. Each row carries a SHA-256 hash over its
+trigger refuses UPDATE, DELETE and TRUNCATE. Each row carries a SHA-256 hash over its
 content and the previous row's hash, so an edit made behind the application's back breaks
-the chain, and `manage.py verify_audit` finds it.
+the chain, and `manage.py verify_audit` finds it. Signed checkpoints of the chain's head
+(`AuditCheckpoint`, copied to the log and by email) make the loss of the newest rows, or of
+all of them, detectable too (docs/adr/0002-append-only-audit.md).
 """
 
 import hashlib
@@ -55,6 +57,11 @@ class AuditEvent(models.Model):
     )
     before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    request_id = models.CharField(
+        max_length=64, blank=True, default="", db_default="", db_index=True,
+        help_text="The request, command run or task that caused the event: events of one "
+        "action share it.",
+    )
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -93,5 +100,38 @@ class AuditEvent(models.Model):
             "before": self.before,
             "after": self.after,
         }
+        if self.request_id:
+            # Only when set: rows written before request ids existed keep their hashes.
+            payload["request_id"] = self.request_id
         canonical = json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder, default=str)
         return hashlib.sha256((self.prev_hash + canonical).encode()).hexdigest()
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain's head at a moment: the last record's id and hash,
+    and how many records there were up to it. Kept here for convenience; the copies in the
+    log and the audit mailbox are what a database administrator cannot rewrite."""
+
+    number = models.PositiveIntegerField(help_text="1, 2, 3... in the order they were made.")
+    at = models.DateTimeField()
+    last_event_id = models.BigIntegerField(help_text="0 when the record was empty.")
+    event_count = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64, unique=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"Checkpoint {self.number} at record {self.last_event_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit checkpoints cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit checkpoints cannot be deleted.")

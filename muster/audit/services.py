@@ -9,6 +9,7 @@ from django.db import connection, models, transaction
 
 from muster import clock
 
+from . import correlation
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -61,6 +62,7 @@ def record(
             contract=contract,
             before=_json_safe(before or {}),
             after=_json_safe(after or {}),
+            request_id=correlation.current(),
             prev_hash=last,
         )
         event.hash = event.content_digest()
@@ -68,11 +70,16 @@ def record(
     return event
 
 
-def _chain_head() -> str:
-    """The last hash, with appends serialized until the transaction ends."""
+def lock_chain() -> None:
+    """Serialize appends (and checkpoints) until the transaction ends."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+
+
+def _chain_head() -> str:
+    """The last hash, with appends serialized until the transaction ends."""
+    lock_chain()
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     return last or GENESIS_HASH
 
@@ -86,6 +93,7 @@ def record_many(actor, contract, entries: list[tuple]) -> None:
         prev = _chain_head()
         at = clock.now().astimezone(datetime.UTC)
         label = _actor_label(actor)
+        request_id = correlation.current()
         actor_id = actor.pk if getattr(actor, "pk", None) else None
         events = []
         for action, object_type, object_id, object_repr, summary, after in entries:
@@ -93,7 +101,7 @@ def record_many(actor, contract, entries: list[tuple]) -> None:
                 at=at, actor_id=actor_id, actor_label=label, action=action,
                 summary=summary[:300], object_type=object_type, object_id=str(object_id),
                 object_repr=object_repr[:200], contract_id=contract.pk, before={},
-                after=_json_safe(after), prev_hash=prev,
+                after=_json_safe(after), request_id=request_id, prev_hash=prev,
             )
             event.hash = prev = event.content_digest()
             events.append(event)

@@ -19,6 +19,7 @@ from muster import clock
 from muster.access import dua
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, TeamRole
+from muster.audit import checkpoints, correlation
 from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract, Stage
 from muster.notifications import services as mail
@@ -46,6 +47,7 @@ class SweepReport:
     dua_pauses: int = 0
     emails_sent: int = 0
     emails_retrying: int = 0
+    audit_checkpoint: int = 0  # its number; 0 when refused (records missing)
 
 
 @contextmanager
@@ -100,7 +102,7 @@ def simulate(day: datetime.date) -> Simulation:
 
 def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
     report = SweepReport(day=day.isoformat())
-    with _one_sweep_at_a_time():
+    with correlation.scope_if_unset("sweep"), _one_sweep_at_a_time():
         since = _last_run_day(day)
         sweep_run = SweepRun.objects.create(day=day, started_at=clock.now())
         # Removal of access first: it matters most, and a contract it closes is out of
@@ -114,6 +116,7 @@ def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
         report.reminders = send_reminders(day, since, people)
         report.escalations = escalate_overdue(day, since, people)
         report.dua_pauses = _pause_lapsed_duas(day)
+        report.audit_checkpoint = _checkpoint_audit_record()
         if deliver:
             delivery = mail.deliver_due()
             report.emails_sent, report.emails_retrying = delivery.sent, delivery.retrying
@@ -220,6 +223,15 @@ def escalate_overdue(
         )
         sent += getattr(email, "just_queued", False)
     return sent
+
+
+def _checkpoint_audit_record() -> int:
+    """Sign the audit record's head after the sweep's own events (its email goes out with
+    the sweep's). A loss found is logged and emailed there, and must not stop the sweep."""
+    try:
+        return checkpoints.make().number
+    except checkpoints.LossFound:
+        return 0
 
 
 def _pause_lapsed_duas(day: datetime.date) -> int:

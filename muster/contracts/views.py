@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
+from muster.audit import correlation
 from muster.audit.models import AuditEvent
 from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
@@ -176,7 +177,13 @@ def step_complete(request, pk, step_pk):
 def contract_history(request, pk):
     contract = permissions.contract_for(request.user, pk, Action.VIEW_HISTORY)
     events = AuditEvent.objects.filter(contract=contract).select_related("actor")
+    # ?action=<request id>: only the events one request or command run caused.
+    action = request.GET.get("action", "")
+    action = action if correlation.is_sane(action) else ""
+    if action:
+        events = events.filter(request_id=action)
     return render(request, "contracts/history.html", {
-        "contract": contract, "page": _page(request, events, 50),
+        "contract": contract, "page": _page(request, events, 50), "action": action,
+        "query": f"action={action}" if action else "",
     })
 

@@ -90,9 +90,12 @@ def test_an_intact_chain_verifies(events):
     assert err == ""
 
 
-def test_an_empty_record_verifies():
+def test_an_empty_record_is_called_empty_not_intact():
     assert AuditEvent.objects.count() == 0
-    assert "intact" in verify()[0]
+    out, err = verify()
+    assert "The audit record is empty." in out
+    assert "intact" not in out
+    assert "No checkpoint to check against" in out
 
 
 def test_an_edit_behind_the_applications_back_is_found(events):

@@ -48,6 +48,7 @@ SERVER_ENV = {
     "DJANGO_SETTINGS_MODULE": "tests.bench.load_settings",
     "MUSTER_ENV": "production",
     "SECRET_KEY": "bench-load-only-" + "k7Qm2xVb9ZpR4tLw8NcJ3hYs6FdG1aEu5oKi0",
+    "AUDIT_CHECKPOINT_KEY": "bench-load-audit-only-" + "Wq4Zr8Tn2Lx6Vb0Mc3Hs7Jd1",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "SECURE_SSL_REDIRECT": "false",
     "MUSTER_VAR_DIR": str(VAR_DIR),
