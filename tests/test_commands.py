@@ -8,7 +8,9 @@ import sys
 
 from django.conf import settings
 
-COMMANDS = ["sweep", "deliver_outbox", "check_duas", "schedule_sweep"]
+COMMANDS = [
+    "sweep", "deliver_outbox", "check_duas", "schedule_sweep", "verify_audit", "audit_checkpoint",
+]
 
 
 def run_each(database_url: str, tmp_path) -> dict:
@@ -21,7 +23,7 @@ def run_each(database_url: str, tmp_path) -> dict:
         )
         for command in COMMANDS
     }
-    return {command: (p.wait(30), p.stdout.read()) for command, p in running.items()}
+    return {command: (p.wait(120), p.stdout.read()) for command, p in running.items()}
 
 
 def test_an_unmigrated_database_is_told_in_one_line(tmp_path):
@@ -44,3 +46,14 @@ def test_an_unreachable_database_is_told_in_one_line(tmp_path):
             "CommandError: Cannot reach the database (check DATABASE_URL): connection failed"
         ), output
         assert "Connection refused" in output
+
+
+def test_a_postgresql_database_without_muster_is_told_in_one_line(tmp_path):
+    # PostgreSQL's own maintenance database holds no Muster tables; verify_audit only reads.
+    env = {**os.environ, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres"}
+    run = subprocess.run([sys.executable, "manage.py", "verify_audit"], cwd=settings.BASE_DIR,
+                         env=env, capture_output=True, text=True, timeout=120)
+
+    assert run.returncode == 1
+    assert run.stderr.startswith("CommandError: The database is not migrated ("), run.stderr
+    assert run.stderr.count("\n") == 1, run.stderr

@@ -1,11 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.core.management.base import CommandError
 
+from muster import commands
 from muster.audit import checkpoints
-from muster.audit.database import first_line, require_migrated
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = (
         "Sign the audit record's head now (the daily sweep does it too), write it to the log "
         "and email it to AUDIT_EMAIL. Refused when records an earlier checkpoint covers are "
@@ -20,7 +19,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        require_migrated()
         try:
             checkpoint = checkpoints.make(accept_loss=options["accept_loss"])
         except checkpoints.LossFound as loss:
@@ -30,8 +28,6 @@ class Command(BaseCommand):
                 "No checkpoint made: records are missing (see above; an alarm went to the log "
                 "and to AUDIT_EMAIL). --accept-loss checkpoints the record as it is."
             ) from None
-        except DatabaseError as error:
-            raise CommandError(f"Cannot write the checkpoint: {first_line(error)}") from None
         head = checkpoints.Head.of(checkpoint)
         self.stdout.write(f"Audit {head.label}. Keep this line outside the database:")
         self.stdout.write(head.token)
