@@ -24,6 +24,8 @@ from muster.audit import services as audit
 from muster.catalog.models import Service
 from muster.contracts.models import Contract, ContractService, Stage
 from muster.notifications import services as mail
+from muster.onboarding.models import STOPPED, OnboardingRequest
+from muster.onboarding.models import Status as OnboardingStatus
 from muster.validators import INVISIBLE_MESSAGE, NAME_MAX, invisible_characters
 
 from .dua import valid_dua
@@ -59,6 +61,18 @@ def require(actor, action: Action, contract: Contract) -> None:
 def _open(contract: Contract) -> None:
     if contract.stage == Stage.CLOSED:
         raise AccessError("This contract is closed: its roster can no longer change.")
+
+
+def _onboarding_stands(contract: Contract) -> None:
+    """A withdrawn, cancelled or rejected onboarding request grants nothing, even where its
+    service leads had already approved a service: it no longer stands until reopened."""
+    request = OnboardingRequest.objects.filter(contract=contract).only("status").first()
+    if request is None or request.status not in STOPPED:
+        return
+    until = "" if request.status == OnboardingStatus.REJECTED else (
+        " until the onboarding team reopens it")
+    raise AccessError(f"This contract's onboarding request was {request.status} "
+                      f"({request.get_status_display()}): no access can be granted{until}.")
 
 
 # --- Checking new members (one or thousands) ------------------------------------------
@@ -371,6 +385,7 @@ def grant(actor, contract: Contract, user, service: Service) -> AccessGrant:
     """Ask for the person's access to one of the contract's approved services."""
     require(actor, Action.MANAGE_ROSTER, contract)
     _open(contract)
+    _onboarding_stands(contract)
     if _membership(contract, user, lock=True) is None:
         raise AccessError(f"{user.full_name} is not on this contract's roster: add them first.")
     if not ContractService.objects.filter(
@@ -425,6 +440,7 @@ def confirm(actor, grant: AccessGrant) -> AccessGrant:
     if not can_proceed(grant.activate):
         raise AccessError(f"This access is {grant.get_status_display().lower()}: only a "
                           "requested access can be confirmed. Nothing was changed.")
+    _onboarding_stands(grant.contract)
     _dua_check(grant.contract, grant.service,
                "You cannot confirm {service} while the contract's Data Use Agreement is "
                "not valid.")
@@ -517,6 +533,8 @@ def confirm_import(actor, roster_import: RosterImport) -> ImportResult:
             rows=[_stored(r) for r in rows], error_count=errors,
         )
         return ImportResult(errors=errors)
+    if any(row["_services"] for row in rows):
+        _onboarding_stands(contract)
     return _import_rows(actor, contract, roster_import, rows)
 
 

@@ -286,3 +286,45 @@ def test_a_stopped_request_closes_its_intake_form(client, people, submitted):
     assert "“Cancelled by the onboarding team”, so its intake form is closed unless the " \
         "team reopens it" in text_of(response)
     assert "Edit the intake form" not in text_of(client.get(url("request", submitted.contract)))
+
+
+def test_a_cancelled_request_grants_no_access_to_the_services_it_had_approved(
+    client, people, submitted
+):
+    # The leads approved SAS Viya, then the team cancelled before the welcome package: the
+    # SO must not be able to grant access through a request that no longer stands.
+    onboarding = advance(people, submitted, Status.SERVICE_REVIEW)
+    as_(client, people["sas_lead"]).post(
+        reverse("onboarding:decide", args=[onboarding.contract.services.get().pk]),
+        {"decision": "approve"})
+    assert ContractService.objects.get(contract=onboarding.contract).status == "approved"
+    post(as_(client, people["onboarding_team"]), "cancel", reload(onboarding), reason=REASON)
+    assert reload(onboarding).status == Status.CANCELLED
+
+    response = as_(client, people["so"]).post(
+        reverse("access:grant", args=[onboarding.contract.pk]),
+        {"user": people["contractor_user"].pk,
+         "service": onboarding.contract.services.get().service.pk, "origin": "member"})
+
+    assert response.status_code == 400
+    assert "onboarding request was cancelled" in text_of(response)
+    assert not onboarding.contract.access_grants.exists()
+
+
+def test_a_grant_requested_before_the_cancellation_cannot_be_confirmed(
+    client, people, submitted
+):
+    onboarding = advance(people, submitted, Status.SERVICE_REVIEW)
+    item = onboarding.contract.services.get()
+    ContractService.objects.filter(pk=item.pk).update(status="approved")
+    grant = onboarding.contract.access_grants.create(
+        user=people["contractor_user"], service=item.service, status="requested",
+        requested_by=people["so"])
+    post(as_(client, people["onboarding_team"]), "cancel", reload(onboarding), reason=REASON)
+
+    response = as_(client, people["onboarding_team"]).post(
+        reverse("access:confirm_grant", args=[onboarding.contract.pk, grant.pk]), follow=True)
+
+    assert "onboarding request was cancelled" in text_of(response)
+    grant.refresh_from_db()
+    assert grant.status == "requested"
