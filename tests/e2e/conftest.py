@@ -36,7 +36,7 @@ HOW_TO_ENABLE = (
 )
 VIEWPORT = {"width": 1280, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def _unavailable() -> str | None:
@@ -90,7 +90,7 @@ def _e2e_needs_chromium(request):
 
 
 class Axe:
-    """Scan pages with axe-core; collect every WCAG 2.1 A/AA violation across a walk.
+    """Scan pages with axe-core; collect every WCAG 2.2 A/AA violation across a walk.
 
     axe-core comes from axe-playwright-python; Browsing adds it to every page as an init
     script (parsed once per page load, never sent again), so a scan only runs it."""
@@ -122,7 +122,7 @@ class Axe:
 
     def assert_clean(self) -> None:
         assert not self.violations, (
-            f"{len(self.violations)} WCAG 2.1 A/AA violation(s) on {len(self.scanned)} "
+            f"{len(self.violations)} WCAG 2.2 A/AA violation(s) on {len(self.scanned)} "
             "scanned pages:\n" + "\n".join(self.violations)
         )
 

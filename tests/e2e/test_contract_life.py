@@ -1,7 +1,7 @@
 """The whole life of a contract in a real browser, from the COR's solicitation notice to
 the contract closed with every access removed: each role signs in through the sign-in
 form and does its part on the pages, and every page of the walk (forms showing errors
-included) is scanned by axe-core for WCAG 2.1 A/AA violations. The main pages are saved
+included) is scanned by axe-core for WCAG 2.2 A/AA violations. The main pages are saved
 to docs/screenshots/.
 
 The clock is frozen in this process; the live server runs in a thread of it, so the
