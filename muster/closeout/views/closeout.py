@@ -296,14 +296,14 @@ def start_new_contract(request, pk):
     (nothing is saved); "Confirm" creates it, "Change" goes back with the values typed."""
     contract = permissions.contract_for(request.user, pk, Action.CONFIRM_REMOVAL)
     closeout = _current(contract)
+    if refusal := services.new_contract_refused(closeout):
+        messages.error(request, refusal)
+        return redirect(_page_url(contract))
     form = NewContractForm(request.POST)
     if "change" in request.POST:
         return _page(request, contract, new_contract_form=form)
     if not form.is_valid():
         return _page(request, contract, new_contract_form=form, status=400)
-    if refusal := services.new_contract_refused(closeout):
-        messages.error(request, refusal)
-        return redirect(_page_url(contract))
     if request.POST.get("confirm") != "yes":
         return render(request, "closeout/new_contract_confirm.html", {
             "contract": contract, "form": form, "today": clock.today(),
