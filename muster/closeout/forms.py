@@ -15,6 +15,7 @@ from muster.accounts.models import HARP_ID_RE, User
 from muster.contracts.forms import DateInput
 from muster.contracts.models import Contract
 from muster.forms import USWDSMixin
+from muster.onboarding.forms import check_award_date, pop_start_before_award
 from muster.uploads import validate_pdf
 from muster.validators import (
     EMAIL_MAX,
@@ -275,7 +276,17 @@ class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
                                 why="a DUA given here needs all of them.")
         if cleaned.get("so_spoc_unchanged") is False:
             self._check_people(cleaned)
+            self._check_two_people(cleaned)
         return cleaned
+
+    def _check_two_people(self, cleaned: dict) -> None:
+        """The new SO and the new SPOC are two people (the seeds name two roles, "these
+        individuals"): the same email or HARP ID in both is refused."""
+        for part, what in (("email", "email"), ("harp_id", "HARP ID")):
+            so, spoc = cleaned.get(f"new_so_{part}"), cleaned.get(f"new_spoc_{part}")
+            if so and spoc and so.strip().lower() == spoc.strip().lower():
+                self.add_error(f"new_spoc_{part}", f"This is the new SO's {what}: the SO and "
+                               "the SPOC are two different people. Give the SPOC's own.")
 
     def _check_people(self, cleaned: dict) -> None:
         why = "the SO and SPOC change."
@@ -521,3 +532,21 @@ class NewContractForm(USWDSMixin, forms.Form):
         if Contract.objects.filter(contract_number__iexact=number).exists():
             raise ValidationError("A contract with this number is already in Muster.")
         return number
+
+    def clean_award_date(self):
+        day = self.cleaned_data["award_date"]
+        check_award_date(day)  # the award notice's rule
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        start = cleaned.get("pop_start")
+        if problem := pop_start_before_award(start, cleaned.get("award_date")):
+            self.add_error("pop_start", problem)
+        elif start and start < clock.today():
+            # The intake form is due on the POP start: a start already past would make the
+            # new contract's intake overdue the moment it is created.
+            self.add_error("pop_start", "The period of performance cannot start in the past: "
+                           "the new contractor's intake form is due on the day it starts. "
+                           "Give today or a later date, or leave it empty until it is known.")
+        return cleaned

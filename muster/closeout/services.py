@@ -370,6 +370,10 @@ def record_archive(actor, closeout: Closeout, note: str) -> Closeout:
     closeout = Closeout.objects.select_for_update().select_related("contract").get(pk=closeout.pk)
     if not permissions.can(actor, Action.CONFIRM_REMOVAL, closeout.contract):
         raise NotAllowed("The onboarding team records the data archive.")
+    if not closeout.scenario:
+        # What to archive comes with the COR's scenario: nothing to record before it.
+        raise CloseoutError("The data archive is recorded once the COR has chosen the "
+                            "closeout scenario, which says what data to archive.")
     if not note.strip():
         raise CloseoutError("Say what was archived and where.")
     closeout.data_archived_by, closeout.data_archived_at = actor, clock.now()
@@ -531,6 +535,58 @@ def _store_dua(actor, contract: Contract, new: NewDua, services: list) -> DataUs
     return stored
 
 
+def new_contract_refused(closeout: Closeout) -> str:
+    """Why the new contractor's contract cannot be started from this closeout, or ""."""
+    if closeout.scenario != Scenario.OTHER_CONTRACTOR:
+        return ("A new contractor's contract starts from the scenario “Awarded to another "
+                "contractor”.")
+    if closeout.successor_id is not None:
+        return f"The new contractor's contract was already started: {closeout.successor}."
+    return ""
+
+
+NEW_CONTRACT_DONE_STEPS = ("notify-solicitation", "identify-requirements", "notify-award")
+
+
+@dataclass
+class NewContractPlan:
+    """What start_new_contract will create, for the team to check before confirming."""
+
+    cors: list
+    services: list
+    steps: list  # unsaved ContractSteps of the onboarding process, with due dates
+    overlap_days: int  # days both contracts' periods of performance run together
+
+
+def new_contract_plan(closeout: Closeout, *, award_date: datetime.date,
+                      pop_start: datetime.date | None = None, **_typed) -> NewContractPlan:
+    """The parties, services and onboarding timeline the new contract would get, computed
+    as instantiate_timeline will (a read: nothing is saved)."""
+    from muster.timeline.services import COPIED_FIELDS, default_template
+
+    contract = closeout.contract
+    template = default_template()
+    anchors = {"estimated_award_date": award_date, "award_date": award_date,
+               "pop_start": pop_start, "pop_end": None}
+    steps = []
+    for definition in template.steps.filter(process="onboarding") if template else []:
+        step = ContractStep(**{f: getattr(definition, f) for f in COPIED_FIELDS})
+        step.due_date = step.due_from(anchors.get(step.anchor))
+        if step.key in NEW_CONTRACT_DONE_STEPS:
+            step.completed_at = clock.now()
+        step.current_state = step.state(clock.today())
+        steps.append(step)
+    overlap = 0
+    if pop_start and contract.pop_end and pop_start <= contract.pop_end:
+        overlap = (contract.pop_end - pop_start).days + 1
+    return NewContractPlan(
+        cors=_holders(contract, ContractRole.Role.COR),
+        services=[item.service for item in contract.services.exclude(
+            status=ContractService.Status.DENIED).select_related("service")],
+        steps=steps, overlap_days=overlap,
+    )
+
+
 @transaction.atomic
 def start_new_contract(actor, closeout: Closeout, *, name: str, contract_number: str,
                        award_date: datetime.date, task_order_number: str = "",
@@ -542,12 +598,8 @@ def start_new_contract(actor, closeout: Closeout, *, name: str, contract_number:
     contract = closeout.contract
     if not permissions.can(actor, Action.CONFIRM_REMOVAL, contract):
         raise NotAllowed("The onboarding team starts the new contractor's contract.")
-    if closeout.scenario != Scenario.OTHER_CONTRACTOR:
-        raise CloseoutError("A new contractor's contract starts from the scenario "
-                            "“Awarded to another contractor”.")
-    if closeout.successor_id is not None:
-        raise CloseoutError(f"The new contractor's contract was already started: "
-                            f"{closeout.successor}.")
+    if refusal := new_contract_refused(closeout):
+        raise CloseoutError(refusal)
     try:
         new = contracts.create_contract(
             actor, name=name.strip() or contract.name, contract_number=contract_number,
@@ -571,8 +623,7 @@ def start_new_contract(actor, closeout: Closeout, *, name: str, contract_number:
 
     OnboardingRequest.objects.get_or_create(contract=new, defaults={"created_by": actor})
     done = f"Solicitation done: the contract follows {contract} (awarded to another contractor)."
-    for step in new.steps.filter(key__in=["notify-solicitation", "identify-requirements",
-                                          "notify-award"], completed_at__isnull=True):
+    for step in new.steps.filter(key__in=NEW_CONTRACT_DONE_STEPS, completed_at__isnull=True):
         complete_step(actor, step, done)
     closeout.successor = new
     closeout.save(update_fields=["successor"])

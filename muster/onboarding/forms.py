@@ -98,13 +98,29 @@ class SolicitationForm(USWDSMixin, forms.Form):
         ))
 
 
+# The award's date rules, in one place: the award notice and intake check them here, and
+# so does closeout when the team starts a new contractor's contract.
+
+
+def check_award_date(day):
+    """An award is recorded once it has happened."""
+    if day > clock.today():
+        raise ValidationError("Record the award once it has happened: the date is ahead.")
+
+
+def pop_start_before_award(start, award) -> str:
+    """Why this period of performance cannot start then, or "" when it can."""
+    if start and award and start < award:
+        return f"The period of performance cannot start before the award ({award:%B %-d, %Y})."
+    return ""
+
+
 class AwardForm(USWDSMixin, forms.Form):
     award_date = forms.DateField(label="Award date", widget=DateInput())
 
     def clean_award_date(self):
         day = self.cleaned_data["award_date"]
-        if day > clock.today():
-            raise ValidationError("Record the award once it has happened: the date is ahead.")
+        check_award_date(day)
         return day
 
 
@@ -143,11 +159,8 @@ class ContractScreen(USWDSMixin, forms.Form):
         if start and end and end <= start:
             self.add_error("pop_end", "The period of performance must end after it starts.")
         award = self.contract.award_date if self.contract else None
-        if start and award and start < award:
-            self.add_error(
-                "pop_start",
-                f"The period of performance cannot start before the award ({award:%B %-d, %Y}).",
-            )
+        if problem := pop_start_before_award(start, award):
+            self.add_error("pop_start", problem)
         return cleaned
 
 

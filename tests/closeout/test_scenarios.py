@@ -404,15 +404,16 @@ def test_other_contractor_the_team_starts_the_new_contractors_contract(
     assert "Start the new contract" not in text_of(page(client, people["cor"], mine))
 
     client.force_login(team)
+    awarded = pop_end - 60 * DAY  # today: an award is recorded once it has happened
     response = client.post(reverse("closeout:new_contract", args=[mine.pk]), {
         "name": "Mine (new contractor)", "contract_number": "75fcmc27c0500",
-        "award_date": (pop_end - 30 * DAY).isoformat(),
-        "pop_start": (pop_end + DAY).isoformat()})
+        "award_date": awarded.isoformat(), "pop_start": (pop_end + DAY).isoformat(),
+        "confirm": "yes"})
 
     new = Contract.objects.get(contract_number="75FCMC27C0500")
     assert response.status_code == 302 and response.url == new.get_absolute_url()
     assert (new.name, new.stage, new.award_date) == (
-        "Mine (new contractor)", Stage.AWARDED, pop_end - 30 * DAY)
+        "Mine (new contractor)", Stage.AWARDED, awarded)
     assert new.organization is None  # another contractor, named at intake
     assert set(new.services.values_list("service__slug", "status")) == {
         ("sas-viya", "requested"), ("confluence", "requested")}
@@ -429,7 +430,7 @@ def test_other_contractor_the_team_starts_the_new_contractors_contract(
     # Twice is refused; nothing more is made.
     client.post(reverse("closeout:new_contract", args=[mine.pk]), {
         "name": "Again", "contract_number": "75FCMC27C0501",
-        "award_date": pop_end.isoformat()})
+        "award_date": awarded.isoformat(), "confirm": "yes"})
     assert not Contract.objects.filter(contract_number="75FCMC27C0501").exists()
 
     # The old contractor still loses access on its end date.

@@ -292,11 +292,23 @@ def record_archive(request, pk):
 
 @require_POST
 def start_new_contract(request, pk):
+    """Two steps on one POST address: the form's values first show what will be created
+    (nothing is saved); "Confirm" creates it, "Change" goes back with the values typed."""
     contract = permissions.contract_for(request.user, pk, Action.CONFIRM_REMOVAL)
     closeout = _current(contract)
+    if refusal := services.new_contract_refused(closeout):
+        messages.error(request, refusal)
+        return redirect(_page_url(contract))
     form = NewContractForm(request.POST)
+    if "change" in request.POST:
+        return _page(request, contract, new_contract_form=form)
     if not form.is_valid():
         return _page(request, contract, new_contract_form=form, status=400)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "closeout/new_contract_confirm.html", {
+            "contract": contract, "form": form, "today": clock.today(),
+            "plan": services.new_contract_plan(closeout, **form.cleaned_data),
+        })
     try:
         new = services.start_new_contract(request.user, closeout, **form.cleaned_data)
     except services.NotAllowed as error:
