@@ -194,3 +194,20 @@ class ContractRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} on {self.contract}"
+
+
+def so_again_as_spoc(so: dict, spoc: dict) -> list[tuple[str, str]]:
+    """Where the SPOC given is the SO again, as (key, what) pairs: ("email", "email"),
+    ("harp_id", "HARP ID"). The seeds name two people for the two roles ("these
+    individuals"), so a form names the SPOC's field with SO_AGAIN_AS_SPOC."""
+    same = []
+    for key, what in (("email", "email"), ("harp_id", "HARP ID")):
+        mine, theirs = so.get(key), spoc.get(key)
+        if mine and theirs and mine.strip().lower() == theirs.strip().lower():
+            same.append((key, what))
+    return same
+
+
+SO_AGAIN_AS_SPOC = ("This is the {so}'s {what}: the SO and the SPOC are two different people. "
+                    "Give the SPOC's own.")
+

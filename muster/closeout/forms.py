@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from muster import clock
-from muster.accounts.models import HARP_ID_RE, User
+from muster.accounts.models import HARP_ID_RE, SO_AGAIN_AS_SPOC, User, so_again_as_spoc
 from muster.contracts.forms import DateInput
 from muster.contracts.models import Contract
 from muster.forms import USWDSMixin
@@ -282,11 +282,10 @@ class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
     def _check_two_people(self, cleaned: dict) -> None:
         """The new SO and the new SPOC are two people (the seeds name two roles, "these
         individuals"): the same email or HARP ID in both is refused."""
-        for part, what in (("email", "email"), ("harp_id", "HARP ID")):
-            so, spoc = cleaned.get(f"new_so_{part}"), cleaned.get(f"new_spoc_{part}")
-            if so and spoc and so.strip().lower() == spoc.strip().lower():
-                self.add_error(f"new_spoc_{part}", f"This is the new SO's {what}: the SO and "
-                               "the SPOC are two different people. Give the SPOC's own.")
+        so = {key: cleaned.get(f"new_so_{key}") for key in ("email", "harp_id")}
+        spoc = {key: cleaned.get(f"new_spoc_{key}") for key in ("email", "harp_id")}
+        for key, what in so_again_as_spoc(so, spoc):
+            self.add_error(f"new_spoc_{key}", SO_AGAIN_AS_SPOC.format(so="new SO", what=what))
 
     def _check_people(self, cleaned: dict) -> None:
         why = "the SO and SPOC change."

@@ -9,7 +9,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from muster import clock
-from muster.accounts.models import HARP_ID_RE, ContractRole, User
+from muster.accounts.models import (
+    HARP_ID_RE,
+    SO_AGAIN_AS_SPOC,
+    ContractRole,
+    User,
+    so_again_as_spoc,
+)
 from muster.catalog.models import Service
 from muster.contracts.forms import DateInput
 from muster.forms import USWDSMixin
@@ -241,12 +247,11 @@ class PartiesScreen(USWDSMixin, forms.Form):
                     f"{role}_harp_id", "This HARP ID belongs to someone else in Muster: check "
                     "it, or check the email address.",
                 )
-        so, spoc = cleaned.get("so_harp_id"), cleaned.get("spoc_harp_id")
-        if so and spoc and so.lower() == spoc.lower() and (
-            cleaned.get("so_email") != cleaned.get("spoc_email")
-        ):
-            self.add_error("spoc_harp_id", "The SO and SPOC are different people: their HARP "
-                           "IDs must differ.")
+        so = {key: cleaned.get(f"so_{key}") for key in ("email", "harp_id")}
+        spoc = {key: cleaned.get(f"spoc_{key}") for key in ("email", "harp_id")}
+        for key, what in so_again_as_spoc(so, spoc):
+            if f"spoc_{key}" not in self.errors:
+                self.add_error(f"spoc_{key}", SO_AGAIN_AS_SPOC.format(so="SO", what=what))
         return cleaned
 
 

@@ -461,6 +461,17 @@ def test_a_harp_id_of_another_person_is_refused(client, people, mine):
     assert mine.roles.get(role="so").user == people["so"]
 
 
+@pytest.mark.parametrize("same", ["email", "harp_id"])
+def test_one_person_as_both_so_and_spoc_is_refused(client, people, mine, same):
+    # The seeds name two people ("these individuals"), as closeout's scenario 1 does.
+    parties = answers(people, mine)["parties"]
+    data = {**parties, f"spoc_{same}": parties[f"so_{same}"].upper()}
+    response = fill(client, mine, "parties", data)
+    assert response.status_code == 400
+    assert "the SO and the SPOC are two different people" in text_of(response)
+    assert mine.roles.get(role="spoc").user == people["spoc"]
+
+
 def test_bad_phone_and_email_are_refused(client, people, mine):
     data = {**answers(people, mine)["parties"], "poc_phone": "call me", "so_email": "sam@"}
     response = fill(client, mine, "parties", data)
