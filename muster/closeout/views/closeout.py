@@ -133,7 +133,8 @@ def _page(request, contract, *, archive_form=None, removal_form=None, new_contra
         step.current_state = step.state(today)
     if closeout is not None and is_team:
         if removal_form is None and closeout.status in REMOVED_STATUSES \
-                and closeout.removal_confirmed_at is None:
+                and closeout.removal_confirmed_at is None \
+                and not services.removal_done_by_carry_over(closeout):
             removal_form = ConfirmRemovalForm()
         if archive_form is None and closeout.scenario:
             archive_form = ArchiveForm(initial={"note": closeout.archive_note})
