@@ -274,7 +274,7 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
     closeout.save(update_fields=["status", "access_removed_on"])
     contracts.change_stage(actor, contract, "close")
     if successor is not None:
-        _email_carry_over(contract, successor, closeout, moved, paused)
+        _email_carry_over(contract, successor, closeout, moved)
         return revoked, carried
     mail.queue(
         # The SO, or the COR when the contract never named one: someone must hear of it.
@@ -322,11 +322,15 @@ def _record_carry_over(contract: Contract, successor: Contract, day: datetime.da
 
 
 def _email_carry_over(contract: Contract, successor: Contract, closeout: Closeout,
-                      moved: list, paused: list) -> None:
+                      moved: list) -> None:
     """The people of the new record hear what concerns it (the access they now hold, what
     paused, the DUA to upload); those of the old record who are not on the new one hear
     that its access ended there. Every link opens for every recipient."""
     team = _team()
+    # Paused now, or already paused on the old record when its DUA lapsed: both wait for
+    # a valid DUA on the new record.
+    paused = [g for g in moved if g.status == GrantStatus.PAUSED
+              and g.pause_reason == PauseReason.DUA_LAPSED]
     mail.queue(
         "access_carried_in", to=_holders(successor, ContractRole.Role.SO)
         or _holders(successor, ContractRole.Role.COR),

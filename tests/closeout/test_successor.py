@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """Scenario 1 with a new SO and SPOC, walked through the end date with the daily sweep:
 who hears about which record, that every link in an email opens for everyone it went to,
 what the old record's closeout says after the carry-over, and what both histories and
@@ -9,11 +10,12 @@ from django.urls import reverse
 
 from muster.accounts.models import User
 from muster.closeout.models import Closeout
-from muster.contracts.models import Contract
+from muster.contracts.models import Contract, DataUseAgreement
 from muster.notifications.models import OutboxEmail
 from muster.notifications.services import deliver_due
 
-from .test_scenarios import (  # noqa: F401  (fixtures)
+# The scenario tests' fixtures, shared (a test's parameter naming one "redefines" it).
+from .test_scenarios import (  # noqa: F401
     DAY,
     WEEKDAY_END,
     choose,
@@ -178,3 +180,25 @@ def test_the_contract_pages_link_predecessor_and_successor_for_those_who_may_ope
     assert f'href="{mine.get_absolute_url()}"' not in nina_page
     assert client.get(mine.get_absolute_url()).status_code == 404
     assert Contract.objects.filter(pk=new.pk).exists()
+
+
+def test_access_paused_on_the_old_record_arrives_paused_and_the_new_so_is_told_what_to_upload(
+    client, people, scene, sweep_on, mailoutbox
+):
+    s, new, nina, _sam = reawarded_with_new_people(client, people, scene, sweep_on,
+                                                   mailoutbox)
+    mine, pop_end = s["mine"], s["pop_end"]
+    # The DUA (kept on both records) expires ten days before the end.
+    DataUseAgreement.objects.filter(number="DUA-1").update(expiry_date=pop_end - 10 * DAY)
+
+    sweep_on(pop_end - 9 * DAY)
+    [lapsed] = OutboxEmail.objects.filter(template="dua_lapsed")
+    assert lapsed.contract == mine and people["so"].email in lapsed.to
+    assert nina.email not in recipients(lapsed)
+
+    sweep_on(pop_end)
+    [carried_in] = OutboxEmail.objects.filter(template="access_carried_in")
+    assert carried_in.to == [nina.email]
+    assert "paused until a new signed DUA" in carried_in.body
+    assert "- Ana Analyst: SAS Viya" in carried_in.body.split("paused until")[1]
+    assert reverse("access:dua", args=[new.pk]) in carried_in.body
