@@ -202,3 +202,24 @@ def test_access_paused_on_the_old_record_arrives_paused_and_the_new_so_is_told_w
     assert "paused until a new signed DUA" in carried_in.body
     assert "- Ana Analyst: SAS Viya" in carried_in.body.split("paused until")[1]
     assert reverse("access:dua", args=[new.pk]) in carried_in.body
+
+
+def test_the_closeout_pages_link_only_the_records_each_person_may_open(
+    client, people, scene, sweep_on, mailoutbox
+):
+    s, new, nina, _sam = reawarded_with_new_people(client, people, scene, sweep_on,
+                                                   mailoutbox)
+    mine = s["mine"]
+    sweep_on(s["pop_end"])
+
+    # The old SO reads where access went, with no link that answers 404.
+    old_so_page = page(client, people["so"], mine)
+    assert "Carried over to the new contract record Mine, the sequel" in text_of(old_so_page)
+    assert f'href="{new.get_absolute_url()}"' not in old_so_page.content.decode()
+    assert client.get(new.get_absolute_url()).status_code == 404
+
+    nina_page = page(client, nina, new).content.decode()
+    assert reverse("closeout:closeout", args=[mine.pk]) not in nina_page
+
+    cor_page = page(client, people["cor"], new).content.decode()
+    assert reverse("closeout:closeout", args=[mine.pk]) in cor_page
