@@ -401,7 +401,7 @@ def _carry_over(contract: Contract, successor: Contract, grants: list) -> tuple[
         grant.contract = successor
         grant.save(update_fields=["contract", "updated_at"])
         audit.record(None, "access.carried_over", grant,
-                     f"{grant.user}'s {grant.service} access carried over to {successor}",
+                     f"{grant.user}'s {grant.service} access carried over from {contract}",
                      contract=successor, before={"contract": contract.pk},
                      after={"contract": successor.pk, "predecessor": contract.pk})
         audit.record(None, "access.carried_over", grant,
@@ -556,7 +556,7 @@ def apply_scenario(actor, contract: Contract, scenario: int, answers: dict, *,
         for person, role in ((new_so, ContractRole.Role.SO), (new_spoc, ContractRole.Role.SPOC)):
             if person is not None:
                 contracts.assign_role(actor, target, _person(actor, person), role)
-    if scenario == Scenario.REAWARD_INCUMBENT:
+    if scenario == Scenario.REAWARD_INCUMBENT and closeout.successor is not None:
         _tell_successor_people(contract, closeout.successor, closeout.answers)
     if dua is not None:
         _store_dua(actor, target, dua, dua_services_of(contract))

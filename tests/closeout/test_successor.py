@@ -157,6 +157,8 @@ def test_both_histories_tell_the_succession_and_link_each_other(
     new_text = text_of(new_history)
     assert f"Created contract Mine, the sequel (75FCMC27C0099), following {mine}" in new_text
     assert f'href="{mine.get_absolute_url()}"' in new_history.content.decode()
+    assert f"Ana Analyst's SAS Viya access carried over from {mine}" in new_text
+    assert f"Access of {mine} carried over to this contract: 3 grant(s)" in new_text
     onboarding = new.steps.filter(process="onboarding").count()
     assert new_text.count("Completed “") >= onboarding > 0
 
