@@ -157,8 +157,12 @@ def _successor(actor, contract: Contract, answers: dict, existing: Contract | No
     successor = contracts.create_contract(
         actor, organization=contract.organization, type_of_work=contract.type_of_work,
         estimated_award_date=contract.pop_end, award_date=contract.pop_end,
-        requirements_summary=contract.requirements_summary, **fields,
+        requirements_summary=contract.requirements_summary, follows=contract, **fields,
     )
+    audit.record(actor, "closeout.successor_created", successor,
+                 f"Created the new contract record {successor} for the re-award: access "
+                 f"carries over to it on {contract.pop_end:%B %-d, %Y}", contract=contract,
+                 after={"successor": successor.pk})
     for role in contract.roles.exclude(role=ContractRole.Role.CONTRACTOR_USER):
         contracts.assign_role(actor, successor, role.user, role.role, eua_check=role.eua_check)
     for item in contract.services.filter(status=ContractService.Status.APPROVED):
@@ -173,10 +177,12 @@ def _successor(actor, contract: Contract, answers: dict, existing: Contract | No
     # Already onboarded: it starts active, its onboarding steps done by the carry-over.
     for name in ("award", "start_onboarding", "activate"):
         successor = contracts.change_stage(actor, successor, name)
-    successor.steps.filter(process="onboarding").update(
-        completed_at=clock.now(), completed_by=actor,
-        completion_note=f"Re-award to the incumbent of {contract}: onboarding carried over.",
-    )
+    from muster.timeline.services import complete_step
+
+    # One by one, so each step done by the carry-over is on the new record's history.
+    done = f"Re-award to the incumbent of {contract}: onboarding carried over."
+    for step in successor.steps.filter(process="onboarding", completed_at__isnull=True):
+        complete_step(actor, step, done)
     return successor
 
 
@@ -255,10 +261,11 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
     paused, moved = [], []
     if successor is not None:
         moved, left = _carry_over(contract, successor, grants)
-        paused = _pause_without_dua(successor, moved, day)
+        paused = _pause_without_dua(successor, moved, day, predecessor=contract)
         _revoke(actor, contract, left, "not approved on the new contract")
         carried, revoked = len(moved), len(left)
         closeout.status = Closeout.Status.CARRIED_OVER
+        _record_carry_over(contract, successor, day, moved, left, paused)
     else:
         _revoke(actor, contract, grants, "end of performance")
         revoked, carried = len(grants), 0
@@ -266,15 +273,16 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
     closeout.access_removed_on = day
     closeout.save(update_fields=["status", "access_removed_on"])
     contracts.change_stage(actor, contract, "close")
-    template = "access_carried_over" if successor else "access_removed"
+    if successor is not None:
+        _email_carry_over(contract, successor, closeout, moved)
+        return revoked, carried
     mail.queue(
         # The SO, or the COR when the contract never named one: someone must hear of it.
-        template, to=_holders(contract, ContractRole.Role.SO)
+        "access_removed", to=_holders(contract, ContractRole.Role.SO)
         or _holders(contract, ContractRole.Role.COR),
         cc=_holders(contract, ContractRole.Role.COR, ContractRole.Role.SPOC) + _team(),
-        contract=contract, key=f"{template}:{contract.pk}:{contract.pop_end.isoformat()}",
-        context={"closeout": closeout, "grants": moved if successor else grants,
-                 "successor": successor, "paused": paused},
+        contract=contract, key=f"access_removed:{contract.pk}:{contract.pop_end.isoformat()}",
+        context={"closeout": closeout, "grants": grants},
     )
     return revoked, carried
 
@@ -291,7 +299,58 @@ def _revoke(actor, contract: Contract, grants: list, why: str) -> None:
                      after={"status": grant.status})
 
 
-def _pause_without_dua(successor: Contract, grants: list, day: datetime.date) -> list:
+def _record_carry_over(contract: Contract, successor: Contract, day: datetime.date,
+                       moved: list, left: list, paused: list) -> None:
+    """The carry-over told on both records, each naming the other; and the old record's
+    "Contract removed from services" step done with that evidence (nothing is left for
+    the team to remove there)."""
+    evidence = (f"Access carried over to {successor} on {day:%B %-d, %Y}: "
+                f"{len(moved)} grant(s) moved")
+    if paused:
+        evidence += f", {len(paused)} paused there until a valid DUA is uploaded"
+    if left:
+        evidence += f", {len(left)} revoked (not approved on the new contract)"
+    evidence += "."
+    grants = [f"{g.user}: {g.service}" for g in moved]
+    audit.record(None, "closeout.access_carried_over", successor, evidence, contract=contract,
+                 after={"successor": successor.pk, "grants": grants,
+                        "paused": [f"{g.user}: {g.service}" for g in paused]})
+    audit.record(None, "closeout.access_carried_in", contract,
+                 f"Access of {contract} carried over to this contract: {len(moved)} grant(s)",
+                 contract=successor, after={"predecessor": contract.pk, "grants": grants})
+    _complete_open(None, contract, REMOVE_ACCESS_STEP, evidence)
+
+
+def _email_carry_over(contract: Contract, successor: Contract, closeout: Closeout,
+                      moved: list) -> None:
+    """The people of the new record hear what concerns it (the access they now hold, what
+    paused, the DUA to upload); those of the old record who are not on the new one hear
+    that its access ended there. Every link opens for every recipient."""
+    team = _team()
+    # Paused now, or already paused on the old record when its DUA lapsed: both wait for
+    # a valid DUA on the new record.
+    paused = [g for g in moved if g.status == GrantStatus.PAUSED
+              and g.pause_reason == PauseReason.DUA_LAPSED]
+    mail.queue(
+        "access_carried_in", to=_holders(successor, ContractRole.Role.SO)
+        or _holders(successor, ContractRole.Role.COR),
+        cc=_holders(successor, ContractRole.Role.COR, ContractRole.Role.SPOC) + team,
+        contract=successor, key=f"access_carried_in:{successor.pk}:{closeout.pk}",
+        context={"predecessor": contract, "closeout": closeout, "grants": moved,
+                 "paused": paused},
+    )
+    on_successor = set(successor.roles.values_list("user_id", flat=True))
+    left_behind = [u for u in _holders(contract, ContractRole.Role.SO, ContractRole.Role.SPOC)
+                   if u.pk not in on_successor]
+    mail.queue(
+        "access_carried_over", to=left_behind, contract=contract,
+        key=f"access_carried_over:{contract.pk}:{contract.pop_end.isoformat()}",
+        context={"closeout": closeout, "grants": moved, "successor": successor},
+    )
+
+
+def _pause_without_dua(successor: Contract, grants: list, day: datetime.date,
+                       predecessor: Contract | None = None) -> list:
     """Re-award with a DUA that is no longer valid: access to DUA services on the new
     record pauses (reason: DUA lapsed) until a valid DUA is uploaded there, which resumes
     exactly these grants (access.dua.upload_dua)."""
@@ -311,7 +370,14 @@ def _pause_without_dua(successor: Contract, grants: list, day: datetime.date) ->
                      f"Paused {grant.service} for {grant.user}: the re-awarded contract "
                      "has no valid Data Use Agreement yet", contract=successor,
                      before={"status": before},
-                     after={"status": grant.status, "pause_reason": grant.pause_reason})
+                     after={"status": grant.status, "pause_reason": grant.pause_reason,
+                            **({"predecessor": predecessor.pk} if predecessor else {})})
+        if predecessor is not None:
+            audit.record(None, "access.grant_paused", grant,
+                         f"Paused {grant.service} for {grant.user} on {successor}: it has "
+                         "no valid Data Use Agreement yet", contract=predecessor,
+                         after={"successor": successor.pk, "status": grant.status,
+                                "pause_reason": grant.pause_reason})
         paused.append(grant)
     return paused
 
@@ -335,9 +401,13 @@ def _carry_over(contract: Contract, successor: Contract, grants: list) -> tuple[
         grant.contract = successor
         grant.save(update_fields=["contract", "updated_at"])
         audit.record(None, "access.carried_over", grant,
-                     f"{grant.user}'s {grant.service} access carried over to {successor}",
+                     f"{grant.user}'s {grant.service} access carried over from {contract}",
                      contract=successor, before={"contract": contract.pk},
-                     after={"contract": successor.pk})
+                     after={"contract": successor.pk, "predecessor": contract.pk})
+        audit.record(None, "access.carried_over", grant,
+                     f"{grant.user}'s {grant.service} access carried over to {successor}",
+                     contract=contract, before={"contract": contract.pk},
+                     after={"contract": successor.pk, "successor": successor.pk})
         moved.append(grant)
     return moved, left
 
@@ -353,6 +423,9 @@ def confirm_removal(actor, closeout: Closeout, note: str = "") -> Closeout:
         raise CloseoutError("Access is removed on the last day of performance; confirm it then.")
     if closeout.removal_confirmed_at is not None:
         raise CloseoutError("The removal of access was already confirmed.")
+    if removal_done_by_carry_over(closeout):
+        raise CloseoutError(f"Nothing to confirm: access carried over to {closeout.successor} "
+                            "and “Contract removed from services” is done with that evidence.")
     closeout.removal_confirmed_by, closeout.removal_confirmed_at = actor, clock.now()
     closeout.save(update_fields=["removal_confirmed_by", "removal_confirmed_at"])
     step = contract.steps.filter(key=REMOVE_ACCESS_STEP, completed_at__isnull=True).first()
@@ -390,6 +463,9 @@ def record_archive(actor, closeout: Closeout, note: str) -> Closeout:
 def choosing_refused(contract: Contract) -> str:
     """Why the COR cannot choose (or change) the scenario now, or "" when they can."""
     closeout = current_closeout(contract)
+    if closeout is not None and closeout.status == Closeout.Status.CARRIED_OVER:
+        return (f"Access carried over to the new contract record {closeout.successor} at the "
+                "end of performance: the closeout scenario cannot be chosen or changed now.")
     if contract.stage == Stage.CLOSED or (
         closeout is not None and closeout.status in (Closeout.Status.ACCESS_REMOVED,
                                                      Closeout.Status.CARRIED_OVER)
@@ -400,6 +476,12 @@ def choosing_refused(contract: Contract) -> str:
         return ("The closeout opens 60 days before the end of the period of performance, "
                 "with the closeout notice.")
     return ""
+
+
+def removal_done_by_carry_over(closeout: Closeout) -> bool:
+    """The carry-over completed the "Contract removed from services" step itself."""
+    return closeout.status == Closeout.Status.CARRIED_OVER and not closeout.contract.steps.filter(
+        key=REMOVE_ACCESS_STEP, completed_at__isnull=True).exists()
 
 
 def dua_services_of(contract: Contract) -> list:
@@ -478,9 +560,30 @@ def apply_scenario(actor, contract: Contract, scenario: int, answers: dict, *,
         for person, role in ((new_so, ContractRole.Role.SO), (new_spoc, ContractRole.Role.SPOC)):
             if person is not None:
                 contracts.assign_role(actor, target, _person(actor, person), role)
+    if scenario == Scenario.REAWARD_INCUMBENT and closeout.successor is not None:
+        _tell_successor_people(contract, closeout.successor, closeout.answers)
     if dua is not None:
         _store_dua(actor, target, dua, dua_services_of(contract))
     return closeout
+
+
+def _tell_successor_people(contract: Contract, successor: Contract, answers: dict) -> None:
+    """The SO and SPOC of the new record hear of it as soon as they are named: what it is,
+    its dates, what they will need to do. Once per person and role on the record."""
+    dua_needed = bool(dua_services_of(contract)) and not answers.get("dua_still_valid") \
+        and not answers.get("new_dua_number")
+    for role in successor.roles.filter(
+        role__in=[ContractRole.Role.SO, ContractRole.Role.SPOC]
+    ).select_related("user"):
+        if not role.user.is_active:
+            continue
+        mail.queue(
+            "successor_named", to=[role.user], contract=successor,
+            key=f"successor-named:{successor.pk}:{role.role}:{role.user_id}",
+            context={"predecessor": contract, "person": role.user, "moves_on": contract.pop_end,
+                     "role_label": role.get_role_display(), "dua_needed": dua_needed,
+                     "services": list(successor.services.select_related("service"))},
+        )
 
 
 def _person(actor, person: Person):

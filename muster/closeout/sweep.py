@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 
 from muster import clock
 from muster.access import dua
@@ -28,7 +28,7 @@ from muster.timeline import calendar
 from muster.timeline.models import ContractStep, Responsible
 
 from . import services
-from .models import SweepRun
+from .models import Closeout, Scenario, SweepRun
 
 log = logging.getLogger(__name__)
 _SWEEP_LOCK_ID = 0x6D757374_65720002
@@ -200,13 +200,25 @@ def send_reminders(
     people = people or _People()
     window_end = calendar.add_business_days(day, settings.REMINDER_BUSINESS_DAYS)
     sent = 0
-    for step in _open_steps(due_date__gte=day, due_date__lte=window_end):
+    for step in _open_steps(due_date__gte=day, due_date__lte=window_end).exclude(
+        _carried_over_by_the_sweep()
+    ):
         email = mail.queue(
             "step_reminder", to=people.of_step(step), contract=step.contract,
             key=f"reminder:{step.pk}:{step.due_date.isoformat()}", context={"step": step},
         )
         sent += getattr(email, "just_queued", False)
     return sent
+
+
+def _carried_over_by_the_sweep() -> Q:
+    """A re-awarded contract's "Contract removed from services": the carry-over on its last
+    day completes it (services.end_contract), so nobody is reminded to remove access."""
+    reaward = Closeout.objects.filter(
+        contract=OuterRef("contract"), pop_end=OuterRef("contract__pop_end"),
+        scenario=Scenario.REAWARD_INCUMBENT, successor__isnull=False,
+    )
+    return Q(key=services.REMOVE_ACCESS_STEP) & Q(Exists(reaward))
 
 
 def escalate_overdue(

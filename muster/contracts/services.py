@@ -18,17 +18,19 @@ EDITABLE_FIELDS = IDENTITY_FIELDS + MILESTONE_FIELDS
 
 
 @transaction.atomic
-def create_contract(actor, *, template=None, **fields) -> Contract:
-    """A new contract, with its own copy of the process template's steps."""
+def create_contract(actor, *, template=None, follows=None, **fields) -> Contract:
+    """A new contract, with its own copy of the process template's steps. `follows`: the
+    contract it succeeds (a re-award), named in its "Created" record."""
     contract = Contract(**fields)
     contract.full_clean()
     contract.save()
     steps = timeline.instantiate_timeline(contract, template)
-    audit.record(
-        actor, "contract.created", contract, f"Created contract {contract}",
-        contract=contract,
-        after={**audit.snapshot(contract, EDITABLE_FIELDS + ("stage",)), "steps": steps},
-    )
+    summary = f"Created contract {contract}"
+    after = {**audit.snapshot(contract, EDITABLE_FIELDS + ("stage",)), "steps": steps}
+    if follows is not None:
+        summary += f", following {follows}"
+        after["predecessor"] = follows.pk
+    audit.record(actor, "contract.created", contract, summary, contract=contract, after=after)
     return contract
 
 

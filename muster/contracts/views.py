@@ -79,7 +79,19 @@ def contract_detail(request, pk):
         "complete_form": CompleteStepForm(),
         "onboarding": _onboarding_panel(user, contract),
         "access": _access_panel(user, contract, today),
+        **_related_records(user, contract),
     })
+
+
+def _related_records(user, contract) -> dict:
+    """The records this one follows and is followed by (closeout scenarios 1 and 2), those
+    the person may open."""
+    from .models import Contract
+
+    follows = Contract.objects.filter(closeouts__successor=contract)
+    followed_by = Contract.objects.filter(predecessor_closeouts__contract=contract)
+    return {"follows": list(permissions.visible_contracts(user, follows).distinct()),
+            "followed_by": list(permissions.visible_contracts(user, followed_by).distinct())}
 
 
 def _access_panel(user, contract, today) -> dict:
@@ -182,8 +194,29 @@ def contract_history(request, pk):
     action = action if correlation.is_sane(action) else ""
     if action:
         events = events.filter(request_id=action)
+    page = _page(request, events, 50)
+    _link_related_contracts(request.user, page.object_list)
     return render(request, "contracts/history.html", {
-        "contract": contract, "page": _page(request, events, 50), "action": action,
+        "contract": contract, "page": page, "action": action,
         "query": f"action={action}" if action else "",
     })
 
+
+
+# Keys of an event's "after" that name another contract record (a re-award's or a new
+# contractor's): the history links them, so each record's story leads to the other's.
+RELATED_KEYS = {"predecessor": "Follows", "successor": "Followed by"}
+
+
+def _link_related_contracts(user, events) -> None:
+    """Give each event `related`: [(label, contract)] for the records it names that the
+    person may open (one query for the page)."""
+    from .models import Contract
+
+    named = {e.pk: [(label, e.after.get(key)) for key, label in RELATED_KEYS.items()
+                    if isinstance(e.after.get(key), int)] for e in events}
+    pks = {pk for pairs in named.values() for _, pk in pairs}
+    visible = {c.pk: c for c in permissions.visible_contracts(
+        user, Contract.objects.filter(pk__in=pks))} if pks else {}
+    for event in events:
+        event.related = [(label, visible[pk]) for label, pk in named[event.pk] if pk in visible]

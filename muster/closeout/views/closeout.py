@@ -133,7 +133,8 @@ def _page(request, contract, *, archive_form=None, removal_form=None, new_contra
         step.current_state = step.state(today)
     if closeout is not None and is_team:
         if removal_form is None and closeout.status in REMOVED_STATUSES \
-                and closeout.removal_confirmed_at is None:
+                and closeout.removal_confirmed_at is None \
+                and not services.removal_done_by_carry_over(closeout):
             removal_form = ConfirmRemovalForm()
         if archive_form is None and closeout.scenario:
             archive_form = ArchiveForm(initial={"note": closeout.archive_note})
@@ -152,7 +153,11 @@ def _page(request, contract, *, archive_form=None, removal_form=None, new_contra
         "answers": answer_rows(closeout) if closeout else [],
         "earlier": list(contract.closeouts.exclude(pk=getattr(closeout, "pk", None))
                         .select_related("chosen_by")),
-        "predecessors": list(contract.predecessor_closeouts.select_related("contract")),
+        # Links only to the records this person may open (a new SO is not on the old one).
+        "predecessors": [p for p in contract.predecessor_closeouts.select_related("contract")
+                         if permissions.can(user, Action.VIEW_CONTRACT, p.contract)],
+        "successor_visible": closeout is not None and closeout.successor is not None
+        and permissions.can(user, Action.VIEW_CONTRACT, closeout.successor),
         "today": today,
         "days_to_pop_end": (contract.pop_end - today).days if contract.pop_end else None,
         "days_since_pop_end": (today - contract.pop_end).days if contract.pop_end else None,
