@@ -44,6 +44,7 @@ class SweepReport:
     contracts_ended: int = 0
     grants_revoked: int = 0
     grants_carried_over: int = 0
+    reawards_started: int = 0
     dua_pauses: int = 0
     emails_sent: int = 0
     emails_retrying: int = 0
@@ -111,6 +112,8 @@ def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
         report.contracts_ended = ended.contracts
         report.grants_revoked = ended.revoked
         report.grants_carried_over = ended.carried_over
+        # After the carry-over: a re-award's new record starts on its POP start.
+        report.reawards_started = services.start_reawarded_contracts(day)
         people = _People()
         report.closeout_notices = send_closeout_notices(day)
         report.reminders = send_reminders(day, since, people)
