@@ -297,6 +297,7 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
     if successor is not None:
         moved, left = _carry_over(contract, successor, grants)
         paused = _pause_without_dua(successor, moved, day)
+        paused += _pause_until_pop_start(successor, moved, day)
         _revoke(actor, contract, left, "not approved on the new contract")
         carried, revoked = len(moved), len(left)
         closeout.status = Closeout.Status.CARRIED_OVER
@@ -642,7 +643,58 @@ def _start_reawarded(contract_pk: int, day: datetime.date) -> bool:
             or contract.pop_start > day:
         return False
     contracts.change_stage(None, contract, "begin_pop")
+    _resume_at_pop_start(contract, day)
     return True
+
+
+def _pause_until_pop_start(successor: Contract, grants: list, day: datetime.date) -> list:
+    """A re-award whose new POP starts after a gap (the COR gave the reason): the access
+    carried over today waits, paused, for the new POP; the sweep resumes it then."""
+    if successor.pop_start is None or successor.pop_start <= day + datetime.timedelta(days=1):
+        return []
+    paused = []
+    for grant in grants:
+        if grant.status == GrantStatus.PAUSED:
+            continue
+        before = grant.status
+        grant.pause()
+        grant.pause_reason, grant.paused_at = PauseReason.WAITING_FOR_POP, clock.now()
+        grant.save(update_fields=["status", "pause_reason", "paused_at", "updated_at"])
+        audit.record(None, "access.grant_paused", grant,
+                     f"Paused {grant.service} for {grant.user}: the period of performance of "
+                     f"{successor} starts {successor.pop_start:%B} {successor.pop_start.day}, "
+                     f"{successor.pop_start.year}", contract=successor,
+                     before={"status": before},
+                     after={"status": grant.status, "pause_reason": grant.pause_reason})
+        paused.append(grant)
+    return paused
+
+
+def _resume_at_pop_start(contract: Contract, day: datetime.date) -> None:
+    """The new POP began: access waiting for it resumes, except on a DUA service without a
+    valid DUA, which stays paused for that reason until a DUA is uploaded."""
+    from muster.access import dua
+
+    waiting = AccessGrant.objects.select_for_update().filter(
+        contract=contract, status=GrantStatus.PAUSED,
+        pause_reason=PauseReason.WAITING_FOR_POP).select_related("user", "service")
+    for grant in waiting:
+        if grant.service.requires_dua and dua.valid_dua(contract, day, grant.service) is None:
+            grant.pause_reason = PauseReason.DUA_LAPSED
+            grant.save(update_fields=["pause_reason", "updated_at"])
+            summary = (f"{grant.service} for {grant.user} stays paused: the period of "
+                       "performance began, but no valid Data Use Agreement is on file")
+        else:
+            grant.resume()
+            grant.pause_reason = ""
+            grant.save(update_fields=["status", "pause_reason", "updated_at"])
+            summary = (f"Resumed {grant.service} for {grant.user}: the period of "
+                       "performance began")
+        audit.record(None, "access.grant_resumed" if grant.status != GrantStatus.PAUSED
+                     else "access.grant_paused", grant, summary, contract=contract,
+                     before={"status": GrantStatus.PAUSED,
+                             "pause_reason": PauseReason.WAITING_FOR_POP},
+                     after={"status": grant.status, "pause_reason": grant.pause_reason})
 
 
 def undo_refused(closeout: Closeout | None, today: datetime.date) -> str:

@@ -327,3 +327,40 @@ def test_an_award_date_the_cor_gives_is_kept_and_a_future_one_refused(
     assert response.status_code == 302
     assert new_record().award_date == today
 
+
+
+def test_access_carried_over_before_a_late_new_pop_waits_paused_until_it_starts(
+    client, people, scene, sweep_on, mailoutbox  # noqa: F811
+):
+    s = scene(WEEKDAY_END)
+    mine, pop_end = started(s, people, sweep_on, mailoutbox)
+    late = datetime.date(2029, 4, 2)  # after a gap; DUA-1 expires on January 4, 2029
+    assert choose(client, people["cor"], mine, 1, reaward_data(
+        pop_end, new_pop_start=late.isoformat(), new_pop_end="2030-03-31",
+        pop_start_reason="A bridge contract covers the gap.")).status_code == 302
+    new = new_record()
+    mailoutbox.clear()
+
+    sweep_on(pop_end)
+
+    carried = {(g.user_id, g.service.slug): (g.status, g.pause_reason)
+               for g in new.access_grants.all()}
+    assert carried == {
+        (s["ana"].pk, "sas-viya"): ("paused", "waiting_for_pop"),
+        (s["ana"].pk, "confluence"): ("paused", "waiting_for_pop"),
+        (people["contractor_user"].pk, "confluence"): ("paused", "waiting_for_pop"),
+    }
+    [notice] = [m for m in mailoutbox if "carried over" in m.subject]
+    assert "starts April 2, 2029, so this access is paused until then" in notice.body
+    assert refreshed(new).stage == Stage.REAWARDED
+
+    report = sweep_on(late + 2 * DAY)  # the first sweep after the POP start
+
+    assert report.reawards_started == 1
+    after = {(g.user_id, g.service.slug): (g.status, g.pause_reason)
+             for g in new.access_grants.all()}
+    assert after == {
+        (s["ana"].pk, "sas-viya"): ("paused", "dua_lapsed"),  # no DUA valid by then
+        (s["ana"].pk, "confluence"): ("active", ""),
+        (people["contractor_user"].pk, "confluence"): ("requested", ""),
+    }
