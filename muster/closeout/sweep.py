@@ -27,7 +27,7 @@ from muster.notifications.models import OutboxEmail
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep, Responsible
 
-from . import services
+from . import pending, services
 from .models import SweepRun
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,9 @@ def _one_sweep_at_a_time():
 def run(day: datetime.date | None = None, *, deliver: bool = True) -> SweepReport:
     day = day or clock.today()
     report = _sweep(day, deliver)
+    # Files are not rolled back: only a real run (not simulate) deletes the DUA PDFs kept
+    # for re-award confirmations never made.
+    pending.discard_stale()
     log.info("Sweep of %s: %s", day, asdict(report))
     return report
 

@@ -364,3 +364,29 @@ def test_access_carried_over_before_a_late_new_pop_waits_paused_until_it_starts(
         (s["ana"].pk, "confluence"): ("active", ""),
         (people["contractor_user"].pk, "confluence"): ("requested", ""),
     }
+
+
+def test_a_kept_dua_pdf_left_unconfirmed_is_deleted_by_the_sweep_and_asked_for_again(
+    client, people, scene, sweep_on, mailoutbox  # noqa: F811
+):
+    from django.core.files.storage import default_storage  # noqa: PLC0415
+
+    mine, pop_end = started(scene(WEEKDAY_END), people, sweep_on, mailoutbox)
+    answers = preview_data(pop_end, dua_still_valid="no", dua_number="DUA-2028",
+                           dua_expiry_date=(pop_end + 300 * DAY).isoformat())
+    response = choose(client, people["cor"], mine, 1, {**answers,
+                                                       "dua_document": pdf_upload()})
+    kept = response.context["pending_dua"]
+    assert default_storage.exists(kept.name)
+
+    from muster import clock  # noqa: PLC0415
+
+    sweep_on(clock.today() + 2 * DAY)
+
+    assert not default_storage.exists(kept.name)
+    client.force_login(people["cor"])
+    response = client.post(scenario_url(mine), {**answers, "pending_dua": kept.token,
+                                                "confirm": "yes"})
+    assert response.status_code == 400
+    assert "Choose the new signed DUA (a PDF)" in text_of(response)
+    assert not Contract.objects.filter(contract_number=NEW_NUMBER).exists()

@@ -3,14 +3,9 @@ authorize (accounts.permissions), call one service (closeout.services), render o
 redirect with a message."""
 
 import datetime
-import secrets
-from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +15,7 @@ from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
 
-from .. import services
+from .. import pending, services
 from ..forms import FORMS, ArchiveForm, ConfirmRemovalForm, NewContractForm, UndoReawardForm
 from ..models import Closeout, Scenario, SweepRun
 
@@ -234,9 +229,9 @@ def choose_scenario(request, pk, scenario):
         return redirect(_page_url(contract))
     closeout = services.current_closeout(contract)
     form_class = FORMS[scenario]
-    pending = None
+    kept = None
     if request.method == "POST":
-        files, pending = _files_with_pending_dua(request)
+        files, kept = _files_with_pending_dua(request, contract)
         form = form_class(request.POST, files, contract=contract, closeout=closeout)
     else:
         form = form_class(contract=contract, closeout=closeout,
@@ -246,8 +241,8 @@ def choose_scenario(request, pk, scenario):
     confirming = scenario == Scenario.REAWARD_INCUMBENT and request.method == "POST"
     if confirming and form.is_valid() and "confirm" not in request.POST:
         if "change" not in request.POST:
-            return _confirm_reaward(request, contract, closeout, form, pending)
-        return _scenario_page(request, contract, closeout, form, scenario, pending)
+            return _confirm_reaward(request, contract, closeout, form, kept)
+        return _scenario_page(request, contract, closeout, form, scenario, kept)
     if request.method == "POST" and form.is_valid():
         try:
             chosen = services.apply_scenario(
@@ -259,13 +254,13 @@ def choose_scenario(request, pk, scenario):
         except services.CloseoutError as error:
             form.add_error(None, str(error))
         else:
-            _discard_pending_dua(pending)
+            pending.discard(kept)
             messages.success(request, _success_message(chosen, contract, form))
             return redirect(_page_url(contract))
-    return _scenario_page(request, contract, closeout, form, scenario, pending)
+    return _scenario_page(request, contract, closeout, form, scenario, kept)
 
 
-def _scenario_page(request, contract, closeout, form, scenario, pending=None):
+def _scenario_page(request, contract, closeout, form, scenario, kept=None):
     scenario_text = next(s for s in SCENARIOS if s["number"] == scenario)
     return render(request, "closeout/scenario.html", {
         "contract": contract,
@@ -273,69 +268,37 @@ def _scenario_page(request, contract, closeout, form, scenario, pending=None):
         "form": form,
         "scenario": scenario_text,
         "changing": closeout is not None and closeout.scenario is not None,
-        "pending_dua": pending,
+        "pending_dua": kept,
     }, status=400 if form.errors else 200)
 
 
 # --- Re-award: confirm before the new record is made --------------------------------------
 
-PENDING_SALT = "closeout.pending-dua"
-PENDING_MAX_AGE = 24 * 60 * 60
-
-
-@dataclass
-class PendingDua:
-    """A DUA PDF chosen on the re-award form, kept while the COR confirms: the signed
-    token names the stored file, so the PDF need not be chosen again."""
-
-    token: str
-    name: str
-    filename: str
-
-
-def _files_with_pending_dua(request):
+def _files_with_pending_dua(request, contract):
     """The request's files, with the DUA PDF kept from the previous step when none is
     chosen now (the form checks it again)."""
     files = request.FILES
     token = request.POST.get("pending_dua", "")
     if files.get("dua_document") or not token:
         return files, None
-    try:
-        name, filename = signing.loads(token, salt=PENDING_SALT, max_age=PENDING_MAX_AGE)
-        with default_storage.open(name, "rb") as stored:
-            content = stored.read()
-    except (signing.BadSignature, OSError, ValueError):
+    restored = pending.restore(contract, token)
+    if restored is None:
         return files, None
+    kept, upload = restored
     files = files.copy()
-    files["dua_document"] = SimpleUploadedFile(filename, content, "application/pdf")
-    return files, PendingDua(token, name, filename)
+    files["dua_document"] = upload
+    return files, kept
 
 
-def _keep_pending_dua(form, pending: PendingDua | None) -> PendingDua | None:
-    upload = form.cleaned_data.get("dua_document")
-    if not upload or (pending is not None and upload.name == pending.filename):
-        return pending
-    upload.seek(0)
-    name = default_storage.save(f"closeout/pending/{secrets.token_hex(16)}.pdf", upload)
-    upload.seek(0)
-    token = signing.dumps([name, upload.name], salt=PENDING_SALT)
-    return PendingDua(token, name, upload.name)
-
-
-def _discard_pending_dua(pending: PendingDua | None) -> None:
-    if pending is not None:
-        default_storage.delete(pending.name)
-
-
-def _confirm_reaward(request, contract, closeout, form, pending):
-    pending = _keep_pending_dua(form, pending)
+def _confirm_reaward(request, contract, closeout, form, kept):
+    kept = pending.keep(contract, form.cleaned_data.get("dua_document"), kept)
     plan = services.reaward_plan(contract, closeout, form.answers(), dua=form.dua(),
                                  new_so=form.new_so(), new_spoc=form.new_spoc())
     hidden = [(name, value) for name in form.fields if name != "dua_document"
               for value in request.POST.getlist(name)]
     return render(request, "closeout/reaward_confirm.html", {
         "contract": contract, "closeout": closeout, "plan": plan, "hidden": hidden,
-        "pending_dua": pending,
+        "pending_dua": kept,
     })
 
 
