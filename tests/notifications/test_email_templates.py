@@ -137,6 +137,8 @@ def scene(people):
             "access_removed": {"closeout": closeout, "grants": [grant]},
             "access_carried_over": {"closeout": closeout, "grants": [grant],
                                     "successor": successor},
+            "reaward_undone": {"actor": team, "reason": "The contract is not re-awarded.",
+                               "withdrawn": successor, "number": "75FCMC27C0099"},
             "step_reminder": {"step": step},
             "step_overdue": {"step": step},
             "audit_checkpoint": {"head": head, "token": head.token, "accepted_loss": []},
