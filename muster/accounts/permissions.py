@@ -114,11 +114,12 @@ RETURNED_TO_REQUESTERS = "question"
 def intake_closed_reason(contract, request=None) -> str:
     """Why the contract's intake form cannot be started, changed or submitted now, for
     anyone ("" when its stage allows it; RULES still decide who may)."""
-    if carried_over(contract):
-        return ("This contract was re-awarded to the incumbent: its onboarding carried over "
-                "from the previous contract, so it has no intake form.")
+    # A re-award's new record never passes through the intake stages: ask only outside them.
     if contract.stage in INTAKE_STAGES:
         return ""
+    if contract.stage != "solicitation" and carried_over(contract):
+        return ("This contract was re-awarded to the incumbent: its onboarding carried over "
+                "from the previous contract, so it has no intake form.")
     if contract.stage == "solicitation":
         return "The intake form opens once the award is recorded."
     returned = request is not None and request.status == RETURNED_TO_REQUESTERS

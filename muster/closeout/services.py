@@ -807,6 +807,9 @@ def reaward_plan(contract: Contract, closeout: Closeout | None, answers: dict, *
                     f"{d.expiry_date.year} (kept from the current contract)"
                     for d in contract.duas.filter(invalidated_at__isnull=True,
                                                   expiry_date__gte=today)]
+            duas = duas or ["None valid on record: access to the services that need a DUA "
+                            "pauses when access moves, until a DUA's PDF is uploaded on the "
+                            "new contract."]
         elif dua is not None:
             duas = [f"New DUA {dua.number}, valid until {dua.expiry_date:%B} "
                     f"{dua.expiry_date.day}, {dua.expiry_date.year}"]
