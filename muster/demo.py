@@ -497,7 +497,7 @@ def load() -> dict[str, Contract]:
     # 7. Re-awarded to the incumbent: ends in 30 days. The COR's first answer had the
     # task order's number as the new contract number; the team undid that re-award (its
     # record is kept, withdrawn) and the COR chose again. The new record waits for its POP.
-    with _on(days(-400)):
+    with _on(days(-411)):  # the notice of solicitation, 60 days before the award
         c = contracts.create_contract(
             cor, name="Hospital Quality Reporting Support", contract_number="75FCMC25C0310",
             estimated_award_date=days(-350), award_date=days(-345), pop_start=days(-335),
