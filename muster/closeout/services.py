@@ -715,8 +715,8 @@ def undo_reaward(actor, closeout: Closeout, reason: str) -> Contract:
     """The onboarding team undoes a re-award chosen by mistake, before the carry-over: the
     new record is withdrawn (kept, never deleted: the record refers to it), its number
     freed, and the COR chooses a scenario again. Returns the withdrawn record."""
-    closeout = Closeout.objects.select_for_update().select_related(
-        "contract", "successor").get(pk=closeout.pk)
+    closeout = Closeout.objects.select_for_update().select_related("contract").get(
+        pk=closeout.pk)
     contract = Contract.objects.select_for_update().get(pk=closeout.contract_id)
     if not permissions.can(actor, Action.UNDO_REAWARD, contract):
         raise NotAllowed("The onboarding team undoes a re-award.")
