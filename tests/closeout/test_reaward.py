@@ -199,6 +199,8 @@ def test_the_team_undoes_a_reaward_and_the_cor_chooses_again(
     assert undone.to == [people["cor"].email]
     assert people["so"].email in undone.cc
     assert "the contract is not re-awarded" in undone.body
+    withdrawn_page = text_of(client.get(new.get_absolute_url()))
+    assert "Re-award withdrawn" in withdrawn_page and "was undone" in withdrawn_page
     # The withdrawn record is off the home page; the COR chooses again, same number too.
     client.force_login(people["cor"])
     client.get("/")  # shows the team's flash message once
