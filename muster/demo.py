@@ -494,6 +494,41 @@ def load() -> dict[str, Contract]:
         closeout.record_archive(team, record, "Workpapers archived to the CMS records share.")
     created["closed"] = Contract.objects.get(pk=c.pk)
 
+    # 7. Re-awarded to the incumbent: ends in 30 days. The COR's first answer had the
+    # task order's number as the new contract number; the team undid that re-award (its
+    # record is kept, withdrawn) and the COR chose again. The new record waits for its POP.
+    with _on(days(-411)):  # the notice of solicitation, 60 days before the award
+        c = contracts.create_contract(
+            cor, name="Hospital Quality Reporting Support", contract_number="75FCMC25C0310",
+            estimated_award_date=days(-350), award_date=days(-345), pop_start=days(-335),
+            pop_end=days(30), type_of_work="Support for hospital quality reporting.",
+        )
+        contracts.assign_role(cor, c, cor, ContractRole.Role.COR)
+        contractor("northfield", c)
+        request_services(c, ["confluence"], approved=True)
+    onboarded(c)
+    with _on(days(-30), hour=settings.SWEEP_HOUR):
+        closeout.open_closeout(None, c.pk)
+    reaward = {
+        "new_pop_start": days(31), "new_pop_end": days(31 + 364), "pop_start_reason": "",
+        "dua_still_valid": True, "so_spoc_unchanged": True, "same_data_needed": True,
+        "data_to_archive": "None: the same work continues.",
+    }
+    with _on(days(-20)):
+        closeout.apply_scenario(cor, c, Scenario.REAWARD_INCUMBENT,
+                                {**reaward, "new_contract_number": "TO-0310-02"})
+    with _on(days(-19)):
+        withdrawn = closeout.undo_reaward(
+            team, closeout.current_closeout(c),
+            "The COR gave the task order's number as the contract number.")
+    with _on(days(-18)):
+        chosen = closeout.apply_scenario(cor, c, Scenario.REAWARD_INCUMBENT, {
+            **reaward, "new_contract_number": "75FCMC26C0311",
+            "new_task_order_number": "TO-0310-02"})
+    created["reaward"] = Contract.objects.get(pk=c.pk)
+    created["reawarded"] = Contract.objects.get(pk=chosen.successor_id)
+    created["reaward-withdrawn"] = withdrawn
+
     # Another active contract with a different COR, so lists and filters have variety.
     with _on(days(-211)):
         c = contracts.create_contract(

@@ -227,6 +227,7 @@ PAGES: dict[str, Page] = {
     "closeout:confirm_removal": Page(C, POST_ONLY, post=action({"onboarding_team"})),
     "closeout:archive": Page(C, POST_ONLY, post=action({"onboarding_team"})),
     "closeout:new_contract": Page(C, POST_ONLY, post=action({"onboarding_team"})),
+    "closeout:undo_reaward": Page(C, POST_ONLY, post=action({"onboarding_team"})),
     "closeout:sweeps": Page({}, team_page(TEAM)),
     "closeout:calendar": Page({}, everyone(), post=everyone(ALLOWED)),
     "closeout:person_feed": Page({"token": "token"}, everyone(), signed_out=200,
@@ -280,6 +281,7 @@ POST_DATA: dict[str, Callable] = {
                                                    "version": _req_version(w, s)},
     "closeout:confirm_removal": lambda w, s: {"note": "Forged"},
     "closeout:archive": lambda w, s: {"note": "Forged"},
+    "closeout:undo_reaward": lambda w, s: {"reason": "Forged"},
     "closeout:calendar": lambda w, s: {"action": "revoke"},
 }
 

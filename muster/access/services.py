@@ -61,6 +61,9 @@ def require(actor, action: Action, contract: Contract) -> None:
 def _open(contract: Contract) -> None:
     if contract.stage == Stage.CLOSED:
         raise AccessError("This contract is closed: its roster can no longer change.")
+    if contract.stage == Stage.WITHDRAWN:
+        raise AccessError("This re-award was undone: the contract record is withdrawn, and "
+                          "its roster can no longer change.")
 
 
 def _onboarding_stands(contract: Contract) -> None:

@@ -57,6 +57,7 @@ class Action(StrEnum):
     APPROVE_REQUEST_AS_COR = "access.approve_request_as_cor"
     CHOOSE_SCENARIO = "closeout.choose_scenario"
     CONFIRM_REMOVAL = "closeout.confirm_removal"
+    UNDO_REAWARD = "closeout.undo_reaward"
 
 
 RULES: dict[Action, frozenset[str]] = {
@@ -98,6 +99,8 @@ RULES: dict[Action, frozenset[str]] = {
     Action.CHOOSE_SCENARIO: frozenset({COR}),
     # The team confirms access removal and records the data archive.
     Action.CONFIRM_REMOVAL: frozenset({ONBOARDING_TEAM}),
+    # A re-award chosen by mistake: the team undoes it before the carry-over.
+    Action.UNDO_REAWARD: frozenset({ONBOARDING_TEAM}),
 }
 # Which stages allow an intake form to be started, changed and submitted: between the award
 # and the end of onboarding. A request the onboarding team returned to the COR and POC (a
@@ -111,8 +114,12 @@ RETURNED_TO_REQUESTERS = "question"
 def intake_closed_reason(contract, request=None) -> str:
     """Why the contract's intake form cannot be started, changed or submitted now, for
     anyone ("" when its stage allows it; RULES still decide who may)."""
+    # A re-award's new record never passes through the intake stages: ask only outside them.
     if contract.stage in INTAKE_STAGES:
         return ""
+    if contract.stage != "solicitation" and carried_over(contract):
+        return ("This contract was re-awarded to the incumbent: its onboarding carried over "
+                "from the previous contract, so it has no intake form.")
     if contract.stage == "solicitation":
         return "The intake form opens once the award is recorded."
     returned = request is not None and request.status == RETURNED_TO_REQUESTERS
@@ -122,6 +129,18 @@ def intake_closed_reason(contract, request=None) -> str:
             "started, changed and submitted only while a contract is awarded or onboarding "
             "(or when the onboarding team returns the request to the COR and POC, until the "
             "contract closes).")
+
+
+def carried_over(contract) -> bool:
+    """The new record of a re-award to the incumbent (closeout scenario 1, by its plain
+    value): its stage says so, or a closeout names it as the re-award's successor."""
+    if contract.stage in ("reawarded", "withdrawn"):
+        return True
+    return contract.pk is not None and contract.predecessor_closeouts.filter(
+        scenario=REAWARD_INCUMBENT).exists()
+
+
+REAWARD_INCUMBENT = 1
 
 
 # Who may file a solicitation notice (which creates a contract): a person with the COR

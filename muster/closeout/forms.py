@@ -29,9 +29,9 @@ from muster.validators import (
 from . import services
 from .models import Scenario
 
-# A re-award may start a day before the current period of performance ends (an overlap
-# for the handover); earlier than that is a typing error.
-OVERLAP_DAYS = 1
+# A re-award's new period of performance starts the day after the current one ends; any
+# other start (the last day itself, or later: a gap) needs a reason. Earlier than the last
+# day is a typing error.
 YES_NO = [("yes", "Yes"), ("no", "No")]
 harp_id = RegexValidator(
     HARP_ID_RE, "Enter a HARP ID: 3 to 64 letters, digits, dots, underscores or hyphens, "
@@ -200,6 +200,15 @@ class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
     new_pop_end = forms.DateField(
         label="New period of performance: end", widget=DateInput(),
         error_messages={"required": "Give the date the new period of performance ends."})
+    pop_start_reason = forms.CharField(
+        label="Why the new period of performance does not start the day after the current "
+        "one ends", max_length=SHORT_TEXT_MAX, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only if it starts on another day: access moves to the new contract on the "
+        "current contract's last day.")
+    new_award_date = forms.DateField(
+        label="Award date of the new contract", widget=DateInput(), required=False,
+        help_text="If you know it. Leave empty otherwise.")
     dua_still_valid = yes_no(
         "Is the Data Use Agreement (DUA) still valid for the new contract?",
         "For SAS Viya and other services that require a DUA. If not, a new DUA is "
@@ -219,15 +228,16 @@ class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
         required_message="Say whether the contractor needs the same data again.")
 
     field_order = [
-        "new_name", "new_contract_number", "new_task_order_number", "new_pop_start",
-        "new_pop_end", "dua_still_valid", "dua_number", "dua_effective_date",
-        "dua_expiry_date", "dua_document", "so_spoc_unchanged", "new_so_name",
+        "new_name", "new_contract_number", "new_task_order_number", "new_award_date",
+        "new_pop_start", "new_pop_end", "pop_start_reason", "dua_still_valid", "dua_number",
+        "dua_effective_date", "dua_expiry_date", "dua_document", "so_spoc_unchanged", "new_so_name",
         "new_so_email", "new_so_harp_id", "new_spoc_name", "new_spoc_email",
         "new_spoc_harp_id", "data_to_archive", "same_data_needed",
     ]
     GROUPS = (
         ("The new contract", "", ("new_name", "new_contract_number", "new_task_order_number",
-                                  "new_pop_start", "new_pop_end")),
+                                  "new_award_date", "new_pop_start", "new_pop_end",
+                                  "pop_start_reason")),
         ("Data Use Agreement", "", ("dua_still_valid",)),
         ("The new DUA, if the DUA is not valid",
          "Give it now if you have it. Without it, access to the services that need a DUA "
@@ -242,9 +252,9 @@ class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
           "new_spoc_harp_id")),
         ("Data", "", ("data_to_archive", "same_data_needed")),
     )
-    ANSWERS = ("new_name", "new_contract_number", "new_task_order_number", "new_pop_start",
-               "new_pop_end", "dua_still_valid", "so_spoc_unchanged", "data_to_archive",
-               "same_data_needed")
+    ANSWERS = ("new_name", "new_contract_number", "new_task_order_number", "new_award_date",
+               "new_pop_start", "new_pop_end", "pop_start_reason", "dua_still_valid",
+               "so_spoc_unchanged", "data_to_archive", "same_data_needed")
 
     def clean_new_contract_number(self):
         number = self.cleaned_data["new_contract_number"].strip().upper()
@@ -259,11 +269,14 @@ class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("new_pop_start"), cleaned.get("new_pop_end")
-        current_end = self.contract.pop_end
-        if start and current_end and start < current_end - datetime.timedelta(OVERLAP_DAYS):
-            self.add_error("new_pop_start", "The new period of performance starts when the "
-                           f"current one ends ({long_date(current_end)}), or the day before "
-                           "at the earliest.")
+        self._check_pop_start(cleaned)
+        award = cleaned.get("new_award_date")
+        if award and award > clock.today():
+            self.add_error("new_award_date", "The award date cannot be in the future: leave "
+                           "it empty until the award is made.")
+        elif award and start and award > start:
+            self.add_error("new_award_date", "The award comes before the period of "
+                           "performance starts.")
         if start and end and end <= start:
             self.add_error("new_pop_end", "The new period of performance must end after it "
                            "starts.")
@@ -286,6 +299,32 @@ class ReawardForm(ScenarioForm, _NewDuaFields, _NewPeopleFields):
         spoc = {key: cleaned.get(f"new_spoc_{key}") for key in ("email", "harp_id")}
         for key, what in so_again_as_spoc(so, spoc):
             self.add_error(f"new_spoc_{key}", SO_AGAIN_AS_SPOC.format(so="new SO", what=what))
+
+    def expected_pop_start(self) -> datetime.date | None:
+        end = self.contract.pop_end
+        return end + datetime.timedelta(days=1) if end else None
+
+    def _check_pop_start(self, cleaned: dict) -> None:
+        """The day after the current end, or another day with a reason (never before the
+        current contract's last day: access moves to the new record on that day)."""
+        start, expected = cleaned.get("new_pop_start"), self.expected_pop_start()
+        reason = (cleaned.get("pop_start_reason") or "").strip()
+        cleaned["pop_start_reason"] = reason if start != expected else ""
+        if not start or expected is None or start == expected:
+            return
+        current_end = self.contract.pop_end
+        if start < current_end:
+            self.add_error("new_pop_start", "The new period of performance starts the day "
+                           f"after the current one ends ({long_date(expected)}), or on its "
+                           f"last day ({long_date(current_end)}) at the earliest.")
+        elif not reason:
+            days = (start - current_end).days
+            gap = (f"{days} days after the current one ends" if days > 1
+                   else "on the current contract's last day")
+            self.add_error("pop_start_reason", f"The new period of performance starts "
+                           f"{long_date(start)}, {gap} ({long_date(current_end)}), not the "
+                           f"day after ({long_date(expected)}): correct the start, or say "
+                           "why here.")
 
     def _check_people(self, cleaned: dict) -> None:
         why = "the SO and SPOC change."
@@ -549,3 +588,19 @@ class NewContractForm(USWDSMixin, forms.Form):
                            "the new contractor's intake form is due on the day it starts. "
                            "Give today or a later date, or leave it empty until it is known.")
         return cleaned
+
+
+class UndoReawardForm(USWDSMixin, forms.Form):
+    """The onboarding team undoes a re-award before the carry-over, saying why."""
+
+    reason = forms.CharField(
+        label="Why the re-award is undone", max_length=SHORT_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The COR and the people named on both contracts read it in the email.",
+        error_messages={"required": "Say why the re-award is undone."})
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why the re-award is undone.")
+        return reason

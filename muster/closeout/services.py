@@ -110,7 +110,8 @@ def choose_scenario(actor, contract: Contract, scenario: int, answers: dict) -> 
         raise CloseoutError(
             f"A new contract record ({closeout.successor}) was already made for the "
             f"“{Scenario(closeout.scenario).label}” scenario; the scenario cannot change now. "
-            "Ask the onboarding team."
+            "The onboarding team can undo the re-award before the end of performance: "
+            "ask them."
         )
     before = {"scenario": closeout.scenario, "answers": closeout.answers}
     closeout.scenario, closeout.answers = scenario, _json(answers)
@@ -153,10 +154,13 @@ def _successor(actor, contract: Contract, answers: dict, existing: Contract | No
         "pop_start": answers["new_pop_start"], "pop_end": answers["new_pop_end"],
     }
     if existing is not None:
-        return contracts.update_contract(actor, existing, **fields)
+        existing = contracts.update_contract(actor, existing, **fields)
+        return _follow_answers(actor, contract, existing, answers)
+    # The award date is the one the COR gave, or none: nobody entered the old POP end.
+    award_date = answers.get("new_award_date") or None
     successor = contracts.create_contract(
         actor, organization=contract.organization, type_of_work=contract.type_of_work,
-        estimated_award_date=contract.pop_end, award_date=contract.pop_end,
+        estimated_award_date=award_date, award_date=award_date,
         requirements_summary=contract.requirements_summary, follows=contract, **fields,
     )
     audit.record(actor, "closeout.successor_created", successor,
@@ -174,9 +178,11 @@ def _successor(actor, contract: Contract, answers: dict, existing: Contract | No
         )
     if answers.get("dua_still_valid"):
         _copy_valid_duas(actor, contract, successor)
-    # Already onboarded: it starts active, its onboarding steps done by the carry-over.
-    for name in ("award", "start_onboarding", "activate"):
-        successor = contracts.change_stage(actor, successor, name)
+    # Already onboarded (carried over): it waits for its period of performance, which the
+    # daily sweep starts (start_reawarded_contracts).
+    successor = contracts.change_stage(actor, successor, "await_pop_start")
+    if successor.pop_start <= clock.today():
+        successor = contracts.change_stage(actor, successor, "begin_pop")
     from muster.timeline.services import complete_step
 
     # One by one, so each step done by the carry-over is on the new record's history.
@@ -184,6 +190,41 @@ def _successor(actor, contract: Contract, answers: dict, existing: Contract | No
     for step in successor.steps.filter(process="onboarding", completed_at__isnull=True):
         complete_step(actor, step, done)
     return successor
+
+
+def _follow_answers(actor, contract: Contract, successor: Contract,
+                    answers: dict) -> Contract:
+    """The COR changed a re-award's answers before the carry-over: the new record follows
+    them. SO and SPOC unchanged: the current contract's SO and SPOC again (new ones are
+    assigned by apply_scenario). DUA still valid: the current DUA copied if missing; not
+    valid: a copied DUA is marked invalid (a new DUA uploaded on the record stays)."""
+    if answers.get("so_spoc_unchanged"):
+        for role in (ContractRole.Role.SO, ContractRole.Role.SPOC):
+            current = contract.roles.filter(role=role).first()
+            if current is not None:
+                contracts.assign_role(actor, successor, current.user, role,
+                                      eua_check=current.eua_check)
+    copied = _copied_duas(contract, successor)
+    if answers.get("dua_still_valid"):
+        if not copied.exists():
+            _copy_valid_duas(actor, contract, successor)
+    elif answers.get("dua_still_valid") is False:
+        for dua in copied:
+            dua.invalidated_at, dua.invalidated_by = clock.now(), actor
+            dua.invalidated_reason = ("The COR now says the DUA is not valid for the "
+                                      "re-award.")
+            dua.save(update_fields=["invalidated_at", "invalidated_by",
+                                    "invalidated_reason"])
+            audit.record(actor, "access.dua_invalidated", dua,
+                         f"DUA {dua.number} is not valid for the re-award (answer changed)",
+                         contract=successor, after={"reason": dua.invalidated_reason})
+    return successor
+
+
+def _copied_duas(contract: Contract, successor: Contract):
+    """The successor's still-valid DUAs that are copies of the current contract's."""
+    originals = contract.duas.values_list("document", flat=True)
+    return successor.duas.filter(invalidated_at__isnull=True, document__in=list(originals))
 
 
 def _copy_valid_duas(actor, contract: Contract, successor: Contract) -> None:
@@ -262,6 +303,7 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
     if successor is not None:
         moved, left = _carry_over(contract, successor, grants)
         paused = _pause_without_dua(successor, moved, day, predecessor=contract)
+        paused += _pause_until_pop_start(successor, moved, day)
         _revoke(actor, contract, left, "not approved on the new contract")
         carried, revoked = len(moved), len(left)
         closeout.status = Closeout.Status.CARRIED_OVER
@@ -331,13 +373,16 @@ def _email_carry_over(contract: Contract, successor: Contract, closeout: Closeou
     # a valid DUA on the new record.
     paused = [g for g in moved if g.status == GrantStatus.PAUSED
               and g.pause_reason == PauseReason.DUA_LAPSED]
+    # A new POP that starts after a gap: the access waits for it (the sweep resumes it).
+    waiting = [g for g in moved if g.status == GrantStatus.PAUSED
+               and g.pause_reason == PauseReason.WAITING_FOR_POP]
     mail.queue(
         "access_carried_in", to=_holders(successor, ContractRole.Role.SO)
         or _holders(successor, ContractRole.Role.COR),
         cc=_holders(successor, ContractRole.Role.COR, ContractRole.Role.SPOC) + team,
         contract=successor, key=f"access_carried_in:{successor.pk}:{closeout.pk}",
         context={"predecessor": contract, "closeout": closeout, "grants": moved,
-                 "paused": paused},
+                 "paused": paused, "waiting": waiting},
     )
     on_successor = set(successor.roles.values_list("user_id", flat=True))
     left_behind = [u for u in _holders(contract, ContractRole.Role.SO, ContractRole.Role.SPOC)
@@ -736,3 +781,206 @@ def start_new_contract(actor, closeout: Closeout, *, name: str, contract_number:
     audit.record(actor, "closeout.follows", new, f"{new} follows {contract}",
                  contract=new, after={"predecessor": contract.pk})
     return new
+
+
+# --- Re-award: the new record's start, and the team's undo -------------------------------
+
+
+def start_reawarded_contracts(day: datetime.date) -> int:
+    """A re-award's new record waits in "reawarded" until its period of performance
+    starts; on that day (or the first sweep after it) it becomes active."""
+    due = Contract.objects.filter(stage=Stage.REAWARDED, pop_start__lte=day).order_by("pk")
+    return sum(1 for pk in due.values_list("pk", flat=True) if _start_reawarded(pk, day))
+
+
+@transaction.atomic
+def _start_reawarded(contract_pk: int, day: datetime.date) -> bool:
+    contract = Contract.objects.select_for_update().get(pk=contract_pk)
+    if contract.stage != Stage.REAWARDED or contract.pop_start is None \
+            or contract.pop_start > day:
+        return False
+    contracts.change_stage(None, contract, "begin_pop")
+    _resume_at_pop_start(contract, day)
+    return True
+
+
+def _pause_until_pop_start(successor: Contract, grants: list, day: datetime.date) -> list:
+    """A re-award whose new POP starts after a gap (the COR gave the reason): the access
+    carried over today waits, paused, for the new POP; the sweep resumes it then."""
+    if successor.pop_start is None or successor.pop_start <= day + datetime.timedelta(days=1):
+        return []
+    paused = []
+    for grant in grants:
+        if grant.status == GrantStatus.PAUSED:
+            continue
+        before = grant.status
+        grant.pause()
+        grant.pause_reason, grant.paused_at = PauseReason.WAITING_FOR_POP, clock.now()
+        grant.save(update_fields=["status", "pause_reason", "paused_at", "updated_at"])
+        audit.record(None, "access.grant_paused", grant,
+                     f"Paused {grant.service} for {grant.user}: the period of performance of "
+                     f"{successor} starts {successor.pop_start:%B} {successor.pop_start.day}, "
+                     f"{successor.pop_start.year}", contract=successor,
+                     before={"status": before},
+                     after={"status": grant.status, "pause_reason": grant.pause_reason})
+        paused.append(grant)
+    return paused
+
+
+def _resume_at_pop_start(contract: Contract, day: datetime.date) -> None:
+    """The new POP began: access waiting for it resumes, except on a DUA service without a
+    valid DUA, which stays paused for that reason until a DUA is uploaded."""
+    from muster.access import dua
+
+    waiting = AccessGrant.objects.select_for_update().filter(
+        contract=contract, status=GrantStatus.PAUSED,
+        pause_reason=PauseReason.WAITING_FOR_POP).select_related("user", "service")
+    for grant in waiting:
+        if grant.service.requires_dua and dua.valid_dua(contract, day, grant.service) is None:
+            grant.pause_reason = PauseReason.DUA_LAPSED
+            grant.save(update_fields=["pause_reason", "updated_at"])
+            summary = (f"{grant.service} for {grant.user} stays paused: the period of "
+                       "performance began, but no valid Data Use Agreement is on file")
+        else:
+            grant.resume()
+            grant.pause_reason = ""
+            grant.save(update_fields=["status", "pause_reason", "updated_at"])
+            summary = (f"Resumed {grant.service} for {grant.user}: the period of "
+                       "performance began")
+        audit.record(None, "access.grant_resumed" if grant.status != GrantStatus.PAUSED
+                     else "access.grant_paused", grant, summary, contract=contract,
+                     before={"status": GrantStatus.PAUSED,
+                             "pause_reason": PauseReason.WAITING_FOR_POP},
+                     after={"status": grant.status, "pause_reason": grant.pause_reason})
+
+
+def undo_refused(closeout: Closeout | None, today: datetime.date) -> str:
+    """Why the team cannot undo this closeout's re-award now, or "" when it can."""
+    if closeout is None or closeout.scenario != Scenario.REAWARD_INCUMBENT \
+            or closeout.successor_id is None:
+        return "There is no re-award to undo: no new contract record was made."
+    if closeout.status != Closeout.Status.SCENARIO_CHOSEN:
+        return "Access was already carried over to the new record: the re-award stays."
+    if closeout.contract.pop_end is None or today >= closeout.contract.pop_end:
+        return ("A re-award is undone only before the end of performance, when access "
+                "carries over to the new record.")
+    return ""
+
+
+@transaction.atomic
+def undo_reaward(actor, closeout: Closeout, reason: str) -> Contract:
+    """The onboarding team undoes a re-award chosen by mistake, before the carry-over: the
+    new record is withdrawn (kept, never deleted: the record refers to it), its number
+    freed, and the COR chooses a scenario again. Returns the withdrawn record."""
+    closeout = Closeout.objects.select_for_update().select_related("contract").get(
+        pk=closeout.pk)
+    contract = Contract.objects.select_for_update().get(pk=closeout.contract_id)
+    if not permissions.can(actor, Action.UNDO_REAWARD, contract):
+        raise NotAllowed("The onboarding team undoes a re-award.")
+    reason = reason.strip()
+    if not reason:
+        raise CloseoutError("Say why the re-award is undone.")
+    refusal = undo_refused(closeout, clock.today())
+    if refusal:
+        raise CloseoutError(refusal)
+    successor = Contract.objects.select_for_update().get(pk=closeout.successor_id)
+    why = f"the re-award was undone by the onboarding team: {reason}"
+    live = list(AccessGrant.objects.select_for_update().filter(contract=successor,
+                                                               status__in=LIVE))
+    _revoke(actor, successor, live, why)
+    from muster.timeline.services import cancel_open_steps
+
+    for process in set(successor.steps.values_list("process", flat=True)):
+        cancel_open_steps(actor, successor, process, why)
+    number = successor.contract_number
+    # The number is the new contract's: free it for the COR's next answer.
+    successor = contracts.update_contract(
+        actor, successor, contract_number=f"WITHDRAWN-{successor.pk}-{number}"[:60])
+    successor = contracts.change_stage(actor, successor, "withdraw_reaward")
+    parties = _holders(successor, ContractRole.Role.SO, ContractRole.Role.SPOC)
+    before = {"scenario": closeout.scenario, "answers": closeout.answers,
+              "successor": successor.pk}
+    closeout.scenario, closeout.answers, closeout.successor = None, {}, None
+    closeout.chosen_by, closeout.chosen_at = None, None
+    closeout.status = Closeout.Status.NOTICE_SENT
+    closeout.save()
+    _reopen(actor, contract, [SCENARIO_STEP], why)
+    after = {"reason": reason, "withdrawn": successor.pk, "contract_number": number}
+    audit.record(actor, "closeout.reaward_undone", closeout,
+                 f"Re-award undone: {successor.name} ({number}) withdrawn. {reason}",
+                 contract=contract, before=before, after=after)
+    audit.record(actor, "closeout.reaward_withdrawn", successor,
+                 f"Withdrawn: the re-award of {contract} was undone. {reason}",
+                 contract=successor, after={**after, "predecessor": contract.pk})
+    mail.queue(
+        "reaward_undone", to=_holders(contract, ContractRole.Role.COR) or _team(),
+        cc=parties + _holders(contract, ContractRole.Role.SO, ContractRole.Role.SPOC)
+        + _team(),
+        contract=contract, key=f"reaward-undone:{successor.pk}",
+        context={"actor": actor, "reason": reason, "withdrawn": successor, "number": number},
+    )
+    return successor
+
+
+@dataclass
+class ReawardPlan:
+    """What saving a re-award will create (or change): shown to the COR to confirm."""
+
+    updating: Contract | None
+    name: str
+    contract_number: str
+    task_order_number: str
+    award_date: datetime.date | None
+    pop_start: datetime.date
+    pop_end: datetime.date
+    pop_start_reason: str
+    organization: object
+    parties: list[tuple[str, str]]
+    services: list
+    duas: list[str]
+    access_moves_on: datetime.date | None
+
+
+def reaward_plan(contract: Contract, closeout: Closeout | None, answers: dict, *,
+                 dua: NewDua | None = None, new_so: Person | None = None,
+                 new_spoc: Person | None = None) -> ReawardPlan:
+    """Reads only: the record _successor would make from these answers."""
+    people = []
+    for role, new in ((ContractRole.Role.COR, None), (ContractRole.Role.POC, None),
+                      (ContractRole.Role.SO, new_so), (ContractRole.Role.SPOC, new_spoc)):
+        label = ContractRole.Role(role).label
+        if new is not None:
+            people.append((label, f"{new.full_name} ({new.email}, HARP ID {new.harp_id}) — new"))
+            continue
+        for holder in _holders(contract, role):
+            people.append((label, f"{holder.full_name} ({holder.email})"))
+    services = [item.service for item in contract.services.filter(
+        status=ContractService.Status.APPROVED).select_related("service")]
+    duas = []
+    if dua_services_of(contract):
+        if answers.get("dua_still_valid"):
+            today = clock.today()
+            duas = [f"DUA {d.number}, valid until {d.expiry_date:%B} {d.expiry_date.day}, "
+                    f"{d.expiry_date.year} (kept from the current contract)"
+                    for d in contract.duas.filter(invalidated_at__isnull=True,
+                                                  expiry_date__gte=today)]
+            duas = duas or ["None valid on record: access to the services that need a DUA "
+                            "pauses when access moves, until a DUA's PDF is uploaded on the "
+                            "new contract."]
+        elif dua is not None:
+            duas = [f"New DUA {dua.number}, valid until {dua.expiry_date:%B} "
+                    f"{dua.expiry_date.day}, {dua.expiry_date.year}"]
+        else:
+            duas = ["None: access to the services that need a DUA pauses when access moves, "
+                    "until the new DUA's PDF is uploaded on the new contract."]
+    return ReawardPlan(
+        updating=closeout.successor if closeout is not None else None,
+        name=answers.get("new_name") or contract.name,
+        contract_number=answers["new_contract_number"],
+        task_order_number=answers.get("new_task_order_number", ""),
+        award_date=answers.get("new_award_date"),
+        pop_start=answers["new_pop_start"], pop_end=answers["new_pop_end"],
+        pop_start_reason=answers.get("pop_start_reason", ""),
+        organization=contract.organization, parties=people, services=services, duas=duas,
+        access_moves_on=contract.pop_end,
+    )

@@ -27,7 +27,7 @@ from muster.notifications.models import OutboxEmail
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep, Responsible
 
-from . import services
+from . import pending, services
 from .models import Closeout, Scenario, SweepRun
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class SweepReport:
     contracts_ended: int = 0
     grants_revoked: int = 0
     grants_carried_over: int = 0
+    reawards_started: int = 0
     dua_pauses: int = 0
     emails_sent: int = 0
     emails_retrying: int = 0
@@ -69,6 +70,9 @@ def _one_sweep_at_a_time():
 def run(day: datetime.date | None = None, *, deliver: bool = True) -> SweepReport:
     day = day or clock.today()
     report = _sweep(day, deliver)
+    # Files are not rolled back: only a real run (not simulate) deletes the DUA PDFs kept
+    # for re-award confirmations never made.
+    pending.discard_stale()
     log.info("Sweep of %s: %s", day, asdict(report))
     return report
 
@@ -111,6 +115,8 @@ def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
         report.contracts_ended = ended.contracts
         report.grants_revoked = ended.revoked
         report.grants_carried_over = ended.carried_over
+        # After the carry-over: a re-award's new record starts on its POP start.
+        report.reawards_started = services.start_reawarded_contracts(day)
         people = _People()
         report.closeout_notices = send_closeout_notices(day)
         report.reminders = send_reminders(day, since, people)

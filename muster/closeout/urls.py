@@ -10,6 +10,7 @@ urlpatterns = [
     path(f"{C}closeout/scenario/<int:scenario>/", closeout.choose_scenario, name="scenario"),
     path(f"{C}closeout/confirm-removal/", closeout.confirm_removal, name="confirm_removal"),
     path(f"{C}closeout/archive/", closeout.record_archive, name="archive"),
+    path(f"{C}closeout/undo-reaward/", closeout.undo_reaward, name="undo_reaward"),
     path(f"{C}closeout/new-contract/", closeout.start_new_contract, name="new_contract"),
     path("sweeps/", closeout.sweep_runs, name="sweeps"),
     # Calendar feeds (views/calendar_feeds.py)

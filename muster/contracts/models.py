@@ -38,9 +38,13 @@ class Stage(models.TextChoices):
     SOLICITATION = "solicitation", "Solicitation"
     AWARDED = "awarded", "Awarded"
     ONBOARDING = "onboarding", "Onboarding"
+    # A re-award to the incumbent (closeout scenario 1): the new record waits for its POP.
+    REAWARDED = "reawarded", "Re-awarded: waiting for its period of performance"
     ACTIVE = "active", "Active"
     CLOSING = "closing", "Closing"
     CLOSED = "closed", "Closed"
+    # A re-award the onboarding team undid before the carry-over: kept for the record.
+    WITHDRAWN = "withdrawn", "Re-award withdrawn"
 
 
 class Milestone(models.TextChoices):
@@ -112,7 +116,8 @@ class Contract(models.Model):
     def milestone(self, name: str):
         return getattr(self, name)
 
-    # Lifecycle: solicitation → awarded → onboarding → active → closing → closed.
+    # Lifecycle: solicitation → awarded → onboarding → active → closing → closed; a
+    # re-award's new record: solicitation → reawarded → active (or withdrawn).
     @transition(field=stage, source=Stage.SOLICITATION, target=Stage.AWARDED)
     def award(self):
         pass
@@ -131,6 +136,20 @@ class Contract(models.Model):
 
     @transition(field=stage, source=Stage.CLOSING, target=Stage.ACTIVE)
     def extend(self):
+        pass
+
+    # Closeout scenario 1: the incumbent's new record, already onboarded (carried over),
+    # waits for its period of performance; the sweep starts it on its POP start.
+    @transition(field=stage, source=Stage.SOLICITATION, target=Stage.REAWARDED)
+    def await_pop_start(self):
+        pass
+
+    @transition(field=stage, source=Stage.REAWARDED, target=Stage.ACTIVE)
+    def begin_pop(self):
+        pass
+
+    @transition(field=stage, source=Stage.REAWARDED, target=Stage.WITHDRAWN)
+    def withdraw_reaward(self):
         pass
 
     # The end of performance closes a contract whatever stage it reached.

@@ -19,7 +19,7 @@ from muster.timeline.models import ContractStep
 
 from .models import Contract, ContractService, Stage
 
-OPEN_STAGES = [s for s in Stage.values if s != Stage.CLOSED]
+OPEN_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.WITHDRAWN)]
 
 
 def with_next_step(queryset: QuerySet) -> QuerySet:

@@ -91,7 +91,8 @@ class StageError(Exception):
     """A lifecycle change that the contract's current stage does not allow."""
 
 
-STAGE_TRANSITIONS = ("award", "start_onboarding", "activate", "begin_closeout", "extend", "close")
+STAGE_TRANSITIONS = ("award", "start_onboarding", "activate", "begin_closeout", "extend", "close",
+                     "await_pop_start", "begin_pop", "withdraw_reaward")
 
 
 @transaction.atomic

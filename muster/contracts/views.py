@@ -141,6 +141,9 @@ def _onboarding_panel(user, contract) -> dict:
         "can_edit_intake": (request is not None and intake.may_edit(user, request))
         or (request is None and not permissions.intake_closed_reason(contract)
             and permissions.can(user, Action.SUBMIT_INTAKE, contract)),
+        # A re-award's new record: onboarding carried over, no intake to invite.
+        "intake_carried_over": request is None and contract.stage not in (
+            "solicitation", "awarded", "onboarding") and permissions.carried_over(contract),
         "packages": contract.welcome_packages.count(),
         "can_view_welcome": permissions.can(user, Action.VIEW_WELCOME, contract),
         "calls": contract.calls.count(),

@@ -67,6 +67,7 @@ REAWARD = {
     "new_contract_number": "75FCMC27C0777", "new_pop_start": "2027-12-01",
     "new_pop_end": "2028-11-30", "dua_still_valid": "yes", "so_spoc_unchanged": "yes",
     "data_to_archive": "None", "same_data_needed": "no",
+    "confirm": "yes",  # past the "This will create" page (tested in test_reaward.py)
 }
 
 
@@ -202,8 +203,9 @@ def test_an_empty_reaward_form_lists_every_missing_answer(client, people, closin
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"new_pop_start": "2027-11-20"}, "The new period of performance starts when the current "
-     "one ends (November 30, 2027), or the day before at the earliest."),
+    ({"new_pop_start": "2027-11-20"}, "The new period of performance starts the day after the "
+     "current one ends (December 1, 2027), or on its last day (November 30, 2027) at the "
+     "earliest."),
     ({"new_pop_end": "2027-12-01"}, "The new period of performance must end after it starts."),
     ({"new_contract_number": "75fcmc26c0002"}, "A contract with this number is already in "
      "Muster"),

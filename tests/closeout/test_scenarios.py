@@ -163,6 +163,7 @@ def reaward_data(pop_end, **changes) -> dict:
         "new_pop_end": (pop_end + 365 * DAY).isoformat(), "dua_still_valid": "yes",
         "so_spoc_unchanged": "yes", "data_to_archive": "The 2027 quality measures extract.",
         "same_data_needed": "yes",
+        "confirm": "yes",  # past the "This will create" page (tested in test_reaward.py)
     }
     data.update(changes)
     return data
@@ -188,7 +189,8 @@ def test_reaward_with_a_valid_dua_carries_access_over_to_the_new_contract_on_the
     new = Contract.objects.get(contract_number="75FCMC27C0099")
     assert (new.name, new.task_order_number) == ("Mine, the sequel", "TO-7")
     assert (new.pop_start, new.pop_end) == (pop_end + DAY, pop_end + 365 * DAY)
-    assert new.stage == Stage.ACTIVE
+    # It waits for its period of performance; nobody gave an award date.
+    assert (new.stage, new.award_date) == (Stage.REAWARDED, None)
     assert new.organization_id == mine.organization_id
     assert {(r.role, r.user_id) for r in new.roles.all()} == {
         (r.role, r.user_id) for r in mine.roles.exclude(role="contractor_user")
@@ -228,11 +230,14 @@ def test_reaward_with_a_valid_dua_carries_access_over_to_the_new_contract_on_the
     assert new.roles.filter(role="contractor_user", user=s["ana"]).exists()
     assert mine.roles.filter(role="contractor_user", user=s["ana"]).exists()  # roster kept
     assert refreshed(mine).stage == Stage.CLOSED
-    assert refreshed(new).stage == Stage.ACTIVE
+    assert refreshed(new).stage == Stage.REAWARDED  # its POP starts tomorrow
     [carried] = [m for m in mailoutbox if "carried over to Mine, the sequel" in m.subject]
     assert carried.to == [people["so"].email]
     assert people["cor"].email in carried.cc
     assert AuditEvent.objects.filter(action="access.carried_over", contract=new).count() == 3
+    # The next day its period of performance starts: the new record is active.
+    sweep_on(pop_end + DAY)
+    assert refreshed(new).stage == Stage.ACTIVE
 
     # Nothing is left to remove: the carry-over completed the timeline's last step.
     assert step(mine, "remove-access").completed_at is not None

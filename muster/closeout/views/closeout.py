@@ -15,8 +15,8 @@ from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
 
-from .. import services
-from ..forms import FORMS, ArchiveForm, ConfirmRemovalForm, NewContractForm
+from .. import pending, services
+from ..forms import FORMS, ArchiveForm, ConfirmRemovalForm, NewContractForm, UndoReawardForm
 from ..models import Closeout, Scenario, SweepRun
 
 # The four scenarios in plain words (shared/seeds: "Notification of Contract Closeout").
@@ -121,7 +121,7 @@ def answer_rows(closeout: Closeout) -> list[tuple[str, str]]:
 
 
 def _page(request, contract, *, archive_form=None, removal_form=None, new_contract_form=None,
-          status=200):
+          undo_form=None, status=200):
     user = request.user
     today = clock.today()
     closeout = services.current_closeout(contract)
@@ -145,7 +145,9 @@ def _page(request, contract, *, archive_form=None, removal_form=None, new_contra
                 "pop_start": contract.pop_end + datetime.timedelta(days=1)
                 if contract.pop_end else None,
             })
-    forms = [f for f in (archive_form, removal_form, new_contract_form) if f is not None]
+    undo_form = _undo_form(user, contract, closeout, today, undo_form)
+    forms = [f for f in (archive_form, removal_form, new_contract_form, undo_form)
+             if f is not None]
     notice_on = (contract.pop_end - datetime.timedelta(days=60)) if contract.pop_end else None
     return render(request, "closeout/closeout.html", {
         "contract": contract,
@@ -170,8 +172,17 @@ def _page(request, contract, *, archive_form=None, removal_form=None, new_contra
         "archive_form": archive_form if is_team else None,
         "removal_form": removal_form,
         "new_contract_form": new_contract_form,
+        "undo_form": undo_form,
         "has_errors": any(f.is_bound and f.errors for f in forms),
     }, status=status)
+
+
+def _undo_form(user, contract, closeout, today, form=None):
+    """The team's way out of a re-award chosen by mistake, while it can still be undone."""
+    if not permissions.can(user, Action.UNDO_REAWARD, contract) \
+            or services.undo_refused(closeout, today):
+        return None
+    return form or UndoReawardForm()
 
 
 def closeout(request, pk):
@@ -223,11 +234,20 @@ def choose_scenario(request, pk, scenario):
         return redirect(_page_url(contract))
     closeout = services.current_closeout(contract)
     form_class = FORMS[scenario]
+    kept = None
     if request.method == "POST":
-        form = form_class(request.POST, request.FILES, contract=contract, closeout=closeout)
+        files, kept = _files_with_pending_dua(request, contract)
+        form = form_class(request.POST, files, contract=contract, closeout=closeout)
     else:
         form = form_class(contract=contract, closeout=closeout,
                           initial=_initial(closeout, scenario))
+    # A re-award creates a contract record: its answers are shown for confirmation first
+    # (a GET never gets this far with a valid form).
+    confirming = scenario == Scenario.REAWARD_INCUMBENT and request.method == "POST"
+    if confirming and form.is_valid() and "confirm" not in request.POST:
+        if "change" not in request.POST:
+            return _confirm_reaward(request, contract, closeout, form, kept)
+        return _scenario_page(request, contract, closeout, form, scenario, kept)
     if request.method == "POST" and form.is_valid():
         try:
             chosen = services.apply_scenario(
@@ -239,8 +259,13 @@ def choose_scenario(request, pk, scenario):
         except services.CloseoutError as error:
             form.add_error(None, str(error))
         else:
+            pending.discard(kept)
             messages.success(request, _success_message(chosen, contract, form))
             return redirect(_page_url(contract))
+    return _scenario_page(request, contract, closeout, form, scenario, kept)
+
+
+def _scenario_page(request, contract, closeout, form, scenario, kept=None):
     scenario_text = next(s for s in SCENARIOS if s["number"] == scenario)
     return render(request, "closeout/scenario.html", {
         "contract": contract,
@@ -248,7 +273,57 @@ def choose_scenario(request, pk, scenario):
         "form": form,
         "scenario": scenario_text,
         "changing": closeout is not None and closeout.scenario is not None,
+        "pending_dua": kept,
     }, status=400 if form.errors else 200)
+
+
+# --- Re-award: confirm before the new record is made --------------------------------------
+
+def _files_with_pending_dua(request, contract):
+    """The request's files, with the DUA PDF kept from the previous step when none is
+    chosen now (the form checks it again)."""
+    files = request.FILES
+    token = request.POST.get("pending_dua", "")
+    if files.get("dua_document") or not token:
+        return files, None
+    restored = pending.restore(contract, token)
+    if restored is None:
+        return files, None
+    kept, upload = restored
+    files = files.copy()
+    files["dua_document"] = upload
+    return files, kept
+
+
+def _confirm_reaward(request, contract, closeout, form, kept):
+    kept = pending.keep(contract, form.cleaned_data.get("dua_document"), kept)
+    plan = services.reaward_plan(contract, closeout, form.answers(), dua=form.dua(),
+                                 new_so=form.new_so(), new_spoc=form.new_spoc())
+    hidden = [(name, value) for name in form.fields if name != "dua_document"
+              for value in request.POST.getlist(name)]
+    return render(request, "closeout/reaward_confirm.html", {
+        "contract": contract, "closeout": closeout, "plan": plan, "hidden": hidden,
+        "pending_dua": kept,
+    })
+
+
+@require_POST
+def undo_reaward(request, pk):
+    contract = permissions.contract_for(request.user, pk, Action.UNDO_REAWARD)
+    closeout = _current(contract)
+    form = UndoReawardForm(request.POST)
+    if not form.is_valid():
+        return _page(request, contract, undo_form=form, status=400)
+    try:
+        withdrawn = services.undo_reaward(request.user, closeout, form.cleaned_data["reason"])
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except services.CloseoutError as error:
+        messages.error(request, str(error))
+        return redirect(_page_url(contract))
+    messages.success(request, f"The re-award is undone: {withdrawn.name} is withdrawn, and "
+                     "the COR is emailed to choose the closeout scenario again.")
+    return redirect(_page_url(contract))
 
 
 def _current(contract) -> Closeout:
