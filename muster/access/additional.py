@@ -18,6 +18,7 @@ from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.catalog.models import Service
 from muster.contracts.models import Contract, ContractService, Stage
+from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
 from muster.onboarding.models import WelcomePackage
 from muster.onboarding.services import OnboardingError, checked_reason
@@ -37,12 +38,8 @@ STOPPED = (S.COR_WITHDRAWN, S.CANCELLED)
 MAX_USERS = 100_000
 
 
-class AdditionalServiceError(Exception):
-    """An action that is not allowed now; the message tells the person why."""
-
-
-class NotAllowed(AdditionalServiceError):
-    """The person's role does not allow the action (a 403 page)."""
+class AdditionalServiceError(DomainError):
+    """An additional-service action that is not allowed now; the message tells why."""
 
 
 class StaleRequest(AdditionalServiceError):

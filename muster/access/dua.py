@@ -22,14 +22,14 @@ from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.catalog.models import Service
 from muster.contracts.models import Contract, ContractService, DataUseAgreement
+from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
-from muster.onboarding.services import NotAllowed, OnboardingError
 from muster.uploads import validate_pdf
 
 from .models import AccessGrant, GrantStatus, PauseReason
 
 __all__ = [
-    "DuaError", "DuaStatus", "NotAllowed", "Lapse", "dua_status", "invalidate_dua",
+    "DuaError", "DuaStatus", "Lapse", "dua_status", "invalidate_dua",
     "pause_lapsed", "upload_dua", "valid_dua",
 ]
 
@@ -38,13 +38,9 @@ LIVE = (GrantStatus.ACTIVE, GrantStatus.REQUESTED)
 EXPIRING_SOON_DAYS = 30
 
 
-class DuaError(OnboardingError):
+class DuaError(DomainError):
     """An upload or invalidation that cannot be done; the message says why. `field` names
     the form field the problem belongs to, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def valid_dua(contract: Contract, day: datetime.date, service=None) -> DataUseAgreement | None:

@@ -23,6 +23,7 @@ from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.catalog.models import Service
 from muster.contracts.models import Contract, ContractService, Stage
+from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
 from muster.onboarding.models import STOPPED, OnboardingRequest
 from muster.onboarding.models import Status as OnboardingStatus
@@ -37,12 +38,8 @@ LOOKUP_CHUNK = 2000  # values per IN (...) list: well inside SQLite's parameter 
 DUA_REFUSAL = "You cannot grant {service} while the contract's Data Use Agreement is not valid."
 
 
-class AccessError(Exception):
-    """An action that is not allowed now; the message tells the person why."""
-
-
-class NotAllowed(AccessError):
-    """The person's role does not allow the action (a 403 page)."""
+class AccessError(DomainError):
+    """A roster action that is not allowed now; the message tells the person why."""
 
 
 class InvalidMember(AccessError):

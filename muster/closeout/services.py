@@ -15,6 +15,7 @@ from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
+from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
 from muster.timeline.models import ContractStep
 
@@ -30,12 +31,8 @@ SCENARIO_STEP = "closeout-scenario"
 REMOVE_ACCESS_STEP = "remove-access"
 
 
-class CloseoutError(Exception):
-    """Not allowed now; the message says why."""
-
-
-class NotAllowed(CloseoutError):
-    pass
+class CloseoutError(DomainError):
+    """A closeout action that is not allowed now; the message says why."""
 
 
 def _holders(contract, *roles) -> list:
@@ -667,8 +664,6 @@ def _store_dua(actor, contract: Contract, new: NewDua, services: list) -> DataUs
                 actor, contract, number=new.number, effective_date=new.effective_date,
                 expiry_date=new.expiry_date, document=new.document, services=services,
             )
-        except dua_module.NotAllowed as error:
-            raise NotAllowed(str(error)) from error
         except dua_module.DuaError as error:
             raise CloseoutError(str(error)) from error
         return stored

@@ -21,10 +21,11 @@ from muster.audit import services as audit
 from muster.catalog.models import HelpContact, Service
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
+from muster.errors import NotAllowed
 
 from . import forms
 from .models import STOPPED, OnboardingRequest, Status
-from .services import NotAllowed, OnboardingError, complete_evidence
+from .services import OnboardingError, complete_evidence
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
+from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
 from muster.timeline import services as timeline
 from muster.timeline.models import ContractStep, Process
@@ -29,12 +30,8 @@ from .models import (
 )
 
 
-class OnboardingError(Exception):
-    """An action that is not allowed now; the message tells the person why."""
-
-
-class NotAllowed(OnboardingError):
-    """The person's role does not allow the action (a 403 page)."""
+class OnboardingError(DomainError):
+    """An onboarding action that is not allowed now; the message tells the person why."""
 
 
 class StaleRequest(OnboardingError):

@@ -60,8 +60,6 @@ def new_request(request, pk):
             organization_name=data["organization_name"], justification=data["justification"],
             estimated_users=data["estimated_users"],
         )
-    except additional.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except additional.AdditionalServiceError as error:
         form.add_error(None, str(error))
         return _new_page(request, contract, form, status=400)
@@ -189,8 +187,6 @@ def request_detail(request, req_pk):
 def _act(request, req, call, done: str):
     try:
         result = call()
-    except additional.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except additional.AdditionalServiceError as error:  # stale or not now: nothing saved
         messages.error(request, str(error))
     else:

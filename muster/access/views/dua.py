@@ -3,7 +3,6 @@ Thin: parse, authorize (accounts.permissions), call one service (access.dua), re
 redirect."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
@@ -67,8 +66,6 @@ def upload(request, pk):
                 effective_date=data["effective_date"], expiry_date=data["expiry_date"],
                 document=data["document"], services=list(data["services"]),
             )
-        except service.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except service.DuaError as error:
             field = getattr(error, "field", None)
             form.add_error(field if field in form.fields else None, str(error))
@@ -92,8 +89,6 @@ def invalidate(request, pk, dua_pk):
     if form.is_valid():
         try:
             paused = service.invalidate_dua(request.user, dua, form.cleaned_data["reason"])
-        except service.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except service.DuaError as error:
             if dua.invalidated_at is None:
                 dua.refresh_from_db()

@@ -144,8 +144,6 @@ def add_user(request, pk):
             for name, msgs in error.errors.items():
                 for message in msgs:
                     form.add_error(name if name in form.fields else None, message)
-        except services.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except services.AccessError as error:
             form.add_error(None, str(error))
         else:
@@ -215,8 +213,6 @@ def remove_user(request, pk, user_pk):
         raise Http404("This person is not on the contract's roster.")
     try:
         revoked = services.remove_user(request.user, contract, member_user)
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.AccessError as error:
         messages.error(request, str(error))
     else:
@@ -250,8 +246,6 @@ def grant(request, pk):
             if service is None:
                 raise services.AccessError("There is no such service.")
             services.grant(request.user, contract, member_user, service)
-        except services.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except services.AccessError as error:
             form.add_error("service", str(error))
         else:
@@ -274,8 +268,6 @@ def confirm_grant(request, pk, grant_pk):
     item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
     try:
         done = services.confirm(request.user, item)
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.AccessError as error:
         messages.error(request, str(error))
     else:
@@ -290,8 +282,6 @@ def revoke_grant(request, pk, grant_pk):
     item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
     try:
         done = services.revoke(request.user, item)
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.AccessError as error:
         messages.error(request, str(error))
     else:
@@ -312,8 +302,6 @@ def import_csv(request, pk):
                 request.user, contract, filename=form.cleaned_data["file"].name,
                 rows=form.parsed.rows,
             )
-        except services.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except services.AccessError as error:
             form.add_error(None, str(error))
         else:
@@ -354,8 +342,6 @@ def _decide_import(request, contract, roster_import):
         else:
             messages.error(request, "Choose to import the file or discard it.")
             return redirect("access:import_preview", contract.pk, roster_import.pk)
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.AccessError as error:
         messages.error(request, str(error))
         return redirect("access:import_preview", contract.pk, roster_import.pk)

@@ -254,8 +254,6 @@ def choose_scenario(request, pk, scenario):
                 request.user, contract, scenario, form.answers(), dua=form.dua(),
                 new_so=form.new_so(), new_spoc=form.new_spoc(),
             )
-        except services.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except services.CloseoutError as error:
             form.add_error(None, str(error))
         else:
@@ -316,8 +314,6 @@ def undo_reaward(request, pk):
         return _page(request, contract, undo_form=form, status=400)
     try:
         withdrawn = services.undo_reaward(request.user, closeout, form.cleaned_data["reason"])
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.CloseoutError as error:
         messages.error(request, str(error))
         return redirect(_page_url(contract))
@@ -342,8 +338,6 @@ def confirm_removal(request, pk):
         return _page(request, contract, removal_form=form, status=400)
     try:
         services.confirm_removal(request.user, closeout, form.cleaned_data["note"])
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.CloseoutError as error:
         messages.error(request, str(error))
     else:
@@ -361,8 +355,6 @@ def record_archive(request, pk):
         return _page(request, contract, archive_form=form, status=400)
     try:
         services.record_archive(request.user, closeout, form.cleaned_data["note"])
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.CloseoutError as error:
         form.add_error("note", str(error))
         return _page(request, contract, archive_form=form, status=400)
@@ -391,8 +383,6 @@ def start_new_contract(request, pk):
         })
     try:
         new = services.start_new_contract(request.user, closeout, **form.cleaned_data)
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.CloseoutError as error:
         messages.error(request, str(error))
         return redirect(_page_url(contract))

@@ -32,10 +32,7 @@ def intake_start(request, pk):
     user = request.user
     contract = permissions.contract_for(user, pk, Action.EDIT_INTAKE)
     if request.method == "POST":
-        try:
-            intake.start(user, contract)
-        except services.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
+        intake.start(user, contract)
         messages.success(request, "Intake form started. The COR and the contractor's point "
                                   "of contact both work on this draft.")
         first = intake.first_incomplete(contract)
@@ -88,8 +85,6 @@ def intake_screen(request, pk, screen):
         if form.is_valid():
             try:
                 intake.save_screen(user, onboarding, current, form.cleaned_data)
-            except services.NotAllowed as error:
-                raise PermissionDenied(str(error)) from error
             except services.OnboardingError as error:
                 form.add_error(None, str(error))
             except ValidationError as error:
@@ -134,8 +129,6 @@ def intake_review(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.submit(user, onboarding, version=form.cleaned_data["version"])
-        except services.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except services.StaleRequest as error:
             messages.error(request, str(error))
             return redirect("onboarding:intake_review", contract.pk)

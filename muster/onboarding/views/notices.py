@@ -32,8 +32,6 @@ def solicitation_new(request):
                 estimated_award_date=data["estimated_award_date"],
                 requirements_summary=data["requirements_summary"].strip(),
             )
-        except services.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except services.OnboardingError as error:
             form.add_error(None, str(error))
         except ValidationError as error:
@@ -58,8 +56,6 @@ def award(request, pk):
             contract = services.notify_award(
                 request.user, contract, award_date=form.cleaned_data["award_date"]
             )
-        except services.NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except services.OnboardingError as error:
             form.add_error(None, str(error))
         except ValidationError as error:

@@ -16,7 +16,7 @@ from muster.contracts.models import Contract
 from .. import package as service
 from ..forms import CallForm, SurveyForm
 from ..models import CallDocument, SurveyResponse, WelcomePackage
-from ..services import NotAllowed, OnboardingError
+from ..services import OnboardingError
 
 # --- The welcome package ---------------------------------------------------------------
 
@@ -44,8 +44,6 @@ def send_package(request, pk):
         return redirect("onboarding:packages", contract.pk)
     try:
         package = service.send_welcome_package(request.user, contract, kind=kind)
-    except NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except OnboardingError as error:
         messages.error(request, f"The welcome package was not sent. {error}")
         return redirect("onboarding:packages", contract.pk)
@@ -113,8 +111,6 @@ def calls(request, pk):
                     user, contract, held_on=data["held_on"], topics=data["topics"],
                     outcome=data["outcome"], notes=data["notes"], documents=data["documents"],
                 )
-            except NotAllowed as error:
-                raise PermissionDenied(str(error)) from error
             except OnboardingError as error:
                 form.add_error(None, str(error))
             else:
@@ -166,8 +162,6 @@ def survey(request, pk):
                     user, sent, satisfaction=data["satisfaction"],
                     went_well=data["went_well"], to_improve=data["to_improve"],
                 )
-            except NotAllowed as error:
-                raise PermissionDenied(str(error)) from error
             except OnboardingError as error:
                 messages.error(request, str(error))
                 return redirect("onboarding:survey", contract.pk)

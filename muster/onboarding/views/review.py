@@ -241,8 +241,6 @@ def _act(request, contract, onboarding, name: str, call, done):
         return _detail(request, contract, onboarding, status=400, **{name: form})
     try:
         result = call(form.cleaned_data)
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.OnboardingError as error:  # stale or not allowed now: nothing saved
         messages.error(request, str(error))
     else:
@@ -466,8 +464,6 @@ def decide(request, item_pk):
     try:
         item = services.decide_service(request.user, item, approve=approve,
                                        reason=form.cleaned_data["reason"])
-    except services.NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except services.OnboardingError as error:
         messages.error(request, str(error))
     else:
