@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
+from muster.actions import refused_as_message
 from muster.audit import correlation
 from muster.audit.models import AuditEvent
 from muster.timeline import queries as timeline_queries
@@ -180,11 +181,9 @@ def step_complete(request, pk, step_pk):
     if not form.is_valid():
         messages.error(request, f"To complete “{step.name}”, say what shows it is done.")
         return redirect(f"{contract.get_absolute_url()}#step-{step.pk}")
-    try:
+    with refused_as_message(request) as refusal:
         timeline_services.complete_step(request.user, step, form.cleaned_data["note"])
-    except timeline_services.StepError as error:
-        messages.error(request, str(error))
-    else:
+    if not refusal:
         messages.success(request, f"“{step.name}” is done.")
     return redirect(f"{contract.get_absolute_url()}#step-{step.pk}")
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from muster import clock
 from muster.audit import services as audit
 from muster.contracts.models import Contract, Milestone
+from muster.errors import DomainError
 
 from .models import ContractStep, ProcessTemplate
 
@@ -16,7 +17,7 @@ COPIED_FIELDS = (
 )
 
 
-class StepError(Exception):
+class StepError(DomainError):
     """A step change that is not allowed; the message is for the person who asked."""
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
+from muster.actions import refused_as_form_error, refused_as_message
 from muster.contracts.models import Contract
 from muster.onboarding.lifecycle_forms import CancelForm, ReopenForm, WithdrawForm
 
@@ -54,14 +55,13 @@ def new_request(request, pk):
     if not form.is_valid():
         return _new_page(request, contract, form, status=400)
     data = form.cleaned_data
-    try:
+    with refused_as_form_error(form) as refusal:
         req = additional.request_service(
             request.user, contract, service=data["service"],
             organization_name=data["organization_name"], justification=data["justification"],
             estimated_users=data["estimated_users"],
         )
-    except additional.AdditionalServiceError as error:
-        form.add_error(None, str(error))
+    if refusal:
         return _new_page(request, contract, form, status=400)
     if req.status == S.AWAITING_LEADS:
         messages.success(request, f"Request for {req.service} sent. As the COR, your request "
@@ -185,11 +185,9 @@ def request_detail(request, req_pk):
 
 
 def _act(request, req, call, done: str):
-    try:
+    with refused_as_message(request) as refusal:  # stale or not now: nothing saved
         result = call()
-    except additional.AdditionalServiceError as error:  # stale or not now: nothing saved
-        messages.error(request, str(error))
-    else:
+    if not refusal:
         messages.success(request, done(result) if callable(done) else done)
     return redirect("access:service_request", req.pk)
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
+from muster.actions import refused_as_form_error
 from muster.contracts.models import ContractService, DataUseAgreement
 
 from .. import dua as service
@@ -60,16 +61,13 @@ def upload(request, pk):
     form = DuaUploadForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with refused_as_form_error(form) as refusal:  # on the field the error names
             dua, resumed = service.upload_dua(
                 request.user, contract, number=data["number"],
                 effective_date=data["effective_date"], expiry_date=data["expiry_date"],
                 document=data["document"], services=list(data["services"]),
             )
-        except service.DuaError as error:
-            field = getattr(error, "field", None)
-            form.add_error(field if field in form.fields else None, str(error))
-        else:
+        if not refusal:
             text = f"DUA {dua.number} is saved."
             if resumed:
                 text += (f" {len(resumed)} paused grant{'s' if len(resumed) != 1 else ''} "

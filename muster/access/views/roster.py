@@ -21,6 +21,7 @@ from muster import clock
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import Action
+from muster.actions import refused_as_form_error, refused_as_message
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 
@@ -211,11 +212,9 @@ def remove_user(request, pk, user_pk):
     member_user = _person_of(contract, user_pk)
     if member_user is None:
         raise Http404("This person is not on the contract's roster.")
-    try:
+    with refused_as_message(request) as refusal:
         revoked = services.remove_user(request.user, contract, member_user)
-    except services.AccessError as error:
-        messages.error(request, str(error))
-    else:
+    if not refusal:
         extra = f" Revoked {len(revoked)} access grant{'s' if len(revoked) != 1 else ''}." \
             if revoked else ""
         messages.success(request, f"{member_user.full_name} is off the roster.{extra}")
@@ -242,13 +241,11 @@ def grant(request, pk):
     form = _grant_form(member_user, _available(approved, list(live)), "member", request.POST)
     if form.is_valid():
         service = Service.objects.filter(pk=form.cleaned_data["service"]).first()
-        try:
+        with refused_as_form_error(form, "service") as refusal:
             if service is None:
                 raise services.AccessError("There is no such service.")
             services.grant(request.user, contract, member_user, service)
-        except services.AccessError as error:
-            form.add_error("service", str(error))
-        else:
+        if not refusal:
             messages.success(request, f"Requested {member_user.full_name}'s access to "
                              f"{service.name}. The onboarding team confirms it once it is "
                              "set up.")
@@ -266,11 +263,9 @@ def grant(request, pk):
 def confirm_grant(request, pk, grant_pk):
     contract = permissions.contract_for(request.user, pk, Action.CONFIRM_ACCESS)
     item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
-    try:
+    with refused_as_message(request) as refusal:
         done = services.confirm(request.user, item)
-    except services.AccessError as error:
-        messages.error(request, str(error))
-    else:
+    if not refusal:
         messages.success(request, f"{done.user.full_name}'s access to {done.service.name} "
                          "is active.")
     return redirect(_next_url(request, reverse("access:pending")))
@@ -280,11 +275,9 @@ def confirm_grant(request, pk, grant_pk):
 def revoke_grant(request, pk, grant_pk):
     contract = permissions.contract_for(request.user, pk, Action.MANAGE_ROSTER)
     item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
-    try:
+    with refused_as_message(request) as refusal:
         done = services.revoke(request.user, item)
-    except services.AccessError as error:
-        messages.error(request, str(error))
-    else:
+    if not refusal:
         messages.success(request, f"Revoked {done.user.full_name}'s access to "
                          f"{done.service.name}.")
     return redirect(_next_url(request, reverse("access:member", args=[pk, item.user_id])))
@@ -297,14 +290,12 @@ def import_csv(request, pk):
     contract = permissions.contract_for(request.user, pk, Action.MANAGE_ROSTER)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refused_as_form_error(form) as refusal:
             roster_import = services.start_import(
                 request.user, contract, filename=form.cleaned_data["file"].name,
                 rows=form.parsed.rows,
             )
-        except services.AccessError as error:
-            form.add_error(None, str(error))
-        else:
+        if not refusal:
             return redirect("access:import_preview", contract.pk, roster_import.pk)
     return render(request, "access/roster/import.html", {
         "contract": contract, "form": form,
@@ -334,16 +325,15 @@ def import_preview(request, pk, import_pk):
 
 def _decide_import(request, contract, roster_import):
     action = request.POST.get("action")
-    try:
+    if action not in ("confirm", "discard"):
+        messages.error(request, "Choose to import the file or discard it.")
+        return redirect("access:import_preview", contract.pk, roster_import.pk)
+    with refused_as_message(request) as refusal:
         if action == "confirm":
             result = services.confirm_import(request.user, roster_import)
-        elif action == "discard":
-            services.discard_import(request.user, roster_import)
         else:
-            messages.error(request, "Choose to import the file or discard it.")
-            return redirect("access:import_preview", contract.pk, roster_import.pk)
-    except services.AccessError as error:
-        messages.error(request, str(error))
+            services.discard_import(request.user, roster_import)
+    if refusal:
         return redirect("access:import_preview", contract.pk, roster_import.pk)
     if action == "discard":
         messages.success(request, f"Discarded {roster_import.filename}. No one was added.")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
+from muster.actions import refused_as_form_error, refused_as_message
 
 from .. import pending, services
 from ..forms import FORMS, ArchiveForm, ConfirmRemovalForm, NewContractForm, UndoReawardForm
@@ -249,14 +250,12 @@ def choose_scenario(request, pk, scenario):
             return _confirm_reaward(request, contract, closeout, form, kept)
         return _scenario_page(request, contract, closeout, form, scenario, kept)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refused_as_form_error(form) as refusal:
             chosen = services.apply_scenario(
                 request.user, contract, scenario, form.answers(), dua=form.dua(),
                 new_so=form.new_so(), new_spoc=form.new_spoc(),
             )
-        except services.CloseoutError as error:
-            form.add_error(None, str(error))
-        else:
+        if not refusal:
             pending.discard(kept)
             messages.success(request, _success_message(chosen, contract, form))
             return redirect(_page_url(contract))
@@ -312,10 +311,9 @@ def undo_reaward(request, pk):
     form = UndoReawardForm(request.POST)
     if not form.is_valid():
         return _page(request, contract, undo_form=form, status=400)
-    try:
+    with refused_as_message(request) as refusal:
         withdrawn = services.undo_reaward(request.user, closeout, form.cleaned_data["reason"])
-    except services.CloseoutError as error:
-        messages.error(request, str(error))
+    if refusal:
         return redirect(_page_url(contract))
     messages.success(request, f"The re-award is undone: {withdrawn.name} is withdrawn, and "
                      "the COR is emailed to choose the closeout scenario again.")
@@ -336,11 +334,9 @@ def confirm_removal(request, pk):
     form = ConfirmRemovalForm(request.POST)
     if not form.is_valid():
         return _page(request, contract, removal_form=form, status=400)
-    try:
+    with refused_as_message(request) as refusal:
         services.confirm_removal(request.user, closeout, form.cleaned_data["note"])
-    except services.CloseoutError as error:
-        messages.error(request, str(error))
-    else:
+    if not refusal:
         messages.success(request, "The removal of access is confirmed: the timeline's "
                          "“Contract removed from services” step is done.")
     return redirect(_page_url(contract))
@@ -353,10 +349,9 @@ def record_archive(request, pk):
     form = ArchiveForm(request.POST)
     if not form.is_valid():
         return _page(request, contract, archive_form=form, status=400)
-    try:
+    with refused_as_form_error(form, "note") as refusal:
         services.record_archive(request.user, closeout, form.cleaned_data["note"])
-    except services.CloseoutError as error:
-        form.add_error("note", str(error))
+    if refusal:
         return _page(request, contract, archive_form=form, status=400)
     messages.success(request, "The data archive is recorded.")
     return redirect(_page_url(contract))
@@ -381,10 +376,9 @@ def start_new_contract(request, pk):
             "contract": contract, "form": form, "today": clock.today(),
             "plan": services.new_contract_plan(closeout, **form.cleaned_data),
         })
-    try:
+    with refused_as_message(request) as refusal:
         new = services.start_new_contract(request.user, closeout, **form.cleaned_data)
-    except services.CloseoutError as error:
-        messages.error(request, str(error))
+    if refusal:
         return redirect(_page_url(contract))
     messages.success(request, f"The new contractor's contract {new} is started: the award is "
                      "recorded and its onboarding timeline begins.")

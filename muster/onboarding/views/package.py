@@ -11,12 +11,12 @@ from django.views.decorators.http import require_POST
 
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
+from muster.actions import refused_as_form_error, refused_as_message
 from muster.contracts.models import Contract
 
 from .. import package as service
 from ..forms import CallForm, SurveyForm
 from ..models import CallDocument, SurveyResponse, WelcomePackage
-from ..services import OnboardingError
 
 # --- The welcome package ---------------------------------------------------------------
 
@@ -42,10 +42,9 @@ def send_package(request, pk):
     if kind not in WelcomePackage.Kind.values:
         messages.error(request, "Choose what to send: a new version or an addendum.")
         return redirect("onboarding:packages", contract.pk)
-    try:
+    with refused_as_message(request, "The welcome package was not sent. ") as refusal:
         package = service.send_welcome_package(request.user, contract, kind=kind)
-    except OnboardingError as error:
-        messages.error(request, f"The welcome package was not sent. {error}")
+    if refusal:
         return redirect("onboarding:packages", contract.pk)
     messages.success(
         request,
@@ -106,14 +105,12 @@ def calls(request, pk):
         form = CallForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with refused_as_form_error(form) as refusal:
                 call = service.record_call(
                     user, contract, held_on=data["held_on"], topics=data["topics"],
                     outcome=data["outcome"], notes=data["notes"], documents=data["documents"],
                 )
-            except OnboardingError as error:
-                form.add_error(None, str(error))
-            else:
+            if not refusal:
                 count = len(data["documents"])
                 messages.success(
                     request,
@@ -157,13 +154,12 @@ def survey(request, pk):
         form = SurveyForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with refused_as_message(request) as refusal:
                 service.answer_survey(
                     user, sent, satisfaction=data["satisfaction"],
                     went_well=data["went_well"], to_improve=data["to_improve"],
                 )
-            except OnboardingError as error:
-                messages.error(request, str(error))
+            if refusal:
                 return redirect("onboarding:survey", contract.pk)
             messages.success(request, "Thank you: your answers went to the onboarding team.")
             return redirect("onboarding:survey", contract.pk)

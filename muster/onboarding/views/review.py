@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
+from muster.actions import refused_as_message
 from muster.contracts.models import ContractService
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep
@@ -239,11 +240,9 @@ def _act(request, contract, onboarding, name: str, call, done):
         if name == "meeting_form":
             return _meeting_page(request, contract, onboarding, form, status=400)
         return _detail(request, contract, onboarding, status=400, **{name: form})
-    try:
+    with refused_as_message(request) as refusal:  # stale or not allowed now
         result = call(form.cleaned_data)
-    except services.OnboardingError as error:  # stale or not allowed now: nothing saved
-        messages.error(request, str(error))
-    else:
+    if not refusal:
         messages.success(request, done(result) if callable(done) else done)
     return redirect("onboarding:request", contract.pk)
 
@@ -461,12 +460,10 @@ def decide(request, item_pk):
     if not form.is_valid():
         return _decisions_page(request, bound=(item.pk, form), status=400)
     approve = form.cleaned_data["decision"] == "approve"
-    try:
+    with refused_as_message(request) as refusal:
         item = services.decide_service(request.user, item, approve=approve,
                                        reason=form.cleaned_data["reason"])
-    except services.OnboardingError as error:
-        messages.error(request, str(error))
-    else:
+    if not refusal:
         messages.success(
             request, f"{item.service} {item.get_status_display().lower()} for "
             f"{item.contract.name}. The onboarding team and the COR have been told.",
