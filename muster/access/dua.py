@@ -308,12 +308,6 @@ class DuaStatus:
         return -self.days_to_expiry if self.days_to_expiry is not None else None
 
     @property
-    def tag(self) -> str:
-        """A USWDS colour for the state."""
-        return {"valid": "bg-green", "expiring soon": "bg-gold",
-                "not needed": "bg-base"}.get(self.state, "bg-secondary-dark")
-
-    @property
     def problem(self) -> bool:
         return self.needed and self.state not in ("valid", "expiring soon")
 

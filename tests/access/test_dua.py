@@ -455,6 +455,16 @@ def test_the_page_shows_the_state_and_days_to_expiry(client, scene, freeze_today
     assert "Upload the DUA" not in page, "the POC cannot upload"
 
 
+def test_the_expiring_soon_tag_is_ink_on_gold_so_it_can_be_read(client, scene, freeze_today):
+    # White on USWDS gold is 1.7:1; ink on gold passes WCAG AA.
+    freeze_today(datetime.date(2026, 12, 10))
+    client.force_login(scene["people"]["poc"])
+
+    page = client.get(reverse("access:dua", args=[scene["mine"].pk])).content.decode()
+
+    assert '<span class="usa-tag bg-gold text-ink">DUA expiring soon</span>' in page
+
+
 def test_the_page_lists_every_dua_newest_first_with_its_details(client, scene):
     people, mine = scene["people"], scene["mine"]
     invalidate(client, scene, people["cor"])

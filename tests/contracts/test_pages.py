@@ -364,6 +364,21 @@ def test_contract_page_shows_identity_parties_and_services(client, awarded):
     assert "Requested" in row(html, "<th scope=\"row\">Confluence</th>")
 
 
+def test_step_states_are_tags_coloured_by_what_they_ask_of_the_reader(client, awarded):
+    html = detail(client, awarded)
+    steps = {s.key: s for s in awarded.steps.all()}
+
+    def tag_in(key):
+        return re.search(r'<span class="usa-tag[^"]*">[^<]+</span>',
+                         row(html, f'id="step-{steps[key].pk}"')).group(0)
+
+    assert tag_in("notify-award") == '<span class="usa-tag bg-green">✓ Done</span>'
+    assert tag_in("name-so-spoc") == '<span class="usa-tag bg-secondary-dark">Overdue</span>'
+    assert tag_in("eligibility-meeting") == (
+        '<span class="usa-tag bg-gold text-ink">Due soon</span>')
+    assert tag_in("touch-point-calls") == '<span class="usa-tag bg-base-dark">Not yet due</span>'
+
+
 def test_contract_page_timeline_rows(client, awarded):
     html = detail(client, awarded)
     steps = {s.key: s for s in awarded.steps.all()}

@@ -1,4 +1,5 @@
 from django import template
+from django.urls import reverse
 
 from muster.timeline.models import Responsible
 
@@ -10,3 +11,65 @@ _LABELS = dict(Responsible.choices)
 def responsible_labels(parties) -> str:
     """['cor', 'contractor'] → 'COR, Contractor'."""
     return ", ".join(_LABELS.get(p, p) for p in parties or [])
+
+
+@register.inclusion_tag("includes/breadcrumbs.html")
+def breadcrumbs(*trail):
+    """{% breadcrumbs "Contracts" "contracts:list" contract.name contract.get_absolute_url "Edit" %}
+
+    Label and link pairs, then the current page's label. A link is a path ("/…") or a
+    URL name without arguments.
+    """
+    *pairs, current = trail
+    links = [(label, target if str(target).startswith("/") else reverse(target))
+             for label, target in zip(pairs[::2], pairs[1::2], strict=True)]
+    return {"links": links, "current": current}
+
+
+# The one mapping from a status to its USWDS tag colour, for every page that shows a
+# stage, status or state as a tag. Keys are (kind, value); a status not listed shows
+# USWDS's plain tag. Colours are USWDS tokens with AA contrast (white on the dark ones,
+# ink on gold).
+_DONE, _PROBLEM, _SOON, _QUIET = "bg-green", "bg-secondary-dark", "bg-gold text-ink", "bg-base-dark"
+STATUS_TAG_STYLES = {
+    ("step", "done"): _DONE,
+    ("step", "overdue"): _PROBLEM,
+    ("step", "due"): _SOON,
+    ("step", "not_yet_due"): _QUIET,
+    ("step", "unscheduled"): _QUIET,
+    ("step", "cancelled"): _QUIET,
+    ("grant", "active"): _DONE,
+    ("grant", "requested"): _SOON,
+    ("grant", "paused"): _PROBLEM,
+    ("grant", "revoked"): _QUIET,
+    ("email", "sent"): _DONE,
+    ("email", "failed"): _PROBLEM,
+    ("email", "pending"): _QUIET,
+    ("email", "sending"): _QUIET,
+    ("dua", "valid"): _DONE,
+    ("dua", "expiring soon"): _SOON,
+    ("dua", "not needed"): _QUIET,
+    ("dua", "missing"): _PROBLEM,
+    ("dua", "invalid"): _PROBLEM,
+    ("dua", "expired"): _PROBLEM,
+    ("dua", "not in effect yet"): _PROBLEM,
+    ("sweep", "unfinished"): _PROBLEM,
+}
+# Where a tag says something other than the status's display name.
+STATUS_TAG_LABELS = {
+    ("step", "done"): "✓ Done",
+    ("step", "overdue"): "Overdue",
+    ("step", "due"): "Due soon",
+    ("step", "not_yet_due"): "Not yet due",
+    ("step", "unscheduled"): "Date not set",
+    ("step", "cancelled"): "Cancelled",
+    ("email", "failed"): "Not sent",
+    ("email", "sending"): "Waiting to be sent",
+}
+
+
+@register.inclusion_tag("includes/status_tag.html")
+def status_tag(kind, value, label="", id=""):
+    """{% status_tag "grant" g.status g.get_status_display %}: a USWDS tag for a status."""
+    return {"style": STATUS_TAG_STYLES.get((kind, value), ""),
+            "label": STATUS_TAG_LABELS.get((kind, value), label), "id": id}
