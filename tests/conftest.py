@@ -1,8 +1,10 @@
 import datetime
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.db.models import F
+from django.utils import timezone
 
-from muster import clock
 from muster.accounts.models import ContractRole, TeamRole
 
 from .factories import UserFactory, give_role, make_contract, request_service, team_member
@@ -37,16 +39,35 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
 @pytest.fixture
-def freeze_today(monkeypatch):
-    """Freeze Muster's clock: call freeze_today(date) (default 2026-11-24)."""
+def freeze_today(request, time_machine):
+    """Freeze time at noon UTC: call freeze_today(date) (default 2026-11-24), again to move.
+
+    time-machine stops the clock itself (docs/adr/0003-time-machine.md), so clock.now(), model
+    defaults, Django's own timestamps and the live server's thread all read the same moment.
+    It stands still (tick=False), as the former patch of clock.now did; time-machine leaves
+    time.monotonic alone, so timeouts and the SMTP server's event loop still run."""
+    uses_database = bool(request.node.get_closest_marker("django_db")
+                         or DATABASE_FIXTURES & set(request.fixturenames))
 
     def freeze(day: datetime.date = TODAY):
         moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=datetime.UTC)
-        monkeypatch.setattr(clock, "now", lambda: moment)
+        jump = moment - timezone.now()
+        time_machine.move_to(moment, tick=False)
+        if uses_database:
+            _carry_sessions(jump)
         return day
 
     return freeze
+
+
+def _carry_sessions(jump: datetime.timedelta):
+    # Whoever is signed in travels too, with the same time left: Django checks a session's
+    # expiry against the now time-machine moved (the former patch never reached it).
+    Session.objects.update(expire_date=F("expire_date") + jump)
 
 
 @pytest.fixture

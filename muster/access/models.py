@@ -7,9 +7,9 @@ requested → active → paused → revoked through named transitions called fro
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from muster import clock
 from muster.validators import NAME_MAX, SHORT_TEXT_MAX, VISIBLE_ONLY
 
 USER = settings.AUTH_USER_MODEL
@@ -47,7 +47,7 @@ class AccessGrant(models.Model):
     )
     pause_reason = models.CharField(max_length=16, choices=PauseReason.choices, blank=True)
     requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(default=timezone.now)
+    requested_at = models.DateTimeField(default=clock.now)
     activated_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -124,7 +124,7 @@ class AdditionalServiceRequest(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
     requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(default=timezone.now)
+    requested_at = models.DateTimeField(default=clock.now)
     cor_decided_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -206,7 +206,7 @@ class RosterImport(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
     uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(default=clock.now)
     imported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -4,8 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
 
+from muster import clock
 from muster.validators import NAME_MAX, VISIBLE_ONLY, refuse_invisible_characters
 
 # HARP user IDs: letters, digits, dot, underscore or hyphen, 3–64 long, starting alnum.
@@ -52,7 +52,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(
         default=False, help_text="May sign in to the administration site."
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=clock.now)
 
     objects = UserManager()
 
@@ -138,7 +138,7 @@ class LoginFailure(models.Model):
     """
 
     email = models.CharField(max_length=254, db_index=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -176,7 +176,7 @@ class ContractRole(models.Model):
         choices=EuaCheck.choices,
         default=EuaCheck.NOT_STARTED,
     )
-    assigned_at = models.DateTimeField(default=timezone.now)
+    assigned_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["contract", "role"]

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from muster import clock
 from muster.validators import LONG_TEXT_MAX
 
 USER = settings.AUTH_USER_MODEL
@@ -33,7 +33,7 @@ class Closeout(models.Model):
     pop_end = models.DateField(help_text="The end of performance this cycle is about.")
     status = models.CharField(max_length=16, choices=Status.choices,
                               default=Status.NOTICE_SENT, db_index=True)
-    notice_sent_at = models.DateTimeField(default=timezone.now)
+    notice_sent_at = models.DateTimeField(default=clock.now)
     scenario = models.PositiveSmallIntegerField(choices=Scenario.choices, null=True, blank=True)
     answers = models.JSONField(default=dict, blank=True,
                                help_text="What the scenario asked for, as the COR gave it.")
@@ -71,7 +71,7 @@ class SweepRun(models.Model):
     """One run of the daily sweep, for the team to see it ran and what it did."""
 
     day = models.DateField(db_index=True)
-    started_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     report = models.JSONField(default=dict)
 
@@ -87,7 +87,7 @@ class CalendarFeed(models.Model):
 
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="calendar_feeds")
     token = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

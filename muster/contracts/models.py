@@ -4,10 +4,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django_fsm import FSMField, transition
 
+from muster import clock
 from muster.validators import (
     LONG_TEXT_MAX,
     NAME_MAX,
@@ -91,7 +91,7 @@ class Contract(models.Model):
         null=True,
         blank=True,
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -221,7 +221,7 @@ class DataUseAgreement(models.Model):
     uploaded_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, related_name="+"
     )
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(default=clock.now)
     intake_draft = models.BooleanField(
         default=False,
         help_text="Given on an intake form not yet submitted: discarded (record and PDF) if "

@@ -6,7 +6,8 @@ same Message-ID (see services.py)."""
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from muster import clock
 
 
 class OutboxEmail(models.Model):
@@ -34,10 +35,10 @@ class OutboxEmail(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=clock.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

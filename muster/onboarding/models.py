@@ -5,9 +5,9 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from muster import clock
 from muster.validators import LONG_TEXT_MAX, NAME_MAX, SHORT_TEXT_MAX
 
 USER = settings.AUTH_USER_MODEL
@@ -56,7 +56,7 @@ class OnboardingRequest(models.Model):
         default=1, help_text="Bumped by every transition: a stale form is refused."
     )
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -163,7 +163,7 @@ class StatusChange(models.Model):
     to_status = models.CharField(max_length=20, choices=Status.choices)
     reason = models.CharField(max_length=REASON_MAX_LENGTH)
     by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-at", "-id"]  # the latest first
@@ -180,7 +180,7 @@ class Question(models.Model):
     )
     text = models.TextField(max_length=LONG_TEXT_MAX)
     asked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    asked_at = models.DateTimeField(default=timezone.now)
+    asked_at = models.DateTimeField(default=clock.now)
     answer = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     answered_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -210,7 +210,7 @@ class EligibilityMeeting(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     notes = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]  # the latest first
@@ -240,7 +240,7 @@ class WelcomePackage(models.Model):
     pdf = models.FileField(upload_to=package_path)
     sent_to = models.JSONField(default=list)
     sent_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    sent_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-version"]
@@ -270,7 +270,7 @@ class TouchPointCall(models.Model):
     outcome = models.TextField(max_length=LONG_TEXT_MAX)
     notes = models.TextField(blank=True, max_length=LONG_TEXT_MAX)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-held_on", "-id"]
@@ -292,7 +292,7 @@ class CallDocument(models.Model):
     call = models.ForeignKey(TouchPointCall, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to=call_document_path)
     name = models.CharField(max_length=NAME_MAX)
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return self.name
@@ -316,7 +316,7 @@ class SurveyResponse(models.Model):
         "contracts.Contract", on_delete=models.CASCADE, related_name="survey"
     )
     token = models.CharField(max_length=64, unique=True, default=new_survey_token)
-    sent_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=clock.now)
     satisfaction = models.PositiveSmallIntegerField(
         choices=Satisfaction.choices, null=True, blank=True
     )

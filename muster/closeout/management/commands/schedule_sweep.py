@@ -1,7 +1,6 @@
 import datetime
 
 from django.tasks import TaskResultStatus
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from muster import clock, commands
@@ -17,9 +16,10 @@ class Command(commands.Command):
 
     def handle(self, *args, **options):
         ours = DBTaskResult.objects.filter(task_path=daily_sweep.module_path)
-        # The worker stamps started_at with the real time, so compare with the real time.
+        # The worker stamps started_at with Django's timezone.now(), which clock.now() is
+        # (tests freeze both at once with time-machine).
         waiting = ours.filter(status=TaskResultStatus.READY) | ours.filter(
-            status=TaskResultStatus.RUNNING, started_at__gte=timezone.now() - STALE_RUN
+            status=TaskResultStatus.RUNNING, started_at__gte=clock.now() - STALE_RUN
         )
         if waiting.exists():
             self.stdout.write("The daily sweep is already scheduled.")
