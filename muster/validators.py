@@ -45,3 +45,17 @@ def refuse_invisible_characters(value: str) -> None:
 
 # For a field's `validators=`: Django copies the list, so fields may share it.
 VISIBLE_ONLY = [refuse_invisible_characters]
+
+
+def checked_reason(reason: str, why: str, error: type[Exception]) -> str:
+    """The reason a person gives for a change of status (withdraw, cancel, reopen, send
+    back, reject, undo): required, and at most SHORT_TEXT_MAX characters. The form says so
+    first; this holds for every caller, raising the caller's own `error`."""
+    reason = reason.strip()
+    if not reason:
+        raise error(f"Give the reason: {why}")
+    if len(reason) > SHORT_TEXT_MAX:
+        raise error(f"The reason can be at most {SHORT_TEXT_MAX:,} characters; it has "
+                    f"{len(reason):,}. Nothing was changed.")
+    return reason
+

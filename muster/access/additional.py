@@ -21,8 +21,8 @@ from muster.contracts.models import Contract, ContractService, Stage
 from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
 from muster.onboarding.models import WelcomePackage
-from muster.onboarding.services import OnboardingError, checked_reason
-from muster.validators import SHORT_TEXT_MAX
+from muster.onboarding.services import OnboardingError
+from muster.validators import SHORT_TEXT_MAX, checked_reason
 
 from .models import AccessGrant, AdditionalServiceRequest, GrantStatus
 
@@ -401,10 +401,7 @@ def may_cancel_now(req: Req) -> bool:
 
 
 def _reason(reason: str, why: str) -> str:
-    try:
-        return checked_reason(reason, why)
-    except OnboardingError as error:
-        raise AdditionalServiceError(str(error)) from error
+    return checked_reason(reason, why, AdditionalServiceError)
 
 
 def _involved(req: Req, was: str) -> tuple[list, list]:

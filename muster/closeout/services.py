@@ -18,6 +18,7 @@ from muster.contracts.models import Contract, ContractService, DataUseAgreement,
 from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
 from muster.timeline.models import ContractStep
+from muster.validators import checked_reason
 
 from .models import Closeout, Scenario
 
@@ -872,9 +873,8 @@ def undo_reaward(actor, closeout: Closeout, reason: str) -> Contract:
     contract = Contract.objects.select_for_update().get(pk=closeout.contract_id)
     if not permissions.can(actor, Action.UNDO_REAWARD, contract):
         raise NotAllowed("The onboarding team undoes a re-award.")
-    reason = reason.strip()
-    if not reason:
-        raise CloseoutError("Say why the re-award is undone.")
+    reason = checked_reason(reason, "the COR and the people named on both contracts read it.",
+                            CloseoutError)
     refusal = undo_refused(closeout, clock.today())
     if refusal:
         raise CloseoutError(refusal)

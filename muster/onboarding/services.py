@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django_fsm import can_proceed
 
-from muster import clock
+from muster import clock, validators
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, TeamRole
 from muster.accounts.permissions import Action
@@ -21,7 +21,6 @@ from muster.timeline.models import ContractStep, Process
 from muster.timeline.services import complete_step
 
 from .models import (
-    REASON_MAX_LENGTH,
     EligibilityMeeting,
     OnboardingRequest,
     Question,
@@ -441,17 +440,7 @@ def decide_service(actor, item: ContractService, *, approve: bool, reason: str =
 
 
 def checked_reason(reason: str, why: str) -> str:
-    """The reason a person gives for a change of status: required, and at most
-    REASON_MAX_LENGTH characters (the form says so first; this holds for every caller)."""
-    reason = reason.strip()
-    if not reason:
-        raise OnboardingError(f"Give the reason: {why}")
-    if len(reason) > REASON_MAX_LENGTH:
-        raise OnboardingError(
-            f"The reason can be at most {REASON_MAX_LENGTH:,} characters; it has "
-            f"{len(reason):,}. Nothing was changed."
-        )
-    return reason
+    return validators.checked_reason(reason, why, OnboardingError)
 
 
 def _record_change(actor, request: OnboardingRequest, name: str, kind: str, reason: str,
