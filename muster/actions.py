@@ -2,15 +2,26 @@
 the person sees: a message on the page it redirects to, or an error on the form it shows
 again. `NotAllowed` is not caught here: it is a 403 (Django's `PermissionDenied`).
 
+A POST action's view authorizes (`permissions.contract_for`), then hands the rest to `act`:
+
+    return act(request, form=WithdrawForm(request.POST), invalid=show_page_again,
+               call=lambda data: services.withdraw(request.user, item, data["reason"]),
+               done="Withdrawn.", then=item)
+
     with refused_as_message(request) as refusal:
         done = services.confirm(request.user, item)
     if not refusal:
         messages.success(request, ...)
 """
 
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
+from django import forms
 from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect
 
 from muster.errors import DomainError
 
@@ -46,3 +57,25 @@ def refused_as_form_error(form, field: str | None = None):
         refusal.error = error
         name = error.field or field
         form.add_error(name if name in form.fields else None, str(error))
+
+
+def act(request, *, call: Callable[[dict], Any], done: str | Callable[[Any], str], then,
+        form: forms.Form | None = None,
+        invalid: Callable[[forms.Form], HttpResponse] | None = None) -> HttpResponse:
+    """The POST action after authorization: validate `form` (when invalid, `invalid(form)`
+    shows the page again, with a 400), call the service with the cleaned data (`{}` without
+    a form), say `done` (a text, or a function of what the service returned) or why it was
+    refused, and redirect to `then` (a model, URL or URL name, as `redirect` takes)."""
+    data: dict = {}
+    if form is not None:
+        if not form.is_valid():
+            assert invalid is not None, "a form needs a page to show its errors on"
+            response = invalid(form)
+            response.status_code = 400
+            return response
+        data = form.cleaned_data
+    with refused_as_message(request) as refusal:  # nothing saved: say why on the next page
+        result = call(data)
+    if not refusal:
+        messages.success(request, done(result) if callable(done) else done)
+    return redirect(then)

@@ -7,7 +7,9 @@ Views ask `contract_for(user, pk, action)`: a contract the person cannot see is 
 (nothing says it exists); one they can see but not act on is a 403.
 """
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -208,6 +210,19 @@ def forget_roles(user) -> None:
 
 def can(user, action: Action, contract) -> bool:
     return bool(roles_on(user, contract) & RULES[action])
+
+
+# Decisions that need more than a role on a contract (a status, an object's owner), by name,
+# for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
+PREDICATES: dict[str, Callable[[Any, Any], bool]] = {}
+
+
+def allows(user, name: str, obj) -> bool:
+    """What `{% may name obj as x %}` asks: an `Action` value on a contract (`can`), or a
+    named predicate from PREDICATES on its object."""
+    if name in PREDICATES:
+        return PREDICATES[name](user, obj)
+    return can(user, Action(name), obj)
 
 
 def visible_contracts(user, queryset: QuerySet | None = None) -> QuerySet:

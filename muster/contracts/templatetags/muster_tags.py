@@ -1,6 +1,7 @@
 from django import template
 from django.urls import reverse
 
+from muster.accounts import permissions
 from muster.timeline.models import Responsible
 
 register = template.Library()
@@ -11,6 +12,14 @@ _LABELS = dict(Responsible.choices)
 def responsible_labels(parties) -> str:
     """['cor', 'contractor'] → 'COR, Contractor'."""
     return ", ".join(_LABELS.get(p, p) for p in parties or [])
+
+
+@register.simple_tag(takes_context=True)
+def may(context, name: str, obj) -> bool:
+    """{% may "onboarding.review" contract as may_review %}: whether the signed-in person
+    may, as `accounts.permissions.allows` decides (an Action on a contract, or a named
+    predicate on its object). Pages ask this instead of views passing `can_*` flags."""
+    return permissions.allows(context["request"].user, name, obj)
 
 
 @register.inclusion_tag("includes/breadcrumbs.html")
