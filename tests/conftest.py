@@ -7,9 +7,14 @@ from django.utils import timezone
 
 from muster.accounts.models import ContractRole, TeamRole
 
-from .factories import UserFactory, give_role, make_contract, request_service, team_member
-
-TODAY = datetime.date(2026, 11, 24)
+from .factories import (  # noqa: F401  (TODAY: tests import it from here too)
+    TODAY,
+    UserFactory,
+    give_role,
+    make_contract,
+    request_service,
+    team_member,
+)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,12 @@
 """Factories for tests: real rows through the same services the pages use."""
 
 import datetime
+import io
+import os
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfWriter
 
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
@@ -10,6 +14,8 @@ from muster.contracts import services as contract_services
 from muster.contracts.models import ContractService, Organization
 
 PASSWORD = "correct-horse-battery-9"
+# The day most tests freeze (`freeze_today(TODAY)`): a Tuesday, no holiday near.
+TODAY = datetime.date(2026, 11, 24)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -59,3 +65,27 @@ def request_service(contract, slug, status=ContractService.Status.REQUESTED):
     return ContractService.objects.create(
         contract=contract, service=Service.objects.get(slug=slug), status=status
     )
+
+
+def pdf_bytes(padding: int = 0) -> bytes:
+    """A real one-page PDF that passes muster/uploads.py's checks; `padding` bytes of
+    random attachment make it as large as a test needs."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    if padding:
+        writer.add_attachment("padding.bin", os.urandom(padding))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_upload(name: str = "signed-dua.pdf", content: bytes | None = None):
+    """An uploaded PDF as a form's file field receives it (`pdf_bytes()` unless given)."""
+    return SimpleUploadedFile(name, pdf_bytes() if content is None else content,
+                              content_type="application/pdf")
+
+
+def signed_in(client, person):
+    """The test client, signed in as `person`."""
+    client.force_login(person)
+    return client
