@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from muster.accounts.models import ContractRole, TeamRole
 
-from .factories import (  # noqa: F401  (TODAY: tests import it from here too)
+from .factories import (
     TODAY,
     UserFactory,
     give_role,
