@@ -294,7 +294,8 @@ def load() -> dict[str, Contract]:
     def onboarded(contract: Contract) -> Contract:
         """Every onboarding step done on its due date, the stage moving with them: awarded
         on the award date, onboarding from the POP start, active once the steps are done."""
-        stages = [("award", contract.award_date), ("start_onboarding", contract.pop_start)]
+        stages = [(Contract.award, contract.award_date),
+                  (Contract.start_onboarding, contract.pop_start)]
         steps = contract.steps.filter(process="onboarding", completed_at__isnull=True)
         for step in sorted(steps, key=lambda s: (s.due_date, s.order)):
             while stages and stages[0][1] <= step.due_date:
@@ -308,7 +309,7 @@ def load() -> dict[str, Contract]:
             with _on(last_day, hour=8):
                 contract = contracts.change_stage(team, contract, transition)
         with _on(last_day, hour=16):
-            return contracts.change_stage(team, contract, "activate")
+            return contracts.change_stage(team, contract, Contract.activate)
 
     for cor_user in (cor, cor2):
         TeamRole.objects.create(user=cor_user, role=TeamRole.Role.COR)

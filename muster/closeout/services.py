@@ -59,7 +59,7 @@ def open_closeout(actor, contract_pk: int) -> bool:
     )
     if not created:
         return False
-    contracts.change_stage(actor, contract, "begin_closeout")
+    contracts.change_stage(actor, contract, Contract.begin_closeout)
     audit.record(actor, "closeout.notice_sent", closeout,
                  f"Closeout notice: the period of performance ends {contract.pop_end:%B %-d, %Y}",
                  contract=contract, after={"pop_end": contract.pop_end})
@@ -178,9 +178,9 @@ def _successor(actor, contract: Contract, answers: dict, existing: Contract | No
         _copy_valid_duas(actor, contract, successor)
     # Already onboarded (carried over): it waits for its period of performance, which the
     # daily sweep starts (start_reawarded_contracts).
-    successor = contracts.change_stage(actor, successor, "await_pop_start")
+    successor = contracts.change_stage(actor, successor, Contract.await_pop_start)
     if successor.pop_start <= clock.today():
-        successor = contracts.change_stage(actor, successor, "begin_pop")
+        successor = contracts.change_stage(actor, successor, Contract.begin_pop)
     from muster.timeline.services import complete_step
 
     # One by one, so each step done by the carry-over is on the new record's history.
@@ -258,7 +258,7 @@ def _extend(actor, contract: Contract, closeout: Closeout, new_pop_end: datetime
     from muster.timeline.services import recompute_due_dates
 
     recompute_due_dates(contract)
-    contracts.change_stage(actor, contract, "extend")
+    contracts.change_stage(actor, contract, Contract.extend)
     closeout.status = Closeout.Status.EXTENDED
     closeout.save(update_fields=["status"])
 
@@ -312,7 +312,7 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
         closeout.status = Closeout.Status.ACCESS_REMOVED
     closeout.access_removed_on = day
     closeout.save(update_fields=["status", "access_removed_on"])
-    contracts.change_stage(actor, contract, "close")
+    contracts.change_stage(actor, contract, Contract.close)
     if successor is not None:
         _email_carry_over(contract, successor, closeout, moved)
         return revoked, carried
@@ -761,7 +761,7 @@ def start_new_contract(actor, closeout: Closeout, *, name: str, contract_number:
         )
     for role in contract.roles.filter(role=ContractRole.Role.COR).select_related("user"):
         contracts.assign_role(actor, new, role.user, role.role)
-    new = contracts.change_stage(actor, new, "award")
+    new = contracts.change_stage(actor, new, Contract.award)
     from muster.onboarding.models import OnboardingRequest
     from muster.timeline.services import complete_step
 
@@ -795,7 +795,7 @@ def _start_reawarded(contract_pk: int, day: datetime.date) -> bool:
     if contract.stage != Stage.REAWARDED or contract.pop_start is None \
             or contract.pop_start > day:
         return False
-    contracts.change_stage(None, contract, "begin_pop")
+    contracts.change_stage(None, contract, Contract.begin_pop)
     _resume_at_pop_start(contract, day)
     return True
 
@@ -891,7 +891,7 @@ def undo_reaward(actor, closeout: Closeout, reason: str) -> Contract:
     # The number is the new contract's: free it for the COR's next answer.
     successor = contracts.update_contract(
         actor, successor, contract_number=f"WITHDRAWN-{successor.pk}-{number}"[:60])
-    successor = contracts.change_stage(actor, successor, "withdraw_reaward")
+    successor = contracts.change_stage(actor, successor, Contract.withdraw_reaward)
     parties = _holders(successor, ContractRole.Role.SO, ContractRole.Role.SPOC)
     before = {"scenario": closeout.scenario, "answers": closeout.answers,
               "successor": successor.pk}

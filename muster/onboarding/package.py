@@ -140,7 +140,7 @@ def send_welcome_package(actor, contract: Contract,
         complete_evidence(actor, contract, "complete-onboarding",
                           f"Welcome package v{version} sent to the SO.")
         if contract.stage == Stage.ONBOARDING:
-            contracts.change_stage(actor, contract, "activate")
+            contracts.change_stage(actor, contract, Contract.activate)
         send_survey(actor, contract)
     return package
 

@@ -92,7 +92,7 @@ def notify_award(actor, contract: Contract, *, award_date: datetime.date) -> Con
     if contract.stage != Stage.SOLICITATION:
         raise OnboardingError("The award was already recorded for this contract.")
     contract = contracts.update_contract(actor, contract, award_date=award_date)
-    contract = contracts.change_stage(actor, contract, "award")
+    contract = contracts.change_stage(actor, contract, Contract.award)
     complete_evidence(actor, contract, "notify-award", "Award notice filed.")
     OnboardingRequest.objects.get_or_create(contract=contract, defaults={"created_by": actor})
     mail.queue(
@@ -184,7 +184,7 @@ def submit(actor, request: OnboardingRequest, version: int | None = None):
     _transition(actor, request, "submit", "Submitted the intake form")
     submit_draft_duas(contract)
     if contract.stage == Stage.AWARDED:
-        contracts.change_stage(actor, contract, "start_onboarding")
+        contracts.change_stage(actor, contract, Contract.start_onboarding)
     complete_evidence(actor, contract, "name-so-spoc", "SO and SPOC named in the intake form.")
     complete_evidence(
         actor, contract, "so-spoc-identified",

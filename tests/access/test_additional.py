@@ -14,7 +14,7 @@ from muster.accounts.models import ContractRole, TeamRole
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.contracts import services as contract_services
-from muster.contracts.models import ContractService, Stage
+from muster.contracts.models import Contract, ContractService, Stage
 from muster.notifications.models import OutboxEmail
 from muster.notifications.services import deliver_due
 from muster.onboarding.models import OnboardingRequest, Status, WelcomePackage
@@ -37,7 +37,7 @@ def active(people, freeze_today):
     mine.organization = OrganizationFactory(name="Acme Analytics LLC", harp_name="ACME-ANALYTICS")
     mine.save()
     mine.services.update(status=ContractService.Status.APPROVED, estimated_users=12)
-    for transition in ("award", "start_onboarding", "activate"):
+    for transition in (Contract.award, Contract.start_onboarding, Contract.activate):
         mine = contract_services.change_stage(None, mine, transition)
     OnboardingRequest.objects.create(contract=mine, status=Status.COMPLETE,
                                      created_by=people["cor"])
@@ -421,7 +421,7 @@ def test_bad_input_is_shown_not_saved(client, active):
 
 def test_a_closed_contract_cannot_ask(client, active):
     people, mine = active, active["mine"]
-    contract_services.change_stage(None, mine, "close")
+    contract_services.change_stage(None, mine, Contract.close)
     form = page(as_user(client, people["cor"]).get(new_url(mine)))
     assert "cannot ask for an additional service" in form
     assert "Send the request" not in form

@@ -20,6 +20,7 @@ from muster.accounts.models import TeamRole
 from muster.audit import services as audit
 from muster.audit.models import AuditCheckpoint, AuditEvent
 from muster.contracts import services as contracts
+from muster.contracts.models import Contract
 
 from ..factories import make_contract, team_member
 
@@ -101,7 +102,7 @@ def test_events_of_one_sweep_run_share_an_id_and_two_runs_differ(freeze_today):
     for name in ("Ends A", "Ends B"):
         contract = make_contract(name=name, pop_start=datetime.date(2026, 1, 1),
                                  pop_end=datetime.date(2027, 1, 4))
-        for step in ("award", "start_onboarding", "activate"):
+        for step in (Contract.award, Contract.start_onboarding, Contract.activate):
             contract = contracts.change_stage(None, contract, step)
     before = AuditEvent.objects.count()
     call_command("sweep", stdout=io.StringIO())

@@ -46,7 +46,7 @@ def url(name, contract, *args):
 
 
 def activate(contract):
-    for name in ("award", "start_onboarding", "activate"):
+    for name in (Contract.award, Contract.start_onboarding, Contract.activate):
         contract = contracts.change_stage(None, contract, name)
     return contract
 

@@ -37,7 +37,7 @@ def closing(people, freeze_today):
     freeze_today(NOTICE_DAY)
     mine = people["mine"]
     mine.services.update(status=ContractService.Status.APPROVED)
-    for name in ("award", "start_onboarding", "activate"):
+    for name in (Contract.award, Contract.start_onboarding, Contract.activate):
         mine = contracts.change_stage(None, mine, name)
     assert services.open_closeout(None, mine.pk)
     return Contract.objects.get(pk=mine.pk)

@@ -88,7 +88,7 @@ def scene(people, freeze_today):
         mine = contracts.update_contract(None, people["mine"], pop_end=pop_end)
         mine.services.update(status=ContractService.Status.APPROVED)
         request_service(mine, "confluence", status=ContractService.Status.APPROVED)
-        for name in ("award", "start_onboarding", "activate"):
+        for name in (Contract.award, Contract.start_onboarding, Contract.activate):
             mine = contracts.change_stage(None, mine, name)
         mine.steps.filter(process="onboarding").update(
             completed_at=datetime.datetime(2026, 12, 20, 12, tzinfo=datetime.UTC))

@@ -48,7 +48,7 @@ def sweep_on(freeze_today):
 
 
 def activate(contract: Contract) -> Contract:
-    for name in ("award", "start_onboarding", "activate"):
+    for name in (Contract.award, Contract.start_onboarding, Contract.activate):
         contract = contracts.change_stage(None, contract, name)
     return contract
 
@@ -219,7 +219,7 @@ def test_completed_steps_and_closed_contracts_get_no_reminders(people, sweep_on)
                                     pop_end=datetime.date(2027, 12, 31)))
     give_role(people["cor"], closed, ContractRole.Role.COR)
     closed_step = leave_open(closed, submit_intake=due)["submit-intake"]
-    contracts.change_stage(None, closed, "close")
+    contracts.change_stage(None, closed, Contract.close)
 
     assert sweep_on(datetime.date(2027, 3, 8)).reminders == 0
     assert reminders_for(done) == [] and reminders_for(closed_step) == []

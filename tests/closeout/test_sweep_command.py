@@ -40,7 +40,7 @@ def active_with_access(people, freeze_today):
     """`mine` active with an SO's access to SAS Viya; today is 2026-11-24."""
     freeze_today(TODAY)
     mine = people["mine"]
-    for name in ("award", "start_onboarding", "activate"):
+    for name in (Contract.award, Contract.start_onboarding, Contract.activate):
         mine = contracts.change_stage(None, mine, name)
     AccessGrant.objects.create(
         contract=mine, user=people["contractor_user"], status=GrantStatus.ACTIVE,

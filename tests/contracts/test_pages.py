@@ -67,7 +67,7 @@ def advance(contract, *transitions):
     return contract
 
 
-CLOSE = ("award", "start_onboarding", "activate", "close")
+CLOSE = (Contract.award, Contract.start_onboarding, Contract.activate, Contract.close)
 
 
 # --- Home ---------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def catalog(freeze_today, team):
     )
     charlie = make_contract(name="charlie Review", contract_number="75FCMC26C3003",
                             estimated_award_date=far)
-    advance(bravo, "award")
+    advance(bravo, Contract.award)
     give_role(cor_a, alpha, ContractRole.Role.COR)
     give_role(cor_b, bravo, ContractRole.Role.COR)
     give_role(cor_a, charlie, ContractRole.Role.COR)
@@ -315,7 +315,7 @@ def awarded(freeze_today, team):
         pop_start=D(2026, 12, 18), pop_end=D(2027, 12, 17),
         type_of_work="Analytics on quality measures.",
     )
-    contract = advance(contract, "award")
+    contract = advance(contract, Contract.award)
     people = {
         "cor": UserFactory(full_name="Cora Cor", harp_id="ccor01"),
         "poc": UserFactory(full_name="Pat Poc", harp_id="ppoc02"),

@@ -14,11 +14,11 @@ from ..factories import UserFactory, give_role, make_contract, team_member
 pytestmark = pytest.mark.django_db
 
 LIFECYCLE = [
-    ("award", Stage.AWARDED),
-    ("start_onboarding", Stage.ONBOARDING),
-    ("activate", Stage.ACTIVE),
-    ("begin_closeout", Stage.CLOSING),
-    ("close", Stage.CLOSED),
+    (Contract.award, Stage.AWARDED),
+    (Contract.start_onboarding, Stage.ONBOARDING),
+    (Contract.activate, Stage.ACTIVE),
+    (Contract.begin_closeout, Stage.CLOSING),
+    (Contract.close, Stage.CLOSED),
 ]
 
 
@@ -45,7 +45,7 @@ def test_a_contract_goes_from_solicitation_to_closed(team):
         assert contract.stage == stage
         assert stage_in_db(contract) == stage
         event = AuditEvent.objects.filter(contract=contract).order_by("-id").first()
-        assert event.action == f"contract.{transition}"
+        assert event.action == f"contract.{transition.__name__}"
         assert event.actor == team
         assert event.before == {"stage": before}
         assert event.after == {"stage": stage}
@@ -55,18 +55,18 @@ def test_a_closing_contract_can_be_extended_back_to_active(team):
     contract = make_contract()
     for transition, _ in LIFECYCLE[:4]:
         contract = services.change_stage(team, contract, transition)
-    contract = services.change_stage(team, contract, "extend")
+    contract = services.change_stage(team, contract, Contract.extend)
     assert stage_in_db(contract) == Stage.ACTIVE
 
 
 @pytest.mark.parametrize(
     ("done", "illegal"),
     [
-        (0, "close"),  # close a solicitation
-        (0, "activate"),  # skip award and onboarding
-        (1, "award"),  # award twice
-        (2, "extend"),  # extend a contract that is not closing
-        (5, "award"),  # re-open a closed contract
+        (0, Contract.close),  # close a solicitation
+        (0, Contract.activate),  # skip award and onboarding
+        (1, Contract.award),  # award twice
+        (2, Contract.extend),  # extend a contract that is not closing
+        (5, Contract.award),  # re-open a closed contract
     ],
 )
 def test_an_illegal_transition_is_refused_and_changes_nothing(team, done, illegal):
@@ -86,7 +86,7 @@ def test_an_illegal_transition_is_refused_and_changes_nothing(team, done, illega
 def test_an_unknown_transition_is_refused(team):
     contract = make_contract()
     with pytest.raises(StageError, match="Unknown transition"):
-        services.change_stage(team, contract, "delete")
+        services.change_stage(team, contract, Contract.delete)
     assert stage_in_db(contract) == Stage.SOLICITATION
 
 

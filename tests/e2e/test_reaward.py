@@ -26,7 +26,7 @@ def test_the_cor_confirms_the_reaward_and_the_team_undoes_it(browsing, people, f
     freeze_today(NOTICE_DAY)
     mine = people["mine"]
     mine.services.update(status=ContractService.Status.APPROVED)
-    for name in ("award", "start_onboarding", "activate"):
+    for name in (Contract.award, Contract.start_onboarding, Contract.activate):
         mine = contracts.change_stage(None, mine, name)
     assert services.open_closeout(None, mine.pk)
     axe = browsing.axe

@@ -124,7 +124,7 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
     # Awarded before Muster started the request at the award: no onboarding request yet.
     unstarted = solicit(f"{marker} Unstarted Intake", f"{number_base}3")
     unstarted = contracts.change_stage(team, contracts.update_contract(
-        team, unstarted, award_date=days(-38)), "award")
+        team, unstarted, award_date=days(-38)), Contract.award)
     for role in ("poc", "so", "spoc"):
         contracts.assign_role(team, unstarted, people[role], role)
     ContractService.objects.create(contract=unstarted, service=own, estimated_users=2,

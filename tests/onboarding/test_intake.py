@@ -142,7 +142,7 @@ def test_the_overview_lists_each_screen_with_what_is_missing(client, people, min
 def older_contract(people, name="Older"):
     """An awarded contract with no onboarding request (awarded before Muster started the
     request at the award); `mine`'s people hold their roles on it."""
-    contract = contract_services.change_stage(None, make_contract(name=name), "award")
+    contract = contract_services.change_stage(None, make_contract(name=name), Contract.award)
     for role in ("cor", "poc", "so"):
         contract_services.assign_role(None, contract, people[role], role)
     return contract
@@ -824,9 +824,9 @@ def test_a_submitted_dua_is_no_longer_a_draft(client, people, submitted):
 
 
 PAST_ONBOARDING = {
-    "active": ["start_onboarding", "activate"],
-    "closing": ["start_onboarding", "begin_closeout"],
-    "closed": ["close"],
+    "active": [Contract.start_onboarding, Contract.activate],
+    "closing": [Contract.start_onboarding, Contract.begin_closeout],
+    "closed": [Contract.close],
 }
 
 
@@ -889,7 +889,7 @@ def test_a_request_returned_to_the_cor_can_be_changed_until_the_contract_closes(
 
     services.ask_question(people["onboarding_team"], submitted.onboarding_request,
                           "How many analysts start in month one?")
-    transition = "begin_closeout" if stage == "closing" else "close"
+    transition = Contract.begin_closeout if stage == "closing" else Contract.close
     contract_services.change_stage(None, Contract.objects.get(pk=submitted.pk), transition)
     response = fill(client, submitted, "work", {"type_of_work": "Analysis, and dashboards."})
     assert response.status_code == status

@@ -53,7 +53,7 @@ def complete_intake(contract, people):
         )
     contract.refresh_from_db()
     if contract.stage == Stage.SOLICITATION:  # an intake is filled once the award is recorded
-        contract = contract_services.change_stage(None, contract, "award")
+        contract = contract_services.change_stage(None, contract, Contract.award)
     return intake.start(contract.roles.get(role="cor").user, contract)  # the contract's COR
 
 
