@@ -16,8 +16,9 @@ from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
 
-from . import queries, services
+from . import panels, queries, services
 from .forms import CompleteStepForm, ContractFilterForm, ContractForm
+from .models import Contract
 
 PAGE_SIZE = 25
 
@@ -29,23 +30,13 @@ def _page(request, queryset, size=PAGE_SIZE):
 def home(request):
     user = request.user
     page = _page(request, queries.home_contracts(user))
+    today = clock.today()
     return render(request, "contracts/home.html", {
         "page": page,
         "sees_every_contract": permissions.sees_every_contract(user),
-        "access_contracts": _contractor_access(user),
-        "today": clock.today(),
+        "panels": panels.shown(panels.HOME, user, None, today),
+        "today": today,
     })
-
-
-def _contractor_access(user) -> list[tuple]:
-    """(contract, its grants) for each contract the person is a contractor user on."""
-    contracts = list(queries.contracts_as_contractor_user(user))
-    if not contracts:
-        return []
-    from muster.access.queries import grants_by_contract
-
-    grants = grants_by_contract(user)
-    return [(contract, grants.get(contract.pk, [])) for contract in contracts]
 
 
 def contract_list(request):
@@ -74,12 +65,9 @@ def contract_detail(request, pk):
         "timeline": timeline_queries.timeline(steps, today),
         "next_step": timeline_queries.next_open_step(steps),
         "today": today,
-        "can_edit": permissions.can(user, Action.EDIT_CONTRACT, contract),
-        "can_complete_steps": permissions.can(user, Action.COMPLETE_STEP, contract),
-        "can_view_history": permissions.can(user, Action.VIEW_HISTORY, contract),
         "complete_form": CompleteStepForm(),
-        "onboarding": _onboarding_panel(user, contract),
-        "access": _access_panel(user, contract, today),
+        # Onboarding's, access's and closeout's parts: they register them (panels.py).
+        "panels": panels.shown(panels.CONTRACT, user, contract, today),
         **_related_records(user, contract),
     })
 
@@ -87,70 +75,10 @@ def contract_detail(request, pk):
 def _related_records(user, contract) -> dict:
     """The records this one follows and is followed by (closeout scenarios 1 and 2), those
     the person may open."""
-    from .models import Contract
-
     follows = Contract.objects.filter(closeouts__successor=contract)
     followed_by = Contract.objects.filter(predecessor_closeouts__contract=contract)
     return {"follows": list(permissions.visible_contracts(user, follows).distinct()),
             "followed_by": list(permissions.visible_contracts(user, followed_by).distinct())}
-
-
-def _access_panel(user, contract, today) -> dict:
-    """Roster, DUA, additional services and closeout, as this person may reach them."""
-    from muster.access import additional, dua
-    from muster.closeout.models import Closeout
-
-    dua_state = dua.dua_status(contract, today)
-    if not (dua_state.needed or dua_state.dua):
-        dua_state = None
-    started = contract.stage not in ("solicitation",)
-    closeout = contract.closeouts.order_by("-notice_sent_at").first() if started else None
-    is_cor = permissions.can(user, Action.CHOOSE_SCENARIO, contract)
-    panel = {
-        "can_view_roster": started and permissions.can(user, Action.VIEW_ROSTER, contract),
-        "can_manage_roster": permissions.can(user, Action.MANAGE_ROSTER, contract),
-        "can_request_service": contract.stage in additional.REQUESTABLE_STAGES
-        and permissions.can(user, Action.REQUEST_SERVICE, contract),
-        "service_requests": list(additional.visible_requests(user).filter(contract=contract)
-                                 .select_related("service")),
-        "dua": dua_state,
-        "show_closeout": closeout is not None,
-        "closeout_waits_for_you": is_cor and closeout is not None
-        and closeout.status == Closeout.Status.NOTICE_SENT,
-    }
-    panel["show"] = any(panel.values())
-    return panel
-
-
-def _onboarding_panel(user, contract) -> dict:
-    """What the contract page offers this person on the onboarding flow."""
-    from muster.onboarding import intake
-    from muster.onboarding.models import OnboardingRequest, SurveyResponse
-
-    try:
-        request = contract.onboarding_request
-    except OnboardingRequest.DoesNotExist:
-        request = None
-    try:
-        survey = contract.survey
-    except SurveyResponse.DoesNotExist:
-        survey = None
-    return {
-        "request": request,
-        "can_notify_award": contract.stage == "solicitation"
-        and permissions.can(user, Action.NOTIFY_AWARD, contract),
-        "can_edit_intake": (request is not None and intake.may_edit(user, request))
-        or (request is None and not permissions.intake_closed_reason(contract)
-            and permissions.can(user, Action.SUBMIT_INTAKE, contract)),
-        # A re-award's new record: onboarding carried over, no intake to invite.
-        "intake_carried_over": request is None and contract.stage not in (
-            "solicitation", "awarded", "onboarding") and permissions.carried_over(contract),
-        "packages": contract.welcome_packages.count(),
-        "can_view_welcome": permissions.can(user, Action.VIEW_WELCOME, contract),
-        "calls": contract.calls.count(),
-        "survey_to_answer": survey is not None and survey.answered_at is None
-        and permissions.can(user, Action.ANSWER_SURVEY, contract),
-    }
 
 
 PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, "contractor_user": 4}
@@ -213,8 +141,6 @@ RELATED_KEYS = {"predecessor": "Follows", "successor": "Followed by"}
 def _link_related_contracts(user, events) -> None:
     """Give each event `related`: [(label, contract)] for the records it names that the
     person may open (one query for the page)."""
-    from .models import Contract
-
     named = {e.pk: [(label, e.after.get(key)) for key, label in RELATED_KEYS.items()
                     if isinstance(e.after.get(key), int)] for e in events}
     pks = {pk for pairs in named.values() for _, pk in pairs}
