@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "muster.onboarding",
     "muster.access",
     "muster.closeout",
+    "muster.demo",  # last: the demo data imports every app above
 ]
 
 MIDDLEWARE = [

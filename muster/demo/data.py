@@ -10,6 +10,7 @@ it was submitted a week ago, and an overdue step was not done before its date.
 import contextlib
 import datetime
 import functools
+import io
 import itertools
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from muster import clock
 from muster.access import additional, dua
@@ -222,10 +224,6 @@ def _roster_users(contract: Contract, so: User) -> dict[str, User]:
 
 def _blank_pdf() -> bytes:
     """A one-page PDF standing in for a signed DUA."""
-    import io
-
-    from pypdf import PdfWriter
-
     writer = PdfWriter()
     writer.add_blank_page(width=612, height=792)
     buffer = io.BytesIO()
