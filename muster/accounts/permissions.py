@@ -212,9 +212,64 @@ def can(user, action: Action, contract) -> bool:
     return bool(roles_on(user, contract) & RULES[action])
 
 
+# --- ground: pages about no one contract (the header's links, the outbox) ---
+# Each answers (user, obj) like every predicate; obj is not used (None).
+OUTBOX_ROLES = frozenset({ONBOARDING_TEAM, ADMINISTRATOR})
+REVIEW_QUEUE_ROLES = frozenset({ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR})
+ACCESS_TO_CONFIRM_ROLES = frozenset({ONBOARDING_TEAM, SERVICE_LEAD})
+
+
+def may_see_outbox(user, obj=None) -> bool:
+    """The outbox and the sweeps: the onboarding team and administrators."""
+    return bool(team_roles(user) & OUTBOX_ROLES)
+
+
+def may_see_review_queue(user, obj=None) -> bool:
+    return bool(team_roles(user) & REVIEW_QUEUE_ROLES)
+
+
+def may_see_service_decisions(user, obj=None) -> bool:
+    return SERVICE_LEAD in team_roles(user)
+
+
+def may_see_surveys(user, obj=None) -> bool:
+    return bool(team_roles(user) & RULES[Action.VIEW_SURVEY])
+
+
+def may_see_service_requests(user, obj=None) -> bool:
+    """The team, service leads, and anyone named on a contract as a party."""
+    if team_roles(user) & (WHOLE_TEAM | {SERVICE_LEAD}):
+        return True
+    return ContractRole.objects.filter(user=user, role__in=CONTRACT_PARTIES).exists()
+
+
+def may_see_access_to_confirm(user, obj=None) -> bool:
+    return bool(team_roles(user) & ACCESS_TO_CONFIRM_ROLES)
+
+
+def may_administer(user, obj=None) -> bool:
+    """Django's administration: staff accounts."""
+    return bool(user.is_staff)
+
+
+GROUND_PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
+    "notifications.see_outbox": may_see_outbox,
+    "closeout.see_sweeps": may_see_outbox,
+    "onboarding.see_review_queue": may_see_review_queue,
+    "onboarding.see_service_decisions": may_see_service_decisions,
+    "onboarding.notify_solicitation": lambda user, obj=None: may_notify_solicitation(user),
+    "onboarding.see_surveys": may_see_surveys,
+    "access.see_service_requests": may_see_service_requests,
+    "access.see_access_to_confirm": may_see_access_to_confirm,
+    "accounts.administer": may_administer,
+}
+
+
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
-PREDICATES: dict[str, Callable[[Any, Any], bool]] = {}
+PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
+    **GROUND_PREDICATES,
+}
 
 
 def allows(user, name: str, obj) -> bool:

@@ -6,6 +6,7 @@ import pytest
 
 from muster import clock
 from muster.audit.models import AuditEvent
+from muster.notifications import delivery
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 
@@ -20,7 +21,7 @@ def queue(people, to, key="award:pages", subject_contract="mine"):
 def failed(people):
     row = queue(people, [people["so"]], key="award:failed")
     OutboxEmail.objects.filter(pk=row.pk).update(
-        status=OutboxEmail.Status.FAILED, attempts=mail.MAX_ATTEMPTS,
+        status=OutboxEmail.Status.FAILED, attempts=delivery.MAX_ATTEMPTS,
         last_error="SMTPRecipientsRefused: mailbox unavailable",
     )
     return row
