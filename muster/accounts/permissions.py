@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from muster.contracts.models import Contract, ContractService
+
 from .models import ContractRole, TeamRole
 
 R = ContractRole.Role
@@ -108,7 +110,8 @@ RULES: dict[Action, frozenset[str]] = {
 # and the end of onboarding. A request the onboarding team returned to the COR and POC (a
 # question, or no service found eligible) may still be changed after that (the closeout
 # notice can come first), until the contract closes. Plain values of contracts.Stage and
-# onboarding.Status: this module imports no other app.
+# onboarding.Status: this module imports nothing above the ground layer (it reads
+# contracts' models, the ground's, to decide who sees which contract).
 INTAKE_STAGES = frozenset({"awarded", "onboarding"})
 RETURNED_TO_REQUESTERS = "question"
 
@@ -282,8 +285,6 @@ def allows(user, name: str, obj) -> bool:
 
 def visible_contracts(user, queryset: QuerySet | None = None) -> QuerySet:
     """The contracts whose pages the person may open."""
-    from muster.contracts.models import Contract, ContractService
-
     queryset = Contract.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return queryset.none()

@@ -10,9 +10,9 @@ def _concrete_fields(obj):
 
 
 def _contract_of(obj):
-    from muster.contracts.models import Contract
-
-    if isinstance(obj, Contract):
+    """The contract an admin change concerns: the object itself, or the one it belongs to
+    (asked by label: audit sits below contracts and does not import it)."""
+    if obj._meta.label_lower == "contracts.contract":
         return obj
     return getattr(obj, "contract", None)
 

@@ -2,6 +2,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 
 from muster.accounts.models import ContractRole, User
+from muster.accounts.permissions import visible_contracts
 from muster.catalog.models import Service
 from muster.forms import USWDSMixin
 from muster.validators import SHORT_TEXT_MAX
@@ -45,8 +46,6 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if user is not None:
             # Offer only the CORs of contracts this person can see: no names leak.
-            from muster.accounts.permissions import visible_contracts
-
             self.fields["cor"].queryset = User.objects.filter(Exists(
                 ContractRole.objects.filter(
                     user=OuterRef("pk"), role=ContractRole.Role.COR,

@@ -8,8 +8,9 @@ from django_fsm import can_proceed
 from muster.accounts.models import ContractRole
 from muster.audit import services as audit
 from muster.timeline import services as timeline
+from muster.timeline.models import Milestone
 
-from .models import Contract, Milestone
+from .models import Contract
 
 MILESTONE_FIELDS = tuple(m.value for m in Milestone)
 IDENTITY_FIELDS = (
