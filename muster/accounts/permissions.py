@@ -153,7 +153,7 @@ REAWARD_INCUMBENT = 1
 NOTIFY_SOLICITATION_ROLES = frozenset({T.COR, ONBOARDING_TEAM})
 
 
-def may_notify_solicitation(user) -> bool:
+def may_notify_solicitation(user, obj=None) -> bool:
     return bool(team_roles(user) & NOTIFY_SOLICITATION_ROLES)
 
 
@@ -260,7 +260,7 @@ GROUND_PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     "closeout.see_sweeps": may_see_outbox,
     "onboarding.see_review_queue": may_see_review_queue,
     "onboarding.see_service_decisions": may_see_service_decisions,
-    "onboarding.notify_solicitation": lambda user, obj=None: may_notify_solicitation(user),
+    "onboarding.notify_solicitation": may_notify_solicitation,
     "onboarding.see_surveys": may_see_surveys,
     "access.see_service_requests": may_see_service_requests,
     "access.see_access_to_confirm": may_see_access_to_confirm,

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.db.models import Exists, OuterRef
 
@@ -46,7 +48,7 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if user is not None:
             # Offer only the CORs of contracts this person can see: no names leak.
-            self.fields["cor"].queryset = User.objects.filter(Exists(
+            cast(forms.ModelChoiceField, self.fields["cor"]).queryset = User.objects.filter(Exists(
                 ContractRole.objects.filter(
                     user=OuterRef("pk"), role=ContractRole.Role.COR,
                     contract__in=visible_contracts(user),
@@ -87,7 +89,8 @@ class ContractForm(USWDSMixin, forms.ModelForm):
         help_texts = {"task_order_number": "Optional."}
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         estimated, award = cleaned.get("estimated_award_date"), cleaned.get("award_date")
         start = cleaned.get("pop_start")
         if award and start and start < award:

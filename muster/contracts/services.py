@@ -102,7 +102,7 @@ def change_stage(actor, contract: Contract, transition: Callable[[Contract], Non
     if getattr(transition, "_django_fsm", None) is None:
         raise StageError(f"Unknown transition “{getattr(transition, '__name__', transition)}”.")
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    move = transition.__get__(contract, Contract)  # type: ignore[attr-defined]
+    move = transition.__get__(contract, Contract)
     name = transition.__name__
     if not can_proceed(move):
         stage = contract.get_stage_display()

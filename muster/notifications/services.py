@@ -3,8 +3,7 @@ sends nothing. The worker delivers them after the commit (delivery.py, tasks.py)
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.template import Context
-from django.template.loader import get_template
+from django.template import Context, Engine
 
 from muster import clock
 from muster.accounts.models import User
@@ -41,7 +40,7 @@ def _addresses(recipients) -> list[str]:
 def render(template_name: str, context: dict) -> str:
     """Render a plain-text email template. No HTML escaping: "O'Brien & Sons" must read
     as typed, not "O&#x27;Brien &amp; Sons"."""
-    template = get_template(template_name).template
+    template = Engine.get_default().get_template(template_name)
     return template.render(Context(context, autoescape=False))
 
 

@@ -132,6 +132,8 @@ class StepState(models.TextChoices):
 class ContractStep(StepDefinition):
     """A contract's own copy of a template step: editable without touching the template."""
 
+    current_state: str  # not stored: set for a page by timeline.queries.timeline
+
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.CASCADE, related_name="steps"
     )
