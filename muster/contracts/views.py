@@ -11,14 +11,12 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import refused_as_message
 from muster.audit import correlation
-from muster.audit.models import AuditEvent
 from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
 
 from . import panels, queries, services
 from .forms import CompleteStepForm, ContractFilterForm, ContractForm
-from .models import Contract
 
 PAGE_SIZE = 25
 
@@ -68,17 +66,8 @@ def contract_detail(request, pk):
         "complete_form": CompleteStepForm(),
         # Onboarding's, access's and closeout's parts: they register them (panels.py).
         "panels": panels.shown(panels.CONTRACT, user, contract, today),
-        **_related_records(user, contract),
+        **queries.related_records(user, contract),
     })
-
-
-def _related_records(user, contract) -> dict:
-    """The records this one follows and is followed by (closeout scenarios 1 and 2), those
-    the person may open."""
-    follows = Contract.objects.filter(closeouts__successor=contract)
-    followed_by = Contract.objects.filter(predecessor_closeouts__contract=contract)
-    return {"follows": list(permissions.visible_contracts(user, follows).distinct()),
-            "followed_by": list(permissions.visible_contracts(user, followed_by).distinct())}
 
 
 PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, "contractor_user": 4}
@@ -118,33 +107,12 @@ def step_complete(request, pk, step_pk):
 
 def contract_history(request, pk):
     contract = permissions.contract_for(request.user, pk, Action.VIEW_HISTORY)
-    events = AuditEvent.objects.filter(contract=contract).select_related("actor")
     # ?action=<request id>: only the events one request or command run caused.
     action = request.GET.get("action", "")
     action = action if correlation.is_sane(action) else ""
-    if action:
-        events = events.filter(request_id=action)
-    page = _page(request, events, 50)
-    _link_related_contracts(request.user, page.object_list)
+    page = _page(request, queries.history(contract, action), 50)
+    queries.link_related_contracts(request.user, page.object_list)
     return render(request, "contracts/history.html", {
         "contract": contract, "page": page, "action": action,
         "query": f"action={action}" if action else "",
     })
-
-
-
-# Keys of an event's "after" that name another contract record (a re-award's or a new
-# contractor's): the history links them, so each record's story leads to the other's.
-RELATED_KEYS = {"predecessor": "Follows", "successor": "Followed by"}
-
-
-def _link_related_contracts(user, events) -> None:
-    """Give each event `related`: [(label, contract)] for the records it names that the
-    person may open (one query for the page)."""
-    named = {e.pk: [(label, e.after.get(key)) for key, label in RELATED_KEYS.items()
-                    if isinstance(e.after.get(key), int)] for e in events}
-    pks = {pk for pairs in named.values() for _, pk in pairs}
-    visible = {c.pk: c for c in permissions.visible_contracts(
-        user, Contract.objects.filter(pk__in=pks))} if pks else {}
-    for event in events:
-        event.related = [(label, visible[pk]) for label, pk in named[event.pk] if pk in visible]
