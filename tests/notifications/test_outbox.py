@@ -9,6 +9,8 @@ from muster.notifications import delivery
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail, OutboxRecipient
 
+from ..factories import signed_in
+
 
 def award_email(people, key="award:test", **kwargs):
     kwargs.setdefault("to", [people["onboarding_team"]])
@@ -101,7 +103,7 @@ def test_a_recipient_with_an_account_finds_it_in_muster(people, client):
     delivery.deliver_due()
 
     assert OutboxRecipient.objects.get(email=email, address=cor.email).user == cor
-    client.force_login(cor)
+    signed_in(client, cor)
     page = client.get("/notifications/").content.decode()
     assert email.subject in page
     assert f"/notifications/{email.pk}/" in page

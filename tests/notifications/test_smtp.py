@@ -22,7 +22,7 @@ from muster.notifications import delivery
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 from muster.notifications.tasks import deliver_outbox
-from tests.factories import TODAY, UserFactory, give_role, make_contract
+from tests.factories import TODAY, UserFactory, give_role, make_contract, signed_in
 
 T0 = datetime.datetime(2026, 11, 24, 14, 0, tzinfo=datetime.UTC)
 
@@ -173,7 +173,7 @@ def test_after_max_attempts_the_team_sees_it_and_retries(people, smtp, at, clien
     at(now + datetime.timedelta(days=2))
     assert delivery.deliver_due().sent == 0  # a failed email waits for a person
 
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     page = client.get("/notifications/outbox/").content.decode()
     assert row.subject in page
     assert "ConnectionRefusedError" in page
