@@ -218,17 +218,18 @@ def can(user, action: Action, contract) -> bool:
 # --- ground: pages about no one contract (the header's links, the outbox) ---
 # Each answers (user, obj) like every predicate; obj is not used (None).
 OUTBOX_ROLES = frozenset({ONBOARDING_TEAM, ADMINISTRATOR})
-REVIEW_QUEUE_ROLES = frozenset({ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR})
 ACCESS_TO_CONFIRM_ROLES = frozenset({ONBOARDING_TEAM, SERVICE_LEAD})
 
 
 def may_see_outbox(user, obj=None) -> bool:
-    """The outbox and the sweeps: the onboarding team and administrators."""
+    """The outbox: the onboarding team and administrators (the header links the sweeps
+    for the same people)."""
     return bool(team_roles(user) & OUTBOX_ROLES)
 
 
 def may_see_review_queue(user, obj=None) -> bool:
-    return bool(team_roles(user) & REVIEW_QUEUE_ROLES)
+    """The onboarding team, its lead and administrators: those who see every contract."""
+    return sees_every_contract(user)
 
 
 def may_see_service_decisions(user, obj=None) -> bool:
