@@ -18,9 +18,8 @@ CONTRACT_ACTIONS = "access.contract_actions"
 def contract_panel(user, contract, today) -> dict | None:
     """Roster, DUA, additional services (and what registers in CONTRACT_ACTIONS), as this
     person may reach them; None when there is nothing of it for them."""
-    dua_state = dua.dua_status(contract, today)
-    if not (dua_state.needed or dua_state.dua):
-        dua_state = None
+    status = dua.dua_status(contract, today)
+    dua_state = status if status.needed or status.dua else None
     started = contract.stage not in ("solicitation",)
     panel = {
         "can_view_roster": started and permissions.can(user, Action.VIEW_ROSTER, contract),
