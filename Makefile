@@ -52,9 +52,11 @@ worker: install ## the background worker (django.tasks database backend): emails
 test: install ## whole suite; set DATABASE_URL=postgres://... to run it on PostgreSQL
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install ## ruff, the import layers (import-linter) and the types (mypy)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 check: install
 	$(MANAGE) makemigrations --check --dry-run

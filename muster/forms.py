@@ -1,7 +1,15 @@
 """Forms render as USWDS form groups: label, hint, error message tied to the input."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.forms.renderers import TemplatesSetting
+
+# The mixin is used on forms only: for mypy it is one (fields, errors), at run time not.
+if TYPE_CHECKING:
+    _Form = forms.BaseForm
+else:
+    _Form = object
 
 WIDGET_CLASSES = {
     forms.CheckboxInput: "usa-checkbox__input",
@@ -21,7 +29,7 @@ class USWDSFormRenderer(TemplatesSetting):
     form_template_name = "forms/form.html"
 
 
-class USWDSMixin:
+class USWDSMixin(_Form):
     """Give each widget its USWDS class."""
 
     def __init__(self, *args, **kwargs):

@@ -16,18 +16,20 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 
-from muster import clock, demo
+from muster import clock
 from muster.accounts.models import ContractRole, LoginFailure, TeamRole, User
 from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract, ContractService, Organization, Stage
+from muster.demo import data as demo
 from muster.timeline.models import ContractStep, StepState
 from muster.timeline.services import default_template
+
+from .factories import TODAY
 
 pytestmark = pytest.mark.django_db
 EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 SIGN_IN = reverse("accounts:login")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-TODAY = datetime.date(2026, 11, 24)  # a Tuesday
 
 
 @pytest.fixture(autouse=True)

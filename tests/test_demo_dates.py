@@ -13,7 +13,8 @@ from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract
 from muster.onboarding.models import OnboardingRequest
 
-from .test_demo import TODAY, fast_passwords, loaded, today  # noqa: F401
+from .factories import TODAY, signed_in
+from .test_demo import fast_passwords, loaded, today  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def local_day(moment: datetime.datetime) -> datetime.date:
 @pytest.mark.usefixtures("today")
 class TestTheDemosDates:
     def test_the_review_queue_shows_how_long_each_request_has_waited(self, loaded, client):  # noqa: F811
-        client.force_login(User.objects.get(email="team@example.com"))
+        signed_in(client, User.objects.get(email="team@example.com"))
         html = client.get(reverse("onboarding:queue")).content.decode()
         rows = {name: " ".join(re.sub(r"<[^>]+>", " ", row).split())
                 for name, row in re.findall(r'<tr>\s*<th scope="row"[^>]*><a [^>]*>([^<]+)</a>'

@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from muster.validators import EMAIL_MAX
 
-from . import services
+from . import queries, services
 
 
 class SignInForm(AuthenticationForm):
@@ -25,7 +25,7 @@ class SignInForm(AuthenticationForm):
 
     def clean(self):
         email = self.cleaned_data.get("username")
-        if email and services.is_locked_out(email):
+        if email and queries.is_locked_out(email):
             raise forms.ValidationError(
                 self.error_messages["locked_out"],
                 code="locked_out",

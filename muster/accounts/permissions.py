@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from muster.contracts.models import Contract, ContractService
+
 from .models import ContractRole, TeamRole
 
 R = ContractRole.Role
@@ -108,7 +110,8 @@ RULES: dict[Action, frozenset[str]] = {
 # and the end of onboarding. A request the onboarding team returned to the COR and POC (a
 # question, or no service found eligible) may still be changed after that (the closeout
 # notice can come first), until the contract closes. Plain values of contracts.Stage and
-# onboarding.Status: this module imports no other app.
+# onboarding.Status: this module imports nothing above the ground layer (it reads
+# contracts' models, the ground's, to decide who sees which contract).
 INTAKE_STAGES = frozenset({"awarded", "onboarding"})
 RETURNED_TO_REQUESTERS = "question"
 
@@ -150,7 +153,7 @@ REAWARD_INCUMBENT = 1
 NOTIFY_SOLICITATION_ROLES = frozenset({T.COR, ONBOARDING_TEAM})
 
 
-def may_notify_solicitation(user) -> bool:
+def may_notify_solicitation(user, obj=None) -> bool:
     return bool(team_roles(user) & NOTIFY_SOLICITATION_ROLES)
 
 
@@ -212,9 +215,65 @@ def can(user, action: Action, contract) -> bool:
     return bool(roles_on(user, contract) & RULES[action])
 
 
+# --- ground: pages about no one contract (the header's links, the outbox) ---
+# Each answers (user, obj) like every predicate; obj is not used (None).
+OUTBOX_ROLES = frozenset({ONBOARDING_TEAM, ADMINISTRATOR})
+ACCESS_TO_CONFIRM_ROLES = frozenset({ONBOARDING_TEAM, SERVICE_LEAD})
+
+
+def may_see_outbox(user, obj=None) -> bool:
+    """The outbox: the onboarding team and administrators (the header links the sweeps
+    for the same people)."""
+    return bool(team_roles(user) & OUTBOX_ROLES)
+
+
+def may_see_review_queue(user, obj=None) -> bool:
+    """The onboarding team, its lead and administrators: those who see every contract."""
+    return sees_every_contract(user)
+
+
+def may_see_service_decisions(user, obj=None) -> bool:
+    return SERVICE_LEAD in team_roles(user)
+
+
+def may_see_surveys(user, obj=None) -> bool:
+    return bool(team_roles(user) & RULES[Action.VIEW_SURVEY])
+
+
+def may_see_service_requests(user, obj=None) -> bool:
+    """The team, service leads, and anyone named on a contract as a party."""
+    if team_roles(user) & (WHOLE_TEAM | {SERVICE_LEAD}):
+        return True
+    return ContractRole.objects.filter(user=user, role__in=CONTRACT_PARTIES).exists()
+
+
+def may_see_access_to_confirm(user, obj=None) -> bool:
+    return bool(team_roles(user) & ACCESS_TO_CONFIRM_ROLES)
+
+
+def may_administer(user, obj=None) -> bool:
+    """Django's administration: staff accounts."""
+    return bool(user.is_staff)
+
+
+GROUND_PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
+    "notifications.see_outbox": may_see_outbox,
+    "closeout.see_sweeps": may_see_outbox,
+    "onboarding.see_review_queue": may_see_review_queue,
+    "onboarding.see_service_decisions": may_see_service_decisions,
+    "onboarding.notify_solicitation": may_notify_solicitation,
+    "onboarding.see_surveys": may_see_surveys,
+    "access.see_service_requests": may_see_service_requests,
+    "access.see_access_to_confirm": may_see_access_to_confirm,
+    "accounts.administer": may_administer,
+}
+
+
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
-PREDICATES: dict[str, Callable[[Any, Any], bool]] = {}
+PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
+    **GROUND_PREDICATES,
+}
 
 
 def allows(user, name: str, obj) -> bool:
@@ -227,8 +286,6 @@ def allows(user, name: str, obj) -> bool:
 
 def visible_contracts(user, queryset: QuerySet | None = None) -> QuerySet:
     """The contracts whose pages the person may open."""
-    from muster.contracts.models import Contract, ContractService
-
     queryset = Contract.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return queryset.none()

@@ -1,8 +1,17 @@
 """Admin changes go on the audit record like every other change."""
 
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
 from django.db import transaction
 
 from . import services as audit
+
+# The mixin goes on model admins only: for mypy it is one (save_model, ...), at run time not.
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
 
 def _concrete_fields(obj):
@@ -10,14 +19,14 @@ def _concrete_fields(obj):
 
 
 def _contract_of(obj):
-    from muster.contracts.models import Contract
-
-    if isinstance(obj, Contract):
+    """The contract an admin change concerns: the object itself, or the one it belongs to
+    (asked by label: audit sits below contracts and does not import it)."""
+    if obj._meta.label_lower == "contracts.contract":
         return obj
     return getattr(obj, "contract", None)
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(_ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = _concrete_fields(obj)
         before = {}

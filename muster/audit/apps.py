@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.tasks.signals import task_finished, task_started
+
+from . import correlation
 
 
 class AuditConfig(AppConfig):
@@ -6,8 +9,6 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit record"
 
     def ready(self):
-        from django.tasks.signals import task_finished, task_started
-
         task_started.connect(_task_started, dispatch_uid="muster.audit.task_started")
         task_finished.connect(_task_finished, dispatch_uid="muster.audit.task_finished")
 
@@ -17,14 +18,10 @@ _task_tokens: dict = {}
 
 
 def _task_started(sender, task_result, **kwargs):
-    from . import correlation
-
     _task_tokens[task_result.id] = correlation.begin(f"task-{task_result.id}")
 
 
 def _task_finished(sender, task_result, **kwargs):
-    from . import correlation
-
     token = _task_tokens.pop(task_result.id, None)
     if token is not None:
         correlation.end(token)

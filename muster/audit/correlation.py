@@ -26,7 +26,7 @@ def current() -> str:
 
 
 def is_sane(value: str | None) -> bool:
-    return bool(value) and _SANE.fullmatch(value) is not None
+    return value is not None and _SANE.fullmatch(value) is not None
 
 
 def new_id(prefix: str = "") -> str:

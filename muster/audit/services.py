@@ -27,6 +27,8 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict:
     values = {}
     for name in fields:
         field = obj._meta.get_field(name)
+        if not isinstance(field, models.Field):  # a reverse relation holds no value here
+            raise TypeError(f"{name} is not a field of {type(obj).__name__}")
         values[name] = getattr(obj, field.attname)
     return _json_safe(values)
 

@@ -1,3 +1,6 @@
+from typing import cast
+
+from django import forms
 from django.contrib import admin
 
 from muster.accounts.models import TeamRole
@@ -17,8 +20,9 @@ class ServiceLeadInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        formset.form.base_fields["role"].initial = TeamRole.Role.SERVICE_LEAD
-        formset.form.base_fields["role"].choices = [
+        role = cast(forms.ChoiceField, formset.form.base_fields["role"])
+        role.initial = TeamRole.Role.SERVICE_LEAD
+        role.choices = [
             (TeamRole.Role.SERVICE_LEAD, TeamRole.Role.SERVICE_LEAD.label)
         ]
         return formset

@@ -1,7 +1,10 @@
+from typing import cast
+
 from django import forms
 from django.db.models import Exists, OuterRef
 
 from muster.accounts.models import ContractRole, User
+from muster.accounts.permissions import visible_contracts
 from muster.catalog.models import Service
 from muster.forms import USWDSMixin
 from muster.validators import SHORT_TEXT_MAX
@@ -45,9 +48,7 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if user is not None:
             # Offer only the CORs of contracts this person can see: no names leak.
-            from muster.accounts.permissions import visible_contracts
-
-            self.fields["cor"].queryset = User.objects.filter(Exists(
+            cast(forms.ModelChoiceField, self.fields["cor"]).queryset = User.objects.filter(Exists(
                 ContractRole.objects.filter(
                     user=OuterRef("pk"), role=ContractRole.Role.COR,
                     contract__in=visible_contracts(user),
@@ -88,7 +89,8 @@ class ContractForm(USWDSMixin, forms.ModelForm):
         help_texts = {"task_order_number": "Optional."}
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         estimated, award = cleaned.get("estimated_award_date"), cleaned.get("award_date")
         start = cleaned.get("pop_start")
         if award and start and start < award:

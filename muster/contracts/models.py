@@ -1,4 +1,4 @@
-"""Organizations, contracts, their milestones, services and lifecycle stage."""
+"""Organizations, contracts, their milestone dates, services and lifecycle stage."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -45,15 +45,6 @@ class Stage(models.TextChoices):
     CLOSED = "closed", "Closed"
     # A re-award the onboarding team undid before the carry-over: kept for the record.
     WITHDRAWN = "withdrawn", "Re-award withdrawn"
-
-
-class Milestone(models.TextChoices):
-    """Dates a timeline step can be anchored on."""
-
-    ESTIMATED_AWARD = "estimated_award_date", "Estimated award date"
-    AWARD = "award_date", "Award date"
-    POP_START = "pop_start", "Period of performance start"
-    POP_END = "pop_end", "Period of performance end"
 
 
 class Contract(models.Model):
@@ -114,6 +105,7 @@ class Contract(models.Model):
             )
 
     def milestone(self, name: str):
+        """The date of a milestone (timeline.models.Milestone: the fields steps anchor on)."""
         return getattr(self, name)
 
     # Lifecycle: solicitation → awarded → onboarding → active → closing → closed; a

@@ -1,4 +1,5 @@
-"""Reads that pages share: contract lists with their next step, and a contract's page."""
+"""Reads that pages share: contract lists with their next step, a contract's page and its
+history."""
 
 from django.db.models import (
     Count,
@@ -15,6 +16,7 @@ from django.db.models.functions import Lower
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
+from muster.audit.models import AuditEvent
 from muster.timeline.models import ContractStep
 
 from .models import Contract, ContractService, Stage
@@ -115,3 +117,35 @@ def contract_page(pk) -> QuerySet:
         Prefetch("steps", queryset=ContractStep.objects.select_related("completed_by")),
     )
 
+
+def related_records(user, contract) -> dict:
+    """The records this one follows and is followed by (closeout scenarios 1 and 2), those
+    the person may open."""
+    follows = Contract.objects.filter(closeouts__successor=contract)
+    followed_by = Contract.objects.filter(predecessor_closeouts__contract=contract)
+    return {"follows": list(permissions.visible_contracts(user, follows).distinct()),
+            "followed_by": list(permissions.visible_contracts(user, followed_by).distinct())}
+
+
+def history(contract: Contract, action: str = "") -> QuerySet[AuditEvent]:
+    """The contract's audit events, newest first; with `action` (a request or command
+    run's id), only the events it caused."""
+    events = AuditEvent.objects.filter(contract=contract).select_related("actor")
+    return events.filter(request_id=action) if action else events
+
+
+# Keys of an event's "after" that name another contract record (a re-award's or a new
+# contractor's): the history links them, so each record's story leads to the other's.
+RELATED_KEYS = {"predecessor": "Follows", "successor": "Followed by"}
+
+
+def link_related_contracts(user, events) -> None:
+    """Give each event `related`: [(label, contract)] for the records it names that the
+    person may open (one query for the page)."""
+    named = {e.pk: [(label, e.after.get(key)) for key, label in RELATED_KEYS.items()
+                    if isinstance(e.after.get(key), int)] for e in events}
+    pks = {pk for pairs in named.values() for _, pk in pairs}
+    visible = {c.pk: c for c in permissions.visible_contracts(
+        user, Contract.objects.filter(pk__in=pks))} if pks else {}
+    for event in events:
+        event.related = [(label, visible[pk]) for label, pk in named[event.pk] if pk in visible]

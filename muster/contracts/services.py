@@ -8,8 +8,9 @@ from django_fsm import can_proceed
 from muster.accounts.models import ContractRole
 from muster.audit import services as audit
 from muster.timeline import services as timeline
+from muster.timeline.models import Milestone
 
-from .models import Contract, Milestone
+from .models import Contract
 
 MILESTONE_FIELDS = tuple(m.value for m in Milestone)
 IDENTITY_FIELDS = (
@@ -101,7 +102,7 @@ def change_stage(actor, contract: Contract, transition: Callable[[Contract], Non
     if getattr(transition, "_django_fsm", None) is None:
         raise StageError(f"Unknown transition “{getattr(transition, '__name__', transition)}”.")
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    move = transition.__get__(contract, Contract)  # type: ignore[attr-defined]
+    move = transition.__get__(contract, Contract)
     name = transition.__name__
     if not can_proceed(move):
         stage = contract.get_stage_display()

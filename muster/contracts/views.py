@@ -11,12 +11,11 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import refused_as_message
 from muster.audit import correlation
-from muster.audit.models import AuditEvent
 from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
 
-from . import queries, services
+from . import panels, queries, services
 from .forms import CompleteStepForm, ContractFilterForm, ContractForm
 
 PAGE_SIZE = 25
@@ -29,23 +28,13 @@ def _page(request, queryset, size=PAGE_SIZE):
 def home(request):
     user = request.user
     page = _page(request, queries.home_contracts(user))
+    today = clock.today()
     return render(request, "contracts/home.html", {
         "page": page,
         "sees_every_contract": permissions.sees_every_contract(user),
-        "access_contracts": _contractor_access(user),
-        "today": clock.today(),
+        "panels": panels.shown(panels.HOME, user, None, today),
+        "today": today,
     })
-
-
-def _contractor_access(user) -> list[tuple]:
-    """(contract, its grants) for each contract the person is a contractor user on."""
-    contracts = list(queries.contracts_as_contractor_user(user))
-    if not contracts:
-        return []
-    from muster.access.queries import grants_by_contract
-
-    grants = grants_by_contract(user)
-    return [(contract, grants.get(contract.pk, [])) for contract in contracts]
 
 
 def contract_list(request):
@@ -74,83 +63,11 @@ def contract_detail(request, pk):
         "timeline": timeline_queries.timeline(steps, today),
         "next_step": timeline_queries.next_open_step(steps),
         "today": today,
-        "can_edit": permissions.can(user, Action.EDIT_CONTRACT, contract),
-        "can_complete_steps": permissions.can(user, Action.COMPLETE_STEP, contract),
-        "can_view_history": permissions.can(user, Action.VIEW_HISTORY, contract),
         "complete_form": CompleteStepForm(),
-        "onboarding": _onboarding_panel(user, contract),
-        "access": _access_panel(user, contract, today),
-        **_related_records(user, contract),
+        # Onboarding's, access's and closeout's parts: they register them (panels.py).
+        "panels": panels.shown(panels.CONTRACT, user, contract, today),
+        **queries.related_records(user, contract),
     })
-
-
-def _related_records(user, contract) -> dict:
-    """The records this one follows and is followed by (closeout scenarios 1 and 2), those
-    the person may open."""
-    from .models import Contract
-
-    follows = Contract.objects.filter(closeouts__successor=contract)
-    followed_by = Contract.objects.filter(predecessor_closeouts__contract=contract)
-    return {"follows": list(permissions.visible_contracts(user, follows).distinct()),
-            "followed_by": list(permissions.visible_contracts(user, followed_by).distinct())}
-
-
-def _access_panel(user, contract, today) -> dict:
-    """Roster, DUA, additional services and closeout, as this person may reach them."""
-    from muster.access import additional, dua
-    from muster.closeout.models import Closeout
-
-    dua_state = dua.dua_status(contract, today)
-    if not (dua_state.needed or dua_state.dua):
-        dua_state = None
-    started = contract.stage not in ("solicitation",)
-    closeout = contract.closeouts.order_by("-notice_sent_at").first() if started else None
-    is_cor = permissions.can(user, Action.CHOOSE_SCENARIO, contract)
-    panel = {
-        "can_view_roster": started and permissions.can(user, Action.VIEW_ROSTER, contract),
-        "can_manage_roster": permissions.can(user, Action.MANAGE_ROSTER, contract),
-        "can_request_service": contract.stage in additional.REQUESTABLE_STAGES
-        and permissions.can(user, Action.REQUEST_SERVICE, contract),
-        "service_requests": list(additional.visible_requests(user).filter(contract=contract)
-                                 .select_related("service")),
-        "dua": dua_state,
-        "show_closeout": closeout is not None,
-        "closeout_waits_for_you": is_cor and closeout is not None
-        and closeout.status == Closeout.Status.NOTICE_SENT,
-    }
-    panel["show"] = any(panel.values())
-    return panel
-
-
-def _onboarding_panel(user, contract) -> dict:
-    """What the contract page offers this person on the onboarding flow."""
-    from muster.onboarding import intake
-    from muster.onboarding.models import OnboardingRequest, SurveyResponse
-
-    try:
-        request = contract.onboarding_request
-    except OnboardingRequest.DoesNotExist:
-        request = None
-    try:
-        survey = contract.survey
-    except SurveyResponse.DoesNotExist:
-        survey = None
-    return {
-        "request": request,
-        "can_notify_award": contract.stage == "solicitation"
-        and permissions.can(user, Action.NOTIFY_AWARD, contract),
-        "can_edit_intake": (request is not None and intake.may_edit(user, request))
-        or (request is None and not permissions.intake_closed_reason(contract)
-            and permissions.can(user, Action.SUBMIT_INTAKE, contract)),
-        # A re-award's new record: onboarding carried over, no intake to invite.
-        "intake_carried_over": request is None and contract.stage not in (
-            "solicitation", "awarded", "onboarding") and permissions.carried_over(contract),
-        "packages": contract.welcome_packages.count(),
-        "can_view_welcome": permissions.can(user, Action.VIEW_WELCOME, contract),
-        "calls": contract.calls.count(),
-        "survey_to_answer": survey is not None and survey.answered_at is None
-        and permissions.can(user, Action.ANSWER_SURVEY, contract),
-    }
 
 
 PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, "contractor_user": 4}
@@ -190,35 +107,12 @@ def step_complete(request, pk, step_pk):
 
 def contract_history(request, pk):
     contract = permissions.contract_for(request.user, pk, Action.VIEW_HISTORY)
-    events = AuditEvent.objects.filter(contract=contract).select_related("actor")
     # ?action=<request id>: only the events one request or command run caused.
     action = request.GET.get("action", "")
     action = action if correlation.is_sane(action) else ""
-    if action:
-        events = events.filter(request_id=action)
-    page = _page(request, events, 50)
-    _link_related_contracts(request.user, page.object_list)
+    page = _page(request, queries.history(contract, action), 50)
+    queries.link_related_contracts(request.user, page.object_list)
     return render(request, "contracts/history.html", {
         "contract": contract, "page": page, "action": action,
         "query": f"action={action}" if action else "",
     })
-
-
-
-# Keys of an event's "after" that name another contract record (a re-award's or a new
-# contractor's): the history links them, so each record's story leads to the other's.
-RELATED_KEYS = {"predecessor": "Follows", "successor": "Followed by"}
-
-
-def _link_related_contracts(user, events) -> None:
-    """Give each event `related`: [(label, contract)] for the records it names that the
-    person may open (one query for the page)."""
-    from .models import Contract
-
-    named = {e.pk: [(label, e.after.get(key)) for key, label in RELATED_KEYS.items()
-                    if isinstance(e.after.get(key), int)] for e in events}
-    pks = {pk for pairs in named.values() for _, pk in pairs}
-    visible = {c.pk: c for c in permissions.visible_contracts(
-        user, Contract.objects.filter(pk__in=pks))} if pks else {}
-    for event in events:
-        event.related = [(label, visible[pk]) for label, pk in named[event.pk] if pk in visible]

@@ -5,8 +5,7 @@ from .models import OutboxEmail, OutboxRecipient
 
 class OutboxRecipientInline(admin.TabularInline):
     model = OutboxRecipient
-    fields = ["address", "user"]
-    readonly_fields = fields
+    fields = readonly_fields = ("address", "user")
     extra = 0
     can_delete = False
 

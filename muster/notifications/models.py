@@ -40,6 +40,8 @@ class OutboxEmail(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=clock.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Not stored: services.queue sets it on a row it has just created (not on a repeat).
+    just_queued: bool
 
     class Meta:
         ordering = ["-created_at", "-id"]

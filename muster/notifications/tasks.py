@@ -1,20 +1,22 @@
+"""The worker's side of the outbox: the delivery task and how it is enqueued."""
+
 import datetime
+import logging
 
 from django.db.models import Q
 from django.tasks import task
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult, get_date_max
 
-from . import services
+from . import delivery
+
+log = logging.getLogger(__name__)
 
 
 def _already_scheduled(task_path: str, at) -> bool:
-    """Another delivery run is waiting and will start by `at` (database task backend only):
-    then this run need not schedule one more. Without it, every email queued during a mail
-    outage would start its own chain of retries."""
-    try:
-        from django_tasks_db.compat import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult, get_date_max
-    except ImportError:  # another task backend: schedule as usual
-        return False
+    """Another delivery run is waiting and will start by `at`: then this run need not
+    schedule one more. Without it, every email queued during a mail outage would start its
+    own chain of retries."""
     return DBTaskResult.objects.filter(
         Q(run_after__lte=at) | Q(run_after=get_date_max()),  # the latter: "as soon as possible"
         task_path=task_path, status=TaskResultStatus.READY,
@@ -31,17 +33,14 @@ class _Takeover:
         self.scheduled: list[str] = []
 
     def schedule(self, claimed_at) -> None:
-        at = claimed_at + services.claim_timeout() + datetime.timedelta(seconds=1)
+        at = claimed_at + delivery.claim_timeout() + datetime.timedelta(seconds=1)
         if not _already_scheduled(deliver_outbox.module_path, at):
-            result = services.kick_worker(run_after=at)
+            result = kick_worker(run_after=at)
             if result is not None:
                 self.scheduled.append(result.id)
 
     def withdraw(self) -> None:
         if self.scheduled:
-            from django_tasks_db.compat import TaskResultStatus
-            from django_tasks_db.models import DBTaskResult
-
             DBTaskResult.objects.filter(
                 id__in=self.scheduled, status=TaskResultStatus.READY
             ).delete()
@@ -51,9 +50,19 @@ class _Takeover:
 def deliver_outbox() -> dict:
     """Send every due email; if some wait for a retry, come back when the first is due."""
     takeover = _Takeover()
-    report = services.deliver_due(on_claim=takeover.schedule)
+    report = delivery.deliver_due(on_claim=takeover.schedule)
     takeover.withdraw()
-    retry_at = services.next_retry_at()
+    retry_at = delivery.next_retry_at()
     if retry_at is not None and not _already_scheduled(deliver_outbox.module_path, retry_at):
-        services.kick_worker(run_after=retry_at)
+        kick_worker(run_after=retry_at)
     return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+
+
+def kick_worker(run_after: datetime.datetime | None = None):
+    """Enqueue a delivery run (now, or at `run_after`); its TaskResult, or None."""
+    task = deliver_outbox.using(run_after=run_after) if run_after else deliver_outbox
+    try:
+        return task.enqueue()
+    except Exception:  # the next kick (or a periodic sweep) delivers what is left
+        log.exception("Could not enqueue outbox delivery")
+        return None

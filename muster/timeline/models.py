@@ -6,10 +6,18 @@ import datetime
 from django.conf import settings
 from django.db import models
 
-from muster.contracts.models import Milestone
 from muster.validators import LONG_TEXT_MAX, SHORT_TEXT_MAX
 
 from . import calendar
+
+
+class Milestone(models.TextChoices):
+    """The contract's dates a step can be anchored on (fields of contracts.Contract)."""
+
+    ESTIMATED_AWARD = "estimated_award_date", "Estimated award date"
+    AWARD = "award_date", "Award date"
+    POP_START = "pop_start", "Period of performance start"
+    POP_END = "pop_end", "Period of performance end"
 
 
 class Responsible(models.TextChoices):
@@ -123,6 +131,8 @@ class StepState(models.TextChoices):
 
 class ContractStep(StepDefinition):
     """A contract's own copy of a template step: editable without touching the template."""
+
+    current_state: str  # not stored: set for a page by timeline.queries.timeline
 
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.CASCADE, related_name="steps"

@@ -3,6 +3,8 @@
 import tomllib
 from pathlib import Path
 
+from .models import Milestone
+
 DEFAULT_PROCESS_FILE = Path(__file__).parent / "data" / "default_process.toml"
 STEP_FIELDS = ("key", "process", "phase", "name", "anchor", "offset", "responsible", "evidence")
 
@@ -31,8 +33,6 @@ def read_process_file(path: Path = DEFAULT_PROCESS_FILE) -> dict:
 
 def _check_values(path, number: int, step: dict) -> None:
     """Refuse values a contract could not compute a due date from."""
-    from muster.contracts.models import Milestone
-
     allowed = {
         "anchor": set(Milestone.values),
         "unit": {"calendar", "business"},

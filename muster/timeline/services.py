@@ -1,15 +1,20 @@
 """Writes to timelines: copy a template onto a contract, recompute due dates, complete steps."""
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from muster import clock
 from muster.audit import services as audit
-from muster.contracts.models import Contract, Milestone
 from muster.errors import DomainError
 
-from .models import ContractStep, ProcessTemplate
+from .models import ContractStep, Milestone, ProcessTemplate
+
+if TYPE_CHECKING:  # a type only: contracts calls the timeline, not the other way round
+    from muster.contracts.models import Contract
 
 COPIED_FIELDS = (
     "key", "order", "process", "phase", "name", "description",

@@ -10,7 +10,7 @@ from django.conf import global_settings, settings
 from django.urls import reverse
 
 from muster import clock
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, signed_in
 
 SIGN_IN = reverse("accounts:login")
 SIGN_OUT = reverse("accounts:logout")
@@ -118,7 +118,7 @@ def test_sign_in_page_is_accessible(client, db):
 
 
 def test_signed_in_person_opening_sign_in_goes_home(client, dana):
-    client.force_login(dana)
+    signed_in(client, dana)
     response = client.get(SIGN_IN)
     assert response.status_code == 302
     assert response.url == HOME
@@ -287,14 +287,14 @@ def test_a_blank_password_does_not_reset_the_failure_count(client, dana):
 
 
 def test_sign_out_is_post_only(client, dana):
-    client.force_login(dana)
+    signed_in(client, dana)
 
     assert client.get(SIGN_OUT).status_code == 405
     assert is_signed_in(client)
 
 
 def test_sign_out_signs_the_person_out_and_shows_sign_in(client, dana):
-    client.force_login(dana)
+    signed_in(client, dana)
 
     response = client.post(SIGN_OUT, follow=True)
 

@@ -14,7 +14,7 @@ from muster.audit.models import AppendOnlyError, AuditEvent
 from muster.catalog.models import Service
 from muster.contracts import services as contract_services
 
-from ..factories import UserFactory, make_contract, team_member
+from ..factories import UserFactory, make_contract, signed_in, team_member
 
 pytestmark = pytest.mark.django_db
 on_postgresql = pytest.mark.skipif(
@@ -185,7 +185,7 @@ def test_changing_or_removing_records_through_the_orm_is_refused(events, change)
 def superuser(client):
     user = team_member(TeamRole.Role.ADMINISTRATOR, full_name="Root Admin",
                        is_staff=True, is_superuser=True)
-    client.force_login(user)
+    signed_in(client, user)
     return user
 
 

@@ -22,7 +22,7 @@ from muster.audit.models import AuditCheckpoint, AuditEvent
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract
 
-from ..factories import make_contract, team_member
+from ..factories import make_contract, signed_in, team_member
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ HEX_ID = r"[0-9a-f]{32}"
 @pytest.fixture
 def team(client):
     user = team_member(TeamRole.Role.ONBOARDING_TEAM, full_name="Tess Team")
-    client.force_login(user)
+    signed_in(client, user)
     return user
 
 

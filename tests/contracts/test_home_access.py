@@ -9,7 +9,7 @@ from muster.accounts.models import ContractRole
 from muster.catalog.models import Service
 from muster.contracts.models import ContractService
 
-from ..factories import give_role, make_contract, request_service
+from ..factories import give_role, make_contract, request_service, signed_in
 from ..onboarding.test_notices import text_of
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_the_home_lists_each_service_and_its_state(client, people):
         grant(mine, user, slug, status, people["so"])
     bare = make_contract(name="Bare Contract")
     give_role(user, bare, ContractRole.Role.CONTRACTOR_USER)
-    client.force_login(user)
+    signed_in(client, user)
 
     body = text_of(client.get("/"))
 
@@ -45,7 +45,7 @@ def test_the_home_lists_each_service_and_its_state(client, people):
 
 def test_the_home_reads_access_in_the_same_queries_for_more_contracts(client, people):
     user = people["contractor_user"]
-    client.force_login(user)
+    signed_in(client, user)
 
     def add_contract():
         contract = make_contract()

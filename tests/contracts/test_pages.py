@@ -23,6 +23,7 @@ from ..factories import (
     give_role,
     make_contract,
     request_service,
+    signed_in,
     team_member,
 )
 
@@ -40,7 +41,7 @@ def fast_passwords(settings):
 @pytest.fixture
 def team(client):
     user = team_member(TeamRole.Role.ONBOARDING_TEAM, full_name="Tess Team")
-    client.force_login(user)
+    signed_in(client, user)
     return user
 
 
@@ -115,14 +116,14 @@ def test_home_shows_a_cor_only_their_own_contracts(client, three_open):
     cor = UserFactory(full_name="Cora COR")
     give_role(cor, alpha, ContractRole.Role.COR)
     give_role(cor, zulu, ContractRole.Role.COR)
-    client.force_login(cor)
+    signed_in(client, cor)
     html = html_of(client.get(HOME))
     assert listed(html) == ["Zulu", "Alpha"]
     assert "Bravo" not in html
 
 
 def test_home_for_someone_without_a_role_lists_nothing(client, three_open):
-    client.force_login(UserFactory())
+    signed_in(client, UserFactory())
     html = html_of(client.get(HOME))
     assert listed(html) == []
     assert "You hold no role on an open contract" in html
@@ -214,7 +215,7 @@ def test_the_list_shows_each_contracts_cor(client, catalog):
 
 
 def test_a_cor_finds_only_their_own_contracts(client, catalog):
-    client.force_login(catalog["cor_b"])
+    signed_in(client, catalog["cor_b"])
     assert list_names(client) == ["Bravo Help Desk"]
     assert list_names(client, q="alpha") == []
 
@@ -453,7 +454,7 @@ def test_contract_page_reads_the_same_number_of_queries_for_more_parties_and_ste
 
 
 def test_contract_page_of_a_contract_you_cannot_see_is_not_found(client, awarded):
-    client.force_login(UserFactory())
+    signed_in(client, UserFactory())
     response = client.get(reverse("contracts:detail", args=[awarded.pk]))
     assert response.status_code == 404
     assert "Quality Measures Support" not in response.content.decode()
@@ -548,7 +549,7 @@ def test_a_duplicate_contract_number_is_a_clear_error(client, awarded):
 
 def test_a_cor_cannot_edit_the_contract(client, awarded):
     cor = awarded.roles.get(role=ContractRole.Role.COR).user
-    client.force_login(cor)
+    signed_in(client, cor)
     assert client.get(edit_url(awarded)).status_code == 403
     response = client.post(edit_url(awarded), form_data(awarded, name="Hijacked"))
     assert response.status_code == 403
@@ -593,7 +594,7 @@ def test_completing_a_step_with_a_note_shows_it_done_by_whom(client, awarded):
 
 def test_a_cor_cannot_complete_steps(client, awarded):
     step = awarded.steps.get(key="name-so-spoc")
-    client.force_login(awarded.roles.get(role=ContractRole.Role.COR).user)
+    signed_in(client, awarded.roles.get(role=ContractRole.Role.COR).user)
     html = detail(client, awarded)
     assert "Mark done" not in html
     assert client.post(complete_url(step), {"note": "done"}).status_code == 403

@@ -14,7 +14,7 @@ from muster.access.models import AccessGrant, GrantStatus
 from muster.accounts.models import ContractRole
 from muster.contracts.models import ContractService
 
-from ..factories import UserFactory, give_role, make_contract, request_service
+from ..factories import UserFactory, give_role, make_contract, request_service, signed_in
 
 MORE = 120  # contracts added between the two counts (30 more for the COR)
 
@@ -63,14 +63,14 @@ def test_page_queries_do_not_grow_with_contracts(
                     text) for name, (who, url, text) in PAGES.items()}
     at_ten = {}
     for name, (who, url, text) in pages.items():
-        client.force_login(who)
+        signed_in(client, who)
         at_ten[name] = queries_for(client, url, text)
 
     add_contracts(MORE, cors)
     assert people["cor"].contract_roles.filter(role="cor").count() > 25  # past one page
 
     for name, (who, url, text) in pages.items():
-        client.force_login(who)
+        signed_in(client, who)
         client.get(url)
         with django_assert_num_queries(at_ten[name], info=name):
             response = client.get(url)
@@ -82,7 +82,7 @@ def test_contract_page_queries_do_not_grow_with_its_roster(
     client, people, django_assert_num_queries
 ):
     mine = people["mine"]
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     before = queries_for(client, mine.get_absolute_url(), "Mine")
 
     service = mine.services.get()

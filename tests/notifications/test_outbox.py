@@ -5,8 +5,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from muster.notifications import delivery
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail, OutboxRecipient
+
+from ..factories import signed_in
 
 
 def award_email(people, key="award:test", **kwargs):
@@ -22,7 +25,7 @@ def test_nothing_is_sent_for_a_change_that_rolled_back(people, mailoutbox):
 
     assert not OutboxEmail.objects.exists()
     assert not OutboxRecipient.objects.exists()
-    assert mail.deliver_due().sent == 0
+    assert delivery.deliver_due().sent == 0
     assert mailoutbox == []
 
 
@@ -32,7 +35,7 @@ def test_the_same_key_is_queued_once(people, mailoutbox):
 
     assert again.pk == first.pk
     assert OutboxEmail.objects.count() == 1
-    mail.deliver_due()
+    delivery.deliver_due()
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [people["onboarding_team"].email]
 
@@ -49,7 +52,7 @@ def test_a_long_key_is_queued_once_too(people):
 def test_deliver_due_sends_each_email_once(people, mailoutbox):
     email = award_email(people)
 
-    first, second = mail.deliver_due(), mail.deliver_due()
+    first, second = delivery.deliver_due(), delivery.deliver_due()
 
     assert (first.sent, second.sent) == (1, 0)
     assert len(mailoutbox) == 1
@@ -78,7 +81,7 @@ def test_addresses_are_lowercase_without_repeats(people, mailoutbox):
     email = OutboxEmail.objects.get()
     assert email.to == [cor.email, "someone@example.com"]
     assert email.cc == ["copy@example.com"]  # the COR is already in "to"
-    mail.deliver_due()
+    delivery.deliver_due()
     (message,) = mailoutbox
     assert message.to == [cor.email, "someone@example.com"]
     assert message.cc == ["copy@example.com"]
@@ -97,10 +100,10 @@ def test_a_recipient_with_an_account_finds_it_in_muster(people, client):
     cor = people["cor"]
     email = award_email(people, to=["team@example.gov"], cc=[cor.email.upper()])
     other = award_email(people, key="award:other", to=["someone@example.com"])
-    mail.deliver_due()
+    delivery.deliver_due()
 
     assert OutboxRecipient.objects.get(email=email, address=cor.email).user == cor
-    client.force_login(cor)
+    signed_in(client, cor)
     page = client.get("/notifications/").content.decode()
     assert email.subject in page
     assert f"/notifications/{email.pk}/" in page
@@ -118,7 +121,7 @@ def test_attachments_are_attached(people, mailoutbox, settings, tmp_path):
         {"name": "welcome-package-v1.pdf", "path": path, "mimetype": "application/pdf"},
     ])
 
-    assert mail.deliver_due().sent == 1
+    assert delivery.deliver_due().sent == 1
     (message,) = mailoutbox
     assert [(a.filename, a.content, a.mimetype) for a in message.attachments] == [
         ("welcome-package-v1.pdf", pdf, "application/pdf"),
@@ -131,7 +134,7 @@ def test_a_missing_attachment_waits_and_says_why(people, mailoutbox, settings, t
         {"name": "gone.pdf", "path": "welcome/gone.pdf", "mimetype": "application/pdf"},
     ])
 
-    report = mail.deliver_due()
+    report = delivery.deliver_due()
 
     assert (report.sent, report.retrying) == (0, 1)
     assert mailoutbox == []
@@ -145,7 +148,7 @@ def test_text_reads_as_typed_not_html_escaped(people, mailoutbox):
     contract.name = "O'Brien & Sons <Data>"
     contract.save()
     award_email(people)
-    mail.deliver_due()
+    delivery.deliver_due()
 
     (message,) = mailoutbox
     assert "O'Brien & Sons <Data>" in message.subject
@@ -157,4 +160,4 @@ def test_text_reads_as_typed_not_html_escaped(people, mailoutbox):
     (1, 1), (2, 2), (3, 4), (4, 8), (9, 256), (10, 360), (50, 360),
 ])
 def test_backoff_doubles_up_to_six_hours(attempts, minutes):
-    assert mail.backoff(attempts).total_seconds() == minutes * 60
+    assert delivery.backoff(attempts).total_seconds() == minutes * 60

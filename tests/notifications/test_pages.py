@@ -6,8 +6,11 @@ import pytest
 
 from muster import clock
 from muster.audit.models import AuditEvent
+from muster.notifications import delivery
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
+
+from ..factories import signed_in
 
 T0 = datetime.datetime(2026, 11, 24, 14, 0, tzinfo=datetime.UTC)
 
@@ -20,7 +23,7 @@ def queue(people, to, key="award:pages", subject_contract="mine"):
 def failed(people):
     row = queue(people, [people["so"]], key="award:failed")
     OutboxEmail.objects.filter(pk=row.pk).update(
-        status=OutboxEmail.Status.FAILED, attempts=mail.MAX_ATTEMPTS,
+        status=OutboxEmail.Status.FAILED, attempts=delivery.MAX_ATTEMPTS,
         last_error="SMTPRecipientsRefused: mailbox unavailable",
     )
     return row
@@ -38,7 +41,7 @@ def test_a_person_sees_only_their_own_notifications(client, people):
     mine = queue(people, [people["cor"]], key="award:cor")
     theirs = queue(people, [people["other_cor"]], key="award:other", subject_contract="other")
 
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     page = client.get("/notifications/")
 
     assert page.status_code == 200
@@ -55,13 +58,13 @@ def test_only_a_recipient_opens_a_notification(client, people):
     OutboxEmail.objects.filter(pk=row.pk).update(status=OutboxEmail.Status.SENT,
                                                  sent_at=T0)
 
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     response = client.get(f"/notifications/{row.pk}/")
     assert response.status_code == 200
     assert row.body.splitlines()[0] in response.content.decode()
 
     for name in ["other_cor", "outsider", "onboarding_team", "administrator", "poc"]:
-        client.force_login(people[name])
+        signed_in(client, people[name])
         assert client.get(f"/notifications/{row.pk}/").status_code == 404, name
     assert client.get("/notifications/999999/").status_code == 404
 
@@ -70,7 +73,7 @@ def test_copied_people_and_addresses_without_accounts_count_as_recipients(client
     row = mail.queue("award_notice", to=["list@example.gov"], cc=[people["poc"].email.upper()],
                      key="award:cc", contract=people["mine"], context={"actor": people["cor"]})
 
-    client.force_login(people["poc"])
+    signed_in(client, people["poc"])
     assert client.get(f"/notifications/{row.pk}/").status_code == 200
 
 
@@ -82,7 +85,7 @@ def test_notifications_are_paginated_newest_first(client, people, monkeypatch):
                    contract=people["mine"], context={"actor": people["cor"]})
     ids = list(OutboxEmail.objects.order_by("created_at").values_list("pk", flat=True))
 
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     first = client.get("/notifications/").content.decode()
     second = client.get("/notifications/?page=2").content.decode()
 
@@ -100,7 +103,7 @@ def test_the_team_and_administrators_see_the_outbox(client, people, name):
     row = failed(people)
     queue(people, [people["cor"]], key="award:waiting")
 
-    client.force_login(people[name])
+    signed_in(client, people[name])
     response = client.get("/notifications/outbox/")
 
     assert response.status_code == 200
@@ -118,7 +121,7 @@ def test_the_team_and_administrators_see_the_outbox(client, people, name):
 )
 def test_others_may_not_see_the_outbox_or_retry(client, people, name):
     row = failed(people)
-    client.force_login(people[name])
+    signed_in(client, people[name])
 
     assert client.get("/notifications/outbox/").status_code == 403
     assert client.post(f"/notifications/outbox/{row.pk}/retry/").status_code == 403
@@ -128,15 +131,15 @@ def test_others_may_not_see_the_outbox_or_retry(client, people, name):
 
 
 def test_the_team_sees_a_link_to_the_outbox_and_others_do_not(client, people):
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     assert 'href="/notifications/outbox/"' in client.get("/notifications/").content.decode()
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     assert 'href="/notifications/outbox/"' not in client.get("/notifications/").content.decode()
 
 
 def test_retry_is_post_only(client, people):
     row = failed(people)
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
 
     assert client.get(f"/notifications/outbox/{row.pk}/retry/").status_code == 405
     row.refresh_from_db()
@@ -151,7 +154,7 @@ def test_retry_is_post_only(client, people):
 
 def test_retrying_an_email_that_did_not_fail_changes_nothing(client, people):
     row = queue(people, [people["cor"]])
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
 
     response = client.post(f"/notifications/outbox/{row.pk}/retry/", follow=True)
 
@@ -165,7 +168,7 @@ def test_retry_needs_the_csrf_token(people):
 
     row = failed(people)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
 
     assert client.post(f"/notifications/outbox/{row.pk}/retry/").status_code == 403
     row.refresh_from_db()
@@ -177,7 +180,7 @@ def test_the_outbox_is_in_the_admin_read_only(client, people):
 
     row = failed(people)
     admin = User.objects.create_superuser("root@example.gov", "correct-horse-battery-9")
-    client.force_login(admin)
+    signed_in(client, admin)
 
     assert client.get("/admin/notifications/outboxemail/").status_code == 200
     page = client.get(f"/admin/notifications/outboxemail/{row.pk}/change/")

@@ -13,13 +13,16 @@ from aiosmtpd.controller import Controller
 from django.core.mail.backends.smtp import EmailBackend
 from django.db import connection
 from django.db import connections as db_connections
+from django_tasks_db.models import DBTaskResult
 
 from muster import clock
 from muster.audit.models import AuditEvent
 from muster.closeout import sweep
+from muster.notifications import delivery
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
-from tests.factories import UserFactory, give_role, make_contract
+from muster.notifications.tasks import deliver_outbox
+from tests.factories import TODAY, UserFactory, give_role, make_contract, signed_in
 
 T0 = datetime.datetime(2026, 11, 24, 14, 0, tzinfo=datetime.UTC)
 
@@ -106,8 +109,8 @@ def queue_award(people, key="award:smtp"):
 def test_the_server_receives_each_email_once(people, smtp, at):
     row = queue_award(people)
 
-    assert mail.deliver_due().sent == 1
-    assert mail.deliver_due().sent == 0
+    assert delivery.deliver_due().sent == 1
+    assert delivery.deliver_due().sent == 0
 
     (envelope,) = smtp.envelopes
     team, cor = people["onboarding_team"].email, people["cor"].email
@@ -129,7 +132,7 @@ def test_server_down_nothing_lost_then_sent_once(people, smtp, at):
     row = queue_award(people)
     smtp.stop()
 
-    report = mail.deliver_due()
+    report = delivery.deliver_due()
 
     assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
     row.refresh_from_db()
@@ -137,16 +140,16 @@ def test_server_down_nothing_lost_then_sent_once(people, smtp, at):
     assert row.attempts == 1
     assert "ConnectionRefusedError" in row.last_error
     assert row.next_attempt_at == T0 + datetime.timedelta(minutes=1)
-    assert mail.next_retry_at() == T0 + datetime.timedelta(minutes=1)
+    assert delivery.next_retry_at() == T0 + datetime.timedelta(minutes=1)
 
     smtp.start()
     at(T0 + datetime.timedelta(seconds=59))
-    assert mail.deliver_due().sent == 0  # not due yet
+    assert delivery.deliver_due().sent == 0  # not due yet
     assert smtp.envelopes == []
 
     at(T0 + datetime.timedelta(minutes=1))
-    assert mail.deliver_due().sent == 1
-    assert mail.deliver_due().sent == 0
+    assert delivery.deliver_due().sent == 1
+    assert delivery.deliver_due().sent == 0
     assert len(smtp.envelopes) == 1
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == (OutboxEmail.Status.SENT, 2, "")
@@ -156,21 +159,21 @@ def test_after_max_attempts_the_team_sees_it_and_retries(people, smtp, at, clien
     row = queue_award(people)
     smtp.stop()
     now = T0
-    for attempt in range(1, mail.MAX_ATTEMPTS + 1):
-        report = mail.deliver_due()
+    for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
+        report = delivery.deliver_due()
         row.refresh_from_db()
         assert row.attempts == attempt
-        if attempt < mail.MAX_ATTEMPTS:
+        if attempt < delivery.MAX_ATTEMPTS:
             assert report.retrying == 1
             assert row.status == OutboxEmail.Status.PENDING
-            assert row.next_attempt_at == now + mail.backoff(attempt)
+            assert row.next_attempt_at == now + delivery.backoff(attempt)
             now = at(row.next_attempt_at)
     assert report.failed == 1
     assert row.status == OutboxEmail.Status.FAILED
     at(now + datetime.timedelta(days=2))
-    assert mail.deliver_due().sent == 0  # a failed email waits for a person
+    assert delivery.deliver_due().sent == 0  # a failed email waits for a person
 
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     page = client.get("/notifications/outbox/").content.decode()
     assert row.subject in page
     assert "ConnectionRefusedError" in page
@@ -186,8 +189,8 @@ def test_after_max_attempts_the_team_sees_it_and_retries(people, smtp, at, clien
     assert event.contract == people["mine"]
 
     smtp.start()
-    assert mail.deliver_due().sent == 1
-    assert mail.deliver_due().sent == 0
+    assert delivery.deliver_due().sent == 1
+    assert delivery.deliver_due().sent == 0
     assert len(smtp.envelopes) == 1
     row.refresh_from_db()
     assert row.status == OutboxEmail.Status.SENT
@@ -203,7 +206,7 @@ def test_a_row_left_sending_by_a_crash_is_retried_after_the_claim_timeout(
         "OPTIONS": {"host": "127.0.0.1", "port": smtp.port, "timeout": 5},
     }}
     with pytest.raises(SystemExit):
-        mail.deliver_due()
+        delivery.deliver_due()
     assert len(smtp.envelopes) == 1
     row.refresh_from_db()
     assert row.status == OutboxEmail.Status.SENDING
@@ -212,13 +215,13 @@ def test_a_row_left_sending_by_a_crash_is_retried_after_the_claim_timeout(
         "OPTIONS": {"host": "127.0.0.1", "port": smtp.port, "timeout": 5},
     }}
 
-    at(T0 + mail.claim_timeout())
-    assert mail.deliver_due().sent == 0  # another worker may still be sending it
+    at(T0 + delivery.claim_timeout())
+    assert delivery.deliver_due().sent == 0  # another worker may still be sending it
     assert len(smtp.envelopes) == 1
 
-    at(T0 + mail.claim_timeout() + datetime.timedelta(seconds=1))
-    assert mail.deliver_due().sent == 1
-    assert mail.deliver_due().sent == 0
+    at(T0 + delivery.claim_timeout() + datetime.timedelta(seconds=1))
+    assert delivery.deliver_due().sent == 1
+    assert delivery.deliver_due().sent == 0
     assert len(smtp.envelopes) == 2
     first, second = smtp.handler.messages()
     # The same Message-ID both times, so mail systems can drop the repeat.
@@ -234,15 +237,15 @@ def test_a_row_that_kills_every_worker_ends_failed(people, smtp, at, settings):
         "OPTIONS": {"host": "127.0.0.1", "port": smtp.port, "timeout": 5},
     }}
     now = T0
-    for _ in range(mail.MAX_ATTEMPTS):
+    for _ in range(delivery.MAX_ATTEMPTS):
         with pytest.raises(SystemExit):
-            mail.deliver_due()
-        now = at(now + mail.claim_timeout() + datetime.timedelta(seconds=1))
+            delivery.deliver_due()
+        now = at(now + delivery.claim_timeout() + datetime.timedelta(seconds=1))
 
-    report = mail.deliver_due()
+    report = delivery.deliver_due()
 
     assert report.failed == 1
-    assert len(smtp.envelopes) == mail.MAX_ATTEMPTS
+    assert len(smtp.envelopes) == delivery.MAX_ATTEMPTS
     row.refresh_from_db()
     assert row.status == OutboxEmail.Status.FAILED
     assert "worker stopped" in row.last_error
@@ -275,7 +278,7 @@ def test_two_workers_at_once_send_each_email_once(settings):
     def worker():
         try:
             start.wait()
-            reports.append(mail.deliver_due(limit=30))
+            reports.append(delivery.deliver_due(limit=30))
         finally:
             db_connections.close_all()
 
@@ -295,10 +298,6 @@ def test_two_workers_at_once_send_each_email_once(settings):
 
 
 def test_while_the_server_is_down_the_worker_comes_back_once_when_due(people, smtp, at):
-    from django_tasks_db.models import DBTaskResult
-
-    from muster.notifications.tasks import deliver_outbox
-
     for n in range(3):
         queue_award(people, key=f"award:down:{n}")
     smtp.stop()
@@ -337,7 +336,7 @@ def test_an_overdue_step_email_has_no_empty_cc_header(people, smtp, freeze_today
     contract.steps.filter(pk=step.pk).update(completed_at=None,
                                              due_date=datetime.date(2026, 11, 20))
 
-    sweep.run(freeze_today(datetime.date(2026, 11, 24)))
+    sweep.run(freeze_today(TODAY))
 
     (envelope,) = [e for e in smtp.envelopes
                    if email.message_from_bytes(e.content)["Subject"].startswith("Overdue")]
@@ -355,6 +354,6 @@ def test_no_email_carries_an_empty_header_whatever_the_length_of_its_lists(peopl
                    cc=[f"c@{domain}", f"dd@{domain}", f"eee@{domain}"], key=f"lengths:{n}",
                    contract=people["mine"], context={"actor": people["cor"]})
 
-    assert mail.deliver_due().sent == 40
+    assert delivery.deliver_due().sent == 40
 
     assert [empty_headers(e) for e in smtp.envelopes] == [[]] * 40

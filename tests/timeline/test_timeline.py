@@ -24,7 +24,7 @@ from muster.timeline.process_file import (
 )
 from muster.timeline.services import StepError, default_template
 
-from ..factories import make_contract, team_member
+from ..factories import make_contract, signed_in, team_member
 
 D = datetime.date
 DEFAULT_KEYS = [
@@ -203,7 +203,7 @@ def test_editing_a_contract_steps_offset_in_the_admin_moves_its_due_date(client)
     admin = team_member(TeamRole.Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
     contract = make_contract(pop_start=D(2026, 12, 18))
     step = contract.steps.get(key="eligibility-meeting")
-    client.force_login(admin)
+    signed_in(client, admin)
     response = client.post(
         reverse("admin:timeline_contractstep_change", args=[step.pk]),
         {

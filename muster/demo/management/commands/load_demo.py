@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from muster import demo
+from muster.demo import data as demo
 
 
 class Command(BaseCommand):

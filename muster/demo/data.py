@@ -10,6 +10,7 @@ it was submitted a week ago, and an overdue step was not done before its date.
 import contextlib
 import datetime
 import functools
+import io
 import itertools
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from muster import clock
 from muster.access import additional, dua
@@ -117,7 +119,7 @@ ROLE_BY_LABEL = {
 }
 
 
-_story_clock = {"last": None}
+_story_clock: dict[str, datetime.datetime | None] = {"last": None}
 
 
 @contextlib.contextmanager
@@ -134,8 +136,9 @@ def _on(day: datetime.date, hour: int = 9):
     ticks = itertools.count()
 
     def now() -> datetime.datetime:
-        _story_clock["last"] = start + datetime.timedelta(seconds=next(ticks))
-        return _story_clock["last"]
+        moment = start + datetime.timedelta(seconds=next(ticks))
+        _story_clock["last"] = moment
+        return moment
 
     clock.now = now
     try:
@@ -222,15 +225,18 @@ def _roster_users(contract: Contract, so: User) -> dict[str, User]:
 
 def _blank_pdf() -> bytes:
     """A one-page PDF standing in for a signed DUA."""
-    import io
-
-    from pypdf import PdfWriter
-
     writer = PdfWriter()
     writer.add_blank_page(width=612, height=792)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def _known[T](value: T | None) -> T:
+    """A value the story itself set (a contract's dates, the closeout it opened)."""
+    if value is None:
+        raise ValueError("The demo's story expected a value here and found none.")
+    return value
 
 
 @functools.cache
@@ -294,17 +300,18 @@ def load() -> dict[str, Contract]:
     def onboarded(contract: Contract) -> Contract:
         """Every onboarding step done on its due date, the stage moving with them: awarded
         on the award date, onboarding from the POP start, active once the steps are done."""
-        stages = [(Contract.award, contract.award_date),
-                  (Contract.start_onboarding, contract.pop_start)]
+        stages = [(Contract.award, _known(contract.award_date)),
+                  (Contract.start_onboarding, _known(contract.pop_start))]
         steps = contract.steps.filter(process="onboarding", completed_at__isnull=True)
-        for step in sorted(steps, key=lambda s: (s.due_date, s.order)):
-            while stages and stages[0][1] <= step.due_date:
+        for step in sorted(steps, key=lambda s: (_known(s.due_date), s.order)):
+            due = _known(step.due_date)
+            while stages and stages[0][1] <= due:
                 transition, day = stages.pop(0)
                 with _on(day, hour=8):
                     contract = contracts.change_stage(team, contract, transition)
-            with _on(step.due_date):
+            with _on(due):
                 timeline.complete_step(team, step, "Done on its due date.")
-                last_day = step.due_date
+                last_day = due
         for transition, _ in stages:
             with _on(last_day, hour=8):
                 contract = contracts.change_stage(team, contract, transition)
@@ -394,8 +401,8 @@ def load() -> dict[str, Contract]:
     c = awarded(cor, c, days(-38), days(-14), days(351),
                 "Modernize hospital quality reporting pipelines.")
     c = submitted(c, "bluebird", ["sas-viya", "confluence", "slack"], cor,
-                  on=calendar.add_business_days(c.pop_start, -3))
-    through_meeting(c, reviewed=calendar.add_business_days(c.pop_start, -1),
+                  on=calendar.add_business_days(_known(c.pop_start), -3))
+    through_meeting(c, reviewed=calendar.add_business_days(_known(c.pop_start), -1),
                     held=after_pop_start(c, 2))
     with _on(after_pop_start(c, 4)):
         onboarding.decide_service(leads["slack"], c.services.get(service__slug="slack"),
@@ -431,8 +438,8 @@ def load() -> dict[str, Contract]:
                 "Abstraction of clinical records for validation.")
     c = submitted(c, "tidewater",
                   ["sas-viya", "confluence", "jira-service-management", "slack"], cor,
-                  on=calendar.add_business_days(c.pop_start, -5))
-    through_meeting(c, reviewed=calendar.add_business_days(c.pop_start, -3),
+                  on=calendar.add_business_days(_known(c.pop_start), -5))
+    through_meeting(c, reviewed=calendar.add_business_days(_known(c.pop_start), -3),
                     held=after_pop_start(c, 1))
     with _on(after_pop_start(c, 3)):
         for item in c.services.all():
@@ -487,8 +494,8 @@ def load() -> dict[str, Contract]:
             "pop_end_confirmed": c.pop_end, "data_to_archive": "Measure review workpapers.",
         })
     with _on(days(-30), hour=settings.SWEEP_HOUR):
-        closeout.end_contract(None, c.pk, c.pop_end)
-    record = closeout.current_closeout(c)
+        closeout.end_contract(None, c.pk, _known(c.pop_end))
+    record = _known(closeout.current_closeout(c))
     with _on(days(-30)):
         closeout.confirm_removal(team, record)
     with _on(days(-27)):
@@ -520,14 +527,14 @@ def load() -> dict[str, Contract]:
                                 {**reaward, "new_contract_number": "TO-0310-02"})
     with _on(days(-19)):
         withdrawn = closeout.undo_reaward(
-            team, closeout.current_closeout(c),
+            team, _known(closeout.current_closeout(c)),
             "The COR gave the task order's number as the contract number.")
     with _on(days(-18)):
         chosen = closeout.apply_scenario(cor, c, Scenario.REAWARD_INCUMBENT, {
             **reaward, "new_contract_number": "75FCMC26C0311",
             "new_task_order_number": "TO-0310-02"})
     created["reaward"] = Contract.objects.get(pk=c.pk)
-    created["reawarded"] = Contract.objects.get(pk=chosen.successor_id)
+    created["reawarded"] = Contract.objects.get(pk=_known(chosen.successor_id))
     created["reaward-withdrawn"] = withdrawn
 
     # Another active contract with a different COR, so lists and filters have variety.

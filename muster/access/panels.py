@@ -1,0 +1,44 @@
+"""What access adds to the contract page and the home page (registered by
+AccessConfig.ready())."""
+
+from muster.accounts import permissions
+from muster.accounts.permissions import Action
+from muster.contracts import panels
+from muster.contracts import queries as contract_queries
+
+from . import additional, dua
+from .queries import grants_by_contract
+
+# A slot of the access panel's own: the buttons an app above access adds beside the
+# roster's (closeout's), in order.
+CONTRACT_ACTIONS = "access.contract_actions"
+
+
+@panels.register(panels.CONTRACT, order=20, template="access/panels/contract.html")
+def contract_panel(user, contract, today) -> dict | None:
+    """Roster, DUA, additional services (and what registers in CONTRACT_ACTIONS), as this
+    person may reach them; None when there is nothing of it for them."""
+    status = dua.dua_status(contract, today)
+    dua_state = status if status.needed or status.dua else None
+    started = contract.stage not in ("solicitation",)
+    panel = {
+        "can_view_roster": started and permissions.can(user, Action.VIEW_ROSTER, contract),
+        "can_manage_roster": permissions.can(user, Action.MANAGE_ROSTER, contract),
+        "can_request_service": contract.stage in additional.REQUESTABLE_STAGES
+        and permissions.can(user, Action.REQUEST_SERVICE, contract),
+        "service_requests": list(additional.visible_requests(user).filter(contract=contract)
+                                 .select_related("service")),
+        "dua": dua_state,
+        "actions": panels.shown(CONTRACT_ACTIONS, user, contract, today),
+    }
+    return panel if any(panel.values()) else None
+
+
+@panels.register(panels.HOME, order=10, template="access/panels/home.html")
+def home_panel(user, obj, today) -> dict | None:
+    """A contractor user's access: each contract they are a user on, with its grants."""
+    contracts = list(contract_queries.contracts_as_contractor_user(user))
+    if not contracts:
+        return None
+    grants = grants_by_contract(user)
+    return {"contracts": [(contract, grants.get(contract.pk, [])) for contract in contracts]}

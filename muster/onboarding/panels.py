@@ -1,0 +1,36 @@
+"""What onboarding adds to the contract page (registered by OnboardingConfig.ready())."""
+
+from muster.accounts import permissions
+from muster.accounts.permissions import Action
+from muster.contracts import panels
+
+from . import intake
+from .models import OnboardingRequest, SurveyResponse
+
+
+@panels.register(panels.CONTRACT, order=10, template="onboarding/panels/contract.html")
+def contract_panel(user, contract, today) -> dict:
+    """Where the contract's onboarding stands, and what this person may do on it."""
+    try:
+        request = contract.onboarding_request
+    except OnboardingRequest.DoesNotExist:
+        request = None
+    try:
+        survey = contract.survey
+    except SurveyResponse.DoesNotExist:
+        survey = None
+    return {
+        "request": request,
+        "can_notify_award": contract.stage == "solicitation"
+        and permissions.can(user, Action.NOTIFY_AWARD, contract),
+        "can_edit_intake": (request is not None and intake.may_edit(user, request))
+        or (request is None and not permissions.intake_closed_reason(contract)
+            and permissions.can(user, Action.SUBMIT_INTAKE, contract)),
+        # A re-award's new record: onboarding carried over, no intake to invite.
+        "intake_carried_over": request is None and contract.stage not in (
+            "solicitation", "awarded", "onboarding") and permissions.carried_over(contract),
+        "packages": contract.welcome_packages.count(),
+        "calls": contract.calls.count(),
+        "survey_to_answer": survey is not None and survey.answered_at is None
+        and permissions.can(user, Action.ANSWER_SURVEY, contract),
+    }
