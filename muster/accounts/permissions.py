@@ -212,9 +212,19 @@ def can(user, action: Action, contract) -> bool:
     return bool(roles_on(user, contract) & RULES[action])
 
 
+# --- closeout: who may see what is not about one contract --------------------------------
+
+
+def may_see_sweep_runs(user, _obj=None) -> bool:
+    """The daily sweep's runs and reports: for the teams that see every contract."""
+    return sees_every_contract(user)
+
+
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
-PREDICATES: dict[str, Callable[[Any, Any], bool]] = {}
+PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
+    "closeout.see_sweep_runs": may_see_sweep_runs,
+}
 
 
 def allows(user, name: str, obj) -> bool:

@@ -12,7 +12,8 @@ from django.urls import reverse
 from pypdf import PdfWriter
 
 from muster.accounts.models import ContractRole
-from muster.closeout import services, sweep
+from muster.closeout import sweep
+from muster.closeout.choice import open_closeout
 from muster.closeout.models import Closeout, Scenario, SweepRun
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
@@ -59,7 +60,7 @@ def closing(people, freeze_today):
     mine = people["mine"]
     mine.services.update(status=ContractService.Status.APPROVED)
     activate(mine)
-    assert services.open_closeout(None, mine.pk)
+    assert open_closeout(None, mine.pk)
     return Contract.objects.get(pk=mine.pk)
 
 
