@@ -3,13 +3,11 @@ role, wrong time, missing or invalid answers), each a clear message, never a cra
 
 import datetime
 import html
-import io
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from pypdf import PdfWriter
 
 from muster.accounts.models import ContractRole
 from muster.closeout import sweep
@@ -32,14 +30,6 @@ def text_of(response) -> str:
 
 def title_of(response) -> str:
     return re.search(r"<title>(.*?)</title>", response.content.decode(), re.S).group(1)
-
-
-def pdf_upload(name="dua.pdf") -> SimpleUploadedFile:
-    writer = PdfWriter()
-    writer.add_blank_page(width=612, height=792)
-    out = io.BytesIO()
-    writer.write(out)
-    return SimpleUploadedFile(name, out.getvalue(), content_type="application/pdf")
 
 
 def url(name, contract, *args):
