@@ -3,6 +3,8 @@ authorize (accounts.permissions), call one service, render or redirect with a me
 pages ask `{% may %}` what the person may do."""
 
 import datetime
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -197,29 +199,35 @@ def _current(contract) -> Closeout:
     return closeout
 
 
+def _act_on_closeout(request, pk, action: Action, form_class, page_form: str, *,
+                     call, done: str | Callable[[Any], str]):
+    """A team's POST on the closeout with a form: a form with errors shows on the page
+    again (as `page_form`); `call(closeout, data)` the service; back to the page."""
+    contract = permissions.contract_for(request.user, pk, action)
+    closeout = _current(contract)
+    return act(request, form=form_class(request.POST),
+               invalid=lambda form: _page(request, contract, **{page_form: form}),
+               call=lambda data: call(closeout, data), done=done, then=_page_url(contract))
+
+
 @require_POST
 def undo_reaward(request, pk):
-    contract = permissions.contract_for(request.user, pk, Action.UNDO_REAWARD)
-    closeout = _current(contract)
-    return act(
-        request, form=UndoReawardForm(request.POST),
-        invalid=lambda form: _page(request, contract, undo_form=form),
-        call=lambda data: undo_reaward_service(request.user, closeout, data["reason"]),
+    return _act_on_closeout(
+        request, pk, Action.UNDO_REAWARD, UndoReawardForm, "undo_form",
+        call=lambda closeout, data: undo_reaward_service(request.user, closeout,
+                                                         data["reason"]),
         done=lambda withdrawn: f"The re-award is undone: {withdrawn.name} is withdrawn, and "
-        "the COR is emailed to choose the closeout scenario again.",
-        then=_page_url(contract))
+        "the COR is emailed to choose the closeout scenario again.")
 
 
 @require_POST
 def confirm_removal(request, pk):
-    contract = permissions.contract_for(request.user, pk, Action.CONFIRM_REMOVAL)
-    closeout = _current(contract)
-    return act(
-        request, form=ConfirmRemovalForm(request.POST),
-        invalid=lambda form: _page(request, contract, removal_form=form),
-        call=lambda data: removal.confirm_removal(request.user, closeout, data["note"]),
+    return _act_on_closeout(
+        request, pk, Action.CONFIRM_REMOVAL, ConfirmRemovalForm, "removal_form",
+        call=lambda closeout, data: removal.confirm_removal(request.user, closeout,
+                                                            data["note"]),
         done="The removal of access is confirmed: the timeline's “Contract removed from "
-        "services” step is done.", then=_page_url(contract))
+        "services” step is done.")
 
 
 @require_POST
