@@ -24,7 +24,7 @@ GRANTS_THE_END_REMOVES = [GrantStatus.REQUESTED, GrantStatus.ACTIVE, GrantStatus
 # Stages in which a contract still holds access that its end must remove.
 ENDABLE = [Stage.AWARDED, Stage.ONBOARDING, Stage.ACTIVE, Stage.CLOSING]
 COR, SO, SPOC = ContractRole.Role.COR, ContractRole.Role.SO, ContractRole.Role.SPOC
-ALREADY_ENDED = CloseoutError("This closeout's access was already removed.")
+ALREADY_ENDED = "This closeout's access was already removed."
 
 
 @dataclass
@@ -76,7 +76,7 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
     workflow.transition(
         actor, closeout, closeout.remove_access,
         f"Access removed at the end of performance: {len(grants)} grant(s) revoked",
-        event="closeout.access_removed", contract=contract, refused=ALREADY_ENDED,
+        event="closeout.access_removed", contract=contract, refused=CloseoutError(ALREADY_ENDED),
         args=[day], after={"access_removed_on": day, "revoked": len(grants)})
     contracts.change_stage(actor, contract, Contract.close)
     mail.queue(
@@ -206,7 +206,7 @@ def _record_carry_over(closeout: Closeout, successor: Contract, day: datetime.da
     grants = [f"{g.user}: {g.service}" for g in moved]
     workflow.transition(
         None, closeout, closeout.carry_over, evidence, event="closeout.access_carried_over",
-        contract=contract, refused=ALREADY_ENDED, args=[day],
+        contract=contract, refused=CloseoutError(ALREADY_ENDED), args=[day],
         after={"successor": successor.pk, "grants": grants,
                "paused": [f"{g.user}: {g.service}" for g in paused]})
     audit.record(None, "closeout.access_carried_in", contract,
