@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from muster import workflow
 from muster.access import additional, dua
 from muster.access import services as access
-from muster.closeout import services as closeout
+from muster.closeout import rules as closeout
 from muster.errors import DomainError, NotAllowed
 from muster.onboarding import services as onboarding
 from muster.timeline import services as timeline
@@ -18,7 +19,7 @@ from muster.timeline import services as timeline
 MUSTER = Path(__file__).resolve().parent.parent / "muster"
 
 
-@pytest.mark.parametrize("module", [onboarding, access, additional, dua, closeout])
+@pytest.mark.parametrize("module", [onboarding, access, additional, dua, workflow])
 def test_every_app_refuses_a_role_with_the_one_not_allowed_that_is_a_403(module):
     assert module.NotAllowed is NotAllowed
     assert issubclass(NotAllowed, PermissionDenied)

@@ -26,7 +26,7 @@ class PauseReason(models.TextChoices):
     DUA_LAPSED = "dua_lapsed", "The Data Use Agreement is not valid"
     OTHER = "other", "Paused by the onboarding team"
     # A re-award whose new period of performance starts after a gap: access carried over
-    # on the old end date waits for the new POP (closeout.services).
+    # on the old end date waits for the new POP (closeout.ending).
     WAITING_FOR_POP = "waiting_for_pop", "The new contract's period of performance has not begun"
 
 

@@ -22,7 +22,7 @@ HEADER_LINKS = [
      "access.see_access_to_confirm"),
     ("Outbox", "notifications:outbox", lambda m: m.url_name == "outbox",
      "notifications.see_outbox"),
-    ("Sweeps", "closeout:sweeps", lambda m: m.url_name == "sweeps", "closeout.see_sweeps"),
+    ("Sweeps", "closeout:sweeps", lambda m: m.url_name == "sweeps", "closeout.see_sweep_runs"),
     ("Administration", "admin:index", lambda m: False, "accounts.administer"),
 ]
 

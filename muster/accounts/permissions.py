@@ -222,8 +222,7 @@ ACCESS_TO_CONFIRM_ROLES = frozenset({ONBOARDING_TEAM, SERVICE_LEAD})
 
 
 def may_see_outbox(user, obj=None) -> bool:
-    """The outbox: the onboarding team and administrators (the header links the sweeps
-    for the same people)."""
+    """The outbox: the onboarding team and administrators."""
     return bool(team_roles(user) & OUTBOX_ROLES)
 
 
@@ -258,7 +257,6 @@ def may_administer(user, obj=None) -> bool:
 
 GROUND_PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     "notifications.see_outbox": may_see_outbox,
-    "closeout.see_sweeps": may_see_outbox,
     "onboarding.see_review_queue": may_see_review_queue,
     "onboarding.see_service_decisions": may_see_service_decisions,
     "onboarding.notify_solicitation": may_notify_solicitation,
@@ -269,10 +267,20 @@ GROUND_PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+# --- closeout: who may see what is not about one contract --------------------------------
+
+
+def may_see_sweep_runs(user, _obj=None) -> bool:
+    """The daily sweep's runs and reports (and the header's link to them): for the teams
+    that see every contract."""
+    return sees_every_contract(user)
+
+
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
 PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     **GROUND_PREDICATES,
+    "closeout.see_sweep_runs": may_see_sweep_runs,
 }
 
 

@@ -92,7 +92,7 @@ def revoke(user) -> int:
 
 def feed_by_token(token: str) -> CalendarFeed:
     """The live link with this token, with its (active) person; else Http404."""
-    if not token or len(token) > CalendarFeed._meta.get_field("token").max_length:
+    if not token or len(token) > (CalendarFeed._meta.get_field("token").max_length or 0):
         raise Http404
     feed = (CalendarFeed.objects.select_related("user")
             .filter(token=token, revoked_at__isnull=True, user__is_active=True).first())
@@ -131,6 +131,7 @@ class Event:
 
 
 def _event(step: ContractStep) -> Event:
+    assert step.due_date is not None, "the feeds list dated steps only"
     contract = step.contract
     url = base_url() + contract.get_absolute_url()
     description = "\n".join([
@@ -209,7 +210,9 @@ def escape_text(value: str) -> str:
 def fold(line: str) -> str:
     """Split a content line into lines of at most 75 octets (§3.1), never inside a
     character; each continuation starts with one space."""
-    pieces, current, size, limit = [], [], 0, 75
+    pieces: list[str] = []
+    current: list[str] = []
+    size, limit = 0, 75
     for char in line:
         width = len(char.encode("utf-8"))
         if size + width > limit:

@@ -1,7 +1,10 @@
 """Closeout: the 60-day notice, the COR's scenario, and the removal of access."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from muster import clock
 from muster.validators import LONG_TEXT_MAX
@@ -16,9 +19,12 @@ class Scenario(models.IntegerChoices):
     EXTENSION = 4, "Period of performance extended"
 
 
-class Closeout(models.Model):
+class Closeout(FSMModelMixin, models.Model):
     """One closeout cycle of a contract: opened by the 60-day notice, answered by the COR's
-    scenario, ended by the removal of access (or by an extension, which starts a new cycle)."""
+    scenario, ended by the removal of access (or by an extension, which starts a new cycle).
+
+    Its status changes only through the transitions below (the field is protected;
+    `FSMModelMixin` lets `refresh_from_db` reload it)."""
 
     class Status(models.TextChoices):
         NOTICE_SENT = "notice_sent", "Waiting for the COR's scenario"
@@ -31,8 +37,8 @@ class Closeout(models.Model):
         "contracts.Contract", on_delete=models.CASCADE, related_name="closeouts"
     )
     pop_end = models.DateField(help_text="The end of performance this cycle is about.")
-    status = models.CharField(max_length=16, choices=Status.choices,
-                              default=Status.NOTICE_SENT, db_index=True)
+    status = FSMField(max_length=16, choices=Status.choices, default=Status.NOTICE_SENT,
+                      db_index=True, protected=True)
     notice_sent_at = models.DateTimeField(default=clock.now)
     scenario = models.PositiveSmallIntegerField(choices=Scenario.choices, null=True, blank=True)
     answers = models.JSONField(default=dict, blank=True,
@@ -65,6 +71,35 @@ class Closeout(models.Model):
 
     def __str__(self) -> str:
         return f"Closeout of {self.contract} (POP end {self.pop_end})"
+
+    # notice sent → scenario chosen (again, while it may change) → extended, or, on the last
+    # day of performance, access removed or carried over; a re-award undone goes back to
+    # notice sent. The end also comes to a closeout nobody answered, and to an extended one
+    # whose contract was given its old end date again.
+    OPEN = [Status.NOTICE_SENT, Status.SCENARIO_CHOSEN]
+
+    @transition(field=status, source=OPEN, target=Status.SCENARIO_CHOSEN)
+    def choose(self, scenario: int, answers: dict, by) -> None:
+        self.scenario, self.answers = scenario, answers
+        self.chosen_by, self.chosen_at = by, clock.now()
+
+    @transition(field=status, source=Status.SCENARIO_CHOSEN, target=Status.EXTENDED)
+    def extend(self) -> None:
+        pass
+
+    @transition(field=status, source=[*OPEN, Status.EXTENDED], target=Status.ACCESS_REMOVED)
+    def remove_access(self, day: datetime.date) -> None:
+        self.access_removed_on = day
+
+    @transition(field=status, source=[*OPEN, Status.EXTENDED], target=Status.CARRIED_OVER)
+    def carry_over(self, day: datetime.date) -> None:
+        self.access_removed_on = day
+
+    @transition(field=status, source=Status.SCENARIO_CHOSEN, target=Status.NOTICE_SENT)
+    def undo_choice(self) -> None:
+        """A re-award undone: the COR chooses again, from nothing."""
+        self.scenario, self.answers, self.successor = None, {}, None
+        self.chosen_by, self.chosen_at = None, None
 
 
 class SweepRun(models.Model):

@@ -7,6 +7,7 @@ from muster.accounts.permissions import Action
 from muster.contracts import panels
 
 from .models import Closeout
+from .queries import current_closeout
 
 
 @panels.register(CONTRACT_ACTIONS, order=10, template="closeout/panels/contract_action.html")
@@ -14,7 +15,7 @@ def contract_action(user, contract, today) -> dict | None:
     """The contract's latest closeout, once it started; None before."""
     if contract.stage in ("solicitation",):
         return None
-    closeout = contract.closeouts.order_by("-notice_sent_at").first()
+    closeout = current_closeout(contract)
     if closeout is None:
         return None
     return {"waits_for_you": permissions.can(user, Action.CHOOSE_SCENARIO, contract)

@@ -41,7 +41,7 @@ def restore(contract, token: str) -> tuple[PendingDua, SimpleUploadedFile] | Non
     another contract's, expired or deleted)."""
     try:
         pk, name, filename = signing.loads(token, salt=SALT,
-                                           max_age=MAX_AGE.total_seconds())
+                                           max_age=MAX_AGE)
         if pk != contract.pk or not name.startswith(f"{FOLDER}/"):
             return None
         with default_storage.open(name, "rb") as stored:

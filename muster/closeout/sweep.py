@@ -15,9 +15,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 
-from muster import clock
+from muster import clock, workflow
 from muster.access import dua
-from muster.accounts import permissions
 from muster.accounts.models import ContractRole, TeamRole
 from muster.audit import checkpoints, correlation
 from muster.audit.models import AuditEvent
@@ -27,8 +26,12 @@ from muster.notifications.models import OutboxEmail
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep, Responsible
 
-from . import pending, services
+from . import pending
+from .choice import open_closeout
+from .ending import end_due_contracts
 from .models import Closeout, Scenario, SweepRun
+from .reaward import start_reawarded_contracts
+from .steps import REMOVE_ACCESS_STEP
 
 log = logging.getLogger(__name__)
 _SWEEP_LOCK_ID = 0x6D757374_65720002
@@ -111,12 +114,12 @@ def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
         sweep_run = SweepRun.objects.create(day=day, started_at=clock.now())
         # Removal of access first: it matters most, and a contract it closes is out of
         # the reminders and escalations below, after a gap just as on a normal day.
-        ended = services.end_due_contracts(day)
+        ended = end_due_contracts(day)
         report.contracts_ended = ended.contracts
         report.grants_revoked = ended.revoked
         report.grants_carried_over = ended.carried_over
         # After the carry-over: a re-award's new record starts on its POP start.
-        report.reawards_started = services.start_reawarded_contracts(day)
+        report.reawards_started = start_reawarded_contracts(day)
         people = _People()
         report.closeout_notices = send_closeout_notices(day)
         report.reminders = send_reminders(day, since, people)
@@ -149,7 +152,7 @@ def send_closeout_notices(day: datetime.date) -> int:
     due = Contract.objects.filter(
         stage__in=[Stage.ONBOARDING, Stage.ACTIVE], pop_end__gt=day, pop_end__lte=horizon
     ).order_by("pk").values_list("pk", flat=True)
-    return sum(1 for pk in due if services.open_closeout(None, pk))
+    return sum(1 for pk in due if open_closeout(None, pk))
 
 
 class _People:
@@ -161,7 +164,7 @@ class _People:
     def team(self, role: str, service=None) -> list[str]:
         key = (role, getattr(service, "pk", None))
         if key not in self._team:
-            self._team[key] = permissions.emails_of_team_role(role, service)
+            self._team[key] = workflow.team_emails(role, service)
         return self._team[key]
 
     def of_step(self, step: ContractStep) -> list[str]:
@@ -191,7 +194,7 @@ def _open_steps(**due):
     # access was removed (its remove-access step, due on the last day of performance).
     return (
         ContractStep.objects.filter(completed_at__isnull=True, cancelled_at__isnull=True, **due)
-        .exclude(Q(contract__stage=Stage.CLOSED) & ~Q(key=services.REMOVE_ACCESS_STEP))
+        .exclude(Q(contract__stage=Stage.CLOSED) & ~Q(key=REMOVE_ACCESS_STEP))
         .select_related("contract")
         .prefetch_related("contract__roles__user", "contract__services__service")
         .order_by("due_date", "pk")
@@ -219,12 +222,12 @@ def send_reminders(
 
 def _carried_over_by_the_sweep() -> Q:
     """A re-awarded contract's "Contract removed from services": the carry-over on its last
-    day completes it (services.end_contract), so nobody is reminded to remove access."""
+    day completes it (ending.end_contract), so nobody is reminded to remove access."""
     reaward = Closeout.objects.filter(
         contract=OuterRef("contract"), pop_end=OuterRef("contract__pop_end"),
         scenario=Scenario.REAWARD_INCUMBENT, successor__isnull=False,
     )
-    return Q(key=services.REMOVE_ACCESS_STEP) & Q(Exists(reaward))
+    return Q(key=REMOVE_ACCESS_STEP) & Q(Exists(reaward))
 
 
 def escalate_overdue(

@@ -6,6 +6,7 @@ import logging
 from django.conf import settings
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from muster import clock
 
@@ -21,8 +22,6 @@ def next_run_at(now: datetime.datetime) -> datetime.datetime:
 
 
 def _next_one_waiting() -> bool:
-    from django_tasks_db.models import DBTaskResult
-
     return DBTaskResult.objects.filter(
         task_path=daily_sweep.module_path, status=TaskResultStatus.READY
     ).exists()

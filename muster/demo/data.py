@@ -26,8 +26,9 @@ from muster.access import additional, dua
 from muster.access import services as access
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
-from muster.closeout import services as closeout
+from muster.closeout import choice, ending, queries, removal
 from muster.closeout.models import Scenario
+from muster.closeout.reaward import undo_reaward
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
 from muster.onboarding import package as welcome
@@ -473,7 +474,7 @@ def load() -> dict[str, Contract]:
         request_services(c, ["confluence", "slack"], approved=True)
     onboarded(c)
     with _on(days(-15), hour=settings.SWEEP_HOUR):
-        closeout.open_closeout(None, c.pk)  # the sweep's 60-day notice
+        choice.open_closeout(None, c.pk)  # the sweep's 60-day notice
     created["closing"] = Contract.objects.get(pk=c.pk)
 
     # 6. Closed a month ago; all access removed.
@@ -488,18 +489,18 @@ def load() -> dict[str, Contract]:
         request_services(c, ["confluence"], approved=True)
     onboarded(c)
     with _on(days(-90), hour=settings.SWEEP_HOUR):
-        closeout.open_closeout(None, c.pk)
+        choice.open_closeout(None, c.pk)
     with _on(days(-75)):
-        closeout.choose_scenario(cor, c, Scenario.NO_AWARD, {
+        choice.choose_scenario(cor, c, Scenario.NO_AWARD, {
             "pop_end_confirmed": c.pop_end, "data_to_archive": "Measure review workpapers.",
         })
     with _on(days(-30), hour=settings.SWEEP_HOUR):
-        closeout.end_contract(None, c.pk, _known(c.pop_end))
-    record = _known(closeout.current_closeout(c))
+        ending.end_contract(None, c.pk, _known(c.pop_end))
+    record = _known(queries.current_closeout(c))
     with _on(days(-30)):
-        closeout.confirm_removal(team, record)
+        removal.confirm_removal(team, record)
     with _on(days(-27)):
-        closeout.record_archive(team, record, "Workpapers archived to the CMS records share.")
+        removal.record_archive(team, record, "Workpapers archived to the CMS records share.")
     created["closed"] = Contract.objects.get(pk=c.pk)
 
     # 7. Re-awarded to the incumbent: ends in 30 days. The COR's first answer had the
@@ -516,21 +517,21 @@ def load() -> dict[str, Contract]:
         request_services(c, ["confluence"], approved=True)
     onboarded(c)
     with _on(days(-30), hour=settings.SWEEP_HOUR):
-        closeout.open_closeout(None, c.pk)
+        choice.open_closeout(None, c.pk)
     reaward = {
         "new_pop_start": days(31), "new_pop_end": days(31 + 364), "pop_start_reason": "",
         "dua_still_valid": True, "so_spoc_unchanged": True, "same_data_needed": True,
         "data_to_archive": "None: the same work continues.",
     }
     with _on(days(-20)):
-        closeout.apply_scenario(cor, c, Scenario.REAWARD_INCUMBENT,
+        choice.apply_scenario(cor, c, Scenario.REAWARD_INCUMBENT,
                                 {**reaward, "new_contract_number": "TO-0310-02"})
     with _on(days(-19)):
-        withdrawn = closeout.undo_reaward(
-            team, _known(closeout.current_closeout(c)),
+        withdrawn = undo_reaward(
+            team, _known(queries.current_closeout(c)),
             "The COR gave the task order's number as the contract number.")
     with _on(days(-18)):
-        chosen = closeout.apply_scenario(cor, c, Scenario.REAWARD_INCUMBENT, {
+        chosen = choice.apply_scenario(cor, c, Scenario.REAWARD_INCUMBENT, {
             **reaward, "new_contract_number": "75FCMC26C0311",
             "new_task_order_number": "TO-0310-02"})
     created["reaward"] = Contract.objects.get(pk=c.pk)

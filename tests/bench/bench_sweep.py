@@ -43,8 +43,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from muster.access.models import AccessGrant, GrantStatus  # noqa: E402
 from muster.accounts.models import ContractRole, TeamRole, User  # noqa: E402
 from muster.catalog.models import Service  # noqa: E402
-from muster.closeout import services as closeout_services  # noqa: E402
-from muster.closeout import sweep  # noqa: E402
+from muster.closeout import ending, sweep  # noqa: E402
 from muster.closeout.models import SweepRun  # noqa: E402
 from muster.contracts.models import (  # noqa: E402
     Contract,
@@ -259,7 +258,7 @@ def retire(step_ids: list[int]) -> None:
 # --- measuring -------------------------------------------------------------------------
 
 PHASES = {
-    "end of performance": (closeout_services, "end_due_contracts"),
+    "end of performance": (sweep, "end_due_contracts"),
     "closeout notices": (sweep, "send_closeout_notices"),
     "reminders": (sweep, "send_reminders"),
     "escalations": (sweep, "escalate_overdue"),
@@ -324,7 +323,7 @@ EXPLAINED = {
         stage__in=[Stage.ONBOARDING, Stage.ACTIVE], pop_end__gt=DAY,
         pop_end__lte=DAY + datetime.timedelta(days=60)).values_list("pk", flat=True),
     "end of performance (contracts to end)": lambda: Contract.objects.filter(
-        stage__in=closeout_services.ENDABLE, pop_end__lte=DAY).values_list("pk", flat=True),
+        stage__in=ending.ENDABLE, pop_end__lte=DAY).values_list("pk", flat=True),
     "reminders (open steps due in the window)": lambda: sweep._open_steps(
         due_date__gte=DAY, due_date__lte=calendar.add_business_days(DAY, 2)),
     "escalations (open steps overdue since the last run)": lambda: sweep._open_steps(

@@ -3,16 +3,15 @@ role, wrong time, missing or invalid answers), each a clear message, never a cra
 
 import datetime
 import html
-import io
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from pypdf import PdfWriter
 
 from muster.accounts.models import ContractRole
-from muster.closeout import services, sweep
+from muster.closeout import sweep
+from muster.closeout.choice import open_closeout
 from muster.closeout.models import Closeout, Scenario, SweepRun
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
@@ -33,14 +32,6 @@ def title_of(response) -> str:
     return re.search(r"<title>(.*?)</title>", response.content.decode(), re.S).group(1)
 
 
-def pdf_upload(name="dua.pdf") -> SimpleUploadedFile:
-    writer = PdfWriter()
-    writer.add_blank_page(width=612, height=792)
-    out = io.BytesIO()
-    writer.write(out)
-    return SimpleUploadedFile(name, out.getvalue(), content_type="application/pdf")
-
-
 def url(name, contract, *args):
     return reverse(f"closeout:{name}", args=[contract.pk, *args])
 
@@ -59,7 +50,7 @@ def closing(people, freeze_today):
     mine = people["mine"]
     mine.services.update(status=ContractService.Status.APPROVED)
     activate(mine)
-    assert services.open_closeout(None, mine.pk)
+    assert open_closeout(None, mine.pk)
     return Contract.objects.get(pk=mine.pk)
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from muster.audit.models import AuditEvent
-from muster.closeout import services
+from muster.closeout.choice import open_closeout
 from muster.closeout.models import Closeout
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
@@ -39,7 +39,7 @@ def closing(people, freeze_today):
     mine.services.update(status=ContractService.Status.APPROVED)
     for name in (Contract.award, Contract.start_onboarding, Contract.activate):
         mine = contracts.change_stage(None, mine, name)
-    assert services.open_closeout(None, mine.pk)
+    assert open_closeout(None, mine.pk)
     return Contract.objects.get(pk=mine.pk)
 
 

@@ -6,8 +6,10 @@ invented award date and no intake form, until the sweep starts it on its POP sta
 
 import datetime
 
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from muster import clock
 from muster.access import dua as dua_service
 from muster.audit.models import AuditEvent
 from muster.closeout.models import Closeout, Scenario
@@ -15,13 +17,13 @@ from muster.contracts.models import Contract, Stage
 from muster.notifications.services import deliver_due
 from muster.validators import SHORT_TEXT_MAX
 
+from ..factories import pdf_upload
 from .test_scenarios import (  # noqa: F401 (fixtures)
     DAY,
     WEEKDAY_END,
     choose,
     notice_arrives,
     page,
-    pdf_upload,
     reaward_data,
     refreshed,
     scene,
@@ -316,8 +318,6 @@ def test_an_award_date_the_cor_gives_is_kept_and_a_future_one_refused(
     client, people, scene, sweep_on, mailoutbox  # noqa: F811
 ):
     mine, pop_end = started(scene(WEEKDAY_END), people, sweep_on, mailoutbox)
-    from muster import clock  # noqa: PLC0415
-
     today = clock.today()
     response = choose(client, people["cor"], mine, 1, reaward_data(
         pop_end, new_award_date=(today + DAY).isoformat()))
@@ -371,8 +371,6 @@ def test_access_carried_over_before_a_late_new_pop_waits_paused_until_it_starts(
 def test_a_kept_dua_pdf_left_unconfirmed_is_deleted_by_the_sweep_and_asked_for_again(
     client, people, scene, sweep_on, mailoutbox  # noqa: F811
 ):
-    from django.core.files.storage import default_storage  # noqa: PLC0415
-
     mine, pop_end = started(scene(WEEKDAY_END), people, sweep_on, mailoutbox)
     answers = preview_data(pop_end, dua_still_valid="no", dua_number="DUA-2028",
                            dua_expiry_date=(pop_end + 300 * DAY).isoformat())
@@ -380,8 +378,6 @@ def test_a_kept_dua_pdf_left_unconfirmed_is_deleted_by_the_sweep_and_asked_for_a
                                                        "dua_document": pdf_upload()})
     kept = response.context["pending_dua"]
     assert default_storage.exists(kept.name)
-
-    from muster import clock  # noqa: PLC0415
 
     sweep_on(clock.today() + 2 * DAY)
 

@@ -8,14 +8,11 @@ see its effects as people notice them: emails, grants, stages, the timeline, the
 
 import datetime
 import html
-import io
 import re
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from pypdf import PdfWriter
 
 from muster.access import dua as dua_service
 from muster.access.models import AccessGrant, GrantStatus, PauseReason
@@ -28,7 +25,7 @@ from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
 from muster.notifications.services import deliver_due
 
-from ..factories import UserFactory, give_role, request_service
+from ..factories import UserFactory, give_role, pdf_upload, request_service, signed_in
 
 DAY = datetime.timedelta(days=1)
 WEEKDAY_END = datetime.date(2027, 11, 30)  # a Tuesday
@@ -37,14 +34,6 @@ HOLIDAY_END = datetime.date(2027, 11, 25)  # Thanksgiving Day, a federal holiday
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def pdf_upload(name="new-dua.pdf") -> SimpleUploadedFile:
-    writer = PdfWriter()
-    writer.add_blank_page(width=612, height=792)
-    out = io.BytesIO()
-    writer.write(out)
-    return SimpleUploadedFile(name, out.getvalue(), content_type="application/pdf")
 
 
 def text_of(response) -> str:
@@ -139,13 +128,12 @@ def notice_arrives(scene_data, people, sweep_on, mailoutbox):
 
 
 def choose(client, person, contract, number, data):
-    client.force_login(person)
-    return client.post(reverse("closeout:scenario", args=[contract.pk, number]), data)
+    url = reverse("closeout:scenario", args=[contract.pk, number])
+    return signed_in(client, person).post(url, data)
 
 
 def page(client, person, contract):
-    client.force_login(person)
-    return client.get(reverse("closeout:closeout", args=[contract.pk]))
+    return signed_in(client, person).get(reverse("closeout:closeout", args=[contract.pk]))
 
 
 def live(contract) -> list[AccessGrant]:

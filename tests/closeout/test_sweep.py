@@ -18,9 +18,9 @@ from muster.access.models import AccessGrant, GrantStatus, PauseReason
 from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
-from muster.closeout import services as closeouts
 from muster.closeout import sweep, tasks
 from muster.closeout.models import Closeout, SweepRun
+from muster.closeout.removal import confirm_removal
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, DataUseAgreement, Stage
 from muster.notifications.models import OutboxEmail
@@ -359,7 +359,7 @@ def test_an_unconfirmed_removal_of_access_is_escalated_after_the_contract_closes
 def test_a_removal_confirmed_on_the_last_day_is_not_escalated(people, ending, sweep_on):
     mine, _ = ending
     sweep_on(POP_END)
-    closeouts.confirm_removal(people["onboarding_team"], Closeout.objects.get(contract=mine),
+    confirm_removal(people["onboarding_team"], Closeout.objects.get(contract=mine),
                               note="Tickets closed.")
     assert mine.steps.get(key="remove-access").completed_at is not None
     assert sweep_on(POP_END + datetime.timedelta(days=1)).escalations == 0

@@ -18,7 +18,8 @@ from muster.contracts import services as contracts
 from muster.contracts.models import Contract, Stage
 from muster.notifications.models import OutboxEmail
 
-TODAY = datetime.date(2026, 11, 24)
+from ..factories import TODAY
+
 FUTURE = "2027-12-31"  # after `mine`'s last day of performance, 2027-11-30
 
 

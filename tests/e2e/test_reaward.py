@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from muster.closeout import services
+from muster.closeout.choice import open_closeout
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
 
@@ -28,7 +28,7 @@ def test_the_cor_confirms_the_reaward_and_the_team_undoes_it(browsing, people, f
     mine.services.update(status=ContractService.Status.APPROVED)
     for name in (Contract.award, Contract.start_onboarding, Contract.activate):
         mine = contracts.change_stage(None, mine, name)
-    assert services.open_closeout(None, mine.pk)
+    assert open_closeout(None, mine.pk)
     axe = browsing.axe
 
     cor = browsing.sign_in(people["cor"])

@@ -20,7 +20,7 @@ from muster.access import services as access
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
 from muster.closeout import calendar_feed
-from muster.closeout import services as closeout
+from muster.closeout.choice import open_closeout
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
 from muster.notifications.models import OutboxEmail
@@ -186,7 +186,7 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
     )
     req = additional.cor_decide(cor, req, True, "Yes.")
     # The closeout notice (the contract is now closing), and the COR's calendar link.
-    closeout.open_closeout(None, main.pk)
+    open_closeout(None, main.pk)
     main = Contract.objects.get(pk=main.pk)
     feed = calendar_feed.feed_for(cor)
     email = OutboxEmail.objects.get(key__startswith=f"closeout-notice:{main.pk}:")
