@@ -3,7 +3,6 @@ saved; a file with any bad row adds no one; a corrected file imports everyone at
 (with the access it asks for); odd but valid files (BOM, CRLF) work; files that are not CSV
 are refused with a clear message; 2,000 rows take a bounded number of queries."""
 
-import datetime
 import html
 
 import pytest
@@ -16,12 +15,11 @@ from muster.audit.models import AuditEvent
 from muster.audit.services import verify_chain
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
-from tests.factories import UserFactory
+from tests.factories import TODAY, UserFactory
 
 from . import approve, give_dua
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date(2026, 11, 24)
 GOOD = (
     "full_name,email,harp_id,services\n"
     "Ada Lovelace,ada@example.com,ALOVE01,Confluence\n"
