@@ -12,7 +12,7 @@ from django.db import transaction
 
 from muster import clock, workflow
 from muster.accounts import permissions
-from muster.accounts.models import ContractRole, TeamRole
+from muster.accounts.models import ContractRole, TeamRole, User
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.catalog.models import Service
@@ -267,7 +267,7 @@ def _reason(reason: str, why: str) -> str:
 def _involved(req: Req, was: str) -> tuple[list, list]:
     """Who hears that a request stopped or started again: who asked, the COR, the leads
     of the service while it was theirs to decide; the onboarding team copied."""
-    to = [req.requested_by, *workflow.people_with_roles(req.contract, COR)]
+    to: list[User | str] = [req.requested_by, *workflow.people_with_roles(req.contract, COR)]
     if was == S.AWAITING_LEADS:
         to += _leads(req.service)
     return to, workflow.team_emails()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 from django.db.models.functions import Lower
 
 from muster import clock
@@ -65,8 +66,8 @@ def check_rows(contract: Contract, rows: list[dict], ctx: Context | None = None)
     `errors` (a list of messages) and `field_errors` ({field: [messages]}). Values are
     normalized in place (email lowercased). A few queries, whatever the number of rows."""
     ctx = ctx or Context.load(contract, clock.today())
-    first_email: dict[str, int] = {}
-    first_harp: dict[str, int] = {}
+    first_email: dict[str, int | None] = {}  # the line each value is first seen on
+    first_harp: dict[str, int | None] = {}
     for row in rows:
         problems: dict[str, list[str]] = {}
 
@@ -133,7 +134,9 @@ def _check_visible_and_short(row: dict, name: str, add) -> None:
     """The User model field's own limit and visible-characters rule (its forms and the
     admin apply them too). A value over the limit is kept clipped, so the preview stays
     small and the row still fails."""
-    label, limit = MEMBER_LABELS[name], User._meta.get_field(name).max_length
+    field = User._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length is not None
+    label, limit = MEMBER_LABELS[name], field.max_length
     if len(row[name]) > limit:
         add(name, f"The {label} has {len(row[name]):,} characters; at most {limit} fit.")
         row[name] = row[name][:limit] + "…"

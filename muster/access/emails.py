@@ -1,6 +1,8 @@
 """What the roster's changes email: the SO (the SPOC copied) hears of people added and of
 access requested, confirmed, paused or revoked. Queued in the change's transaction."""
 
+from typing import Any
+
 from muster import workflow
 from muster.accounts.models import ContractRole
 from muster.contracts.models import Contract
@@ -32,7 +34,7 @@ def access_changed(actor, contract: Contract, grants: list[AccessGrant], key: st
     )
 
 
-def users_added(actor, contract: Contract, key: str, **context):
+def users_added(actor, contract: Contract, key: str, **context: Any):
     """People joined the roster (one added by hand, or a file's rows)."""
     to, cc = _so_and_spoc(contract)
     return mail.queue("user_added", to=to, cc=cc, contract=contract, key=key,

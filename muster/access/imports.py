@@ -149,7 +149,7 @@ def _audit_import(actor, contract, roster_import, rows, roles, grants, new_users
         by_user[grant.user_id].append(grant)
     by_id = {r["_user_id"]: r for r in rows}
     new_ids = {u.pk for u in new_users}
-    entries = [(
+    entries: list[tuple] = [(
         "access.import_confirmed", "access.rosterimport", roster_import.pk,
         str(roster_import.filename),
         f"Imported {len(rows)} user(s) from {roster_import.filename} "

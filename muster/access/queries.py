@@ -6,9 +6,11 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
+from django_stubs_ext import WithAnnotations
 
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, User
@@ -300,7 +302,11 @@ def visible_requests(user) -> QuerySet[AdditionalServiceRequest]:
     return Req.objects.filter(condition)
 
 
-def request_list(user) -> QuerySet[AdditionalServiceRequest]:
+class _MyCor(TypedDict):
+    my_cor: bool
+
+
+def request_list(user) -> "QuerySet[WithAnnotations[AdditionalServiceRequest, _MyCor]]":
     """The person's requests for their list page, newest first, each marked `my_cor` when
     they are its contract's COR."""
     return (
