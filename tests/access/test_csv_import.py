@@ -285,3 +285,14 @@ def test_two_thousand_rows_import_in_a_bounded_number_of_queries(
     assert User.objects.get(email="user7@example.com").harp_id == "UHARP00007"
     assert OutboxEmail.objects.filter(template="user_added").count() == 1
     assert verify_chain() == []
+
+
+def test_a_file_is_imported_or_discarded_once_through_its_transitions(so, people):
+    upload(so, people["mine"], GOOD)
+    roster_import = RosterImport.objects.get()
+    with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
+        roster_import.status = RosterImport.Status.DISCARDED
+    roster_import.discard()
+    assert roster_import.status == RosterImport.Status.DISCARDED
+    roster_import.refresh_from_db()  # nothing saved: still waiting
+    assert roster_import.status == RosterImport.Status.PREVIEW

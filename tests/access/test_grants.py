@@ -376,3 +376,12 @@ def test_state_changes_leave_one_audit_row_and_one_email_each(client, setup):
     keys = sorted(emails_about(grant).values_list("key", flat=True))
     assert keys == [f"grant:{grant.pk}:{s}" for s in ("active", "requested", "revoked")]
     assert all(e.to == [people["so"].email] for e in emails_about(grant))
+
+
+def test_a_grant_state_changes_only_through_its_transitions(setup):
+    grant = make_grant(setup, setup["confluence"])
+    with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
+        grant.status = GrantStatus.ACTIVE
+    AccessGrant.objects.filter(pk=grant.pk).update(status=GrantStatus.PAUSED)
+    grant.refresh_from_db()  # reading the row again is not an assignment
+    assert grant.status == GrantStatus.PAUSED

@@ -149,16 +149,18 @@ def request_detail(request, req_pk):
         return _detail(request, req)
     if not permissions.can(request.user, Action.SEND_WELCOME, req.contract):
         raise PermissionDenied("Only the onboarding team sends welcome packages.")
-    return act(
-        request, form=VersionedForm(request.POST, auto_id=IDS["addendum_form"]),
-        invalid=lambda form: _detail(request, req, addendum_form=form),
-        call=lambda data: additional.send_addendum(request.user, req, version=data["version"]),
-        done="Welcome-package addendum sent to the SO.", then=_page_of(req),
-    )
+    return _act_on(request, req, "addendum_form",
+                   lambda data: additional.send_addendum(request.user, req,
+                                                         version=data["version"]),
+                   "Welcome-package addendum sent to the SO.")
 
 
-def _page_of(req) -> str:
-    return reverse("access:service_request", args=[req.pk])
+def _act_on(request, req, name: str, call, done):
+    """One of the page's forms (`name`) was sent: shown again with its errors (a 400), or
+    one service call, said on the request's page."""
+    return act(request, form=FORM_CLASSES[name](request.POST, auto_id=IDS[name]),
+               invalid=lambda form: _detail(request, req, **{name: form}), call=call,
+               done=done, then=reverse("access:service_request", args=[req.pk]))
 
 
 @require_POST
@@ -166,16 +168,13 @@ def cor_decision(request, req_pk):
     req = _request_of(request.user, req_pk)
     if not permissions.can(request.user, Action.APPROVE_REQUEST_AS_COR, req.contract):
         raise PermissionDenied("Only the contract's COR can approve or decline this request.")
-    return act(
-        request, form=CorDecisionForm(request.POST, auto_id=IDS["cor_form"]),
-        invalid=lambda form: _detail(request, req, cor_form=form),
-        call=lambda data: additional.cor_decide(
-            request.user, req, data["decision"] == "approve", data["note"],
-            version=data["version"]),
-        done=lambda decided: "Approved. The service leads and the onboarding team have been "
+    return _act_on(
+        request, req, "cor_form",
+        lambda data: additional.cor_decide(request.user, req, data["decision"] == "approve",
+                                           data["note"], version=data["version"]),
+        lambda decided: "Approved. The service leads and the onboarding team have been "
         "asked to decide." if decided.status == S.AWAITING_LEADS
         else "Declined. The person who asked has been told why.",
-        then=_page_of(req),
     )
 
 
@@ -184,15 +183,12 @@ def lead_decision(request, req_pk):
     req = _request_of(request.user, req_pk)
     if not permissions.may_decide_as_lead(request.user, req):
         raise PermissionDenied(f"Only a service lead for {req.service} can decide on it.")
-    return act(
-        request, form=LeadDecisionForm(request.POST, auto_id=IDS["lead_form"]),
-        invalid=lambda form: _detail(request, req, lead_form=form),
-        call=lambda data: additional.lead_decide(
-            request.user, req, data["decision"] == "approve", data["reason"],
-            version=data["version"]),
-        done=lambda decided: _lead_done(decided) if decided.status == S.APPROVED else
+    return _act_on(
+        request, req, "lead_form",
+        lambda data: additional.lead_decide(request.user, req, data["decision"] == "approve",
+                                            data["reason"], version=data["version"]),
+        lambda decided: _lead_done(decided) if decided.status == S.APPROVED else
         f"{req.service} denied. The COR and the person who asked have been told why.",
-        then=_page_of(req),
     )
 
 
@@ -201,12 +197,8 @@ def _with_reason(request, req_pk, action: Action, name: str, call, done: str):
     req = _request_of(request.user, req_pk)
     if not permissions.can(request.user, action, req.contract):
         raise PermissionDenied("Your role on this contract does not allow that.")
-    return act(
-        request, form=FORM_CLASSES[name](request.POST, auto_id=IDS[name]),
-        invalid=lambda form: _detail(request, req, **{name: form}),
-        call=lambda data: call(request.user, req, data["reason"], version=data["version"]),
-        done=done, then=_page_of(req),
-    )
+    return _act_on(request, req, name, lambda data: call(
+        request.user, req, data["reason"], version=data["version"]), done)
 
 
 @require_POST

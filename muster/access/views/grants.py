@@ -4,6 +4,7 @@ Thin: parse, authorize (accounts.permissions), call one service, redirect."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -64,24 +65,28 @@ def grant(request, pk):
     return member_page(request, contract, member_user, form=form, status=400)
 
 
+def _on_grant(request, pk, grant_pk, action: Action, call, done: str, then) -> HttpResponse:
+    """Confirm or revoke one grant: `done` names the person and the service; the person
+    goes back to the page they acted from (`next`), else to `then(grant)`."""
+    contract = permissions.contract_for(request.user, pk, action)
+    item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
+    return act(request, call=lambda _: call(request.user, item),
+               done=lambda g: done.format(user=g.user.full_name, service=g.service.name),
+               then=_next_url(request, then(item)))
+
+
 @require_POST
 def confirm_grant(request, pk, grant_pk):
-    contract = permissions.contract_for(request.user, pk, Action.CONFIRM_ACCESS)
-    item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
-    return act(request, call=lambda _: grants.confirm(request.user, item),
-               done=lambda done: f"{done.user.full_name}'s access to {done.service.name} "
-               "is active.",
-               then=_next_url(request, reverse("access:pending")))
+    return _on_grant(request, pk, grant_pk, Action.CONFIRM_ACCESS, grants.confirm,
+                     "{user}'s access to {service} is active.",
+                     lambda item: reverse("access:pending"))
 
 
 @require_POST
 def revoke_grant(request, pk, grant_pk):
-    contract = permissions.contract_for(request.user, pk, Action.MANAGE_ROSTER)
-    item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
-    return act(request, call=lambda _: grants.revoke(request.user, item),
-               done=lambda done: f"Revoked {done.user.full_name}'s access to "
-               f"{done.service.name}.",
-               then=_next_url(request, reverse("access:member", args=[pk, item.user_id])))
+    return _on_grant(request, pk, grant_pk, Action.MANAGE_ROSTER, grants.revoke,
+                     "Revoked {user}'s access to {service}.",
+                     lambda item: reverse("access:member", args=[pk, item.user_id]))
 
 
 # --- A person's own access, and what waits for confirmation ---------------------------------
