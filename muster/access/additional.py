@@ -78,7 +78,7 @@ def request_service(actor, contract: Contract, *, service: Service, organization
     """The COR or the contractor asks for one more service. A COR's own request counts as
     the COR's approval (same who and when); anyone else's waits for the COR."""
     # The contract's row lock makes two people asking at once take turns.
-    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    contract = workflow.locked(contract)
     if not permissions.can(actor, Action.REQUEST_SERVICE, contract):
         raise NotAllowed("Only the contract's COR, POC, SO or SPOC can ask for a service.")
     service = Service.objects.get(pk=service.pk)
