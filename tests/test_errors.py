@@ -9,8 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from muster import workflow
-from muster.access import additional, dua
-from muster.access import services as access
+from muster.access import additional, dua, grants, guards
 from muster.closeout import rules as closeout
 from muster.errors import DomainError, NotAllowed
 from muster.onboarding import services as onboarding
@@ -19,15 +18,15 @@ from muster.timeline import services as timeline
 MUSTER = Path(__file__).resolve().parent.parent / "muster"
 
 
-@pytest.mark.parametrize("module", [onboarding, access, additional, dua, workflow])
+@pytest.mark.parametrize("module", [onboarding, grants, additional, workflow])
 def test_every_app_refuses_a_role_with_the_one_not_allowed_that_is_a_403(module):
     assert module.NotAllowed is NotAllowed
     assert issubclass(NotAllowed, PermissionDenied)
 
 
 @pytest.mark.parametrize("error", [
-    onboarding.OnboardingError, onboarding.StaleRequest, access.AccessError,
-    access.InvalidMember, additional.AdditionalServiceError, additional.StaleRequest,
+    onboarding.OnboardingError, onboarding.StaleRequest, guards.AccessError,
+    guards.InvalidMember, additional.AdditionalServiceError, additional.StaleRequest,
     dua.DuaError, closeout.CloseoutError, timeline.StepError,
 ])
 def test_every_refusal_with_a_message_is_a_domain_error(error):

@@ -9,33 +9,30 @@ version checked against the form the person saw, an audit record, and outbox ema
 """
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from muster import clock
+from muster import clock, workflow
 from muster.accounts import permissions
-from muster.accounts.models import ContractRole, TeamRole
+from muster.accounts.models import ContractRole, TeamRole, User
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.catalog.models import Service
-from muster.contracts.models import Contract, ContractService, Stage
+from muster.contracts.models import Contract, ContractService
 from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
 from muster.onboarding.models import WelcomePackage
+from muster.onboarding.package import send_welcome_package
 from muster.onboarding.services import OnboardingError
 from muster.validators import SHORT_TEXT_MAX, checked_reason
 
 from .models import AccessGrant, AdditionalServiceRequest, GrantStatus
+from .queries import addendum_state, blockers, cancellable_now
 
 Req = AdditionalServiceRequest
 S = AdditionalServiceRequest.Status
-
-# A contract can ask for one more service only while it is running.
-REQUESTABLE_STAGES = (Stage.ONBOARDING, Stage.ACTIVE, Stage.CLOSING)
-OPEN = (S.AWAITING_COR, S.AWAITING_LEADS)
-# What the onboarding team and the service leads see: past the COR's approval.
-PAST_COR = (S.AWAITING_LEADS, S.APPROVED, S.DENIED, S.COR_WITHDRAWN, S.CANCELLED)
-STOPPED = (S.COR_WITHDRAWN, S.CANCELLED)
+COR = ContractRole.Role.COR
 MAX_USERS = 100_000
+STALE = ("Someone else changed this request while you had it open. Your decision was not "
+         "saved: look at the request as it is now and try again.")
 
 
 class AdditionalServiceError(DomainError):
@@ -46,19 +43,8 @@ class StaleRequest(AdditionalServiceError):
     """Someone else changed the request since the person loaded it."""
 
 
-# --- Helpers --------------------------------------------------------------------------
-
-
-def _holders(contract: Contract, *roles: str) -> list:
-    return [r.user for r in contract.roles.filter(role__in=roles).select_related("user")]
-
-
-def _team() -> list[str]:
-    return permissions.emails_of_team_role(TeamRole.Role.ONBOARDING_TEAM)
-
-
 def _leads(service) -> list[str]:
-    return permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, service)
+    return workflow.team_emails(TeamRole.Role.SERVICE_LEAD, service)
 
 
 def _snapshot(req: Req) -> dict:
@@ -70,112 +56,17 @@ def _snapshot(req: Req) -> dict:
 
 
 def _locked(req: Req, version: int | None) -> Req:
-    locked = Req.objects.select_for_update().select_related("contract", "service").get(
-        pk=req.pk
-    )
-    if version is not None and locked.version != version:
-        raise StaleRequest(
-            "Someone else changed this request while you had it open. Your decision was not "
-            "saved: look at the request as it is now and try again."
-        )
-    return locked
+    return workflow.locked(req, version, related=["contract", "service"],
+                           stale=StaleRequest(STALE))
 
 
 def _is_cor(user, contract: Contract) -> bool:
-    return contract.roles.filter(user=user, role=ContractRole.Role.COR).exists()
+    return contract.roles.filter(user=user, role=COR).exists()
 
 
-def blockers(contract: Contract, service: Service | None = None) -> list[str]:
-    """Why this contract cannot ask for (this) service now: empty when it can."""
-    reasons = []
-    if contract.stage not in REQUESTABLE_STAGES:
-        reasons.append(
-            f"A contract in stage “{contract.get_stage_display()}” cannot ask for an "
-            "additional service: only an onboarding, active or closing contract can."
-        )
-    if service is None:
-        return reasons
-    if not service.is_active:
-        reasons.append(f"{service} is not offered to new requests.")
-    existing = contract.services.filter(service=service).first()
-    if existing is not None and existing.status != ContractService.Status.DENIED:
-        reasons.append(
-            f"{service} is already {existing.get_status_display().lower()} for this contract."
-        )
-    if Req.objects.filter(contract=contract, service=service, status__in=OPEN).exists():
-        reasons.append(f"A request for {service} on this contract is already open.")
-    return reasons
-
-
-def requestable_services(contract: Contract) -> QuerySet:
-    """Active services the contract does not have and has no open request for."""
-    held = ContractService.objects.filter(
-        contract=contract, service=OuterRef("pk")
-    ).exclude(status=ContractService.Status.DENIED)
-    asked = Req.objects.filter(contract=contract, service=OuterRef("pk"), status__in=OPEN)
-    return Service.objects.filter(is_active=True).exclude(Exists(held)).exclude(Exists(asked))
-
-
-# --- Who sees what ----------------------------------------------------------------------
-
-
-def _party_contracts(user) -> QuerySet:
-    return ContractRole.objects.filter(
-        user=user, role__in=permissions.CONTRACT_PARTIES
-    ).values("contract_id")
-
-
-def visible_requests(user) -> QuerySet:
-    """The requests a person's lists show: their contracts' requests (a COR, POC, SO or
-    SPOC); past the COR's approval, every request (the team) or those for the services they
-    lead (a service lead)."""
-    if not user.is_authenticated:
-        return Req.objects.none()
-    condition = Q(contract_id__in=_party_contracts(user))
-    if permissions.sees_every_contract(user):
-        condition |= Q(status__in=PAST_COR)
-    leads = permissions.led_service_ids(user)
-    if leads:
-        condition |= Q(status__in=PAST_COR, service_id__in=leads)
-    return Req.objects.filter(condition)
-
-
-def may_see(user, req: Req) -> bool:
-    """A request's page: the contract's COR and contractor parties always; the team, and
-    anyone who sees the contract through a service they lead, once the COR approved it;
-    the leads of the requested service once the COR approved it."""
-    if not user.is_authenticated:
-        return False
-    roles = permissions.roles_on(user, req.contract)
-    if roles & permissions.CONTRACT_PARTIES:
-        return True
-    if req.status not in PAST_COR:
-        return False
-    if req.service_id in permissions.led_service_ids(user):
-        return True
-    return permissions.visible_contracts(user).filter(pk=req.contract_id).exists()
-
-
-def may_decide_as_lead(user, req: Req) -> bool:
-    return req.service_id in permissions.led_service_ids(user)
-
-
-def addendum_state(req: Req) -> str:
-    """For an approved request: "sent" (a package listing the service went out after the
-    decision), "with_initial" (no package sent yet: the first one will list it), or
-    "pending" (the onboarding team still has to send the addendum)."""
-    if req.status != S.APPROVED or req.decided_at is None:
-        return ""
-    packages = list(req.contract.welcome_packages.only("services", "sent_at"))
-    if not packages:
-        return "with_initial"
-    name = req.service.name
-    for package in packages:
-        if package.sent_at >= req.decided_at and any(
-            s.get("name") == name for s in package.services
-        ):
-            return "sent"
-    return "pending"
+def _not_now(req: Req, why: str) -> AdditionalServiceError:
+    return AdditionalServiceError(f"This request is “{req.get_status_display()}”: {why} "
+                                  "Nothing was changed.")
 
 
 # --- Actions ----------------------------------------------------------------------------
@@ -187,7 +78,7 @@ def request_service(actor, contract: Contract, *, service: Service, organization
     """The COR or the contractor asks for one more service. A COR's own request counts as
     the COR's approval (same who and when); anyone else's waits for the COR."""
     # The contract's row lock makes two people asking at once take turns.
-    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    contract = workflow.locked(contract)
     if not permissions.can(actor, Action.REQUEST_SERVICE, contract):
         raise NotAllowed("Only the contract's COR, POC, SO or SPOC can ask for a service.")
     service = Service.objects.get(pk=service.pk)
@@ -216,7 +107,7 @@ def request_service(actor, contract: Contract, *, service: Service, organization
         _approve_as_cor(actor, req, note="", now=now)
         return req
     mail.queue(
-        "service_request_cor", to=_holders(contract, ContractRole.Role.COR),
+        "service_request_cor", to=workflow.people_with_roles(contract, COR),
         contract=contract, key=f"service-request:{req.pk}:cor",
         context={"req": req, "actor": actor},
     )
@@ -224,16 +115,13 @@ def request_service(actor, contract: Contract, *, service: Service, organization
 
 
 def _approve_as_cor(actor, req: Req, *, note: str, now) -> None:
-    before = req.status
-    req.approve_as_cor()
     req.cor_decided_by, req.cor_decided_at, req.cor_note = actor, now, note.strip()
-    req.version += 1
-    req.save()
-    audit.record(actor, "access.service_request_cor_approved", req,
-                 f"COR approved the request for {req.service}", contract=req.contract,
-                 before={"status": before},
-                 after={"status": req.status, "note": req.cor_note})
-    leads, team = _leads(req.service), _team()
+    workflow.transition(actor, req, req.approve_as_cor,
+                        f"COR approved the request for {req.service}",
+                        event="access.service_request_cor_approved", contract=req.contract,
+                        refused=_not_now(req, "the COR's decision was already recorded."),
+                        after={"note": req.cor_note})
+    leads, team = _leads(req.service), workflow.team_emails()
     mail.queue(
         "service_request_leads", to=leads or team, cc=[*team, req.requested_by],
         contract=req.contract, key=f"service-request:{req.pk}:leads",
@@ -249,11 +137,8 @@ def cor_decide(actor, req: Req, approve: bool, note: str = "", *,
     req = _locked(req, version)
     if not permissions.can(actor, Action.APPROVE_REQUEST_AS_COR, req.contract):
         raise NotAllowed("Only the contract's COR can approve or decline this request.")
-    if req.status != S.AWAITING_COR:
-        raise AdditionalServiceError(
-            f"This request is “{req.get_status_display()}”: the COR's decision was already "
-            "recorded. Nothing was changed."
-        )
+    refused = _not_now(req, "the COR's decision was already recorded.")
+    workflow.check(req.approve_as_cor, refused)
     now = clock.now()
     if approve:
         _approve_as_cor(actor, req, note=note, now=now)
@@ -262,15 +147,11 @@ def cor_decide(actor, req: Req, approve: bool, note: str = "", *,
         raise AdditionalServiceError(
             "Say why you decline the request: the person who asked for it reads the note."
         )
-    before = req.status
-    req.decline_as_cor()
     req.cor_decided_by, req.cor_decided_at, req.cor_note = actor, now, note.strip()
-    req.version += 1
-    req.save()
-    audit.record(actor, "access.service_request_cor_declined", req,
-                 f"COR declined the request for {req.service} ({req.cor_note})",
-                 contract=req.contract, before={"status": before},
-                 after={"status": req.status, "note": req.cor_note})
+    workflow.transition(actor, req, req.decline_as_cor,
+                        f"COR declined the request for {req.service} ({req.cor_note})",
+                        event="access.service_request_cor_declined", contract=req.contract,
+                        refused=refused, after={"note": req.cor_note})
     mail.queue(
         "service_request_declined", to=[req.requested_by], contract=req.contract,
         key=f"service-request:{req.pk}:declined", context={"req": req, "actor": actor},
@@ -285,19 +166,15 @@ def lead_decide(actor, req: Req, approve: bool, reason: str = "", *,
     approved list and the SO gets a welcome-package addendum) or denies it with a reason
     (the requester and the COR are told)."""
     req = _locked(req, version)
-    if not may_decide_as_lead(actor, req):
+    if not permissions.may_decide_as_lead(actor, req):
         raise NotAllowed(f"Only a service lead for {req.service} can decide on this request.")
-    if req.status != S.AWAITING_LEADS:
-        raise AdditionalServiceError(
-            f"This request is “{req.get_status_display()}”: it is not waiting for a service "
-            "lead. Nothing was changed."
-        )
+    refused = _not_now(req, "it is not waiting for a service lead.")
+    workflow.check(req.approve, refused)
     if not approve and not reason.strip():
         raise AdditionalServiceError(
             "Give the reason for the denial: the COR and the requester see it."
         )
-    contract = Contract.objects.select_for_update().get(pk=req.contract_id)
-    req.contract = contract
+    contract = req.contract = workflow.locked(req.contract)
     item = ContractService.objects.filter(contract=contract, service=req.service).first()
     if approve and item is not None and item.status != ContractService.Status.DENIED:
         raise AdditionalServiceError(
@@ -305,25 +182,19 @@ def lead_decide(actor, req: Req, approve: bool, reason: str = "", *,
             "(through its onboarding request). Nothing was changed."
         )
     now = clock.now()
-    before = req.status
-    if approve:
-        req.approve()
-    else:
-        req.deny()
     req.decided_by, req.decided_at, req.decision_reason = actor, now, reason.strip()
-    req.version += 1
-    req.save()
     verb = "approved" if approve else "denied"
-    audit.record(actor, f"access.service_request_{verb}", req,
-                 f"{req.service} {verb} as an additional service"
-                 + (f" ({req.decision_reason})" if req.decision_reason else ""),
-                 contract=contract, before={"status": before},
-                 after={"status": req.status, "reason": req.decision_reason})
+    workflow.transition(actor, req, req.approve if approve else req.deny,
+                        f"{req.service} {verb} as an additional service"
+                        + (f" ({req.decision_reason})" if req.decision_reason else ""),
+                        event=f"access.service_request_{verb}", contract=contract,
+                        refused=refused, after={"reason": req.decision_reason})
     if approve:
         item = _add_to_contract(actor, req, item, now)
     mail.queue(
         "service_request_decided",
-        to=[req.requested_by, *_holders(contract, ContractRole.Role.COR)], cc=_team(),
+        to=[req.requested_by, *workflow.people_with_roles(contract, COR)],
+        cc=workflow.team_emails(),
         contract=contract, key=f"service-request:{req.pk}:decided",
         context={"req": req, "actor": actor, "approved": approve},
     )
@@ -358,8 +229,6 @@ def _add_to_contract(actor, req: Req, item, now) -> ContractService:
 def _send_addendum(actor, req: Req) -> WelcomePackage | None:
     """The welcome-package addendum to the SO, as part of the lead's approval. Without an
     SO it waits: the onboarding team sends it from the request's page once one is named."""
-    from muster.onboarding.package import send_welcome_package
-
     if not req.contract.roles.filter(role=ContractRole.Role.SO).exists():
         return None
     try:
@@ -373,8 +242,6 @@ def _send_addendum(actor, req: Req) -> WelcomePackage | None:
 def send_addendum(actor, req: Req, *, version: int | None = None) -> WelcomePackage:
     """The onboarding team sends an addendum the lead's approval could not send (no SO was
     named then)."""
-    from muster.onboarding.package import send_welcome_package
-
     req = _locked(req, version)
     if not permissions.can(actor, Action.SEND_WELCOME, req.contract):
         raise NotAllowed("Only the onboarding team sends welcome packages.")
@@ -393,13 +260,6 @@ def send_addendum(actor, req: Req, *, version: int | None = None) -> WelcomePack
 # --- Withdrawn by the COR, cancelled by the team, reopened ----------------------------------
 
 
-def may_cancel_now(req: Req) -> bool:
-    """Waiting for the leads, or approved while its addendum has not been sent."""
-    if req.status == S.AWAITING_LEADS:
-        return True
-    return req.status == S.APPROVED and addendum_state(req) in ("pending", "with_initial")
-
-
 def _reason(reason: str, why: str) -> str:
     return checked_reason(reason, why, AdditionalServiceError)
 
@@ -407,22 +267,21 @@ def _reason(reason: str, why: str) -> str:
 def _involved(req: Req, was: str) -> tuple[list, list]:
     """Who hears that a request stopped or started again: who asked, the COR, the leads
     of the service while it was theirs to decide; the onboarding team copied."""
-    to = [req.requested_by, *_holders(req.contract, ContractRole.Role.COR)]
+    to: list[User | str] = [req.requested_by, *workflow.people_with_roles(req.contract, COR)]
     if was == S.AWAITING_LEADS:
         to += _leads(req.service)
-    return to, _team()
+    return to, workflow.team_emails()
 
 
-def _stop(actor, req: Req, name: str, reason: str, summary: str) -> Req:
+def _stop(actor, req: Req, move, reason: str, summary: str,
+          refused: AdditionalServiceError) -> Req:
+    """Withdraw or cancel (`move`, the request's transition): who, when, from where, why."""
     was = req.status
-    getattr(req, name)()
     req.stopped_by, req.stopped_at, req.stopped_from = actor, clock.now(), was
     req.stop_reason = reason
-    req.version += 1
-    req.save()
-    audit.record(actor, f"access.service_request_{name}", req,
-                 f"{summary}: {req.service} ({reason})", contract=req.contract,
-                 before={"status": was}, after={"status": req.status, "reason": reason})
+    workflow.transition(actor, req, move, f"{summary}: {req.service} ({reason})",
+                        event=f"access.service_request_{move.__name__}", contract=req.contract,
+                        refused=refused, after={"reason": reason})
     to, cc = _involved(req, was)
     mail.queue(
         "service_request_stopped", to=to, cc=cc, contract=req.contract,
@@ -438,13 +297,11 @@ def withdraw(actor, req: Req, reason: str, *, version: int | None = None) -> Req
     req = _locked(req, version)
     if not permissions.can(actor, Action.WITHDRAW_REQUEST, req.contract):
         raise NotAllowed("Only the contract's COR can withdraw this request.")
-    if req.status != S.AWAITING_LEADS:
-        raise AdditionalServiceError(
-            f"This request is “{req.get_status_display()}”: the COR withdraws a request "
-            "only while it waits for the service leads. Nothing was changed."
-        )
+    refused = _not_now(req, "the COR withdraws a request only while it waits for the "
+                       "service leads.")
+    workflow.check(req.withdraw, refused)
     reason = _reason(reason, "the service leads and the onboarding team read it.")
-    return _stop(actor, req, "withdraw", reason, "Withdrawn by the COR")
+    return _stop(actor, req, req.withdraw, reason, "Withdrawn by the COR", refused)
 
 
 @transaction.atomic
@@ -454,17 +311,18 @@ def cancel(actor, req: Req, reason: str, *, version: int | None = None) -> Req:
     req = _locked(req, version)
     if not permissions.can(actor, Action.CANCEL_REQUEST, req.contract):
         raise NotAllowed("Only the onboarding team can cancel this request.")
-    if not may_cancel_now(req):
-        raise AdditionalServiceError(
-            f"This request is “{req.get_status_display()}”"
-            + (" and its addendum was sent" if req.status == S.APPROVED else "")
-            + ": it can be cancelled only before the welcome-package addendum is sent. "
-            "Nothing was changed."
-        )
+    refused = AdditionalServiceError(
+        f"This request is “{req.get_status_display()}”"
+        + (" and its addendum was sent" if req.status == S.APPROVED else "")
+        + ": it can be cancelled only before the welcome-package addendum is sent. "
+        "Nothing was changed."
+    )
+    if not cancellable_now(req):
+        raise refused
     reason = _reason(reason, "the COR and the person who asked read it.")
     if req.status == S.APPROVED:
         _take_off_contract(actor, req, reason)
-    return _stop(actor, req, "cancel", reason, "Cancelled by the onboarding team")
+    return _stop(actor, req, req.cancel, reason, "Cancelled by the onboarding team", refused)
 
 
 def _take_off_contract(actor, req: Req, reason: str) -> None:
@@ -494,25 +352,19 @@ def reopen(actor, req: Req, reason: str, *, version: int | None = None) -> Req:
     req = _locked(req, version)
     if not permissions.can(actor, Action.REOPEN_REQUEST, req.contract):
         raise NotAllowed("Only the onboarding team can reopen this request.")
-    if req.status not in STOPPED:
-        raise AdditionalServiceError(
-            f"This request is “{req.get_status_display()}”: only a withdrawn or cancelled "
-            "request can be reopened. Nothing was changed."
-        )
+    refused = _not_now(req, "only a withdrawn or cancelled request can be reopened.")
+    workflow.check(req.reopen, refused)
     reason = _reason(reason, "the COR and the person who asked read it.")
     problems = blockers(req.contract, req.service)
     if problems:
         raise AdditionalServiceError(" ".join(problems) + " Nothing was changed.")
-    was = req.status
-    req.reopen()
     req.reopened_by, req.reopened_at, req.reopen_reason = actor, clock.now(), reason
     # The leads decide afresh; an earlier decision stays on the audit record.
     req.decided_by, req.decided_at, req.decision_reason = None, None, ""
-    req.version += 1
-    req.save()
-    audit.record(actor, "access.service_request_reopen", req,
-                 f"Reopened the request for {req.service} ({reason})", contract=req.contract,
-                 before={"status": was}, after={"status": req.status, "reason": reason})
+    workflow.transition(actor, req, req.reopen,
+                        f"Reopened the request for {req.service} ({reason})",
+                        event="access.service_request_reopen", contract=req.contract,
+                        refused=refused, after={"reason": reason})
     to, cc = _involved(req, req.status)
     mail.queue(
         "service_request_reopened", to=to, cc=cc, contract=req.contract,

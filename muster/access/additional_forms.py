@@ -6,7 +6,8 @@ from django import forms
 from muster.forms import USWDSMixin
 from muster.validators import NAME_MAX, SHORT_TEXT_MAX, VISIBLE_ONLY
 
-from .additional import MAX_USERS, requestable_services
+from .additional import MAX_USERS
+from .queries import requestable_services
 
 STALE = "This page is out of date: open the request again and retry."
 
@@ -17,7 +18,7 @@ class ServiceRequestForm(USWDSMixin, forms.Form):
         help_text="The contractor's HARP organization name, if it has one.",
         error_messages={"required": "Give the organization's name."},
     )
-    service = forms.ModelChoiceField(
+    service: forms.ModelChoiceField = forms.ModelChoiceField(
         label="Service", queryset=None, empty_label="- Select a service -",
         help_text="Services this contract does not have yet.",
         error_messages={
@@ -41,7 +42,13 @@ class ServiceRequestForm(USWDSMixin, forms.Form):
 
     def __init__(self, *args, contract, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = requestable_services(contract)
+        self.service_field.queryset = requestable_services(contract)
+
+    @property
+    def service_field(self) -> forms.ModelChoiceField:
+        field = self.fields["service"]
+        assert isinstance(field, forms.ModelChoiceField)
+        return field
 
     def clean_organization_name(self):
         value = self.cleaned_data["organization_name"].strip()
@@ -78,7 +85,7 @@ class CorDecisionForm(VersionedForm):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("decision") == "decline" and not (cleaned.get("note") or "").strip():
             self.add_error("note", "Say why you decline the request.")
         return cleaned
@@ -96,7 +103,7 @@ class LeadDecisionForm(VersionedForm):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("decision") == "deny" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "Give the reason for the denial.")
         return cleaned

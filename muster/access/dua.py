@@ -13,29 +13,27 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.text import get_valid_filename
 
-from muster import clock
-from muster.accounts import permissions
+from muster import clock, workflow
+from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
-from muster.catalog.models import Service
-from muster.contracts.models import Contract, ContractService, DataUseAgreement
-from muster.errors import DomainError, NotAllowed
+from muster.contracts.models import Contract, DataUseAgreement
+from muster.errors import DomainError
 from muster.notifications import services as mail
 from muster.uploads import validate_pdf
 
 from .models import AccessGrant, GrantStatus, PauseReason
 
 __all__ = [
-    "DuaError", "DuaStatus", "Lapse", "dua_status", "invalidate_dua",
-    "pause_lapsed", "upload_dua", "valid_dua",
+    "DuaError", "Lapse", "invalidate_dua", "lapsed_contracts", "pause_lapsed", "upload_dua",
+    "valid_dua",
 ]
 
 # Grants that give (or are about to give) access: these pause when the DUA lapses.
-LIVE = (GrantStatus.ACTIVE, GrantStatus.REQUESTED)
-EXPIRING_SOON_DAYS = 30
+PAUSED_BY_A_LAPSE = (GrantStatus.ACTIVE, GrantStatus.REQUESTED)
 
 
 class DuaError(DomainError):
@@ -74,21 +72,17 @@ def _uncovered(grants: QuerySet, day: datetime.date) -> QuerySet:
     return grants.filter(service__requires_dua=True).exclude(Exists(covering))
 
 
-def _lock_contract(contract: Contract) -> Contract:
-    return Contract.objects.select_for_update().get(pk=contract.pk)
-
-
 def _recipients(contract: Contract) -> tuple[list, list]:
-    """The SO and COR (to), the SPOC (copied: notified with the SO)."""
-    roles = list(contract.roles.filter(role__in=["so", "cor", "spoc"]).select_related("user"))
-    to = [r.user for r in roles if r.role in ("so", "cor") and r.user.is_active]
-    cc = [r.user for r in roles if r.role == "spoc" and r.user.is_active]
-    return to, cc
+    """The SO and COR (to), the SPOC (copied: notified with the SO); active people only."""
+    to = workflow.people_with_roles(contract, ContractRole.Role.SO, ContractRole.Role.COR)
+    cc = workflow.people_with_roles(contract, ContractRole.Role.SPOC)
+    return [u for u in to if u.is_active], [u for u in cc if u.is_active]
 
 
 def _require(actor, action: Action, contract: Contract) -> None:
-    if actor is not None and not permissions.can(actor, action, contract):
-        raise NotAllowed("Your role on this contract does not allow that.")
+    """A person's role (the daily check, acting for no one, passes `None`)."""
+    if actor is not None:
+        workflow.require(actor, action, contract)
 
 
 def _grant_list(grants) -> list[AccessGrant]:
@@ -99,7 +93,7 @@ def _pause(actor, contract: Contract, day: datetime.date, why: str) -> list[Acce
     """Pause every live grant of the (locked) contract that no valid DUA covers."""
     now = clock.now()
     grants = _uncovered(
-        AccessGrant.objects.filter(contract=contract, status__in=LIVE), day
+        AccessGrant.objects.filter(contract=contract, status__in=PAUSED_BY_A_LAPSE), day
     ).select_related("user", "service").select_for_update(of=("self",))
     paused = []
     for grant in grants:
@@ -166,7 +160,7 @@ def upload_dua(
     _require(actor, Action.UPLOAD_DUA, contract)
     today, now = clock.today(), clock.now()
     services = _check_upload(number, effective_date, expiry_date, document, services, today)
-    contract = _lock_contract(contract)
+    contract = workflow.locked(contract)
     waiting = AccessGrant.objects.filter(
         contract=contract, status=GrantStatus.PAUSED, pause_reason=PauseReason.DUA_LAPSED,
     )
@@ -224,8 +218,8 @@ def invalidate_dua(actor, dua: DataUseAgreement, reason: str) -> list[AccessGran
     reason = (reason or "").strip()
     if not reason:
         raise DuaError("Say why this DUA is not valid.", "reason")
-    contract = _lock_contract(dua.contract)
-    dua = DataUseAgreement.objects.select_for_update().get(pk=dua.pk)
+    contract = workflow.locked(dua.contract)
+    dua = workflow.locked(dua)
     if dua.invalidated_at is not None:
         raise DuaError(f"DUA {dua.number} was already marked invalid. Nothing was changed.")
     dua.invalidated_at, dua.invalidated_by, dua.invalidated_reason = (
@@ -257,7 +251,7 @@ def lapsed_contracts(day: datetime.date) -> QuerySet:
     `day`, and a DUA that expired before `day`: one query, through the indexed expiry
     date and the grants' (contract, status) index."""
     uncovered = _uncovered(
-        AccessGrant.objects.filter(contract=OuterRef("pk"), status__in=LIVE), day
+        AccessGrant.objects.filter(contract=OuterRef("pk"), status__in=PAUSED_BY_A_LAPSE), day
     )
     expired = DataUseAgreement.objects.filter(contract=OuterRef("pk"), expiry_date__lt=day)
     return Contract.objects.filter(Exists(uncovered), Exists(expired)).order_by("pk")
@@ -281,67 +275,3 @@ def pause_lapsed(day: datetime.date) -> list[Lapse]:
                 _email_lapsed(contract, dua, "expired", paused)
                 lapses.append(Lapse(contract, dua, paused))
     return lapses
-
-
-# --- For pages -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DuaStatus:
-    state: str  # valid, expiring soon, expired, invalid, not in effect yet, missing, not needed
-    dua: DataUseAgreement | None  # the valid DUA, else the latest uploaded
-    days_to_expiry: int | None  # negative once expired
-    paused_for_dua: int  # grants paused because the DUA lapsed
-    paused: int  # every paused grant
-    needed: bool
-
-    @property
-    def number(self) -> str:
-        return self.dua.number if self.dua else ""
-
-    @property
-    def expiry_date(self) -> datetime.date | None:
-        return self.dua.expiry_date if self.dua else None
-
-    @property
-    def days_since_expiry(self) -> int | None:
-        return -self.days_to_expiry if self.days_to_expiry is not None else None
-
-    @property
-    def problem(self) -> bool:
-        return self.needed and self.state not in ("valid", "expiring soon")
-
-
-def dua_status(contract: Contract, day: datetime.date) -> DuaStatus:
-    needed = ContractService.objects.filter(
-        contract=contract, service__requires_dua=True,
-        status__in=[ContractService.Status.APPROVED, ContractService.Status.REQUESTED],
-    ).exists()
-    dua = valid_dua(contract, day)
-    if dua is None:
-        dua = contract.duas.order_by("-uploaded_at", "-pk").first()
-    counts = AccessGrant.objects.filter(contract=contract, status=GrantStatus.PAUSED).aggregate(
-        total=Count("pk"), for_dua=Count("pk", filter=Q(pause_reason=PauseReason.DUA_LAPSED)),
-    )
-    days = (dua.expiry_date - day).days if dua else None
-    if not needed:
-        state = "not needed"
-    elif dua is None:
-        state = "missing"
-    elif dua.invalidated_at is not None:
-        state = "invalid"
-    elif dua.expiry_date < day:
-        state = "expired"
-    elif not dua.is_valid_on(day):
-        state = "not in effect yet"
-    elif days <= EXPIRING_SOON_DAYS:
-        state = "expiring soon"
-    else:
-        state = "valid"
-    return DuaStatus(state=state, dua=dua, days_to_expiry=days, paused_for_dua=counts["for_dua"],
-                     paused=counts["total"], needed=needed)
-
-
-def dua_services() -> QuerySet:
-    """The catalog's services that need a DUA (what an upload may cover)."""
-    return Service.objects.filter(requires_dua=True).order_by("order", "name")

@@ -11,7 +11,7 @@ from muster.forms import USWDSMixin
 from muster.uploads import validate_pdf
 from muster.validators import SHORT_TEXT_MAX, refuse_invisible_characters
 
-from .dua import dua_services
+from .queries import dua_services
 
 
 class ServiceChoices(forms.ModelMultipleChoiceField):
@@ -43,7 +43,9 @@ class DuaUploadForm(USWDSMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["services"].queryset = dua_services()
+        services = self.fields["services"]
+        assert isinstance(services, ServiceChoices)
+        services.queryset = dua_services()
         self.fields["document"].help_text = f"PDF only, up to {settings.MAX_UPLOAD_MB} MB."
 
     def clean_document(self):
@@ -53,7 +55,7 @@ class DuaUploadForm(USWDSMixin, forms.Form):
         return upload
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start, end = cleaned.get("effective_date"), cleaned.get("expiry_date")
         if end and end < clock.today():
             self.add_error("expiry_date", "This DUA has already expired: upload the current "

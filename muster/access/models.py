@@ -7,9 +7,12 @@ requested → active → paused → revoked through named transitions called fro
 
 from django.conf import settings
 from django.db import models
-from django_fsm import RETURN_VALUE, FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from muster import clock
+from muster.accounts import permissions
+from muster.accounts.permissions import Action
+from muster.contracts.models import Stage
 from muster.validators import NAME_MAX, SHORT_TEXT_MAX, VISIBLE_ONLY
 
 USER = settings.AUTH_USER_MODEL
@@ -30,7 +33,15 @@ class PauseReason(models.TextChoices):
     WAITING_FOR_POP = "waiting_for_pop", "The new contract's period of performance has not begun"
 
 
-class AccessGrant(models.Model):
+# A grant that is not revoked: at most one per user and service; it still gives, or waits
+# to give, access (a paused one resumes by itself).
+UNREVOKED = (GrantStatus.REQUESTED, GrantStatus.ACTIVE, GrantStatus.PAUSED)
+
+
+class AccessGrant(FSMModelMixin, models.Model):
+    """One user's access to one service. `status` moves only through the transitions below
+    (protected); FSMModelMixin lets `refresh_from_db` read it again."""
+
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.CASCADE, related_name="access_grants"
     )
@@ -39,7 +50,8 @@ class AccessGrant(models.Model):
         "catalog.Service", on_delete=models.PROTECT, related_name="access_grants"
     )
     status = FSMField(
-        max_length=12, choices=GrantStatus.choices, default=GrantStatus.REQUESTED, db_index=True
+        max_length=12, choices=GrantStatus.choices, default=GrantStatus.REQUESTED, db_index=True,
+        protected=True,
     )
     eua_job_code = models.CharField(
         "EUA job code", max_length=40, blank=True,
@@ -95,9 +107,21 @@ class AccessGrant(models.Model):
         pass
 
 
-class AdditionalServiceRequest(models.Model):
+def _role_may(action: Action):
+    """A transition's `permission`: the person's roles on the request's contract allow it."""
+    return lambda req, user: permissions.can(user, action, req.contract)
+
+
+def _leads_may(req, user) -> bool:
+    return permissions.may_decide_as_lead(user, req)
+
+
+class AdditionalServiceRequest(FSMModelMixin, models.Model):
     """An existing contract asks for one more service: the COR approves first, then the
-    service leads decide, then the SO gets a welcome-package addendum."""
+    service leads decide, then the SO gets a welcome-package addendum.
+
+    Each transition names who may take it (`permission`): a page offers the ones
+    `django_fsm.has_transition_perm` allows the person from the request's state now."""
 
     class Status(models.TextChoices):
         AWAITING_COR = "awaiting_cor", "Waiting for the COR's approval"
@@ -120,7 +144,8 @@ class AdditionalServiceRequest(models.Model):
     justification = models.TextField("business justification", max_length=SHORT_TEXT_MAX)
     estimated_users = models.PositiveIntegerField()
     status = FSMField(
-        max_length=16, choices=Status.choices, default=Status.AWAITING_COR, db_index=True
+        max_length=16, choices=Status.choices, default=Status.AWAITING_COR, db_index=True,
+        protected=True,
     )
     version = models.PositiveIntegerField(default=1)
     requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -155,43 +180,57 @@ class AdditionalServiceRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.service} for {self.contract} ({self.get_status_display()})"
 
-    @transition(field=status, source=Status.AWAITING_COR, target=Status.AWAITING_LEADS)
+    @transition(field=status, source=Status.AWAITING_COR, target=Status.AWAITING_LEADS,
+                permission=_role_may(Action.APPROVE_REQUEST_AS_COR))
     def approve_as_cor(self):
         pass
 
-    @transition(field=status, source=Status.AWAITING_COR, target=Status.WITHDRAWN)
+    @transition(field=status, source=Status.AWAITING_COR, target=Status.WITHDRAWN,
+                permission=_role_may(Action.APPROVE_REQUEST_AS_COR))
     def decline_as_cor(self):
         pass
 
-    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.APPROVED)
+    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.APPROVED,
+                permission=_leads_may)
     def approve(self):
         pass
 
-    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.DENIED)
+    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.DENIED,
+                permission=_leads_may)
     def deny(self):
         pass
 
     # The COR withdraws it before the service lead's decision.
-    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.COR_WITHDRAWN)
+    @transition(field=status, source=Status.AWAITING_LEADS, target=Status.COR_WITHDRAWN,
+                permission=_role_may(Action.WITHDRAW_REQUEST))
     def withdraw(self):
         pass
 
-    # The team cancels it before the addendum is sent (services check the addendum).
+    # The team cancels it before the addendum is sent (queries.cancellable_now).
     @transition(field=status, source=[Status.AWAITING_LEADS, Status.APPROVED],
-                target=Status.CANCELLED)
+                target=Status.CANCELLED, permission=_role_may(Action.CANCEL_REQUEST))
     def cancel(self):
         pass
 
     # Reopened, it waits for the service leads' decision again.
     @transition(field=status, source=[Status.COR_WITHDRAWN, Status.CANCELLED],
-                target=Status.AWAITING_LEADS)
+                target=Status.AWAITING_LEADS, permission=_role_may(Action.REOPEN_REQUEST))
     def reopen(self):
         pass
 
 
-class RosterImport(models.Model):
+# A contract can ask for one more service only while it is running.
+REQUESTABLE_STAGES = (Stage.ONBOARDING, Stage.ACTIVE, Stage.CLOSING)
+_S = AdditionalServiceRequest.Status
+# Requests still waiting for a decision (one per contract and service at a time).
+UNDECIDED_REQUESTS = (_S.AWAITING_COR, _S.AWAITING_LEADS)
+# Withdrawn by the COR or cancelled by the team after the COR's approval: reopenable.
+REOPENABLE_REQUESTS = (_S.COR_WITHDRAWN, _S.CANCELLED)
+
+
+class RosterImport(FSMModelMixin, models.Model):
     """A CSV file of users the SO uploaded: previewed row by row, saved all at once or not
-    at all."""
+    at all (preview → imported, or preview → discarded)."""
 
     class Status(models.TextChoices):
         PREVIEW = "preview", "Waiting for confirmation"
@@ -204,7 +243,8 @@ class RosterImport(models.Model):
     filename = models.CharField(max_length=NAME_MAX)
     rows = models.JSONField(help_text="[{line, full_name, email, harp_id, services, errors}]")
     error_count = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    status = FSMField(max_length=10, choices=Status.choices, default=Status.PREVIEW,
+                      protected=True)
     uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=clock.now)
     imported_at = models.DateTimeField(null=True, blank=True)
@@ -214,3 +254,11 @@ class RosterImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+    @transition(field=status, source=Status.PREVIEW, target=Status.IMPORTED)
+    def mark_imported(self, at):
+        self.imported_at = at
+
+    @transition(field=status, source=Status.PREVIEW, target=Status.DISCARDED)
+    def discard(self):
+        pass

@@ -6,8 +6,8 @@ from muster.accounts.permissions import Action
 from muster.contracts import panels
 from muster.contracts import queries as contract_queries
 
-from . import additional, dua
-from .queries import grants_by_contract
+from .models import REQUESTABLE_STAGES
+from .queries import dua_status, grants_by_contract, visible_requests
 
 # A slot of the access panel's own: the buttons an app above access adds beside the
 # roster's (closeout's), in order.
@@ -18,15 +18,15 @@ CONTRACT_ACTIONS = "access.contract_actions"
 def contract_panel(user, contract, today) -> dict | None:
     """Roster, DUA, additional services (and what registers in CONTRACT_ACTIONS), as this
     person may reach them; None when there is nothing of it for them."""
-    status = dua.dua_status(contract, today)
+    status = dua_status(contract, today)
     dua_state = status if status.needed or status.dua else None
     started = contract.stage not in ("solicitation",)
     panel = {
         "can_view_roster": started and permissions.can(user, Action.VIEW_ROSTER, contract),
         "can_manage_roster": permissions.can(user, Action.MANAGE_ROSTER, contract),
-        "can_request_service": contract.stage in additional.REQUESTABLE_STAGES
+        "can_request_service": contract.stage in REQUESTABLE_STAGES
         and permissions.can(user, Action.REQUEST_SERVICE, contract),
-        "service_requests": list(additional.visible_requests(user).filter(contract=contract)
+        "service_requests": list(visible_requests(user).filter(contract=contract)
                                  .select_related("service")),
         "dua": dua_state,
         "actions": panels.shown(CONTRACT_ACTIONS, user, contract, today),

@@ -1,12 +1,43 @@
-"""Reads that pages share about access grants."""
+"""Every read the access app's pages (and its services' checks) share: the roster and a
+member's grants, what waits for confirmation, a person's own access, the DUA's state, and
+the additional-service requests a person sees. Services write; pages read here."""
 
-from django.db.models import QuerySet
+import datetime
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TypedDict
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
+from django_stubs_ext import WithAnnotations
 
-from .models import AccessGrant
+from muster.accounts import permissions
+from muster.accounts.models import ContractRole, User
+from muster.audit.models import AuditEvent
+from muster.catalog.models import Service
+from muster.contracts.models import Contract, ContractService, DataUseAgreement
+
+from .dua import valid_dua
+from .models import (
+    REQUESTABLE_STAGES,
+    UNDECIDED_REQUESTS,
+    AccessGrant,
+    AdditionalServiceRequest,
+    GrantStatus,
+    PauseReason,
+    RosterImport,
+)
+
+MEMBER = ContractRole.Role.CONTRACTOR_USER
+EXPIRING_SOON_DAYS = 30
+BY_SERVICE = ("service__order", "service__name", "-requested_at")
 
 
-def grants_of(user) -> QuerySet:
+# --- A person's own access ------------------------------------------------------------
+
+
+def grants_of(user) -> QuerySet[AccessGrant]:
     """A person's own grants, every state, by contract then service: one query."""
     return (AccessGrant.objects.filter(user=user).select_related("contract", "service")
             .order_by(Lower("contract__name"), "service__order", "-requested_at"))
@@ -18,3 +49,317 @@ def grants_by_contract(user) -> dict[int, list[AccessGrant]]:
     for grant in grants_of(user):
         grouped.setdefault(grant.contract_id, []).append(grant)
     return grouped
+
+
+def rosters_of(user) -> QuerySet[ContractRole]:
+    """The contracts whose roster the person is on, by name."""
+    return (ContractRole.objects.filter(user=user, role=MEMBER).select_related("contract")
+            .order_by(Lower("contract__name")))
+
+
+def waiting_for_confirmation(user) -> QuerySet[AccessGrant]:
+    """Requested grants the person confirms: every one for the onboarding team, those of
+    their services for a service lead."""
+    rows = AccessGrant.objects.filter(status=GrantStatus.REQUESTED)
+    if permissions.ONBOARDING_TEAM not in permissions.team_roles(user):
+        rows = rows.filter(service_id__in=permissions.led_service_ids(user))
+    return rows.select_related("contract", "service", "user", "requested_by").order_by(
+        "requested_at", "pk")
+
+
+# --- The roster -----------------------------------------------------------------------
+
+
+def approved_services(contract: Contract) -> list[Service]:
+    return [
+        cs.service for cs in ContractService.objects.filter(
+            contract=contract, status=ContractService.Status.APPROVED
+        ).select_related("service").order_by("service__order", "service__name")
+    ]
+
+
+def members(contract: Contract, q: str = "") -> QuerySet[ContractRole]:
+    """The roster, by name; with `q`, those whose name or email contains it."""
+    rows = ContractRole.objects.filter(contract=contract, role=MEMBER).select_related("user")
+    if q:
+        rows = rows.filter(Q(user__full_name__icontains=q) | Q(user__email__icontains=q))
+    return rows.order_by(Lower("user__full_name"), "user__email")
+
+
+def roster_size(contract: Contract) -> int:
+    return ContractRole.objects.filter(contract=contract, role=MEMBER).count()
+
+
+def is_member(contract: Contract, user) -> bool:
+    return contract.roles.filter(user=user, role=MEMBER).exists()
+
+
+def grants_by_user(contract: Contract, user_ids=None) -> dict[int, list[AccessGrant]]:
+    """The contract's grants (of these people, when given) by person, each person's by
+    service: one query. Each grant knows its contract without another query."""
+    rows = contract.access_grants.select_related("service").order_by(*BY_SERVICE)
+    if user_ids is not None:
+        rows = rows.filter(user_id__in=user_ids)
+    grouped: dict[int, list[AccessGrant]] = defaultdict(list)
+    for grant in rows:
+        grouped[grant.user_id].append(grant)
+    return grouped
+
+
+def grant_counts(contract: Contract) -> dict[str, int]:
+    """How many of the contract's grants are in each state (every state named)."""
+    counts = dict(contract.access_grants.order_by().values("status")
+                  .annotate(n=Count("pk")).values_list("status", "n"))
+    return {s.value: counts.get(s.value, 0) for s in GrantStatus}
+
+
+def dua_blocked(contract: Contract, approved: list[Service], day: datetime.date) -> list[Service]:
+    """Approved services that need a DUA the contract does not have (valid on `day`)."""
+    return [s for s in approved if s.requires_dua and valid_dua(contract, day, s) is None]
+
+
+def open_imports(contract: Contract) -> QuerySet[RosterImport]:
+    """The latest files uploaded and not yet imported or discarded."""
+    return RosterImport.objects.filter(
+        contract=contract, status=RosterImport.Status.PREVIEW).order_by("-uploaded_at")[:5]
+
+
+def unrevoked_grants(contract: Contract, user) -> QuerySet[AccessGrant]:
+    return contract.access_grants.filter(user=user).exclude(status=GrantStatus.REVOKED)
+
+
+def person_of(contract: Contract, user_pk) -> User | None:
+    """Someone on the contract's roster or with access on it, else None: a posted id must
+    not tell the SO the name of anyone else in Muster."""
+    return User.objects.filter(
+        Q(contract_roles__contract=contract, contract_roles__role=MEMBER)
+        | Q(access_grants__contract=contract)
+    ).filter(pk=user_pk).distinct().first()
+
+
+@dataclass
+class MemberPage:
+    role: ContractRole | None  # None once they left the roster
+    grants: list[AccessGrant]
+    history: QuerySet[AuditEvent]
+
+
+def member_page(contract: Contract, member: User) -> MemberPage:
+    """A person's place on the roster, their grants and the last 100 events about them."""
+    role = contract.roles.filter(user=member, role=MEMBER).first()
+    grants = list(contract.access_grants.filter(user=member)
+                  .select_related("service", "requested_by", "revoked_by")
+                  .order_by(*BY_SERVICE))
+    history = AuditEvent.objects.filter(contract=contract).filter(
+        Q(object_type="access.accessgrant", object_id__in=[str(g.pk) for g in grants])
+        | Q(action__startswith="access.user_", after__user=member.email)
+        | Q(action__startswith="access.user_", before__user=member.email)
+    ).select_related("actor").order_by("-id")[:100]
+    return MemberPage(role, grants, history)
+
+
+def export_rows(contract: Contract) -> Iterator[tuple]:
+    """The roster as CSV rows: one per grant, or one without a grant (two queries)."""
+    grants = grants_by_user(contract)
+    for m in members(contract):
+        person = (m.user.full_name, m.user.email, m.user.harp_id)
+        if not grants.get(m.user_id):
+            yield (*person, "", "", "")
+        for g in grants.get(m.user_id, []):
+            yield (*person, g.service.name, g.get_status_display(), g.eua_job_code)
+
+
+# --- Data Use Agreements --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuaStatus:
+    state: str  # valid, expiring soon, expired, invalid, not in effect yet, missing, not needed
+    dua: DataUseAgreement | None  # the valid DUA, else the latest uploaded
+    days_to_expiry: int | None  # negative once expired
+    paused_for_dua: int  # grants paused because the DUA lapsed
+    paused: int  # every paused grant
+    needed: bool
+
+    @property
+    def number(self) -> str:
+        return self.dua.number if self.dua else ""
+
+    @property
+    def expiry_date(self) -> datetime.date | None:
+        return self.dua.expiry_date if self.dua else None
+
+    @property
+    def days_since_expiry(self) -> int | None:
+        return -self.days_to_expiry if self.days_to_expiry is not None else None
+
+    @property
+    def problem(self) -> bool:
+        return self.needed and self.state not in ("valid", "expiring soon")
+
+
+def dua_status(contract: Contract, day: datetime.date) -> DuaStatus:
+    needed = ContractService.objects.filter(
+        contract=contract, service__requires_dua=True,
+        status__in=[ContractService.Status.APPROVED, ContractService.Status.REQUESTED],
+    ).exists()
+    dua = valid_dua(contract, day)
+    if dua is None:
+        dua = contract.duas.order_by("-uploaded_at", "-pk").first()
+    counts = AccessGrant.objects.filter(contract=contract, status=GrantStatus.PAUSED).aggregate(
+        total=Count("pk"), for_dua=Count("pk", filter=Q(pause_reason=PauseReason.DUA_LAPSED)),
+    )
+    days = (dua.expiry_date - day).days if dua else None
+    if not needed:
+        state = "not needed"
+    elif dua is None or days is None:
+        state = "missing"
+    elif dua.invalidated_at is not None:
+        state = "invalid"
+    elif dua.expiry_date < day:
+        state = "expired"
+    elif not dua.is_valid_on(day):
+        state = "not in effect yet"
+    elif days <= EXPIRING_SOON_DAYS:
+        state = "expiring soon"
+    else:
+        state = "valid"
+    return DuaStatus(state=state, dua=dua, days_to_expiry=days, paused_for_dua=counts["for_dua"],
+                     paused=counts["total"], needed=needed)
+
+
+def dua_services() -> QuerySet[Service]:
+    """The catalog's services that need a DUA (what an upload may cover)."""
+    return Service.objects.filter(requires_dua=True).order_by("order", "name")
+
+
+def dua_services_wanted(contract: Contract) -> list[int]:
+    """The DUA services the contract asked for and was not denied (an upload's default)."""
+    return list(ContractService.objects.filter(
+        contract=contract, service__requires_dua=True,
+    ).exclude(status=ContractService.Status.DENIED).values_list("service_id", flat=True))
+
+
+def duas_of(contract: Contract) -> QuerySet[DataUseAgreement]:
+    """Every DUA the contract holds or held, newest first."""
+    return (contract.duas.select_related("uploaded_by", "invalidated_by")
+            .prefetch_related("services").order_by("-uploaded_at", "-pk"))
+
+
+# --- Additional-service requests ------------------------------------------------------
+
+Req = AdditionalServiceRequest
+S = AdditionalServiceRequest.Status
+
+
+def blockers(contract: Contract, service: Service | None = None) -> list[str]:
+    """Why this contract cannot ask for (this) service now: empty when it can."""
+    reasons = []
+    if contract.stage not in REQUESTABLE_STAGES:
+        reasons.append(
+            f"A contract in stage “{contract.get_stage_display()}” cannot ask for an "
+            "additional service: only an onboarding, active or closing contract can."
+        )
+    if service is None:
+        return reasons
+    if not service.is_active:
+        reasons.append(f"{service} is not offered to new requests.")
+    existing = contract.services.filter(service=service).first()
+    if existing is not None and existing.status != ContractService.Status.DENIED:
+        reasons.append(
+            f"{service} is already {existing.get_status_display().lower()} for this contract."
+        )
+    if Req.objects.filter(contract=contract, service=service,
+                          status__in=UNDECIDED_REQUESTS).exists():
+        reasons.append(f"A request for {service} on this contract is already open.")
+    return reasons
+
+
+def requestable_services(contract: Contract) -> QuerySet[Service]:
+    """Active services the contract does not have and has no open request for."""
+    held = ContractService.objects.filter(
+        contract=contract, service=OuterRef("pk")
+    ).exclude(status=ContractService.Status.DENIED)
+    asked = Req.objects.filter(contract=contract, service=OuterRef("pk"),
+                               status__in=UNDECIDED_REQUESTS)
+    return Service.objects.filter(is_active=True).exclude(Exists(held)).exclude(Exists(asked))
+
+
+def visible_requests(user) -> QuerySet[AdditionalServiceRequest]:
+    """The requests a person's lists show: their contracts' requests (a COR, POC, SO or
+    SPOC); past the COR's approval, every request (the team) or those for the services they
+    lead (a service lead)."""
+    if not user.is_authenticated:
+        return Req.objects.none()
+    past_cor = permissions.SERVICE_REQUEST_PAST_COR
+    condition = Q(contract_id__in=ContractRole.objects.filter(
+        user=user, role__in=permissions.CONTRACT_PARTIES).values("contract_id"))
+    if permissions.sees_every_contract(user):
+        condition |= Q(status__in=past_cor)
+    leads = permissions.led_service_ids(user)
+    if leads:
+        condition |= Q(status__in=past_cor, service_id__in=leads)
+    return Req.objects.filter(condition)
+
+
+class _MyCor(TypedDict):
+    my_cor: bool
+
+
+def request_list(user) -> "QuerySet[WithAnnotations[AdditionalServiceRequest, _MyCor]]":
+    """The person's requests for their list page, newest first, each marked `my_cor` when
+    they are its contract's COR."""
+    return (
+        visible_requests(user)
+        .select_related("contract", "contract__organization", "service", "requested_by")
+        .annotate(my_cor=Exists(ContractRole.objects.filter(
+            contract=OuterRef("contract_id"), user=user, role=ContractRole.Role.COR)))
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def request_for_page(pk) -> AdditionalServiceRequest | None:
+    return AdditionalServiceRequest.objects.select_related(
+        "contract", "contract__organization", "service", "requested_by",
+        "cor_decided_by", "decided_by",
+    ).filter(pk=pk).first()
+
+
+def addendum_state(req: AdditionalServiceRequest) -> str:
+    """For an approved request: "sent" (a package listing the service went out after the
+    decision), "with_initial" (no package sent yet: the first one will list it), or
+    "pending" (the onboarding team still has to send the addendum)."""
+    if req.status != S.APPROVED or req.decided_at is None:
+        return ""
+    packages = list(req.contract.welcome_packages.only("services", "sent_at"))
+    if not packages:
+        return "with_initial"
+    name = req.service.name
+    for package in packages:
+        if package.sent_at >= req.decided_at and any(
+            s.get("name") == name for s in package.services
+        ):
+            return "sent"
+    return "pending"
+
+
+def packages_listing(req: AdditionalServiceRequest) -> list:
+    """The welcome packages sent since an approved request's decision that list its
+    service."""
+    if req.decided_at is None or req.status != S.APPROVED:
+        return []
+    return [
+        p for p in req.contract.welcome_packages.filter(sent_at__gte=req.decided_at)
+        .order_by("version")
+        if any(s.get("name") == req.service.name for s in p.services)
+    ]
+
+
+def cancellable_now(req: AdditionalServiceRequest, addendum: str | None = None) -> bool:
+    """Waiting for the leads, or approved while its addendum has not been sent (`addendum`:
+    its `addendum_state`, when the caller has it)."""
+    if req.status == S.AWAITING_LEADS:
+        return True
+    if req.status != S.APPROVED:
+        return False
+    return (addendum_state(req) if addendum is None else addendum) in ("pending", "with_initial")

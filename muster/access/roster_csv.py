@@ -1,7 +1,7 @@
 """Reading and writing the roster as CSV.
 
 `parse` turns an uploaded file into rows (it checks the file, not the people: the rows are
-checked against Muster by `services.check_rows`). `write` writes the roster export, with
+checked against Muster by `checking.check_rows`). `write` writes the roster export, with
 every cell that a spreadsheet would run as a formula made inert.
 """
 

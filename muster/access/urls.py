@@ -1,23 +1,24 @@
 from django.urls import path
 
-from .views import additional, dua, roster
+from .views import additional, dua, grants, imports, roster
 
 app_name = "access"
 C = "contracts/<int:pk>/"
 urlpatterns = [
-    # The SO's roster and grants (views/roster.py)
+    # The SO's roster (views/roster.py), its CSV files (views/imports.py) and grants
+    # (views/grants.py)
     path(f"{C}roster/", roster.roster, name="roster"),
     path(f"{C}roster/add/", roster.add_user, name="add_user"),
-    path(f"{C}roster/import/", roster.import_csv, name="import"),
-    path(f"{C}roster/import/<int:import_pk>/", roster.import_preview, name="import_preview"),
-    path(f"{C}roster/export.csv", roster.export_csv, name="export"),
+    path(f"{C}roster/import/", imports.import_csv, name="import"),
+    path(f"{C}roster/import/<int:import_pk>/", imports.import_preview, name="import_preview"),
+    path(f"{C}roster/export.csv", imports.export_csv, name="export"),
     path(f"{C}roster/<int:user_pk>/", roster.member, name="member"),
     path(f"{C}roster/<int:user_pk>/remove/", roster.remove_user, name="remove_user"),
-    path(f"{C}grants/new/", roster.grant, name="grant"),
-    path(f"{C}grants/<int:grant_pk>/confirm/", roster.confirm_grant, name="confirm_grant"),
-    path(f"{C}grants/<int:grant_pk>/revoke/", roster.revoke_grant, name="revoke_grant"),
-    path("mine/", roster.my_access, name="mine"),
-    path("pending/", roster.pending_grants, name="pending"),
+    path(f"{C}grants/new/", grants.grant, name="grant"),
+    path(f"{C}grants/<int:grant_pk>/confirm/", grants.confirm_grant, name="confirm_grant"),
+    path(f"{C}grants/<int:grant_pk>/revoke/", grants.revoke_grant, name="revoke_grant"),
+    path("mine/", grants.my_access, name="mine"),
+    path("pending/", grants.pending_grants, name="pending"),
     # Data Use Agreements (views/dua.py)
     path(f"{C}dua/", dua.dua_page, name="dua"),
     path(f"{C}dua/upload/", dua.upload, name="dua_upload"),

@@ -247,6 +247,7 @@ def may_see_service_requests(user, obj=None) -> bool:
 
 
 def may_see_access_to_confirm(user, obj=None) -> bool:
+    """The list of access waiting for confirmation (page and header link)."""
     return bool(team_roles(user) & ACCESS_TO_CONFIRM_ROLES)
 
 
@@ -275,12 +276,52 @@ def may_see_sweep_runs(user, _obj=None) -> bool:
     that see every contract."""
     return sees_every_contract(user)
 
+# --- access: confirming grants, seeing and deciding additional-service requests ----------
+# Values of access's AdditionalServiceRequest.Status, plain: this module imports no other
+# app. Past the COR's approval, the team and the service leads see a request.
+SERVICE_REQUEST_PAST_COR = frozenset(
+    {"awaiting_leads", "approved", "denied", "cor_withdrawn", "cancelled"})
+
+
+def may_confirm_grant(user, grant) -> bool:
+    """The onboarding team confirms any grant; a service lead only their service's."""
+    roles = roles_on(user, grant.contract)
+    if ONBOARDING_TEAM in roles:
+        return True
+    return bool(roles & RULES[Action.CONFIRM_ACCESS]) and grant.service_id in led_service_ids(user)
+
+
+def may_confirm_grant_now(user, grant) -> bool:
+    """A requested grant the person may confirm (its button on the roster and member pages)."""
+    return grant.status == "requested" and may_confirm_grant(user, grant)
+
+
+def may_see_service_request(user, req) -> bool:
+    """A request's page: the contract's COR and contractor parties always; the team, and
+    anyone who sees the contract through a service they lead, once the COR approved it;
+    the leads of the requested service once the COR approved it."""
+    if not user.is_authenticated:
+        return False
+    if roles_on(user, req.contract) & CONTRACT_PARTIES:
+        return True
+    if req.status not in SERVICE_REQUEST_PAST_COR:
+        return False
+    if req.service_id in led_service_ids(user):
+        return True
+    return visible_contracts(user).filter(pk=req.contract_id).exists()
+
+
+def may_decide_as_lead(user, req) -> bool:
+    """A lead of the requested service decides on an additional-service request."""
+    return req.service_id in led_service_ids(user)
+
 
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
 PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     **GROUND_PREDICATES,
     "closeout.see_sweep_runs": may_see_sweep_runs,
+    "access.confirm_grant": may_confirm_grant_now,
 }
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from muster import clock, workflow
 from muster.access import dua
-from muster.access.models import AccessGrant, GrantStatus, PauseReason
+from muster.access.models import UNREVOKED, AccessGrant, GrantStatus, PauseReason
 from muster.accounts.models import ContractRole
 from muster.audit import services as audit
 from muster.contracts import services as contracts
@@ -20,7 +20,7 @@ from .rules import CloseoutError
 from .steps import REMOVE_ACCESS_STEP, complete_open
 
 # The grants the contract's end removes (or carries over): every one not yet revoked.
-GRANTS_THE_END_REMOVES = [GrantStatus.REQUESTED, GrantStatus.ACTIVE, GrantStatus.PAUSED]
+GRANTS_THE_END_REMOVES = UNREVOKED
 # Stages in which a contract still holds access that its end must remove.
 ENDABLE = [Stage.AWARDED, Stage.ONBOARDING, Stage.ACTIVE, Stage.CLOSING]
 COR, SO, SPOC = ContractRole.Role.COR, ContractRole.Role.SO, ContractRole.Role.SPOC

@@ -22,8 +22,8 @@ from django.utils import timezone
 from pypdf import PdfWriter
 
 from muster import clock
-from muster.access import additional, dua
-from muster.access import services as access
+from muster.access import additional, dua, grants
+from muster.access import roster as access_roster
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
 from muster.closeout import choice, ending, queries, removal
@@ -183,8 +183,8 @@ def roster(contract: Contract, so: User, team: User) -> Contract:
         users = _roster_users(contract, so)
 
         def grant(email, slug, confirm=True):
-            g = access.grant(so, contract, users[email], services[slug])
-            return access.confirm(team, g) if confirm else g
+            g = grants.grant(so, contract, users[email], services[slug])
+            return grants.confirm(team, g) if confirm else g
 
         for email in (f"analyst@tidewater.{DOMAIN}", f"abstractor1@tidewater.{DOMAIN}"):
             grant(email, "sas-viya")
@@ -192,7 +192,7 @@ def roster(contract: Contract, so: User, team: User) -> Contract:
         grant(f"abstractor2@tidewater.{DOMAIN}", "slack")
         former = grant(f"former@tidewater.{DOMAIN}", "confluence")
     with _on(_workday(today, 40)):
-        access.revoke(so, former)
+        grants.revoke(so, former)
     with _on(_workday(today, 2)):
         grant(f"abstractor2@tidewater.{DOMAIN}", "jira-service-management", confirm=False)
     # The DUA lapsed two days ago (its expiry date moved back to show it): the next day's
@@ -216,7 +216,7 @@ def _roster_users(contract: Contract, so: User) -> dict[str, User]:
     for name, email, harp_id in ROSTER:
         user = User.objects.filter(email=email).first()
         if user is None or not contract.roles.filter(user=user).exists():
-            access.add_user(so, contract, full_name=name, email=email, harp_id=harp_id)
+            access_roster.add_user(so, contract, full_name=name, email=email, harp_id=harp_id)
         users[email] = User.objects.get(email=email)
         if not users[email].has_usable_password():
             users[email].password = _demo_password_hash()

@@ -20,7 +20,7 @@ from muster.notifications.services import deliver_due
 from muster.onboarding.models import OnboardingRequest, Status, WelcomePackage
 from muster.onboarding.package import send_welcome_package
 
-from ..factories import OrganizationFactory, team_member
+from ..factories import OrganizationFactory, signed_in, team_member
 
 pytestmark = pytest.mark.django_db
 Req = AdditionalServiceRequest
@@ -48,11 +48,6 @@ def active(people, freeze_today):
     return people
 
 
-def as_user(client, person):
-    client.force_login(person)
-    return client
-
-
 def page(response) -> str:
     assert response.status_code == 200, response.status_code
     return response.content.decode()
@@ -69,7 +64,7 @@ def detail_url(req) -> str:
 def ask(client, person, contract, service, **extra):
     data = {"organization_name": "ACME-ANALYTICS", "service": service.pk,
             "justification": JUSTIFICATION, "estimated_users": 25, **extra}
-    return as_user(client, person).post(new_url(contract), data)
+    return signed_in(client, person).post(new_url(contract), data)
 
 
 def filed(client, people, person_key="poc") -> Req:
@@ -81,7 +76,7 @@ def filed(client, people, person_key="poc") -> Req:
 
 
 def cor_decides(client, people, req, decision="approve", note="", version=None):
-    return as_user(client, people["cor"]).post(
+    return signed_in(client, people["cor"]).post(
         reverse("access:cor_decision", args=[req.pk]),
         {"decision": decision, "note": note,
          "version": req.version if version is None else version})
@@ -89,7 +84,7 @@ def cor_decides(client, people, req, decision="approve", note="", version=None):
 
 def lead_decides(client, lead, req, decision="approve", reason="", version=None):
     req.refresh_from_db()
-    return as_user(client, lead).post(
+    return signed_in(client, lead).post(
         reverse("access:lead_decision", args=[req.pk]),
         {"decision": decision, "reason": reason,
          "version": req.version if version is None else version})
@@ -112,7 +107,7 @@ def test_poc_request_cor_approval_lead_approval_and_addendum(client, active, mai
 
     # The POC opens the form: the HARP organization name is filled in; only services the
     # contract does not have are offered.
-    form = page(as_user(client, people["poc"]).get(new_url(mine)))
+    form = page(signed_in(client, people["poc"]).get(new_url(mine)))
     assert 'value="ACME-ANALYTICS"' in form
     assert "Confluence" in form
     assert "SAS Viya" not in form
@@ -132,7 +127,7 @@ def test_poc_request_cor_approval_lead_approval_and_addendum(client, active, mai
     mailoutbox.clear()
 
     # The COR sees the request first in their list, and approves it.
-    listing = page(as_user(client, people["cor"]).get(reverse("access:service_requests")))
+    listing = page(signed_in(client, people["cor"]).get(reverse("access:service_requests")))
     waiting = listing.split('id="waiting-heading"')[1].split('id="open-heading"')[0]
     assert detail_url(req) in waiting
     assert "Approve or decline as the contract" in page(client.get(detail_url(req)))
@@ -153,7 +148,7 @@ def test_poc_request_cor_approval_lead_approval_and_addendum(client, active, mai
     assert people["onboarding_team"].email in to_lead.cc
     assert detail_url(req) in to_lead.body
     mailoutbox.clear()
-    lead_page = page(as_user(client, people["confluence_lead"]).get(detail_url(req)))
+    lead_page = page(signed_in(client, people["confluence_lead"]).get(detail_url(req)))
     assert "Decide on Confluence" in lead_page
     response = lead_decides(client, people["confluence_lead"], req)
     assert response.status_code == 302
@@ -203,7 +198,7 @@ def test_team_and_leads_see_nothing_until_the_cor_approves(client, active):
     req = filed(client, people)
     for key in ("onboarding_team", "team_lead", "administrator", "confluence_lead",
                 "sas_lead"):
-        as_user(client, people[key])
+        signed_in(client, people[key])
         assert client.get(detail_url(req)).status_code == 404, key
         listing = page(client.get(reverse("access:service_requests")))
         assert detail_url(req) not in listing, key
@@ -214,11 +209,11 @@ def test_team_and_leads_see_nothing_until_the_cor_approves(client, active):
 
     # The contract's own parties see it meanwhile.
     for key in ("poc", "so", "spoc", "cor"):
-        assert page(as_user(client, people[key]).get(detail_url(req))), key
+        assert page(signed_in(client, people[key]).get(detail_url(req))), key
 
     cor_decides(client, people, req)
     for key in ("onboarding_team", "team_lead", "confluence_lead"):
-        as_user(client, people[key])
+        signed_in(client, people[key])
         assert "Confluence" in page(client.get(detail_url(req))), key
         assert detail_url(req) in page(client.get(reverse("access:service_requests"))), key
 
@@ -231,7 +226,7 @@ def test_people_without_the_contract_never_see_it(client, active):
         slug="slack"))
     for person in (people["outsider"], people["other_cor"], people["contractor_user"],
                    slack_lead):
-        as_user(client, person)
+        signed_in(client, person)
         assert client.get(detail_url(req)).status_code == 404, person
         assert detail_url(req) not in page(client.get(reverse("access:service_requests")))
         assert client.get(new_url(people["mine"])).status_code == 404, person
@@ -247,7 +242,7 @@ def test_a_cor_filed_request_skips_the_wait(client, active, mailoutbox):
     assert not [m for m in mailoutbox if m.subject.startswith("Your approval needed")]
     to_lead, = emails_to(mailoutbox, people["confluence_lead"].email)
     assert "Cora COR" in to_lead.body
-    shown = page(as_user(client, people["onboarding_team"]).get(detail_url(req)))
+    shown = page(signed_in(client, people["onboarding_team"]).get(detail_url(req)))
     assert "Waiting for the service leads" in shown
     assert "Decide on Confluence" not in shown  # the team does not decide for the lead
     assert actions(people["mine"])[-2:] == ["access.service_requested",
@@ -279,7 +274,7 @@ def test_the_cor_declines_with_a_note(client, active, mailoutbox):
     assert "access.service_request_cor_declined" in actions(people["mine"])
     # Declined requests never reach the team.
     assert client.get(detail_url(req)).status_code == 200
-    as_user(client, people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     assert client.get(detail_url(req)).status_code == 404
 
 
@@ -287,7 +282,7 @@ def test_only_the_cor_decides_for_the_cor(client, active):
     people = active
     req = filed(client, people)
     for key in ("poc", "so"):
-        response = as_user(client, people[key]).post(
+        response = signed_in(client, people[key]).post(
             reverse("access:cor_decision", args=[req.pk]),
             {"decision": "approve", "note": "", "version": req.version})
         assert response.status_code == 403, key
@@ -316,7 +311,7 @@ def test_a_lead_of_another_service_cannot_decide(client, active):
     req = filed(client, people)
     cor_decides(client, people, req)
     # The SAS Viya lead sees the contract (and so the request) but does not lead Confluence.
-    shown = page(as_user(client, people["sas_lead"]).get(detail_url(req)))
+    shown = page(signed_in(client, people["sas_lead"]).get(detail_url(req)))
     assert "Decide on Confluence" not in shown
     response = lead_decides(client, people["sas_lead"], req)
     assert response.status_code == 403
@@ -367,11 +362,11 @@ def test_without_an_so_the_team_sends_the_addendum_later(client, active, mailout
     assert not WelcomePackage.objects.filter(contract=mine, version=2).exists()
     # The team sees the pending addendum; the lead and the COR do not get the button.
     for key in ("confluence_lead", "cor"):
-        assert "Send the addendum" not in page(as_user(client, people[key]).get(
+        assert "Send the addendum" not in page(signed_in(client, people[key]).get(
             detail_url(req)))
     response = client.post(detail_url(req), {"version": req.version})
     assert response.status_code == 403
-    team = as_user(client, people["onboarding_team"])
+    team = signed_in(client, people["onboarding_team"])
     assert "Send the addendum" in page(team.get(detail_url(req)))
     response = team.post(detail_url(req), {"version": req.version})
     assert "Name the SO first" in page(client.get(response.url))
@@ -422,7 +417,7 @@ def test_bad_input_is_shown_not_saved(client, active):
 def test_a_closed_contract_cannot_ask(client, active):
     people, mine = active, active["mine"]
     contract_services.change_stage(None, mine, Contract.close)
-    form = page(as_user(client, people["cor"]).get(new_url(mine)))
+    form = page(signed_in(client, people["cor"]).get(new_url(mine)))
     assert "cannot ask for an additional service" in form
     assert "Send the request" not in form
     response = ask(client, people["cor"], mine, people["confluence"])
@@ -443,7 +438,7 @@ def test_a_solicitation_cannot_ask(client, active):
 def test_pages_need_post_for_decisions(client, active):
     people = active
     req = filed(client, people)
-    as_user(client, people["cor"])
+    signed_in(client, people["cor"])
     assert client.get(reverse("access:cor_decision", args=[req.pk])).status_code == 405
 
 

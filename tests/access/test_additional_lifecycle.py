@@ -13,8 +13,9 @@ from muster.audit.models import AuditEvent
 from muster.contracts.models import ContractService
 from muster.notifications.services import deliver_due
 
+from ..factories import signed_in
 from . import test_additional
-from .test_additional import as_user, cor_decides, detail_url, filed, lead_decides
+from .test_additional import cor_decides, detail_url, filed, lead_decides
 
 pytestmark = pytest.mark.django_db
 active = test_additional.active  # `mine` running, its welcome package sent
@@ -24,7 +25,7 @@ REASON = "The contractor's wiki moves to another contract."
 
 def act(client, person, name, req, reason=REASON, version=None):
     req.refresh_from_db()
-    return as_user(client, person).post(
+    return signed_in(client, person).post(
         reverse(f"access:{name}_service_request", args=[req.pk]),
         {"reason": reason, "version": req.version if version is None else version})
 
@@ -68,7 +69,7 @@ def test_the_cor_withdraws_a_request_before_the_lead_decides(client, active, mai
     assert req.status == S.COR_WITHDRAWN
     assert not people["mine"].services.filter(service=people["confluence"]).exists()
     # Still findable, in its own section, with its reason.
-    listing = text(as_user(client, people["onboarding_team"]).get(
+    listing = text(signed_in(client, people["onboarding_team"]).get(
         reverse("access:service_requests")))
     stopped = listing.split("Withdrawn or cancelled", 1)[1]
     assert "Confluence" in stopped and "Withdrawn by the COR" in stopped
@@ -122,7 +123,7 @@ def test_an_approved_request_is_cancelled_until_its_addendum_is_sent(client, act
     lead_decides(client, people["confluence_lead"], req)  # no SO: the addendum waits
     item = ContractService.objects.get(contract=mine, service=people["confluence"])
     assert item.status == ContractService.Status.APPROVED
-    page = text(as_user(client, people["onboarding_team"]).get(detail_url(req)))
+    page = text(signed_in(client, people["onboarding_team"]).get(detail_url(req)))
     assert "Cancel the request" in page
 
     response = act(client, people["onboarding_team"], "cancel", req)
@@ -139,7 +140,7 @@ def test_an_approved_request_with_its_addendum_sent_cannot_be_cancelled(client, 
     people = active
     req = waiting_for_leads(client, people)
     lead_decides(client, people["confluence_lead"], req)  # the SO gets the addendum
-    team = as_user(client, people["onboarding_team"])
+    team = signed_in(client, people["onboarding_team"])
     assert "Cancel the request" not in text(team.get(detail_url(req)))
 
     response = act(client, people["onboarding_team"], "cancel", req)

@@ -3,7 +3,6 @@ saved; a file with any bad row adds no one; a corrected file imports everyone at
 (with the access it asks for); odd but valid files (BOM, CRLF) work; files that are not CSV
 are refused with a clear message; 2,000 rows take a bounded number of queries."""
 
-import datetime
 import html
 
 import pytest
@@ -16,12 +15,11 @@ from muster.audit.models import AuditEvent
 from muster.audit.services import verify_chain
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
-from tests.factories import UserFactory
+from tests.factories import TODAY, UserFactory
 
 from . import approve, give_dua
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date(2026, 11, 24)
 GOOD = (
     "full_name,email,harp_id,services\n"
     "Ada Lovelace,ada@example.com,ALOVE01,Confluence\n"
@@ -287,3 +285,14 @@ def test_two_thousand_rows_import_in_a_bounded_number_of_queries(
     assert User.objects.get(email="user7@example.com").harp_id == "UHARP00007"
     assert OutboxEmail.objects.filter(template="user_added").count() == 1
     assert verify_chain() == []
+
+
+def test_a_file_is_imported_or_discarded_once_through_its_transitions(so, people):
+    upload(so, people["mine"], GOOD)
+    roster_import = RosterImport.objects.get()
+    with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
+        roster_import.status = RosterImport.Status.DISCARDED
+    roster_import.discard()
+    assert roster_import.status == RosterImport.Status.DISCARDED
+    roster_import.refresh_from_db()  # nothing saved: still waiting
+    assert roster_import.status == RosterImport.Status.PREVIEW

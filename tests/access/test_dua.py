@@ -4,7 +4,6 @@ resumes exactly what the lapse paused. Through HTTP as the real roles, and the d
 import datetime
 import html
 import io
-import os
 import re
 
 import pytest
@@ -12,9 +11,9 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from pypdf import PdfWriter
 
 from muster.access import dua as dua_service
+from muster.access import queries
 from muster.access.models import AccessGrant, GrantStatus, PauseReason
 from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
@@ -22,25 +21,9 @@ from muster.catalog.models import Service
 from muster.contracts.models import ContractService, DataUseAgreement
 from muster.notifications.models import OutboxEmail
 from muster.notifications.services import deliver_due
-from tests.factories import UserFactory, give_role, request_service
+from tests.factories import TODAY, UserFactory, give_role, pdf_bytes, pdf_upload, request_service
 
-TODAY = datetime.date(2026, 11, 24)
 EXPIRY = datetime.date(2026, 12, 31)
-
-
-def pdf_bytes(padding: int = 0) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=612, height=792)
-    if padding:
-        writer.add_attachment("padding.bin", os.urandom(padding))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def pdf_upload(name="signed-dua.pdf", content=None):
-    return SimpleUploadedFile(name, pdf_bytes() if content is None else content,
-                              content_type="application/pdf")
 
 
 def text_of(response) -> str:
@@ -485,8 +468,8 @@ def test_the_page_lists_every_dua_newest_first_with_its_details(client, scene):
 
 def test_the_state_is_not_needed_or_missing(client, people, freeze_today):
     freeze_today(TODAY)
-    assert dua_service.dua_status(people["other"], TODAY).state == "not needed"
-    status = dua_service.dua_status(people["mine"], TODAY)  # SAS Viya requested, no DUA
+    assert queries.dua_status(people["other"], TODAY).state == "not needed"
+    status = queries.dua_status(people["mine"], TODAY)  # SAS Viya requested, no DUA
     assert status.state == "missing" and status.dua is None
     assert "No DUA has been uploaded" in page_text(client, people["cor"], people["mine"])
 

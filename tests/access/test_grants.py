@@ -13,11 +13,11 @@ from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
+from tests.factories import TODAY, request_service, signed_in
 
 from . import approve, give_dua
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date(2026, 11, 24)
 
 
 @pytest.fixture
@@ -27,16 +27,9 @@ def setup(people, freeze_today):
     mine = people["mine"]
     people["sas"] = approve(mine, "sas-viya")
     people["confluence"] = approve(mine, "confluence")
-    from tests.factories import request_service
-
     request_service(mine, "jira-service-management")
     people["jira"] = Service.objects.get(slug="jira-service-management")
     return people
-
-
-def login(client, people, role):
-    client.force_login(people[role])
-    return client
 
 
 def post_grant(client, people, service, user=None, contract=None):
@@ -66,7 +59,7 @@ def emails_about(grant):
 
 def test_so_grants_an_approved_service_with_its_eua_job_code(client, setup, mailoutbox):
     people = setup
-    response = post_grant(login(client, people, "so"), people, people["confluence"])
+    response = post_grant(signed_in(client, people["so"]), people, people["confluence"])
 
     assert response.status_code == 302
     grant = AccessGrant.objects.get()
@@ -88,7 +81,7 @@ def test_so_grants_an_approved_service_with_its_eua_job_code(client, setup, mail
 def test_so_cannot_grant_a_service_that_is_not_approved(client, setup, slug):
     people = setup
     service = Service.objects.get(slug=slug)
-    response = post_grant(login(client, people, "so"), people, service)
+    response = post_grant(signed_in(client, people["so"]), people, service)
 
     assert response.status_code == 400
     text = text_of(response)
@@ -100,7 +93,7 @@ def test_so_cannot_grant_a_service_that_is_not_approved(client, setup, slug):
 
 def test_the_grant_select_offers_approved_services_only(client, setup):
     people = setup
-    page = login(client, people, "so").get(reverse("access:roster", args=[people["mine"].pk]))
+    page = signed_in(client, people["so"]).get(reverse("access:roster", args=[people["mine"].pk]))
 
     text = text_of(page)
     assert ">SAS Viya</option>" in text
@@ -110,7 +103,7 @@ def test_the_grant_select_offers_approved_services_only(client, setup):
 
 def test_so_cannot_see_or_change_another_contracts_roster(client, setup):
     people = setup
-    client = login(client, people, "so")
+    client = signed_in(client, people["so"])
     other = people["other"]
 
     assert client.get(reverse("access:roster", args=[other.pk])).status_code == 404
@@ -133,7 +126,7 @@ def test_so_cannot_grant_a_dua_service_while_the_dua_is_not_valid(client, setup,
         d = give_dua(mine)
         d.effective_date = TODAY + datetime.timedelta(days=3)
         d.save()
-    response = post_grant(login(client, people, "so"), people, people["sas"])
+    response = post_grant(signed_in(client, people["so"]), people, people["sas"])
 
     assert response.status_code == 400
     assert ("You cannot grant SAS Viya while the contract's Data Use Agreement is not "
@@ -144,7 +137,7 @@ def test_so_cannot_grant_a_dua_service_while_the_dua_is_not_valid(client, setup,
 def test_so_grants_a_dua_service_once_the_dua_is_valid(client, setup):
     people = setup
     give_dua(people["mine"], expiry=TODAY)  # valid through today
-    response = post_grant(login(client, people, "so"), people, people["sas"])
+    response = post_grant(signed_in(client, people["so"]), people, people["sas"])
 
     assert response.status_code == 302
     assert AccessGrant.objects.get().service == people["sas"]
@@ -153,7 +146,7 @@ def test_so_grants_a_dua_service_once_the_dua_is_valid(client, setup):
 def test_a_second_live_grant_for_the_same_service_is_refused(client, setup):
     people = setup
     make_grant(people, people["confluence"], GrantStatus.ACTIVE)
-    response = post_grant(login(client, people, "so"), people, people["confluence"])
+    response = post_grant(signed_in(client, people["so"]), people, people["confluence"])
 
     assert response.status_code == 400
     assert "already has access to Confluence" in text_of(response)
@@ -162,7 +155,7 @@ def test_a_second_live_grant_for_the_same_service_is_refused(client, setup):
 
 def test_a_person_not_on_the_roster_cannot_be_granted(client, setup):
     people = setup
-    response = post_grant(login(client, people, "so"), people, people["confluence"],
+    response = post_grant(signed_in(client, people["so"]), people, people["confluence"],
                           user=people["outsider"])
 
     assert response.status_code == 302
@@ -177,7 +170,7 @@ def test_a_person_not_on_the_roster_cannot_be_granted(client, setup):
 def test_the_onboarding_team_confirms_a_requested_grant(client, setup, mailoutbox):
     people = setup
     grant = make_grant(people, people["confluence"])
-    client = login(client, people, "onboarding_team")
+    client = signed_in(client, people["onboarding_team"])
     pending = client.get(reverse("access:pending"))
     assert "Confirm Cody User's Confluence access" in text_of(pending)
 
@@ -200,7 +193,7 @@ def test_a_service_lead_confirms_their_service_only(client, setup):
     sas = make_grant(people, people["sas"])
     confluence = make_grant(people, people["confluence"])
     give_dua(people["mine"])
-    client = login(client, people, "sas_lead")
+    client = signed_in(client, people["sas_lead"])
 
     pending = text_of(client.get(reverse("access:pending")))
     assert "Cody User's SAS Viya access" in pending
@@ -218,7 +211,7 @@ def test_confirming_a_dua_service_needs_a_valid_dua(client, setup):
     people = setup
     grant = make_grant(people, people["sas"])
     give_dua(people["mine"], invalidated=True)
-    response = login(client, people, "onboarding_team").post(
+    response = signed_in(client, people["onboarding_team"]).post(
         reverse("access:confirm_grant", args=[people["mine"].pk, grant.pk]), follow=True)
 
     assert "You cannot confirm SAS Viya while the contract" in text_of(response)
@@ -231,7 +224,7 @@ def test_confirming_a_dua_service_needs_a_valid_dua(client, setup):
 def test_others_cannot_confirm(client, setup, role):
     people = setup
     grant = make_grant(people, people["confluence"])
-    response = login(client, people, role).post(
+    response = signed_in(client, people[role]).post(
         reverse("access:confirm_grant", args=[people["mine"].pk, grant.pk]))
 
     assert response.status_code == (404 if role == "contractor_user" else 403)
@@ -240,13 +233,13 @@ def test_others_cannot_confirm(client, setup, role):
 
 
 def test_the_so_does_not_see_the_pending_queue(client, setup):
-    assert login(client, setup, "so").get(reverse("access:pending")).status_code == 403
+    assert signed_in(client, setup["so"]).get(reverse("access:pending")).status_code == 403
 
 
 def test_an_active_grant_cannot_be_confirmed_again(client, setup):
     people = setup
     grant = make_grant(people, people["confluence"], GrantStatus.ACTIVE)
-    response = login(client, people, "onboarding_team").post(
+    response = signed_in(client, people["onboarding_team"]).post(
         reverse("access:confirm_grant", args=[people["mine"].pk, grant.pk]), follow=True)
 
     assert "only a requested access can be confirmed" in text_of(response)
@@ -259,7 +252,7 @@ def test_an_active_grant_cannot_be_confirmed_again(client, setup):
 def test_the_so_revokes_a_grant(client, setup, mailoutbox):
     people = setup
     grant = make_grant(people, people["confluence"], GrantStatus.ACTIVE)
-    client = login(client, people, "so")
+    client = signed_in(client, people["so"])
     url = reverse("access:revoke_grant", args=[people["mine"].pk, grant.pk])
 
     response = client.post(url, follow=True)
@@ -281,7 +274,7 @@ def test_the_so_removes_a_user_and_every_live_grant_is_revoked(client, setup):
     paused = make_grant(people, people["sas"], GrantStatus.PAUSED)
     mine, user = people["mine"], people["contractor_user"]
 
-    response = login(client, people, "so").post(
+    response = signed_in(client, people["so"]).post(
         reverse("access:remove_user", args=[mine.pk, user.pk]), follow=True)
 
     assert "Cody User is off the roster. Revoked 2 access grants." in text_of(response)
@@ -305,7 +298,7 @@ def test_the_cor_sees_the_roster_read_only(client, setup):
     people = setup
     grant = make_grant(people, people["confluence"])
     mine, user = people["mine"], people["contractor_user"]
-    client = login(client, people, "cor")
+    client = signed_in(client, people["cor"])
 
     page = client.get(reverse("access:roster", args=[mine.pk]))
     text = text_of(page)
@@ -333,7 +326,7 @@ def test_the_cor_sees_the_roster_read_only(client, setup):
 def test_the_team_sees_confirm_buttons_on_the_roster(client, setup):
     people = setup
     make_grant(people, people["confluence"])
-    text = text_of(login(client, people, "onboarding_team").get(
+    text = text_of(signed_in(client, people["onboarding_team"]).get(
         reverse("access:roster", args=[people["mine"].pk])))
 
     assert "Confirm Cody User's Confluence access" in text
@@ -349,7 +342,7 @@ def test_the_contractor_user_sees_only_their_own_access(client, setup):
     AccessGrant.objects.create(contract=people["mine"], user=someone,
                                service=Service.objects.get(slug="jira-service-management"),
                                requested_by=people["so"])
-    client = login(client, people, "contractor_user")
+    client = signed_in(client, people["contractor_user"])
 
     page = client.get(reverse("access:mine"))
     text = text_of(page)
@@ -363,7 +356,7 @@ def test_the_contractor_user_sees_only_their_own_access(client, setup):
 
 
 def test_someone_without_access_is_told_so(client, setup):
-    text = text_of(login(client, setup, "outsider").get(reverse("access:mine")))
+    text = text_of(signed_in(client, setup["outsider"]).get(reverse("access:mine")))
     assert "You have no access to any service yet." in text
 
 
@@ -371,11 +364,11 @@ def test_state_changes_leave_one_audit_row_and_one_email_each(client, setup):
     """requested → active → revoked: three audit rows, three emails to the SO."""
     people = setup
     mine = people["mine"]
-    post_grant(login(client, people, "so"), people, people["confluence"])
+    post_grant(signed_in(client, people["so"]), people, people["confluence"])
     grant = AccessGrant.objects.get()
-    login(client, people, "confluence_lead").post(
+    signed_in(client, people["confluence_lead"]).post(
         reverse("access:confirm_grant", args=[mine.pk, grant.pk]))
-    login(client, people, "so").post(reverse("access:revoke_grant", args=[mine.pk, grant.pk]))
+    signed_in(client, people["so"]).post(reverse("access:revoke_grant", args=[mine.pk, grant.pk]))
 
     actions = list(AuditEvent.objects.filter(object_type="access.accessgrant")
                    .order_by("id").values_list("action", flat=True))
@@ -383,3 +376,12 @@ def test_state_changes_leave_one_audit_row_and_one_email_each(client, setup):
     keys = sorted(emails_about(grant).values_list("key", flat=True))
     assert keys == [f"grant:{grant.pk}:{s}" for s in ("active", "requested", "revoked")]
     assert all(e.to == [people["so"].email] for e in emails_about(grant))
+
+
+def test_a_grant_state_changes_only_through_its_transitions(setup):
+    grant = make_grant(setup, setup["confluence"])
+    with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
+        grant.status = GrantStatus.ACTIVE
+    AccessGrant.objects.filter(pk=grant.pk).update(status=GrantStatus.PAUSED)
+    grant.refresh_from_db()  # reading the row again is not an assignment
+    assert grant.status == GrantStatus.PAUSED

@@ -120,6 +120,27 @@ def test_roster_finds_by_name_or_email_and_pages_by_fifty(so, people):
     assert "No user matches" in text_of(so.get(url, {"q": "nobody-like-this"}))
 
 
+def test_the_filter_updates_only_the_results_with_htmx_and_the_whole_page_without(so, people):
+    mine = people["mine"]
+    give_role(UserFactory(full_name="Zed Zero", email="zed@example.org"), mine,
+              "contractor_user")
+    url = reverse("access:roster", args=[mine.pk])
+
+    partial = text_of(so.get(url, {"q": "zed"}, headers={"HX-Request": "true"}))
+    assert "1 user matches “zed”" in partial
+    assert "Zed Zero" in partial and "Cody User" not in partial
+    assert "<html" not in partial and "Roster of Mine</h1>" not in partial
+
+    page = text_of(so.get(url, {"q": "zed"}))  # no JavaScript: a plain GET, the whole page
+    assert "<html" in page and "Roster of Mine</h1>" in page
+    assert "1 user matches “zed”" in page and "Cody User" not in page
+    # The form submits to the page itself either way; htmx swaps the live results region
+    # and keeps the URL in step.
+    assert f'action="{url}"' in page and f'hx-get="{url}"' in page
+    assert 'hx-target="#roster-results"' in page and 'hx-push-url="true"' in page
+    assert '<div id="roster-results" aria-live="polite">' in page
+
+
 def test_the_roster_page_makes_the_same_number_of_queries_for_more_members(
     so, people, django_assert_max_num_queries
 ):

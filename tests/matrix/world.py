@@ -15,8 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from muster import clock
-from muster.access import additional, roster_csv
-from muster.access import services as access
+from muster.access import additional, grants, imports, roster, roster_csv
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
 from muster.closeout import calendar_feed
@@ -164,20 +163,20 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
     main = Contract.objects.get(pk=main.pk)
     # The roster: the contractor user with an active grant, a member whose grant waits.
     so = people["so"]
-    access.add_user(so, main, full_name=f"Cody {marker} User",
+    roster.add_user(so, main, full_name=f"Cody {marker} User",
                     email=f"user@{low}.example.com", harp_id=f"{low[:4]}usr1")
     member = User.objects.get(email=f"user@{low}.example.com")
     people["contractor_user"] = member
-    access.add_user(so, main, full_name=f"Wren {marker} Waiting",
+    roster.add_user(so, main, full_name=f"Wren {marker} Waiting",
                     email=f"waiting@{low}.example.com", harp_id=f"{low[:4]}wai1")
     waiting = User.objects.get(email=f"waiting@{low}.example.com")
-    active = access.confirm(team, access.grant(so, main, member, own))
-    requested = access.grant(so, main, waiting, own)
+    active = grants.confirm(team, grants.grant(so, main, member, own))
+    requested = grants.grant(so, main, waiting, own)
     # A CSV import waiting in preview.
     csv = (f"full_name,email,harp_id,services\nNew {marker} Person,new@{low}.example.com,"
            f"{low[:4]}new1,{own.name}\n").encode()
     parsed = roster_csv.parse(SimpleUploadedFile("users.csv", csv, content_type="text/csv"))
-    roster_import = access.start_import(so, main, filename=f"{low}-users.csv", rows=parsed.rows)
+    roster_import = imports.start_import(so, main, filename=f"{low}-users.csv", rows=parsed.rows)
     # An additional service the COR approved: waiting for its leads.
     req = additional.request_service(
         people["poc"], main, service=services["slack"],

@@ -4,22 +4,22 @@ the service lead's decisions. Thin: parse, authorize, call one service, say what
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_fsm import has_transition_perm
 
 from muster.accounts import permissions
-from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
-from muster.actions import refused_as_form_error, refused_as_message
+from muster.actions import act, refused_as_form_error
 from muster.contracts.models import Contract
 from muster.onboarding.lifecycle_forms import CancelForm, ReopenForm, WithdrawForm
 
-from .. import additional
+from .. import additional, queries
 from ..additional import S
 from ..additional_forms import CorDecisionForm, LeadDecisionForm, ServiceRequestForm, VersionedForm
-from ..models import AdditionalServiceRequest
+from ..models import REOPENABLE_REQUESTS, UNDECIDED_REQUESTS, AdditionalServiceRequest
 
 IDS = {"cor_form": "cor_%s", "lead_form": "lead_%s", "addendum_form": "addendum_%s",
        "withdraw_form": "withdraw_%s", "cancel_form": "cancel_%s", "reopen_form": "reopen_%s"}
@@ -34,8 +34,8 @@ FORM_CLASSES = {"cor_form": CorDecisionForm, "lead_form": LeadDecisionForm,
 def _new_page(request, contract, form, *, status=200):
     return render(request, "access/additional/new.html", {
         "contract": contract, "form": form,
-        "blockers": additional.blockers(contract),
-        "has_choices": form.fields["service"].queryset.exists(),
+        "blockers": queries.blockers(contract),
+        "has_choices": form.service_field.queryset.exists(),
     }, status=status)
 
 
@@ -78,22 +78,15 @@ def new_request(request, pk):
 def request_list(request):
     user = request.user
     led = permissions.led_service_ids(user)
-    rows = (
-        additional.visible_requests(user)
-        .select_related("contract", "contract__organization", "service", "requested_by")
-        .annotate(my_cor=Exists(ContractRole.objects.filter(
-            contract=OuterRef("contract_id"), user=user, role=ContractRole.Role.COR)))
-        .order_by("-requested_at", "-pk")
-    )
     waiting, open_, decided, stopped = [], [], [], []
-    for row in rows:
+    for row in queries.request_list(user):
         if (row.status == S.AWAITING_COR and row.my_cor) or (
             row.status == S.AWAITING_LEADS and row.service_id in led
         ):
             waiting.append(row)
-        elif row.status in additional.OPEN:
+        elif row.status in UNDECIDED_REQUESTS:
             open_.append(row)
-        elif row.status in additional.STOPPED:
+        elif row.status in REOPENABLE_REQUESTS:
             stopped.append(row)
         else:
             decided.append(row)
@@ -114,34 +107,26 @@ def request_list(request):
 
 
 def _request_of(user, req_pk) -> AdditionalServiceRequest:
-    req = get_object_or_404(
-        AdditionalServiceRequest.objects.select_related(
-            "contract", "contract__organization", "service", "requested_by",
-            "cor_decided_by", "decided_by",
-        ),
-        pk=req_pk,
-    )
-    if not additional.may_see(user, req):
+    req = queries.request_for_page(req_pk)
+    if req is None or not permissions.may_see_service_request(user, req):
         raise Http404("No such request.")
     return req
 
 
 def _detail(request, req, *, status=200, **bound):
     user, contract = request.user, req.contract
-    roles = permissions.roles_on(user, contract)
-    addendum = additional.addendum_state(req)
+    addendum = queries.addendum_state(req)
+    # What the person may do now: the request's transitions open to them from its state
+    # (each names who may take it), and the addendum while one is due.
     shown = {
-        "cor_form": req.status == S.AWAITING_COR
-        and bool(roles & permissions.RULES[Action.APPROVE_REQUEST_AS_COR]),
-        "lead_form": req.status == S.AWAITING_LEADS and additional.may_decide_as_lead(user, req),
+        "cor_form": has_transition_perm(req.approve_as_cor, user),
+        "lead_form": has_transition_perm(req.approve, user),
         "addendum_form": addendum == "pending"
-        and bool(roles & permissions.RULES[Action.SEND_WELCOME]),
-        "withdraw_form": req.status == S.AWAITING_LEADS
-        and bool(roles & permissions.RULES[Action.WITHDRAW_REQUEST]),
-        "cancel_form": additional.may_cancel_now(req)
-        and bool(roles & permissions.RULES[Action.CANCEL_REQUEST]),
-        "reopen_form": req.status in additional.STOPPED
-        and bool(roles & permissions.RULES[Action.REOPEN_REQUEST]),
+        and permissions.can(user, Action.SEND_WELCOME, contract),
+        "withdraw_form": has_transition_perm(req.withdraw, user),
+        "cancel_form": has_transition_perm(req.cancel, user)
+        and queries.cancellable_now(req, addendum),
+        "reopen_form": has_transition_perm(req.reopen, user),
     }
     forms = {
         name: bound[name] if name in bound else FORM_CLASSES[name](
@@ -149,18 +134,9 @@ def _detail(request, req, *, status=200, **bound):
         for name, show in shown.items() if show or name in bound
     }
     error_form = next((f for f in forms.values() if f.is_bound and f.errors), None)
-    packages = []
-    if req.decided_at is not None and req.status == S.APPROVED:
-        packages = [
-            p for p in contract.welcome_packages.filter(sent_at__gte=req.decided_at)
-            .order_by("version")
-            if any(s.get("name") == req.service.name for s in p.services)
-        ]
     return render(request, "access/additional/detail.html", {
         "req": req, "contract": contract, "forms": forms, "error_form": error_form,
-        "addendum": addendum, "packages": packages,
-        "sees_contract": bool(roles & permissions.RULES[Action.VIEW_CONTRACT]),
-        "sees_packages": bool(roles & permissions.RULES[Action.VIEW_WELCOME]),
+        "addendum": addendum, "packages": queries.packages_listing(req),
     }, status=status)
 
 
@@ -173,23 +149,18 @@ def request_detail(request, req_pk):
         return _detail(request, req)
     if not permissions.can(request.user, Action.SEND_WELCOME, req.contract):
         raise PermissionDenied("Only the onboarding team sends welcome packages.")
-    form = VersionedForm(request.POST, auto_id=IDS["addendum_form"])
-    if not form.is_valid():
-        return _detail(request, req, status=400, addendum_form=form)
-    return _act(
-        request, req,
-        lambda: additional.send_addendum(request.user, req,
-                                         version=form.cleaned_data["version"]),
-        "Welcome-package addendum sent to the SO.",
-    )
+    return _act_on(request, req, "addendum_form",
+                   lambda data: additional.send_addendum(request.user, req,
+                                                         version=data["version"]),
+                   "Welcome-package addendum sent to the SO.")
 
 
-def _act(request, req, call, done: str):
-    with refused_as_message(request) as refusal:  # stale or not now: nothing saved
-        result = call()
-    if not refusal:
-        messages.success(request, done(result) if callable(done) else done)
-    return redirect("access:service_request", req.pk)
+def _act_on(request, req, name: str, call, done):
+    """One of the page's forms (`name`) was sent: shown again with its errors (a 400), or
+    one service call, said on the request's page."""
+    return act(request, form=FORM_CLASSES[name](request.POST, auto_id=IDS[name]),
+               invalid=lambda form: _detail(request, req, **{name: form}), call=call,
+               done=done, then=reverse("access:service_request", args=[req.pk]))
 
 
 @require_POST
@@ -197,35 +168,26 @@ def cor_decision(request, req_pk):
     req = _request_of(request.user, req_pk)
     if not permissions.can(request.user, Action.APPROVE_REQUEST_AS_COR, req.contract):
         raise PermissionDenied("Only the contract's COR can approve or decline this request.")
-    form = CorDecisionForm(request.POST, auto_id=IDS["cor_form"])
-    if not form.is_valid():
-        return _detail(request, req, status=400, cor_form=form)
-    data = form.cleaned_data
-    approve = data["decision"] == "approve"
-    return _act(
-        request, req,
-        lambda: additional.cor_decide(request.user, req, approve, data["note"],
-                                      version=data["version"]),
-        "Approved. The service leads and the onboarding team have been asked to decide."
-        if approve else "Declined. The person who asked has been told why.",
+    return _act_on(
+        request, req, "cor_form",
+        lambda data: additional.cor_decide(request.user, req, data["decision"] == "approve",
+                                           data["note"], version=data["version"]),
+        lambda decided: "Approved. The service leads and the onboarding team have been "
+        "asked to decide." if decided.status == S.AWAITING_LEADS
+        else "Declined. The person who asked has been told why.",
     )
 
 
 @require_POST
 def lead_decision(request, req_pk):
     req = _request_of(request.user, req_pk)
-    if not additional.may_decide_as_lead(request.user, req):
+    if not permissions.may_decide_as_lead(request.user, req):
         raise PermissionDenied(f"Only a service lead for {req.service} can decide on it.")
-    form = LeadDecisionForm(request.POST, auto_id=IDS["lead_form"])
-    if not form.is_valid():
-        return _detail(request, req, status=400, lead_form=form)
-    data = form.cleaned_data
-    approve = data["decision"] == "approve"
-    return _act(
-        request, req,
-        lambda: additional.lead_decide(request.user, req, approve, data["reason"],
-                                       version=data["version"]),
-        _lead_done if approve else
+    return _act_on(
+        request, req, "lead_form",
+        lambda data: additional.lead_decide(request.user, req, data["decision"] == "approve",
+                                            data["reason"], version=data["version"]),
+        lambda decided: _lead_done(decided) if decided.status == S.APPROVED else
         f"{req.service} denied. The COR and the person who asked have been told why.",
     )
 
@@ -235,12 +197,8 @@ def _with_reason(request, req_pk, action: Action, name: str, call, done: str):
     req = _request_of(request.user, req_pk)
     if not permissions.can(request.user, action, req.contract):
         raise PermissionDenied("Your role on this contract does not allow that.")
-    form = FORM_CLASSES[name](request.POST, auto_id=IDS[name])
-    if not form.is_valid():
-        return _detail(request, req, status=400, **{name: form})
-    data = form.cleaned_data
-    return _act(request, req,
-                lambda: call(request.user, req, data["reason"], version=data["version"]), done)
+    return _act_on(request, req, name, lambda data: call(
+        request.user, req, data["reason"], version=data["version"]), done)
 
 
 @require_POST
@@ -274,6 +232,6 @@ ADDENDUM_NEWS = {
 
 
 def _lead_done(req) -> str:
-    news = ADDENDUM_NEWS.get(additional.addendum_state(req), "")
+    news = ADDENDUM_NEWS.get(queries.addendum_state(req), "")
     return f"{req.service} approved and added to the contract's approved services; {news}"
 

@@ -5,43 +5,37 @@ redirect."""
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_POST, require_safe
 
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
-from muster.actions import refused_as_form_error
-from muster.contracts.models import ContractService, DataUseAgreement
+from muster.actions import act, refused_as_form_error
+from muster.contracts.models import DataUseAgreement
 
 from .. import dua as service
+from .. import queries
 from ..dua_forms import DuaUploadForm, InvalidateForm
 
 
 def _page(request, contract, *, upload_form=None, invalidate_form=None, status=200):
     user = request.user
     today = clock.today()
-    state = service.dua_status(contract, today)
-    can_upload = permissions.can(user, Action.UPLOAD_DUA, contract)
-    can_invalidate = permissions.can(user, Action.INVALIDATE_DUA, contract)
-    if can_upload and upload_form is None:
-        wanted = ContractService.objects.filter(
-            contract=contract, service__requires_dua=True,
-        ).exclude(status=ContractService.Status.DENIED).values_list("service_id", flat=True)
-        upload_form = DuaUploadForm(initial={"services": list(wanted)})
+    state = queries.dua_status(contract, today)
+    if upload_form is None and permissions.can(user, Action.UPLOAD_DUA, contract):
+        upload_form = DuaUploadForm(initial={"services": queries.dua_services_wanted(contract)})
     current = state.dua if state.dua and state.dua.invalidated_at is None else None
-    if can_invalidate and current and invalidate_form is None:
+    if (current and invalidate_form is None
+            and permissions.can(user, Action.INVALIDATE_DUA, contract)):
         invalidate_form = InvalidateForm()
-    duas = (contract.duas.select_related("uploaded_by", "invalidated_by")
-            .prefetch_related("services").order_by("-uploaded_at", "-pk"))
     return render(request, "access/dua/page.html", {
         "contract": contract,
         "status": state,
         "today": today,
-        "duas": duas,
+        "duas": queries.duas_of(contract),
         "current": current,
-        "can_upload": can_upload,
-        "can_invalidate": can_invalidate and current is not None,
         "upload_form": upload_form,
         "invalidate_form": invalidate_form,
         "has_errors": bool((upload_form is not None and upload_form.errors)
@@ -83,28 +77,20 @@ def upload(request, pk):
 def invalidate(request, pk, dua_pk):
     contract = permissions.contract_for(request.user, pk, Action.INVALIDATE_DUA)
     dua = get_object_or_404(DataUseAgreement, pk=dua_pk, contract=contract)
-    form = InvalidateForm(request.POST)
-    if form.is_valid():
-        try:
-            paused = service.invalidate_dua(request.user, dua, form.cleaned_data["reason"])
-        except service.DuaError as error:
-            if dua.invalidated_at is None:
-                dua.refresh_from_db()
-            if dua.invalidated_at is not None:  # someone else did it meanwhile
-                messages.error(request, str(error))
-                return redirect("access:dua", contract.pk)
-            form.add_error(None, str(error))
-        else:
-            count = len(paused)
-            messages.success(
-                request,
-                f"DUA {dua.number} is marked invalid. "
+
+    def done(paused) -> str:
+        count = len(paused)
+        return (f"DUA {dua.number} is marked invalid. "
                 + (f"{count} grant{'s' if count != 1 else ''} paused; " if count
                    else "No access needed pausing; ")
-                + "the SO and COR are emailed.",
-            )
-            return redirect("access:dua", contract.pk)
-    return _page(request, contract, invalidate_form=form, status=400)
+                + "the SO and COR are emailed.")
+
+    # The form requires the reason, so the service refuses only a DUA someone else marked
+    # invalid meanwhile: said on the DUA page.
+    return act(request, form=InvalidateForm(request.POST),
+               invalid=lambda form: _page(request, contract, invalidate_form=form),
+               call=lambda data: service.invalidate_dua(request.user, dua, data["reason"]),
+               done=done, then=reverse("access:dua", args=[contract.pk]))
 
 
 @require_safe
