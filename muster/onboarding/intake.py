@@ -8,7 +8,10 @@ request's transition (`services.submit`), which asks `problems` here what is mis
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
 
 from django import forms
 from django.db import transaction
@@ -103,7 +106,7 @@ def initial(screen: Screen, contract: Contract) -> dict:
     if screen.slug == "work":
         return {"type_of_work": contract.type_of_work}
     if screen.slug == "parties":
-        data = {}
+        data: dict[str, Any] = {}
         for role in contract.roles.select_related("user"):
             if role.role == ContractRole.Role.COR:
                 data["cor_phone"] = role.user.phone
@@ -267,7 +270,7 @@ def _discard_draft_duas(actor, contract):
         storage, name = dua.document.storage, dua.document.name
         dua.delete()
         # The file goes only once the deletion is committed: a rollback keeps both.
-        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+        transaction.on_commit(partial(storage.delete, name))
 
 
 def submit_draft_duas(contract: Contract) -> None:
@@ -405,7 +408,7 @@ def summary(screen: Screen, contract: Contract) -> list[tuple[str, str]]:
             continue
         value = data.get(name)
         if isinstance(field, forms.ChoiceField):
-            value = dict(field.choices).get(value, value) if value else ""
+            value = dict(cast(Iterable, field.choices)).get(value, value) if value else ""
         rows.append((str(field.label), _show(value)))
     if screen.slug == "dua":
         dua = current_dua(contract)

@@ -57,7 +57,8 @@ class ContractScreen(USWDSMixin, forms.Form):
         return number
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("pop_start"), cleaned.get("pop_end")
         if start and end and end <= start:
             self.add_error("pop_end", "The period of performance must end after it starts.")
@@ -125,7 +126,8 @@ class PartiesScreen(USWDSMixin, forms.Form):
             yield label, [self[n] for n in self.fields if n.startswith(f"{role}_")]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name, value in list(cleaned.items()):
             if name.endswith("_phone") and value and not PHONE_RE.match(value):
                 self.add_error(name, "Enter a phone number, e.g. 555-0100 or (202) 555-0100.")
@@ -177,7 +179,8 @@ class ServicesScreen(USWDSMixin, forms.Form):
             yield service, self[f"{p}_selected"], self[f"{p}_users"], self[f"{p}_justification"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         chosen = []
         for service in self.services:
             p = f"svc_{service.pk}"
@@ -230,7 +233,8 @@ class DuaScreen(USWDSMixin, forms.Form):
         return upload
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("effective_date"), cleaned.get("expiry_date")
         if end and end < clock.today():
             self.add_error("expiry_date", "This DUA has expired: give the current one.")

@@ -59,7 +59,8 @@ class SolicitationForm(USWDSMixin, forms.Form):
     def clean(self):
         """Flag text that looks like personal data, on the field that holds it, unless the
         person confirmed it is not personal data."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("confirm_no_pii"):
             return cleaned
         for name in self.PII_CHECKED:

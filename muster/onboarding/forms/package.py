@@ -1,5 +1,7 @@
 """Touch-point calls (with their PDF documents) and the post-onboarding survey."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -26,7 +28,7 @@ class MultiplePdfField(forms.FileField):
         if not files and self.required:
             raise ValidationError(self.error_messages["required"], code="required")
         cleaned = [super(MultiplePdfField, self).clean(f, initial) for f in files]
-        errors = []
+        errors: list[str] = []
         for upload in cleaned:
             try:
                 validate_pdf(upload)
@@ -71,4 +73,5 @@ class SurveyForm(USWDSMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["satisfaction"].required = True
-        self.fields["satisfaction"].choices = SurveyResponse.Satisfaction.choices
+        cast(forms.ChoiceField, self.fields["satisfaction"]).choices = (
+            SurveyResponse.Satisfaction.choices)

@@ -1,6 +1,8 @@
 """A request's actions on its page (the version the person saw, questions, answers), the
 eligibility meeting and the service leads' decisions."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -54,7 +56,8 @@ class MeetingForm(VersionedForm):
     def __init__(self, *args, requested=(), **kwargs):
         """`requested`: the request's services still waiting for a decision."""
         super().__init__(*args, **kwargs)
-        self.fields["eligible"].choices = [(item.pk, item.service.name) for item in requested]
+        self.eligible_choices = [(item.pk, item.service.name) for item in requested]
+        cast(forms.ChoiceField, self.fields["eligible"]).choices = self.eligible_choices
 
     def clean_held_on(self):
         day = self.cleaned_data["held_on"]
@@ -63,7 +66,8 @@ class MeetingForm(VersionedForm):
         return day
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         outcome, chosen = cleaned.get("outcome"), set(cleaned.get("eligible") or ())
         Outcome = EligibilityMeeting.Outcome
         if outcome and outcome != Outcome.ELIGIBLE and not cleaned.get("notes", "").strip():
@@ -71,7 +75,7 @@ class MeetingForm(VersionedForm):
         if outcome == Outcome.PARTLY:
             if not chosen:
                 self.add_error("eligible", "Choose the services the contractor is eligible for.")
-            elif len(chosen) == len(self.fields["eligible"].choices):
+            elif len(chosen) == len(self.eligible_choices):
                 self.add_error("eligible", "Leave out the services the contractor is not "
                                "eligible for (all chosen means “Eligible for the requested "
                                "services”).")
@@ -91,7 +95,8 @@ class DecisionForm(USWDSMixin, forms.Form):
                              help_text="Required for a denial; the COR and contractor see it.")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("decision") == "deny" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "Give the reason for the denial.")
         return cleaned

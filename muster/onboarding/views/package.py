@@ -2,8 +2,11 @@
 post-onboarding survey. Thin: parse, authorize (accounts.permissions), call one service
 (POSTs through `muster.actions`), render or redirect."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -153,8 +156,9 @@ def survey(request, pk):
         messages.error(request, "The survey is not open yet: it is sent when onboarding "
                        "is complete.")
         return redirect("onboarding:survey", contract.pk)
+    # A ModelForm: `act` is typed for a plain Form (after the merge, `forms.BaseForm`).
     return act(
-        request, form=SurveyForm(request.POST), invalid=page,
+        request, form=cast(Form, SurveyForm(request.POST)), invalid=page,
         call=lambda data: service.answer_survey(
             user, sent, satisfaction=data["satisfaction"], went_well=data["went_well"],
             to_improve=data["to_improve"],

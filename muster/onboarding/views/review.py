@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -265,7 +266,7 @@ def _decision_id(item_pk: int) -> str:
     return f"decide{item_pk}_%s"
 
 
-def _decisions_page(request, bound: tuple[int, DecisionForm] | None = None):
+def _decisions_page(request, bound: tuple[int, Form] | None = None):
     user = request.user
     if not permissions.decides_services(user):
         raise PermissionDenied("Only service leads decide on services.")
