@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from muster.accounts import permissions
 from muster.audit.models import AuditEvent
 from muster.contracts import services as contract_services
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
@@ -26,7 +27,7 @@ from muster.onboarding.models import (
     Status,
 )
 
-from ..factories import OrganizationFactory, make_contract, request_service
+from ..factories import OrganizationFactory, make_contract, request_service, signed_in
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -82,8 +83,7 @@ def reload(onboarding) -> OnboardingRequest:
 
 
 def as_(client, people, role):
-    client.force_login(people[role])
-    return client
+    return signed_in(client, people[role])
 
 
 def url(name, contract, **kwargs):
@@ -266,7 +266,7 @@ def test_a_question_goes_to_the_cor_and_poc_and_the_answer_returns_it_to_the_que
     assert people["onboarding_team"].email in email.to
     assert "The production one." in email.body
 
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     queue = client.get(reverse("onboarding:queue")).content.decode()
     assert "Mine" in queue.split('id="section-submitted"')[1].split("<section")[0]
     thread = text_of(client.get(url("request", mine)))
@@ -602,7 +602,7 @@ def test_not_eligible_returns_the_request_to_the_cor_and_a_later_meeting_sends_i
     # The COR sees why, on the request, and may change the intake and answer.
     page = text_of(as_(client, people, "cor").get(url("request", mine)))
     assert "found the contractor not eligible" in page and "Your answer" in page
-    assert intake.may_edit(people["cor"], onboarding)
+    assert permissions.may_edit_intake(people["cor"], onboarding)
     services.answer_question(people["cor"], onboarding, "Changed to Confluence.")
     onboarding = advance(people, reload(onboarding), Status.SERVICE_REVIEW)
     assert EligibilityMeeting.objects.filter(request=onboarding).count() == 2
