@@ -113,8 +113,11 @@ def _meeting_page(request, contract, onboarding, form):
     })
 
 
-def _posted(request, pk, name: str, action: Action, call: Callable[[Any, OnboardingRequest,
-                                                                        dict], Any],
+# A service's call from a POSTed action form: (the person, the request, the form's data).
+ServiceCall = Callable[[Any, OnboardingRequest, dict], Any]
+
+
+def _posted(request, pk, name: str, action: Action, call: ServiceCall,
             done: str | Callable[[Any], str]):
     """The POST of the page's action form `name`, by a person `action` allows: `call` the
     service with the person, the request and the form's data; back to the request's page
@@ -132,7 +135,7 @@ def _posted(request, pk, name: str, action: Action, call: Callable[[Any, Onboard
                then=reverse("onboarding:request", args=[contract.pk]))
 
 
-def _with_reason(service: Callable[..., Any]) -> Callable[[Any, OnboardingRequest, dict], Any]:
+def _with_reason(service: Callable[..., Any]) -> ServiceCall:
     """A change of status with a reason (withdraw, cancel, reopen): the service's call."""
     return lambda user, onboarding, data: service(user, onboarding, data["reason"],
                                                   version=data["version"])
