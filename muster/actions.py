@@ -60,8 +60,8 @@ def refused_as_form_error(form, field: str | None = None):
 
 
 def act(request, *, call: Callable[[dict], Any], done: str | Callable[[Any], str], then,
-        form: forms.Form | None = None,
-        invalid: Callable[[forms.Form], HttpResponse] | None = None) -> HttpResponse:
+        form: forms.BaseForm | None = None,
+        invalid: Callable[[forms.BaseForm], HttpResponse] | None = None) -> HttpResponse:
     """The POST action after authorization: validate `form` (when invalid, `invalid(form)`
     shows the page again, with a 400), call the service with the cleaned data (`{}` without
     a form), say `done` (a text, or a function of what the service returned) or why it was

@@ -21,8 +21,8 @@ import muster
 from muster.access.models import RosterImport
 from muster.accounts.models import TeamRole, User
 from muster.contracts.models import Contract, ContractService, Stage
+from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
-from muster.notifications.services import deliver_due
 from muster.onboarding.models import OnboardingRequest, Status, SurveyResponse, TouchPointCall
 from muster.validators import LONG_TEXT_MAX, NAME_MAX
 

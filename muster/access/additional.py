@@ -19,9 +19,9 @@ from muster.catalog.models import Service
 from muster.contracts.models import Contract, ContractService
 from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
+from muster.onboarding.errors import OnboardingError
 from muster.onboarding.models import WelcomePackage
 from muster.onboarding.package import send_welcome_package
-from muster.onboarding.services import OnboardingError
 from muster.validators import SHORT_TEXT_MAX, checked_reason
 
 from .models import AccessGrant, AdditionalServiceRequest, GrantStatus
@@ -166,7 +166,7 @@ def lead_decide(actor, req: Req, approve: bool, reason: str = "", *,
     approved list and the SO gets a welcome-package addendum) or denies it with a reason
     (the requester and the COR are told)."""
     req = _locked(req, version)
-    if not permissions.may_decide_as_lead(actor, req):
+    if not permissions.leads_the_service(actor, req):
         raise NotAllowed(f"Only a service lead for {req.service} can decide on this request.")
     refused = _not_now(req, "it is not waiting for a service lead.")
     workflow.check(req.approve, refused)
@@ -205,16 +205,17 @@ def lead_decide(actor, req: Req, approve: bool, reason: str = "", *,
 
 def _add_to_contract(actor, req: Req, item, now) -> ContractService:
     fields = {
-        "status": ContractService.Status.APPROVED, "estimated_users": req.estimated_users,
+        "estimated_users": req.estimated_users,
         "justification": req.justification, "decided_by": actor, "decided_at": now,
         "decision_reason": req.decision_reason,
     }
     before = {}
     if item is None:
         item = ContractService.objects.create(contract=req.contract, service=req.service,
-                                              **fields)
+                                              status=ContractService.Status.APPROVED, **fields)
     else:  # denied once before: this approval replaces that decision
         before = {"status": item.status, "reason": item.decision_reason}
+        item.approve_instead()
         for name, value in fields.items():
             setattr(item, name, value)
         item.save()
@@ -336,7 +337,7 @@ def _take_off_contract(actor, req: Req, reason: str) -> None:
     item = ContractService.objects.select_for_update().get(contract=req.contract,
                                                            service=req.service)
     before = {"status": item.status, "reason": item.decision_reason}
-    item.status = ContractService.Status.DENIED
+    item.take_off()
     item.decision_reason = f"Additional-service request cancelled: {reason}"[:SHORT_TEXT_MAX]
     item.save()
     audit.record(actor, "contracts.service_removed", item,

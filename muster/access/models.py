@@ -113,7 +113,7 @@ def _role_may(action: Action):
 
 
 def _leads_may(req, user) -> bool:
-    return permissions.may_decide_as_lead(user, req)
+    return permissions.leads_the_service(user, req)
 
 
 class AdditionalServiceRequest(FSMModelMixin, models.Model):

@@ -71,7 +71,7 @@ RULES: dict[Action, frozenset[str]] = {
     Action.COMPLETE_STEP: frozenset({ONBOARDING_TEAM, ADMINISTRATOR}),
     Action.NOTIFY_AWARD: frozenset({COR}),
     # The COR and POC fill the intake; after submission only the team edits it (the
-    # request's status decides which side: see onboarding.intake.may_edit).
+    # request's status decides which side: see may_edit_intake).
     Action.EDIT_INTAKE: frozenset({COR, POC, ONBOARDING_TEAM}),
     Action.SUBMIT_INTAKE: frozenset({COR, POC}),
     Action.ANSWER_QUESTION: frozenset({COR, POC}),
@@ -311,9 +311,51 @@ def may_see_service_request(user, req) -> bool:
     return visible_contracts(user).filter(pk=req.contract_id).exists()
 
 
-def may_decide_as_lead(user, req) -> bool:
-    """A lead of the requested service decides on an additional-service request."""
-    return req.service_id in led_service_ids(user)
+def leads_the_service(user, item) -> bool:
+    """A lead of the service asked for decides on it: a contract's requested service
+    (contracts.ContractService) or an additional-service request."""
+    return item.service_id in led_service_ids(user)
+
+# --- onboarding: the request's transitions, its intake form, its review pages ---------
+# Plain values of onboarding.Status (this module imports no other app).
+INTAKE_STOPPED = frozenset({"withdrawn", "cancelled", "rejected"})
+WITH_REQUESTERS = frozenset({"draft", RETURNED_TO_REQUESTERS})
+
+
+def on_contract(action: Action) -> Callable[[Any, Any], bool]:
+    """A transition's `permission=` (django-fsm): whether the person's roles on the object's
+    contract allow `action`, so `get_available_user_<field>_transitions(user)` offers only
+    the moves this person may make."""
+    def allowed(obj, user) -> bool:
+        return can(user, action, obj.contract)
+    return allowed
+
+
+def may_edit_intake(user, request) -> bool:
+    """Draft or open question: the COR and POC; after submission: only the team; and only
+    while the request is not stopped (withdrawn, cancelled or rejected), not complete, and
+    the contract's stage allows an intake (intake_closed_reason)."""
+    if request.status in INTAKE_STOPPED or intake_closed_reason(request.contract, request):
+        return False
+    roles = roles_on(user, request.contract)
+    if request.status in WITH_REQUESTERS:
+        return bool(roles & {COR, POC})
+    if request.status == "complete":
+        return False
+    return ONBOARDING_TEAM in roles
+
+
+def may_submit_intake(user, request) -> bool:
+    """A draft the person may change and, as the COR or POC, submit."""
+    return (request.status == "draft" and may_edit_intake(user, request)
+            and can(user, Action.SUBMIT_INTAKE, request.contract))
+
+
+def may_start_intake(user, contract) -> bool:
+    """The COR or POC starts the intake of a contract whose stage allows one."""
+    return not intake_closed_reason(contract) and can(user, Action.SUBMIT_INTAKE, contract)
+
+
 
 
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
@@ -322,6 +364,10 @@ PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     **GROUND_PREDICATES,
     "closeout.see_sweep_runs": may_see_sweep_runs,
     "access.confirm_grant": may_confirm_grant_now,
+    # onboarding
+    "onboarding.edit_intake_now": may_edit_intake,
+    "onboarding.submit_intake_now": may_submit_intake,
+    "onboarding.start_intake": may_start_intake,
 }
 
 

@@ -8,7 +8,7 @@ from muster import clock
 from muster.contracts.forms import DateInput
 from muster.contracts.models import Contract
 from muster.forms import USWDSMixin
-from muster.onboarding.forms import check_award_date, pop_start_before_award
+from muster.onboarding.forms.notices import check_award_date, pop_start_before_award
 from muster.validators import LONG_TEXT_MAX, NAME_MAX, SHORT_TEXT_MAX, VISIBLE_ONLY
 
 

@@ -22,6 +22,7 @@ from muster.audit import checkpoints, correlation
 from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract, Stage
 from muster.notifications import services as mail
+from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep, Responsible
@@ -127,7 +128,7 @@ def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
         report.dua_pauses = _pause_lapsed_duas(day)
         report.audit_checkpoint = _checkpoint_audit_record()
         if deliver:
-            delivery = mail.deliver_due()
+            delivery = deliver_due()
             report.emails_sent, report.emails_retrying = delivery.sent, delivery.retrying
         sweep_run.finished_at = clock.now()
         sweep_run.report = asdict(report)

@@ -14,7 +14,7 @@ class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class ContractServiceInline(admin.TabularInline):
     model = ContractService
     extra = 0
-    readonly_fields = ["decided_at", "decided_by"]
+    readonly_fields = ["status", "decided_at", "decided_by"]  # status moves by transitions
 
 
 @admin.register(Contract)

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.text import get_valid_filename
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from muster import clock
 from muster.validators import (
@@ -47,7 +47,7 @@ class Stage(models.TextChoices):
     WITHDRAWN = "withdrawn", "Re-award withdrawn"
 
 
-class Contract(models.Model):
+class Contract(FSMModelMixin, models.Model):
     name = models.CharField(max_length=NAME_MAX, validators=VISIBLE_ONLY)
     contract_number = models.CharField(max_length=60, unique=True, validators=VISIBLE_ONLY)
     task_order_number = models.CharField(max_length=60, blank=True, validators=VISIBLE_ONLY)
@@ -59,9 +59,11 @@ class Contract(models.Model):
         blank=True,
         help_text="The contractor; unknown until award.",
     )
-    # Transitions are the only way the stage changes (services call them).
+    # Transitions are the only way the stage changes (contracts.services.change_stage calls
+    # them): protected, so assigning it raises; FSMModelMixin lets refresh_from_db read it.
     stage = FSMField(
-        max_length=20, choices=Stage.choices, default=Stage.SOLICITATION, db_index=True
+        max_length=20, choices=Stage.choices, default=Stage.SOLICITATION, db_index=True,
+        protected=True,
     )
     estimated_award_date = models.DateField(null=True, blank=True)
     award_date = models.DateField(null=True, blank=True)
@@ -151,8 +153,14 @@ class Contract(models.Model):
         pass
 
 
-class ContractService(models.Model):
-    """A service requested for a contract, with the service lead's decision."""
+class ContractService(FSMModelMixin, models.Model):
+    """A service requested for a contract, with the service lead's decision.
+
+    The status changes only through the transitions below (`protected`): a lead approves or
+    denies a requested service (a denial also closes one the eligibility meeting found the
+    contractor not eligible for); an additional-service approval replaces an earlier
+    denial; cancelling that request takes the service off again. `FSMModelMixin` lets
+    `refresh_from_db` reload the protected status."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
@@ -163,8 +171,9 @@ class ContractService(models.Model):
     service = models.ForeignKey(
         "catalog.Service", on_delete=models.PROTECT, related_name="contract_services"
     )
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.REQUESTED, db_index=True
+    status = FSMField(
+        max_length=16, choices=Status.choices, default=Status.REQUESTED, db_index=True,
+        protected=True,
     )
     estimated_users = models.PositiveIntegerField(null=True, blank=True)
     justification = models.TextField("business justification", blank=True,
@@ -184,6 +193,24 @@ class ContractService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} for {self.contract} ({self.get_status_display()})"
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.DENIED)
+    def deny(self):
+        pass
+
+    # An additional-service request approved for a service once denied on this contract.
+    @transition(field=status, source=Status.DENIED, target=Status.APPROVED)
+    def approve_instead(self):
+        pass
+
+    # The additional-service request that approved it was cancelled.
+    @transition(field=status, source=Status.APPROVED, target=Status.DENIED)
+    def take_off(self):
+        pass
 
 
 def dua_upload_path(instance, filename: str) -> str:

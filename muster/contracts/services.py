@@ -18,6 +18,9 @@ IDENTITY_FIELDS = (
     "type_of_work", "requirements_summary",
 )
 EDITABLE_FIELDS = IDENTITY_FIELDS + MILESTONE_FIELDS
+# full_clean writes every field back after cleaning it; the stage moves only by its
+# transitions (a protected field refuses assignment), so cleaning leaves it out.
+PROTECTED = ["stage"]
 
 
 @transaction.atomic
@@ -25,7 +28,7 @@ def create_contract(actor, *, template=None, follows=None, **fields) -> Contract
     """A new contract, with its own copy of the process template's steps. `follows`: the
     contract it succeeds (a re-award), named in its "Created" record."""
     contract = Contract(**fields)
-    contract.full_clean()
+    contract.full_clean(exclude=PROTECTED)
     contract.save()
     steps = timeline.instantiate_timeline(contract, template)
     summary = f"Created contract {contract}"
@@ -47,7 +50,7 @@ def update_contract(actor, contract: Contract, **changes) -> Contract:
     before = audit.snapshot(contract, EDITABLE_FIELDS)
     for name, value in changes.items():
         setattr(contract, name, value)
-    contract.full_clean()
+    contract.full_clean(exclude=PROTECTED)
     after = audit.snapshot(contract, EDITABLE_FIELDS)
     old, new = audit.changed(before, after)
     if not new:

@@ -33,6 +33,7 @@ from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
 from muster.onboarding import package as welcome
 from muster.onboarding import services as onboarding
+from muster.onboarding.evidence import complete_evidence
 from muster.onboarding.models import EligibilityMeeting, TouchPointCall
 from muster.timeline import calendar
 from muster.timeline import services as timeline
@@ -391,7 +392,7 @@ def load() -> dict[str, Contract]:
                 "Tier 1 and 2 help desk for provider data.")
     with _on(days(-2)):
         contractor("harborlight", c)
-        onboarding.complete_evidence(cor2, c, "name-so-spoc", "SO and SPOC named on the contract.")
+        complete_evidence(cor2, c, "name-so-spoc", "SO and SPOC named on the contract.")
     created["awarded"] = c
 
     # 3. Onboarding, two weeks into its period of performance, waiting for the service

@@ -10,14 +10,11 @@ from muster.accounts.models import User
 from muster.audit import services as audit
 from muster.catalog.models import HelpContact
 
-from .delivery import deliver_due  # noqa: F401  (kept for callers elsewhere: see below)
 from .models import OutboxEmail, OutboxRecipient
 from .tasks import kick_worker
 
 KEY_LENGTH = OutboxEmail._meta.get_field("key").max_length
 SUBJECT_LENGTH = OutboxEmail._meta.get_field("subject").max_length
-# `mail.deliver_due()` (sending what is due now, without the worker) is still reached here
-# by the sweep and other apps' tests; its home is delivery.deliver_due.
 
 
 def _address(recipient) -> str:

@@ -3,17 +3,22 @@
 The answers live where they belong (contract, organization, parties, services, DUA), so
 the draft is the contract itself: the COR and POC edit the same data, and the team sees
 exactly what was submitted. Every save goes through the contract services (audited).
+Who may change it when is `accounts.permissions.may_edit_intake`; submitting it is the
+request's transition (`services.submit`), which asks `problems` here what is missing.
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
 
-from django import forms as django_forms
+from django import forms
 from django.db import transaction
 from django.db.models import Q
 from django.utils.timezone import localtime
 
-from muster import clock
+from muster import clock, workflow
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import Action
@@ -23,9 +28,19 @@ from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
 from muster.errors import NotAllowed
 
-from . import forms
+from .errors import OnboardingError
+from .evidence import complete_evidence
+from .forms.intake import (
+    PARTY_ROLES,
+    SECURITY_ROLES,
+    ContractScreen,
+    DuaScreen,
+    OrganizationScreen,
+    PartiesScreen,
+    ServicesScreen,
+    TypeOfWorkScreen,
+)
 from .models import STOPPED, OnboardingRequest, Status
-from .services import OnboardingError, complete_evidence
 
 
 @dataclass(frozen=True)
@@ -36,12 +51,12 @@ class Screen:
 
 
 SCREENS = [
-    Screen("contract", "Contract and period of performance", forms.ContractScreen),
-    Screen("organization", "Organization", forms.OrganizationScreen),
-    Screen("parties", "People: COR, POC, SO and SPOC", forms.PartiesScreen),
-    Screen("work", "Type of work", forms.TypeOfWorkScreen),
-    Screen("services", "Services required", forms.ServicesScreen),
-    Screen("dua", "Data Use Agreement", forms.DuaScreen),
+    Screen("contract", "Contract and period of performance", ContractScreen),
+    Screen("organization", "Organization", OrganizationScreen),
+    Screen("parties", "People: COR, POC, SO and SPOC", PartiesScreen),
+    Screen("work", "Type of work", TypeOfWorkScreen),
+    Screen("services", "Services required", ServicesScreen),
+    Screen("dua", "Data Use Agreement", DuaScreen),
 ]
 BY_SLUG = {s.slug: s for s in SCREENS}
 
@@ -55,20 +70,6 @@ def needs_dua(contract: Contract) -> bool:
 def screens_for(contract: Contract) -> list[Screen]:
     """The DUA screen appears only when a chosen service needs a DUA."""
     return [s for s in SCREENS if s.slug != "dua" or needs_dua(contract)]
-
-
-def may_edit(user, request: OnboardingRequest) -> bool:
-    """Draft or open question: the COR and POC; after submission: only the team; and only
-    while the request is not stopped (withdrawn, cancelled or rejected) and the contract's
-    stage allows an intake (permissions.intake_closed_reason)."""
-    if request.status in STOPPED or permissions.intake_closed_reason(request.contract, request):
-        return False
-    roles = permissions.roles_on(user, request.contract)
-    if request.status in (Status.DRAFT, Status.QUESTION):
-        return bool(roles & {permissions.COR, permissions.POC})
-    if request.status == Status.COMPLETE:
-        return False
-    return permissions.ONBOARDING_TEAM in roles
 
 
 def current_dua(contract: Contract) -> DataUseAgreement | None:
@@ -100,11 +101,11 @@ def initial(screen: Screen, contract: Contract) -> dict:
     if screen.slug == "work":
         return {"type_of_work": contract.type_of_work}
     if screen.slug == "parties":
-        data = {}
+        data: dict[str, Any] = {}
         for role in contract.roles.select_related("user"):
             if role.role == ContractRole.Role.COR:
                 data["cor_phone"] = role.user.phone
-            elif role.role in {r for r, _ in forms.PARTY_ROLES}:
+            elif role.role in {r for r, _ in PARTY_ROLES}:
                 user = role.user
                 data.update({f"{role.role}_name": user.full_name, f"{role.role}_email": user.email,
                              f"{role.role}_phone": user.phone, f"{role.role}_harp_id": user.harp_id,
@@ -127,13 +128,10 @@ def initial(screen: Screen, contract: Contract) -> dict:
 @transaction.atomic
 def save_screen(actor, request: OnboardingRequest, screen: Screen, data: dict) -> None:
     """Store a valid screen's answers (cleaned form data)."""
-    request = OnboardingRequest.objects.select_for_update().select_related("contract").get(
-        pk=request.pk
-    )
+    request = workflow.locked(request, related=["contract"])
     contract = request.contract
-    if not permissions.can(actor, Action.EDIT_INTAKE, contract):
-        raise NotAllowed("Your role on this contract does not allow that.")
-    if not may_edit(actor, request):
+    workflow.require(actor, Action.EDIT_INTAKE, contract)
+    if not permissions.may_edit_intake(actor, request):
         raise NotAllowed(refusal(actor, request))
     SAVERS[screen.slug](actor, contract, data)
     request.save(update_fields=["updated_at"])
@@ -198,7 +196,7 @@ def _save_parties(actor, contract, data):
         cor.user.save(update_fields=["phone"])
         audit.record(actor, "user.updated", cor.user, "Updated the COR's phone",
                      contract=contract, before=before, after={"phone": cor.user.phone})
-    for role, _label in forms.PARTY_ROLES:
+    for role, _label in PARTY_ROLES:
         user = _person(actor, contract, data, role)
         assignment = contracts.assign_role(actor, contract, user, role)
         eua = data.get(f"{role}_eua_check")
@@ -267,7 +265,7 @@ def _discard_draft_duas(actor, contract):
         storage, name = dua.document.storage, dua.document.name
         dua.delete()
         # The file goes only once the deletion is committed: a rollback keeps both.
-        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+        transaction.on_commit(partial(storage.delete, name))
 
 
 def submit_draft_duas(contract: Contract) -> None:
@@ -321,11 +319,11 @@ def problems(contract: Contract) -> dict[str, list[str]]:
     if contract.organization_id is None:
         need("organization", "the organization and its HARP name")
     roles = {r.role: r for r in contract.roles.select_related("user")}
-    for role, label in forms.PARTY_ROLES:
+    for role, label in PARTY_ROLES:
         holder = roles.get(role)
         if holder is None:
             need("parties", label)
-        elif role in forms.SECURITY_ROLES and not holder.user.harp_id:
+        elif role in SECURITY_ROLES and not holder.user.harp_id:
             need("parties", f"the {role.upper()}'s HARP ID")
     if not contract.type_of_work.strip():
         need("work", "the type of work")
@@ -401,11 +399,11 @@ def summary(screen: Screen, contract: Contract) -> list[tuple[str, str]]:
         if cor:
             rows.append(("COR", f"{cor.user.full_name} ({cor.user.email})"))
     for name, field in form.fields.items():
-        if isinstance(field, django_forms.FileField):
+        if isinstance(field, forms.FileField):
             continue
         value = data.get(name)
-        if isinstance(field, django_forms.ChoiceField):
-            value = dict(field.choices).get(value, value) if value else ""
+        if isinstance(field, forms.ChoiceField):
+            value = dict(cast(Iterable, field.choices)).get(value, value) if value else ""
         rows.append((str(field.label), _show(value)))
     if screen.slug == "dua":
         dua = current_dua(contract)

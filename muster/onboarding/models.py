@@ -2,12 +2,15 @@
 meeting, service decisions, welcome packages, touch-point calls and the survey."""
 
 import secrets
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django_fsm import RETURN_VALUE, FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, Transition, transition
 
 from muster import clock
+from muster.accounts.permissions import Action, on_contract
 from muster.validators import LONG_TEXT_MAX, NAME_MAX, SHORT_TEXT_MAX
 
 USER = settings.AUTH_USER_MODEL
@@ -40,18 +43,22 @@ STOPPED = (*REOPENABLE, Status.REJECTED)
 REASON_MAX_LENGTH = SHORT_TEXT_MAX  # a reason is a short text (muster/validators.py)
 
 
-class OnboardingRequest(models.Model):
+class OnboardingRequest(FSMModelMixin, models.Model):
     """A contract's intake form and its way through review and approvals.
 
     The intake's answers live where they belong (the contract, its organization, parties,
     services and DUA); this row tracks who did what and where the request stands. The
-    status changes only through the transitions below, called from services.
+    status changes only through the transitions below, called from services; each names
+    who may take it (`permission`), so a page offers the person the transitions
+    `get_available_user_status_transitions(user)` gives. `FSMModelMixin` lets
+    `refresh_from_db` reload the protected status.
     """
 
     contract = models.OneToOneField(
         "contracts.Contract", on_delete=models.CASCADE, related_name="onboarding_request"
     )
-    status = FSMField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = FSMField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True,
+                      protected=True)
     version = models.PositiveIntegerField(
         default=1, help_text="Bumped by every transition: a stale form is refused."
     )
@@ -82,34 +89,49 @@ class OnboardingRequest(models.Model):
     def editable_by_contractor_side(self) -> bool:
         return self.status in (Status.DRAFT, Status.QUESTION)
 
+    if TYPE_CHECKING:  # added by FSMField when the class is made; declared for mypy
+        def get_available_user_status_transitions(self, user) -> Iterator[Transition]: ...
+
+    def transitions_for(self, user) -> set[str]:
+        """The names of the transitions this person may take now: the status allows them
+        and their roles on the contract do (each transition's `permission`)."""
+        return {move.name for move in self.get_available_user_status_transitions(user)}
+
     # Transitions: the only way the status changes.
-    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED,
+                permission=on_contract(Action.SUBMIT_INTAKE))
     def submit(self):
         pass
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.QUESTION)
+    @transition(field=status, source=Status.SUBMITTED, target=Status.QUESTION,
+                permission=on_contract(Action.REVIEW_INTAKE))
     def ask_question(self):
         pass
 
-    @transition(field=status, source=Status.QUESTION, target=Status.SUBMITTED)
+    @transition(field=status, source=Status.QUESTION, target=Status.SUBMITTED,
+                permission=on_contract(Action.ANSWER_QUESTION))
     def answer_question(self):
         pass
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.REVIEWED)
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REVIEWED,
+                permission=on_contract(Action.REVIEW_INTAKE))
     def mark_reviewed(self):
         pass
 
-    @transition(field=status, source=Status.REVIEWED, target=Status.LEAD_APPROVED)
+    @transition(field=status, source=Status.REVIEWED, target=Status.LEAD_APPROVED,
+                permission=on_contract(Action.APPROVE_AS_LEAD))
     def approve_as_lead(self):
         pass
 
-    @transition(field=status, source=Status.LEAD_APPROVED, target=Status.SERVICE_REVIEW)
+    @transition(field=status, source=Status.LEAD_APPROVED, target=Status.SERVICE_REVIEW,
+                permission=on_contract(Action.RECORD_MEETING))
     def hold_meeting(self):
         pass
 
     # The meeting found the contractor eligible for none of the services: the COR and POC
     # get the request back to change it (as with a question), then it is reviewed again.
-    @transition(field=status, source=Status.LEAD_APPROVED, target=Status.QUESTION)
+    @transition(field=status, source=Status.LEAD_APPROVED, target=Status.QUESTION,
+                permission=on_contract(Action.RECORD_MEETING))
     def return_not_eligible(self):
         pass
 
@@ -122,24 +144,29 @@ class OnboardingRequest(models.Model):
         pass
 
     # The team lead sends the request back to the team's review, or rejects it for good.
-    @transition(field=status, source=Status.REVIEWED, target=Status.SUBMITTED)
+    @transition(field=status, source=Status.REVIEWED, target=Status.SUBMITTED,
+                permission=on_contract(Action.APPROVE_AS_LEAD))
     def send_back(self):
         pass
 
-    @transition(field=status, source=Status.REVIEWED, target=Status.REJECTED)
+    @transition(field=status, source=Status.REVIEWED, target=Status.REJECTED,
+                permission=on_contract(Action.APPROVE_AS_LEAD))
     def reject(self):
         pass
 
-    @transition(field=status, source=WITHDRAWABLE, target=Status.WITHDRAWN)
+    @transition(field=status, source=WITHDRAWABLE, target=Status.WITHDRAWN,
+                permission=on_contract(Action.WITHDRAW_REQUEST))
     def withdraw(self):
         pass
 
-    @transition(field=status, source=CANCELLABLE, target=Status.CANCELLED)
+    @transition(field=status, source=CANCELLABLE, target=Status.CANCELLED,
+                permission=on_contract(Action.CANCEL_REQUEST))
     def cancel(self):
         pass
 
     # Back where it was when it was stopped (the latest withdrawal or cancellation says).
-    @transition(field=status, source=REOPENABLE, target=RETURN_VALUE(*CANCELLABLE))
+    @transition(field=status, source=REOPENABLE, target=RETURN_VALUE(*CANCELLABLE),
+                permission=on_contract(Action.REOPEN_REQUEST))
     def reopen(self, back_to: str):
         return back_to
 

@@ -1,15 +1,12 @@
 """The welcome package: one template for the page, the print view and the tagged PDF; every
 sent version is kept. Also the touch-point calls and the post-onboarding survey."""
 
-import re
-from dataclasses import dataclass
-
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Max
 from django.template.loader import render_to_string
 
-from muster import clock
+from muster import clock, workflow
 from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
@@ -18,6 +15,8 @@ from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
 from muster.notifications import services as mail
 
+from .errors import OnboardingError
+from .evidence import complete_evidence
 from .models import (
     CallDocument,
     OnboardingRequest,
@@ -25,15 +24,6 @@ from .models import (
     SurveyResponse,
     TouchPointCall,
     WelcomePackage,
-)
-from .services import (
-    OnboardingError,
-    _locked,
-    _transition,
-    complete_evidence,
-    require,
-    role_holders,
-    team_addresses,
 )
 
 SO_RESPONSIBILITIES = [
@@ -83,6 +73,8 @@ def render_html(context: dict) -> str:
 
 def render_pdf(html: str) -> bytes:
     """A tagged PDF (PDF/UA-1: structure tree, language, title) from the package's HTML."""
+    # WeasyPrint (outside Muster, so no part of its import graph) takes over a second of
+    # CPU to import: loaded when a package is first rendered, not by every process.
     from weasyprint import HTML
 
     return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
@@ -99,7 +91,7 @@ def send_welcome_package(actor, contract: Contract,
     """
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if not on_approval:
-        require(actor, Action.SEND_WELCOME, contract)
+        workflow.require(actor, Action.SEND_WELCOME, contract)
     request = OnboardingRequest.objects.filter(contract=contract).first()
     if kind == WelcomePackage.Kind.INITIAL and (
         request is None or request.status not in (Status.APPROVED, Status.COMPLETE)
@@ -108,7 +100,8 @@ def send_welcome_package(actor, contract: Contract,
     services = approved_services(contract)
     if not services:
         raise OnboardingError("No service is approved: there is nothing to welcome them to.")
-    so = role_holders(contract, ContractRole.Role.SO)
+    so = workflow.people_with_roles(contract, ContractRole.Role.SO)
+    spoc = workflow.people_with_roles(contract, ContractRole.Role.SPOC)
     if not so:
         raise OnboardingError("Name the SO first: the package goes to them.")
     version = (contract.welcome_packages.aggregate(v=Max("version"))["v"] or 0) + 1
@@ -118,7 +111,7 @@ def send_welcome_package(actor, contract: Contract,
     package = WelcomePackage(
         contract=contract, version=version, kind=kind, services=services, html=html,
         sent_by=actor, sent_at=now,
-        sent_to=[u.email for u in so + role_holders(contract, ContractRole.Role.SPOC)],
+        sent_to=[u.email for u in so + spoc],
     )
     package.pdf.save(f"welcome-v{version}.pdf", ContentFile(render_pdf(html)), save=False)
     package.save()
@@ -127,16 +120,21 @@ def send_welcome_package(actor, contract: Contract,
                  contract=contract,
                  after={"version": version, "services": [s["name"] for s in services]})
     mail.queue(
-        "welcome_package", to=so, cc=role_holders(contract, ContractRole.Role.SPOC),
+        "welcome_package", to=so, cc=spoc,
         contract=contract, key=f"welcome:{contract.pk}:v{version}",
         context={"package": package},
         attachments=[{"name": f"welcome-package-v{version}.pdf", "path": package.pdf.name,
                       "mimetype": "application/pdf"}],
     )
     if request is not None and request.status == Status.APPROVED:
-        request = _locked(request, None)
+        request = workflow.locked(request, related=["contract"])
         request.completed_at = now
-        _transition(actor, request, "complete", "Onboarding complete")
+        workflow.transition(
+            actor, request, request.complete, "Onboarding complete",
+            event="onboarding.complete", contract=request.contract,
+            refused=OnboardingError(f"A request that is “{request.get_status_display()}” "
+                                    "cannot be completed. Nothing was changed."),
+        )
         complete_evidence(actor, contract, "complete-onboarding",
                           f"Welcome package v{version} sent to the SO.")
         if contract.stage == Stage.ONBOARDING:
@@ -152,7 +150,7 @@ def send_survey(actor, contract: Contract) -> SurveyResponse:
                      contract=contract)
         mail.queue(
             "survey_invitation",
-            to=role_holders(contract, ContractRole.Role.SO, ContractRole.Role.POC),
+            to=workflow.people_with_roles(contract, ContractRole.Role.SO, ContractRole.Role.POC),
             contract=contract, key=f"survey:{contract.pk}", context={"survey": survey},
         )
     return survey
@@ -163,7 +161,7 @@ def answer_survey(actor, survey: SurveyResponse, *, satisfaction: int, went_well
                   to_improve: str) -> SurveyResponse:
     survey = SurveyResponse.objects.select_for_update().get(pk=survey.pk)
     contract = survey.contract
-    require(actor, Action.ANSWER_SURVEY, contract)
+    workflow.require(actor, Action.ANSWER_SURVEY, contract)
     if survey.answered_at is not None:
         raise OnboardingError("The survey was already answered. Thank you!")
     survey.satisfaction, survey.went_well, survey.to_improve = (
@@ -173,7 +171,7 @@ def answer_survey(actor, survey: SurveyResponse, *, satisfaction: int, went_well
     audit.record(actor, "onboarding.survey_answered", survey, "Answered the survey",
                  contract=contract, after={"satisfaction": satisfaction})
     complete_evidence(actor, contract, "post-onboarding-survey", "Survey answered.")
-    mail.queue("survey_answered", to=team_addresses(), contract=contract,
+    mail.queue("survey_answered", to=workflow.team_emails(), contract=contract,
                key=f"survey-answered:{survey.pk}", context={"survey": survey})
     return survey
 
@@ -181,7 +179,7 @@ def answer_survey(actor, survey: SurveyResponse, *, satisfaction: int, went_well
 @transaction.atomic
 def record_call(actor, contract: Contract, *, held_on, topics: list[str], outcome: str,
                 notes: str = "", documents=()) -> TouchPointCall:
-    require(actor, Action.RECORD_CALL, contract)
+    workflow.require(actor, Action.RECORD_CALL, contract)
     call = TouchPointCall.objects.create(
         contract=contract, held_on=held_on, topics=list(topics), outcome=outcome.strip(),
         notes=notes.strip(), recorded_by=actor, recorded_at=clock.now(),
@@ -197,73 +195,3 @@ def record_call(actor, contract: Contract, *, held_on, topics: list[str], outcom
     complete_evidence(actor, contract, "touch-point-calls",
                       f"Call of {held_on:%Y-%m-%d} archived.")
     return call
-
-
-# --- Reads the pages share -------------------------------------------------------------
-
-
-def send_blockers(contract: Contract) -> list[str]:
-    """Why the welcome package cannot be sent yet (empty when it can)."""
-    reasons = []
-    request = OnboardingRequest.objects.filter(contract=contract).first()
-    already_sent = contract.welcome_packages.exists()
-    if not already_sent and (
-        request is None or request.status not in (Status.APPROVED, Status.COMPLETE)
-    ):
-        status = request.get_status_display().lower() if request else "not started"
-        reasons.append(
-            "The onboarding request is not approved yet (it is "
-            f"“{status}”): every service must be decided first."
-        )
-    if not contract.services.filter(status=ContractService.Status.APPROVED).exists():
-        reasons.append("No service is approved for this contract.")
-    if not contract.roles.filter(role=ContractRole.Role.SO).exists():
-        reasons.append("No Security Official (SO) is named: the package goes to them.")
-    return reasons
-
-
-_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
-
-
-def package_body(package: WelcomePackage) -> str:
-    """The body of the package exactly as sent (our own rendered, escaped HTML)."""
-    found = _BODY.search(package.html)
-    return found.group(1).strip() if found else package.html
-
-
-@dataclass
-class SurveySummary:
-    sent: int
-    answered: int
-    response_rate: int | None  # percent
-    average: float | None
-    distribution: list[dict]
-    comments: list[SurveyResponse]
-
-
-def survey_summary() -> SurveySummary:
-    rows = SurveyResponse.objects.aggregate(
-        sent=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)),
-        average=Avg("satisfaction", filter=Q(answered_at__isnull=False)),
-    )
-    counts = dict(
-        SurveyResponse.objects.filter(answered_at__isnull=False)
-        .values_list("satisfaction").annotate(n=Count("id")).order_by()
-    )
-    answered = rows["answered"]
-    distribution = [
-        {"level": level, "label": label, "count": counts.get(level, 0),
-         "percent": round(100 * counts.get(level, 0) / answered) if answered else 0}
-        for level, label in reversed(SurveyResponse.Satisfaction.choices)
-    ]
-    comments = list(
-        SurveyResponse.objects.filter(answered_at__isnull=False)
-        .exclude(went_well="", to_improve="")
-        .select_related("contract", "answered_by").order_by("-answered_at", "-id")
-    )
-    return SurveySummary(
-        sent=rows["sent"], answered=answered,
-        response_rate=round(100 * answered / rows["sent"]) if rows["sent"] else None,
-        average=round(rows["average"], 1) if rows["average"] is not None else None,
-        distribution=distribution, comments=comments,
-    )

@@ -4,7 +4,6 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.contracts import panels
 
-from . import intake
 from .models import OnboardingRequest, SurveyResponse
 
 
@@ -23,9 +22,8 @@ def contract_panel(user, contract, today) -> dict:
         "request": request,
         "can_notify_award": contract.stage == "solicitation"
         and permissions.can(user, Action.NOTIFY_AWARD, contract),
-        "can_edit_intake": (request is not None and intake.may_edit(user, request))
-        or (request is None and not permissions.intake_closed_reason(contract)
-            and permissions.can(user, Action.SUBMIT_INTAKE, contract)),
+        "can_edit_intake": permissions.may_edit_intake(user, request) if request is not None
+        else permissions.may_start_intake(user, contract),
         # A re-award's new record: onboarding carried over, no intake to invite.
         "intake_carried_over": request is None and contract.stage not in (
             "solicitation", "awarded", "onboarding") and permissions.carried_over(contract),

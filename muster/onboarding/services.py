@@ -1,25 +1,29 @@
-"""Every onboarding action: one function each, taking the actor, in one transaction, with
-its guard (who may, from which status), audit record, timeline evidence and emails."""
+"""Every onboarding action on the request: one function each, taking the actor, in one
+transaction, with its guard (who may, from which status), audit record, timeline evidence
+and emails. The lock, version check, role check and transition are `muster.workflow`'s;
+what the intake form holds and misses is `onboarding.intake`'s; reads are in `queries`."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
-from django_fsm import can_proceed
 
-from muster import clock, validators
+from muster import clock, validators, workflow
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, TeamRole
 from muster.accounts.permissions import Action
-from muster.audit import services as audit
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
-from muster.errors import DomainError, NotAllowed
+from muster.errors import NotAllowed
 from muster.notifications import services as mail
 from muster.timeline import services as timeline
-from muster.timeline.models import ContractStep, Process
-from muster.timeline.services import complete_step
+from muster.timeline.models import Process
 
+from . import intake
+from .errors import OnboardingError, StaleRequest, stale
+from .evidence import complete_evidence
 from .models import (
     EligibilityMeeting,
     OnboardingRequest,
@@ -27,35 +31,9 @@ from .models import (
     Status,
     StatusChange,
 )
+from .queries import undecided_services
 
-
-class OnboardingError(DomainError):
-    """An onboarding action that is not allowed now; the message tells the person why."""
-
-
-class StaleRequest(OnboardingError):
-    """Someone else changed the request since the person loaded it."""
-
-
-def require(actor, action: Action, contract: Contract) -> None:
-    if not permissions.can(actor, action, contract):
-        raise NotAllowed("Your role on this contract does not allow that.")
-
-
-def complete_evidence(actor, contract: Contract, key: str, note: str) -> None:
-    """Complete the contract's timeline step `key` with its evidence, if still open."""
-    step = contract.steps.filter(key=key, completed_at__isnull=True).first()
-    if step is not None:
-        complete_step(actor, step, note)
-
-
-def role_holders(contract: Contract, *roles: str) -> list:
-    return [r.user for r in contract.roles.filter(role__in=roles).select_related("user")]
-
-
-def team_addresses() -> list[str]:
-    return permissions.emails_of_team_role(TeamRole.Role.ONBOARDING_TEAM)
-
+__all__ = ["NotAllowed", "OnboardingError", "StaleRequest", "complete_evidence"]
 
 # --- Notices -------------------------------------------------------------------------
 
@@ -80,7 +58,7 @@ def notify_solicitation(
             actor, contract, "identify-requirements", "High-level requirements recorded."
         )
     mail.queue(
-        "solicitation_notice", to=team_addresses(), cc=[cor], contract=contract,
+        "solicitation_notice", to=workflow.team_emails(), cc=[cor], contract=contract,
         key=f"solicitation:{contract.pk}", context={"actor": actor},
     )
     return contract
@@ -88,7 +66,7 @@ def notify_solicitation(
 
 @transaction.atomic
 def notify_award(actor, contract: Contract, *, award_date: datetime.date) -> Contract:
-    require(actor, Action.NOTIFY_AWARD, contract)
+    workflow.require(actor, Action.NOTIFY_AWARD, contract)
     if contract.stage != Stage.SOLICITATION:
         raise OnboardingError("The award was already recorded for this contract.")
     contract = contracts.update_contract(actor, contract, award_date=award_date)
@@ -96,7 +74,8 @@ def notify_award(actor, contract: Contract, *, award_date: datetime.date) -> Con
     complete_evidence(actor, contract, "notify-award", "Award notice filed.")
     OnboardingRequest.objects.get_or_create(contract=contract, defaults={"created_by": actor})
     mail.queue(
-        "award_notice", to=team_addresses(), cc=role_holders(contract, "cor"),
+        "award_notice", to=workflow.team_emails(),
+        cc=workflow.people_with_roles(contract, ContractRole.Role.COR),
         contract=contract, key=f"award:{contract.pk}", context={"actor": actor},
     )
     return contract
@@ -105,75 +84,37 @@ def notify_award(actor, contract: Contract, *, award_date: datetime.date) -> Con
 # --- The request's transitions ----------------------------------------------------------
 
 
-def _locked(request: OnboardingRequest, version: int | None) -> OnboardingRequest:
-    locked = OnboardingRequest.objects.select_for_update().select_related("contract").get(
-        pk=request.pk
-    )
-    if version is not None and locked.version != version:
-        raise StaleRequest(
-            "Someone else changed this request while you had it open. Your change was not "
-            "saved: look at the request as it is now and try again."
-        )
-    return locked
+def _cannot(request: OnboardingRequest, what: str) -> OnboardingError:
+    """The refusal of a transition the request's status does not allow: `what` the request
+    cannot be ("submitted", "sent a question", ...)."""
+    return OnboardingError(f"A request that is “{request.get_status_display()}” cannot be "
+                           f"{what}. Nothing was changed.")
 
 
-def _check(request: OnboardingRequest, name: str) -> None:
-    """Refuse a transition the request's status does not allow, before anything changes."""
-    if not can_proceed(getattr(request, name)):
-        raise OnboardingError(
-            f"A request that is “{request.get_status_display()}” cannot be "
-            f"{TRANSITION_WORDS[name]}. Nothing was changed."
-        )
-
-
-def _transition(actor, request: OnboardingRequest, name: str, summary: str, *args,
-                **after) -> None:
-    _check(request, name)
-    before = request.status
-    getattr(request, name)(*args)
-    request.version += 1
-    request.save()
-    audit.record(
-        actor, f"onboarding.{name}", request, summary, contract=request.contract,
-        before={"status": before}, after={"status": request.status, **after},
-    )
-
-
-TRANSITION_WORDS = {
-    "submit": "submitted",
-    "ask_question": "sent a question",
-    "answer_question": "answered",
-    "mark_reviewed": "marked reviewed",
-    "approve_as_lead": "approved by the team lead",
-    "hold_meeting": "given an eligibility meeting",
-    "return_not_eligible": "given an eligibility meeting",
-    "finish_service_review": "closed for service decisions",
-    "complete": "completed",
-    "send_back": "sent back to the onboarding team (only a request waiting for the team "
-                 "lead can be)",
-    "reject": "rejected (only a request waiting for the team lead can be)",
-    "withdraw": "withdrawn (the COR withdraws a request before the team lead approves it)",
-    "cancel": "cancelled (the team cancels a request before the welcome package is sent)",
-    "reopen": "reopened (only a withdrawn or cancelled request can be)",
-}
+def _move(actor, request: OnboardingRequest, move: Callable[..., Any], summary: str,
+          refused: OnboardingError, *args, **after) -> None:
+    """Run the request's transition `move` (a bound method), audited as
+    "onboarding.<transition>" with the status before and after (and `after`)."""
+    workflow.transition(actor, request, move, summary, event=f"onboarding.{move.__name__}",
+                        contract=request.contract, refused=refused, args=args, after=after)
 
 
 def _requesters(contract: Contract) -> list:
-    return role_holders(contract, ContractRole.Role.COR, ContractRole.Role.POC)
+    """The COR and the contractor's POC: who filled in the request and hears back."""
+    return workflow.people_with_roles(contract, ContractRole.Role.COR, ContractRole.Role.POC)
 
 
 @transaction.atomic
 def submit(actor, request: OnboardingRequest, version: int | None = None):
-    from .intake import problems, submit_draft_duas
-
-    request = _locked(request, version)
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
     contract = request.contract
-    require(actor, Action.SUBMIT_INTAKE, contract)
-    _check(request, "submit")
+    workflow.require(actor, Action.SUBMIT_INTAKE, contract)
+    refused = _cannot(request, "submitted")
+    workflow.check(request.submit, refused)
     closed = permissions.intake_closed_reason(contract, request)
     if closed:
         raise OnboardingError(closed)
-    missing = problems(contract)
+    missing = intake.problems(contract)
     if missing:
         raise OnboardingError(
             "The intake form is not complete: " + "; ".join(
@@ -181,8 +122,8 @@ def submit(actor, request: OnboardingRequest, version: int | None = None):
             )
         )
     request.submitted_at, request.submitted_by = clock.now(), actor
-    _transition(actor, request, "submit", "Submitted the intake form")
-    submit_draft_duas(contract)
+    _move(actor, request, request.submit, "Submitted the intake form", refused)
+    intake.submit_draft_duas(contract)
     if contract.stage == Stage.AWARDED:
         contracts.change_stage(actor, contract, Contract.start_onboarding)
     complete_evidence(actor, contract, "name-so-spoc", "SO and SPOC named in the intake form.")
@@ -192,7 +133,7 @@ def submit(actor, request: OnboardingRequest, version: int | None = None):
     )
     complete_evidence(actor, contract, "submit-intake", "Intake form submitted.")
     mail.queue(
-        "intake_submitted", to=team_addresses(), cc=_requesters(contract), contract=contract,
+        "intake_submitted", to=workflow.team_emails(), cc=_requesters(contract), contract=contract,
         key=f"intake-submitted:{request.pk}:{request.version}", context={"actor": actor},
     )
     return request
@@ -200,14 +141,15 @@ def submit(actor, request: OnboardingRequest, version: int | None = None):
 
 @transaction.atomic
 def ask_question(actor, request: OnboardingRequest, text: str, version: int | None = None):
-    request = _locked(request, version)
-    require(actor, Action.REVIEW_INTAKE, request.contract)
-    _check(request, "ask_question")
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.REVIEW_INTAKE, request.contract)
+    refused = _cannot(request, "sent a question")
+    workflow.check(request.ask_question, refused)
     if not text.strip():
         raise OnboardingError("Write the question.")
     question = Question.objects.create(request=request, text=text.strip(), asked_by=actor,
                                        asked_at=clock.now())
-    _transition(actor, request, "ask_question", f"Asked: {question.text[:200]}")
+    _move(actor, request, request.ask_question, f"Asked: {question.text[:200]}", refused)
     mail.queue(
         "question_asked", to=_requesters(request.contract), contract=request.contract,
         key=f"question:{question.pk}", context={"question": question, "actor": actor},
@@ -217,8 +159,8 @@ def ask_question(actor, request: OnboardingRequest, text: str, version: int | No
 
 @transaction.atomic
 def answer_question(actor, request: OnboardingRequest, answer: str, version: int | None = None):
-    request = _locked(request, version)
-    require(actor, Action.ANSWER_QUESTION, request.contract)
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.ANSWER_QUESTION, request.contract)
     question = request.questions.filter(answered_at__isnull=True).last()
     if question is None or request.status != Status.QUESTION:
         raise OnboardingError("There is no open question on this request. Nothing was changed.")
@@ -227,9 +169,10 @@ def answer_question(actor, request: OnboardingRequest, answer: str, version: int
     question.answer, question.answered_by = answer.strip(), actor
     question.answered_at = clock.now()
     question.save()
-    _transition(actor, request, "answer_question", f"Answered: {question.answer[:200]}")
+    _move(actor, request, request.answer_question, f"Answered: {question.answer[:200]}",
+          _cannot(request, "answered"))
     mail.queue(
-        "question_answered", to=[question.asked_by.email, *team_addresses()],
+        "question_answered", to=[question.asked_by.email, *workflow.team_emails()],
         contract=request.contract, key=f"answer:{question.pk}",
         context={"question": question, "actor": actor},
     )
@@ -238,14 +181,15 @@ def answer_question(actor, request: OnboardingRequest, answer: str, version: int
 
 @transaction.atomic
 def mark_reviewed(actor, request: OnboardingRequest, version: int | None = None):
-    request = _locked(request, version)
-    require(actor, Action.REVIEW_INTAKE, request.contract)
-    _check(request, "mark_reviewed")
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.REVIEW_INTAKE, request.contract)
+    refused = _cannot(request, "marked reviewed")
+    workflow.check(request.mark_reviewed, refused)
     request.reviewed_at, request.reviewed_by = clock.now(), actor
-    _transition(actor, request, "mark_reviewed", "Reviewed: complete and clear")
+    _move(actor, request, request.mark_reviewed, "Reviewed: complete and clear", refused)
     mail.queue(
         "lead_approval_requested",
-        to=permissions.emails_of_team_role(TeamRole.Role.TEAM_LEAD),
+        to=workflow.team_emails(TeamRole.Role.TEAM_LEAD),
         cc=_requesters(request.contract), contract=request.contract,
         key=f"reviewed:{request.pk}:{request.version}", context={"actor": actor},
     )
@@ -254,24 +198,18 @@ def mark_reviewed(actor, request: OnboardingRequest, version: int | None = None)
 
 @transaction.atomic
 def approve_as_lead(actor, request: OnboardingRequest, version: int | None = None):
-    request = _locked(request, version)
-    require(actor, Action.APPROVE_AS_LEAD, request.contract)
-    _check(request, "approve_as_lead")
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.APPROVE_AS_LEAD, request.contract)
+    refused = _cannot(request, "approved by the team lead")
+    workflow.check(request.approve_as_lead, refused)
     request.lead_approved_at, request.lead_approved_by = clock.now(), actor
-    _transition(actor, request, "approve_as_lead", "Approved by the team lead")
+    _move(actor, request, request.approve_as_lead, "Approved by the team lead", refused)
     mail.queue(
-        "lead_approved", to=team_addresses(), cc=_requesters(request.contract),
+        "lead_approved", to=workflow.team_emails(), cc=_requesters(request.contract),
         contract=request.contract, key=f"lead-approved:{request.pk}:{request.version}",
         context={"actor": actor},
     )
     return request
-
-
-def undecided_services(contract: Contract):
-    """The contract's requested services still waiting for a decision, in catalog order:
-    what the eligibility meeting decides on."""
-    return (contract.services.filter(status=ContractService.Status.REQUESTED)
-            .select_related("service").order_by("service__order", "service__name"))
 
 
 @dataclass
@@ -318,10 +256,11 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
     each; services found not eligible are closed with the meeting's reason; when none is
     eligible, the request goes back to the COR and POC to change, and a later meeting is
     recorded after it is reviewed again."""
-    request = _locked(request, version)
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
     contract = request.contract
-    require(actor, Action.RECORD_MEETING, contract)
-    _check(request, "hold_meeting")
+    workflow.require(actor, Action.RECORD_MEETING, contract)
+    refused = _cannot(request, "given an eligibility meeting")
+    workflow.check(request.hold_meeting, refused)
     requested = list(undecided_services(contract))
     eligible = _check_meeting(record, requested)
     meeting = EligibilityMeeting.objects.create(
@@ -331,9 +270,9 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
     )
     summary = f"Eligibility meeting on {record.held_on:%Y-%m-%d}: {meeting.get_outcome_display()}"
     if not eligible:
-        _return_not_eligible(actor, request, meeting, summary)
+        _return_not_eligible(actor, request, meeting, summary, refused)
         return meeting
-    _transition(actor, request, "hold_meeting", summary)
+    _move(actor, request, request.hold_meeting, summary, refused)
     closed = [_close_not_eligible(actor, item, meeting)
               for item in requested if item.pk not in eligible]
     complete_evidence(
@@ -344,12 +283,12 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
         if item.pk in eligible:
             mail.queue(
                 "service_approval_requested",
-                to=permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, item.service),
+                to=workflow.team_emails(TeamRole.Role.SERVICE_LEAD, item.service),
                 contract=contract, key=f"service-approval:{item.pk}",
                 context={"item": item, "meeting": meeting},
             )
     mail.queue(
-        "meeting_recorded", to=_requesters(contract), cc=team_addresses(), contract=contract,
+        "meeting_recorded", to=_requesters(contract), cc=workflow.team_emails(), contract=contract,
         key=f"meeting-recorded:{meeting.pk}",
         context={"meeting": meeting, "closed": closed,
                  "sent": [item for item in requested if item.pk in eligible]},
@@ -359,30 +298,32 @@ def record_meeting(actor, request: OnboardingRequest, record: MeetingRecord,
 
 def _close_not_eligible(actor, item: ContractService,
                         meeting: EligibilityMeeting) -> ContractService:
-    item.status = ContractService.Status.DENIED
     item.decided_at, item.decided_by = clock.now(), actor
     item.decision_reason = (f"Not eligible (eligibility meeting on {meeting.held_on:%B %-d, %Y}): "
                             f"{meeting.notes}")
-    item.save()
-    audit.record(
-        actor, "onboarding.service_not_eligible", item,
-        f"{item.service}: not eligible ({item.decision_reason})", contract=item.contract,
-        before={"status": "requested"}, after={"status": item.status,
-                                               "reason": item.decision_reason},
+    workflow.transition(
+        actor, item, item.deny, f"{item.service}: not eligible ({item.decision_reason})",
+        event="onboarding.service_not_eligible", contract=item.contract,
+        refused=_already_decided(item), after={"reason": item.decision_reason},
     )
     return item
 
 
-def _return_not_eligible(actor, request: OnboardingRequest, meeting, summary: str) -> None:
+def _already_decided(item: ContractService) -> OnboardingError:
+    return OnboardingError(f"{item.service} was already {item.get_status_display().lower()}.")
+
+
+def _return_not_eligible(actor, request: OnboardingRequest, meeting, summary: str,
+                         refused: OnboardingError) -> None:
     """Back to the COR and POC as an open question they answer after changing the form."""
     question = Question.objects.create(
         request=request, asked_by=actor, asked_at=clock.now(),
         text=(f"The eligibility meeting on {meeting.held_on:%B %-d, %Y} found the contractor "
               f"not eligible for the requested services: {meeting.notes}"),
     )
-    _transition(actor, request, "return_not_eligible", summary)
+    _move(actor, request, request.return_not_eligible, summary, refused)
     mail.queue(
-        "not_eligible", to=_requesters(request.contract), cc=team_addresses(),
+        "not_eligible", to=_requesters(request.contract), cc=workflow.team_emails(),
         contract=request.contract, key=f"not-eligible:{meeting.pk}",
         context={"meeting": meeting, "question": question, "actor": actor},
     )
@@ -400,7 +341,7 @@ def decide_service(actor, item: ContractService, *, approve: bool, reason: str =
     if found is None:
         raise OnboardingError("This contract has no onboarding request to decide on.")
     # The request first, then the item: every action on a request locks in that order.
-    request = _locked(found, None)
+    request = workflow.locked(found, related=["contract"])
     item = ContractService.objects.select_for_update().select_related(
         "service", "contract"
     ).get(pk=item.pk)
@@ -408,28 +349,28 @@ def decide_service(actor, item: ContractService, *, approve: bool, reason: str =
         raise OnboardingError(
             "This request is not waiting for service decisions. Nothing was changed."
         )
-    if item.status != ContractService.Status.REQUESTED:
-        raise OnboardingError(f"{item.service} was already {item.get_status_display().lower()}.")
+    decision = item.approve if approve else item.deny
+    refused = _already_decided(item)
+    workflow.check(decision, refused)
     if not approve and not reason.strip():
         raise OnboardingError("Give the reason for a denial: the COR and contractor see it.")
-    item.status = ContractService.Status.APPROVED if approve else ContractService.Status.DENIED
     item.decided_at, item.decided_by, item.decision_reason = clock.now(), actor, reason.strip()
-    item.save()
-    audit.record(
-        actor, "onboarding.service_decided", item,
-        f"{item.service}: {item.get_status_display()}"
-        + (f" ({item.decision_reason})" if item.decision_reason else ""),
-        contract=contract, before={"status": "requested"},
-        after={"status": item.status, "reason": item.decision_reason},
+    label = (ContractService.Status.APPROVED if approve else ContractService.Status.DENIED).label
+    workflow.transition(
+        actor, item, decision,
+        f"{item.service}: {label}" + (f" ({item.decision_reason})" if item.decision_reason else ""),
+        event="onboarding.service_decided", contract=contract, refused=refused,
+        after={"reason": item.decision_reason},
     )
     mail.queue(
-        "service_decided", to=team_addresses(), cc=_requesters(contract), contract=contract,
+        "service_decided", to=workflow.team_emails(), cc=_requesters(contract), contract=contract,
         key=f"service-decided:{item.pk}", context={"item": item, "actor": actor},
     )
     if not contract.services.filter(status=ContractService.Status.REQUESTED).exists():
-        _transition(actor, request, "finish_service_review", "Every service decided")
+        _move(actor, request, request.finish_service_review, "Every service decided",
+              _cannot(request, "closed for service decisions"))
         mail.queue(
-            "request_complete", to=_requesters(contract), cc=team_addresses(),
+            "request_complete", to=_requesters(contract), cc=workflow.team_emails(),
             contract=contract, key=f"request-complete:{request.pk}",
             context={"services": list(contract.services.select_related("service"))},
         )
@@ -443,10 +384,11 @@ def checked_reason(reason: str, why: str) -> str:
     return validators.checked_reason(reason, why, OnboardingError)
 
 
-def _record_change(actor, request: OnboardingRequest, name: str, kind: str, reason: str,
-                   summary: str, *args) -> StatusChange:
+def _record_change(actor, request: OnboardingRequest, move: Callable[..., Any],
+                   refused: OnboardingError, kind: str, reason: str, summary: str,
+                   *args) -> StatusChange:
     before = request.status
-    _transition(actor, request, name, f"{summary}: {reason}", *args, reason=reason)
+    _move(actor, request, move, f"{summary}: {reason}", refused, *args, reason=reason)
     return StatusChange.objects.create(request=request, kind=kind, from_status=before,
                                        to_status=request.status, reason=reason, by=actor)
 
@@ -455,21 +397,21 @@ def _involved(request: OnboardingRequest, was: str) -> tuple[list, list]:
     """Who hears that a request stopped or started again: the contract's parties, and the
     team, with the team lead once it was theirs and the service leads still deciding."""
     contract = request.contract
-    to = role_holders(contract, ContractRole.Role.COR, ContractRole.Role.POC,
+    to = workflow.people_with_roles(contract, ContractRole.Role.COR, ContractRole.Role.POC,
                       ContractRole.Role.SO, ContractRole.Role.SPOC)
-    cc = team_addresses()
+    cc = workflow.team_emails()
     if was not in (Status.DRAFT, Status.SUBMITTED, Status.QUESTION):
-        cc += permissions.emails_of_team_role(TeamRole.Role.TEAM_LEAD)
+        cc += workflow.team_emails(TeamRole.Role.TEAM_LEAD)
     if was == Status.SERVICE_REVIEW:
         for item in undecided_services(contract):
-            cc += permissions.emails_of_team_role(TeamRole.Role.SERVICE_LEAD, item.service)
+            cc += workflow.team_emails(TeamRole.Role.SERVICE_LEAD, item.service)
     return to, cc
 
 
-def _stop(actor, request: OnboardingRequest, name: str, kind: str, reason: str,
-          summary: str) -> StatusChange:
+def _stop(actor, request: OnboardingRequest, move: Callable[..., Any],
+          refused: OnboardingError, kind: str, reason: str, summary: str) -> StatusChange:
     was = request.status
-    change = _record_change(actor, request, name, kind, reason, summary)
+    change = _record_change(actor, request, move, refused, kind, reason, summary)
     timeline.cancel_open_steps(actor, request.contract, Process.ONBOARDING,
                                f"the onboarding request was {change.get_kind_display().lower()}")
     to, cc = _involved(request, was)
@@ -483,38 +425,44 @@ def _stop(actor, request: OnboardingRequest, name: str, kind: str, reason: str,
 @transaction.atomic
 def withdraw(actor, request: OnboardingRequest, reason: str, version: int | None = None):
     """The COR withdraws the request before the team lead's approval."""
-    request = _locked(request, version)
-    require(actor, Action.WITHDRAW_REQUEST, request.contract)
-    _check(request, "withdraw")
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.WITHDRAW_REQUEST, request.contract)
+    refused = _cannot(request, "withdrawn (the COR withdraws a request before the team "
+                               "lead approves it)")
+    workflow.check(request.withdraw, refused)
     reason = checked_reason(reason, "the onboarding team and the contractor read it.")
-    return _stop(actor, request, "withdraw", StatusChange.Kind.WITHDRAWN, reason,
-                 "Withdrawn by the COR")
+    return _stop(actor, request, request.withdraw, refused, StatusChange.Kind.WITHDRAWN,
+                 reason, "Withdrawn by the COR")
 
 
 @transaction.atomic
 def cancel(actor, request: OnboardingRequest, reason: str, version: int | None = None):
     """The onboarding team cancels the request at any point before the welcome package."""
-    request = _locked(request, version)
-    require(actor, Action.CANCEL_REQUEST, request.contract)
-    _check(request, "cancel")
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.CANCEL_REQUEST, request.contract)
+    refused = _cannot(request, "cancelled (the team cancels a request before the welcome "
+                               "package is sent)")
+    workflow.check(request.cancel, refused)
     reason = checked_reason(reason, "the COR and the contractor read it.")
-    return _stop(actor, request, "cancel", StatusChange.Kind.CANCELLED, reason,
-                 "Cancelled by the onboarding team")
+    return _stop(actor, request, request.cancel, refused, StatusChange.Kind.CANCELLED,
+                 reason, "Cancelled by the onboarding team")
 
 
 @transaction.atomic
 def reopen(actor, request: OnboardingRequest, reason: str, version: int | None = None):
     """The team reopens a withdrawn or cancelled request: it goes back to where it was, its
     cancelled timeline steps open again, and everyone involved is told."""
-    request = _locked(request, version)
-    require(actor, Action.REOPEN_REQUEST, request.contract)
-    _check(request, "reopen")
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.REOPEN_REQUEST, request.contract)
+    refused = _cannot(request, "reopened (only a withdrawn or cancelled request can be)")
+    workflow.check(request.reopen, refused)
     reason = checked_reason(reason, "the COR and the contractor read it.")
     stopped = request.status_changes.filter(
         kind__in=[StatusChange.Kind.WITHDRAWN, StatusChange.Kind.CANCELLED]).first()
     back_to = stopped.from_status if stopped else (
         Status.SUBMITTED if request.submitted_at else Status.DRAFT)
-    change = _record_change(actor, request, "reopen", StatusChange.Kind.REOPENED, reason,
+    change = _record_change(actor, request, request.reopen, refused,
+                            StatusChange.Kind.REOPENED, reason,
                             "Reopened by the onboarding team", back_to)
     timeline.restore_cancelled_steps(actor, request.contract, Process.ONBOARDING,
                                      "the onboarding request was reopened")
@@ -529,15 +477,18 @@ def reopen(actor, request: OnboardingRequest, reason: str, version: int | None =
 @transaction.atomic
 def send_back(actor, request: OnboardingRequest, reason: str, version: int | None = None):
     """The team lead returns a reviewed request to the team's review, saying why."""
-    request = _locked(request, version)
-    require(actor, Action.APPROVE_AS_LEAD, request.contract)
-    _check(request, "send_back")
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.APPROVE_AS_LEAD, request.contract)
+    refused = _cannot(request, "sent back to the onboarding team (only a request waiting "
+                               "for the team lead can be)")
+    workflow.check(request.send_back, refused)
     reason = checked_reason(reason, "the onboarding team reads what to look at again.")
     request.reviewed_at, request.reviewed_by = None, None  # to be reviewed again
-    change = _record_change(actor, request, "send_back", StatusChange.Kind.SENT_BACK, reason,
+    change = _record_change(actor, request, request.send_back, refused,
+                            StatusChange.Kind.SENT_BACK, reason,
                             "Sent back to the onboarding team by the team lead")
     mail.queue(
-        "lead_sent_back", to=team_addresses(), cc=_requesters(request.contract),
+        "lead_sent_back", to=workflow.team_emails(), cc=_requesters(request.contract),
         contract=request.contract, key=f"lead-sent-back:{change.pk}",
         context={"change": change, "actor": actor},
     )
@@ -548,21 +499,18 @@ def send_back(actor, request: OnboardingRequest, reason: str, version: int | Non
 def reject(actor, request: OnboardingRequest, reason: str, version: int | None = None):
     """The team lead rejects a reviewed request. Final: no later step proceeds, and the
     request's open timeline steps show "Cancelled"."""
-    request = _locked(request, version)
-    require(actor, Action.APPROVE_AS_LEAD, request.contract)
-    _check(request, "reject")
+    request = workflow.locked(request, version, related=["contract"], stale=stale())
+    workflow.require(actor, Action.APPROVE_AS_LEAD, request.contract)
+    refused = _cannot(request, "rejected (only a request waiting for the team lead can be)")
+    workflow.check(request.reject, refused)
     reason = checked_reason(reason, "the COR and the contractor read it.")
-    change = _record_change(actor, request, "reject", StatusChange.Kind.REJECTED, reason,
-                            "Rejected by the team lead")
+    change = _record_change(actor, request, request.reject, refused,
+                            StatusChange.Kind.REJECTED, reason, "Rejected by the team lead")
     timeline.cancel_open_steps(actor, request.contract, Process.ONBOARDING,
                                "the team lead rejected the onboarding request")
     mail.queue(
-        "lead_rejected", to=_requesters(request.contract), cc=team_addresses(),
+        "lead_rejected", to=_requesters(request.contract), cc=workflow.team_emails(),
         contract=request.contract, key=f"lead-rejected:{change.pk}",
         context={"change": change, "actor": actor},
     )
     return change
-
-
-def open_steps(contract: Contract):
-    return ContractStep.objects.filter(contract=contract, completed_at__isnull=True)

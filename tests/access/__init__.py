@@ -9,10 +9,10 @@ from muster.contracts.models import ContractService, DataUseAgreement
 def approve(contract, slug) -> Service:
     """Make `slug` an approved service of the contract (requesting it first if needed)."""
     service = Service.objects.get(slug=slug)
-    ContractService.objects.update_or_create(
-        contract=contract, service=service,
-        defaults={"status": ContractService.Status.APPROVED},
-    )
+    approved = ContractService.Status.APPROVED
+    if not ContractService.objects.filter(contract=contract, service=service).update(
+            status=approved):
+        ContractService.objects.create(contract=contract, service=service, status=approved)
     return service
 
 

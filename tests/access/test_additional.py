@@ -15,8 +15,8 @@ from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.contracts import services as contract_services
 from muster.contracts.models import Contract, ContractService, Stage
+from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
-from muster.notifications.services import deliver_due
 from muster.onboarding.models import OnboardingRequest, Status, WelcomePackage
 from muster.onboarding.package import send_welcome_package
 

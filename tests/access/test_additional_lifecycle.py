@@ -11,7 +11,7 @@ from muster.access.models import AdditionalServiceRequest
 from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.contracts.models import ContractService
-from muster.notifications.services import deliver_due
+from muster.notifications.delivery import deliver_due
 
 from ..factories import signed_in
 from . import test_additional

@@ -13,7 +13,7 @@ from muster.access.models import AccessGrant, GrantStatus, RosterImport
 from muster.accounts.models import ContractRole, User
 from muster.audit.models import AuditEvent
 from muster.audit.services import verify_chain
-from muster.notifications import services as mail
+from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from tests.factories import TODAY, UserFactory
 
@@ -95,7 +95,7 @@ def test_a_good_file_is_previewed_then_imported_all_at_once(so, people, mailoutb
     assert [g["service"] for g in added["alan@example.com"].after["requested"]] == [
         "confluence", "sas-viya"]
     assert verify_chain() == []
-    mail.deliver_due()
+    deliver_due()
     summary = [m for m in mailoutbox if "roster" in m.subject]
     assert len(summary) == 1, "one summary email, not one per user"
     assert summary[0].to == [people["so"].email]

@@ -19,8 +19,8 @@ from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.contracts.models import ContractService, DataUseAgreement
+from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
-from muster.notifications.services import deliver_due
 from tests.factories import TODAY, UserFactory, give_role, pdf_bytes, pdf_upload, request_service
 
 EXPIRY = datetime.date(2026, 12, 31)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from muster.access.models import AccessGrant, GrantStatus, PauseReason
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
-from muster.notifications import services as mail
+from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from tests.factories import TODAY, request_service, signed_in
 
@@ -67,7 +67,7 @@ def test_so_grants_an_approved_service_with_its_eua_job_code(client, setup, mail
     assert grant.requested_by == people["so"]
     event = AuditEvent.objects.get(action="access.requested")
     assert event.after["status"] == "requested" and event.actor == people["so"]
-    mail.deliver_due()
+    deliver_due()
     assert [m.to for m in mailoutbox] == [[people["so"].email]]
     assert people["spoc"].email in mailoutbox[0].cc
     assert mailoutbox[0].subject == "Access requested: Cody User, Confluence on Mine"
@@ -183,7 +183,7 @@ def test_the_onboarding_team_confirms_a_requested_grant(client, setup, mailoutbo
     assert grant.status == GrantStatus.ACTIVE and grant.activated_at is not None
     event = AuditEvent.objects.get(action="access.confirmed")
     assert (event.before, event.after["status"]) == ({"status": "requested"}, "active")
-    mail.deliver_due()
+    deliver_due()
     assert mailoutbox[-1].to == [people["so"].email]
     assert mailoutbox[-1].subject.startswith("Access confirmed (active): Cody User, Confluence")
 

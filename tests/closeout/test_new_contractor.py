@@ -91,7 +91,7 @@ def test_the_award_notice_and_the_new_contract_share_one_rule(client, people, fr
     """The award notice keeps refusing an award date ahead (the rule now lives in one
     function both forms call)."""
     freeze_today(NOTICE_DAY)
-    from muster.onboarding.forms import AwardForm
+    from muster.onboarding.forms.notices import AwardForm
 
     form = AwardForm({"award_date": (NOTICE_DAY + DAY).isoformat()})
     assert not form.is_valid()

@@ -14,7 +14,7 @@ from muster.access import dua as dua_service
 from muster.audit.models import AuditEvent
 from muster.closeout.models import Closeout, Scenario
 from muster.contracts.models import Contract, Stage
-from muster.notifications.services import deliver_due
+from muster.notifications.delivery import deliver_due
 from muster.validators import SHORT_TEXT_MAX
 
 from ..factories import pdf_upload

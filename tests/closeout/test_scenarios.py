@@ -23,7 +23,7 @@ from muster.closeout import sweep
 from muster.closeout.models import Closeout, Scenario
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
-from muster.notifications.services import deliver_due
+from muster.notifications.delivery import deliver_due
 
 from ..factories import UserFactory, give_role, pdf_upload, request_service, signed_in
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from muster.accounts.models import User
 from muster.closeout.models import Closeout
 from muster.contracts.models import Contract, DataUseAgreement
+from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
-from muster.notifications.services import deliver_due
 
 # The scenario tests' fixtures, shared (a test's parameter naming one "redefines" it).
 from .test_scenarios import (  # noqa: F401

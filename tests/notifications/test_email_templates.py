@@ -11,7 +11,7 @@ from muster.access.models import AccessGrant, AdditionalServiceRequest
 from muster.audit import checkpoints
 from muster.catalog.models import Service
 from muster.closeout.models import Closeout, Scenario
-from muster.contracts.models import ContractService, DataUseAgreement
+from muster.contracts.models import DataUseAgreement
 from muster.notifications import services as mail
 from muster.onboarding.models import (
     EligibilityMeeting,
@@ -52,7 +52,7 @@ def scene(people):
     )
     item = contract.services.select_related("service").get()
     item.estimated_users, item.justification = 12, "Claims analysis."
-    item.status = ContractService.Status.APPROVED
+    item.approve()
     item.save()
     survey = SurveyResponse.objects.create(contract=contract, satisfaction=4)
     package = WelcomePackage(

@@ -7,49 +7,25 @@ import io
 
 import pytest
 from django.urls import reverse
-from pypdf import PdfWriter
 
 from muster.audit.models import AuditEvent
-from muster.contracts.models import Contract, ContractService, Stage
-from muster.notifications.services import deliver_due
+from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import (
     CallDocument,
-    OnboardingRequest,
-    Status,
     SurveyResponse,
     TouchPointCall,
 )
 
-from ..conftest import TODAY
-from ..factories import make_contract
+from ..factories import TODAY, make_contract, pdf_bytes, pdf_upload, signed_in
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
 @pytest.fixture(autouse=True)
-def media_and_passwords(settings, tmp_path):
-    """Files go to a temporary MEDIA_ROOT; fast password hashing."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def approved(people, freeze_today):
-    """`mine` with its services decided and its request approved, in stage onboarding;
-    today is frozen at 2026-11-24."""
-    freeze_today(TODAY)
-    mine = people["mine"]
-    mine.services.update(status=ContractService.Status.APPROVED)
-    OnboardingRequest.objects.create(contract=mine, status=Status.APPROVED,
-                                     created_by=people["cor"])
-    Contract.objects.filter(pk=mine.pk).update(stage=Stage.ONBOARDING)
-    return people
-
-
-def as_user(client, person):
-    client.force_login(person)
-    return client
+def today(freeze_today):
+    """Today is frozen at 2026-11-24 (before `approved` makes its rows)."""
+    return freeze_today(TODAY)
 
 
 def url(name, people, *args):
@@ -59,17 +35,6 @@ def url(name, people, *args):
 def text_of(response, status=200) -> str:
     assert response.status_code == status, response.status_code
     return response.content.decode()
-
-
-def pdf_file(name="minutes.pdf", pages=1):
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=612, height=792)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    buffer.seek(0)
-    buffer.name = name
-    return buffer
 
 
 def text_file(name="notes.pdf"):
@@ -98,7 +63,7 @@ def actions(contract, action) -> list[AuditEvent]:
 
 
 def send_package(client, people):
-    as_user(client, people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     response = client.post(url("send_package", people))
     assert response.status_code == 302
     return response
@@ -109,9 +74,9 @@ def send_package(client, people):
 
 def test_the_team_archives_a_call_with_its_documents(client, approved):
     mine = approved["mine"]
-    as_user(client, approved["onboarding_team"])
-    first, second = pdf_file("minutes.pdf"), pdf_file("security-plan-template.pdf", pages=2)
-    expected = first.getvalue()
+    signed_in(client, approved["onboarding_team"])
+    expected = pdf_bytes()
+    first, second = pdf_upload("minutes.pdf", expected), pdf_upload("security-plan-template.pdf")
     response = client.post(url("calls", approved), call_data(documents=[first, second]))
     assert response.status_code == 302
     assert response.url == url("calls", approved)
@@ -126,7 +91,7 @@ def test_the_team_archives_a_call_with_its_documents(client, approved):
     doc = call.documents.get(name="minutes.pdf")
     link = url("call_document", approved, call.pk, doc.pk)
     assert link in page
-    as_user(client, approved["so"])  # the contractor side reads the archive too
+    signed_in(client, approved["so"])  # the contractor side reads the archive too
     assert "Record a call" not in text_of(client.get(url("calls", approved)))
     download = client.get(link)
     assert download.status_code == 200
@@ -143,7 +108,7 @@ def test_the_team_archives_a_call_with_its_documents(client, approved):
 
 def test_the_cor_records_calls_too_and_they_are_listed_newest_first(client, approved):
     mine = approved["mine"]
-    as_user(client, approved["cor"])
+    signed_in(client, approved["cor"])
     assert client.post(url("calls", approved), call_data(held_on="2026-11-10")).status_code == 302
     completed = step(mine, "touch-point-calls").completed_at
     assert completed is not None
@@ -162,9 +127,9 @@ def test_the_cor_records_calls_too_and_they_are_listed_newest_first(client, appr
 
 
 def test_a_file_that_is_not_a_pdf_is_refused_and_nothing_is_saved(client, approved, settings):
-    as_user(client, approved["onboarding_team"])
+    signed_in(client, approved["onboarding_team"])
     response = client.post(url("calls", approved), call_data(
-        documents=[pdf_file("minutes.pdf"), text_file("agenda.pdf")],
+        documents=[pdf_upload("minutes.pdf"), text_file("agenda.pdf")],
     ))
     page = text_of(response, 400)
     assert "<title>Error: " in page
@@ -181,21 +146,23 @@ def test_a_file_that_is_not_a_pdf_is_refused_and_nothing_is_saved(client, approv
 
 def test_an_oversized_pdf_is_refused(client, approved, settings):
     settings.MAX_UPLOAD_MB = 0
-    as_user(client, approved["onboarding_team"])
-    page = text_of(client.post(url("calls", approved), call_data(documents=[pdf_file()])), 400)
+    signed_in(client, approved["onboarding_team"])
+    response = client.post(url("calls", approved),
+                           call_data(documents=[pdf_upload("minutes.pdf")]))
+    page = text_of(response, 400)
     assert "minutes.pdf: The file is" in page and "the largest accepted is 0 MB" in page
     assert not TouchPointCall.objects.exists()
 
 
 def test_a_future_date_is_refused(client, approved):
-    as_user(client, approved["onboarding_team"])
+    signed_in(client, approved["onboarding_team"])
     page = text_of(client.post(url("calls", approved), call_data(held_on="2026-11-25")), 400)
     assert "Record the call after it is held: the date is ahead." in page
     assert not TouchPointCall.objects.exists()
 
 
 def test_missing_fields_are_each_explained(client, approved):
-    as_user(client, approved["onboarding_team"])
+    signed_in(client, approved["onboarding_team"])
     page = text_of(client.post(url("calls", approved), {"notes": "kept"}), 400)
     assert "There are 3 problems" in page
     for label in ("Call date", "Topics", "Outcome"):
@@ -206,7 +173,7 @@ def test_missing_fields_are_each_explained(client, approved):
 
 @pytest.mark.parametrize("role", ["so", "spoc", "poc", "team_lead", "sas_lead"])
 def test_people_who_may_not_record_a_call_get_403(client, approved, role):
-    as_user(client, approved[role])
+    signed_in(client, approved[role])
     page = text_of(client.get(url("calls", approved)))
     assert "Record a call" not in page
     assert client.post(url("calls", approved), call_data()).status_code == 403
@@ -214,28 +181,28 @@ def test_people_who_may_not_record_a_call_get_403(client, approved, role):
 
 
 def test_outsiders_get_404_on_calls_and_documents(client, approved):
-    as_user(client, approved["cor"])
-    client.post(url("calls", approved), call_data(documents=[pdf_file()]))
+    signed_in(client, approved["cor"])
+    client.post(url("calls", approved), call_data(documents=[pdf_upload("minutes.pdf")]))
     call = TouchPointCall.objects.get()
     doc = call.documents.get()
     for who in ("outsider", "other_cor", "contractor_user"):
-        as_user(client, approved[who])
+        signed_in(client, approved[who])
         assert client.get(url("calls", approved)).status_code == 404
         assert client.get(url("call_document", approved, call.pk, doc.pk)).status_code == 404
 
 
 def test_a_document_is_served_only_through_its_own_contract(client, approved):
-    as_user(client, approved["cor"])
-    client.post(url("calls", approved), call_data(documents=[pdf_file()]))
+    signed_in(client, approved["cor"])
+    client.post(url("calls", approved), call_data(documents=[pdf_upload("minutes.pdf")]))
     call = TouchPointCall.objects.get()
     doc = call.documents.get()
     # The other contract's COR owns a contract too: its URL cannot reach mine's document.
     other = approved["other"]
-    as_user(client, approved["other_cor"])
+    signed_in(client, approved["other_cor"])
     link = reverse("onboarding:call_document", args=[other.pk, call.pk, doc.pk])
     assert client.get(link).status_code == 404
     # A document under the wrong call is not found either.
-    as_user(client, approved["cor"])
+    signed_in(client, approved["cor"])
     assert client.get(url("call_document", approved, call.pk + 1, doc.pk)).status_code == 404
 
 
@@ -243,7 +210,7 @@ def test_a_document_is_served_only_through_its_own_contract(client, approved):
 
 
 def test_before_it_is_sent_the_survey_page_says_so(client, approved):
-    as_user(client, approved["so"])
+    signed_in(client, approved["so"])
     page = text_of(client.get(url("survey", approved)))
     assert "The survey is not open yet" in page
     assert "<form" not in page.split("<main", 1)[1]
@@ -259,7 +226,7 @@ def test_the_so_answers_the_survey_once(client, approved, mailoutbox):
     deliver_due()
     mailoutbox.clear()
 
-    as_user(client, approved["so"])
+    signed_in(client, approved["so"])
     page = text_of(client.get(url("survey", approved)))
     assert page.count('type="radio" name="satisfaction"') == 5
     assert 'class="usa-radio__label"' in page
@@ -292,9 +259,9 @@ def test_the_so_answers_the_survey_once(client, approved, mailoutbox):
 def test_a_second_answer_is_refused(client, approved, mailoutbox):
     mine = approved["mine"]
     send_package(client, approved)
-    as_user(client, approved["poc"])
+    signed_in(client, approved["poc"])
     client.post(url("survey", approved), {"satisfaction": "2", "went_well": "", "to_improve": ""})
-    as_user(client, approved["spoc"])
+    signed_in(client, approved["spoc"])
     page = text_of(client.get(url("survey", approved)))
     assert "Thank you, already answered" in page
     assert "Pat POC answered this survey" in page
@@ -310,7 +277,7 @@ def test_a_second_answer_is_refused(client, approved, mailoutbox):
 
 def test_an_incomplete_answer_is_explained_and_kept(client, approved):
     send_package(client, approved)
-    as_user(client, approved["so"])
+    signed_in(client, approved["so"])
     page = text_of(client.post(url("survey", approved), {"went_well": "The kickoff call."}),
                    400)
     assert "<title>Error: " in page
@@ -328,7 +295,7 @@ def test_an_incomplete_answer_is_explained_and_kept(client, approved):
 ])
 def test_only_the_contractor_side_answers(client, approved, role, status):
     send_package(client, approved)
-    as_user(client, approved[role])
+    signed_in(client, approved[role])
     assert client.get(url("survey", approved)).status_code == status
     assert client.post(url("survey", approved), {"satisfaction": "1"}).status_code == status
     assert SurveyResponse.objects.get().answered_at is None
@@ -347,7 +314,7 @@ def answered(contract, satisfaction, went_well="", to_improve="", day=20):
 
 def test_the_team_sees_a_summary_of_the_answers(client, approved):
     send_package(client, approved)
-    as_user(client, approved["so"])
+    signed_in(client, approved["so"])
     client.post(url("survey", approved), {"satisfaction": "5", "went_well": "Clear package.",
                                           "to_improve": ""})
     older = make_contract(name="Older")
@@ -356,7 +323,7 @@ def test_the_team_sees_a_summary_of_the_answers(client, approved):
     answered(make_contract(name="Quiet"), 2, day=12)  # no comment
 
     for role in ("onboarding_team", "team_lead", "administrator"):
-        as_user(client, approved[role])
+        signed_in(client, approved[role])
         page = text_of(client.get(reverse("onboarding:surveys")))
         assert 'id="stat-sent">4<' in page
         assert 'id="stat-answered">3<' in page
@@ -371,7 +338,7 @@ def test_the_team_sees_a_summary_of_the_answers(client, approved):
 
 
 def test_the_summary_with_no_answers_yet(client, approved):
-    as_user(client, approved["onboarding_team"])
+    signed_in(client, approved["onboarding_team"])
     page = text_of(client.get(reverse("onboarding:surveys")))
     assert 'id="stat-sent">0<' in page
     assert "No answers yet" in page
@@ -381,7 +348,7 @@ def test_the_summary_with_no_answers_yet(client, approved):
 @pytest.mark.parametrize("role", ["cor", "poc", "so", "spoc", "sas_lead", "outsider"])
 def test_others_may_not_see_the_survey_results(client, approved, role):
     answered(approved["mine"], 5, went_well="Secret praise.")
-    as_user(client, approved[role])
+    signed_in(client, approved[role])
     response = client.get(reverse("onboarding:surveys"))
     assert response.status_code == 403
     assert "Secret praise." not in response.content.decode()

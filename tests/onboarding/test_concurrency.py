@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from muster import workflow
 from muster.audit.models import AuditEvent
 from muster.contracts.models import ContractService
 from muster.notifications.models import OutboxEmail
@@ -41,14 +42,14 @@ def submit(people) -> OnboardingRequest:
 def slow_lock(monkeypatch):
     """Hold each transaction open a moment after taking the lock, so both threads are
     inside their transactions together: without the row lock, both would pass the check."""
-    original = services._locked
+    original = workflow.locked
 
-    def held(request, version):
-        locked = original(request, version)
+    def held(obj, version=None, **options):
+        locked = original(obj, version, **options)
         time.sleep(0.3)
         return locked
 
-    monkeypatch.setattr(services, "_locked", held)
+    monkeypatch.setattr(workflow, "locked", held)
 
 
 def at_once(**calls):

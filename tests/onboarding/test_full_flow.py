@@ -2,33 +2,19 @@
 the solicitation notice to the answered survey. Asserts the emails (to whom, about what),
 the audit record and the timeline at the end."""
 
-import datetime
-import io
 
 import pytest
 from django.urls import reverse
-from pypdf import PdfWriter
 
 from muster import clock
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.contracts.models import Contract
-from muster.notifications.services import deliver_due
+from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import OnboardingRequest
 
-from ..factories import team_member
-
-TODAY = datetime.date(2026, 11, 24)
-
-
-def a_pdf() -> io.BytesIO:
-    writer, buffer = PdfWriter(), io.BytesIO()
-    writer.add_blank_page(width=612, height=792)
-    writer.write(buffer)
-    buffer.seek(0)
-    buffer.name = "signed-dua.pdf"
-    return buffer
+from ..factories import TODAY, pdf_upload, signed_in, team_member
 
 
 class Walk:
@@ -42,7 +28,7 @@ class Walk:
     def as_(self, user):
         if user.pk not in self.clients:
             client = self.client_factory()
-            client.force_login(user)
+            signed_in(client, user)
             self.clients[user.pk] = client
         return self.clients[user.pk]
 
@@ -144,7 +130,7 @@ def test_a_contract_goes_from_solicitation_to_its_answered_survey(walk):
     })
     walk.post(poc, screen("dua"), {
         "number": "DUA-2026-0042", "effective_date": "2026-11-01",
-        "expiry_date": "2027-12-31", "document": a_pdf(), "continue": "1",
+        "expiry_date": "2027-12-31", "document": pdf_upload(), "continue": "1",
     })
     request = OnboardingRequest.objects.get(contract=contract)
     review = walk.as_(cor).get(reverse("onboarding:intake_review", args=[C]))

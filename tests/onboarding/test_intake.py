@@ -15,21 +15,15 @@ from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.contracts import services as contract_services
 from muster.contracts.models import Contract, DataUseAgreement, Stage
-from muster.notifications.services import deliver_due
+from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import OnboardingRequest
 
-from ..factories import make_contract, request_service
+from ..factories import TODAY, make_contract, pdf_upload, request_service, signed_in
 from .test_notices import check_page, messages_of, text_of
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = D(2026, 11, 24)
 AWARD = "2026-11-23"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +49,7 @@ def screen_url(contract, slug):
 def mine(client, people):
     """`mine`, awarded by its COR through the award page (which starts the intake draft);
     the COR is signed in."""
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     response = client.post(url("award", people["mine"]), {"award_date": AWARD})
     assert response.status_code == 302
     people["mine"].refresh_from_db()
@@ -66,19 +60,15 @@ def sas():
     return Service.objects.get(slug="sas-viya")
 
 
-def pdf_bytes(padding: int = 0) -> bytes:
+def padded_pdf(padding: int) -> bytes:
+    """A PDF made large by bulk in its document information, which muster/uploads.py
+    accepts under the size cap (factories.pdf_bytes pads with an attachment, refused)."""
     writer = PdfWriter()
     writer.add_blank_page(width=612, height=792)
-    if padding:  # bulk in the document's information (an attachment would be refused)
-        writer.add_metadata({"/Padding": "x" * padding})
+    writer.add_metadata({"/Padding": "x" * padding})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def pdf_upload(name="dua.pdf", content=None):
-    return SimpleUploadedFile(name, pdf_bytes() if content is None else content,
-                              content_type="application/pdf")
 
 
 def answers(people, contract) -> dict[str, dict]:
@@ -151,7 +141,7 @@ def older_contract(people, name="Older"):
 def test_opening_the_overview_changes_nothing_and_the_cor_starts_it_with_a_button(client,
                                                                                   people):
     contract = older_contract(people)
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     page = client.get(reverse("contracts:detail", args=[contract.pk]))
     assert "Fill in the intake form" in text_of(page)
     events = AuditEvent.objects.count()
@@ -184,7 +174,7 @@ def test_opening_the_overview_changes_nothing_and_the_cor_starts_it_with_a_butto
 @pytest.mark.parametrize("who", ["so", "onboarding_team"])
 def test_only_the_cor_and_poc_start_the_intake(client, people, who):
     contract = older_contract(people)
-    client.force_login(people[who])
+    signed_in(client, people[who])
     assert "Start the intake form" not in text_of(client.get(url("intake", contract)))
     response = client.post(url("intake", contract))
     assert response.status_code == 403
@@ -192,7 +182,7 @@ def test_only_the_cor_and_poc_start_the_intake(client, people, who):
 
 
 def test_before_the_award_the_intake_form_is_not_open(client, people):
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     response = client.get(url("intake", people["mine"]))
     assert response.status_code == 200
     assert "The intake form opens once the award is recorded." in text_of(response)
@@ -205,7 +195,7 @@ def test_before_the_award_the_intake_form_is_not_open(client, people):
     ("other_cor", 404), ("outsider", 404),
 ])
 def test_people_who_do_not_fill_the_intake_cannot_open_it(client, people, mine, who, status):
-    client.force_login(people[who])
+    signed_in(client, people[who])
     for target in (url("intake", mine), screen_url(mine, "work"), url("intake_review", mine)):
         assert client.get(target).status_code == status
     response = fill(client, mine, "work", answers(people, mine)["work"])
@@ -215,7 +205,7 @@ def test_people_who_do_not_fill_the_intake_cannot_open_it(client, people, mine, 
 
 
 def test_the_team_sees_a_draft_read_only(client, people, mine):
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     response = client.get(url("intake", mine))
     assert response.status_code == 200
     body = text_of(response)
@@ -302,7 +292,7 @@ def test_the_poc_continues_the_cors_draft(client, people, mine):
     assert response["Location"] == screen_url(mine, "contract")
     assert fill(client, mine, "organization", data["organization"]).status_code == 302
 
-    client.force_login(people["poc"])
+    signed_in(client, people["poc"])
     overview = client.get(url("intake", mine))
     assert "Organization ✓ Done" in text_of(overview)
     assert "Continue: Type of work" in text_of(overview)
@@ -518,7 +508,7 @@ def test_a_non_pdf_renamed_pdf_is_refused(client, people, mine, media):
 
 def test_an_oversized_pdf_is_refused(client, people, mine, settings):
     settings.MAX_UPLOAD_MB = 1
-    big = pdf_bytes(padding=1_300_000)
+    big = padded_pdf(1_300_000)
     assert big.startswith(b"%PDF-") and len(big) > 1024 * 1024
     response = fill(client, mine, "dua", answers(people, mine)["dua"],
                     document=pdf_upload(content=big))
@@ -648,7 +638,7 @@ def test_when_the_poc_submits_first_the_cors_stale_submit_is_refused(client, peo
     html = client.get(url("intake_review", mine)).content.decode()
     seen = re.search(r'name="version" value="(\d+)"', html).group(1)
     poc = client.__class__()
-    poc.force_login(people["poc"])
+    signed_in(poc, people["poc"])
     assert poc.post(url("intake_review", mine), {"version": seen}).status_code == 302
     response = client.post(url("intake_review", mine), {"version": seen})
     assert response.status_code == 302
@@ -684,7 +674,7 @@ def submitted(client, people, mine):
 @pytest.mark.parametrize("who", ["cor", "poc"])
 def test_after_submission_the_cor_and_poc_are_told_to_email_the_team(client, people, submitted,
                                                                     who):
-    client.force_login(people[who])
+    signed_in(client, people[who])
     response = client.get(screen_url(submitted, "work"))
     assert response.status_code == 403
     body = text_of(response)
@@ -706,7 +696,7 @@ def test_after_submission_the_cor_and_poc_are_told_to_email_the_team(client, peo
 
 def test_after_submission_the_team_edits_and_the_change_is_audited(client, people, submitted):
     team = people["onboarding_team"]
-    client.force_login(team)
+    signed_in(client, team)
     page = client.get(screen_url(submitted, "work"))
     assert page.status_code == 200
     assert "Your changes are recorded on the contract's history." in text_of(page).replace(
@@ -730,7 +720,7 @@ def test_after_submission_the_team_edits_and_the_change_is_audited(client, peopl
 
 def test_the_team_cannot_submit_a_draft_for_the_cor(client, people, mine):
     fill_everything(client, people, mine)
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     onboarding = OnboardingRequest.objects.get(contract=mine)
     response = client.post(url("intake_review", mine), {"version": onboarding.version})
     assert response.status_code == 403
@@ -815,7 +805,7 @@ def test_a_dua_given_on_the_dua_page_is_not_a_draft_and_stays(client, people, mi
 
 def test_a_submitted_dua_is_no_longer_a_draft(client, people, submitted):
     """After submission the DUA is the contract's: the team's later edits keep it."""
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     assert fill(client, submitted, "services", only_confluence()).status_code == 302
     assert DataUseAgreement.objects.filter(contract=submitted).count() == 1
 
@@ -840,7 +830,7 @@ def move_to(contract, stage):
 @pytest.mark.parametrize("stage", list(PAST_ONBOARDING))
 def test_an_intake_cannot_be_started_past_onboarding(client, people, stage):
     contract = move_to(older_contract(people), stage)
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     page = client.get(reverse("contracts:detail", args=[contract.pk]))
     assert "Fill in the intake form" not in text_of(page)
     response = client.get(url("intake", contract))

@@ -15,6 +15,7 @@ from muster.contracts.models import ContractService
 from muster.onboarding.models import OnboardingRequest, Status, StatusChange
 from muster.timeline.models import ContractStep
 
+from ..factories import signed_in
 from . import test_review
 from .test_review import MEETING_DUE, advance, delivered, post, reload, text_of, url
 
@@ -25,17 +26,12 @@ pytestmark = pytest.mark.django_db
 REASON = "The contract was re-scoped; the services are no longer needed."
 
 
-def as_(client, person):
-    client.force_login(person)
-    return client
-
-
 def emails_to(mailoutbox, address) -> list:
     return [m for m in mailoutbox if address in m.to or address in m.cc]
 
 
 def meeting_state(client, people, contract) -> str:
-    page = as_(client, people["onboarding_team"]).get(contract.get_absolute_url())
+    page = signed_in(client, people["onboarding_team"]).get(contract.get_absolute_url())
     html = page.content.decode()
     step = contract.steps.get(key="eligibility-meeting")
     row = html[html.index(f'id="step-{step.pk}"'):]
@@ -45,7 +41,7 @@ def meeting_state(client, people, contract) -> str:
 def overdue_contracts(client, people) -> list[str]:
     """The names the contract list shows with its filter "Only contracts with an overdue
     step"."""
-    response = as_(client, people["onboarding_team"]).get(
+    response = signed_in(client, people["onboarding_team"]).get(
         reverse("contracts:list") + "?overdue=on")
     return [name for name in (people["mine"].name,)
             if f">{name}</a>" in response.content.decode()]
@@ -60,7 +56,7 @@ def test_the_cor_withdraws_a_submitted_request_and_everyone_hears_why(
     contract = submitted.contract
     steps_before = contract.steps.count()
 
-    response = post(as_(client, people["cor"]), "withdraw", submitted, reason=REASON)
+    response = post(signed_in(client, people["cor"]), "withdraw", submitted, reason=REASON)
 
     assert response.status_code == 302
     onboarding = reload(submitted)
@@ -86,7 +82,7 @@ def test_the_cor_withdraws_a_submitted_request_and_everyone_hears_why(
 def test_the_cor_cannot_withdraw_once_the_team_lead_approved(client, people, submitted,
                                                              mailoutbox):
     onboarding = advance(people, submitted, Status.LEAD_APPROVED)
-    page = text_of(as_(client, people["cor"]).get(url("request", onboarding.contract)))
+    page = text_of(signed_in(client, people["cor"]).get(url("request", onboarding.contract)))
     assert "Withdraw the request" not in page
 
     response = post(client, "withdraw", onboarding, reason=REASON)
@@ -99,7 +95,7 @@ def test_the_cor_cannot_withdraw_once_the_team_lead_approved(client, people, sub
 
 def test_only_the_cor_withdraws(client, people, submitted):
     for role in ("poc", "onboarding_team", "team_lead"):
-        response = post(as_(client, people[role]), "withdraw", submitted, reason=REASON)
+        response = post(signed_in(client, people[role]), "withdraw", submitted, reason=REASON)
         assert response.status_code == 403, role
     assert reload(submitted).status == Status.SUBMITTED
 
@@ -114,7 +110,7 @@ def test_the_team_cancels_during_service_review_and_the_leads_stop_deciding(
     delivered(mailoutbox)
     mailoutbox.clear()
 
-    response = post(as_(client, people["onboarding_team"]), "cancel", onboarding,
+    response = post(signed_in(client, people["onboarding_team"]), "cancel", onboarding,
                      reason=REASON)
 
     assert response.status_code == 302
@@ -124,7 +120,7 @@ def test_the_team_cancels_during_service_review_and_the_leads_stop_deciding(
         assert emails_to(sent, people[role].email), role
     # The service lead no longer sees it, and a decision posted anyway is refused.
     item = onboarding.contract.services.get()
-    lead = as_(client, people["sas_lead"])
+    lead = signed_in(client, people["sas_lead"])
     assert "Mine" not in text_of(lead.get(reverse("onboarding:decisions"))).split(
         "Your recent decisions")[0]
     lead.post(reverse("onboarding:decide", args=[item.pk]), {"decision": "approve"})
@@ -132,7 +128,7 @@ def test_the_team_cancels_during_service_review_and_the_leads_stop_deciding(
 
 
 def test_a_cancelled_request_is_found_through_the_queue_filter(client, people, submitted):
-    post(as_(client, people["onboarding_team"]), "cancel", submitted, reason=REASON)
+    post(signed_in(client, people["onboarding_team"]), "cancel", submitted, reason=REASON)
 
     in_progress = text_of(client.get(reverse("onboarding:queue")))
     stopped = text_of(client.get(reverse("onboarding:queue") + "?show=stopped"))
@@ -148,7 +144,7 @@ def test_cancelled_steps_remind_nobody_and_reopen_with_the_request(
     client, people, submitted, mailoutbox, freeze_today
 ):
     onboarding = advance(people, submitted, Status.REVIEWED)
-    post(as_(client, people["onboarding_team"]), "cancel", onboarding, reason=REASON)
+    post(signed_in(client, people["onboarding_team"]), "cancel", onboarding, reason=REASON)
     cancelled = ContractStep.objects.filter(contract=onboarding.contract,
                                             cancelled_at__isnull=False)
     assert cancelled.filter(key="eligibility-meeting").exists()
@@ -163,7 +159,7 @@ def test_cancelled_steps_remind_nobody_and_reopen_with_the_request(
     assert "Overdue" not in meeting_state(client, people, onboarding.contract)
     assert overdue_contracts(client, people) == []
 
-    response = post(as_(client, people["onboarding_team"]), "reopen", reload(onboarding),
+    response = post(signed_in(client, people["onboarding_team"]), "reopen", reload(onboarding),
                     reason="The COR confirmed the contract needs the services after all.")
 
     assert response.status_code == 302
@@ -189,7 +185,7 @@ def test_cancelled_steps_remind_nobody_and_reopen_with_the_request(
 def test_the_team_cannot_cancel_after_the_welcome_package(client, people, submitted):
     OnboardingRequest.objects.filter(pk=submitted.pk).update(status=Status.COMPLETE)
 
-    response = post(as_(client, people["onboarding_team"]), "cancel", reload(submitted),
+    response = post(signed_in(client, people["onboarding_team"]), "cancel", reload(submitted),
                     reason=REASON)
 
     assert response.status_code == 302
@@ -198,7 +194,7 @@ def test_the_team_cannot_cancel_after_the_welcome_package(client, people, submit
 
 
 def test_a_reason_is_required_and_its_limit_is_said(client, people, submitted):
-    team = as_(client, people["onboarding_team"])
+    team = signed_in(client, people["onboarding_team"])
 
     empty = post(team, "cancel", submitted, reason="   ")
     too_long = post(team, "cancel", submitted, reason="x" * 2001)
@@ -220,7 +216,7 @@ def test_the_team_lead_sends_a_request_back_to_the_team(client, people, submitte
     onboarding = advance(people, submitted, Status.REVIEWED)
     delivered(mailoutbox)
     mailoutbox.clear()
-    lead = as_(client, people["team_lead"])
+    lead = signed_in(client, people["team_lead"])
     assert "Send back or reject" in text_of(lead.get(url("request", onboarding.contract)))
 
     response = post(lead, "lead_return", onboarding, decision="send_back",
@@ -234,7 +230,7 @@ def test_the_team_lead_sends_a_request_back_to_the_team(client, people, submitte
     assert {people["cor"].email, people["poc"].email} <= set(email.cc)
     assert "HARP ID looks wrong" in email.body
     # Back in the team's review: it can be reviewed again.
-    team_page = text_of(as_(client, people["onboarding_team"]).get(
+    team_page = text_of(signed_in(client, people["onboarding_team"]).get(
         url("request", onboarding.contract)))
     assert "Mark reviewed" in team_page and "HARP ID looks wrong" in team_page
 
@@ -244,7 +240,7 @@ def test_the_team_lead_rejects_a_request_for_good(client, people, submitted, mai
     delivered(mailoutbox)
     mailoutbox.clear()
 
-    response = post(as_(client, people["team_lead"]), "lead_return", onboarding,
+    response = post(signed_in(client, people["team_lead"]), "lead_return", onboarding,
                     decision="reject", reason="The contract is out of the program's scope.")
 
     assert response.status_code == 302
@@ -255,19 +251,19 @@ def test_the_team_lead_rejects_a_request_for_good(client, people, submitted, mai
     assert "out of the program's scope" in email.body
     assert "Cancelled" in meeting_state(client, people, onboarding.contract)
     # Final: nobody can reopen, approve or cancel it.
-    team = as_(client, people["onboarding_team"])
+    team = signed_in(client, people["onboarding_team"])
     page = text_of(team.get(url("request", onboarding.contract)))
     assert "Reopen the request" not in page and "Cancel the request" not in page
     assert "This decision is final" in page
     post(team, "reopen", onboarding, reason="Try again")
-    post(as_(client, people["team_lead"]), "approve_as_lead", onboarding)
+    post(signed_in(client, people["team_lead"]), "approve_as_lead", onboarding)
     assert reload(onboarding).status == Status.REJECTED
 
 
 def test_sending_back_or_rejecting_needs_a_reason(client, people, submitted):
     onboarding = advance(people, submitted, Status.REVIEWED)
 
-    response = post(as_(client, people["team_lead"]), "lead_return", onboarding,
+    response = post(signed_in(client, people["team_lead"]), "lead_return", onboarding,
                     decision="reject", reason="")
 
     assert response.status_code == 400
@@ -277,7 +273,7 @@ def test_sending_back_or_rejecting_needs_a_reason(client, people, submitted):
 
 
 def test_a_stopped_request_closes_its_intake_form(client, people, submitted):
-    post(as_(client, people["onboarding_team"]), "cancel", submitted, reason=REASON)
+    post(signed_in(client, people["onboarding_team"]), "cancel", submitted, reason=REASON)
     screen = reverse("onboarding:intake_screen", args=[submitted.contract.pk, "contract"])
 
     response = client.get(screen)
@@ -294,14 +290,14 @@ def test_a_cancelled_request_grants_no_access_to_the_services_it_had_approved(
     # The leads approved SAS Viya, then the team cancelled before the welcome package: the
     # SO must not be able to grant access through a request that no longer stands.
     onboarding = advance(people, submitted, Status.SERVICE_REVIEW)
-    as_(client, people["sas_lead"]).post(
+    signed_in(client, people["sas_lead"]).post(
         reverse("onboarding:decide", args=[onboarding.contract.services.get().pk]),
         {"decision": "approve"})
     assert ContractService.objects.get(contract=onboarding.contract).status == "approved"
-    post(as_(client, people["onboarding_team"]), "cancel", reload(onboarding), reason=REASON)
+    post(signed_in(client, people["onboarding_team"]), "cancel", reload(onboarding), reason=REASON)
     assert reload(onboarding).status == Status.CANCELLED
 
-    response = as_(client, people["so"]).post(
+    response = signed_in(client, people["so"]).post(
         reverse("access:grant", args=[onboarding.contract.pk]),
         {"user": people["contractor_user"].pk,
          "service": onboarding.contract.services.get().service.pk, "origin": "member"})
@@ -320,9 +316,9 @@ def test_a_grant_requested_before_the_cancellation_cannot_be_confirmed(
     grant = onboarding.contract.access_grants.create(
         user=people["contractor_user"], service=item.service, status="requested",
         requested_by=people["so"])
-    post(as_(client, people["onboarding_team"]), "cancel", reload(onboarding), reason=REASON)
+    post(signed_in(client, people["onboarding_team"]), "cancel", reload(onboarding), reason=REASON)
 
-    response = as_(client, people["onboarding_team"]).post(
+    response = signed_in(client, people["onboarding_team"]).post(
         reverse("access:confirm_grant", args=[onboarding.contract.pk, grant.pk]), follow=True)
 
     assert "onboarding request was cancelled" in text_of(response)

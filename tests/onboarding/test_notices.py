@@ -10,14 +10,13 @@ from django.urls import reverse
 from muster.accounts.models import ContractRole, TeamRole
 from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract, Stage
-from muster.notifications.services import deliver_due
+from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import OnboardingRequest
 
-from ..factories import team_member
+from ..factories import TODAY, signed_in, team_member
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-TODAY = D(2026, 11, 24)  # a Tuesday
 NEW = reverse("onboarding:solicitation_new")
 
 
@@ -91,7 +90,7 @@ def messages_of(response) -> list[str]:
 def cor(client, people):
     """A COR who may file solicitation notices (the COR team role); the team exists."""
     user = team_member(TeamRole.Role.COR, full_name="Nora Notifier")
-    client.force_login(user)
+    signed_in(client, user)
     return user
 
 
@@ -206,7 +205,7 @@ def test_every_required_field_is_asked_for(client, cor):
 @pytest.mark.parametrize("who", ["cor", "poc", "so", "team_lead", "sas_lead", "outsider"])
 def test_people_without_the_cor_team_role_cannot_file_a_notice(client, people, who):
     # `mine`'s COR holds the COR role on that contract only, not the COR team role.
-    client.force_login(people[who])
+    signed_in(client, people[who])
     before = Contract.objects.count()
     assert client.get(NEW).status_code == 403
     response = client.post(NEW, solicitation())
@@ -216,7 +215,7 @@ def test_people_without_the_cor_team_role_cannot_file_a_notice(client, people, w
 
 
 def test_the_onboarding_team_can_file_a_notice(client, people):
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     assert client.post(NEW, solicitation()).status_code == 302
 
 
@@ -234,7 +233,7 @@ def award_url(contract):
 
 
 def test_the_award_page_says_the_so_and_spoc_are_due_within_a_day(client, people):
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     response = client.get(award_url(people["mine"]))
     assert response.status_code == 200
     check_page(response)
@@ -243,7 +242,7 @@ def test_the_award_page_says_the_so_and_spoc_are_due_within_a_day(client, people
 
 def test_the_cor_records_the_award(client, people, mailoutbox):
     mine = people["mine"]
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     response = client.post(award_url(mine), {"award_date": "2026-11-23"})
     assert response.status_code == 302
     assert response["Location"] == reverse("onboarding:intake", args=[mine.pk])
@@ -267,7 +266,7 @@ def test_the_cor_records_the_award(client, people, mailoutbox):
 
 
 def test_an_award_date_ahead_is_refused(client, people):
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     response = client.post(award_url(people["mine"]), {"award_date": "2026-11-25"})
     assert response.status_code == 400
     page = check_page(response)
@@ -279,7 +278,7 @@ def test_an_award_date_ahead_is_refused(client, people):
 
 
 def test_an_award_cannot_be_recorded_twice(client, people):
-    client.force_login(people["cor"])
+    signed_in(client, people["cor"])
     client.post(award_url(people["mine"]), {"award_date": "2026-11-23"})
     response = client.post(award_url(people["mine"]), {"award_date": "2026-11-20"})
     assert response.status_code == 400
@@ -292,7 +291,7 @@ def test_an_award_cannot_be_recorded_twice(client, people):
     ("poc", 403), ("so", 403), ("onboarding_team", 403), ("other_cor", 404), ("outsider", 404),
 ])
 def test_only_the_contracts_cor_records_the_award(client, people, who, status):
-    client.force_login(people[who])
+    signed_in(client, people[who])
     assert client.get(award_url(people["mine"])).status_code == status
     assert client.post(award_url(people["mine"]), {"award_date": "2026-11-23"}).status_code \
         == status

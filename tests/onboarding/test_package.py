@@ -12,43 +12,27 @@ from pypdf import PdfReader
 from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
-from muster.contracts.models import Contract, ContractService, Stage
-from muster.notifications.services import deliver_due
+from muster.contracts.models import ContractService, Stage
+from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import OnboardingRequest, Status, SurveyResponse, WelcomePackage
 
-from ..factories import request_service
+from ..factories import request_service, signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_and_passwords(settings, tmp_path):
-    """Files go to a temporary MEDIA_ROOT; fast password hashing."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
-def approved(people):
-    """`mine` with every service decided (SAS Viya and Confluence approved, PECOS denied),
-    its request approved, in stage onboarding: the package can go to the SO."""
-    mine = people["mine"]
-    mine.services.update(status=ContractService.Status.APPROVED)
+def approved(approved):
+    """The shared `approved` (tests/onboarding/conftest.py) with every service decided:
+    SAS Viya and Confluence approved, PECOS denied."""
+    mine = approved["mine"]
     request_service(mine, "confluence", ContractService.Status.APPROVED)
     request_service(mine, "pecos", ContractService.Status.DENIED)
-    OnboardingRequest.objects.create(contract=mine, status=Status.APPROVED,
-                                     created_by=people["cor"])
-    Contract.objects.filter(pk=mine.pk).update(stage=Stage.ONBOARDING)
-    return people
-
-
-def as_user(client, person):
-    client.force_login(person)
-    return client
+    return approved
 
 
 def send(client, people, **data):
-    as_user(client, people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     return client.post(reverse("onboarding:send_package", args=[people["mine"].pk]), data)
 
 
@@ -61,7 +45,7 @@ def text_of(response) -> str:
     return response.content.decode()
 
 
-def pdf_bytes(response) -> bytes:
+def streamed(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
@@ -124,7 +108,7 @@ def test_sending_emails_the_so_the_pdf_and_completes_onboarding(client, approved
 
 def test_the_pdf_is_tagged_and_lists_the_approved_services_only(client, approved):
     send(client, approved)
-    as_user(client, approved["so"])
+    signed_in(client, approved["so"])
     response = client.get(url("package_pdf", approved, 1))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -132,7 +116,7 @@ def test_the_pdf_is_tagged_and_lists_the_approved_services_only(client, approved
     assert response["Content-Disposition"] == (
         f'attachment; filename="welcome-package-{number}-v1.pdf"'
     )
-    data = pdf_bytes(response)
+    data = streamed(response)
     assert data.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(data))
     catalog = reader.trailer["/Root"]
@@ -153,7 +137,7 @@ def test_the_page_shows_the_package_exactly_as_sent(client, approved):
     # The catalog changes after sending: version 1 still says what was sent.
     Service.objects.filter(slug="sas-viya").update(description="Rewritten later.")
     Service.objects.filter(slug="pecos").update(name="PECOS renamed")
-    as_user(client, approved["spoc"])
+    signed_in(client, approved["spoc"])
     page = text_of(client.get(url("package", approved, 1)))
     assert page.count("<h1") == 1
     assert "<h1>Welcome package: Mine</h1>" in page
@@ -177,7 +161,7 @@ def test_the_page_shows_the_package_exactly_as_sent(client, approved):
 
 def test_the_print_view_is_the_standalone_document(client, approved):
     send(client, approved)
-    as_user(client, approved["cor"])
+    signed_in(client, approved["cor"])
     response = client.get(url("package_print", approved, 1))
     page = text_of(response)
     assert response["Content-Type"].startswith("text/html")
@@ -196,7 +180,7 @@ def test_a_resend_is_version_2_and_every_version_stays(client, approved, mailout
     assert list(WelcomePackage.objects.filter(contract=approved["mine"])
                 .values_list("version", flat=True)) == [2, 1]
 
-    as_user(client, approved["so"])
+    signed_in(client, approved["so"])
     listing = text_of(client.get(url("packages", approved)))
     assert "Version 2" in listing and "Version 1" in listing
     assert listing.index("Version 2") < listing.index("Version 1")  # newest first
@@ -204,7 +188,7 @@ def test_a_resend_is_version_2_and_every_version_stays(client, approved, mailout
         assert url("package_pdf", approved, version) in listing
         response = client.get(url("package_pdf", approved, version))
         assert response.status_code == 200
-        assert pdf_bytes(response).startswith(b"%PDF")
+        assert streamed(response).startswith(b"%PDF")
         assert f"Version {version}, sent" in text_of(client.get(url("package", approved,
                                                                     version)))
 
@@ -221,7 +205,7 @@ def test_a_resend_is_version_2_and_every_version_stays(client, approved, mailout
 def test_an_addendum_is_titled_as_one(client, approved, mailoutbox):
     send(client, approved)
     send(client, approved, kind="addendum")
-    as_user(client, approved["so"])
+    signed_in(client, approved["so"])
     page = text_of(client.get(url("package", approved, 2)))
     assert "<h1>Welcome package addendum: Mine</h1>" in page
     listing = text_of(client.get(url("packages", approved)))
@@ -231,19 +215,19 @@ def test_an_addendum_is_titled_as_one(client, approved, mailoutbox):
 
 
 def test_the_team_sees_the_send_form_and_the_cor_only_the_versions(client, approved):
-    as_user(client, approved["onboarding_team"])
+    signed_in(client, approved["onboarding_team"])
     page = text_of(client.get(url("packages", approved)))
     assert "No welcome package has been sent for this contract yet." in page
     assert url("send_package", approved) in page
     assert "Send the welcome package" in page
-    as_user(client, approved["cor"])
+    signed_in(client, approved["cor"])
     page = text_of(client.get(url("packages", approved)))
     assert url("send_package", approved) not in page
 
 
 @pytest.mark.parametrize("role", ["cor", "poc", "so", "spoc", "team_lead", "administrator"])
 def test_only_the_onboarding_team_sends(client, approved, role, mailoutbox):
-    as_user(client, approved[role])
+    signed_in(client, approved[role])
     response = client.post(url("send_package", approved))
     assert response.status_code == 403
     assert not WelcomePackage.objects.exists()
@@ -253,7 +237,7 @@ def test_only_the_onboarding_team_sends(client, approved, role, mailoutbox):
 
 
 def test_sending_is_post_only(client, approved):
-    as_user(client, approved["onboarding_team"])
+    signed_in(client, approved["onboarding_team"])
     assert client.get(url("send_package", approved)).status_code == 405
     assert not WelcomePackage.objects.exists()
 
@@ -261,7 +245,7 @@ def test_sending_is_post_only(client, approved):
 @pytest.mark.parametrize("who", ["outsider", "other_cor", "contractor_user"])
 def test_people_off_the_contract_get_404(client, approved, who):
     send(client, approved)
-    as_user(client, approved[who])
+    signed_in(client, approved[who])
     for name, args in [("packages", ()), ("package", (1,)), ("package_print", (1,)),
                        ("package_pdf", (1,))]:
         assert client.get(url(name, approved, *args)).status_code == 404, name
@@ -271,7 +255,7 @@ def test_people_off_the_contract_get_404(client, approved, who):
 
 def test_a_service_lead_sees_the_contract_but_not_its_package(client, approved):
     send(client, approved)
-    as_user(client, approved["sas_lead"])
+    signed_in(client, approved["sas_lead"])
     assert client.get(approved["mine"].get_absolute_url()).status_code == 200
     for name, args in [("packages", ()), ("package", (1,)), ("package_pdf", (1,))]:
         assert client.get(url(name, approved, *args)).status_code == 403, name
@@ -286,7 +270,7 @@ def test_an_unknown_version_is_404(client, approved):
 def test_another_contracts_version_is_404(client, approved):
     send(client, approved)
     other = approved["other"]
-    as_user(client, approved["onboarding_team"])
+    signed_in(client, approved["onboarding_team"])
     assert client.get(reverse("onboarding:package", args=[other.pk, 1])).status_code == 404
 
 
@@ -309,7 +293,7 @@ def no_so(people):
 @pytest.mark.parametrize("block", [no_request, no_approved_service, no_so])
 def test_the_page_explains_why_it_cannot_be_sent_yet(client, approved, block, mailoutbox):
     reason = block(approved)
-    as_user(client, approved["onboarding_team"])
+    signed_in(client, approved["onboarding_team"])
     page = text_of(client.get(url("packages", approved)))
     assert "The welcome package cannot be sent yet" in page
     assert reason in page

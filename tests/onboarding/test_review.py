@@ -12,10 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from muster.accounts import permissions
 from muster.audit.models import AuditEvent
 from muster.contracts import services as contract_services
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
-from muster.notifications import services as mail
+from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from muster.onboarding import intake, services
 from muster.onboarding.models import (
@@ -26,7 +27,7 @@ from muster.onboarding.models import (
     Status,
 )
 
-from ..factories import OrganizationFactory, make_contract, request_service
+from ..factories import OrganizationFactory, make_contract, request_service, signed_in
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -72,7 +73,7 @@ def draft(people, today):
 def submitted(people, draft, mailoutbox):
     """`mine`'s request, submitted by the COR; the submission email already delivered."""
     services.submit(people["cor"], draft)
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     return reload(draft)
 
@@ -82,8 +83,7 @@ def reload(onboarding) -> OnboardingRequest:
 
 
 def as_(client, people, role):
-    client.force_login(people[role])
-    return client
+    return signed_in(client, people[role])
 
 
 def url(name, contract, **kwargs):
@@ -101,7 +101,7 @@ def audit_actions(contract) -> list[str]:
 
 
 def delivered(mailoutbox):
-    mail.deliver_due()
+    deliver_due()
     return list(mailoutbox)
 
 
@@ -266,7 +266,7 @@ def test_a_question_goes_to_the_cor_and_poc_and_the_answer_returns_it_to_the_que
     assert people["onboarding_team"].email in email.to
     assert "The production one." in email.body
 
-    client.force_login(people["onboarding_team"])
+    signed_in(client, people["onboarding_team"])
     queue = client.get(reverse("onboarding:queue")).content.decode()
     assert "Mine" in queue.split('id="section-submitted"')[1].split("<section")[0]
     thread = text_of(client.get(url("request", mine)))
@@ -359,7 +359,7 @@ def test_only_the_team_marks_reviewed(client, people, submitted, role):
 def test_the_team_lead_approves_and_the_team_hears(client, people, submitted, mailoutbox):
     mine = people["mine"]
     onboarding = advance(people, submitted, Status.REVIEWED)
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     page = text_of(as_(client, people, "team_lead").get(url("request", mine)))
     assert f'action="{url("approve_as_lead", mine)}"' in page
@@ -412,7 +412,7 @@ def test_an_action_in_the_wrong_status_is_refused_with_a_clear_message(
     client, people, submitted, mailoutbox, action, role, status, data, message
 ):
     onboarding = advance(people, submitted, status) if status != Status.SUBMITTED else submitted
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     before = snapshot(onboarding)
     response = post(as_(client, people, role), action, onboarding, **data)
@@ -429,7 +429,7 @@ def test_a_stale_page_cannot_overwrite_someone_elses_change(client, people, subm
     services.answer_question(people["cor"], reload(submitted), "First answer.")
     onboarding = reload(submitted)
     assert onboarding.status == Status.SUBMITTED and onboarding.version != seen
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     before = snapshot(onboarding)
     response = post(as_(client, people, "onboarding_team"), "mark_reviewed", onboarding,
@@ -474,7 +474,7 @@ def test_the_meeting_asks_each_services_leads_only_about_their_service(
 ):
     mine = people["mine"]
     onboarding = advance(people, submitted, Status.LEAD_APPROVED)
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     as_(client, people, "onboarding_team")
     page = text_of(client.get(url("request", mine)))
@@ -539,7 +539,7 @@ def test_eligible_for_some_services_asks_only_those_leads_and_closes_the_others(
 ):
     mine = people["mine"]
     onboarding = advance(people, submitted, Status.LEAD_APPROVED)
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     sas = mine.services.get(service__slug="sas-viya")
     as_(client, people, "onboarding_team")
@@ -580,7 +580,7 @@ def test_not_eligible_returns_the_request_to_the_cor_and_a_later_meeting_sends_i
 ):
     mine = people["mine"]
     onboarding = advance(people, submitted, Status.LEAD_APPROVED)
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     response = post(as_(client, people, "onboarding_team"), "meeting", onboarding,
                     held_on="2026-12-02", attendees="Cora COR\nTess Team",
@@ -602,7 +602,7 @@ def test_not_eligible_returns_the_request_to_the_cor_and_a_later_meeting_sends_i
     # The COR sees why, on the request, and may change the intake and answer.
     page = text_of(as_(client, people, "cor").get(url("request", mine)))
     assert "found the contractor not eligible" in page and "Your answer" in page
-    assert intake.may_edit(people["cor"], onboarding)
+    assert permissions.may_edit_intake(people["cor"], onboarding)
     services.answer_question(people["cor"], onboarding, "Changed to Confluence.")
     onboarding = advance(people, reload(onboarding), Status.SERVICE_REVIEW)
     assert EligibilityMeeting.objects.filter(request=onboarding).count() == 2
@@ -699,7 +699,7 @@ def test_each_decision_emails_and_the_last_completes_the_request(
 ):
     mine = people["mine"]
     onboarding = advance(people, submitted, Status.SERVICE_REVIEW)
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     sas_item = mine.services.get(service__slug="sas-viya")
     response = as_(client, people, "sas_lead").post(decide_url(sas_item),
@@ -789,7 +789,7 @@ def test_no_one_but_a_service_lead_decides(client, people, submitted, role):
 
 def test_deciding_before_the_meeting_is_refused(client, people, submitted, mailoutbox):
     onboarding = advance(people, submitted, Status.LEAD_APPROVED)
-    mail.deliver_due()
+    deliver_due()
     mailoutbox.clear()
     item = people["mine"].services.get()
     before = snapshot(onboarding)

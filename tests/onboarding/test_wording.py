@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from .test_intake import fast_passwords, media, mine, screen_url, today  # noqa: F401
+from ..factories import signed_in
+from .test_intake import media, mine, screen_url, today  # noqa: F401
 from .test_notices import NEW, cor, solicitation, text_of  # noqa: F401
-from .test_package import approved  # noqa: F401
+from .test_package import approved, send, url  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +45,8 @@ def test_the_dua_upload_hint_says_the_size_limit(client, mine, settings):  # noq
 
 
 def test_the_print_view_has_a_margin_on_screen(client, approved):  # noqa: F811
-    from .test_package import as_user, send, url
-
     send(client, approved)
-    as_user(client, approved["so"])
+    signed_in(client, approved["so"])
     html = client.get(url("package_print", approved, 1)).content.decode()
     screen = re.search(r"@media screen \{(.*?)\n\}", html, re.DOTALL)
     assert screen, "no on-screen rules: the text touches the window's edge"

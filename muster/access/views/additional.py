@@ -14,7 +14,7 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import act, refused_as_form_error
 from muster.contracts.models import Contract
-from muster.onboarding.lifecycle_forms import CancelForm, ReopenForm, WithdrawForm
+from muster.onboarding.forms.reasons import CancelForm, ReopenForm, WithdrawForm
 
 from .. import additional, queries
 from ..additional import S
@@ -181,7 +181,7 @@ def cor_decision(request, req_pk):
 @require_POST
 def lead_decision(request, req_pk):
     req = _request_of(request.user, req_pk)
-    if not permissions.may_decide_as_lead(request.user, req):
+    if not permissions.leads_the_service(request.user, req):
         raise PermissionDenied(f"Only a service lead for {req.service} can decide on it.")
     return _act_on(
         request, req, "lead_form",

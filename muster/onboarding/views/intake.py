@@ -1,7 +1,8 @@
 """The intake wizard: an overview, one page per screen, and a review before submitting.
 
-Thin: parse, authorize (accounts.permissions, then intake.may_edit for the request's
-status), call one function of onboarding.intake or onboarding.services, render or redirect.
+Thin: parse, authorize (accounts.permissions: the role, then may_edit_intake for the
+request's status), call one function of onboarding.intake or onboarding.services, render
+or redirect. What the pages offer the person, they ask with `{% may %}`.
 """
 
 from django.contrib import messages
@@ -10,12 +11,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from muster import workflow
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
+from muster.actions import act, refused_as_form_error
 
 from .. import intake, services
-from ..forms import VersionedForm
-from ..models import OnboardingRequest, Status
+from ..forms.review import VersionedForm
+from ..models import OnboardingRequest
 
 
 def _request_of(contract) -> OnboardingRequest | None:
@@ -32,30 +35,30 @@ def intake_start(request, pk):
     user = request.user
     contract = permissions.contract_for(user, pk, Action.EDIT_INTAKE)
     if request.method == "POST":
-        intake.start(user, contract)
-        messages.success(request, "Intake form started. The COR and the contractor's point "
-                                  "of contact both work on this draft.")
-        first = intake.first_incomplete(contract)
-        if first is None:
-            return redirect("onboarding:intake_review", contract.pk)
-        return redirect("onboarding:intake_screen", contract.pk, first.slug)
+        return _start(request, contract)
     onboarding = _request_of(contract)
-    closed = permissions.intake_closed_reason(contract, onboarding)
-    missing = intake.problems(contract)
-    progress = intake.progress(contract, missing)
-    next_screen = next((row["screen"] for row in progress if not row["done"]), None)
+    progress = intake.progress(contract)
     return render(request, "onboarding/intake/start.html", {
         "contract": contract,
         "onboarding": onboarding,
         "progress": progress,
-        "next_screen": next_screen,
+        "next_screen": next((row["screen"] for row in progress if not row["done"]), None),
         "started": any(row["done"] for row in progress),
-        "may_start": onboarding is None and not closed and permissions.can(
-            user, Action.SUBMIT_INTAKE, contract),
-        "closed": closed,
-        "may_edit": onboarding is not None and intake.may_edit(user, onboarding),
+        "closed": permissions.intake_closed_reason(contract, onboarding),
         "refusal": intake.refusal(user, onboarding) if onboarding else "",
     })
+
+
+def _start(request, contract):
+    """The button that starts a contract's request (a POST: opening a page changes nothing)."""
+    first = intake.first_incomplete(contract)
+    return act(
+        request, call=lambda data: intake.start(request.user, contract),
+        done="Intake form started. The COR and the contractor's point of contact both work "
+             "on this draft.",
+        then=(reverse("onboarding:intake_review", args=[contract.pk]) if first is None else
+              reverse("onboarding:intake_screen", args=[contract.pk, first.slug])),
+    )
 
 
 def _screen_or_404(contract, slug: str):
@@ -69,6 +72,17 @@ def _screen_or_404(contract, slug: str):
 FROM_REVIEW = "review"
 
 
+def _saved(user, onboarding, screen, form) -> bool:
+    """Store the screen's valid answers; a refusal becomes an error at the form's top."""
+    try:
+        with refused_as_form_error(form) as refusal:
+            intake.save_screen(user, onboarding, screen, form.cleaned_data)
+    except ValidationError as error:  # a model's own validation, e.g. an upload's storage
+        form.add_error(None, " ".join(error.messages))
+        return False
+    return not refusal
+
+
 def intake_screen(request, pk, screen):
     user = request.user
     from_review = request.GET.get("from") == FROM_REVIEW
@@ -77,27 +91,20 @@ def intake_screen(request, pk, screen):
     onboarding = _request_of(contract)
     if onboarding is None:
         return redirect("onboarding:intake", contract.pk)
-    if not intake.may_edit(user, onboarding):
+    if not permissions.may_edit_intake(user, onboarding):
         raise PermissionDenied(intake.refusal(user, onboarding))
     kwargs = intake.form_kwargs(current, contract)
     if request.method == "POST":
         form = current.form_class(request.POST, request.FILES, **kwargs)
-        if form.is_valid():
-            try:
-                intake.save_screen(user, onboarding, current, form.cleaned_data)
-            except services.OnboardingError as error:
-                form.add_error(None, str(error))
-            except ValidationError as error:
-                form.add_error(None, " ".join(error.messages))
-            else:
-                if "save_draft" in request.POST:
-                    messages.success(request, "Draft saved.")
-                    here = reverse("onboarding:intake_screen", args=[contract.pk, current.slug])
-                    return redirect(f"{here}?from={FROM_REVIEW}" if from_review else here)
-                following = intake.next_screen(contract, current)
-                if from_review or following is None:
-                    return redirect("onboarding:intake_review", contract.pk)
-                return redirect("onboarding:intake_screen", contract.pk, following.slug)
+        if form.is_valid() and _saved(user, onboarding, current, form):
+            if "save_draft" in request.POST:
+                messages.success(request, "Draft saved.")
+                here = reverse("onboarding:intake_screen", args=[contract.pk, current.slug])
+                return redirect(f"{here}?from={FROM_REVIEW}" if from_review else here)
+            following = intake.next_screen(contract, current)
+            if from_review or following is None:
+                return redirect("onboarding:intake_review", contract.pk)
+            return redirect("onboarding:intake_screen", contract.pk, following.slug)
     else:
         form = current.form_class(initial=intake.initial(current, contract), **kwargs)
     progress = intake.progress(contract)
@@ -127,14 +134,12 @@ def intake_review(request, pk):
     form = VersionedForm(request.POST if request.method == "POST" else None,
                          initial={"version": onboarding.version})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refused_as_form_error(form) as refusal:
             services.submit(user, onboarding, version=form.cleaned_data["version"])
-        except services.StaleRequest as error:
-            messages.error(request, str(error))
+        if isinstance(refusal.error, workflow.StaleChange):  # show the form as it is now
+            messages.error(request, str(refusal.error))
             return redirect("onboarding:intake_review", contract.pk)
-        except services.OnboardingError as error:
-            form.add_error(None, str(error))
-        else:
+        if not refusal:
             messages.success(
                 request,
                 "Intake form submitted. The onboarding team reviews it for completeness and "
@@ -143,8 +148,6 @@ def intake_review(request, pk):
             return redirect("onboarding:request", contract.pk)
     missing = intake.problems(contract)
     # Submit is offered only when nothing is missing (services.submit refuses it anyway).
-    may_submit = (onboarding.status == Status.DRAFT and intake.may_edit(user, onboarding)
-                  and permissions.can(user, Action.SUBMIT_INTAKE, contract))
     sections = [
         {"screen": s, "rows": intake.summary(s, contract), "missing": missing.get(s.title, [])}
         for s in intake.screens_for(contract)
@@ -155,8 +158,5 @@ def intake_review(request, pk):
         "form": form,
         "sections": sections,
         "missing": missing,
-        "may_edit": intake.may_edit(user, onboarding),
-        "may_submit": may_submit and not missing,
-        "may_submit_later": may_submit and bool(missing),
         "refusal": intake.refusal(user, onboarding),
     }, status=400 if form.errors else 200)

@@ -1,4 +1,8 @@
-"""The solicitation and award notices. Thin: parse, authorize, call one service, redirect."""
+"""The solicitation and award notices. Thin: parse, authorize, call one service, redirect.
+A refusal shows on the form, above its fields (`_filed`)."""
+
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -6,14 +10,23 @@ from django.shortcuts import redirect, render
 
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
+from muster.actions import refused_as_form_error
 from muster.contracts.models import Stage
 
 from .. import services
-from ..forms import AwardForm, SolicitationForm
+from ..forms.notices import AwardForm, SolicitationForm
 
 
-def _messages_of(error: ValidationError) -> str:
-    return " ".join(error.messages)
+def _filed(form, call: Callable[[dict], Any]) -> Any:
+    """Call the service with the valid form's data; None when it refused (the reason is
+    then on the form: a refusal, or a model's own validation)."""
+    try:
+        with refused_as_form_error(form) as refusal:
+            result = call(form.cleaned_data)
+    except ValidationError as error:
+        form.add_error(None, " ".join(error.messages))
+        return None
+    return None if refusal else result
 
 
 def solicitation_new(request):
@@ -25,18 +38,12 @@ def solicitation_new(request):
         )
     form = SolicitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            contract = services.notify_solicitation(
-                request.user, name=data["name"].strip(), contract_number=data["contract_number"],
-                estimated_award_date=data["estimated_award_date"],
-                requirements_summary=data["requirements_summary"].strip(),
-            )
-        except services.OnboardingError as error:
-            form.add_error(None, str(error))
-        except ValidationError as error:
-            form.add_error(None, _messages_of(error))
-        else:
+        contract = _filed(form, lambda data: services.notify_solicitation(
+            request.user, name=data["name"].strip(), contract_number=data["contract_number"],
+            estimated_award_date=data["estimated_award_date"],
+            requirements_summary=data["requirements_summary"].strip(),
+        ))
+        if contract is not None:
             messages.success(
                 request,
                 f"Solicitation notice filed for {contract.name}. The onboarding team has been "
@@ -52,15 +59,10 @@ def award(request, pk):
     contract = permissions.contract_for(request.user, pk, Action.NOTIFY_AWARD)
     form = AwardForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            contract = services.notify_award(
-                request.user, contract, award_date=form.cleaned_data["award_date"]
-            )
-        except services.OnboardingError as error:
-            form.add_error(None, str(error))
-        except ValidationError as error:
-            form.add_error(None, _messages_of(error))
-        else:
+        awarded = _filed(form, lambda data: services.notify_award(
+            request.user, contract, award_date=data["award_date"]))
+        if awarded is not None:
+            contract = awarded
             step = contract.steps.filter(key="name-so-spoc").first()
             due = f" by {step.due_date:%A, %B %-d, %Y}" if step and step.due_date else ""
             messages.success(

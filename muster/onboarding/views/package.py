@@ -1,36 +1,34 @@
 """The welcome package (list, page, print view, PDF, send), touch-point calls and the
-post-onboarding survey. Thin: parse, authorize (accounts.permissions), call one service,
-render or redirect."""
+post-onboarding survey. Thin: parse, authorize (accounts.permissions), call one service
+(POSTs through `muster.actions`), render or redirect."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
-from muster.actions import refused_as_form_error, refused_as_message
+from muster.actions import act, refused_as_message
 from muster.contracts.models import Contract
 
 from .. import package as service
-from ..forms import CallForm, SurveyForm
+from .. import queries
+from ..forms.package import CallForm, SurveyForm
 from ..models import CallDocument, SurveyResponse, WelcomePackage
 
 # --- The welcome package ---------------------------------------------------------------
 
 
 def packages(request, pk):
-    user = request.user
-    contract = permissions.contract_for(user, pk, Action.VIEW_WELCOME)
-    can_send = permissions.can(user, Action.SEND_WELCOME, contract)
-    sent = list(contract.welcome_packages.select_related("sent_by"))
+    contract = permissions.contract_for(request.user, pk, Action.VIEW_WELCOME)
     return render(request, "onboarding/package/list.html", {
         "contract": contract,
-        "packages": sent,
-        "can_send": can_send,
-        "blockers": service.send_blockers(contract) if can_send else [],
+        "packages": list(contract.welcome_packages.select_related("sent_by")),
+        "blockers": queries.send_blockers(contract),
         "kinds": WelcomePackage.Kind.choices,
     })
 
@@ -69,7 +67,7 @@ def package_page(request, pk, version):
         "package": package,
         "here": f"Version {package.version}",
         # The stored HTML is our own rendering (autoescaped) exactly as sent.
-        "body": mark_safe(service.package_body(package)),  # noqa: S308
+        "body": mark_safe(queries.package_body(package)),  # noqa: S308
     })
 
 
@@ -93,36 +91,35 @@ def package_pdf(request, pk, version):
 # --- Touch-point calls -----------------------------------------------------------------
 
 
+def _calls_page(request, contract, form):
+    archived = contract.calls.select_related("recorded_by").prefetch_related("documents")
+    return render(request, "onboarding/package/calls.html", {
+        "contract": contract, "calls": archived, "form": form,
+    })
+
+
+def _archived(call) -> str:
+    count = call.documents.count()
+    return (f"The call of {call.held_on:%B %-d, %Y} is archived"
+            + (f" with {count} document{'s' if count != 1 else ''}." if count else "."))
+
+
 def calls(request, pk):
     user = request.user
     contract = permissions.contract_for(user, pk, Action.VIEW_CONTRACT)
-    can_record = permissions.can(user, Action.RECORD_CALL, contract)
-    form = CallForm()
-    status = 200
-    if request.method == "POST":
-        if not can_record:
-            raise PermissionDenied("Your role on this contract does not allow recording calls.")
-        form = CallForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            with refused_as_form_error(form) as refusal:
-                call = service.record_call(
-                    user, contract, held_on=data["held_on"], topics=data["topics"],
-                    outcome=data["outcome"], notes=data["notes"], documents=data["documents"],
-                )
-            if not refusal:
-                count = len(data["documents"])
-                messages.success(
-                    request,
-                    f"The call of {call.held_on:%B %-d, %Y} is archived"
-                    + (f" with {count} document{'s' if count != 1 else ''}." if count else "."),
-                )
-                return redirect("onboarding:calls", contract.pk)
-        status = 400
-    archived = contract.calls.select_related("recorded_by").prefetch_related("documents")
-    return render(request, "onboarding/package/calls.html", {
-        "contract": contract, "calls": archived, "form": form, "can_record": can_record,
-    }, status=status)
+    if request.method != "POST":
+        return _calls_page(request, contract, CallForm())
+    if not permissions.can(user, Action.RECORD_CALL, contract):
+        raise PermissionDenied("Your role on this contract does not allow recording calls.")
+    return act(
+        request, form=CallForm(request.POST, request.FILES),
+        invalid=lambda form: _calls_page(request, contract, form),
+        call=lambda data: service.record_call(
+            user, contract, held_on=data["held_on"], topics=data["topics"],
+            outcome=data["outcome"], notes=data["notes"], documents=data["documents"],
+        ),
+        done=_archived, then=reverse("onboarding:calls", args=[contract.pk]),
+    )
 
 
 def call_document(request, pk, call_pk, doc_pk):
@@ -144,37 +141,33 @@ def survey(request, pk):
     user = request.user
     contract = permissions.contract_for(user, pk, Action.ANSWER_SURVEY)
     sent = SurveyResponse.objects.filter(contract=contract).first()
-    form = SurveyForm()
-    status = 200
-    if request.method == "POST":
-        if sent is None:
-            messages.error(request, "The survey is not open yet: it is sent when onboarding "
-                           "is complete.")
-            return redirect("onboarding:survey", contract.pk)
-        form = SurveyForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            with refused_as_message(request) as refusal:
-                service.answer_survey(
-                    user, sent, satisfaction=data["satisfaction"],
-                    went_well=data["went_well"], to_improve=data["to_improve"],
-                )
-            if refusal:
-                return redirect("onboarding:survey", contract.pk)
-            messages.success(request, "Thank you: your answers went to the onboarding team.")
-            return redirect("onboarding:survey", contract.pk)
-        status = 400
-    return render(request, "onboarding/package/survey.html", {
-        "contract": contract, "survey": sent, "form": form,
-    }, status=status)
+
+    def page(form):
+        return render(request, "onboarding/package/survey.html", {
+            "contract": contract, "survey": sent, "form": form,
+        })
+
+    if request.method != "POST":
+        return page(SurveyForm())
+    if sent is None:
+        messages.error(request, "The survey is not open yet: it is sent when onboarding "
+                       "is complete.")
+        return redirect("onboarding:survey", contract.pk)
+    return act(
+        request, form=SurveyForm(request.POST), invalid=page,
+        call=lambda data: service.answer_survey(
+            user, sent, satisfaction=data["satisfaction"], went_well=data["went_well"],
+            to_improve=data["to_improve"],
+        ),
+        done="Thank you: your answers went to the onboarding team.",
+        then=reverse("onboarding:survey", args=[contract.pk]),
+    )
 
 
 def survey_results(request):
-    user = request.user
-    if not (permissions.sees_every_contract(user)
-            and permissions.team_roles(user) & permissions.RULES[Action.VIEW_SURVEY]):
+    if not permissions.may_see_surveys(request.user):
         raise PermissionDenied("Only the onboarding team, its lead and administrators see the "
                                "survey results.")
     return render(request, "onboarding/package/survey_results.html", {
-        "summary": service.survey_summary(),
+        "summary": queries.survey_summary(),
     })

@@ -4,11 +4,9 @@ requests."""
 
 from django import forms
 
-from muster.forms import USWDSMixin
+from ..models import REASON_MAX_LENGTH
+from .review import VersionedForm
 
-from .models import REASON_MAX_LENGTH
-
-STALE = "This page is out of date: open the request again and retry."
 TOO_LONG = (f"Keep the reason to {REASON_MAX_LENGTH:,} characters or fewer "
             "(it has %(show_value)s).")
 
@@ -21,11 +19,9 @@ def reason_field(label: str, help_text: str, required: str) -> forms.CharField:
     )
 
 
-class _Versioned(USWDSMixin, forms.Form):
-    version = forms.IntegerField(
-        label="Request version", widget=forms.HiddenInput, min_value=1,
-        error_messages={"required": STALE, "invalid": STALE, "min_value": STALE},
-    )
+class ReasonForm(VersionedForm):
+    """A change of status with its reason (the subclass's `reason` field), refused when
+    the reason is only white space."""
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
@@ -37,7 +33,7 @@ class _Versioned(USWDSMixin, forms.Form):
 LIMIT = f"Up to {REASON_MAX_LENGTH:,} characters."
 
 
-class WithdrawForm(_Versioned):
+class WithdrawForm(ReasonForm):
     reason = reason_field(
         "Why are you withdrawing the request?",
         f"The onboarding team and the contractor read it. {LIMIT}",
@@ -45,7 +41,7 @@ class WithdrawForm(_Versioned):
     )
 
 
-class CancelForm(_Versioned):
+class CancelForm(ReasonForm):
     reason = reason_field(
         "Why is the request cancelled?",
         f"The COR, the contractor and everyone involved read it. {LIMIT}",
@@ -53,7 +49,7 @@ class CancelForm(_Versioned):
     )
 
 
-class ReopenForm(_Versioned):
+class ReopenForm(ReasonForm):
     reason = reason_field(
         "Why is the request reopened?",
         f"The COR and the contractor read it, and it is on the request's record. {LIMIT}",
@@ -61,7 +57,7 @@ class ReopenForm(_Versioned):
     )
 
 
-class LeadReturnForm(_Versioned):
+class LeadReturnForm(ReasonForm):
     """The team lead's other answers to a reviewed request."""
 
     decision = forms.ChoiceField(

@@ -1,0 +1,261 @@
+"""What onboarding's pages read: the review queue, a request's page, the service leads'
+decisions, the welcome package's blockers and the survey's summary. Services write;
+these only read, each list in a fixed number of queries."""
+
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from muster.accounts import permissions
+from muster.accounts.models import ContractRole
+from muster.contracts.models import Contract, ContractService
+from muster.timeline import calendar
+from muster.timeline.models import ContractStep
+
+from .models import (
+    STOPPED,
+    EligibilityMeeting,
+    OnboardingRequest,
+    Question,
+    Status,
+    SurveyResponse,
+    WelcomePackage,
+)
+
+MEETING_STEP, FINISH_STEP = "eligibility-meeting", "complete-onboarding"
+
+
+def undecided_services(contract: Contract) -> QuerySet[ContractService]:
+    """The contract's requested services still waiting for a decision, in catalog order:
+    what the eligibility meeting decides on."""
+    return (contract.services.filter(status=ContractService.Status.REQUESTED)
+            .select_related("service").order_by("service__order", "service__name"))
+
+
+# --- The review queue -------------------------------------------------------------------
+
+# The queue's sections, in the order a request moves through them.
+QUEUE_SECTIONS = [
+    (Status.SUBMITTED, "Waiting for review",
+     "Submitted intake forms: check them for completeness and clarity, then mark them "
+     "reviewed or ask the COR a question."),
+    (Status.QUESTION, "Question open",
+     "Waiting for the COR or the contractor's POC to answer the team's question."),
+    (Status.REVIEWED, "Waiting for the team lead", "Reviewed; the team lead approves next."),
+    (Status.LEAD_APPROVED, "Waiting for the eligibility meeting",
+     "Approved by the team lead: hold the contract onboarding services meeting and record it."),
+    (Status.SERVICE_REVIEW, "Waiting for service leads",
+     "Each service lead approves or denies their service."),
+    (Status.APPROVED, "Ready for the welcome package",
+     "Every service is decided: send the welcome package to the SO."),
+]
+# Requests that stopped: found through the queue's filter, with their own sections.
+STOPPED_SECTIONS = [
+    (Status.WITHDRAWN, "Withdrawn by the COR",
+     "The COR withdrew these before the team lead's approval. The team can reopen one."),
+    (Status.CANCELLED, "Cancelled by the onboarding team",
+     "Cancelled before the welcome package was sent. The team can reopen one."),
+    (Status.REJECTED, "Rejected by the team lead", "Final: no later step proceeds."),
+]
+QUEUE_FILTERS = {"open": ("Requests in progress", QUEUE_SECTIONS),
+                 "stopped": ("Withdrawn, cancelled or rejected", STOPPED_SECTIONS)}
+# Which timeline step's due date matters while a request is in each status.
+BEFORE_MEETING = {Status.SUBMITTED, Status.QUESTION, Status.REVIEWED, Status.LEAD_APPROVED}
+
+
+def _step(key: str, field: str) -> Subquery:
+    return Subquery(
+        ContractStep.objects.filter(contract=OuterRef("contract_id"), key=key).values(field)[:1]
+    )
+
+
+def queue_rows(sections=QUEUE_SECTIONS) -> QuerySet[OnboardingRequest]:
+    """Every request in the sections' statuses, with what each row shows: one query."""
+    open_question = Question.objects.filter(
+        request=OuterRef("pk"), answered_at__isnull=True
+    ).order_by("-asked_at")
+    return (
+        OnboardingRequest.objects.filter(status__in=[s for s, _, _ in sections])
+        .select_related("contract", "contract__organization", "submitted_by")
+        .annotate(
+            meeting_due=_step(MEETING_STEP, "due_date"),
+            meeting_done=_step(MEETING_STEP, "completed_at"),
+            finish_due=_step(FINISH_STEP, "due_date"),
+            finish_done=_step(FINISH_STEP, "completed_at"),
+            question_asked_at=Subquery(open_question.values("asked_at")[:1]),
+        )
+        .order_by("submitted_at", "pk")
+    )
+
+
+def _describe(row: Any, today: datetime.date) -> Any:
+    """Age in business days, and the due date of the step that matters now."""
+    submitted = timezone.localdate(row.submitted_at) if row.submitted_at else None
+    row.age = calendar.business_days_between(submitted, today) if submitted else None
+    row.stopped = row.status in STOPPED
+    if row.stopped:  # nothing is due on a stopped request
+        row.step_name, row.due, row.overdue = "", None, False
+        return row
+    if row.status in BEFORE_MEETING:
+        row.step_name, row.due, done = "Eligibility meeting", row.meeting_due, row.meeting_done
+    else:
+        row.step_name, row.due, done = "Complete onboarding", row.finish_due, row.finish_done
+    row.overdue = bool(row.due and not done and row.due < today)
+    return row
+
+
+def review_queue(shown: str, today: datetime.date) -> list[dict]:
+    """The queue's sections for the filter `shown` ("open" or "stopped"), each with its
+    requests described as of `today`."""
+    chosen = QUEUE_FILTERS[shown][1]
+    by_status: dict[str, list] = {status: [] for status, _, _ in chosen}
+    for row in queue_rows(chosen):
+        by_status[row.status].append(_describe(row, today))
+    return [
+        {"status": status, "title": title, "hint": hint, "rows": by_status[status],
+         "anchor": f"section-{status}"}
+        for status, title, hint in chosen
+    ]
+
+
+# --- A request's page -------------------------------------------------------------------
+
+
+def request_of(contract: Contract) -> OnboardingRequest | None:
+    """The contract's request with the people its page names, or None."""
+    found = (
+        OnboardingRequest.objects.filter(contract=contract)
+        .select_related("submitted_by", "reviewed_by", "lead_approved_by", "contract")
+        .first()
+    )
+    if found is not None:
+        found.contract = contract
+    return found
+
+
+def meeting_step(contract: Contract) -> ContractStep | None:
+    return ContractStep.objects.filter(contract=contract, key=MEETING_STEP).first()
+
+
+def request_page(onboarding: OnboardingRequest) -> dict:
+    """What the request's page shows besides its actions: questions and answers, meetings
+    (the latest first), changes of status, the services and their decisions."""
+    contract = onboarding.contract
+    questions = list(onboarding.questions.select_related("asked_by", "answered_by"))
+    meetings = list(onboarding.meetings.select_related("recorded_by"))
+    return {
+        "questions": questions,
+        "open_question": next((q for q in questions if q.answered_at is None), None),
+        "meetings": meetings,
+        "meeting": meetings[0] if meetings else None,
+        "changes": list(onboarding.status_changes.select_related("by")),
+        "items": contract.services.select_related("service", "decided_by"),
+        "meeting_step": meeting_step(contract),
+    }
+
+
+# --- Service leads' decisions -----------------------------------------------------------
+
+
+def pending_decisions(user) -> list[Any]:
+    """The requested services this lead decides on, of requests waiting for service
+    decisions, each with the meeting that sent it (`item.meeting`): oldest meeting first."""
+    led = permissions.led_service_ids(user)
+    pending: list[Any] = list(
+        ContractService.objects.filter(
+            status=ContractService.Status.REQUESTED, service_id__in=led,
+            contract__onboarding_request__status=Status.SERVICE_REVIEW,
+        )
+        .select_related("service", "contract", "contract__organization",
+                        "contract__onboarding_request")
+        .order_by("contract__name", "service__order")
+    )
+    latest: dict[int, EligibilityMeeting] = {}  # each request's latest meeting
+    for meeting in EligibilityMeeting.objects.filter(
+        request__in={item.contract.onboarding_request.pk for item in pending}
+    ):
+        latest.setdefault(meeting.request_id, meeting)
+    for item in pending:
+        item.meeting = latest.get(item.contract.onboarding_request.pk)
+    # Oldest meeting first: those requests have waited longest (stable: name, service).
+    pending.sort(key=lambda item: item.meeting.held_on if item.meeting else datetime.date.max)
+    return pending
+
+
+def recent_decisions(user) -> QuerySet[ContractService]:
+    return (ContractService.objects.filter(decided_by=user)
+            .select_related("service", "contract").order_by("-decided_at")[:20])
+
+
+# --- The welcome package and the survey -------------------------------------------------
+
+
+def send_blockers(contract: Contract) -> list[str]:
+    """Why the welcome package cannot be sent yet (empty when it can)."""
+    reasons = []
+    request = OnboardingRequest.objects.filter(contract=contract).first()
+    already_sent = contract.welcome_packages.exists()
+    if not already_sent and (
+        request is None or request.status not in (Status.APPROVED, Status.COMPLETE)
+    ):
+        status = request.get_status_display().lower() if request else "not started"
+        reasons.append(
+            "The onboarding request is not approved yet (it is "
+            f"“{status}”): every service must be decided first."
+        )
+    if not contract.services.filter(status=ContractService.Status.APPROVED).exists():
+        reasons.append("No service is approved for this contract.")
+    if not contract.roles.filter(role=ContractRole.Role.SO).exists():
+        reasons.append("No Security Official (SO) is named: the package goes to them.")
+    return reasons
+
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
+
+
+def package_body(package: WelcomePackage) -> str:
+    """The body of the package exactly as sent (our own rendered, escaped HTML)."""
+    found = _BODY.search(package.html)
+    return found.group(1).strip() if found else package.html
+
+
+@dataclass
+class SurveySummary:
+    sent: int
+    answered: int
+    response_rate: int | None  # percent
+    average: float | None
+    distribution: list[dict]
+    comments: list[SurveyResponse]
+
+
+def survey_summary() -> SurveySummary:
+    rows = SurveyResponse.objects.aggregate(
+        sent=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)),
+        average=Avg("satisfaction", filter=Q(answered_at__isnull=False)),
+    )
+    counts = dict(
+        SurveyResponse.objects.filter(answered_at__isnull=False)
+        .values_list("satisfaction").annotate(n=Count("id")).order_by()
+    )
+    answered = rows["answered"]
+    distribution = [
+        {"level": level, "label": label, "count": counts.get(level, 0),
+         "percent": round(100 * counts.get(level, 0) / answered) if answered else 0}
+        for level, label in reversed(SurveyResponse.Satisfaction.choices)
+    ]
+    comments = list(
+        SurveyResponse.objects.filter(answered_at__isnull=False)
+        .exclude(went_well="", to_improve="")
+        .select_related("contract", "answered_by").order_by("-answered_at", "-id")
+    )
+    return SurveySummary(
+        sent=rows["sent"], answered=answered,
+        response_rate=round(100 * answered / rows["sent"]) if rows["sent"] else None,
+        average=round(rows["average"], 1) if rows["average"] is not None else None,
+        distribution=distribution, comments=comments,
+    )
