@@ -31,6 +31,9 @@ EMAILS = 30
 IN_FLIGHT = 8  # the worker dies while this message is with the server
 CLAIM_SECONDS = 1
 BATCH = 10
+# How long a worker process may take to start and send, on a loaded two-core machine
+# (the whole suite runs beside it): generous, as the claim window (1 s) is what is tested.
+PATIENCE = 30
 
 
 class HoldTheNthReply(Collect):
@@ -123,7 +126,7 @@ def test_a_killed_worker_is_taken_over_and_repeats_at_most_the_email_in_flight(t
     try:
         first = start_worker(database, server.port, tmp_path / "first.log")
         workers.append(first)
-        assert server.handler.nth_received.wait(15), (tmp_path / "first.log").read_text()
+        assert server.handler.nth_received.wait(PATIENCE), (tmp_path / "first.log").read_text()
         first.kill()  # SIGKILL: the worker cannot record anything more
         first.wait(5)
         killed_at = time.monotonic()
@@ -138,7 +141,8 @@ def test_a_killed_worker_is_taken_over_and_repeats_at_most_the_email_in_flight(t
         workers.append(second)
         everything = {f"kill:{n}" for n in range(EMAILS)}
         assert wait_for(
-            lambda: {m["X-Muster-Key"] for m in server.handler.messages()} >= everything, 10
+            lambda: {m["X-Muster-Key"] for m in server.handler.messages()} >= everything,
+            PATIENCE,
         ), (tmp_path / "second.log").read_text()
         taken_over_in = time.monotonic() - killed_at
     finally:
@@ -156,7 +160,7 @@ def test_a_killed_worker_is_taken_over_and_repeats_at_most_the_email_in_flight(t
     assert repeated == {in_flight_key: 2}  # the server had it; Muster had not heard
     copies = [m for m in messages if m["X-Muster-Key"] == in_flight_key]
     assert len({m["Message-ID"] for m in copies}) == 1
-    assert taken_over_in < 10  # the claim window is 1 s here (60 s by default)
+    assert taken_over_in < PATIENCE  # the claim window is 1 s here (60 s by default)
     database.pull()
     assert set(OutboxEmail.objects.values_list("status", flat=True)) == {
         OutboxEmail.Status.SENT
