@@ -3,18 +3,9 @@ pages (so they are audited and emailed), never through the admin."""
 
 from django.contrib import admin
 
+from muster.audit.admin_mixins import ReadOnlyAdmin
+
 from .models import AccessGrant, RosterImport
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AccessGrant)

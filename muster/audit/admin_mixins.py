@@ -1,4 +1,5 @@
-"""Admin changes go on the audit record like every other change."""
+"""Admin changes go on the audit record like every other change; what only services may
+write is read-only in the admin."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -71,3 +72,21 @@ class AuditedAdminMixin(_ModelAdmin):
             for obj in instances:
                 self.save_model(request, obj, None, obj.pk is not None)
             formset.save_m2m()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Read-only: no add, change or delete from here, whoever signs in. Fields the admin
+    `exclude`s stay hidden."""
+
+    def get_readonly_fields(self, request, obj=None):
+        hidden = set(self.exclude or ())
+        return [f.name for f in self.model._meta.fields if f.name not in hidden]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

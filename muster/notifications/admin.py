@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from muster.audit.admin_mixins import ReadOnlyAdmin
+
 from .models import OutboxEmail, OutboxRecipient
 
 
@@ -17,7 +19,7 @@ class OutboxRecipientInline(admin.TabularInline):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(ReadOnlyAdmin):
     """Read-only: emails are written by services and sent by the worker. To send a failed
     one again, use the outbox page (it is audited)."""
 
@@ -28,15 +30,3 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["contract"]
     inlines = [OutboxRecipientInline]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
