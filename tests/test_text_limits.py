@@ -201,7 +201,7 @@ def test_a_survey_answer_at_the_limit_is_kept_and_shown_to_the_team(client, peop
     response = client.post(reverse("onboarding:survey", args=[onboarded.pk]), {
         "satisfaction": "4", "went_well": answer, "to_improve": ""})
 
-    assert response.status_code in (200, 302)
+    assert response.status_code == 302
     assert SurveyResponse.objects.get().went_well == answer
     client.force_login(people["onboarding_team"])
     assert client.get(reverse("onboarding:surveys")).status_code == 200
