@@ -23,7 +23,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Mark the PostgreSQL test database disposable: its audit tables refuse TRUNCATE
     otherwise (audit migration 0005), and transactional tests reset every table with one
     (Django's flush). Set on the database, so every later connection has it (the live
-    server's too), and on the connection already open."""
+    server's too), and on the connection already open. Session-scoped, so each xdist worker
+    marks its own database (test_<name>_gw0, _gw1, ...)."""
     from django.db import connection
 
     if connection.vendor == "postgresql":

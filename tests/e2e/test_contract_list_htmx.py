@@ -50,6 +50,14 @@ def test_the_contract_list_updates_in_place_and_keeps_the_address(browsing, peop
     expect(results.get_by_role("link", name="Other")).to_be_visible()
     assert team.evaluate(NOT_RELOADED)
 
+    # The checkbox too.
+    team.get_by_text("Only contracts with an overdue step").click()
+    expect(team).to_have_url(re.compile(r"[?&]overdue=on"))
+    expect(heading).to_have_text(re.compile(r"^\d+ contracts?$"))
+    team.get_by_text("Only contracts with an overdue step").click()
+    expect(team).not_to_have_url(re.compile(r"overdue=on"))
+    assert team.evaluate(NOT_RELOADED)
+
     # The page links inside the results: page 2 in place, the keyboard kept on the results.
     team.get_by_role("textbox", name="Search").fill("")
     expect(heading).to_have_text("27 contracts")
