@@ -63,8 +63,9 @@ def without_csrf_token(response) -> str:
     (page, role) for page, (allowed, _) in PAGES.items() for role in ROLES if role in allowed
 ])
 def test_a_role_allowed_in_gets_the_contracts_page(client, people, page, role):
-    response = signed_in(client, people[role]).get(reverse(f"contracts:{page}",
-                                                         args=[people["mine"].pk]))
+    url = reverse(f"contracts:{page}", args=[people["mine"].pk])
+
+    response = signed_in(client, people[role]).get(url)
 
     assert response.status_code == 200
     assert PAGES[page][1] in response.content.decode()
@@ -148,8 +149,9 @@ def test_the_404_for_a_hidden_contract_is_the_404_for_no_contract(client, people
 
 
 def test_the_403_page_is_a_clear_message(client, people):
-    response = signed_in(client, people["cor"]).get(reverse("contracts:edit",
-                                                          args=[people["mine"].pk]))
+    url = reverse("contracts:edit", args=[people["mine"].pk])
+
+    response = signed_in(client, people["cor"]).get(url)
 
     assert response.status_code == 403
     html = response.content.decode()
