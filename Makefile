@@ -50,7 +50,7 @@ worker: install ## the background worker (django.tasks database backend): emails
 	$(MANAGE) db_worker
 
 test: install ## whole suite; set DATABASE_URL=postgres://... to run it on PostgreSQL
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
 
 lint: install ## ruff, the import layers (import-linter) and the types (mypy)
 	$(VENV)/bin/ruff check .

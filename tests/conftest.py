@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.contrib.sessions.models import Session
 from django.db.models import F
+from django.test import override_settings
 from django.utils import timezone
 
 from muster.accounts.models import ContractRole, TeamRole
@@ -22,7 +23,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Mark the PostgreSQL test database disposable: its audit tables refuse TRUNCATE
     otherwise (audit migration 0005), and transactional tests reset every table with one
     (Django's flush). Set on the database, so every later connection has it (the live
-    server's too), and on the connection already open."""
+    server's too), and on the connection already open. Session-scoped, so each xdist worker
+    marks its own database (test_<name>_gw0, _gw1, ...)."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
@@ -36,6 +38,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _fast_password_hashing(settings):
     # Real hashing is slow on purpose; tests check behaviour, not the hash's cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_outside_the_project(tmp_path_factory):
+    """Files written outside a test's own settings (a class- or module-scoped fixture, such
+    as tests/test_demo.py's load_demo) go to this run's temporary folder (each xdist
+    worker's own), never to the project's var/media."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from pypdf import PdfWriter
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
 from muster.contracts import services as contract_services
-from muster.contracts.models import ContractService, Organization
+from muster.contracts.models import Contract, ContractService, Organization
 
 PASSWORD = "correct-horse-battery-9"
 # The day most tests freeze (`freeze_today(TODAY)`): a Tuesday, no holiday near.
@@ -51,6 +51,32 @@ def make_contract(actor=None, **fields):
     return contract_services.create_contract(actor, **fields)
 
 
+def activate(contract: Contract) -> Contract:
+    """The contract awarded, onboarding, then active: each stage through the service."""
+    for transition in (Contract.award, Contract.start_onboarding, Contract.activate):
+        contract = contract_services.change_stage(None, contract, transition)
+    return contract
+
+
+def contract_form_data(contract: Contract, **changes) -> dict:
+    """What the contract edit form posts: the contract's own values, with `changes`."""
+
+    def day(value: datetime.date | None) -> str:
+        return value.isoformat() if value else ""
+
+    return {
+        "name": contract.name,
+        "contract_number": contract.contract_number,
+        "task_order_number": contract.task_order_number,
+        "estimated_award_date": day(contract.estimated_award_date),
+        "award_date": day(contract.award_date),
+        "pop_start": day(contract.pop_start),
+        "pop_end": day(contract.pop_end),
+        "type_of_work": contract.type_of_work,
+        **changes,
+    }
+
+
 def give_role(user, contract, role):
     return ContractRole.objects.create(user=user, contract=contract, role=role)
 
@@ -83,6 +109,12 @@ def pdf_upload(name: str = "signed-dua.pdf", content: bytes | None = None):
     """An uploaded PDF as a form's file field receives it (`pdf_bytes()` unless given)."""
     return SimpleUploadedFile(name, pdf_bytes() if content is None else content,
                               content_type="application/pdf")
+
+
+def csv_upload(content: str | bytes, name: str = "users.csv"):
+    """An uploaded CSV file (text is encoded as UTF-8), as the roster import receives it."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return SimpleUploadedFile(name, data, content_type="text/csv")
 
 
 def signed_in(client, person):

@@ -3,12 +3,8 @@ characters (a right-to-left override makes "Mallory" look like someone else; a z
 space makes two emails look alike), wherever they come in: the roster form, the CSV
 import, the solicitation notice, the intake's parties screen, the administration site."""
 
-import datetime
-import html
-import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from muster.access.models import RosterImport
@@ -16,18 +12,13 @@ from muster.accounts.models import ContractRole, TeamRole, User
 from muster.contracts.models import Contract, Organization
 
 from .access import approve
-from .factories import team_member
+from .factories import TODAY, csv_upload, team_member
+from .pages import text_of
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date(2026, 11, 24)
 RLO, ZWSP, LRI, PDF_ = "\u202e", "\u200b", "\u2066", "\u202c"
 WHY = ("has an invisible or text-direction control character (U+{code}), which can make it "
        "look like something else. Type it again without it")
-
-
-def text_of(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(html.unescape(body).split())
 
 
 def why(code: str, subject: str = "This") -> str:
@@ -79,7 +70,7 @@ def test_a_csv_file_with_invisible_characters_is_previewed_with_each_and_adds_no
         f"Edsger Dijkstra,edsger@example.com,{LRI}EWD1\n"
     )
     response = so.post(reverse("access:import", args=[mine.pk]), {
-        "file": SimpleUploadedFile("users.csv", content.encode(), content_type="text/csv")})
+        "file": csv_upload(content)})
     assert response.status_code == 302
 
     preview = text_of(so.get(response.url))

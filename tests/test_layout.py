@@ -8,23 +8,13 @@ from django.urls import reverse
 from muster.accounts.models import TeamRole
 
 from .factories import make_contract, team_member
+from .pages import html_of
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def page(client, url) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
-
-
 def test_the_banner_says_how_to_know_the_site_is_official_even_without_javascript(client):
-    html = page(client, reverse("accounts:login"))
+    html = html_of(client.get(reverse("accounts:login")))
 
     button = re.search(r'<button[^>]*usa-banner__button[^>]*>', html).group(0)
     assert 'aria-expanded="false"' in button and 'aria-controls="gov-banner"' in button
@@ -49,8 +39,8 @@ def test_the_header_marks_the_section_and_says_which_link_is_this_page(client):
     client.force_login(team_member(TeamRole.Role.ONBOARDING_TEAM))
     contract = make_contract()
 
-    on_list = header_links(page(client, reverse("contracts:list")))
-    on_contract = header_links(page(client, contract.get_absolute_url()))
+    on_list = header_links(html_of(client.get(reverse("contracts:list"))))
+    on_contract = header_links(html_of(client.get(contract.get_absolute_url())))
 
     assert [label for *_, label in on_list] == [
         "Home", "Contracts", "Review queue", "New solicitation", "Surveys", "Service requests",
@@ -71,9 +61,9 @@ def test_breadcrumbs_lead_from_the_contract_list_to_the_page(client):
     client.force_login(team_member(TeamRole.Role.ONBOARDING_TEAM))
     contract = make_contract(name="Quality & Measures")
 
-    assert breadcrumbs(page(client, reverse("contracts:history", args=[contract.pk]))) == [
+    assert breadcrumbs(html_of(client.get(reverse("contracts:history", args=[contract.pk])))) == [
         ("Contracts", reverse("contracts:list")),
         ("Quality &amp; Measures", contract.get_absolute_url()),
         ("History", None)]
-    assert breadcrumbs(page(client, reverse("closeout:sweeps"))) == [
+    assert breadcrumbs(html_of(client.get(reverse("closeout:sweeps")))) == [
         ("Home", reverse("home")), ("Daily sweeps", None)]

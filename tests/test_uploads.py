@@ -2,12 +2,10 @@
 a touch-point call's documents. Each PDF is built here with pypdf, posted through the real
 page, and the test checks the message the person reads and that nothing was stored."""
 
-import html
 import io
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader, PdfWriter
 from pypdf.actions import JavaScript
@@ -25,7 +23,8 @@ from muster.contracts.models import Contract, ContractService, DataUseAgreement,
 from muster.notifications.models import OutboxEmail
 from muster.onboarding.models import CallDocument, OnboardingRequest, Status, TouchPointCall
 
-from .conftest import TODAY
+from .factories import TODAY, pdf_bytes, pdf_upload
+from .pages import text_of
 
 SCRIPT = ("This PDF contains JavaScript, which Muster does not accept. Print it to a new PDF "
           "(or save a flattened copy) and upload that.")
@@ -194,7 +193,7 @@ BAD_PDFS = [
 
 
 def plain_pdf() -> bytes:
-    return written(blank())
+    return pdf_bytes()
 
 
 def with_web_link_and_page_destination() -> bytes:
@@ -233,11 +232,6 @@ GOOD_PDFS = [
 # --- Through the pages ------------------------------------------------------------------
 
 
-def text_of(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(html.unescape(body).split())
-
-
 @pytest.fixture
 def contract(people, freeze_today):
     """`mine`, onboarding, SAS Viya (needs a DUA) approved, its request approved."""
@@ -255,8 +249,7 @@ def upload_dua(client, people, contract, content: bytes):
     return client.post(reverse("access:dua_upload", args=[contract.pk]), {
         "number": "DUA-2", "effective_date": "2026-11-20", "expiry_date": "2027-11-30",
         "services": [Service.objects.get(slug="sas-viya").pk],
-        "document": SimpleUploadedFile("signed-dua.pdf", content,
-                                       content_type="application/pdf"),
+        "document": pdf_upload("signed-dua.pdf", content),
     })
 
 
@@ -265,8 +258,7 @@ def record_call(client, people, contract, content: bytes):
     return client.post(reverse("onboarding:calls", args=[contract.pk]), {
         "held_on": "2026-11-20", "topics": ["templates"],
         "outcome": "Templates shared with the SO.",
-        "documents": [SimpleUploadedFile("minutes.pdf", content,
-                                         content_type="application/pdf")],
+        "documents": [pdf_upload("minutes.pdf", content)],
     })
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from muster import clock
 from muster.accounts import permissions
@@ -37,17 +38,20 @@ def home(request):
     })
 
 
+@vary_on_headers("HX-Request")
 def contract_list(request):
+    """The list with its search, filters, sort and pages: a plain GET form. htmx's requests
+    from the form or the page links (request.htmx) get only the results, which it swaps in
+    place; a history restore gets the whole page. Vary keeps the browser's cache from
+    showing a partial as a page (or the reverse) for the same address."""
     form = ContractFilterForm(request.GET, user=request.user)  # bad values are ignored
     page = _page(request, queries.contract_list(request.user, **form.filters()))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "contracts/list.html", {
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
-        "today": clock.today(),
-    })
+    context = {"form": form, "page": page, "query": query.urlencode(), "today": clock.today()}
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "contracts/_list_results.html", context)
+    return render(request, "contracts/list.html", context)
 
 
 def contract_detail(request, pk):

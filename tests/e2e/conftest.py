@@ -139,9 +139,10 @@ class Browsing:
         self.browser, self.base, self.axe = browser, live_server.url, axe
         self.contexts = []
 
-    def new_page(self):
+    def new_page(self, *, javascript: bool = True):
         context = self.browser.new_context(
-            viewport=VIEWPORT, locale="en-US", timezone_id="America/New_York"
+            viewport=VIEWPORT, locale="en-US", timezone_id="America/New_York",
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(10_000)
         context.add_init_script(script=self.axe.script)
@@ -151,11 +152,12 @@ class Browsing:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def sign_in(self, user, password: str = PASSWORD):
-        """A new page for `user`, signed in through the sign-in form."""
+    def sign_in(self, user, password: str = PASSWORD, *, javascript: bool = True):
+        """A new page for `user`, signed in through the sign-in form (`javascript=False`:
+        in a browser with JavaScript off)."""
         from playwright.sync_api import expect
 
-        page = self.new_page()
+        page = self.new_page(javascript=javascript)
         page.goto(self.url("/accounts/sign-in/"))
         page.get_by_label("Email address").fill(user.email)
         page.get_by_label("Password").fill(password)

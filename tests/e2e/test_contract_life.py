@@ -9,12 +9,10 @@ pages see the same day. The daily sweep is called directly, as the worker would.
 """
 
 import datetime
-import io
 import re
 
 import pytest
 from playwright.sync_api import expect
-from pypdf import PdfWriter
 
 from muster.access.models import AccessGrant
 from muster.accounts.models import TeamRole, User
@@ -22,22 +20,14 @@ from muster.catalog.models import Service
 from muster.closeout import sweep
 from muster.contracts.models import Contract
 
-from ..factories import PASSWORD, team_member
+from ..factories import PASSWORD, TODAY, pdf_bytes, team_member
 from .conftest import shoot
 
-START = datetime.date(2026, 11, 24)  # a Tuesday
 POP_START, POP_END = datetime.date(2026, 12, 1), datetime.date(2027, 11, 30)
 NOTICE_DAY = POP_END - datetime.timedelta(days=60)
 NAME = "Readmission Measures Support"
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def a_pdf() -> bytes:
-    writer, buffer = PdfWriter(), io.BytesIO()
-    writer.add_blank_page(width=612, height=792)
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def heading(page, text):
@@ -65,7 +55,7 @@ def submit_errors(page, count_text):
 
 @pytest.fixture
 def cast(freeze_today):
-    freeze_today(START)
+    freeze_today(TODAY)
     sas = Service.objects.get(slug="sas-viya")
     confluence = Service.objects.get(slug="confluence")
     return {
@@ -233,7 +223,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     poc.get_by_label("Effective date").fill("2026-11-01")
     poc.get_by_label("Expiry date").fill("2027-12-31")
     poc.locator("input[type=file]").set_input_files(
-        {"name": "signed-dua.pdf", "mimeType": "application/pdf", "buffer": a_pdf()}
+        {"name": "signed-dua.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes()}
     )
     poc.get_by_role("button", name="Save and continue").click()
     heading(poc, f"Review the intake form for {NAME}")
@@ -295,7 +285,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     team.reload()
     visit(team, "request with the meeting form")
     meeting = team.locator("form", has=team.get_by_label("Meeting date"))
-    meeting.get_by_label("Meeting date").fill(START.isoformat())
+    meeting.get_by_label("Meeting date").fill(TODAY.isoformat())
     meeting.get_by_label("Attendees").fill("Tess Team\nCass Cor\nPim Poc")
     choose(meeting, "Eligible for the requested services")
     team.get_by_role("button", name="Record the meeting").click()

@@ -13,9 +13,8 @@ from muster.contracts.models import Contract
 from muster.onboarding import services as onboarding
 from muster.onboarding.models import OnboardingRequest
 
-from ..factories import PASSWORD, make_contract, team_member
+from ..factories import PASSWORD, TODAY, make_contract, team_member
 
-START = datetime.date(2026, 11, 24)
 NAME = "Keyboard Measures Support"
 MAX_TABS = 80
 
@@ -67,7 +66,7 @@ def press_button(page, name: str) -> None:
 
 @pytest.fixture
 def awarded(freeze_today):
-    freeze_today(START)
+    freeze_today(TODAY)
     cor = team_member(TeamRole.Role.COR, email="kim.cor@agency.example", full_name="Kim Cor")
     contract = make_contract(
         cor,
@@ -76,7 +75,7 @@ def awarded(freeze_today):
         estimated_award_date=datetime.date(2026, 11, 20),
     )
     ContractRole.objects.get_or_create(user=cor, contract=contract, role=ContractRole.Role.COR)
-    onboarding.notify_award(cor, contract, award_date=START)
+    onboarding.notify_award(cor, contract, award_date=TODAY)
     return cor, Contract.objects.get(pk=contract.pk)
 
 

@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from muster.closeout.choice import open_closeout
-from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
+
+from ..factories import activate
 
 NOTICE_DAY = datetime.date(2027, 10, 1)
 
@@ -26,8 +27,7 @@ def test_the_cor_confirms_the_reaward_and_the_team_undoes_it(browsing, people, f
     freeze_today(NOTICE_DAY)
     mine = people["mine"]
     mine.services.update(status=ContractService.Status.APPROVED)
-    for name in (Contract.award, Contract.start_onboarding, Contract.activate):
-        mine = contracts.change_stage(None, mine, name)
+    mine = activate(mine)
     assert open_closeout(None, mine.pk)
     axe = browsing.axe
 

@@ -8,11 +8,9 @@ by looking for that marker. Contract numbers are markers too.
 """
 
 import datetime
-import io
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from muster import clock
 from muster.access import additional, grants, imports, roster, roster_csv
@@ -26,19 +24,10 @@ from muster.notifications.models import OutboxEmail
 from muster.onboarding import package as welcome
 from muster.onboarding import services as onboarding
 from muster.onboarding.models import EligibilityMeeting, TouchPointCall
+from tests.factories import csv_upload, pdf_bytes, pdf_upload
 
 R = ContractRole.Role
 T = TeamRole.Role
-
-
-def blank_pdf() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=612, height=792)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def _user(email: str, name: str, harp_id: str = "") -> User:
@@ -114,7 +103,7 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
         dua = DataUseAgreement(contract=contract, number=f"DUA-{marker[:3].upper()}-{contract.pk}",
                                effective_date=days(-30), expiry_date=days(300),
                                uploaded_by=cor)
-        dua.document.save(f"{low}-dua.pdf", ContentFile(blank_pdf()), save=False)
+        dua.document.save(f"{low}-dua.pdf", ContentFile(pdf_bytes()), save=False)
         dua.save()
         if own.requires_dua:
             dua.services.set([own])
@@ -157,8 +146,7 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
     call = welcome.record_call(
         team, main, held_on=days(-3), topics=[TouchPointCall.Topic.TEMPLATES],
         outcome=f"Templates shared with {marker}.", notes="",
-        documents=[SimpleUploadedFile(f"{low}-minutes.pdf", blank_pdf(),
-                                      content_type="application/pdf")],
+        documents=[pdf_upload(f"{low}-minutes.pdf")],
     )
     main = Contract.objects.get(pk=main.pk)
     # The roster: the contractor user with an active grant, a member whose grant waits.
@@ -175,7 +163,7 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
     # A CSV import waiting in preview.
     csv = (f"full_name,email,harp_id,services\nNew {marker} Person,new@{low}.example.com,"
            f"{low[:4]}new1,{own.name}\n").encode()
-    parsed = roster_csv.parse(SimpleUploadedFile("users.csv", csv, content_type="text/csv"))
+    parsed = roster_csv.parse(csv_upload(csv))
     roster_import = imports.start_import(so, main, filename=f"{low}-users.csv", rows=parsed.rows)
     # An additional service the COR approved: waiting for its leads.
     req = additional.request_service(
