@@ -19,6 +19,7 @@ from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from muster.onboarding.models import OnboardingRequest, Status, WelcomePackage
 from muster.onboarding.package import send_welcome_package
+from tests.pages import html_of
 
 from ..factories import OrganizationFactory, signed_in, team_member
 
@@ -46,11 +47,6 @@ def active(people, freeze_today):
     people["mine"] = mine
     people["confluence"] = Service.objects.get(slug="confluence")
     return people
-
-
-def page(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def new_url(contract) -> str:
@@ -107,14 +103,14 @@ def test_poc_request_cor_approval_lead_approval_and_addendum(client, active, mai
 
     # The POC opens the form: the HARP organization name is filled in; only services the
     # contract does not have are offered.
-    form = page(signed_in(client, people["poc"]).get(new_url(mine)))
+    form = html_of(signed_in(client, people["poc"]).get(new_url(mine)))
     assert 'value="ACME-ANALYTICS"' in form
     assert "Confluence" in form
     assert "SAS Viya" not in form
     req = filed(client, people)
     assert req.status == S.AWAITING_COR
     assert req.requested_by == people["poc"]
-    shown = page(client.get(detail_url(req)))
+    shown = html_of(client.get(detail_url(req)))
     assert "Waiting for the COR" in shown
     assert "Pat POC" in shown
 
@@ -127,17 +123,17 @@ def test_poc_request_cor_approval_lead_approval_and_addendum(client, active, mai
     mailoutbox.clear()
 
     # The COR sees the request first in their list, and approves it.
-    listing = page(signed_in(client, people["cor"]).get(reverse("access:service_requests")))
+    listing = html_of(signed_in(client, people["cor"]).get(reverse("access:service_requests")))
     waiting = listing.split('id="waiting-heading"')[1].split('id="open-heading"')[0]
     assert detail_url(req) in waiting
-    assert "Approve or decline as the contract" in page(client.get(detail_url(req)))
+    assert "Approve or decline as the contract" in html_of(client.get(detail_url(req)))
     response = cor_decides(client, people, req)
     assert response.status_code == 302 and response.url == detail_url(req)
     req.refresh_from_db()
     assert req.status == S.AWAITING_LEADS
     assert req.cor_decided_by == people["cor"]
     assert req.cor_decided_at == datetime.datetime(2026, 11, 24, 12, tzinfo=datetime.UTC)
-    history = page(client.get(detail_url(req)))
+    history = html_of(client.get(detail_url(req)))
     cor_line = re.search(r'id="history-cor">([^<]*)<', history).group(1)
     assert cor_line.startswith("Approved by Cora COR, November 24, 2026")
 
@@ -148,7 +144,7 @@ def test_poc_request_cor_approval_lead_approval_and_addendum(client, active, mai
     assert people["onboarding_team"].email in to_lead.cc
     assert detail_url(req) in to_lead.body
     mailoutbox.clear()
-    lead_page = page(signed_in(client, people["confluence_lead"]).get(detail_url(req)))
+    lead_page = html_of(signed_in(client, people["confluence_lead"]).get(detail_url(req)))
     assert "Decide on Confluence" in lead_page
     response = lead_decides(client, people["confluence_lead"], req)
     assert response.status_code == 302
@@ -167,7 +163,7 @@ def test_poc_request_cor_approval_lead_approval_and_addendum(client, active, mai
     package = WelcomePackage.objects.get(contract=mine, version=2)
     assert package.kind == WelcomePackage.Kind.ADDENDUM
     assert {s["name"] for s in package.services} == {"SAS Viya", "Confluence"}
-    done = page(client.get(detail_url(req)))
+    done = html_of(client.get(detail_url(req)))
     assert "and added to the contract" in done
     assert "Addendum (additional service) version 2 sent" in done
     deliver_due()
@@ -200,7 +196,7 @@ def test_team_and_leads_see_nothing_until_the_cor_approves(client, active):
                 "sas_lead"):
         signed_in(client, people[key])
         assert client.get(detail_url(req)).status_code == 404, key
-        listing = page(client.get(reverse("access:service_requests")))
+        listing = html_of(client.get(reverse("access:service_requests")))
         assert detail_url(req) not in listing, key
     # Deciding early is no way in either.
     response = lead_decides(client, people["confluence_lead"], req)
@@ -209,13 +205,13 @@ def test_team_and_leads_see_nothing_until_the_cor_approves(client, active):
 
     # The contract's own parties see it meanwhile.
     for key in ("poc", "so", "spoc", "cor"):
-        assert page(signed_in(client, people[key]).get(detail_url(req))), key
+        assert html_of(signed_in(client, people[key]).get(detail_url(req))), key
 
     cor_decides(client, people, req)
     for key in ("onboarding_team", "team_lead", "confluence_lead"):
         signed_in(client, people[key])
-        assert "Confluence" in page(client.get(detail_url(req))), key
-        assert detail_url(req) in page(client.get(reverse("access:service_requests"))), key
+        assert "Confluence" in html_of(client.get(detail_url(req))), key
+        assert detail_url(req) in html_of(client.get(reverse("access:service_requests"))), key
 
 
 def test_people_without_the_contract_never_see_it(client, active):
@@ -228,7 +224,7 @@ def test_people_without_the_contract_never_see_it(client, active):
                    slack_lead):
         signed_in(client, person)
         assert client.get(detail_url(req)).status_code == 404, person
-        assert detail_url(req) not in page(client.get(reverse("access:service_requests")))
+        assert detail_url(req) not in html_of(client.get(reverse("access:service_requests")))
         assert client.get(new_url(people["mine"])).status_code == 404, person
 
 
@@ -242,7 +238,7 @@ def test_a_cor_filed_request_skips_the_wait(client, active, mailoutbox):
     assert not [m for m in mailoutbox if m.subject.startswith("Your approval needed")]
     to_lead, = emails_to(mailoutbox, people["confluence_lead"].email)
     assert "Cora COR" in to_lead.body
-    shown = page(signed_in(client, people["onboarding_team"]).get(detail_url(req)))
+    shown = html_of(signed_in(client, people["onboarding_team"]).get(detail_url(req)))
     assert "Waiting for the service leads" in shown
     assert "Decide on Confluence" not in shown  # the team does not decide for the lead
     assert actions(people["mine"])[-2:] == ["access.service_requested",
@@ -265,7 +261,7 @@ def test_the_cor_declines_with_a_note(client, active, mailoutbox):
     req.refresh_from_db()
     assert req.status == S.WITHDRAWN
     assert req.cor_note == "Confluence is covered by the prime contract."
-    assert "Declined by Cora COR" in page(client.get(detail_url(req)))
+    assert "Declined by Cora COR" in html_of(client.get(detail_url(req)))
     deliver_due()
     told, = emails_to(mailoutbox, people["so"].email)
     assert told.subject == "Declined by the COR: Confluence for Mine"
@@ -286,7 +282,7 @@ def test_only_the_cor_decides_for_the_cor(client, active):
             reverse("access:cor_decision", args=[req.pk]),
             {"decision": "approve", "note": "", "version": req.version})
         assert response.status_code == 403, key
-        assert "Approve or decline" not in page(client.get(detail_url(req)))
+        assert "Approve or decline" not in html_of(client.get(detail_url(req)))
     assert Req.objects.get().status == S.AWAITING_COR
 
 
@@ -295,12 +291,12 @@ def test_a_stale_decision_saves_nothing(client, active):
     req = filed(client, people)
     response = cor_decides(client, people, req, version=req.version + 5)
     assert response.status_code == 302
-    assert "Someone else changed this request" in page(client.get(response.url))
+    assert "Someone else changed this request" in html_of(client.get(response.url))
     assert Req.objects.get().status == S.AWAITING_COR
     # Deciding twice: the second one is refused with a message.
     cor_decides(client, people, req)
     response = cor_decides(client, people, req, version=req.version + 1)
-    assert "the COR&#x27;s decision was already recorded" in page(client.get(response.url))
+    assert "the COR&#x27;s decision was already recorded" in html_of(client.get(response.url))
 
 
 # --- The service leads -------------------------------------------------------------------
@@ -311,7 +307,7 @@ def test_a_lead_of_another_service_cannot_decide(client, active):
     req = filed(client, people)
     cor_decides(client, people, req)
     # The SAS Viya lead sees the contract (and so the request) but does not lead Confluence.
-    shown = page(signed_in(client, people["sas_lead"]).get(detail_url(req)))
+    shown = html_of(signed_in(client, people["sas_lead"]).get(detail_url(req)))
     assert "Decide on Confluence" not in shown
     response = lead_decides(client, people["sas_lead"], req)
     assert response.status_code == 403
@@ -339,7 +335,7 @@ def test_a_denial_needs_a_reason(client, active, mailoutbox):
     assert response.status_code == 302
     req.refresh_from_db()
     assert req.status == S.DENIED
-    assert "Reason: Confluence seats are frozen" in page(client.get(detail_url(req)))
+    assert "Reason: Confluence seats are frozen" in html_of(client.get(detail_url(req)))
     assert not people["mine"].services.filter(service=people["confluence"]).exists()
     assert not WelcomePackage.objects.filter(version=2).exists()
     deliver_due()
@@ -362,20 +358,20 @@ def test_without_an_so_the_team_sends_the_addendum_later(client, active, mailout
     assert not WelcomePackage.objects.filter(contract=mine, version=2).exists()
     # The team sees the pending addendum; the lead and the COR do not get the button.
     for key in ("confluence_lead", "cor"):
-        assert "Send the addendum" not in page(signed_in(client, people[key]).get(
+        assert "Send the addendum" not in html_of(signed_in(client, people[key]).get(
             detail_url(req)))
     response = client.post(detail_url(req), {"version": req.version})
     assert response.status_code == 403
     team = signed_in(client, people["onboarding_team"])
-    assert "Send the addendum" in page(team.get(detail_url(req)))
+    assert "Send the addendum" in html_of(team.get(detail_url(req)))
     response = team.post(detail_url(req), {"version": req.version})
-    assert "Name the SO first" in page(client.get(response.url))
+    assert "Name the SO first" in html_of(client.get(response.url))
 
     ContractRole.objects.create(contract=mine, user=people["so"], role=ContractRole.Role.SO)
     response = team.post(detail_url(req), {"version": req.version})
-    assert "addendum sent to the SO" in page(client.get(response.url))
+    assert "addendum sent to the SO" in html_of(client.get(response.url))
     assert WelcomePackage.objects.get(contract=mine, version=2).kind == "addendum"
-    assert "Send the addendum" not in page(client.get(detail_url(req)))
+    assert "Send the addendum" not in html_of(client.get(detail_url(req)))
     deliver_due()
     assert [m for m in mailoutbox if m.subject == "Welcome package: Mine (addendum)"]
 
@@ -398,7 +394,7 @@ def test_a_duplicate_request_is_refused(client, active):
     assert response.status_code == 400
     assert Req.objects.count() == 1
     # The form offers neither.
-    form = page(client.get(new_url(people["mine"])))
+    form = html_of(client.get(new_url(people["mine"])))
     assert ">Confluence<" not in form and ">SAS Viya<" not in form
 
 
@@ -417,7 +413,7 @@ def test_bad_input_is_shown_not_saved(client, active):
 def test_a_closed_contract_cannot_ask(client, active):
     people, mine = active, active["mine"]
     contract_services.change_stage(None, mine, Contract.close)
-    form = page(signed_in(client, people["cor"]).get(new_url(mine)))
+    form = html_of(signed_in(client, people["cor"]).get(new_url(mine)))
     assert "cannot ask for an additional service" in form
     assert "Send the request" not in form
     response = ask(client, people["cor"], mine, people["confluence"])

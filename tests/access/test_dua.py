@@ -2,7 +2,6 @@
 resumes exactly what the lapse paused. Through HTTP as the real roles, and the daily check."""
 
 import datetime
-import html
 import io
 import re
 
@@ -22,14 +21,9 @@ from muster.contracts.models import ContractService, DataUseAgreement
 from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from tests.factories import TODAY, UserFactory, give_role, pdf_bytes, pdf_upload, request_service
+from tests.pages import text_of
 
 EXPIRY = datetime.date(2026, 12, 31)
-
-
-def text_of(response) -> str:
-    """The page's text, tags removed, whitespace collapsed, entities decoded."""
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(html.unescape(body).split())
 
 
 def service(slug) -> Service:

@@ -22,11 +22,6 @@ on_postgresql = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def events():
     """Three events on a contract, by a person and by the system."""

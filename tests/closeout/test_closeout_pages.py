@@ -2,7 +2,6 @@
 role, wrong time, missing or invalid answers), each a clear message, never a crash."""
 
 import datetime
-import html
 import re
 
 import pytest
@@ -13,19 +12,14 @@ from muster.accounts.models import ContractRole
 from muster.closeout import sweep
 from muster.closeout.choice import open_closeout
 from muster.closeout.models import Closeout, Scenario, SweepRun
-from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
+from tests.pages import text_of
 
-from ..factories import make_contract, request_service
+from ..factories import activate, make_contract, request_service
 
 POP_END = datetime.date(2027, 11, 30)
 NOTICE_DAY = datetime.date(2027, 10, 1)
 DAY = datetime.timedelta(days=1)
-
-
-def text_of(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(html.unescape(body).split())
 
 
 def title_of(response) -> str:
@@ -34,12 +28,6 @@ def title_of(response) -> str:
 
 def url(name, contract, *args):
     return reverse(f"closeout:{name}", args=[contract.pk, *args])
-
-
-def activate(contract):
-    for name in (Contract.award, Contract.start_onboarding, Contract.activate):
-        contract = contracts.change_stage(None, contract, name)
-    return contract
 
 
 @pytest.fixture

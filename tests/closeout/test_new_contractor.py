@@ -4,8 +4,6 @@ confirm, the new contract shown as what it is), the data archive, and the new SO
 of a re-award being two people. Through the pages, with Muster's clock frozen."""
 
 import datetime
-import html
-import re
 
 import pytest
 from django.urls import reverse
@@ -16,15 +14,11 @@ from muster.closeout.models import Closeout
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
 from muster.timeline.models import StepState
+from tests.pages import text_of
 
 POP_END = datetime.date(2027, 11, 30)
 NOTICE_DAY = datetime.date(2027, 10, 1)  # today in these tests: the closeout notice's day
 DAY = datetime.timedelta(days=1)
-
-
-def text_of(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(html.unescape(body).split())
 
 
 def url(name, contract):

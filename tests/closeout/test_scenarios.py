@@ -7,8 +7,6 @@ see its effects as people notice them: emails, grants, stages, the timeline, the
 """
 
 import datetime
-import html
-import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -24,6 +22,7 @@ from muster.closeout.models import Closeout, Scenario
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
 from muster.notifications.delivery import deliver_due
+from tests.pages import text_of
 
 from ..factories import UserFactory, give_role, pdf_upload, request_service, signed_in
 
@@ -34,11 +33,6 @@ HOLIDAY_END = datetime.date(2027, 11, 25)  # Thanksgiving Day, a federal holiday
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def text_of(response) -> str:
-    body = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return " ".join(html.unescape(body).split())
 
 
 def service(slug) -> Service:

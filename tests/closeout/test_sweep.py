@@ -26,7 +26,7 @@ from muster.contracts.models import Contract, DataUseAgreement, Stage
 from muster.notifications.models import OutboxEmail
 from muster.timeline.models import ContractStep
 
-from ..factories import give_role, make_contract
+from ..factories import activate, give_role, make_contract
 
 NOON = datetime.datetime(2026, 1, 5, 12, tzinfo=datetime.UTC)
 POP_END = datetime.date(2027, 11, 30)  # `mine` ends on this Tuesday
@@ -45,12 +45,6 @@ def sweep_on(freeze_today):
         return sweep.run(day, **kwargs)
 
     return run
-
-
-def activate(contract: Contract) -> Contract:
-    for name in (Contract.award, Contract.start_onboarding, Contract.activate):
-        contract = contracts.change_stage(None, contract, name)
-    return contract
 
 
 def leave_open(contract: Contract, **due: datetime.date) -> dict:

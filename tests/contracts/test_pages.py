@@ -16,6 +16,7 @@ from muster.contracts import services
 from muster.contracts.models import Contract, ContractService
 from muster.timeline import services as timeline
 from muster.timeline.models import ContractStep
+from tests.pages import html_of
 
 from ..factories import (
     OrganizationFactory,
@@ -33,21 +34,11 @@ HOME = reverse("home")
 LIST = reverse("contracts:list")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def team(client):
     user = team_member(TeamRole.Role.ONBOARDING_TEAM, full_name="Tess Team")
     signed_in(client, user)
     return user
-
-
-def html_of(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def listed(html: str) -> list[str]:

@@ -22,11 +22,6 @@ LIFECYCLE = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def team():
     return team_member(TeamRole.Role.ONBOARDING_TEAM)

@@ -15,6 +15,7 @@ from muster.onboarding.models import (
     SurveyResponse,
     TouchPointCall,
 )
+from tests.pages import html_of
 
 from ..factories import TODAY, make_contract, pdf_bytes, pdf_upload, signed_in
 
@@ -30,11 +31,6 @@ def today(freeze_today):
 
 def url(name, people, *args):
     return reverse(f"onboarding:{name}", args=[people["mine"].pk, *args])
-
-
-def text_of(response, status=200) -> str:
-    assert response.status_code == status, response.status_code
-    return response.content.decode()
 
 
 def text_file(name="notes.pdf"):
@@ -80,7 +76,7 @@ def test_the_team_archives_a_call_with_its_documents(client, approved):
     response = client.post(url("calls", approved), call_data(documents=[first, second]))
     assert response.status_code == 302
     assert response.url == url("calls", approved)
-    page = text_of(client.get(response.url))
+    page = html_of(client.get(response.url))
     assert "The call of November 20, 2026 is archived with 2 documents." in page
     assert "Call of November 20, 2026" in page
     assert "Security deliverables, Hardware and software (ordered, delivered, installed)" in page
@@ -92,7 +88,7 @@ def test_the_team_archives_a_call_with_its_documents(client, approved):
     link = url("call_document", approved, call.pk, doc.pk)
     assert link in page
     signed_in(client, approved["so"])  # the contractor side reads the archive too
-    assert "Record a call" not in text_of(client.get(url("calls", approved)))
+    assert "Record a call" not in html_of(client.get(url("calls", approved)))
     download = client.get(link)
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
@@ -115,7 +111,7 @@ def test_the_cor_records_calls_too_and_they_are_listed_newest_first(client, appr
     assert client.post(url("calls", approved), call_data(
         held_on="2026-11-23", topics=["templates"], outcome="Templates shared.",
     )).status_code == 302
-    page = text_of(client.get(url("calls", approved)))
+    page = html_of(client.get(url("calls", approved)))
     assert page.index("Call of November 23, 2026") < page.index("Call of November 10, 2026")
     assert "No documents" not in page
     # The first call completed the step; the second leaves it as it was.
@@ -131,7 +127,7 @@ def test_a_file_that_is_not_a_pdf_is_refused_and_nothing_is_saved(client, approv
     response = client.post(url("calls", approved), call_data(
         documents=[pdf_upload("minutes.pdf"), text_file("agenda.pdf")],
     ))
-    page = text_of(response, 400)
+    page = html_of(response, 400)
     assert "<title>Error: " in page
     assert "There is a problem" in page
     assert "agenda.pdf: This file is not a PDF (whatever its name says)." in page
@@ -149,21 +145,21 @@ def test_an_oversized_pdf_is_refused(client, approved, settings):
     signed_in(client, approved["onboarding_team"])
     response = client.post(url("calls", approved),
                            call_data(documents=[pdf_upload("minutes.pdf")]))
-    page = text_of(response, 400)
+    page = html_of(response, 400)
     assert "minutes.pdf: The file is" in page and "the largest accepted is 0 MB" in page
     assert not TouchPointCall.objects.exists()
 
 
 def test_a_future_date_is_refused(client, approved):
     signed_in(client, approved["onboarding_team"])
-    page = text_of(client.post(url("calls", approved), call_data(held_on="2026-11-25")), 400)
+    page = html_of(client.post(url("calls", approved), call_data(held_on="2026-11-25")), 400)
     assert "Record the call after it is held: the date is ahead." in page
     assert not TouchPointCall.objects.exists()
 
 
 def test_missing_fields_are_each_explained(client, approved):
     signed_in(client, approved["onboarding_team"])
-    page = text_of(client.post(url("calls", approved), {"notes": "kept"}), 400)
+    page = html_of(client.post(url("calls", approved), {"notes": "kept"}), 400)
     assert "There are 3 problems" in page
     for label in ("Call date", "Topics", "Outcome"):
         assert f"{label}: This field is required." in page
@@ -174,7 +170,7 @@ def test_missing_fields_are_each_explained(client, approved):
 @pytest.mark.parametrize("role", ["so", "spoc", "poc", "team_lead", "sas_lead"])
 def test_people_who_may_not_record_a_call_get_403(client, approved, role):
     signed_in(client, approved[role])
-    page = text_of(client.get(url("calls", approved)))
+    page = html_of(client.get(url("calls", approved)))
     assert "Record a call" not in page
     assert client.post(url("calls", approved), call_data()).status_code == 403
     assert not TouchPointCall.objects.exists()
@@ -211,12 +207,12 @@ def test_a_document_is_served_only_through_its_own_contract(client, approved):
 
 def test_before_it_is_sent_the_survey_page_says_so(client, approved):
     signed_in(client, approved["so"])
-    page = text_of(client.get(url("survey", approved)))
+    page = html_of(client.get(url("survey", approved)))
     assert "The survey is not open yet" in page
     assert "<form" not in page.split("<main", 1)[1]
     response = client.post(url("survey", approved), {"satisfaction": "5"})
     assert response.status_code == 302
-    assert "The survey is not open yet" in text_of(client.get(response.url))
+    assert "The survey is not open yet" in html_of(client.get(response.url))
     assert not SurveyResponse.objects.exists()
 
 
@@ -227,7 +223,7 @@ def test_the_so_answers_the_survey_once(client, approved, mailoutbox):
     mailoutbox.clear()
 
     signed_in(client, approved["so"])
-    page = text_of(client.get(url("survey", approved)))
+    page = html_of(client.get(url("survey", approved)))
     assert page.count('type="radio" name="satisfaction"') == 5
     assert 'class="usa-radio__label"' in page
     assert "Overall, how satisfied are you with onboarding?" in page
@@ -235,7 +231,7 @@ def test_the_so_answers_the_survey_once(client, approved, mailoutbox):
         "satisfaction": "4", "went_well": "Quick approvals.", "to_improve": "Earlier HARP help.",
     })
     assert response.status_code == 302
-    page = text_of(client.get(response.url))
+    page = html_of(client.get(response.url))
     assert "Thank you: your answers went to the onboarding team." in page
     assert "Thank you, already answered" in page
     assert "<form method=\"post\" class=\"usa-form" not in page
@@ -262,12 +258,12 @@ def test_a_second_answer_is_refused(client, approved, mailoutbox):
     signed_in(client, approved["poc"])
     client.post(url("survey", approved), {"satisfaction": "2", "went_well": "", "to_improve": ""})
     signed_in(client, approved["spoc"])
-    page = text_of(client.get(url("survey", approved)))
+    page = html_of(client.get(url("survey", approved)))
     assert "Thank you, already answered" in page
     assert "Pat POC answered this survey" in page
     response = client.post(url("survey", approved), {"satisfaction": "5"})
     assert response.status_code == 302
-    assert "The survey was already answered." in text_of(client.get(response.url))
+    assert "The survey was already answered." in html_of(client.get(response.url))
     survey = SurveyResponse.objects.get(contract=mine)
     assert survey.satisfaction == 2 and survey.answered_by == approved["poc"]
     assert len(actions(mine, "onboarding.survey_answered")) == 1
@@ -278,14 +274,14 @@ def test_a_second_answer_is_refused(client, approved, mailoutbox):
 def test_an_incomplete_answer_is_explained_and_kept(client, approved):
     send_package(client, approved)
     signed_in(client, approved["so"])
-    page = text_of(client.post(url("survey", approved), {"went_well": "The kickoff call."}),
+    page = html_of(client.post(url("survey", approved), {"went_well": "The kickoff call."}),
                    400)
     assert "<title>Error: " in page
     assert "Overall, how satisfied are you with onboarding?: This field is required." in page
     assert ">\nThe kickoff call.</textarea>" in page
     assert SurveyResponse.objects.get().answered_at is None
 
-    page = text_of(client.post(url("survey", approved), {"satisfaction": "9"}), 400)
+    page = html_of(client.post(url("survey", approved), {"satisfaction": "9"}), 400)
     assert "Select a valid choice." in page
 
 
@@ -324,7 +320,7 @@ def test_the_team_sees_a_summary_of_the_answers(client, approved):
 
     for role in ("onboarding_team", "team_lead", "administrator"):
         signed_in(client, approved[role])
-        page = text_of(client.get(reverse("onboarding:surveys")))
+        page = html_of(client.get(reverse("onboarding:surveys")))
         assert 'id="stat-sent">4<' in page
         assert 'id="stat-answered">3<' in page
         assert 'id="stat-rate">75%<' in page
@@ -339,7 +335,7 @@ def test_the_team_sees_a_summary_of_the_answers(client, approved):
 
 def test_the_summary_with_no_answers_yet(client, approved):
     signed_in(client, approved["onboarding_team"])
-    page = text_of(client.get(reverse("onboarding:surveys")))
+    page = html_of(client.get(reverse("onboarding:surveys")))
     assert 'id="stat-sent">0<' in page
     assert "No answers yet" in page
     assert "No comments yet." in page

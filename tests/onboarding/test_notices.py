@@ -21,11 +21,6 @@ NEW = reverse("onboarding:solicitation_new")
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def today(freeze_today):
     return freeze_today(TODAY)
 

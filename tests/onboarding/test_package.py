@@ -15,6 +15,7 @@ from muster.catalog.models import Service
 from muster.contracts.models import ContractService, Stage
 from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import OnboardingRequest, Status, SurveyResponse, WelcomePackage
+from tests.pages import html_of
 
 from ..factories import request_service, signed_in
 
@@ -40,11 +41,6 @@ def url(name, people, *args):
     return reverse(f"onboarding:{name}", args=[people["mine"].pk, *args])
 
 
-def text_of(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
-
-
 def streamed(response) -> bytes:
     return b"".join(response.streaming_content)
 
@@ -65,7 +61,7 @@ def test_sending_emails_the_so_the_pdf_and_completes_onboarding(client, approved
     response = send(client, people)
     assert response.status_code == 302
     assert response.url == url("packages", people)
-    page = text_of(client.get(response.url))
+    page = html_of(client.get(response.url))
     assert "Welcome package version 1 sent to" in page
     assert people["so"].email in page
 
@@ -88,7 +84,7 @@ def test_sending_emails_the_so_the_pdf_and_completes_onboarding(client, approved
     mine.refresh_from_db()
     assert mine.stage == Stage.ACTIVE
     assert step_done(mine, "complete-onboarding")
-    detail = text_of(client.get(mine.get_absolute_url()))
+    detail = html_of(client.get(mine.get_absolute_url()))
     assert "Welcome package v1 sent to the SO." in detail
 
     # The survey went to the SO and the POC, with its link.
@@ -138,7 +134,7 @@ def test_the_page_shows_the_package_exactly_as_sent(client, approved):
     Service.objects.filter(slug="sas-viya").update(description="Rewritten later.")
     Service.objects.filter(slug="pecos").update(name="PECOS renamed")
     signed_in(client, approved["spoc"])
-    page = text_of(client.get(url("package", approved, 1)))
+    page = html_of(client.get(url("package", approved, 1)))
     assert page.count("<h1") == 1
     assert "<h1>Welcome package: Mine</h1>" in page
     assert "Analytics platform for CMS data" in page
@@ -163,7 +159,7 @@ def test_the_print_view_is_the_standalone_document(client, approved):
     send(client, approved)
     signed_in(client, approved["cor"])
     response = client.get(url("package_print", approved, 1))
-    page = text_of(response)
+    page = html_of(response)
     assert response["Content-Type"].startswith("text/html")
     assert page == WelcomePackage.objects.get(contract=approved["mine"]).html
     assert '<html lang="en">' in page
@@ -176,12 +172,12 @@ def test_a_resend_is_version_2_and_every_version_stays(client, approved, mailout
     send(client, approved)
     response = send(client, approved, kind="initial")
     assert response.status_code == 302
-    assert "Welcome package version 2 sent to" in text_of(client.get(response.url))
+    assert "Welcome package version 2 sent to" in html_of(client.get(response.url))
     assert list(WelcomePackage.objects.filter(contract=approved["mine"])
                 .values_list("version", flat=True)) == [2, 1]
 
     signed_in(client, approved["so"])
-    listing = text_of(client.get(url("packages", approved)))
+    listing = html_of(client.get(url("packages", approved)))
     assert "Version 2" in listing and "Version 1" in listing
     assert listing.index("Version 2") < listing.index("Version 1")  # newest first
     for version in (1, 2):
@@ -189,7 +185,7 @@ def test_a_resend_is_version_2_and_every_version_stays(client, approved, mailout
         response = client.get(url("package_pdf", approved, version))
         assert response.status_code == 200
         assert streamed(response).startswith(b"%PDF")
-        assert f"Version {version}, sent" in text_of(client.get(url("package", approved,
+        assert f"Version {version}, sent" in html_of(client.get(url("package", approved,
                                                                     version)))
 
     deliver_due()
@@ -206,9 +202,9 @@ def test_an_addendum_is_titled_as_one(client, approved, mailoutbox):
     send(client, approved)
     send(client, approved, kind="addendum")
     signed_in(client, approved["so"])
-    page = text_of(client.get(url("package", approved, 2)))
+    page = html_of(client.get(url("package", approved, 2)))
     assert "<h1>Welcome package addendum: Mine</h1>" in page
-    listing = text_of(client.get(url("packages", approved)))
+    listing = html_of(client.get(url("packages", approved)))
     assert "Addendum (additional service)" in listing
     deliver_due()
     assert "Welcome package: Mine (addendum)" in [m.subject for m in mailoutbox]
@@ -216,12 +212,12 @@ def test_an_addendum_is_titled_as_one(client, approved, mailoutbox):
 
 def test_the_team_sees_the_send_form_and_the_cor_only_the_versions(client, approved):
     signed_in(client, approved["onboarding_team"])
-    page = text_of(client.get(url("packages", approved)))
+    page = html_of(client.get(url("packages", approved)))
     assert "No welcome package has been sent for this contract yet." in page
     assert url("send_package", approved) in page
     assert "Send the welcome package" in page
     signed_in(client, approved["cor"])
-    page = text_of(client.get(url("packages", approved)))
+    page = html_of(client.get(url("packages", approved)))
     assert url("send_package", approved) not in page
 
 
@@ -294,14 +290,14 @@ def no_so(people):
 def test_the_page_explains_why_it_cannot_be_sent_yet(client, approved, block, mailoutbox):
     reason = block(approved)
     signed_in(client, approved["onboarding_team"])
-    page = text_of(client.get(url("packages", approved)))
+    page = html_of(client.get(url("packages", approved)))
     assert "The welcome package cannot be sent yet" in page
     assert reason in page
     assert 'type="submit">Send' not in page
 
     response = send(client, approved)
     assert response.status_code == 302
-    page = text_of(client.get(response.url))
+    page = html_of(client.get(response.url))
     assert "The welcome package was not sent." in page
     assert not WelcomePackage.objects.exists()
     assert "onboarding.welcome_package_sent" not in actions(approved["mine"])
@@ -312,7 +308,7 @@ def test_the_page_explains_why_it_cannot_be_sent_yet(client, approved, block, ma
 def test_an_unknown_kind_is_refused(client, approved):
     response = send(client, approved, kind="bogus")
     assert response.status_code == 302
-    assert "Choose what to send" in text_of(client.get(response.url))
+    assert "Choose what to send" in html_of(client.get(response.url))
     assert not WelcomePackage.objects.exists()
 
 

@@ -44,11 +44,6 @@ DEFAULT_KEYS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def due_dates(contract) -> dict[str, datetime.date | None]:
     return dict(ContractStep.objects.filter(contract=contract).values_list("key", "due_date"))
 
