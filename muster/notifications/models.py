@@ -6,11 +6,12 @@ same Message-ID (see services.py)."""
 
 from django.conf import settings
 from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from muster import clock
 
 
-class OutboxEmail(models.Model):
+class OutboxEmail(FSMModelMixin, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
         SENDING = "sending", "Being sent"
@@ -33,7 +34,11 @@ class OutboxEmail(models.Model):
         "contracts.Contract", on_delete=models.PROTECT, null=True, blank=True,
         related_name="emails",
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Protected: never assigned. The worker moves it with conditional UPDATEs (claim,
+    # sent, wait again, failed: delivery.py), compare-and-set on the claim, which is what
+    # keeps two workers from sending the same email; the team's retry is a transition.
+    status = FSMField(max_length=10, choices=Status.choices, default=Status.PENDING,
+                      protected=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=clock.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -56,6 +61,12 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"
+
+    @transition(field=status, source=Status.FAILED, target=Status.PENDING)
+    def retry(self) -> None:
+        """The team asks for a failed email again: now, with a fresh count of attempts."""
+        self.attempts = 0
+        self.next_attempt_at = clock.now()
 
 
 class OutboxRecipient(models.Model):

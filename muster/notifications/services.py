@@ -4,11 +4,12 @@ sends nothing. The worker delivers them after the commit (delivery.py, tasks.py)
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template import Context, Engine
+from django_fsm import can_proceed
 
-from muster import clock
+from muster import clock, workflow
 from muster.accounts.models import User
-from muster.audit import services as audit
 from muster.catalog.models import HelpContact
+from muster.errors import DomainError
 
 from .models import OutboxEmail, OutboxRecipient
 from .tasks import kick_worker
@@ -103,16 +104,13 @@ def _kick_after_commit() -> None:
 
 @transaction.atomic
 def retry_now(actor, email: OutboxEmail) -> OutboxEmail:
-    """The team asks for a failed email to be tried again (now, with a fresh count)."""
-    email = OutboxEmail.objects.select_for_update().get(pk=email.pk)
-    if email.status != OutboxEmail.Status.FAILED:
+    """The team asks for a failed email to be tried again (now, with a fresh count); one
+    that is no longer failed is left as it is."""
+    email = workflow.locked(email)
+    if not can_proceed(email.retry):
         return email
-    email.status, email.attempts = OutboxEmail.Status.PENDING, 0
-    email.next_attempt_at = clock.now()
-    email.save(update_fields=["status", "attempts", "next_attempt_at"])
-    audit.record(actor, "notifications.retry", email, f"Asked to resend “{email.subject}”",
-                 contract=email.contract,
-                 before={"status": OutboxEmail.Status.FAILED},
-                 after={"status": OutboxEmail.Status.PENDING})
+    workflow.transition(actor, email, email.retry, f"Asked to resend “{email.subject}”",
+                        event="notifications.retry", contract=email.contract,
+                        refused=DomainError("Only a failed email can be sent again."))
     transaction.on_commit(kick_worker)
     return email

@@ -161,3 +161,13 @@ def test_text_reads_as_typed_not_html_escaped(people, mailoutbox):
 ])
 def test_backoff_doubles_up_to_six_hours(attempts, minutes):
     assert delivery.backoff(attempts).total_seconds() == minutes * 60
+
+
+def test_an_emails_status_is_never_assigned_by_hand(people):
+    mail.queue("survey_answered", to=["someone@example.gov"], key="protected:1",
+               contract=people["mine"], context={"survey": None})
+    email = OutboxEmail.objects.get(key="protected:1")
+    with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
+        email.status = OutboxEmail.Status.SENT
+    email.refresh_from_db()  # FSMModelMixin: reading it again still works
+    assert email.status == OutboxEmail.Status.PENDING
