@@ -36,6 +36,8 @@ def _readings_of_now(tree: ast.AST) -> list[int]:
             name = getattr(node.func, "attr", getattr(node.func, "id", None))
             if name in NOW_WHEN_CALLED_BARE:
                 lines.append(node.lineno)
+        elif isinstance(node, ast.keyword) and node.arg in ("auto_now", "auto_now_add"):
+            lines.append(node.value.lineno)  # Django stamps these with timezone.now
         elif isinstance(node, ast.ImportFrom) and any(
                 alias.name in IMPORTS_OF_NOW.get(node.module, ()) for alias in node.names):
             lines.append(node.lineno)
@@ -57,6 +59,8 @@ def test_nothing_in_muster_but_the_clock_reads_the_time():
     "from django.utils import timezone\ntimezone.localdate()",
     "from django.utils.timezone import now",
     "import time\ntime.time()",
+    "updated_at = models.DateTimeField(auto_now=True)",
+    "created_at = models.DateTimeField(auto_now_add=True)",
 ])
 def test_the_scan_finds_each_way_of_reading_the_time(source):
     assert _readings_of_now(ast.parse(source))
@@ -75,5 +79,6 @@ def test_the_scan_lets_what_is_not_a_reading_of_now_through(source):
 def test_a_new_record_is_stamped_with_the_frozen_moment(freeze_today):
     freeze_today(datetime.date(2030, 1, 2))
     contract = make_contract()
-    stamped = Contract.objects.get(pk=contract.pk).created_at
-    assert stamped == datetime.datetime(2030, 1, 2, 12, 0, tzinfo=datetime.UTC)
+    stamped = Contract.objects.get(pk=contract.pk)
+    assert stamped.created_at == datetime.datetime(2030, 1, 2, 12, 0, tzinfo=datetime.UTC)
+    assert stamped.updated_at == stamped.created_at

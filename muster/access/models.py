@@ -66,7 +66,7 @@ class AccessGrant(FSMModelMixin, models.Model):
     revoked_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = clock.ChangedAt()
 
     class Meta:
         ordering = ["contract", "user__full_name", "service__order"]

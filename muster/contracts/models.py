@@ -85,7 +85,7 @@ class Contract(FSMModelMixin, models.Model):
         blank=True,
     )
     created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = clock.ChangedAt()
 
     class Meta:
         ordering = ["name"]

@@ -64,7 +64,7 @@ class OnboardingRequest(FSMModelMixin, models.Model):
     )
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = clock.ChangedAt()
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
