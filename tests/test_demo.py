@@ -11,6 +11,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -37,9 +38,8 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
-def freeze(monkeypatch, day):
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=datetime.UTC)
-    monkeypatch.setattr(clock, "now", lambda: moment)
+def noon_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=datetime.UTC)
 
 
 def load_demo() -> str:
@@ -64,8 +64,8 @@ def loaded(django_db_setup, django_db_blocker):
     """`manage.py load_demo` on an empty database as of Tue Nov 24, 2026, with what
     demo.load() returned, rolled back after the class."""
     with (django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+          time_machine.travel(noon_of(TODAY), tick=False),
           pytest.MonkeyPatch.context() as monkeypatch):
-        freeze(monkeypatch, TODAY)
         real_load, created = demo.load, {}
         monkeypatch.setattr(demo, "load", lambda: created.setdefault("contracts", real_load()))
         outer = transaction.atomic()
@@ -80,8 +80,8 @@ def loaded(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def today(monkeypatch):
-    freeze(monkeypatch, TODAY)
+def today(time_machine):
+    time_machine.move_to(noon_of(TODAY), tick=False)
     return TODAY
 
 

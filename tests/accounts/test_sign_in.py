@@ -9,7 +9,6 @@ import pytest
 from django.conf import global_settings, settings
 from django.urls import reverse
 
-from muster import clock
 from tests.factories import PASSWORD, UserFactory, signed_in
 
 SIGN_IN = reverse("accounts:login")
@@ -70,8 +69,8 @@ def without_email_and_token(response, email: str) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
 
 
-def at(monkeypatch, moment: datetime.datetime) -> None:
-    monkeypatch.setattr(clock, "now", lambda: moment)
+def at(time_machine, moment: datetime.datetime) -> None:
+    time_machine.move_to(moment, tick=False)
 
 
 # --- signing in ---------------------------------------------------------------------------
@@ -244,17 +243,17 @@ def test_lockout_is_for_that_email_only(client, dana):
     assert is_signed_in(client)
 
 
-def test_lockout_ends_after_the_lockout_minutes(client, dana, freeze_today, monkeypatch):
+def test_lockout_ends_after_the_lockout_minutes(client, dana, freeze_today, time_machine):
     day = freeze_today()
     start = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=datetime.UTC)
     fail(client, settings.LOGIN_FAILURE_LIMIT)
     minutes = settings.LOGIN_LOCKOUT_MINUTES
 
-    at(monkeypatch, start + datetime.timedelta(minutes=minutes - 1))
+    at(time_machine, start + datetime.timedelta(minutes=minutes - 1))
     assert LOCKED in page_text(sign_in(client))
     assert not is_signed_in(client)
 
-    at(monkeypatch, start + datetime.timedelta(minutes=minutes, seconds=1))
+    at(time_machine, start + datetime.timedelta(minutes=minutes, seconds=1))
     response = sign_in(client)
     assert response.status_code == 302
     assert is_signed_in(client)

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 
-from muster import clock
 from muster.audit.models import AuditEvent
 from muster.notifications import delivery
 from muster.notifications import services as mail
@@ -77,10 +76,10 @@ def test_copied_people_and_addresses_without_accounts_count_as_recipients(client
     assert client.get(f"/notifications/{row.pk}/").status_code == 200
 
 
-def test_notifications_are_paginated_newest_first(client, people, monkeypatch):
+def test_notifications_are_paginated_newest_first(client, people, time_machine):
     for n in range(30):
         moment = T0 + datetime.timedelta(minutes=n)
-        monkeypatch.setattr(clock, "now", lambda moment=moment: moment)
+        time_machine.move_to(moment, tick=False)
         mail.queue("award_notice", to=[people["cor"]], key=f"award:{n}",
                    contract=people["mine"], context={"actor": people["cor"]})
     ids = list(OutboxEmail.objects.order_by("created_at").values_list("pk", flat=True))

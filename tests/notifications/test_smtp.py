@@ -15,7 +15,6 @@ from django.db import connection
 from django.db import connections as db_connections
 from django_tasks_db.models import DBTaskResult
 
-from muster import clock
 from muster.audit.models import AuditEvent
 from muster.closeout import sweep
 from muster.notifications import delivery
@@ -87,13 +86,12 @@ def smtp(settings):
 
 
 @pytest.fixture
-def at(monkeypatch):
-    """Freeze Muster's clock; call at(moment) to move it."""
-    moment = {"now": T0}
-    monkeypatch.setattr(clock, "now", lambda: moment["now"])
+def at(time_machine):
+    """Freeze time at T0; call at(moment) to move it."""
+    time_machine.move_to(T0, tick=False)
 
     def move(to: datetime.datetime) -> datetime.datetime:
-        moment["now"] = to
+        time_machine.move_to(to, tick=False)
         return to
 
     return move
