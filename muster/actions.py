@@ -16,7 +16,7 @@ A POST action's view authorizes (`permissions.contract_for`), then hands the res
 
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from django import forms
 from django.contrib import messages
@@ -59,13 +59,28 @@ def refused_as_form_error(form, field: str | None = None):
         form.add_error(name if name in form.fields else None, str(error))
 
 
+class Partial(Protocol):
+    """What an htmx request gets instead of the page: the part of the page the action
+    changed (a list's row), with `message` (what was done, or why not: `refused`) inside it,
+    or with `form`'s errors (nothing was done)."""
+
+    def __call__(self, *, message: str = "", refused: bool = False,
+                 form: forms.BaseForm | None = None) -> HttpResponse: ...
+
+
 def act(request, *, call: Callable[[dict], Any], done: str | Callable[[Any], str], then,
         form: forms.BaseForm | None = None,
-        invalid: Callable[[forms.BaseForm], HttpResponse] | None = None) -> HttpResponse:
+        invalid: Callable[[forms.BaseForm], HttpResponse] | None = None,
+        partial: Partial | None = None) -> HttpResponse:
     """The POST action after authorization: validate `form` (when invalid, `invalid(form)`
     shows the page again, with a 400), call the service with the cleaned data (`{}` without
     a form), say `done` (a text, or a function of what the service returned) or why it was
-    refused, and redirect to `then` (a model, URL or URL name, as `redirect` takes)."""
+    refused, and redirect to `then` (a model, URL or URL name, as `redirect` takes).
+
+    With `partial`, an htmx request (`request.htmx`) gets `partial(...)` instead, a 200 that
+    htmx swaps in place: the message is in it, not queued for a next page."""
+    if partial is not None and getattr(request, "htmx", False):
+        return _act_in_place(call, done, form, partial)
     data: dict = {}
     if form is not None:
         if not form.is_valid():
@@ -79,3 +94,14 @@ def act(request, *, call: Callable[[dict], Any], done: str | Callable[[Any], str
     if not refusal:
         messages.success(request, done(result) if callable(done) else done)
     return redirect(then)
+
+
+def _act_in_place(call: Callable[[dict], Any], done: str | Callable[[Any], str],
+                  form: forms.BaseForm | None, partial: Partial) -> HttpResponse:
+    if form is not None and not form.is_valid():
+        return partial(form=form)  # a 200: htmx swaps 2xx only, and the row shows the errors
+    try:
+        result = call(form.cleaned_data if form is not None else {})
+    except DomainError as error:  # nothing was saved: the service's transaction rolled back
+        return partial(message=str(error), refused=True, form=form)
+    return partial(message=done(result) if callable(done) else done)

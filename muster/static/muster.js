@@ -24,4 +24,13 @@
     var target = event.detail.target;
     if (target && !event.detail.successful) { target.removeAttribute("aria-busy"); }
   });
+  // A list's row that htmx replaced after its button (access to confirm, service
+  // decisions): the button went with the old row, so the keyboard's place goes to the new
+  // row's status message (role="status", read out as well).
+  document.addEventListener("htmx:afterSwap", function () {
+    var message = document.querySelector("[data-swap-focus]");
+    if (!message) { return; }
+    message.removeAttribute("data-swap-focus");
+    message.focus();
+  });
 })();

@@ -65,21 +65,34 @@ def grant(request, pk):
     return member_page(request, contract, member_user, form=form, status=400)
 
 
-def _on_grant(request, pk, grant_pk, action: Action, call, done: str, then) -> HttpResponse:
+def _on_grant(request, pk, grant_pk, action: Action, call, done: str, then,
+              row: str | None = None) -> HttpResponse:
     """Confirm or revoke one grant: `done` names the person and the service; the person
-    goes back to the page they acted from (`next`), else to `then(grant)`."""
+    goes back to the page they acted from (`next`), else to `then(grant)`. With `row` (a
+    list's row template), an htmx request gets that grant's row again, message inside."""
     contract = permissions.contract_for(request.user, pk, action)
     item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
+    back = _next_url(request, then(item))
+
+    def partial(*, message: str = "", refused: bool = False, form=None) -> HttpResponse:
+        assert row is not None
+        return render(request, row, {
+            "g": AccessGrant.objects.select_related("user", "contract", "service",
+                                                    "requested_by")
+                 .get(pk=item.pk),  # as saved: a refusal saved nothing
+            "message": message, "refused": refused, "next_url": back,
+        })
+
     return act(request, call=lambda _: call(request.user, item),
                done=lambda g: done.format(user=g.user.full_name, service=g.service.name),
-               then=_next_url(request, then(item)))
+               then=back, partial=partial if row else None)
 
 
 @require_POST
 def confirm_grant(request, pk, grant_pk):
     return _on_grant(request, pk, grant_pk, Action.CONFIRM_ACCESS, grants.confirm,
                      "{user}'s access to {service} is active.",
-                     lambda item: reverse("access:pending"))
+                     lambda item: reverse("access:pending"), row="access/roster/_pending_row.html")
 
 
 @require_POST

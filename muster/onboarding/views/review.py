@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.forms import BaseForm
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -295,8 +295,28 @@ def decide(request, item_pk):
     permissions.contract_for(request.user, item.contract_id, Action.DECIDE_SERVICE)
     if not permissions.leads_the_service(request.user, item):
         raise PermissionDenied(f"Only a service lead for {item.service} can decide on it.")
+
+    def partial(*, message: str = "", refused: bool = False,
+                form: BaseForm | None = None) -> HttpResponse:
+        """The service's part of the decisions page, as saved (a refusal saved nothing):
+        its form again (with `form`'s errors and typed text) while it waits, else what
+        was decided."""
+        shown: Any = next((p for p in queries.pending_decisions(request.user)
+                           if p.pk == item.pk), None)
+        if shown is not None:
+            shown.form = form or DecisionForm(auto_id=_decision_id(item.pk))
+            if form is not None and form.errors and not message:
+                message, refused = "The decision was not recorded: see the error below.", True
+        else:
+            shown = ContractService.objects.select_related("service", "contract").get(
+                pk=item.pk)
+        return render(request, "onboarding/review/_decision.html", {
+            "item": shown, "message": message, "refused": refused,
+            "decided": shown.status != ContractService.Status.REQUESTED,
+        })
+
     return act(
-        request, form=DecisionForm(request.POST, auto_id=_decision_id(item.pk)),
+        request, form=DecisionForm(request.POST, auto_id=_decision_id(item.pk)), partial=partial,
         invalid=lambda form: _decisions_page(request, bound=(item.pk, form)),
         call=lambda data: services.decide_service(
             request.user, item, approve=data["decision"] == "approve", reason=data["reason"]),
