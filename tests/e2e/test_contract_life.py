@@ -45,6 +45,13 @@ def choose(scope, label):
     scope.locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).click()
 
 
+def said_in_place(page, text):
+    """A list's row or block replaced in place (htmx): its status message has the focus."""
+    status = page.get_by_role("status").filter(has_text=text)
+    expect(status).to_be_visible()
+    expect(status).to_be_focused()
+
+
 def submit_errors(page, count_text):
     """A form that came back with errors: the title says so, the summary has focus."""
     expect(page).to_have_title(re.compile(r"^Error: "))
@@ -300,7 +307,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     form = sas_lead.locator("form").filter(has_text="SAS Viya")
     choose(form, "Approve")
     form.get_by_role("button", name=f"Record the decision on SAS Viya for {NAME}").click()
-    success(sas_lead, f"SAS Viya approved for {NAME}")
+    said_in_place(sas_lead, f"SAS Viya approved for {NAME}")
     visit(sas_lead, "service decisions after a decision")
 
     wiki_lead = browsing.sign_in(cast["wiki_lead"])
@@ -308,13 +315,14 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     form = wiki_lead.locator("form").filter(has_text="Confluence")
     choose(form, "Deny")
     form.get_by_role("button", name=re.compile("^Record the decision on Confluence")).click()
-    submit_errors(wiki_lead, "There is a problem")  # a denial needs its reason
+    said_in_place(wiki_lead, "The decision was not recorded")  # a denial needs its reason
+    expect(form.locator(".usa-error-message").first).to_be_visible()
     visit(wiki_lead, "service decision with errors")
     form = wiki_lead.locator("form").filter(has_text="Confluence")
     choose(form, "Deny")
     form.get_by_label("Reason").fill("Use the team's existing wiki space.")
     form.get_by_role("button", name=re.compile("^Record the decision on Confluence")).click()
-    success(wiki_lead, f"Confluence denied for {NAME}")
+    said_in_place(wiki_lead, f"Confluence denied for {NAME}")
 
     # --- 7. The team sends the welcome package to the SO ---
     team.goto(go(f"/onboarding/contracts/{C}/request/"))
@@ -356,7 +364,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     heading(team, "Access waiting for confirmation")
     visit(team, "access to confirm")
     team.get_by_role("button", name="Confirm Cody Coder's SAS Viya access").click()
-    success(team, "Cody Coder's access to SAS Viya is active.")
+    said_in_place(team, "Cody Coder's access to SAS Viya is active.")
     team.goto(go(f"/access/contracts/{C}/roster/"))
     expect(team.locator("#main-content")).to_contain_text("Active")
     visit(team, "roster (team)", "roster")
