@@ -256,16 +256,6 @@ def may_administer(user, obj=None) -> bool:
     return bool(user.is_staff)
 
 
-GROUND_PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
-    "notifications.see_outbox": may_see_outbox,
-    "onboarding.see_review_queue": may_see_review_queue,
-    "onboarding.see_service_decisions": may_see_service_decisions,
-    "onboarding.notify_solicitation": may_notify_solicitation,
-    "onboarding.see_surveys": may_see_surveys,
-    "access.see_service_requests": may_see_service_requests,
-    "access.see_access_to_confirm": may_see_access_to_confirm,
-    "accounts.administer": may_administer,
-}
 
 
 # --- closeout: who may see what is not about one contract --------------------------------
@@ -361,10 +351,16 @@ def may_start_intake(user, contract) -> bool:
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
 PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
-    **GROUND_PREDICATES,
+    "notifications.see_outbox": may_see_outbox,
+    "onboarding.see_review_queue": may_see_review_queue,
+    "onboarding.see_service_decisions": may_see_service_decisions,
+    "onboarding.notify_solicitation": may_notify_solicitation,
+    "onboarding.see_surveys": may_see_surveys,
+    "access.see_service_requests": may_see_service_requests,
+    "access.see_access_to_confirm": may_see_access_to_confirm,
+    "accounts.administer": may_administer,
     "closeout.see_sweep_runs": may_see_sweep_runs,
     "access.confirm_grant": may_confirm_grant_now,
-    # onboarding
     "onboarding.edit_intake_now": may_edit_intake,
     "onboarding.submit_intake_now": may_submit_intake,
     "onboarding.start_intake": may_start_intake,

@@ -1,9 +1,12 @@
 """Tests of contractor users and their access (issue 4)."""
 
 import datetime
+import html
 
+from muster.access.models import AccessGrant, GrantStatus
 from muster.catalog.models import Service
 from muster.contracts.models import ContractService, DataUseAgreement
+from muster.notifications.models import OutboxEmail
 
 
 def approve(contract, slug) -> Service:
@@ -27,3 +30,19 @@ def give_dua(contract, *, expiry=datetime.date(2099, 1, 1), invalidated=False, n
             invalidated_reason="Signed by the wrong person.",
         )
     return dua
+
+
+def make_grant(people, service, status=GrantStatus.REQUESTED):
+    return AccessGrant.objects.create(
+        contract=people["mine"], user=people["contractor_user"], service=service,
+        status=status, eua_job_code=service.eua_job_code, requested_by=people["so"],
+    )
+
+
+def text_of(response) -> str:
+    """The page's HTML with its entities decoded (so "Cody User's" reads as typed)."""
+    return html.unescape(response.content.decode())
+
+
+def emails_about(grant):
+    return OutboxEmail.objects.filter(key__startswith=f"grant:{grant.pk}:")

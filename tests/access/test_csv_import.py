@@ -3,7 +3,6 @@ saved; a file with any bad row adds no one; a corrected file imports everyone at
 (with the access it asks for); odd but valid files (BOM, CRLF) work; files that are not CSV
 are refused with a clear message; 2,000 rows take a bounded number of queries."""
 
-import html
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,7 +16,7 @@ from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from tests.factories import TODAY, UserFactory
 
-from . import approve, give_dua
+from . import approve, give_dua, text_of
 
 pytestmark = pytest.mark.django_db
 GOOD = (
@@ -26,10 +25,6 @@ GOOD = (
     "Alan Turing,alan@example.com,ATURING1,confluence; SAS Viya\n"
     "Grace Hopper,grace@example.com,GHOPPER,\n"
 )
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 @pytest.fixture

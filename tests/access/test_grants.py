@@ -3,7 +3,6 @@ DUA service only while the DUA is valid), the team or the service's lead confirm
 revokes; every state change is on the audit record and emailed to the SO."""
 
 import datetime
-import html
 
 import pytest
 from django.urls import reverse
@@ -13,23 +12,11 @@ from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
-from tests.factories import TODAY, request_service, signed_in
+from tests.factories import TODAY, signed_in
 
-from . import approve, give_dua
+from . import emails_about, give_dua, make_grant, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def setup(people, freeze_today):
-    """`mine` has SAS Viya (needs a DUA) and Confluence approved, Jira only requested."""
-    freeze_today(TODAY)
-    mine = people["mine"]
-    people["sas"] = approve(mine, "sas-viya")
-    people["confluence"] = approve(mine, "confluence")
-    request_service(mine, "jira-service-management")
-    people["jira"] = Service.objects.get(slug="jira-service-management")
-    return people
 
 
 def post_grant(client, people, service, user=None, contract=None):
@@ -37,21 +24,6 @@ def post_grant(client, people, service, user=None, contract=None):
     user = user or people["contractor_user"]
     return client.post(reverse("access:grant", args=[contract.pk]),
                        {"user": user.pk, "service": service.pk, "origin": "member"})
-
-
-def make_grant(people, service, status=GrantStatus.REQUESTED):
-    return AccessGrant.objects.create(
-        contract=people["mine"], user=people["contractor_user"], service=service,
-        status=status, eua_job_code=service.eua_job_code, requested_by=people["so"],
-    )
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def emails_about(grant):
-    return OutboxEmail.objects.filter(key__startswith=f"grant:{grant.pk}:")
 
 
 # --- Granting ---------------------------------------------------------------------------

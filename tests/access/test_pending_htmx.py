@@ -9,8 +9,7 @@ from muster.access.models import AccessGrant, GrantStatus
 from muster.audit.models import AuditEvent
 from tests.factories import signed_in
 
-from . import give_dua
-from .test_grants import emails_about, make_grant, setup, text_of  # noqa: F401 (setup: a fixture)
+from . import emails_about, give_dua, make_grant, text_of
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -21,7 +20,7 @@ def confirm(client, people, grant, **headers):
                        {"next": reverse("access:pending")}, **headers)
 
 
-def test_the_pending_page_posts_each_row_with_htmx(client, setup):  # noqa: F811
+def test_the_pending_page_posts_each_row_with_htmx(client, setup):
     grant = make_grant(setup, setup["confluence"])
     page = text_of(signed_in(client, setup["onboarding_team"]).get(reverse("access:pending")))
     url = reverse("access:confirm_grant", args=[setup["mine"].pk, grant.pk])
@@ -30,7 +29,7 @@ def test_the_pending_page_posts_each_row_with_htmx(client, setup):  # noqa: F811
     assert f'action="{url}"' in page  # and still a plain form without JavaScript
 
 
-def test_confirming_with_htmx_answers_with_the_row_in_its_new_state(client, setup):  # noqa: F811
+def test_confirming_with_htmx_answers_with_the_row_in_its_new_state(client, setup):
     people = setup
     grant = make_grant(people, people["confluence"])
     response = confirm(signed_in(client, people["onboarding_team"]), people, grant, **HTMX)
@@ -49,7 +48,7 @@ def test_confirming_with_htmx_answers_with_the_row_in_its_new_state(client, setu
     assert "is active." not in text_of(client.get(reverse("access:pending")))
 
 
-def test_a_refused_confirmation_with_htmx_is_the_row_with_why(client, setup):  # noqa: F811
+def test_a_refused_confirmation_with_htmx_is_the_row_with_why(client, setup):
     people = setup
     grant = make_grant(people, people["sas"])
     give_dua(people["mine"], invalidated=True)
@@ -67,7 +66,7 @@ def test_a_refused_confirmation_with_htmx_is_the_row_with_why(client, setup):  #
     assert not emails_about(grant).exists()
 
 
-def test_an_already_active_grant_with_htmx_says_so_in_its_row(client, setup):  # noqa: F811
+def test_an_already_active_grant_with_htmx_says_so_in_its_row(client, setup):
     people = setup
     grant = make_grant(people, people["confluence"], GrantStatus.ACTIVE)
     row = text_of(confirm(signed_in(client, people["onboarding_team"]), people, grant, **HTMX))
@@ -75,7 +74,7 @@ def test_an_already_active_grant_with_htmx_says_so_in_its_row(client, setup):  #
     assert not emails_about(grant).exists()
 
 
-def test_without_htmx_the_confirmation_still_redirects(client, setup):  # noqa: F811
+def test_without_htmx_the_confirmation_still_redirects(client, setup):
     people = setup
     grant = make_grant(people, people["confluence"])
     response = confirm(signed_in(client, people["onboarding_team"]), people, grant)
@@ -84,7 +83,7 @@ def test_without_htmx_the_confirmation_still_redirects(client, setup):  # noqa: 
 
 
 @pytest.mark.parametrize("role", ["so", "cor"])
-def test_others_still_get_403_with_htmx(client, setup, role):  # noqa: F811
+def test_others_still_get_403_with_htmx(client, setup, role):
     grant = make_grant(setup, setup["confluence"])
     assert confirm(signed_in(client, setup[role]), setup, grant, **HTMX).status_code == 403
     assert AccessGrant.objects.get(pk=grant.pk).status == GrantStatus.REQUESTED

@@ -3,7 +3,6 @@ by someone else refused, no one twice), finding and paging, a member's page, and
 export (with spreadsheet formulas made inert)."""
 
 import csv
-import html
 import io
 
 import pytest
@@ -16,13 +15,9 @@ from muster.audit.services import verify_chain
 from muster.notifications.models import OutboxEmail
 from tests.factories import UserFactory, give_role
 
-from . import approve
+from . import approve, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.urls import reverse
 from muster.closeout.models import Closeout
 from muster.timeline.models import ContractStep
 
-from .test_scenarios import DAY, choose, scene, sweep_on, text_of  # noqa: F401
+from .scenes import DAY, choose
 
 split = importlib.import_module(
     "muster.closeout.migrations.0002_split_closeout_notice_step").split

@@ -16,9 +16,10 @@ from muster.closeout.models import Closeout, Scenario
 from muster.contracts.models import Contract, Stage
 from muster.notifications.delivery import deliver_due
 from muster.validators import SHORT_TEXT_MAX
+from tests.pages import text_of
 
 from ..factories import pdf_upload
-from .test_scenarios import (  # noqa: F401 (fixtures)
+from .scenes import (
     DAY,
     WEEKDAY_END,
     choose,
@@ -26,11 +27,8 @@ from .test_scenarios import (  # noqa: F401 (fixtures)
     page,
     reaward_data,
     refreshed,
-    scene,
     service,
     step,
-    sweep_on,
-    text_of,
 )
 
 NEW_NUMBER = "75FCMC27C0099"

@@ -9,146 +9,34 @@ see its effects as people notice them: emails, grants, stages, the timeline, the
 import datetime
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from muster.access import dua as dua_service
 from muster.access.models import AccessGrant, GrantStatus, PauseReason
-from muster.accounts.models import ContractRole, User
+from muster.accounts.models import User
 from muster.audit.models import AuditEvent
-from muster.catalog.models import Service
-from muster.closeout import sweep
 from muster.closeout.models import Closeout, Scenario
-from muster.contracts import services as contracts
-from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
+from muster.contracts.models import Contract, Stage
 from muster.notifications.delivery import deliver_due
-from tests.pages import text_of
+from tests.pages import mails_with_subject, text_of
 
-from ..factories import UserFactory, give_role, pdf_upload, request_service, signed_in
-
-DAY = datetime.timedelta(days=1)
-WEEKDAY_END = datetime.date(2027, 11, 30)  # a Tuesday
-SATURDAY_END = datetime.date(2027, 11, 27)
-HOLIDAY_END = datetime.date(2027, 11, 25)  # Thanksgiving Day, a federal holiday
-
-
-# --- helpers ---------------------------------------------------------------------------
-
-
-def service(slug) -> Service:
-    return Service.objects.get(slug=slug)
-
-
-def grant(contract, user, slug, status=GrantStatus.ACTIVE, by=None) -> AccessGrant:
-    activated = None if status == GrantStatus.REQUESTED else datetime.datetime(
-        2026, 12, 21, 12, tzinfo=datetime.UTC)
-    return AccessGrant.objects.create(contract=contract, user=user, service=service(slug),
-                                      status=status, requested_by=by or user,
-                                      activated_at=activated)
-
-
-def refreshed(obj):
-    return type(obj).objects.get(pk=obj.pk)
-
-
-def mails(mailoutbox, subject_start: str) -> list:
-    return [m for m in mailoutbox if m.subject.startswith(subject_start)]
-
-
-def step(contract, key):
-    return contract.steps.get(key=key)
-
-
-@pytest.fixture
-def scene(people, freeze_today):
-    """Build `mine` as a live contract ending on `pop_end`: SAS Viya (needs a DUA) and
-    Confluence approved, a valid DUA, its onboarding done, and two users with access.
-
-    Call it as `scene(pop_end)`."""
-
-    def build(pop_end=WEEKDAY_END):
-        freeze_today(pop_end - 90 * DAY)
-        mine = contracts.update_contract(None, people["mine"], pop_end=pop_end)
-        mine.services.update(status=ContractService.Status.APPROVED)
-        request_service(mine, "confluence", status=ContractService.Status.APPROVED)
-        for name in (Contract.award, Contract.start_onboarding, Contract.activate):
-            mine = contracts.change_stage(None, mine, name)
-        mine.steps.filter(process="onboarding").update(
-            completed_at=datetime.datetime(2026, 12, 20, 12, tzinfo=datetime.UTC))
-        dua = DataUseAgreement(contract=mine, number="DUA-1", expiry_date=pop_end + 400 * DAY,
-                               effective_date=datetime.date(2026, 12, 1))
-        dua.document.save("DUA-1.pdf", ContentFile(pdf_upload().read()), save=False)
-        dua.save()
-        dua.services.set([service("sas-viya")])
-        ana = UserFactory(full_name="Ana Analyst")
-        give_role(ana, mine, ContractRole.Role.CONTRACTOR_USER)
-        so = people["so"]
-        grants = {
-            "ana_sas": grant(mine, ana, "sas-viya", by=so),
-            "ana_confluence": grant(mine, ana, "confluence", by=so),
-            "cody_confluence": grant(mine, people["contractor_user"], "confluence",
-                                     GrantStatus.REQUESTED, by=so),
-        }
-        return {"mine": mine, "grants": grants, "ana": ana, "pop_end": pop_end, "dua": dua}
-
-    return build
-
-
-@pytest.fixture
-def sweep_on(freeze_today):
-    def run(day):
-        freeze_today(day)
-        return sweep.run(day)
-
-    return run
-
-
-def notice_arrives(scene_data, people, sweep_on, mailoutbox):
-    """The day before the 60-day mark nothing happens; on it the notice goes out."""
-    mine, pop_end = scene_data["mine"], scene_data["pop_end"]
-    report = sweep_on(pop_end - 61 * DAY)
-    assert report.closeout_notices == 0
-    assert refreshed(mine).stage == Stage.ACTIVE
-
-    report = sweep_on(pop_end - 60 * DAY)
-
-    assert report.closeout_notices == 1
-    assert refreshed(mine).stage == Stage.CLOSING
-    [notice] = mails(mailoutbox, "Closeout:")
-    assert notice.to == [people["cor"].email]
-    assert people["onboarding_team"].email in notice.cc
-    assert reverse("closeout:closeout", args=[mine.pk]) in notice.body
-    mailoutbox.clear()
-
-
-def choose(client, person, contract, number, data):
-    url = reverse("closeout:scenario", args=[contract.pk, number])
-    return signed_in(client, person).post(url, data)
-
-
-def page(client, person, contract):
-    return signed_in(client, person).get(reverse("closeout:closeout", args=[contract.pk]))
-
-
-def live(contract) -> list[AccessGrant]:
-    return list(AccessGrant.objects.filter(contract=contract).exclude(
-        status=GrantStatus.REVOKED))
-
+from ..factories import UserFactory, pdf_upload
+from .scenes import (
+    DAY,
+    HOLIDAY_END,
+    SATURDAY_END,
+    WEEKDAY_END,
+    choose,
+    live,
+    notice_arrives,
+    page,
+    reaward_data,
+    refreshed,
+    service,
+    step,
+)
 
 # --- scenario 1: re-award to the incumbent -------------------------------------------
-
-
-def reaward_data(pop_end, **changes) -> dict:
-    data = {
-        "new_name": "Mine, the sequel", "new_contract_number": "75FCMC27C0099",
-        "new_task_order_number": "TO-7", "new_pop_start": (pop_end + DAY).isoformat(),
-        "new_pop_end": (pop_end + 365 * DAY).isoformat(), "dua_still_valid": "yes",
-        "so_spoc_unchanged": "yes", "data_to_archive": "The 2027 quality measures extract.",
-        "same_data_needed": "yes",
-        "confirm": "yes",  # past the "This will create" page (tested in test_reaward.py)
-    }
-    data.update(changes)
-    return data
 
 
 def test_reaward_with_a_valid_dua_carries_access_over_to_the_new_contract_on_the_end_date(
@@ -185,7 +73,7 @@ def test_reaward_with_a_valid_dua_carries_access_over_to_the_new_contract_on_the
     assert closeout.answers["dua_still_valid"] is True
     assert step(mine, "closeout-notice").completed_at is not None
     deliver_due()
-    [chosen] = mails(mailoutbox, "Closeout scenario for Mine")
+    [chosen] = mails_with_subject(mailoutbox, "Closeout scenario for Mine")
     assert chosen.to == [people["onboarding_team"].email]
     assert people["cor"].email in chosen.cc
 
@@ -345,7 +233,7 @@ def test_other_contractor_revokes_every_grant_exactly_on_the_pop_end_date(
     assert live(mine) == []
     assert refreshed(mine).stage == Stage.CLOSED
     assert mine.roles.filter(role="contractor_user").count() == 2  # the roster is kept
-    [removed] = mails(mailoutbox, "Access removed: Mine")
+    [removed] = mails_with_subject(mailoutbox, "Access removed: Mine")
     assert removed.to == [people["so"].email]
     assert {people["cor"].email, people["spoc"].email} <= set(removed.cc)
     assert "Ana Analyst: SAS Viya" in removed.body
@@ -353,7 +241,7 @@ def test_other_contractor_revokes_every_grant_exactly_on_the_pop_end_date(
     assert (closeout.status, closeout.access_removed_on) == ("access_removed", pop_end)
     # A second run the same day (or later) revokes and sends nothing more.
     again = sweep_on(pop_end + DAY)
-    assert again.grants_revoked == 0 and len(mails(mailoutbox, "Access removed")) == 1
+    assert again.grants_revoked == 0 and len(mails_with_subject(mailoutbox, "Access removed")) == 1
 
 
 def test_other_contractor_earlier_confirmed_end_moves_the_removal_date(
@@ -460,7 +348,7 @@ def test_no_award_removes_access_and_the_team_records_the_archive_and_confirms_r
     assert sweep_on(pop_end - DAY).grants_revoked == 0
     assert sweep_on(pop_end).grants_revoked == 3
     assert refreshed(mine).stage == Stage.CLOSED
-    assert len(mails(mailoutbox, "Access removed: Mine")) == 1
+    assert len(mails_with_subject(mailoutbox, "Access removed: Mine")) == 1
 
     response = client.post(reverse("closeout:confirm_removal", args=[mine.pk]), {"note": ""})
     assert response.status_code == 302
@@ -508,7 +396,7 @@ def test_extension_moves_the_dates_reopens_the_offboarding_steps_and_restarts_th
     # The closeout clock restarts: a new notice at the NEW 60-day mark, not before.
     assert sweep_on(new_end - 61 * DAY).closeout_notices == 0
     assert sweep_on(new_end - 60 * DAY).closeout_notices == 1
-    [notice] = mails(mailoutbox, "Closeout:")
+    [notice] = mails_with_subject(mailoutbox, "Closeout:")
     assert "March 31, 2028" in notice.subject
     assert refreshed(mine).stage == Stage.CLOSING
     assert Closeout.objects.filter(contract=mine).count() == 2

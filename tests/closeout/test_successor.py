@@ -13,9 +13,9 @@ from muster.closeout.models import Closeout
 from muster.contracts.models import Contract, DataUseAgreement
 from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
+from tests.pages import text_of
 
-# The scenario tests' fixtures, shared (a test's parameter naming one "redefines" it).
-from .test_scenarios import (  # noqa: F401
+from .scenes import (
     DAY,
     WEEKDAY_END,
     choose,
@@ -23,10 +23,7 @@ from .test_scenarios import (  # noqa: F401
     page,
     reaward_data,
     refreshed,
-    scene,
     step,
-    sweep_on,
-    text_of,
 )
 
 NEW_PEOPLE = {
