@@ -29,6 +29,20 @@ class USWDSFormRenderer(TemplatesSetting):
     form_template_name = "forms/form.html"
 
 
+def style_form[F: forms.BaseForm](form: F) -> F:
+    """Give each widget of the form its USWDS class. Idempotent: forms that add fields later
+    call it again."""
+    for field in form.fields.values():
+        widget = field.widget
+        css = next(
+            (c for kind, c in WIDGET_CLASSES.items() if isinstance(widget, kind)), "usa-input"
+        )
+        classes = widget.attrs.get("class", "").split()
+        if css not in classes:
+            widget.attrs["class"] = " ".join([*classes, css])
+    return form
+
+
 class USWDSMixin(_Form):
     """Give each widget its USWDS class."""
 
@@ -37,15 +51,7 @@ class USWDSMixin(_Form):
         self.style_widgets()
 
     def style_widgets(self) -> None:
-        """Idempotent: forms that add fields later call it again."""
-        for field in self.fields.values():
-            widget = field.widget
-            css = next(
-                (c for kind, c in WIDGET_CLASSES.items() if isinstance(widget, kind)), "usa-input"
-            )
-            classes = widget.attrs.get("class", "").split()
-            if css not in classes:
-                widget.attrs["class"] = " ".join([*classes, css])
+        style_form(self)
 
     @property
     def error_count(self) -> int:

@@ -75,6 +75,12 @@ INSTALLED_APPS = [
     "muster.onboarding",
     "muster.access",
     "muster.closeout",
+    "muster.identity",  # before allauth: its templates dress allauth's pages in USWDS
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
     "muster.demo",  # last: the demo data imports every app above
 ]
 
@@ -87,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -136,11 +143,57 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-# Lets the sign-in form tell an inactive account so, instead of "wrong password".
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
-LOGIN_URL = "accounts:login"
+# Signing in, password reset, single sign-on and the second factor: django-allauth
+# (docs/adr/0005-accounts-with-allauth.md). Its backend tells an inactive account so,
+# instead of "wrong password", once the password is right.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "accounts:login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+ACCOUNT_ADAPTER = "muster.identity.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "muster.identity.sso.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # Muster names people by an address the team checked
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # nothing is mailed to an address Muster never named
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Muster: "
+ACCOUNT_LOGOUT_ON_GET = False
+# Failed sign-ins are counted by Muster's own lockout (muster/identity/lockout.py), in the
+# database, so every process sees the same count.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# A password-reset link works once, for this long.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_MINUTES", "60")) * 60
+# An invitation's link works once, for this many days.
+INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
+
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Muster"
+# The onboarding team, its lead, service leads and administrators must use a second
+# factor: on unless MUSTER_MFA_REQUIRED says otherwise (the demo turns it off).
+MFA_REQUIRED = env_bool("MUSTER_MFA_REQUIRED", True)
+
+# Single sign-on through the agency's OpenID Connect provider, when its issuer is set.
+OIDC_ISSUER_URL = os.environ.get("OIDC_ISSUER_URL", "").rstrip("/")
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
+if OIDC_ISSUER_URL:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [{
+            "provider_id": "agency",
+            "name": os.environ.get("OIDC_BUTTON_LABEL", "Sign in with your agency account"),
+            "client_id": os.environ.get("OIDC_CLIENT_ID", ""),
+            "secret": os.environ.get("OIDC_CLIENT_SECRET", ""),
+            "settings": {"server_url": OIDC_ISSUER_URL},
+        }],
+    }
+# Local passwords for everyone (the demo signs in with them); off: administrators only.
+LOCAL_PASSWORDS = env_bool("MUSTER_LOCAL_PASSWORDS", True)
 
 # Sign-in lockout: this many failures for one email within the window locks it for the window.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))

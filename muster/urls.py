@@ -5,7 +5,8 @@ from muster.contracts import views as contract_views
 
 urlpatterns = [
     path("", contract_views.home, name="home"),
-    path("accounts/", include("muster.accounts.urls")),
+    path("accounts/", include("muster.identity.urls")),
+    path("accounts/", include("allauth.urls")),
     path("contracts/", include("muster.contracts.urls")),
     path("onboarding/", include("muster.onboarding.urls")),
     path("notifications/", include("muster.notifications.urls")),

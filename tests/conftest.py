@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
@@ -32,6 +33,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
             name = connection.ops.quote_name(connection.settings_dict["NAME"])
             cursor.execute(f"ALTER DATABASE {name} SET muster.disposable_database = 'on'")
             cursor.execute("SET muster.disposable_database = 'on'")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """django-allauth counts requests per IP in the cache: each test starts from none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_only_where_a_test_asks(settings):
+    """The second factor is required by default outside the demo; tests that are not about
+    it sign people in without one."""
+    settings.MFA_REQUIRED = False
 
 
 @pytest.fixture(autouse=True)

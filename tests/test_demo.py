@@ -29,7 +29,7 @@ from .factories import TODAY
 
 pytestmark = pytest.mark.django_db
 EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
-SIGN_IN = reverse("accounts:login")
+SIGN_IN = reverse("account_login")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -140,11 +140,11 @@ class TestTheLoadedDemo:
     def test_demo_people_sign_in_with_the_demo_password(self, loaded, client, email):
         assert email in {e for _, e in demo.sign_ins()}
 
-        wrong = client.post(SIGN_IN, {"username": email, "password": "not-the-password"})
+        wrong = client.post(SIGN_IN, {"login": email, "password": "not-the-password"})
         assert wrong.status_code == 200
         assert "The email address or password is not right" in wrong.content.decode()
 
-        response = client.post(SIGN_IN, {"username": email, "password": demo.DEMO_PASSWORD})
+        response = client.post(SIGN_IN, {"login": email, "password": demo.DEMO_PASSWORD})
         assert response.status_code == 302
         assert response.url == reverse("home")
         home = client.get(response.url)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_banner_says_how_to_know_the_site_is_official_even_without_javascript(client):
-    html = html_of(client.get(reverse("accounts:login")))
+    html = html_of(client.get(reverse("account_login")))
 
     button = re.search(r'<button[^>]*usa-banner__button[^>]*>', html).group(0)
     assert 'aria-expanded="false"' in button and 'aria-controls="gov-banner"' in button

@@ -214,7 +214,7 @@ def test_signing_in_with_an_email_longer_than_any_account_says_the_limit(client)
     email = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".example"  # 312 characters
     assert len(email) > 254
 
-    response = client.post(reverse("accounts:login"), {"username": email,
+    response = client.post(reverse("account_login"), {"login": email,
                                                          "password": "whatever"})
 
     assert response.status_code == 200

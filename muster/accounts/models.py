@@ -49,6 +49,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     eua_id = models.CharField("EUA ID", max_length=4, blank=True, validators=[eua_id_validator])
     is_active = models.BooleanField(default=True)
+
+    class Deactivated(models.TextChoices):
+        NO_ROLE = "no_role", "No role left"
+        UNUSED = "unused", "Not used for a long time"
+        BY_TEAM = "by_team", "Disabled by the team"
+
+    # Why an inactive account is inactive: the first two end when the person is named
+    # again (muster/identity), the last only when the team restores it.
+    deactivated_reason = models.CharField(
+        max_length=16, choices=Deactivated.choices, blank=True
+    )
     is_staff = models.BooleanField(
         default=False, help_text="May sign in to the administration site."
     )

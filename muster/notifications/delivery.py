@@ -60,6 +60,9 @@ def _due(now) -> Q:
     )
 
 
+CONFIDENTIAL_BODY = "(Held a personal sign-in link; Muster keeps no copy once it is sent.)\n"
+
+
 def _claim(now, limit: int) -> list[int]:
     """Mark due rows as being sent by this worker; concurrent workers skip them
     (PostgreSQL: locked rows are skipped; SQLite: one writer at a time, and the update
@@ -185,11 +188,12 @@ def _deliver_one(email: OutboxEmail, claimed_at, report: DeliveryReport) -> None
                     type(error).__name__)
         return
     # Its own commit, at once: a worker killed after this point never repeats this email.
+    sent = {"status": OutboxEmail.Status.SENT, "sent_at": clock.now(), "last_error": "",
+            "claimed_at": None}
+    if email.confidential:  # its sign-in link is the person's alone: keep no copy
+        sent["body"] = CONFIDENTIAL_BODY
     with transaction.atomic(durable=True):
-        OutboxEmail.objects.filter(pk=email.pk).update(
-            status=OutboxEmail.Status.SENT, sent_at=clock.now(), last_error="",
-            claimed_at=None,
-        )
+        OutboxEmail.objects.filter(pk=email.pk).update(**sent)
     report.sent += 1
 
 

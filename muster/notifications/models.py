@@ -25,6 +25,9 @@ class OutboxEmail(FSMModelMixin, models.Model):
     template = models.CharField(max_length=80)
     subject = models.CharField(max_length=250)
     body = models.TextField()
+    # Holds a personal sign-in link (an invitation, a password reset): never shown in
+    # Muster, and the body is forgotten once the email is sent.
+    confidential = models.BooleanField(default=False)
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list, blank=True)
     attachments = models.JSONField(

@@ -56,6 +56,34 @@ def queue(
     email; the worker sends it after the transaction commits. A key already queued is not
     queued again (so retries of the same action never email twice). Returns None when
     there is nobody to send to."""
+    if not _addresses(to):
+        return None
+    existing = OutboxEmail.objects.filter(key=key[:KEY_LENGTH]).first()
+    if existing:
+        return existing
+    context = {"site_url": settings.MUSTER_BASE_URL.rstrip("/"), "contract": contract,
+               "help_contacts": list(HelpContact.objects.all()), **(context or {})}
+    subject = render(f"emails/{template}_subject.txt", context)
+    body = render(f"emails/{template}.txt", context)
+    return queue_rendered(template, subject=subject, body=body, to=to, key=key, cc=cc,
+                          contract=contract, attachments=attachments)
+
+
+def queue_rendered(
+    template: str,
+    *,
+    subject: str,
+    body: str,
+    to,
+    key: str,
+    cc=(),
+    contract=None,
+    attachments=(),
+    confidential: bool = False,
+) -> OutboxEmail | None:
+    """Store an email already written (allauth's account emails come this way), as queue()
+    does. A confidential email holds a personal sign-in link: Muster never shows its body,
+    and forgets it once sent."""
     to_addresses = _addresses(to)
     cc_addresses = [a for a in _addresses(cc) if a not in to_addresses]
     if not to_addresses:
@@ -64,19 +92,17 @@ def queue(
     existing = OutboxEmail.objects.filter(key=key).first()
     if existing:
         return existing
-    context = {"site_url": settings.MUSTER_BASE_URL.rstrip("/"), "contract": contract,
-               "help_contacts": list(HelpContact.objects.all()), **(context or {})}
-    subject = " ".join(render(f"emails/{template}_subject.txt", context).split())
-    body = render(f"emails/{template}.txt", context).strip() + "\n"
+    subject = " ".join(subject.split())
+    body = body.strip() + "\n"
     try:
         # A savepoint: if another transaction queued the same key meanwhile, the caller's
         # transaction goes on (with that row) instead of breaking.
         with transaction.atomic():
             email = OutboxEmail.objects.create(
-                key=key, template=template, subject=subject[:SUBJECT_LENGTH], body=body,
+                key=key, template=template[:80], subject=subject[:SUBJECT_LENGTH], body=body,
                 to=to_addresses, cc=cc_addresses, contract=contract,
                 attachments=list(attachments), next_attempt_at=clock.now(),
-                created_at=clock.now(),
+                created_at=clock.now(), confidential=confidential,
             )
     except IntegrityError:
         existing = OutboxEmail.objects.filter(key=key).first()

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory, signed_in
 
-SIGN_IN = reverse("accounts:login")
-SIGN_OUT = reverse("accounts:logout")
+SIGN_IN = reverse("account_login")
+SIGN_OUT = reverse("account_logout")
 HOME = reverse("home")
 
 EMAIL = "dana.reyes@example.com"
@@ -52,7 +52,7 @@ def dana(db):
 
 
 def sign_in(client, email=EMAIL, password=PASSWORD, **extra):
-    return client.post(SIGN_IN, {"username": email, "password": password, **extra})
+    return client.post(SIGN_IN, {"login": email, "password": password, **extra})
 
 
 def is_signed_in(client) -> bool:
@@ -107,12 +107,12 @@ def test_sign_in_page_is_accessible(client, db):
     assert {"href": "#main-content", "class": "usa-skipnav"}.items() <= page.all("a")[0].items()
     assert any(attrs.get("id") == "main-content" for _, attrs in page.tags)
     inputs = [a for a in page.all("input") if a.get("type") not in {"hidden", "submit"}]
-    assert {a["name"] for a in inputs} == {"username", "password"}
+    assert {a["name"] for a in inputs} == {"login", "password"}
     label_targets = [label.get("for") for label in page.all("label")]
     for field in inputs:
         assert field["id"], field
         assert label_targets.count(field["id"]) == 1, field
-    assert page.field("username")["type"] == "email"
+    assert page.field("login")["type"] == "email"
     assert page.field("password")["type"] == "password"
 
 
@@ -129,7 +129,7 @@ def test_wrong_password_says_so_and_keeps_the_email(client, dana):
 
     assert response.status_code == 200
     assert NOT_RIGHT in page_text(response)
-    assert Elements(page_text(response)).field("username")["value"] == typed
+    assert Elements(page_text(response)).field("login")["value"] == typed
     assert Elements(page_text(response)).field("password").get("value", "") == ""
     assert not is_signed_in(client)
 

@@ -158,7 +158,7 @@ class Browsing:
         from playwright.sync_api import expect
 
         page = self.new_page(javascript=javascript)
-        page.goto(self.url("/accounts/sign-in/"))
+        page.goto(self.url("/accounts/login/"))
         page.get_by_label("Email address").fill(user.email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()

@@ -85,7 +85,7 @@ def test_the_intake_wizard_with_the_keyboard_alone(browsing, awarded):
     keys = page.keyboard
 
     # Sign in.
-    page.goto(browsing.url("/accounts/sign-in/"))
+    page.goto(browsing.url("/accounts/login/"))
     type_into(page, "Email address", cor.email)
     type_into(page, "Password", PASSWORD)
     keys.press("Enter")

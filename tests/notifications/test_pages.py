@@ -33,7 +33,7 @@ def test_signed_out_people_are_sent_to_sign_in(client, people):
     for url in ["/notifications/", f"/notifications/{row.pk}/", "/notifications/outbox/"]:
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/sign-in/")
+        assert response["Location"].startswith("/accounts/login/")
 
 
 def test_a_person_sees_only_their_own_notifications(client, people):

@@ -217,7 +217,7 @@ def test_the_onboarding_team_can_file_a_notice(client, people):
 def test_signed_out_people_are_sent_to_sign_in(client, db):
     response = client.get(NEW)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("accounts:login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 # --- Award notice --------------------------------------------------------------------------

@@ -1,0 +1,72 @@
+"""Muster's answers to django-allauth's account questions (sso.py answers its single
+sign-on ones): no one signs up (Muster names people), account emails go through the
+outbox, and failed sign-ins count toward the lockout."""
+
+import uuid
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from muster.accounts import queries as lockout_queries
+from muster.accounts import services as lockout
+from muster.notifications import services as notifications
+
+# Said whatever the cause, so a sign-in page never tells whether an account exists.
+WRONG_EMAIL_OR_PASSWORD = (
+    "The email address or password is not right. Check both and try again."
+)
+LOCKED_OUT = (
+    "Too many failed sign-in attempts for this email address. Wait {minutes} minutes and "
+    "try again, reset your password, or ask the onboarding team for help."
+)
+
+
+def link(path: str) -> str:
+    """An absolute link for an email: Muster's base URL, not the request's host."""
+    return settings.MUSTER_BASE_URL.rstrip("/") + path
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": WRONG_EMAIL_OR_PASSWORD,
+        "too_many_login_attempts": LOCKED_OUT.format(minutes=settings.LOGIN_LOCKOUT_MINUTES),
+        "account_inactive": "This account is not active. Ask the onboarding team to restore it.",
+    }
+
+    def is_open_for_signup(self, request) -> bool:
+        return False  # Muster names the people who may sign in; nobody signs up
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Queue the email in the outbox (sent at least once, after the commit), marked
+        confidential: it may hold a sign-in link."""
+        message = self.render_mail(template_prefix, email, {"email": email, **context})
+        with transaction.atomic():
+            notifications.queue_rendered(
+                template_prefix.rsplit("/", 1)[-1], subject=message.subject,
+                body=str(message.body), to=[email], key=f"account:{uuid.uuid4()}",
+                confidential=True,
+            )
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return link(reverse("account_reset_password_from_key", kwargs={"key": key}))
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        super().pre_authenticate(request, **credentials)
+        email = credentials.get("email") or ""
+        if email and lockout_queries.is_locked_out(email):
+            raise self.validation_error("too_many_login_attempts")
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        email = credentials.get("email") or ""
+        if user is not None and email:
+            lockout.clear_failures(email)
+        return user
+
+    def authentication_failed(self, request, **credentials) -> None:
+        email = credentials.get("email") or ""
+        if email:
+            lockout.note_failure(email, self.get_client_ip(request))

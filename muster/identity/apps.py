@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class IdentityConfig(AppConfig):
+    """Getting in: sign-in, invitations, password reset, single sign-on, the second factor,
+    sessions and the account lifecycle, on django-allauth."""
+
+    name = "muster.identity"
+    verbose_name = "Sign-in and accounts"
