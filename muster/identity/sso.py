@@ -29,7 +29,8 @@ UNVERIFIED = "unverified"  # the provider did not say it verified the address
 NONCE_MISMATCH = "nonce"  # the ID token was not issued for this sign-in
 
 PASSWORDS_FOR_ADMINISTRATORS_ONLY = (
-    "Password sign-in is for administrators only. Use the agency sign-in button above."
+    "Password sign-in is for administrators only. Sign in through your agency instead; "
+    "if you cannot, ask the onboarding team."
 )
 
 
