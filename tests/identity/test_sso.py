@@ -195,3 +195,32 @@ def test_the_sign_in_page_offers_the_agency_button(client, db):
     page = client.get(reverse("account_login")).content.decode()
     assert BUTTON_LABEL in page
     assert f'action="{LOGIN_PATH}"' in page
+
+
+def test_opening_the_provider_address_asks_first_and_stashes_nothing(client, db):
+    response = client.get(LOGIN_PATH)
+    assert response.status_code == 200
+    assert "Sign in through your agency" in response.content.decode()
+    assert "socialaccount_states" not in client.session
+
+
+def test_connecting_a_provider_account_is_not_offered(client, sam):
+    """allauth's "connect" process would link the provider account to whoever is signed in:
+    Muster's provider always signs in instead, and links nothing."""
+    other = UserFactory(full_name="Someone Else")
+    client.force_login(other)
+    response = client.post(LOGIN_PATH + "?process=connect")
+    come_back(client, sign_in_at_provider(response["Location"], "sam"))
+    assert signed_in_as(client) == "Sam Okafor"
+    assert not SocialAccount.objects.exists()
+
+
+def test_a_provider_that_does_not_answer_gets_a_page_not_an_error(client, db, settings):
+    apps = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {
+        **settings.SOCIALACCOUNT_PROVIDERS["openid_connect"],
+        "APPS": [{**apps[0], "settings": {"server_url": "http://127.0.0.1:9"}}],
+    }}
+    response = client.post(LOGIN_PATH)
+    assert response.status_code == 503
+    assert "Your agency's sign-in is not answering" in response.content.decode()

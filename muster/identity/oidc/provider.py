@@ -10,9 +10,16 @@ registry swaps it in for its own class), so allauth's URLs, views and names stay
 are: /accounts/oidc/<provider_id>/login/ and .../login/callback/.
 """
 
+import logging
 import secrets
+from http import HTTPStatus
 
+import requests
+from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
+from django.shortcuts import render
+
+log = logging.getLogger(__name__)
 
 # The state key holding the nonce; sso.py reads it back.
 NONCE = "nonce"
@@ -25,7 +32,21 @@ class AgencyProvider(OpenIDConnectProvider):
     # check: not offered.
     supports_token_authentication = False
 
+    def get_redirect_from_request_kwargs(self, request):
+        """Signing in only: allauth's other processes (connecting a provider account to the
+        signed-in person, a bare redirect) are not Muster's."""
+        return {**super().get_redirect_from_request_kwargs(request), "process": AuthProcess.LOGIN}
+
     def redirect(self, request, process, next_url=None, data=None, **kwargs):
+        try:
+            return self._redirect(request, process, next_url, data, **kwargs)
+        except requests.RequestException as error:
+            # Discovery failed: the provider is down or unreachable. Say so, not a 500.
+            log.warning("OpenID provider unreachable: %s", type(error).__name__)
+            return render(request, "socialaccount/refused.html", {"reason": "unavailable"},
+                          status=HTTPStatus.SERVICE_UNAVAILABLE)
+
+    def _redirect(self, request, process, next_url=None, data=None, **kwargs):
         nonce = secrets.token_urlsafe(32)
         auth_params = kwargs.pop("auth_params", None)
         if auth_params is None:
