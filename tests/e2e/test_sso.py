@@ -180,3 +180,18 @@ def test_with_local_passwords_off_the_agency_comes_first(browsing, agency, setti
     assert button.bounding_box()["y"] < administrators.bounding_box()["y"]
     axe.scan(page, "sign-in page, passwords for administrators only")
     axe.assert_clean()
+
+
+def test_cancelling_at_the_provider_comes_back_to_a_page_that_says_so(browsing, agency, axe):
+    page = browsing.new_page()
+    go_to_the_provider(browsing, page)
+    page.get_by_role("link", name="[ Cancel ]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign-in cancelled")
+    axe.scan(page, "sign-in cancelled")
+    page.get_by_role("link", name="Back to the sign-in page").click()
+    expect(page.get_by_role("button", name=BUTTON_LABEL)).to_be_visible()
+    # The provider's address opened directly (a bookmark): it asks before leaving.
+    page.goto(browsing.url(LOGIN_PATH))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in through your agency")
+    axe.scan(page, "sign in through your agency")
+    axe.assert_clean()
