@@ -224,3 +224,13 @@ def test_a_provider_that_does_not_answer_gets_a_page_not_an_error(client, db, se
     response = client.post(LOGIN_PATH)
     assert response.status_code == 503
     assert "Your agency's sign-in is not answering" in response.content.decode()
+
+
+def test_the_page_asked_for_before_signing_in_is_where_the_person_lands(client, sam):
+    wanted = reverse("contracts:list")
+    page = client.get(reverse("account_login"), {"next": wanted}).content.decode()
+    action = f'action="{LOGIN_PATH}?next={wanted.replace("/", "%2F")}"'
+    assert action in page
+    response = client.post(LOGIN_PATH + "?next=" + wanted)
+    back = come_back(client, sign_in_at_provider(response["Location"], "sam"))
+    assert back["Location"] == wanted
