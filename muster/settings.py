@@ -178,21 +178,31 @@ MFA_TOTP_ISSUER = "Muster"
 # factor: on unless MUSTER_MFA_REQUIRED says otherwise (the demo turns it off).
 MFA_REQUIRED = env_bool("MUSTER_MFA_REQUIRED", True)
 
-# Single sign-on through the agency's OpenID Connect provider, when its issuer is set.
+# Single sign-on through the agency's OpenID Connect provider, when its issuer is set:
+# authorization code with PKCE, plus a nonce (Muster's provider class, muster/identity/oidc).
+# The provider class is named whether or not an issuer is set: allauth's registry reads it
+# once, when the URLs load. Sign-in reaches only an account Muster named, matched on the
+# provider's verified email (muster/identity/sso.py); nobody signs up, nothing is linked.
 OIDC_ISSUER_URL = os.environ.get("OIDC_ISSUER_URL", "").rstrip("/")
-SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
-if OIDC_ISSUER_URL:
-    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {
+    "openid_connect": {
+        "provider_class": "muster.identity.oidc.provider.AgencyProvider",
         "OAUTH_PKCE_ENABLED": True,
-        "APPS": [{
-            "provider_id": "agency",
-            "name": os.environ.get("OIDC_BUTTON_LABEL", "Sign in with your agency account"),
-            "client_id": os.environ.get("OIDC_CLIENT_ID", ""),
-            "secret": os.environ.get("OIDC_CLIENT_SECRET", ""),
-            "settings": {"server_url": OIDC_ISSUER_URL},
-        }],
-    }
-# Local passwords for everyone (the demo signs in with them); off: administrators only.
+        "APPS": [],
+    },
+}
+if OIDC_ISSUER_URL:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [{
+        "provider_id": "agency",
+        "name": os.environ.get("OIDC_BUTTON_LABEL", "Sign in with your agency account"),
+        "client_id": os.environ.get("OIDC_CLIENT_ID", ""),
+        "secret": os.environ.get("OIDC_CLIENT_SECRET", ""),
+        "settings": {"server_url": OIDC_ISSUER_URL},
+    }]
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # Muster's own match (sso.py), no password wiped
+SOCIALACCOUNT_STORE_TOKENS = False
+# Local passwords for everyone (the demo signs in with them); off: administrators only
+# (the administrator team role, superusers and staff).
 LOCAL_PASSWORDS = env_bool("MUSTER_LOCAL_PASSWORDS", True)
 
 # Sign-in lockout: this many failures for one email within the window locks it for the window.

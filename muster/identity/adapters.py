@@ -13,6 +13,8 @@ from muster.accounts import queries as lockout_queries
 from muster.accounts import services as lockout
 from muster.notifications import services as notifications
 
+from . import sso
+
 # Said whatever the cause, so a sign-in page never tells whether an account exists.
 WRONG_EMAIL_OR_PASSWORD = (
     "The email address or password is not right. Check both and try again."
@@ -61,6 +63,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def authenticate(self, request, **credentials):
         user = super().authenticate(request, **credentials)
+        sso.refuse_password_sign_in(user)  # LOCAL_PASSWORDS off: administrators only (sso.py)
         email = credentials.get("email") or ""
         if user is not None and email:
             lockout.clear_failures(email)

@@ -1,0 +1,1 @@
+"""Muster's OpenID Connect provider: django-allauth's, with a nonce (sso.py checks it)."""
