@@ -172,7 +172,9 @@ PAGES: dict[str, Page] = {
     "socialaccount_login_cancelled": Page({}, everyone(), signed_out=200),
     "socialaccount_login_error": Page({}, everyone(401)),
     "socialaccount_signup": Page({}, everyone(302)),
-    "socialaccount_connections": Page({}, everyone()),
+    "socialaccount_connections": Page({}, everyone(404)),  # the address below
+    "identity:connections_not_offered": Page({}, everyone(404)),
+    "identity:old_connections_not_offered": Page({}, everyone(404)),
     # No OpenID provider is set up in this world: its sign-in is not found.
     "openid_connect_login": Page({"provider_id": "=agency"}, everyone(404), signed_out=404),
     "openid_connect_callback": Page({"provider_id": "=agency"}, everyone(404), signed_out=404),

@@ -10,10 +10,19 @@ def email_addresses_are_kept_by_the_team(request):
     raise Http404("Ask the onboarding team to change your email address.")
 
 
+def provider_accounts_are_not_linked(request):
+    """django-allauth's page for linking provider accounts to one's own: not in Muster,
+    which matches a provider's sign-in to the named person by verified email each time."""
+    raise Http404("Muster does not link provider accounts; sign in through your agency.")
+
+
 app_name = "identity"
 urlpatterns = [
     # The sign-in page's address before django-allauth: bookmarks still work.
     path("sign-in/", login_not_required(RedirectView.as_view(
         pattern_name="account_login", query_string=True, permanent=True)), name="old_sign_in"),
     path("email/", email_addresses_are_kept_by_the_team, name="email_not_offered"),
+    path("3rdparty/", provider_accounts_are_not_linked, name="connections_not_offered"),
+    path("social/connections/", provider_accounts_are_not_linked,
+         name="old_connections_not_offered"),
 ]
