@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from muster.accounts import queries as lockout_queries
-from muster.accounts import services as lockout
 from muster.notifications import services as notifications
+
+from . import lockout
 
 # Said whatever the cause, so a sign-in page never tells whether an account exists.
 WRONG_EMAIL_OR_PASSWORD = (
@@ -20,6 +20,10 @@ WRONG_EMAIL_OR_PASSWORD = (
 LOCKED_OUT = (
     "Too many failed sign-in attempts for this email address. Wait {minutes} minutes and "
     "try again, reset your password, or ask the onboarding team for help."
+)
+ADDRESS_LOCKED_OUT = (
+    "Too many failed sign-in attempts from your network. Wait {minutes} minutes and try "
+    "again, or ask the onboarding team for help."
 )
 
 
@@ -33,6 +37,8 @@ class AccountAdapter(DefaultAccountAdapter):
         **DefaultAccountAdapter.error_messages,
         "email_password_mismatch": WRONG_EMAIL_OR_PASSWORD,
         "too_many_login_attempts": LOCKED_OUT.format(minutes=settings.LOGIN_LOCKOUT_MINUTES),
+        "too_many_attempts_from_address": ADDRESS_LOCKED_OUT.format(
+            minutes=settings.LOGIN_LOCKOUT_MINUTES),
         "account_inactive": "This account is not active. Ask the onboarding team to restore it.",
     }
 
@@ -53,20 +59,51 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_reset_password_from_key_url(self, key: str) -> str:
         return link(reverse("account_reset_password_from_key", kwargs={"key": key}))
 
+    # --- sign-in limits (muster/identity/lockout.py) --------------------------------------
+
+    def _attempt(self, request, credentials: dict) -> lockout.Attempt | None:
+        """This request's sign-in attempt, worked out once (pre_authenticate, then either
+        authenticate's success or authentication_failed, read it)."""
+        email = credentials.get("email") or ""
+        if not email or request is None:
+            return None
+        found = getattr(request, "_muster_sign_in_attempt", None)
+        if found is None or found.email != lockout.normalize_email(email):
+            found = lockout.attempt(request, email, self.get_client_ip(request))
+            request._muster_sign_in_attempt = found
+        return found
+
     def pre_authenticate(self, request, **credentials) -> None:
         super().pre_authenticate(request, **credentials)
-        email = credentials.get("email") or ""
-        if email and lockout_queries.is_locked_out(email):
+        attempt = self._attempt(request, credentials)
+        refused = attempt and lockout.refusal(attempt)
+        if refused == "address":
+            raise self.validation_error("too_many_attempts_from_address")
+        if refused:
             raise self.validation_error("too_many_login_attempts")
 
     def authenticate(self, request, **credentials):
         user = super().authenticate(request, **credentials)
-        email = credentials.get("email") or ""
-        if user is not None and email:
-            lockout.clear_failures(email)
+        attempt = self._attempt(request, credentials)
+        if user is not None and attempt is not None:
+            lockout.note_success(attempt)
         return user
 
     def authentication_failed(self, request, **credentials) -> None:
-        email = credentials.get("email") or ""
-        if email:
-            lockout.note_failure(email, self.get_client_ip(request))
+        attempt = self._attempt(request, credentials)
+        if attempt is not None:
+            lockout.note_failure(attempt)
+
+    def post_login(self, request, user, **kwargs):
+        """Signed in: this browser is now a trusted device for the account (its own,
+        small, limit instead of the account's lockout)."""
+        response = super().post_login(request, user, **kwargs)
+        if response is not None and user.email:
+            lockout.set_device_cookie(response, user.email)
+        return response
+
+    def set_password(self, user, password: str) -> None:
+        """A new password (reset, changed, set): the account's lockout is lifted."""
+        super().set_password(user, password)
+        if user.email:
+            lockout.clear(user.email)
