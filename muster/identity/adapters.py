@@ -2,9 +2,13 @@
 sign-on ones): no one signs up (Muster names people), account emails go through the
 outbox, and failed sign-ins count toward the lockout."""
 
+import time
 import uuid
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -107,3 +111,21 @@ class AccountAdapter(DefaultAccountAdapter):
         super().set_password(user, password)
         if user.email:
             lockout.clear(user.email)
+
+    # --- the second factor (muster/identity/mfa.py) -----------------------------------------
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Setting up (or turning off) the second factor asks to confirm it is you, unless you
+        signed in moments ago (any way: password, single sign-on, code). So the first
+        sign-in after the second factor becomes required goes straight to enrolment, and a
+        person who signs in only through single sign-on (no password to re-enter) can
+        enrol too."""
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = context.request
+        if request is None or not request.user.is_authenticated:
+            return True
+        records = get_authentication_records(request, request.user)
+        return not (records and time.time() - records[-1]["at"]
+                    < account_settings.REAUTHENTICATION_TIMEOUT)
+
