@@ -4,6 +4,7 @@ outbox, and failed sign-ins count toward the lockout."""
 
 import time
 import uuid
+from urllib.parse import quote
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -60,8 +61,16 @@ class AccountAdapter(DefaultAccountAdapter):
                 confidential=True,
             )
 
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        """The reset email says how long its link works (PASSWORD_RESET_TIMEOUT)."""
+        minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+        super().send_password_reset_mail(user, email, {**context, "reset_minutes": minutes})
+
     def get_reset_password_from_key_url(self, key: str) -> str:
-        return link(reverse("account_reset_password_from_key", kwargs={"key": key}))
+        # allauth's key is "<uidb36>-<token>"; its URL takes the two apart (as allauth's own
+        # get_reset_password_from_key_url builds it).
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return link(path.replace("UID-KEY", quote(key)))
 
     # --- sign-in limits (muster/identity/lockout.py) --------------------------------------
 
