@@ -1,5 +1,6 @@
 """allauth's sign-in and password-reset forms with Muster's limits: an email address has at
-most 254 characters (what an account can hold), said before any password is tried."""
+most 254 characters (what an account can hold), said before any password is tried, and
+its label is "Email address"."""
 
 from allauth.account.forms import LoginForm, ResetPasswordForm
 from django.core.validators import MaxLengthValidator
@@ -8,6 +9,8 @@ EMAIL_MAX = 254
 
 
 def _limit(field) -> None:
+    field.label = "Email address"  # Muster's words since its first sign-in page
+    field.widget.attrs.pop("placeholder", None)  # the label says it; a placeholder fades
     field.max_length = EMAIL_MAX
     field.widget.attrs["maxlength"] = str(EMAIL_MAX)
     if not any(isinstance(v, MaxLengthValidator) and v.limit_value == EMAIL_MAX
@@ -19,6 +22,7 @@ class SignInForm(LoginForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _limit(self.fields["login"])
+        self.fields["password"].widget.attrs.pop("placeholder", None)
 
 
 class PasswordResetRequestForm(ResetPasswordForm):

@@ -150,8 +150,8 @@ def test_unknown_email_gets_the_same_answer_as_a_wrong_password(client, dana):
 
 
 @pytest.mark.parametrize(("typed", "message"), [
-    ("not-an-email", "Email: Enter a valid email address."),
-    ("", "Email: This field is required."),
+    ("not-an-email", "Email address: Enter a valid email address."),
+    ("", "Email address: This field is required."),
 ])
 def test_an_email_that_is_not_an_email_gets_a_clear_message(client, db, typed, message):
     client.raise_request_exception = False

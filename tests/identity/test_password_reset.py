@@ -146,7 +146,7 @@ def test_a_bad_address_gets_the_error_summary(client, db):
 
     assert response.status_code == 200
     assert "There is a problem" in text_of(response)
-    assert "Email: Enter a valid email address." in text_of(response)
+    assert "Email address: Enter a valid email address." in text_of(response)
 
 
 def test_an_overlong_address_is_refused_with_the_limit(client, db):
