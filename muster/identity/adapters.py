@@ -2,18 +2,18 @@
 sign-on ones): no one signs up (Muster names people), account emails go through the
 outbox, and failed sign-ins count toward the lockout."""
 
-import time
 import uuid
 from urllib.parse import quote
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
-from allauth.core import context
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from muster import clock
 from muster.notifications import services as notifications
 
 from . import lockout
@@ -131,10 +131,11 @@ class AccountAdapter(DefaultAccountAdapter):
         enrol too."""
         if not super().is_reauthentication_required(app=app, **kwargs):
             return False
-        request = context.request
+        request = allauth_context.request
         if request is None or not request.user.is_authenticated:
             return True
         records = get_authentication_records(request, request.user)
-        return not (records and time.time() - records[-1]["at"]
+        # allauth stamps each record with time.time(): seconds since the epoch.
+        return not (records and clock.now().timestamp() - records[-1]["at"]
                     < account_settings.REAUTHENTICATION_TIMEOUT)
 
