@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 from django.urls import reverse
 
@@ -247,3 +248,38 @@ def test_an_address_lockout_is_on_the_audit_record(dana):
     (event,) = AuditEvent.objects.filter(action="sign_in.address_locked_out")
     assert ATTACKER_IP in event.summary
     assert WRONG not in json.dumps([event.summary, event.after])
+
+
+# --- timing: an unknown account costs what a real one does ----------------------------------
+
+
+class CountingHasher(MD5PasswordHasher):
+    """Django's MD5 hasher (fast, for tests) that counts the hashes it computes."""
+
+    computed = 0
+
+    def encode(self, password, salt):
+        type(self).computed += 1
+        return super().encode(password, salt)
+
+
+def hashes_for(client, email, password) -> int:
+    before = CountingHasher.computed
+    sign_in(client, email=email, password=password)
+    return CountingHasher.computed - before
+
+
+def test_an_unknown_account_costs_one_hash_as_a_real_one_does_and_a_lock_costs_none(dana,
+                                                                                  settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    dana.set_password(PASSWORD)
+    dana.save()
+    unknown = "nobody.here@example.com"
+
+    assert hashes_for(browser(OFFICE_IP), EMAIL, WRONG) == 1
+    assert hashes_for(browser(OFFICE_IP), unknown, WRONG) == 1
+
+    fail(browser(ATTACKER_IP), settings.LOGIN_FAILURE_LIMIT - 1)  # with the one above: locked
+    fail(browser(ATTACKER_IP), settings.LOGIN_FAILURE_LIMIT - 1, email=unknown)
+    assert hashes_for(browser(ATTACKER_IP), EMAIL, PASSWORD) == 0  # locked: never checked
+    assert hashes_for(browser(ATTACKER_IP), unknown, PASSWORD) == 0
