@@ -9,12 +9,16 @@ someone given such a role while signed in). The admin site signs in through alla
 (muster/urls.py), so it asks for the code too.
 """
 
+from urllib.parse import urlencode
+
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.forms import ActivateTOTPForm
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -60,9 +64,28 @@ class SecondFactorRequired:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if (user is not None and must_use_second_factor(user)
-                and not self._allowed(request) and not has_authenticator_app(user)):
-            return self._to_enrolment(request)
+                and not has_authenticator_app(user)):
+            if not self._allowed(request):
+                return self._to_enrolment(request)
+            if request.path == reverse("mfa_activate_totp") and self._cannot_confirm(request):
+                return self._sign_in_again(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _cannot_confirm(request: HttpRequest) -> bool:
+        """Enrolment wants a recent sign-in, or the password again; someone who signs in
+        only through single sign-on has no password to give (allauth would refuse)."""
+        return (not request.user.has_usable_password()
+                and get_account_adapter(request).is_reauthentication_required(
+                    app="allauth.mfa"))
+
+    @staticmethod
+    def _sign_in_again(request: HttpRequest) -> HttpResponse:
+        logout(request)
+        messages.info(request, "Sign in again to set up your second factor.",
+                      fail_silently=True)
+        return HttpResponseRedirect(
+            reverse("account_login") + "?" + urlencode({"next": reverse("mfa_activate_totp")}))
 
     @staticmethod
     def _allowed(request: HttpRequest) -> bool:

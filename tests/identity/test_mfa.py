@@ -339,3 +339,37 @@ def test_the_admin_site_sends_staff_without_a_second_factor_to_set_one_up(client
     sign_in(client, admin)
 
     assert client.get("/admin/").url == ACTIVATE
+
+
+def test_someone_without_a_password_who_signed_in_long_ago_signs_in_again_to_enrol(
+        client, db, at, required):
+    """Enrolment needs a recent sign-in or the password again; a person who signs in only
+    through single sign-on has no password to give, so Muster asks them to sign in again."""
+    person = team_member(TeamRole.Role.ONBOARDING_TEAM)
+    person.set_unusable_password()
+    person.save()
+    client.force_login(person)  # no record of a recent sign-in
+
+    page = client.get(HOME, follow=True)
+
+    assert page.redirect_chain[-1][0] == f"{SIGN_IN}?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F"
+    assert "Sign in again to set up your second factor" in text_of(page)
+    assert client.get(HOME).status_code == 302
+
+
+def test_someone_who_signed_in_long_ago_confirms_the_password_then_enrols(client, db, at,
+                                                                          required):
+    person = team_member(TeamRole.Role.ONBOARDING_TEAM)
+    client.force_login(person)  # no record of a recent sign-in
+
+    confirm = client.get(ACTIVATE)
+    assert confirm.url.startswith(reverse("account_reauthenticate"))
+    page = client.get(confirm.url)
+    assert "Confirm it is you" in text_of(page)
+    assert h1_count(page) == 1
+
+    back = client.post(confirm.url, {"password": PASSWORD})
+
+    assert back.url == ACTIVATE
+    secret = secret_on(client.get(ACTIVATE))
+    assert client.post(ACTIVATE, {"code": totp(secret)}).url == RECOVERY_CODES
