@@ -75,7 +75,8 @@ class SecondFactorRequired:
     def _cannot_confirm(request: HttpRequest) -> bool:
         """Enrolment wants a recent sign-in, or the password again; someone who signs in
         only through single sign-on has no password to give (allauth would refuse)."""
-        return (not request.user.has_usable_password()
+        user = request.user
+        return (user.is_authenticated and not user.has_usable_password()
                 and get_account_adapter(request).is_reauthentication_required(
                     app="allauth.mfa"))
 
