@@ -1,7 +1,11 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from muster.contracts import views as contract_views
+
+# The admin site signs in through Muster's sign-in (lockout, second factor), not its own form.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", contract_views.home, name="home"),

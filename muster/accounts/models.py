@@ -145,12 +145,14 @@ class LoginFailure(models.Model):
     """One failed sign-in, kept to lock an email out after repeated failures.
 
     Keyed by the email typed (existing account or not), so a lockout says nothing about
-    whether an account exists.
+    whether an account exists. `device` is the nonce of the browser's device cookie when it
+    had signed in to this account before (muster/identity/lockout.py), else empty.
     """
 
     email = models.CharField(max_length=254, db_index=True)
     at = models.DateTimeField(default=clock.now, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=32, blank=True, default="", db_index=True)
 
     def __str__(self) -> str:
         return f"{self.email} at {self.at:%Y-%m-%d %H:%M}"

@@ -10,9 +10,11 @@ from django.conf import global_settings, settings
 from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory, signed_in
+from tests.pages import text_of
 
 SIGN_IN = reverse("account_login")
 SIGN_OUT = reverse("account_logout")
+INACTIVE = reverse("account_inactive")
 HOME = reverse("home")
 
 EMAIL = "dana.reyes@example.com"
@@ -147,32 +149,50 @@ def test_unknown_email_gets_the_same_answer_as_a_wrong_password(client, dana):
     assert not is_signed_in(client)
 
 
-@pytest.mark.parametrize("typed", ["not-an-email", ""])
-def test_an_email_that_is_not_an_email_gets_a_clear_message(client, db, typed):
+@pytest.mark.parametrize(("typed", "message"), [
+    ("not-an-email", "Email address: Enter a valid email address."),
+    ("", "Email address: This field is required."),
+])
+def test_an_email_that_is_not_an_email_gets_a_clear_message(client, db, typed, message):
     client.raise_request_exception = False
     response = sign_in(client, email=typed, password=WRONG)
 
     assert response.status_code == 200
-    assert "You could not be signed in" in page_text(response)
+    assert "There is a problem" in text_of(response)
+    assert message in text_of(response)
     assert not is_signed_in(client)
 
 
 def test_inactive_account_cannot_sign_in(client, db):
     UserFactory(email=EMAIL, is_active=False)
 
-    response = sign_in(client)
+    response = client.post(SIGN_IN, {"login": EMAIL, "password": PASSWORD}, follow=True)
 
-    assert response.status_code == 200
-    assert "You could not be signed in" in page_text(response)
+    assert response.redirect_chain == [(INACTIVE, 302)]
+    assert "Your account is not active" in text_of(response)
     assert not is_signed_in(client)
 
 
 def test_inactive_account_with_right_password_is_told_it_is_not_active(client, db):
     UserFactory(email=EMAIL, is_active=False)
 
-    response = sign_in(client)
+    page = client.post(SIGN_IN, {"login": EMAIL, "password": PASSWORD}, follow=True)
 
-    assert "This account is not active" in page_text(response)
+    text = text_of(page)
+    assert len(re.findall(r"<h1[\s>]", page_text(page))) == 1
+    assert "Your account is not active" in text
+    assert "Ask the onboarding team to restore it" in text
+    assert "contract-onboarding@example.gov" in text  # whom to ask, from the help contacts
+
+
+def test_inactive_account_with_a_wrong_password_hears_only_that_it_is_wrong(client, db):
+    UserFactory(email=EMAIL, is_active=False)
+
+    response = sign_in(client, password=WRONG)
+
+    assert response.status_code == 200
+    assert NOT_RIGHT in text_of(response)
+    assert "not active" not in text_of(response)
 
 
 def test_passwords_are_stored_hashed(db, settings):
@@ -285,11 +305,17 @@ def test_a_blank_password_does_not_reset_the_failure_count(client, dana):
 # --- signing out, and pages for people signed out -----------------------------------------
 
 
-def test_sign_out_is_post_only(client, dana):
+def test_opening_sign_out_asks_first_and_only_the_button_signs_out(client, dana):
     signed_in(client, dana)
 
-    assert client.get(SIGN_OUT).status_code == 405
-    assert is_signed_in(client)
+    page = client.get(SIGN_OUT)
+
+    assert page.status_code == 200
+    assert "Sign out of Muster?" in text_of(page)
+    assert len(re.findall(r"<h1[\s>]", page_text(page))) == 1
+    assert is_signed_in(client)  # GET never signs out
+    client.post(SIGN_OUT)
+    assert not is_signed_in(client)
 
 
 def test_sign_out_signs_the_person_out_and_shows_sign_in(client, dana):
