@@ -233,7 +233,7 @@ def test_the_link_shows_the_form_and_changes_nothing(client, invited):
     assert "Get in to Muster" in body and "Welcome, Ada Lovelace" in body
     assert "Sol SO named you in Muster as a contractor user of Mine" in body
     assert "ada@example.com" in body and "Choose a password" in body
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert page.content.decode().count("<h1") == 1
     assert Invitation.objects.get(user=ada).used_at is None
     assert AuditEvent.objects.count() == events

@@ -24,8 +24,10 @@ from ..forms import ChoosePasswordForm, NewLinkForm
 
 
 def _no_referrer(response):
-    """The link's token is in the address: never sent on to another page or site."""
-    response["Referrer-Policy"] = "no-referrer"
+    """The link's token is in the address: never sent to another site (the identity
+    provider's page, a help link). Same-origin, not no-referrer: the form's POST must keep
+    its Origin for the CSRF check."""
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
