@@ -24,7 +24,7 @@ class ChoosePasswordForm(USWDSMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
         rules = password_validation.password_validators_help_texts()

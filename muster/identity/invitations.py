@@ -79,10 +79,11 @@ def _expiry(now: datetime.datetime) -> datetime.datetime:
     return now + datetime.timedelta(days=settings.INVITATION_DAYS)
 
 
-def _email(user, invitation: Invitation, token: str, *, resent: bool = False,
+def _email(user, invitation: Invitation, token: str, *, contract=None, resent: bool = False,
            contacts: list | None = None) -> dict:
     """The invitation's subject and body (plain text), to the person."""
     context = {
+        "contract": contract,
         "site_url": settings.MUSTER_BASE_URL.rstrip("/"), "user": user,
         "sent_by": invitation.sent_by, "reason": invitation.reason, "link": link(token),
         "expires_at": invitation.expires_at, "resent": resent,
@@ -132,7 +133,7 @@ def _send(actor, user, *, reason: str, contract=None, resent: bool = False) -> I
         sent_by=actor if getattr(actor, "pk", None) else None, sent_at=now,
         expires_at=_expiry(now),
     )
-    email = _email(user, invitation, token, resent=resent)
+    email = _email(user, invitation, token, contract=contract, resent=resent)
     notifications.queue_rendered(
         "invitation", subject=email["subject"], body=email["body"], to=[user.email],
         key=f"invitation:{invitation.pk}", contract=contract, confidential=True,
@@ -192,7 +193,7 @@ def people_named(actor, *, new: Sequence[User] = (), known: Sequence[User] = (),
     emails = []
     for user, invitation, token in zip(invited, invitations, tokens, strict=True):
         invitation.sent_by = sender  # no query when the template reads it
-        email = _email(user, invitation, token, contacts=contacts)
+        email = _email(user, invitation, token, contract=contract, contacts=contacts)
         emails.append({**email, "key": f"invitation:{invitation.pk}"})
     notifications.queue_rendered_many("invitation", emails, contract=contract,
                                       confidential=True)

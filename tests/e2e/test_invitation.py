@@ -84,9 +84,9 @@ def test_a_newly_named_so_gets_in_by_the_invitation_and_invites_a_user(
     expect(team.locator(".usa-alert--success")).to_contain_text(
         "Welcome package version 1 sent to nadia@contractor.example")
     team.goto(go(f"/contracts/{mine.pk}/"))
-    panel = team.locator("section", has=team.get_by_role("heading", name="Signing in"))
-    expect(panel.get_by_role("row", name=re.compile("Nadia Newso"))).to_contain_text("Invited")
-    axe.scan(team, "contract page: signing in (team)")
+    parties = team.locator("section", has=team.get_by_role("heading", name="Parties"))
+    expect(parties.get_by_role("row", name=re.compile("Nadia Newso"))).to_contain_text("Invited")
+    axe.scan(team, "contract page: the parties' accounts (team)")
 
     # The SO opens the link: a weak password is refused, the page says why.
     so = browsing.new_page()

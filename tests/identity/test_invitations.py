@@ -73,7 +73,7 @@ def test_adding_a_person_to_the_roster_emails_them_a_confidential_invitation(
 
     [email] = invitations_to("ada@example.com")
     assert email.confidential
-    assert email.subject == "You are invited to Muster, the agency's contract onboarding service"
+    assert email.subject == "You are invited to Muster, for Mine"
     assert "Sol SO" in email.body and "a contractor user of Mine" in email.body
     ada = User.objects.get(email="ada@example.com")
     [invitation] = Invitation.objects.filter(user=ada)
@@ -321,7 +321,7 @@ def test_asking_for_a_new_link_answers_the_same_for_any_address(
     new_token = token_in(mailoutbox, "ada@example.com")
     assert new_token != old_token
     [mail] = mailoutbox
-    assert mail.subject.startswith("A new link to Muster")
+    assert mail.subject == "A new link to get in to Muster"
     assert AuditEvent.objects.filter(action="identity.invitation_resent").count() == 1
     # Asked again at once: no third email (one every few minutes at most).
     client.post(url, {"email": "ada@example.com"})
@@ -423,15 +423,17 @@ def test_the_contract_page_shows_the_team_each_partys_account(client, people):
 
     body = text_of(client.get(reverse("contracts:detail", args=[mine.pk])))
 
-    assert "Signing in" in body
-    assert "Sol SO sol" not in body  # a name and its email, then the tags
-    assert re.search(r"Sol SO \S+ Security Official \(SO\) Active", body), body
-    assert re.search(r"Spike SPOC \S+ .* Disabled Account disabled", body)
-    assert re.search(r"Nia Newcomer \S+ .* Never signed in Send Nia Newcomer a new invitation",
-                     body)
-    # Parties see no such panel.
+    assert "Role Name and contact HARP ID EUA check Account" in body
+    assert re.search(r"Security Official \(SO\) Sol SO \S+ \S+ Not started Active", body)
+    assert re.search(r"Spike SPOC \S+ \S+ Not started Disabled Contractor user", body)
+    assert re.search(r"Nia Newcomer \S+ \S+ — Never signed in "
+                     r"Send Nia Newcomer a new invitation", body)
+    assert "Send Sol SO a new invitation" not in body
+    # The contract's parties see the plain table.
     signed_in(client, so)
-    assert "Signing in" not in text_of(client.get(reverse("contracts:detail", args=[mine.pk])))
+    body = text_of(client.get(reverse("contracts:detail", args=[mine.pk])))
+    assert "Role Name and contact HARP ID EUA check Contracting" in body
+    assert "Never signed in" not in body
 
 
 TODAY_NOON = datetime.datetime.combine(TODAY, datetime.time(12), tzinfo=datetime.UTC)

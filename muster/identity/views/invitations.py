@@ -55,7 +55,7 @@ def invitation(request, token):
         return _expired(request)
     user = found.user
     offered = _passwords_offered(user)
-    form = ChoosePasswordForm(user, request.POST if request.method == "POST" else None)
+    form = ChoosePasswordForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and offered and form.is_valid():
         signed_in = invitations.accept(token, form.cleaned_data["password1"])
         if signed_in is None:  # used or replaced a moment ago
