@@ -26,7 +26,7 @@ from django.urls import reverse
 
 from muster import clock
 from muster.accounts import permissions
-from muster.accounts.models import ContractRole, User
+from muster.accounts.models import ContractRole, TeamRole, User
 from muster.audit import services as audit
 from muster.catalog.models import HelpContact
 from muster.errors import DomainError, NotAllowed
@@ -288,17 +288,31 @@ def resend(actor, role: ContractRole) -> Invitation:
 def ask_for_new_link(email: str) -> None:
     """Someone whose link ran out asks for a new one. Whatever the address, nothing is said
     here: a person with an active account, no usable sign-in and an invitation before gets
-    a new link, at most once every ASK_AGAIN_MINUTES."""
+    a new link, at most once every ASK_AGAIN_MINUTES (one named before invitations existed
+    too, if they hold a role)."""
     user = (User.objects.select_for_update()
             .filter(email__iexact=email.strip(), is_active=True).first())
     if user is None or can_sign_in(user):
         return
     last = Invitation.objects.filter(user=user).order_by("-sent_at").first()
-    if last is None:
-        return  # never invited: not named anywhere an invitation comes from
-    if last.sent_at > clock.now() - datetime.timedelta(minutes=ASK_AGAIN_MINUTES):
+    if last is not None and last.sent_at > clock.now() - datetime.timedelta(
+            minutes=ASK_AGAIN_MINUTES):
         return
-    _send(None, user, reason=last.reason, contract=None, resent=True)
+    reason = last.reason if last is not None else _named_as(user)
+    if reason:  # else named nowhere: nobody to let in
+        _send(None, user, reason=reason, contract=None, resent=True)
+
+
+def _named_as(user) -> str:
+    """Why a person named before invitations existed is in Muster: their latest role."""
+    role = (ContractRole.objects.filter(user=user).select_related("contract")
+            .order_by("-assigned_at").first())
+    if role is not None:
+        return reason_for(as_role(role.role), role.contract)
+    team = TeamRole.objects.filter(user=user).first()
+    if team is not None:
+        return f"a member of the agency's team ({team.get_role_display()})"
+    return ""
 
 
 # --- Using one -------------------------------------------------------------------------
@@ -342,5 +356,5 @@ def accept(token: str, password: str | None) -> User | None:
 
 def team_member_added(sender, *, actor, team_role, **kwargs) -> None:
     """An administrator gave someone a team role in the administration site."""
-    person_named(actor, team_role.user, as_what=f"a member of the agency's team "
-                 f"({team_role.get_role_display()})")
+    person_named(actor, team_role.user,
+                 as_what=f"a member of the agency's team ({team_role.get_role_display()})")

@@ -334,6 +334,20 @@ def test_asking_for_a_new_link_answers_the_same_for_any_address(
     assert bad.status_code == 400 and "Enter a valid email address" in text_of(bad)
 
 
+def test_someone_named_before_invitations_existed_can_ask_for_a_link(client, people):
+    cody = people["contractor_user"]  # on mine's roster, never invited
+    cody.set_unusable_password()
+    cody.save()
+    stranger = nobody(email="stranger@example.com")  # no role anywhere
+
+    client.post(reverse("identity:invitation_new"), {"email": cody.email})
+    client.post(reverse("identity:invitation_new"), {"email": stranger.email})
+
+    [email] = OutboxEmail.objects.filter(template="invitation")
+    assert email.to == [cody.email] and email.confidential
+    assert "a contractor user of Mine" in email.body
+
+
 def test_the_link_offers_only_the_identity_provider_when_local_passwords_are_off(
     client, invited, settings
 ):
