@@ -145,12 +145,8 @@ def _import_rows(actor, contract: Contract, roster_import: RosterImport,
 
 def _invite(actor, contract: Contract, new_users: list[User], known_ids: list[int]) -> None:
     """Everyone the file named gets an invitation if they cannot sign in yet: the new
-    people without reading anything, those already in Muster read a chunk at a time."""
-    known: list[User] = []
-    for chunk in chunks(sorted(known_ids)):
-        known += list(User.objects.filter(pk__in=chunk).only(
-            "pk", "email", "full_name", "password", "is_active", "deactivated_reason"))
-    invitations.people_named(actor, new=new_users, known=known, contract=contract,
+    people without reading anything, those already in Muster a chunk at a time."""
+    invitations.people_named(actor, new=new_users, known_ids=known_ids, contract=contract,
                              as_what=invitations.as_role(MEMBER))
 
 

@@ -160,17 +160,21 @@ def person_named(actor, user, *, contract=None, as_what: str) -> Invitation | No
     return _send(actor, user, reason=reason_for(as_what, contract), contract=contract)
 
 
-def people_named(actor, *, new: Sequence[User] = (), known: Sequence[User] = (), contract,
-                 as_what: str) -> int:
+def people_named(actor, *, new: Sequence[User] = (), known_ids: Sequence[int] = (),
+                 contract, as_what: str) -> int:
     """`person_named` for many people at once (a roster's CSV import): a few queries per
     2,000 people, one outbox row per invitation. `new`: people just added (no password, no
     provider account, nothing pending, never deactivated: nothing to read about them);
-    `known`: people already in Muster. Returns how many were invited."""
+    `known_ids`: people already in Muster, read a chunk at a time. Returns how many were
+    invited."""
     now = clock.now()
     invited = list(new)
-    if known:
-        invited += _still_to_invite(actor, known, contract=contract, as_what=as_what, now=now)
+    reactivated: list[tuple] = []
+    if known_ids:
+        more, reactivated = _still_to_invite(known_ids, as_what=as_what, now=now)
+        invited += more
     if not invited:
+        audit.record_many(actor, contract, reactivated)
         return 0
     reason = reason_for(as_what, contract)
     sender = actor if getattr(actor, "pk", None) else None
@@ -197,7 +201,7 @@ def people_named(actor, *, new: Sequence[User] = (), known: Sequence[User] = (),
         emails.append({**email, "key": f"invitation:{invitation.pk}"})
     notifications.queue_rendered_many("invitation", emails, contract=contract,
                                       confidential=True)
-    audit.record_many(actor, contract, [
+    audit.record_many(actor, contract, reactivated + [
         ("identity.invitation_sent", "accounts.user", user.pk, str(user),
          f"Invited {user} to Muster as {reason}"[:300],
          {"reason": reason, "invitation": invitation.pk, "expires_at": invitation.expires_at})
@@ -206,33 +210,37 @@ def people_named(actor, *, new: Sequence[User] = (), known: Sequence[User] = (),
     return len(invitations)
 
 
-def _still_to_invite(actor, users: Sequence[User], *, contract, as_what: str,
-                     now) -> list[User]:
-    """Of people already in Muster: those to invite (active or reactivated now, no usable
-    sign-in, nothing pending), reading a few rows per chunk."""
-    ids = [u.pk for u in users]
-    social: set[int] = set()
-    pending: set[int] = set()
+def _still_to_invite(user_ids: Sequence[int], *, as_what: str,
+                     now) -> tuple[list[User], list[tuple]]:
+    """Of people already in Muster (one query per chunk): those to invite (active, or
+    reactivated now, with no usable sign-in and nothing pending), and the audit entries of
+    those reactivated."""
+    ids = sorted(user_ids)
+    users: list = []  # annotated with has_provider and waiting
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        social.update(SocialAccount.objects.filter(user_id__in=chunk)
-                      .values_list("user_id", flat=True))
-        pending.update(Invitation.objects.pending(now).filter(user_id__in=chunk)
-                       .values_list("user_id", flat=True))
+        users += list(
+            User.objects.filter(pk__in=chunk)
+            .annotate(has_provider=Exists(SocialAccount.objects.filter(user=OuterRef("pk"))),
+                      waiting=Exists(Invitation.objects.pending(now)
+                                     .filter(user=OuterRef("pk"))))
+            .only("pk", "email", "full_name", "password", "is_active", "deactivated_reason"))
     closed = [u for u in users if not u.is_active and u.deactivated_reason in CLOSED_BY_SWEEP]
+    entries = []
     if closed:
         before = {u.pk: u.deactivated_reason for u in closed}
         for user in closed:
             user.is_active, user.deactivated_reason = True, ""
         User.objects.bulk_update(closed, ["is_active", "deactivated_reason"], batch_size=CHUNK)
-        audit.record_many(actor, contract, [
+        entries = [
             ("identity.account_reactivated", "accounts.user", u.pk, str(u),
              f"Reactivated {u}'s account: named as {as_what}"[:300],
              {"is_active": True, "deactivated_reason": "", "was": before[u.pk]})
             for u in closed
-        ])
-    return [u for u in users if u.is_active and not u.has_usable_password()
-            and u.pk not in social and u.pk not in pending]
+        ]
+    invited = [u for u in users if u.is_active and not u.has_usable_password()
+               and not u.has_provider and not u.waiting]
+    return invited, entries
 
 
 # --- Reading: who can get in ---------------------------------------------------------
