@@ -178,6 +178,14 @@ PAGES: dict[str, Page] = {
     # No OpenID provider is set up in this world: its sign-in is not found.
     "openid_connect_login": Page({"provider_id": "=agency"}, everyone(404), signed_out=404),
     "openid_connect_callback": Page({"provider_id": "=agency"}, everyone(404), signed_out=404),
+    # Invitations (muster/identity/invitations.py): the link's page and the page asking for
+    # a new one are open to anyone (the token, or nothing, is the key: a POST changes only
+    # what the token names, so there is no "who may" to refuse); sending one again is the
+    # team's for anyone named on the contract, the SO's for the roster's users.
+    "identity:invitation": Page({"token": "=not-a-token"}, everyone(), signed_out=200),
+    "identity:invitation_new": Page({}, everyone(), signed_out=200),
+    "identity:resend_invitation": Page({**C, "user_pk": "member"}, POST_ONLY,
+                                       post=action(TEAM | {"so"})),
     # Contracts
     "contracts:list": Page({}, everyone()),
     "contracts:detail": Page(C, page(VIEW)),

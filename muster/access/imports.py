@@ -13,6 +13,7 @@ from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.contracts.models import Contract
+from muster.identity import invitations
 from muster.validators import NAME_MAX
 
 from . import emails
@@ -132,6 +133,7 @@ def _import_rows(actor, contract: Contract, roster_import: RosterImport,
     roster_import.mark_imported(now)
     roster_import.save(update_fields=["status", "imported_at"])
     _audit_import(actor, contract, roster_import, rows, roles, grants, new_users)
+    _invite(actor, contract, new_users, list(fill))
     emails.users_added(
         actor, contract, f"roster-import:{roster_import.pk}",
         count=len(rows), grants=len(grants), filename=roster_import.filename,
@@ -139,6 +141,13 @@ def _import_rows(actor, contract: Contract, roster_import: RosterImport,
         more=max(len(rows) - 20, 0),
     )
     return ImportResult(imported=len(rows), created_users=len(new_users), grants=len(grants))
+
+
+def _invite(actor, contract: Contract, new_users: list[User], known_ids: list[int]) -> None:
+    """Everyone the file named gets an invitation if they cannot sign in yet: the new
+    people without reading anything, those already in Muster a chunk at a time."""
+    invitations.people_named(actor, new=new_users, known_ids=known_ids, contract=contract,
+                             as_what=invitations.as_role(MEMBER))
 
 
 def _audit_import(actor, contract, roster_import, rows, roles, grants, new_users) -> None:

@@ -9,6 +9,7 @@ from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.contracts.models import Contract
+from muster.identity import invitations
 
 from . import emails
 from .checking import check_rows
@@ -56,6 +57,7 @@ def add_user(actor, contract: Contract, *, full_name: str, email: str,
                             ) from error
     audit.record(actor, "access.user_added", role, f"Added {user.full_name} to the roster",
                  contract=contract, after={"user": user.email, "harp_id": user.harp_id})
+    invitations.person_named(actor, user, contract=contract, as_what=invitations.as_role(MEMBER))
     emails.users_added(actor, contract, f"roster-added:{role.pk}",
                        members=[user], count=1, grants=0)
     return role

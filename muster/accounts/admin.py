@@ -4,6 +4,17 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from muster.audit.admin_mixins import AuditedAdminMixin
 
 from .models import ContractRole, TeamRole, User
+from .signals import team_role_added
+
+
+class TellsOfNewTeamRoles(AuditedAdminMixin):
+    """A team role added here (on its own page or in a person's inline) is announced with
+    `team_role_added`, inside the admin's transaction: muster/identity invites the person."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if isinstance(obj, TeamRole) and not change:
+            team_role_added.send(sender=TeamRole, actor=request.user, team_role=obj)
 
 
 class TeamRoleInline(admin.TabularInline):
@@ -12,7 +23,7 @@ class TeamRoleInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
+class UserAdmin(TellsOfNewTeamRoles, BaseUserAdmin):
     ordering = ["full_name"]
     list_display = ["full_name", "email", "harp_id", "is_active", "is_staff"]
     search_fields = ["full_name", "email", "harp_id", "eua_id"]
@@ -39,7 +50,7 @@ class ContractRoleAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TeamRole)
-class TeamRoleAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class TeamRoleAdmin(TellsOfNewTeamRoles, admin.ModelAdmin):
     list_display = ["user", "role", "service"]
     list_filter = ["role", "service"]
     autocomplete_fields = ["user"]

@@ -350,6 +350,14 @@ def may_start_intake(user, contract) -> bool:
 
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
+def may_resend_invitation(user, role) -> bool:
+    """A new invitation link (muster/identity): the team for anyone named on a contract
+    (`role`, a ContractRole), the contract's SO for the users on its roster."""
+    if team_roles(user) & WHOLE_TEAM:
+        return True
+    return role.role == CONTRACTOR_USER and can(user, Action.MANAGE_ROSTER, role.contract)
+
+
 PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     "notifications.see_outbox": may_see_outbox,
     "onboarding.see_review_queue": may_see_review_queue,
@@ -364,6 +372,7 @@ PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     "onboarding.edit_intake_now": may_edit_intake,
     "onboarding.submit_intake_now": may_submit_intake,
     "onboarding.start_intake": may_start_intake,
+    "identity.resend_invitation": may_resend_invitation,
 }
 
 

@@ -13,6 +13,7 @@ from muster.accounts.permissions import Action
 from muster.audit import services as audit
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, DataUseAgreement, Stage
+from muster.identity import invitations
 from muster.notifications import services as mail
 from muster.timeline.services import recompute_due_dates
 
@@ -141,7 +142,10 @@ def apply_scenario(actor, contract: Contract, scenario: int, answers: dict, *,
         target = closeout.successor
         for person, role in ((new_so, ContractRole.Role.SO), (new_spoc, ContractRole.Role.SPOC)):
             if person is not None:
-                contracts.assign_role(actor, target, _person(actor, person), role)
+                named = _person(actor, person)
+                contracts.assign_role(actor, target, named, role)
+                invitations.person_named(actor, named, contract=target,
+                                         as_what=invitations.as_role(role))
         tell_successor_people(contract, target, closeout.answers)
     if dua is not None:
         _store_dua(actor, target, dua, dua_services_of(contract))

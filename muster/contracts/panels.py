@@ -20,6 +20,9 @@ from typing import Any
 # says whose), filled the same way.
 CONTRACT = "contract"  # the contract page, between its next step and its facts
 HOME = "home"  # the home page, after the open contracts
+# The contract page's table of its people: a panel here replaces the plain table (identity
+# shows the team each person's account and a button to invite them again).
+PARTIES = "contract.parties"
 
 PanelContext = Callable[[Any, Any, datetime.date], dict[str, Any] | None]
 

@@ -3,6 +3,8 @@ from django.http import Http404
 from django.urls import path
 from django.views.generic import RedirectView
 
+from .views import invitations
+
 
 def email_addresses_are_kept_by_the_team(request):
     """django-allauth's page for adding and changing one's own email addresses: not in
@@ -25,4 +27,9 @@ urlpatterns = [
     path("3rdparty/", provider_accounts_are_not_linked, name="connections_not_offered"),
     path("social/connections/", provider_accounts_are_not_linked,
          name="old_connections_not_offered"),
+    # Invitations (muster/identity/invitations.py): the link, a new link, sending again.
+    path("invitation/new/", invitations.new_link, name="invitation_new"),
+    path("invitation/<str:token>/", invitations.invitation, name="invitation"),
+    path("invitation/contracts/<int:pk>/people/<int:user_pk>/send/", invitations.resend,
+         name="resend_invitation"),
 ]

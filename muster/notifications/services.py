@@ -140,3 +140,39 @@ def retry_now(actor, email: OutboxEmail) -> OutboxEmail:
                         refused=DomainError("Only a failed email can be sent again."))
     transaction.on_commit(kick_worker)
     return email
+
+
+def queue_rendered_many(template: str, emails: list[dict], *, contract=None,
+                        confidential: bool = False) -> int:
+    """Store many emails written already, each to one person, at once: a whole CSV
+    import's invitations. Each is a dict with `subject`, `body`, `to` (a User) and a `key`
+    never used before (a new row's id in it). A handful of queries however many there are;
+    sent after the commit, as queue_rendered's. Returns how many were queued."""
+    now = clock.now()
+    rows = [
+        OutboxEmail(
+            key=e["key"][:KEY_LENGTH], template=template[:80],
+            subject=" ".join(e["subject"].split())[:SUBJECT_LENGTH],
+            body=e["body"].strip() + "\n", to=[_address(e["to"])], cc=[], contract=contract,
+            attachments=[], next_attempt_at=now, created_at=now, confidential=confidential,
+        )
+        for e in emails if _address(e["to"])
+    ]
+    if not rows:
+        return 0
+    OutboxEmail.objects.bulk_create(rows, batch_size=2000)
+    if rows[0].pk is None:  # a backend that cannot return ids
+        ids: dict[str, int] = {}
+        keys = [r.key for r in rows]
+        for start in range(0, len(keys), 500):
+            ids.update(OutboxEmail.objects.filter(key__in=keys[start:start + 500])
+                       .values_list("key", "pk"))
+        for row in rows:
+            row.pk = row.id = ids[row.key]
+    users = {_address(e["to"]): e["to"] for e in emails if isinstance(e["to"], User)}
+    OutboxRecipient.objects.bulk_create(
+        (OutboxRecipient(email=row, address=row.to[0], user=users.get(row.to[0]))
+         for row in rows), batch_size=2000,
+    )
+    _kick_after_commit()
+    return len(rows)

@@ -27,6 +27,7 @@ from muster.catalog.models import HelpContact, Service
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Organization
 from muster.errors import NotAllowed
+from muster.identity import invitations
 
 from .errors import OnboardingError
 from .evidence import complete_evidence
@@ -199,6 +200,9 @@ def _save_parties(actor, contract, data):
     for role, _label in PARTY_ROLES:
         user = _person(actor, contract, data, role)
         assignment = contracts.assign_role(actor, contract, user, role)
+        # Named: invited when they have no way to sign in yet (inside this transaction).
+        invitations.person_named(actor, user, contract=contract,
+                                 as_what=invitations.as_role(role))
         eua = data.get(f"{role}_eua_check")
         if eua and assignment.eua_check != eua:
             before = {"eua_check": assignment.eua_check}

@@ -150,6 +150,11 @@ def scene(people):
             "step_overdue": {"step": step},
             "audit_checkpoint": {"head": head, "token": head.token, "accepted_loss": []},
             "audit_loss": {"findings": [loss]},
+            "invitation": {"user": people["so"], "sent_by": people["cor"],
+                           "reason": "the Security Official (SO) of Mine (75FCMC26C0001)",
+                           "link": f"{BASE_URL}/accounts/invitation/a-token/",
+                           "expires_at": datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC),
+                           "resent": False},
         },
     }
 

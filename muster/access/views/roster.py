@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from muster import clock
 from muster.accounts import permissions
-from muster.accounts.models import User
+from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import Action
 from muster.actions import act
+from muster.identity.invitations import SignIn, sign_in_of
 
 from .. import queries
 from .. import roster as roster_actions
@@ -35,6 +36,7 @@ class Row:
     user: User
     grants: list
     grant_form: GrantForm | None = None
+    sign_in: SignIn | None = None  # their account's status, and whether a link can be sent
 
 
 def page_of(request, rows, size=PAGE_SIZE):
@@ -65,14 +67,19 @@ def roster(request, pk, add_form=None, status=200):
     page = page_of(request, queries.members(contract, q))
     grants = queries.grants_by_user(contract, [m.user_id for m in page])
     approved = queries.approved_services(contract)
-    rows = [Row(m.user_id, m.user, grants.get(m.user_id, [])) for m in page]
+    accounts = sign_in_of(m.user_id for m in page)
+    rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id))
+            for m in page]
     if manages:
         for row in rows:
             row.grant_form = grant_form(row.user, available(approved, row.grants), "roster")
     query = request.GET.copy()
     query.pop("page", None)
     results = {"contract": contract, "page": page, "rows": rows, "q": q,
-               "query": query.urlencode()}
+               "query": query.urlencode(),
+               # Whoever may send one member a new invitation may for all (same role).
+               "may_invite": permissions.may_resend_invitation(
+                   request.user, ContractRole(contract=contract, role=queries.MEMBER))}
     if request.htmx:  # the filter asked: only the results change, the URL follows
         return render(request, "access/roster/_results.html", results)
     return render(request, "access/roster/roster.html", {
