@@ -118,7 +118,9 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     cor.get_by_label("Email address").fill(cast["cor"].email)
     cor.get_by_label("Password").fill("not-the-password")
     cor.get_by_role("button", name="Sign in").click()
-    expect(cor.locator("#error-summary")).to_contain_text("You could not be signed in")
+    expect(cor.locator("#error-summary")).to_contain_text(
+        "The email address or password is not right")
+    expect(cor.locator("#error-summary")).to_be_focused()
     visit(cor, "sign-in with errors")
     cor.get_by_label("Password").fill(PASSWORD)
     cor.get_by_role("button", name="Sign in").click()
