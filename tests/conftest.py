@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db.models import F
 from django.test import override_settings
@@ -98,8 +97,13 @@ def freeze_today(request, time_machine):
 
 def _carry_sessions(jump: datetime.timedelta):
     # Whoever is signed in travels too, with the same time left: Django checks a session's
-    # expiry against the now time-machine moved (the former patch never reached it).
+    # expiry against the now time-machine moved (the former patch never reached it), and
+    # Muster its idle and absolute limits against the times kept in the session's data.
+    from muster.identity.models import Session
+    from muster.identity.sessions import carry
+
     Session.objects.update(expire_date=F("expire_date") + jump)
+    carry(jump)
 
 
 @pytest.fixture

@@ -7,3 +7,8 @@ class IdentityConfig(AppConfig):
 
     name = "muster.identity"
     verbose_name = "Sign-in and accounts"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()  # account events on the audit record (receivers.py)
