@@ -50,6 +50,13 @@ def _second_factor_only_where_a_test_asks(settings):
 
 
 @pytest.fixture(autouse=True)
+def _accounts_never_unused_where_a_test_does_not_ask(settings):
+    """Tests move the clock by months and their people never sign in: the sweep would
+    disable every account as unused (ACCOUNT_UNUSED_DAYS). Tests about it set it back."""
+    settings.ACCOUNT_UNUSED_DAYS = 100 * 365
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing is slow on purpose; tests check behaviour, not the hash's cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -115,7 +115,8 @@ def test_keep_alive_needs_the_csrf_token(person, clock_at):
 
 def test_an_htmx_request_is_activity(signed_in, clock_at):
     clock_at(25)
-    assert signed_in.get(reverse("contracts:list"), headers={"HX-Request": "true"}).status_code == 200
+    response = signed_in.get(reverse("contracts:list"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
     clock_at(50)
     assert is_signed_in(signed_in)
 
