@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 
 from muster import clock
@@ -149,6 +149,11 @@ class SessionLimitsMiddleware:
         request.muster_session_ended = reason  # for the audit record (receivers.py)
         logout(request)
         messages.info(request, ended_message(reason))
+        if "application/json" in request.headers.get("Accept", ""):
+            # The warning script's question or "Stay signed in": it leads to the sign-in
+            # page itself (following a redirect would spend the message on the way).
+            return JsonResponse({"signed_in": False, "seconds_left": 0,
+                                 "sign_in_url": reverse("account_login")})
         if getattr(request, "htmx", False):
             # htmx would put the sign-in page inside the part it swaps: reload the whole
             # page instead, which leads to the sign-in page with the message.

@@ -34,6 +34,9 @@
 
   function answer(response) {
     if (!response.ok) { throw new Error("HTTP " + response.status); }
+    if (response.redirected || (response.headers.get("Content-Type") || "").indexOf("json") < 0) {
+      return { signed_in: false, seconds_left: 0, sign_in_url: response.url.split("?")[0] };
+    }
     return response.json();
   }
 

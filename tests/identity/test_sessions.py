@@ -167,3 +167,19 @@ def test_the_page_carries_the_warning_with_the_time_left(signed_in, clock_at):
     assert 'role="alertdialog"' in page
     assert 'data-seconds-left="1800"' in page
     assert "session-warning.js" in page
+
+
+def test_stay_signed_in_too_late_answers_signed_out_and_the_sign_in_page_says_why(
+        signed_in, clock_at):
+    clock_at(31)
+    response = signed_in.post(reverse("identity:keep_alive"),
+                              headers={"Accept": "application/json"})
+    assert response.json() == {"signed_in": False, "seconds_left": 0,
+                               "sign_in_url": reverse("account_login")}
+    assert IDLE_SIGNED_OUT in text_of(signed_in.get(reverse("account_login")))
+
+
+def test_keep_alive_signed_out_leads_to_the_sign_in_page(client):
+    response = client.post(reverse("identity:keep_alive"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))

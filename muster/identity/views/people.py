@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from muster import clock
@@ -24,7 +24,7 @@ def _filtered(request):
     return form, directory.people(**form.filters())
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def people(request):
     form, users = _filtered(request)
@@ -38,7 +38,7 @@ def people(request):
     return render(request, "identity/people.html", context)
 
 
-@require_GET
+@require_safe
 def people_csv(request):
     _, users = _filtered(request)
     response = StreamingHttpResponse(directory.csv_lines(users),

@@ -1,13 +1,13 @@
 """The session warning's two requests (muster/static/session-warning.js): how long is left
-(GET, which is not activity and changes nothing) and "Stay signed in" (POST, CSRF-checked,
-which is activity: the middleware notes it). Both answer a signed-out visitor too, so the
-script can lead them to the sign-in page instead of following a redirect."""
+(GET, which is not activity and changes nothing; it answers a signed-out visitor too) and
+"Stay signed in" (POST, CSRF-checked, which is activity: the middleware notes it). A
+session that ends on one of these requests is answered in JSON by the middleware."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .. import sessions
 
@@ -23,13 +23,13 @@ def _answer(request) -> JsonResponse:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def session_status(request):
     return _answer(request)
 
 
-@login_not_required
 @never_cache
 @require_POST
 def keep_alive(request):
+    """Signed out already: the sign-in page, as for any page (the script follows it)."""
     return _answer(request)
