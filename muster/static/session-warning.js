@@ -26,10 +26,11 @@
 
   // The session has `secondsLeft`: ask again when the warning is due (a little early, as
   // the server notes activity only every so often).
-  function schedule(secondsLeft) {
+  function schedule(secondsLeft, exact) {
     clearTimeout(timer);
     deadline = Date.now() + secondsLeft * 1000;
-    timer = setTimeout(check, Math.max(0, secondsLeft * 1000 - warningMs - slackMs));
+    var wait = secondsLeft * 1000 - warningMs - (exact ? 0 : slackMs);
+    timer = setTimeout(check, Math.max(1000, wait));
   }
 
   function answer(response) {
@@ -48,7 +49,7 @@
       if (!state.signed_in) { signInAgain(state.sign_in_url); return; }
       if (state.seconds_left * 1000 > warningMs + 1000) {
         hide();  // used in another tab meanwhile
-        schedule(state.seconds_left);
+        schedule(state.seconds_left, true);
         return;
       }
       deadline = Date.now() + state.seconds_left * 1000;
