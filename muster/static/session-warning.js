@@ -13,7 +13,7 @@
   var keepAliveUrl = box.dataset.keepAliveUrl;
   var countdown = box.querySelector("[data-countdown]");
   var stay = box.querySelector("[data-stay]");
-  var csrf = box.querySelector("input[name=csrfmiddlewaretoken]");
+  var csrf = document.querySelector("#sign-out-form input[name=csrfmiddlewaretoken]");
   var timer = null;
   var ticker = null;
   var deadline = 0;

@@ -17,7 +17,6 @@ def session_warning(context):
         return {"show": False}
     return {
         "show": True,
-        "csrf_token": context.get("csrf_token"),
         "seconds_left": sessions.seconds_left(request.session),
         "idle_seconds": int(sessions.idle_seconds()),
         "warning_seconds": settings.SESSION_WARNING_SECONDS,
