@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "muster.identity.mfa.SecondFactorRequired",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the messages and htmx: ends an idle or too-old session, saying why.
+    "muster.identity.sessions.SessionLimitsMiddleware",
     "muster.middleware.FriendlyMethodNotAllowed",
 ]
 
@@ -305,6 +307,16 @@ TASKS = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions with the person's id in a column of their own (muster/identity/sessions.py):
+# the lifecycle ends one person's sessions with one indexed DELETE.
+SESSION_ENGINE = "muster.identity.sessions"
+# A session ends after this many minutes without a request from the person (the pages
+# warn SESSION_WARNING_SECONDS before), and this many hours after signing in, whatever.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+SESSION_WARNING_SECONDS = int(os.environ.get("SESSION_WARNING_SECONDS", "120"))
+# An account nobody signed in to for this many days is disabled by the daily sweep.
+ACCOUNT_UNUSED_DAYS = int(os.environ.get("ACCOUNT_UNUSED_DAYS", "90"))
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db.models import F
 from django.test import override_settings
@@ -48,6 +47,13 @@ def _second_factor_only_where_a_test_asks(settings):
     """The second factor is required by default outside the demo; tests that are not about
     it sign people in without one."""
     settings.MFA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def _accounts_never_unused_where_a_test_does_not_ask(settings):
+    """Tests move the clock by months and their people never sign in: the sweep would
+    disable every account as unused (ACCOUNT_UNUSED_DAYS). Tests about it set it back."""
+    settings.ACCOUNT_UNUSED_DAYS = 100 * 365
 
 
 @pytest.fixture(autouse=True)
@@ -98,8 +104,13 @@ def freeze_today(request, time_machine):
 
 def _carry_sessions(jump: datetime.timedelta):
     # Whoever is signed in travels too, with the same time left: Django checks a session's
-    # expiry against the now time-machine moved (the former patch never reached it).
+    # expiry against the now time-machine moved (the former patch never reached it), and
+    # Muster its idle and absolute limits against the times kept in the session's data.
+    from muster.identity.models import Session
+    from muster.identity.sessions import carry
+
     Session.objects.update(expire_date=F("expire_date") + jump)
+    carry(jump)
 
 
 @pytest.fixture

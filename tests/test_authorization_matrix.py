@@ -20,11 +20,13 @@ The world is built once for the module (tests/matrix/world.py) inside a transact
 is rolled back at the end; each test runs in a savepoint of it.
 """
 
+import datetime
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -186,6 +188,12 @@ PAGES: dict[str, Page] = {
     "identity:invitation_new": Page({}, everyone(), signed_out=200),
     "identity:resend_invitation": Page({**C, "user_pk": "member"}, POST_ONLY,
                                        post=action(TEAM | {"so"})),
+    # Sessions and the accounts page (muster/identity: sessions.py, views/people.py). How
+    # long a session has left answers anyone (signed out: "not signed in").
+    "identity:session_status": Page({}, everyone(), signed_out=200),
+    "identity:keep_alive": Page({}, POST_ONLY, post=everyone(ALLOWED)),
+    "identity:people": Page({}, team_page(TEAM)),
+    "identity:people_csv": Page({}, team_page(TEAM)),
     # Contracts
     "contracts:list": Page({}, everyone()),
     "contracts:detail": Page(C, page(VIEW)),
@@ -404,7 +412,11 @@ def _id(route, side, role=None):
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("matrix-media")
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast), \
+    # The clock stands still for the module: a signed-in request writes its session only
+    # to note activity a minute after the last (muster/identity/sessions.py), and a GET
+    # here must write nothing.
+    with time_machine.travel(datetime.datetime.now(datetime.UTC), tick=False), \
+            override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast), \
             django_db_blocker.unblock(), transaction.atomic():
         built = build_world()
         built.media = media
@@ -424,6 +436,11 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing():
     pass
+
+
+@pytest.fixture(autouse=True)
+def _accounts_never_unused_where_a_test_does_not_ask():
+    pass  # no sweep runs here
 
 
 @pytest.fixture(autouse=True)

@@ -44,7 +44,7 @@ def test_the_header_marks_the_section_and_says_which_link_is_this_page(client):
 
     assert [label for *_, label in on_list] == [
         "Home", "Contracts", "Review queue", "New solicitation", "Surveys", "Service requests",
-        "Access to confirm", "Outbox", "Sweeps"]
+        "Access to confirm", "Outbox", "Accounts", "Sweeps"]
     assert (True, True, "Contracts") in on_list
     assert (True, False, "Contracts") in on_contract, "a contract is in Contracts, not the list"
     assert all(not current for current, _, label in on_contract if label != "Contracts")

@@ -30,9 +30,10 @@ from .pages import text_of
 pytestmark = pytest.mark.django_db
 HUGE = 2_400_000
 # Texts Muster writes itself, never typed: an email as rendered, a delivery error, a sent
-# welcome package. Their size follows from the typed texts they are made of.
+# welcome package, a session's data (Django's). Their size follows from what they hold.
 GENERATED = {("notifications", "outboxemail", "body"), ("notifications", "outboxemail",
-             "last_error"), ("onboarding", "welcomepackage", "html")}
+             "last_error"), ("onboarding", "welcomepackage", "html"),
+             ("identity", "session", "session_data")}
 # Every module of forms in Muster, found rather than listed, so a new one is checked too.
 FORM_MODULES = sorted(
     info.name for info in pkgutil.walk_packages(muster.__path__, "muster.")

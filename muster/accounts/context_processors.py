@@ -22,6 +22,8 @@ HEADER_LINKS = [
      "access.see_access_to_confirm"),
     ("Outbox", "notifications:outbox", lambda m: m.url_name == "outbox",
      "notifications.see_outbox"),
+    ("Accounts", "identity:people", lambda m: m.url_name in ("people", "people_csv"),
+     "identity.see_accounts"),
     ("Sweeps", "closeout:sweeps", lambda m: m.url_name == "sweeps", "closeout.see_sweep_runs"),
     ("Administration", "admin:index", lambda m: False, "accounts.administer"),
 ]

@@ -251,6 +251,11 @@ def may_see_access_to_confirm(user, obj=None) -> bool:
     return bool(team_roles(user) & ACCESS_TO_CONFIRM_ROLES)
 
 
+def may_see_accounts(user, obj=None) -> bool:
+    """The accounts page (muster/identity): the onboarding team, its lead, administrators."""
+    return bool(team_roles(user) & WHOLE_TEAM)
+
+
 def may_administer(user, obj=None) -> bool:
     """Django's administration: staff accounts."""
     return bool(user.is_staff)
@@ -367,6 +372,7 @@ PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     "access.see_service_requests": may_see_service_requests,
     "access.see_access_to_confirm": may_see_access_to_confirm,
     "accounts.administer": may_administer,
+    "identity.see_accounts": may_see_accounts,
     "closeout.see_sweep_runs": may_see_sweep_runs,
     "access.confirm_grant": may_confirm_grant_now,
     "onboarding.edit_intake_now": may_edit_intake,

@@ -19,8 +19,10 @@ from muster import clock, workflow
 from muster.access import dua
 from muster.accounts.models import ContractRole, TeamRole
 from muster.audit import checkpoints, correlation
+from muster.audit import services as audit
 from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract, Stage
+from muster.identity import lifecycle
 from muster.notifications import services as mail
 from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
@@ -30,7 +32,7 @@ from muster.timeline.models import ContractStep, Responsible
 from . import pending
 from .choice import open_closeout
 from .ending import end_due_contracts
-from .models import Closeout, Scenario, SweepRun
+from .models import CalendarFeed, Closeout, Scenario, SweepRun
 from .reaward import start_reawarded_contracts
 from .steps import REMOVE_ACCESS_STEP
 
@@ -50,6 +52,8 @@ class SweepReport:
     grants_carried_over: int = 0
     reawards_started: int = 0
     dua_pauses: int = 0
+    accounts_deactivated: int = 0  # no role left (identity/lifecycle.py)
+    accounts_disabled: int = 0  # unused
     emails_sent: int = 0
     emails_retrying: int = 0
     audit_checkpoint: int = 0  # its number; 0 when refused (records missing)
@@ -126,6 +130,10 @@ def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
         report.reminders = send_reminders(day, since, people)
         report.escalations = escalate_overdue(day, since, people)
         report.dua_pauses = _pause_lapsed_duas(day)
+        # After the contracts that ended today: their people lose their last role today.
+        accounts = lifecycle.sweep(day, hooks=[_revoke_calendar_links])
+        report.accounts_deactivated = accounts.deactivated
+        report.accounts_disabled = accounts.disabled
         report.audit_checkpoint = _checkpoint_audit_record()
         if deliver:
             delivery = deliver_due()
@@ -254,6 +262,17 @@ def _checkpoint_audit_record() -> int:
         return checkpoints.make().number
     except checkpoints.LossFound:
         return 0
+
+
+def _revoke_calendar_links(people) -> None:
+    """The lifecycle's hook: a deactivated person's calendar links stop for good (a new
+    role later does not bring an old link back)."""
+    now = clock.now()
+    for feed in CalendarFeed.objects.filter(user__in=people, revoked_at__isnull=True):
+        CalendarFeed.objects.filter(pk=feed.pk).update(revoked_at=now)
+        audit.record(None, "calendar_feed.revoked", feed,
+                     "Calendar link turned off: the account was deactivated",
+                     before={"revoked_at": None}, after={"revoked_at": now})
 
 
 def _pause_lapsed_duas(day: datetime.date) -> int:

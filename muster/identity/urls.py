@@ -3,7 +3,7 @@ from django.http import Http404
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .views import invitations
+from .views import invitations, people, sessions
 
 
 def email_addresses_are_kept_by_the_team(request):
@@ -32,4 +32,9 @@ urlpatterns = [
     path("invitation/<str:token>/", invitations.invitation, name="invitation"),
     path("invitation/contracts/<int:pk>/people/<int:user_pk>/send/", invitations.resend,
          name="resend_invitation"),
+    # Sessions and the accounts page (sessions.py, lifecycle.py, views/people.py)
+    path("session/", sessions.session_status, name="session_status"),
+    path("session/keep-alive/", sessions.keep_alive, name="keep_alive"),
+    path("people/", people.people, name="people"),
+    path("people/accounts.csv", people.people_csv, name="people_csv"),
 ]

@@ -31,7 +31,8 @@ AUDITOR = "audit-office@agency.example.gov"
 
 @pytest.fixture
 def events():
-    actor = UserFactory(full_name="Avery Actor", email="avery@example.com")
+    # Staff: a person with no role would be deactivated by the sweep, one more record.
+    actor = UserFactory(full_name="Avery Actor", email="avery@example.com", is_staff=True)
     contract = make_contract(actor, name="Audited")
     contract_services.update_contract(actor, contract, name="Audited again")
     audit.record(None, "test.system", contract, "The system did something", contract=contract)

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from muster.accounts.models import ContractRole
+from muster.accounts.models import ContractRole, TeamRole
 from muster.closeout import sweep
 from muster.closeout.choice import open_closeout
 from muster.closeout.models import Closeout, Scenario, SweepRun
@@ -300,6 +300,9 @@ def test_after_a_reaward_record_is_made_the_scenario_cannot_switch(client, peopl
 
 
 def test_choosing_after_access_was_removed_is_refused(client, people, closing, freeze_today):
+    # A COR who stays in Muster after this contract (one with no role left is deactivated
+    # the day it closes: muster/identity/lifecycle.py).
+    TeamRole.objects.create(user=people["cor"], role=TeamRole.Role.COR)
     client.force_login(people["cor"])
     client.post(url("scenario", closing, 3), {
         "pop_end_confirmed": "2027-11-30", "data_to_archive": "All.", "all_data_archived": "on"})

@@ -28,7 +28,7 @@ BASE_URL = "https://muster.agency.example.gov"
 NAMES = sorted(p.name.removesuffix(".txt") for p in EMAILS.glob("*.txt")
                if not p.name.endswith("_subject.txt"))
 # About the audit record as a whole, to the audit address: no contract in them.
-NOT_ABOUT_A_CONTRACT = {"audit_checkpoint", "audit_loss"}
+NOT_ABOUT_A_CONTRACT = {"audit_checkpoint", "audit_loss", "account_disabled_unused"}
 
 
 @pytest.fixture
@@ -155,6 +155,7 @@ def scene(people):
                            "link": f"{BASE_URL}/accounts/invitation/a-token/",
                            "expires_at": datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC),
                            "resent": False},
+            "account_disabled_unused": {"person": people["so"], "days": 90, "last_login": None},
         },
     }
 
