@@ -75,12 +75,14 @@ def roleless() -> models.QuerySet:
 
 def unused(now: datetime.datetime) -> models.QuerySet:
     """Active accounts not signed in to since the cutoff (or never, and named before it),
-    with no invitation sent since the cutoff (a person invited again has their days)."""
+    neither invited nor given a role on a contract since the cutoff (a person named again,
+    which reactivates an account this sweep closed, has their days again)."""
     cutoff = now - datetime.timedelta(days=settings.ACCOUNT_UNUSED_DAYS)
     invited_since = Invitation.objects.filter(user=OuterRef("pk"), sent_at__gte=cutoff)
+    named_since = ContractRole.objects.filter(user=OuterRef("pk"), assigned_at__gte=cutoff)
     return _may_be_switched_off().filter(
         Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
-    ).exclude(Exists(invited_since))
+    ).exclude(Exists(invited_since)).exclude(Exists(named_since))
 
 
 # ------------------------------------------------------------------------------ what

@@ -66,6 +66,12 @@ def contract(today):
                                   pop_end=TODAY + datetime.timedelta(days=200)))
 
 
+def role_long_ago(person, contract, role) -> None:
+    """A role given 400 days ago: the person was named long ago."""
+    ContractRole.objects.filter(pk=give_role(person, contract, role).pk).update(
+        assigned_at=days_ago(400))
+
+
 def recent(**fields):
     """Someone who signed in yesterday (so never "unused")."""
     return UserFactory(last_login=days_ago(1), **fields)
@@ -190,7 +196,8 @@ def test_finding_nobody_costs_the_same_for_3_people_as_for_30(contract, today):
 def test_an_account_unused_for_90_days_is_disabled_with_an_email(contract, today):
     person = UserFactory(full_name="Una Unused", email="una@example.com",
                          last_login=days_ago(91))
-    give_role(person, contract, ContractRole.Role.POC)
+    ContractRole.objects.filter(pk=give_role(person, contract, ContractRole.Role.POC).pk
+                                ).update(assigned_at=days_ago(200))
     kept = UserFactory(last_login=days_ago(89))
     give_role(kept, contract, ContractRole.Role.SO)
 
@@ -214,11 +221,32 @@ def test_never_signed_in_and_named_more_than_90_days_ago_is_disabled(contract, t
     old = UserFactory(date_joined=days_ago(91))
     new = UserFactory(date_joined=days_ago(30))
     for person in (old, new):
-        give_role(person, contract, ContractRole.Role.CONTRACTOR_USER)
+        role_long_ago(person, contract, ContractRole.Role.CONTRACTOR_USER)
 
     assert lifecycle.sweep(today).disabled == 1
     assert fresh(old).deactivated_reason == "unused"
     assert fresh(new).is_active
+
+
+def test_named_again_after_being_disabled_as_unused_stays_active(contract, today):
+    """The SO adds back someone the sweep disabled: their account is reactivated, and the
+    next sweeps leave it alone although their last sign-in is old (being named again
+    gives them their days)."""
+    so = UserFactory()
+    give_role(so, contract, ContractRole.Role.SO)
+    person = UserFactory(email="ray@example.com", harp_id="RRETURN1",
+                         last_login=days_ago(120), date_joined=days_ago(400))
+    ContractRole.objects.filter(pk=give_role(person, contract, ContractRole.Role.POC).pk
+                                ).update(assigned_at=days_ago(400))
+    assert lifecycle.sweep(today).disabled == 1
+
+    roster.add_user(so, contract, full_name="Ray Returning", email="ray@example.com",
+                    harp_id="RRETURN1")
+
+    assert fresh(person).is_active
+    assert lifecycle.sweep(today).disabled == 0
+    assert lifecycle.sweep(today + datetime.timedelta(days=1)).disabled == 0
+    assert fresh(person).is_active
 
 
 def test_invited_again_recently_is_not_unused(contract, today):
@@ -234,14 +262,14 @@ def test_invited_again_recently_is_not_unused(contract, today):
 def test_the_unused_days_are_a_setting(contract, today, settings):
     settings.ACCOUNT_UNUSED_DAYS = 30
     person = UserFactory(last_login=days_ago(31))
-    give_role(person, contract, ContractRole.Role.CONTRACTOR_USER)
+    role_long_ago(person, contract, ContractRole.Role.CONTRACTOR_USER)
 
     assert lifecycle.sweep(today).disabled == 1
 
 
 def test_disabling_twice_sends_one_email_and_one_record(contract, today):
     person = UserFactory(last_login=days_ago(120))
-    give_role(person, contract, ContractRole.Role.CONTRACTOR_USER)
+    role_long_ago(person, contract, ContractRole.Role.CONTRACTOR_USER)
 
     lifecycle.sweep(today)
     lifecycle.sweep(today)
@@ -260,7 +288,7 @@ def test_a_superuser_is_never_disabled_as_unused(today):
 
 def test_calendar_links_of_the_unused_are_revoked_too(contract, today):
     person = UserFactory(last_login=days_ago(100))
-    give_role(person, contract, ContractRole.Role.CONTRACTOR_USER)
+    role_long_ago(person, contract, ContractRole.Role.CONTRACTOR_USER)
     calendar_feed.feed_for(person)
 
     sweep.run(TODAY)
