@@ -7,9 +7,8 @@ from playwright.sync_api import expect
 from muster.accounts.models import ContractRole, TeamRole
 
 from ..factories import UserFactory, give_role, make_contract, team_member
-from .test_session_warning import sign_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_the_lead_filters_the_accounts_in_place(browsing):
@@ -18,7 +17,7 @@ def test_the_lead_filters_the_accounts_in_place(browsing):
     give_role(UserFactory(full_name="Sol Security"), contract, ContractRole.Role.SO)
     UserFactory(full_name="Gus Gone", is_active=False, deactivated_reason="no_role")
     axe = browsing.axe
-    page = sign_in(browsing, lead)
+    page = browsing.sign_in(lead)
 
     page.get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", level=1, name="Accounts")).to_be_visible()

@@ -7,21 +7,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from ..factories import PASSWORD, UserFactory
+from ..factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-def sign_in(browsing, user, *, javascript: bool = True):
-    """Through the sign-in form, by its fields' names (allauth's "login" and "password"),
-    which its labels' wording does not change."""
-    page = browsing.new_page(javascript=javascript)
-    page.goto(browsing.url("/accounts/login/"))
-    page.locator("input[name=login]").fill(user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("input[name=password]").press("Enter")
-    expect(page.get_by_text(f"Signed in as {user.full_name}", exact=True)).to_be_visible()
-    return page
-
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 IDLE_SECONDS = 15
 WARNING_SECONDS = 10
@@ -32,7 +20,7 @@ def test_the_warning_shows_keeps_the_session_and_then_lets_it_end(browsing, sett
     settings.SESSION_WARNING_SECONDS = WARNING_SECONDS
     person = UserFactory(full_name="Wanda Warned")
     axe = browsing.axe
-    page = sign_in(browsing, person)
+    page = browsing.sign_in(person)
     signed_in_at = time.monotonic()
     page.goto(browsing.url("/"))
     page.get_by_role("link", name="Contracts").first.focus()
@@ -69,7 +57,7 @@ def test_the_warning_shows_keeps_the_session_and_then_lets_it_end(browsing, sett
 def test_without_javascript_the_session_simply_ends(browsing, settings):
     settings.SESSION_IDLE_MINUTES = 3 / 60
     person = UserFactory(full_name="Nico NoScript")
-    page = sign_in(browsing, person, javascript=False)
+    page = browsing.sign_in(person, javascript=False)
     expect(page.get_by_role("alertdialog")).to_have_count(0)  # hidden: not in the page's tree
     page.wait_for_timeout(3500)
     page.goto(browsing.url("/contracts/"))
