@@ -22,6 +22,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from muster.errors import DomainError
 
@@ -105,3 +106,14 @@ def _act_in_place(call: Callable[[dict], Any], done: str | Callable[[Any], str],
     except DomainError as error:  # nothing was saved: the service's transaction rolled back
         return partial(message=str(error), refused=True, form=form)
     return partial(message=done(result) if callable(done) else done)
+
+
+def next_url(request, default: str) -> str:
+    """Where a POST action returns: the form's `next` if it is a page of this site, else
+    `default` (never another host: an open redirect)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from ..factories import UserFactory
 from .oidc.running import (
+    ACCOUNTS,
     BUTTON_LABEL,
     CALLBACK_PATH,
     LOGIN_PATH,
@@ -22,11 +23,6 @@ from .oidc.running import (
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-ACCOUNTS = {
-    "sam": {"email": "Sam.Okafor@Example.GOV", "email_verified": True, "name": "Sam Okafor"},
-    "stranger": {"email": "stranger@example.gov", "email_verified": True},
-    "unchecked": {"email": "pat.unverified@example.gov", "email_verified": False},
-}
 DID_NOT_FINISH = "Sign-in through your agency did not finish"
 
 

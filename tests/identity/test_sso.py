@@ -16,6 +16,7 @@ from django.urls import reverse
 from muster.accounts.models import User
 from muster.catalog.models import HelpContact
 from tests.e2e.oidc.running import (
+    ACCOUNTS,
     BUTTON_LABEL,
     CALLBACK_PATH,
     LOGIN_PATH,
@@ -29,12 +30,6 @@ from tests.factories import PASSWORD, UserFactory
 HOME = reverse("home")
 CALLBACK = "http://testserver" + CALLBACK_PATH
 
-ACCOUNTS = {
-    "sam": {"email": "Sam.Okafor@Example.GOV", "email_verified": True, "name": "Sam Okafor"},
-    "stranger": {"email": "stranger@example.gov", "email_verified": True},
-    "unchecked": {"email": "pat.unverified@example.gov", "email_verified": False},
-    "gone": {"email": "gone@example.gov", "email_verified": True},
-}
 
 
 @pytest.fixture(scope="module")

@@ -7,27 +7,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
-from muster.actions import act, refused_as_form_error
+from muster.actions import act, next_url, refused_as_form_error
 from muster.catalog.models import Service
 
 from .. import grants, queries
 from ..guards import AccessError
 from ..models import AccessGrant, GrantStatus
 from .roster import STATE_MEANINGS, available, grant_form, member_page, page_of
-
-
-def _next_url(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @require_POST
@@ -72,7 +62,7 @@ def _on_grant(request, pk, grant_pk, action: Action, call, done: str, then,
     list's row template), an htmx request gets that grant's row again, message inside."""
     contract = permissions.contract_for(request.user, pk, action)
     item = get_object_or_404(AccessGrant, pk=grant_pk, contract=contract)
-    back = _next_url(request, then(item))
+    back = next_url(request, then(item))
 
     def partial(*, message: str = "", refused: bool = False, form=None) -> HttpResponse:
         assert row is not None

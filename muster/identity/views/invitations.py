@@ -10,14 +10,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
-from muster.actions import act
+from muster.actions import act, next_url
 
 from .. import invitations
 from ..forms import ChoosePasswordForm, NewLinkForm
@@ -86,15 +85,6 @@ def new_link(request):
                   status=400 if form.errors else 200)
 
 
-def _next_url(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
 @require_POST
 def resend(request, pk, user_pk):
     """A new invitation to a person named on the contract: the team for anyone, the SO for
@@ -116,5 +106,5 @@ def resend(request, pk, user_pk):
         request, call=lambda _data: invitations.resend(request.user, role),
         done=f"A new invitation is on its way to {person.full_name} ({person.email}). "
              "The earlier link no longer works.",
-        then=_next_url(request, contract.get_absolute_url()),
+        then=next_url(request, contract.get_absolute_url()),
     )

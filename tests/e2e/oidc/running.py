@@ -26,6 +26,14 @@ PROVIDER_ID = "agency"
 BUTTON_LABEL = "Sign in with your agency account"
 CALLBACK_PATH = f"/accounts/oidc/{PROVIDER_ID}/login/callback/"
 LOGIN_PATH = f"/accounts/oidc/{PROVIDER_ID}/login/"
+# The provider's people: a named one (her address in another case than Muster's), one Muster
+# never named, one whose email the provider has not verified, one whose account is gone.
+ACCOUNTS = {
+    "sam": {"email": "Sam.Okafor@Example.GOV", "email_verified": True, "name": "Sam Okafor"},
+    "stranger": {"email": "stranger@example.gov", "email_verified": True},
+    "unchecked": {"email": "pat.unverified@example.gov", "email_verified": False},
+    "gone": {"email": "gone@example.gov", "email_verified": True},
+}
 
 
 def node_unavailable() -> str | None:
