@@ -48,6 +48,9 @@ class OutboxEmail(FSMModelMixin, models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=clock.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The id of the request (or command or task run) that queued it: its X-Request-ID
+    # header, and the action id on the audit events of the same change.
+    request_id = models.CharField(max_length=64, blank=True)
     # Not stored: services.queue sets it on a row it has just created (not on a repeat).
     just_queued: bool
 
@@ -87,3 +90,15 @@ class OutboxRecipient(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker's last sign of life, whatever the task backend: readiness
+    (/readyz) and the metrics read it."""
+
+    worker_id = models.CharField(max_length=100, unique=True)
+    backend = models.CharField(max_length=40)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.backend}) seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
