@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
+    "muster.operations",
     "muster.demo",  # last: the demo data imports every app above
 ]
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("access/", include("muster.access.urls")),
     path("closeout/", include("muster.closeout.urls")),
     path("admin/", admin.site.urls),
+    path("", include("muster.operations.urls")),
 ]
 
 handler403 = "muster.views.permission_denied"
