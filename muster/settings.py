@@ -263,7 +263,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -273,6 +273,37 @@ STORAGES = {
         )
     },
 }
+
+# --- Files (local or S3) ---------------------------------------------------------------
+# Uploads and generated PDFs (signed DUAs, call documents, welcome packages) go through
+# Django's storage API: files under MEDIA_ROOT unless AWS_STORAGE_BUCKET_NAME names an S3
+# (or S3-compatible) bucket, which every instance then shares. Objects are private and are
+# only ever served by Muster's own views, after its authorization: no public or signed
+# bucket URL is handed out (muster/storage.py refuses to make one). Credentials come from
+# the environment as boto3 reads them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or an
+# instance role), never from this file.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    _encryption = os.environ.get("AWS_S3_SERVER_SIDE_ENCRYPTION", "AES256").strip()
+    _object_parameters = {}
+    if _encryption.lower() not in {"", "none"}:
+        _object_parameters["ServerSideEncryption"] = _encryption
+        if os.environ.get("AWS_S3_SSE_KMS_KEY_ID"):
+            _object_parameters["SSEKMSKeyId"] = os.environ["AWS_S3_SSE_KMS_KEY_ID"]
+    STORAGES["default"] = {
+        "BACKEND": "muster.storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("AWS_LOCATION", "").strip("/"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "custom_domain": None,
+            "file_overwrite": False,  # a second DUA numbered alike never replaces the first
+            "object_parameters": _object_parameters,
+        },
+    }
 
 # Mail: a real SMTP server when EMAIL_HOST is set, else files in var/outbox to read.
 if os.environ.get("EMAIL_HOST"):
