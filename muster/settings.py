@@ -263,7 +263,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
-STORAGES: dict[str, dict[str, Any]] = {
+STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -284,26 +284,36 @@ STORAGES: dict[str, dict[str, Any]] = {
 # instance role), never from this file.
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 if AWS_STORAGE_BUCKET_NAME:
+    # Each object is written private. A bucket with ACLs disabled (AWS's default for new
+    # buckets: "bucket owner enforced") refuses any ACL but the owner's own: "none" sends
+    # none there, and the bucket's Block Public Access keeps the objects private.
+    _acl = os.environ.get("AWS_DEFAULT_ACL", "private").strip().lower()
+    if _acl not in {"private", "bucket-owner-full-control", "none"}:
+        raise ImproperlyConfigured("AWS_DEFAULT_ACL must be private, bucket-owner-full-control "
+                                   "or none: Muster's files are never public.")
     _encryption = os.environ.get("AWS_S3_SERVER_SIDE_ENCRYPTION", "AES256").strip()
     _object_parameters = {}
     if _encryption.lower() not in {"", "none"}:
         _object_parameters["ServerSideEncryption"] = _encryption
         if os.environ.get("AWS_S3_SSE_KMS_KEY_ID"):
             _object_parameters["SSEKMSKeyId"] = os.environ["AWS_S3_SSE_KMS_KEY_ID"]
-    STORAGES["default"] = {
+    _bucket: dict[str, Any] = {
         "BACKEND": "muster.storage.PrivateS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
             "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            # "path" for S3-compatible servers whose buckets are not DNS names of their own.
+            "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or None,
             "location": os.environ.get("AWS_LOCATION", "").strip("/"),
-            "default_acl": "private",
+            "default_acl": None if _acl == "none" else _acl,
             "querystring_auth": True,
             "custom_domain": None,
             "file_overwrite": False,  # a second DUA numbered alike never replaces the first
             "object_parameters": _object_parameters,
         },
     }
+    STORAGES["default"] = _bucket
 
 # Mail: a real SMTP server when EMAIL_HOST is set, else files in var/outbox to read.
 if os.environ.get("EMAIL_HOST"):

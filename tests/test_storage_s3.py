@@ -2,8 +2,9 @@
 server the tests start: moto in server mode on 127.0.0.1, one per module (and per xdist
 worker). What a page uploads lands in the bucket as a private, encrypted object; Muster's
 own views serve it to those who may see the contract and to nobody else; the bucket itself
-answers no anonymous request; the outbox attaches files read from the bucket; and the
-sweep's cleanup of kept uploads works there too."""
+answers no anonymous request; the outbox attaches files read from the bucket; the
+sweep's cleanup of kept uploads works there too; and `manage.py backup`'s copy of the files
+restores into another bucket (or prefix)."""
 
 import datetime
 import runpy
@@ -14,6 +15,7 @@ import uuid
 import boto3
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
@@ -22,6 +24,7 @@ from muster.closeout import pending
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
 from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import OnboardingRequest, Status, TouchPointCall
+from muster.operations import backups
 from muster.storage import PrivateS3Storage
 from tests.factories import TODAY, pdf_bytes, pdf_upload, signed_in
 from tests.pages import html_of
@@ -227,3 +230,39 @@ def test_kept_uploads_are_read_back_and_the_stale_ones_cleaned_from_the_bucket(
 def test_without_a_bucket_files_stay_on_the_local_disk():
     assert settings.STORAGES["default"]["BACKEND"] == (
         "django.core.files.storage.FileSystemStorage")
+
+
+def test_the_files_of_a_bucket_are_backed_up_and_restored_into_another(
+        tmp_path, bucket, settings, monkeypatch, endpoint):
+    for name in ("contracts/1/dua/DUA-1.pdf", "contracts/1/welcome/v1.pdf",
+                 f"{pending.FOLDER}/scratch.pdf"):
+        default_storage.save(name, pdf_upload())
+    archive = tmp_path / "files.tar"
+    assert backups.backup_files(default_storage, archive) == 2  # the scratch file left out
+
+    monkeypatch.setenv("AWS_LOCATION", f"{bucket.prefix}-restored")
+    settings.STORAGES = runpy.run_path(settings.BASE_DIR / "muster" / "settings.py")["STORAGES"]
+    restored = Bucket(endpoint, f"{bucket.prefix}-restored")
+    assert backups.restore_files(default_storage, archive) == 2
+    assert restored.names() == ["contracts/1/dua/DUA-1.pdf", "contracts/1/welcome/v1.pdf"]
+    assert restored.read("contracts/1/dua/DUA-1.pdf") == bucket.read("contracts/1/dua/DUA-1.pdf")
+    restored.assert_private_and_encrypted("contracts/1/welcome/v1.pdf")
+    # Again: the same files are there already, nothing to do; a different one refuses.
+    assert backups.restore_files(default_storage, archive) == 2
+    default_storage.delete("contracts/1/dua/DUA-1.pdf")
+    default_storage.save("contracts/1/dua/DUA-1.pdf", pdf_upload(content=pdf_bytes(10)))
+    with pytest.raises(backups.BackupError, match="1 stored files differ from the backup's"):
+        backups.restore_files(default_storage, archive)
+
+
+def test_a_bucket_without_acls_gets_none_and_a_public_acl_is_refused(bucket, settings,
+                                                                      monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_ACL", "none")  # a bucket with ACLs disabled (AWS's default)
+    settings.STORAGES = runpy.run_path(settings.BASE_DIR / "muster" / "settings.py")["STORAGES"]
+    default_storage.save("no-acl.pdf", pdf_upload())
+    assert default_storage._wrapped.default_acl is None
+    bucket.assert_private_and_encrypted("no-acl.pdf")  # the bucket's default: owner only
+
+    monkeypatch.setenv("AWS_DEFAULT_ACL", "public-read")
+    with pytest.raises(ImproperlyConfigured, match="Muster's files are never public"):
+        runpy.run_path(settings.BASE_DIR / "muster" / "settings.py")
