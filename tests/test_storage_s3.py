@@ -172,6 +172,7 @@ def test_a_call_document_is_in_the_bucket_and_served_only_by_muster(client, appr
     assert bucket.names() == [f"contracts/{mine.pk}/calls/{call.pk}/minutes.pdf"]
     bucket.assert_private_and_encrypted(document.file.name)
     url = reverse("onboarding:call_document", args=[mine.pk, call.pk, document.pk])
+    assert url in html_of(client.get(reverse("onboarding:calls", args=[mine.pk])))
     assert download_answers(client, url, approved) == {
         "so": (200, content), "outsider": (404, b""), "other_cor": (404, b""),
     }
@@ -194,6 +195,9 @@ def test_the_welcome_package_pdf_is_made_into_the_bucket_and_mailed_from_it(
     assert welcome.attachments == [("welcome-package-v1.pdf", stored, "application/pdf")]
 
     url = reverse("onboarding:package_pdf", args=[mine.pk, 1])
+    for page in (reverse("onboarding:packages", args=[mine.pk]),
+                 reverse("onboarding:package", args=[mine.pk, 1]), mine.get_absolute_url()):
+        assert bucket.url not in html_of(client.get(page))  # pages link Muster's URLs only
     assert download_answers(client, url, approved) == {
         "so": (200, stored), "outsider": (404, b""), "other_cor": (404, b""),
     }
