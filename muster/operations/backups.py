@@ -263,34 +263,41 @@ def _require_empty_database() -> None:
         )
 
 
-def _file_conflicts(storage: Storage, path: Path) -> list[str]:
-    """Names in the tar that the storage holds with other content."""
+def _members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The tar's files; a name that could leave the storage's root refuses the backup."""
+    members = [member for member in tar.getmembers() if member.isfile()]
+    for member in members:
+        if member.name.startswith("/") or ".." in member.name.split("/"):
+            raise BackupError(f"{FILES_PART} holds {member.name!r}, which is no stored "
+                              "file's name: the backup was altered.")
+    return members
+
+
+def _refuse_conflicts(storage: Storage, path: Path) -> None:
+    """Refuse, before anything is written, if the storage holds a name of the tar with
+    other content."""
     conflicts = []
     with tarfile.open(path) as tar:
-        for member in tar.getmembers():
-            if member.isfile() and storage.exists(member.name):
+        for member in _members(tar):
+            if storage.exists(member.name):
                 with storage.open(member.name, "rb") as stored:
                     ours = hashlib.sha256(stored.read()).hexdigest()
                 theirs = hashlib.sha256(tar.extractfile(member).read()).hexdigest()  # type: ignore[union-attr]
                 if ours != theirs:
                     conflicts.append(member.name)
-    return conflicts
+    if conflicts:
+        raise BackupError(f"{len(conflicts)} stored files differ from the backup's (first: "
+                          f"{conflicts[0]}): restore the files into an empty storage.")
 
 
 def restore_files(storage: Storage, path: Path) -> int:
     """Put each file of the tar back under its own name; one the storage already holds with
     the same content is left as it is; any other already there refuses the whole restore
     before anything is written. Returns how many files the tar holds."""
-    conflicts = _file_conflicts(storage, path)
-    if conflicts:
-        raise BackupError(f"{len(conflicts)} stored files differ from the backup's (first: "
-                          f"{conflicts[0]}): restore the files into an empty storage.")
-    count = 0
+    _refuse_conflicts(storage, path)
     with tarfile.open(path) as tar:
-        for member in tar.getmembers():
-            if not member.isfile():
-                continue
-            count += 1
+        members = _members(tar)
+        for member in members:
             if storage.exists(member.name):
                 continue
             content = tar.extractfile(member).read()  # type: ignore[union-attr]
@@ -298,7 +305,7 @@ def restore_files(storage: Storage, path: Path) -> int:
             if saved != member.name:
                 raise BackupError(f"The storage saved {member.name} as {saved}: restore the "
                                   "files into an empty storage.")
-    return count
+    return len(members)
 
 
 def _load_database(directory: Path, manifest: dict[str, Any]) -> None:
@@ -329,14 +336,12 @@ def _check_audit_head(manifest: dict[str, Any]) -> None:
 
 
 def restore(directory: Path, *, files: bool = True) -> Restored:
+    """Check the backup and the target, then load the database and put the files back."""
     manifest = read_manifest(directory)
     _check_compatible(manifest)
     _require_empty_database()
     if files and manifest.get("files"):
-        conflicts = _file_conflicts(default_storage, directory / FILES_PART)
-        if conflicts:
-            raise BackupError(f"{len(conflicts)} stored files differ from the backup's "
-                              f"(first: {conflicts[0]}): restore into an empty storage.")
+        _refuse_conflicts(default_storage, directory / FILES_PART)
     _load_database(directory, manifest)
     _check_audit_head(manifest)
     count = 0

@@ -11,11 +11,13 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import uuid
 
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
@@ -169,3 +171,15 @@ def test_a_backup_never_writes_over_another(made):
     with pytest.raises(CommandError, match="is not an empty folder: give a new folder"):
         call_command("backup", str(made), stdout=io.StringIO())
     assert (made / "manifest.json").read_text() == before
+
+
+def test_a_files_part_naming_a_path_outside_the_storage_is_refused(tmp_path, settings):
+    archive = tmp_path / "files.tar"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo("contracts/../../outside.pdf")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"PDF"))
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with pytest.raises(backups.BackupError, match="which is no stored file's name"):
+        backups.restore_files(default_storage, archive)
+    assert not (tmp_path / "outside.pdf").exists()
