@@ -36,11 +36,13 @@ KEYS = {"AWS_ACCESS_KEY_ID": "muster-test", "AWS_SECRET_ACCESS_KEY": "muster-tes
 
 @pytest.fixture(scope="module")
 def endpoint(worker_id):
-    """The S3 server's URL, its bucket created. Port 8741 (+ the xdist worker's number)."""
-    port = 8741 + (int(worker_id.removeprefix("gw")) if worker_id.startswith("gw") else 0)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    """The S3 server's URL, its bucket created. Port 8741 plus the xdist worker's number;
+    past the ninth worker, any free port the system gives."""
+    worker = int(worker_id.removeprefix("gw")) if worker_id.startswith("gw") else 0
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=8741 + worker if worker < 9 else 0,
+                                verbose=False)
     server.start()
-    url = f"http://127.0.0.1:{port}"
+    url = "http://{}:{}".format(*server.get_host_and_port())
     bucket_client(url).create_bucket(Bucket=BUCKET)
     yield url
     server.stop()
