@@ -183,3 +183,11 @@ def test_a_files_part_naming_a_path_outside_the_storage_is_refused(tmp_path, set
     with pytest.raises(backups.BackupError, match="which is no stored file's name"):
         backups.restore_files(default_storage, archive)
     assert not (tmp_path / "outside.pdf").exists()
+
+
+def test_a_folder_that_cannot_be_made_is_told_in_one_line(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(CommandError) as refused:
+        call_command("backup", str(tmp_path / "a-file" / "backup"), stdout=io.StringIO())
+    assert str(refused.value) == (
+        f"Cannot write the backup ({tmp_path / 'a-file' / 'backup'}): Not a directory.")

@@ -27,6 +27,11 @@ class Command(commands.Command):
             manifest = backups.backup(directory, files=not options["no_files"])
         except backups.BackupError as error:
             raise CommandError(str(error)) from error
+        except OSError as error:  # a folder that cannot be written or read, a full disk
+            where = f" ({error.filename})" if error.filename else ""
+            raise CommandError(
+                f"Cannot write the backup{where}: {error.strerror or error}."
+            ) from error
         files = manifest["files"]
         self.stdout.write(self.style.SUCCESS(f"Backed up to {directory}."))
         self.stdout.write(

@@ -26,6 +26,11 @@ class Command(commands.Command):
                                        files=not options["no_files"])
         except backups.BackupError as error:
             raise CommandError(str(error)) from error
+        except OSError as error:  # a folder that cannot be written or read, a full disk
+            where = f" ({error.filename})" if error.filename else ""
+            raise CommandError(
+                f"Cannot read the backup{where}: {error.strerror or error}."
+            ) from error
         manifest = restored.manifest
         self.stdout.write(self.style.SUCCESS(
             f"Restored the backup of {manifest['created_at']} (Muster "
