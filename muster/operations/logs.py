@@ -44,9 +44,12 @@ def scrub_emails(text: str) -> str:
 
 class RequestContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        request = record.__dict__.pop("request", None)
         if not getattr(record, "request_id", None):
-            record.request_id = correlation.current() or None
-        record.__dict__.pop("request", None)
+            # Django logs a response's status after the middleware has returned (outside
+            # the request's scope): the request itself still knows its id.
+            record.request_id = (correlation.current()
+                                 or getattr(request, "request_id", None) or None)
         if record.name.startswith(WEB_LOGGERS):
             record.msg = scrub_url_parts(record.getMessage())
             record.args = None

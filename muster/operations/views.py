@@ -27,11 +27,15 @@ def healthz(request):
 @require_safe
 def readyz(request):
     ready, checks = health.readiness()
-    failed = [name for name, answer in checks.items() if not answer["ok"]]
-    return JsonResponse(
+    failed = [name for name, answer in checks.items() if answer["ok"] is False]
+    response = JsonResponse(
         {"status": "ready" if ready else "not ready", "failed": failed, "checks": checks},
         status=200 if ready else 503,
     )
+    # A 503 here is an answer, not a server error: Django would log it as an ERROR (and
+    # Sentry report it) on every probe, every few seconds, while the worker is away.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _bearer_matches(request, token: str) -> bool:
