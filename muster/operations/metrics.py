@@ -126,13 +126,15 @@ class MusterCollector:
         yield _gauge("muster_steps_overdue", "Open steps past their due date, on open "
                      "contracts (the timeline's 'Overdue').", overdue)
 
+        # SweepRun records when each run started and finished: its duration is the gap.
         last = (SweepRun.objects.filter(finished_at__isnull=False)
-                .order_by("-finished_at").values("started_at", "finished_at").first())
+                .order_by("-finished_at").only("started_at", "finished_at").first())
+        finished = last.finished_at if last else None
         yield _gauge("muster_sweep_last_finished_timestamp_seconds",
                      "When the last daily sweep finished (Unix time; 0: never).",
-                     _timestamp(last["finished_at"]) if last else 0)
+                     _timestamp(finished))
         yield _gauge("muster_sweep_last_duration_seconds", "How long the last daily sweep took.",
-                     (last["finished_at"] - last["started_at"]).total_seconds() if last else None)
+                     (finished - last.started_at).total_seconds() if last and finished else None)
 
         yield _gauge("muster_duas_expiring_soon",
                      f"Open contracts whose Data Use Agreement expires within "

@@ -63,5 +63,5 @@ def init(dsn: str, *, environment: str, release: str | None,
         traces_sample_rate=traces_sample_rate,
         before_send=before_send,  # type: ignore[arg-type]
         before_send_transaction=before_send,  # type: ignore[arg-type]
-        before_breadcrumb=before_breadcrumb,  # type: ignore[arg-type]
+        before_breadcrumb=before_breadcrumb,
     )

@@ -1,0 +1,77 @@
+"""Metrics under gunicorn with two workers: whichever worker answers a scrape, it counts
+every worker's requests (prometheus-client's multiprocess mode, PROMETHEUS_MULTIPROC_DIR,
+and the hooks in muster/operations/gunicorn_hooks.py), also after a worker dies. The
+database is down here: the scrape still answers, saying so."""
+
+import os
+import signal
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from .servers import Gunicorn, wait_for
+
+PORT = 8722
+TOKEN = "scrape-token-" + "y" * 30
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("multiproc")
+    samples = folder / "prometheus"
+    samples.mkdir()
+    (samples / "counter_999999.db").write_bytes(b"stale")  # a previous run's: removed
+    config = folder / "gunicorn.conf.py"
+    config.write_text("from muster.operations.gunicorn_hooks import child_exit, on_starting"
+                      "  # noqa: F401\n")
+    served = Gunicorn(PORT, {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",  # refused at once
+        "PROMETHEUS_MULTIPROC_DIR": str(samples),
+        "METRICS_TOKEN": TOKEN,
+        "MUSTER_VAR_DIR": str(folder),
+    }, folder / "gunicorn.log", "--config", str(config), "--workers", "2")
+    served.samples = samples
+    yield served
+    served.stop()
+
+
+def scrape(server) -> dict:
+    status, _, body = server.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200, body[:500]
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(body.decode())
+            for s in family.samples}
+
+
+def healthz_count(samples) -> float:
+    labels = (("method", "GET"), ("status", "2xx"), ("view", "healthz"))
+    return samples.get(("muster_http_request_duration_seconds_count", labels), 0)
+
+
+def test_every_scrape_adds_up_both_workers(server):
+    assert not (server.samples / "counter_999999.db").exists()
+    start = healthz_count(scrape(server))
+    for _ in range(40):
+        assert server.get("/healthz")[0] == 200
+
+    counts = {healthz_count(scrape(server)) for _ in range(6)}
+
+    assert counts == {start + 40}
+    assert len(list(server.samples.glob("histogram_*.db"))) == 2  # one file per worker
+
+
+def test_the_scrape_answers_when_the_database_is_down(server):
+    samples = scrape(server)
+
+    assert samples[("muster_database_up", ())] == 0
+    assert ("muster_emails_pending", ()) not in samples
+
+
+def test_a_dead_workers_counts_are_kept(server):
+    before = healthz_count(scrape(server))
+    pids = {int(p.stem.rpartition("_")[2]) for p in server.samples.glob("histogram_*.db")}
+    os.kill(max(pids), signal.SIGKILL)
+    assert wait_for(lambda: len(list(server.samples.glob("histogram_*.db"))) == 3
+                    or server.get("/healthz")[0] != 200, 20)
+
+    assert healthz_count(scrape(server)) >= before
