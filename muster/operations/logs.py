@@ -19,7 +19,8 @@ from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from muster.audit import correlation
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# An address's domain ends in letters: "muster@1.2.3" (a release) is not one.
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b")
 QUERY = re.compile(r"\?[^\s\"']*")
 # Paths whose segment is a secret: an invitation, a calendar feed, a password reset key,
 # an email confirmation key.
