@@ -2,6 +2,7 @@
 socket that takes connections and never answers (a database that hangs)."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,18 +31,22 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-class Gunicorn:
-    """Muster under gunicorn on 127.0.0.1:`port`, its stderr (the log) kept in a file."""
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
-    def __init__(self, port: int, env: dict[str, str], log_path: Path, *args: str):
-        self.port = port
+
+class Gunicorn:
+    """Muster under gunicorn on 127.0.0.1, on a port the system picks (pytest-xdist may
+    start the same module's server in two workers at once), its log kept in a file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *args: str):
+        self.port = 0
         self.log_path = log_path
         environment = {k: v for k, v in os.environ.items()
                        if not k.startswith(("DJANGO_", "PYTEST_", "PROMETHEUS_"))}
         environment.update(env)
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [str(GUNICORN), "muster.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                [str(GUNICORN), "muster.wsgi:application", "--bind", "127.0.0.1:0",
                  "--graceful-timeout", "2", "--no-control-socket", *args],
                 cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
             )
@@ -56,6 +61,11 @@ class Gunicorn:
     def _answers(self) -> bool:
         if self.process.poll() is not None:
             raise RuntimeError(f"gunicorn stopped: {self.log()[-2000:]}")
+        if not self.port:
+            found = LISTENING.search(self.log())
+            if not found:
+                return False
+            self.port = int(found.group(1))
         if not port_open(self.port):
             return False
         try:

@@ -15,7 +15,6 @@ from muster.operations.sentry import before_send
 
 from .servers import Gunicorn, wait_for
 
-PORT = 8724
 EMAIL = "sam.quincy@agency.example.gov"
 COOKIE = "csrftoken=c5rf-value-abcdef; tracking=s3cr3t-cookie-value-0123456789"
 
@@ -66,7 +65,7 @@ def sentry():
 @pytest.fixture(scope="module")
 def muster(sentry, tmp_path_factory):
     folder = tmp_path_factory.mktemp("sentry")
-    served = Gunicorn(PORT, {
+    served = Gunicorn({
         "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",  # every query fails
         "SENTRY_DSN": f"http://publickey@127.0.0.1:{sentry.server_port}/1",
         "SENTRY_ENVIRONMENT": "staging",
@@ -90,7 +89,8 @@ def test_an_error_in_a_page_reaches_sentry_without_personal_data(muster, sentry)
     assert event["exception"]["values"][-1]["type"] == "OperationalError"
     assert event["environment"] == "staging" and event["release"] == "muster@1.2.3"
     assert event["tags"]["request_id"] == headers["X-Request-ID"]
-    assert event["request"] == {"method": "GET", "url": f"http://127.0.0.1:{PORT}/accounts/login/"}
+    assert event["request"] == {"method": "GET",
+                                "url": f"http://127.0.0.1:{muster.port}/accounts/login/"}
     everything = "\n".join(Ingest.raw)
     for secret in (EMAIL, "sam.quincy", "s3cr3t-cookie-value", "c5rf-value", "tok-123456",
                    "next=", "/contracts/"):

@@ -9,14 +9,12 @@ import pytest
 
 from .servers import Gunicorn, Silent
 
-PORT = 8721
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     hanging = Silent()
     folder = tmp_path_factory.mktemp("served")
-    served = Gunicorn(PORT, {
+    served = Gunicorn({
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:{hanging.port}/nowhere",
         "DB_CONNECT_TIMEOUT": "2",
         "LOG_FORMAT": "json",
