@@ -52,7 +52,7 @@ class Gunicorn:
             )
         # The port opens before the worker has loaded Muster: wait for an answer.
         try:
-            if not wait_for(self._answers, 30):
+            if not wait_for(self._answers, 90):  # a loaded CI machine is slow to import
                 raise RuntimeError(f"gunicorn did not start: {self.log()[-2000:]}")
         except BaseException:
             self.stop()
