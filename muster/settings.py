@@ -412,3 +412,55 @@ AUDIT_CHECKPOINT_KEY = AUDIT_CHECKPOINT_KEY or f"development-audit-checkpoint:{S
 AUDIT_EMAIL = env_list("AUDIT_EMAIL")
 # The checkpoint lines must reach the log whatever LOG_LEVEL says.
 LOGGING["loggers"]["muster.audit.checkpoints"] = {"level": "INFO"}
+
+# --- Health and telemetry (muster/operations; docs/deploy.md, "Health and telemetry") ------
+# /readyz fails when no background worker was seen within this many seconds (0: the worker
+# is left out of readiness, e.g. when a load balancer probes /readyz).
+READY_WORKER_SECONDS = int(os.environ.get("READY_WORKER_SECONDS", "300"))
+# /metrics answers only a scraper that sends "Authorization: Bearer <METRICS_TOKEN>"; with
+# no token set there is no /metrics at all (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Under gunicorn (several processes): a folder, emptied before start, where each process
+# writes its request metrics for a scrape to add up (prometheus-client's multiprocess
+# mode, which reads the variable itself when it is imported).
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+# Times every request, next after the request id (so it times the rest).
+MIDDLEWARE.insert(MIDDLEWARE.index("muster.audit.middleware.RequestIdMiddleware") + 1,
+                  "muster.operations.metrics.RequestMetrics")
+# Probes and scrapers come from inside the network over plain http: no redirect to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# A database that does not answer fails a request (and /readyz) in this many seconds,
+# instead of the operating system's two minutes.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "5")))
+# Log lines: "json" (one object a line, the default in production) or "text" (the
+# default in development); both carry the request id and mask personal data
+# (muster/operations/logs.py). LOG_REQUESTS logs one line per request (view, status,
+# time; no path or query string): on in production, where gunicorn's access log is off.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
+LOG_REQUESTS = env_bool("LOG_REQUESTS", PRODUCTION)
+LOGGING["filters"] = {"request_context": {"()": "muster.operations.logs.RequestContext"}}
+LOGGING["formatters"] = {
+    "json": {"()": "muster.operations.logs.JsonFormatter"},
+    "text": {"()": "muster.operations.logs.TextFormatter"},
+}
+LOGGING["handlers"]["console"].update(formatter=LOG_FORMAT, filters=["request_context"])
+# Django's own handlers (runserver's, and the DEBUG console) would bypass the masking:
+# everything goes through the one handler above.
+LOGGING["loggers"]["django"] = {"handlers": [], "level": "INFO", "propagate": True}
+LOGGING["loggers"]["django.server"] = {"handlers": [], "level": "INFO", "propagate": True}
+# Errors to Sentry when SENTRY_DSN is set, with no personal data (muster/operations/sentry.py).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from muster.operations import sentry
+
+    sentry.init(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT",
+                                   "production" if PRODUCTION else "development"),
+        release=os.environ.get("SENTRY_RELEASE", ""),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

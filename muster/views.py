@@ -1,6 +1,8 @@
 """Error pages: a clear message in the site's layout, never a stack trace."""
 
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 
 def _error(request, status: int, title: str, message: str):
@@ -31,8 +33,14 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return _error(
-        request, 500, "Something went wrong",
-        "Muster could not finish this. Nothing you saved before is lost. Try again, and tell "
-        "the onboarding team if it happens again.",
-    )
+    title = "Something went wrong"
+    message = ("Muster could not finish this. Nothing you saved before is lost. Try again, and "
+               "tell the onboarding team if it happens again.")
+    try:
+        return _error(request, 500, title, message)
+    except Exception:
+        # The layout's context (the person, the help contacts) reads the database, which may
+        # be what failed: the same page without it, rather than a second error (and each
+        # middleware reporting one more to Sentry).
+        return HttpResponseServerError(render_to_string(
+            "error.html", {"title": title, "message": message, "status": 500}))

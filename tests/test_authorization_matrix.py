@@ -296,6 +296,12 @@ PAGES: dict[str, Page] = {
                                  by_token=True),
     "closeout:contract_feed": Page({"token": "token", **C}, everyone(), signed_out=200,
                                    by_token=True),
+    # Probes and metrics (muster/operations): open to anyone, machines' answers that name no
+    # one and write nothing. /readyz is 503 here: no worker ever beat in this world.
+    # /metrics needs METRICS_TOKEN, unset here: there is no such page.
+    "healthz": Page({}, everyone(), signed_out=200),
+    "readyz": Page({}, everyone(503), signed_out=503),
+    "metrics": Page({}, everyone(404), signed_out=404),
 }
 
 

@@ -41,6 +41,8 @@ WHY = (
 # check allauth asks for before it, and signing out. Static files are served before this.
 _ALLOWED_URL_NAMES = (
     "mfa_activate_totp", "account_reauthenticate", "mfa_reauthenticate", "account_logout",
+    # The probes and metrics (muster/operations): machines' answers, not pages.
+    "healthz", "readyz", "metrics",
 )
 
 

@@ -102,10 +102,15 @@ def ended_message(reason: str) -> str:
     return f"You were signed out after {shown} {unit} without activity. Sign in again to go on."
 
 
+# Not the person's doing: the warning's question, and the probes and metrics
+# (muster/operations) should a browser or monitor send them with the session's cookie.
+_NOT_ACTIVITY_URL_NAMES = ("identity:session_status", "healthz", "readyz", "metrics")
+
+
 def _not_activity(request) -> bool:
     if request.headers.get(BACKGROUND_HEADER):
         return True
-    return request.path_info == reverse("identity:session_status")
+    return request.path_info in {reverse(name) for name in _NOT_ACTIVITY_URL_NAMES}
 
 
 class SessionLimitsMiddleware:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = datetime.timedelta(hours=6)
 MAILER = "default"  # the MAILERS alias emails go through
+REQUEST_ID_HEADER = "X-Request-ID"
 
 
 def backoff(attempts: int) -> datetime.timedelta:
@@ -126,12 +127,16 @@ class _MusterEmail(EmailMessage):
 
 def _message(email: OutboxEmail) -> EmailMessage:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "muster.invalid"
+    # A stable Message-ID: if a crash makes Muster send a row again, mail systems can
+    # recognize the repeat.
+    headers = {"X-Muster-Key": email.key, "Message-ID": f"<muster-{email.pk}@{domain}>"}
+    if email.request_id:
+        # The request (or command or task run) that queued it: the same id as its audit
+        # events and log lines.
+        headers[REQUEST_ID_HEADER] = email.request_id
     message = _MusterEmail(
         subject=email.subject, body=email.body, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=email.to, cc=email.cc,
-        # A stable Message-ID: if a crash makes Muster send a row again, mail systems can
-        # recognize the repeat.
-        headers={"X-Muster-Key": email.key, "Message-ID": f"<muster-{email.pk}@{domain}>"},
+        to=email.to, cc=email.cc, headers=headers,
     )
     for item in email.attachments:
         with default_storage.open(item["path"], "rb") as f:

@@ -8,6 +8,7 @@ from django_fsm import can_proceed
 
 from muster import clock, workflow
 from muster.accounts.models import User
+from muster.audit import correlation
 from muster.catalog.models import HelpContact
 from muster.errors import DomainError
 
@@ -103,6 +104,7 @@ def queue_rendered(
                 to=to_addresses, cc=cc_addresses, contract=contract,
                 attachments=list(attachments), next_attempt_at=clock.now(),
                 created_at=clock.now(), confidential=confidential,
+                request_id=correlation.current(),
             )
     except IntegrityError:
         existing = OutboxEmail.objects.filter(key=key).first()
@@ -149,12 +151,14 @@ def queue_rendered_many(template: str, emails: list[dict], *, contract=None,
     never used before (a new row's id in it). A handful of queries however many there are;
     sent after the commit, as queue_rendered's. Returns how many were queued."""
     now = clock.now()
+    request_id = correlation.current()
     rows = [
         OutboxEmail(
             key=e["key"][:KEY_LENGTH], template=template[:80],
             subject=" ".join(e["subject"].split())[:SUBJECT_LENGTH],
             body=e["body"].strip() + "\n", to=[_address(e["to"])], cc=[], contract=contract,
             attachments=[], next_attempt_at=now, created_at=now, confidential=confidential,
+            request_id=request_id,
         )
         for e in emails if _address(e["to"])
     ]

@@ -1,7 +1,10 @@
 """The timeline as a page shows it: steps grouped by process and phase, each with a state."""
 
+import datetime
 from dataclasses import dataclass, field
 from itertools import groupby
+
+from django.db.models import QuerySet
 
 from .models import ContractStep, Process
 
@@ -37,3 +40,11 @@ def timeline(steps, today) -> list[ProcessTimeline]:
 def next_open_step(steps) -> ContractStep | None:
     open_steps = [s for s in steps if s.is_open and s.due_date]
     return min(open_steps, key=lambda s: (s.due_date, s.order), default=None)
+
+
+def overdue(today: datetime.date) -> QuerySet[ContractStep]:
+    """The steps whose state is "overdue" on `today` (ContractStep.state): open (neither
+    done nor cancelled) and due before today. Through the open steps' due-date index."""
+    return ContractStep.objects.filter(
+        completed_at__isnull=True, cancelled_at__isnull=True, due_date__lt=today
+    )
