@@ -55,8 +55,8 @@ HOW_TO_GET_HAPROXY = (
 HEALTH_CHECK_PATH = "/accounts/login/"
 # How each worker starts, as `make worker` does: make sure the daily sweep is scheduled,
 # then work. WORKER_COMMAND is the one to swap for `manage.py worker` (the task-backend
-# choice) when it lands.
-SCHEDULE_COMMAND = ["manage.py", "schedule_sweep"]
+# choice) when it lands; that command schedules the sweep itself (SCHEDULE_COMMAND None).
+SCHEDULE_COMMAND: list[str] | None = ["manage.py", "schedule_sweep"]
 WORKER_COMMAND = ["manage.py", "db_worker", "--no-startup-delay"]
 INSTANCES = ("app-a", "app-b")
 WORKERS = ("worker-1", "worker-2")
@@ -351,8 +351,10 @@ class Topology:
     def _worker(self) -> list[str]:
         # One shell per worker, as `make worker` runs: schedule, then work (exec: the
         # worker becomes the process the group's signal reaches).
-        return ["sh", "-c", f"{shlex.join(self._python(SCHEDULE_COMMAND))} && "
-                            f"exec {shlex.join(self._python(WORKER_COMMAND))}"]
+        work = f"exec {shlex.join(self._python(WORKER_COMMAND))}"
+        if SCHEDULE_COMMAND:
+            work = f"{shlex.join(self._python(SCHEDULE_COMMAND))} && {work}"
+        return ["sh", "-c", work]
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Process:
         log = self.workdir / "logs" / f"{name}.log"
