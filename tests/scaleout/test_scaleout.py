@@ -185,12 +185,14 @@ def site(transactional_db, settings, tmp_path):
         topology.start()
         conftest.FIGURES["topology started in"] = f"{topology.started_in:.1f}s"
         running = Site(topology, mail, clock_file)
-        running.wait_until_idle()  # the workers' first sweep
+        # Both workers past schedule_sweep and working (they follow the clock), and the
+        # sweep they queued done.
+        running.move_clock(noon(TODAY))
+        running.wait_until_idle()
         yield running
     finally:
         topology.stop()
         smtp.stop()
-        connection.close()
 
 
 @pytest.fixture
