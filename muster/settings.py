@@ -464,3 +464,10 @@ if SENTRY_DSN:
         release=os.environ.get("SENTRY_RELEASE", ""),
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
+# --- Behind a load balancer (issue 13: scale-out; docs/deploy.md "Scaling out") ----------
+# How many proxies in front of Muster append to X-Forwarded-For: 1 behind one load balancer
+# (HAProxy, nginx, a cloud balancer). The sign-in limits count failures per client address
+# (muster/identity/lockout.py); with 0 (no proxy, the default) that is the connection's
+# address, which behind a balancer is the balancer's for everyone. Never more than the
+# proxies you run: the entries before theirs are whatever the browser sent.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

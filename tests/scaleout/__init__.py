@@ -1,0 +1,1 @@
+"""The scale-out proof: HAProxy, two gunicorn instances, two workers, one PostgreSQL."""
