@@ -52,7 +52,7 @@ HOW_TO_GET_HAPROXY = (
 
 # What the balancer asks each instance before sending it people. Switch to "/healthz"
 # once the telemetry work lands (the process answers, nothing else).
-HEALTH_CHECK_PATH = "/accounts/login/"
+HEALTH_CHECK_PATH = "/healthz"
 # How each worker starts, as `make worker` does: make sure the daily sweep is scheduled,
 # then work. WORKER_COMMAND is the one to swap for `manage.py worker` (the task-backend
 # choice) when it lands; that command schedules the sweep itself (SCHEDULE_COMMAND None).
