@@ -464,6 +464,27 @@ if SENTRY_DSN:
         release=os.environ.get("SENTRY_RELEASE", ""),
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
+# --- The cache, shared by every process ---------------------------------------------------
+# allauth keeps in the cache the second-factor codes already used (a code works once) and
+# its rate limits (password reset, sign-in); Muster keeps nothing else there. A cache of
+# each process's own would let a used code in again through another gunicorn worker or
+# instance, and multiply every limit by the number of processes: so the default is a table
+# in Muster's database (made by the operations app's first migration), and CACHE_URL
+# (redis://host:6379/1) puts it in Redis instead.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// address.")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+         "KEY_PREFIX": "muster"}
+        if CACHE_URL else
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "muster_cache",
+         # Culling past this many keys would forget rate-limit counts early.
+         "OPTIONS": {"MAX_ENTRIES": 100_000}}
+    )
+}
+
 # --- Behind a load balancer (issue 13: scale-out; docs/deploy.md "Scaling out") ----------
 # How many proxies in front of Muster append to X-Forwarded-For: 1 behind one load balancer
 # (HAProxy, nginx, a cloud balancer). The sign-in limits count failures per client address

@@ -35,8 +35,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """django-allauth counts requests per IP in the cache: each test starts from none."""
+def _fresh_cache(settings):
+    """django-allauth counts requests per IP in the cache: each test starts from none. In
+    this process the cache is the process's own (tests without the database use it too);
+    Muster's servers share theirs (tests/operations/test_shared_cache.py)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
     yield
     cache.clear()
