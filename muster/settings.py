@@ -311,6 +311,7 @@ OUTBOX_CLAIM_SECONDS = int(os.environ.get("OUTBOX_CLAIM_SECONDS", "60"))
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "database").strip().lower()
 # Seconds between a worker's signs of life (WorkerHeartbeat, read by /readyz).
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "30"))
+TASKS: dict[str, dict[str, Any]]
 if TASK_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif TASK_BACKEND == "rq":
