@@ -38,6 +38,21 @@ def forward_backport_signals() -> None:
         source.connect(forward, weak=False, dispatch_uid=f"muster.forward.{signal_name}")
 
 
+def unreachable() -> str | None:
+    """Why the backend's own server cannot be reached, or None (the database's problems
+    are told by muster.commands)."""
+    if name() != RQ:
+        return None
+    import django_rq
+    from redis.exceptions import RedisError
+
+    try:
+        django_rq.get_connection("default").ping()
+    except RedisError as error:
+        return f"Cannot reach Redis (check REDIS_URL): {error}"
+    return None
+
+
 def run_worker(worker_id: str, *, burst: bool = False) -> None:
     """Run the backend's worker in this process until it is told to stop (SIGTERM or
     SIGINT let the task under way finish); `burst`: until nothing is due, then return."""

@@ -4,6 +4,7 @@ PostgreSQL's test database. Each schedules the sweep when it starts and at every
 and `schedule_sweep` runs beside them, all at once: one sweep runs, one next run waits."""
 
 import datetime
+import io
 import threading
 import time
 
@@ -56,7 +57,7 @@ def schedule_sweep_at_once(times: int) -> None:
     def one():
         try:
             start.wait()
-            call_command("schedule_sweep", stdout=open("/dev/null", "w"))  # noqa: SIM115
+            call_command("schedule_sweep", stdout=io.StringIO())
         finally:
             db_connections.close_all()
 
@@ -84,7 +85,7 @@ def test_two_workers_run_one_sweep_a_day_and_hold_one_next_run(tmp_path):
     try:
         # Both started at once, each scheduling the sweep: one sweep ran, tomorrow's waits.
         assert wait_for(lambda: len(beats()) == 2 and held_next_run() is not None), log_text()
-        assert {b for b in WorkerHeartbeat.objects.values_list("backend", flat=True)} == {
+        assert set(WorkerHeartbeat.objects.values_list("backend", flat=True)) == {
             backends.name()}
         schedule_sweep_at_once(4)
         assert both_beat_again(), log_text()

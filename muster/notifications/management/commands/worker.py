@@ -4,6 +4,7 @@ import socket
 import threading
 
 from django.conf import settings
+from django.core.management import CommandError
 from django.db import connection
 
 from muster import commands
@@ -46,6 +47,9 @@ class Command(commands.Command):
                             help="Run what is due, then stop (tests, cron).")
 
     def handle(self, *args, burst=False, **options):
+        problem = backends.unreachable()
+        if problem:
+            raise CommandError(problem)
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
         beats = Heartbeat(worker_id)
         beats.beat()  # alive, and the daily sweep scheduled, before the first task
