@@ -53,9 +53,9 @@ def unreachable() -> str | None:
     return None
 
 
-def run_worker(worker_id: str, *, burst: bool = False) -> None:
+def run_worker(worker_id: str) -> None:
     """Run the backend's worker in this process until it is told to stop (SIGTERM or
-    SIGINT let the task under way finish); `burst`: until nothing is due, then return."""
+    SIGINT let the task under way finish)."""
     if name() == RQ:
         from django_rq.utils import reset_db_connections
         from django_rq.workers import get_worker
@@ -67,7 +67,6 @@ def run_worker(worker_id: str, *, burst: bool = False) -> None:
             name=worker_id, maintenance_interval=RQ_MAINTENANCE_SECONDS,
         )
         reset_db_connections()  # each task runs in a forked child: no connection to share
-        worker.work(burst=burst, with_scheduler=True)
+        worker.work(with_scheduler=True)
     else:
-        call_command("db_worker", queue_name="*", reload=False, worker_id=worker_id,
-                     batch=burst, startup_delay=not burst)
+        call_command("db_worker", queue_name="*", reload=False, worker_id=worker_id)

@@ -42,11 +42,7 @@ class Command(commands.Command):
     help = ("Run the background worker of the configured task backend (TASK_BACKEND): "
             "emails and the daily sweep. Schedules the sweep and leaves a heartbeat.")
 
-    def add_arguments(self, parser):
-        parser.add_argument("--burst", action="store_true",
-                            help="Run what is due, then stop (tests, cron).")
-
-    def handle(self, *args, burst=False, **options):
+    def handle(self, *args, **options):
         problem = backends.unreachable()
         if problem:
             raise CommandError(problem)
@@ -57,7 +53,7 @@ class Command(commands.Command):
         self.stdout.flush()
         beats.start()
         try:
-            backends.run_worker(worker_id, burst=burst)
+            backends.run_worker(worker_id)
         finally:
             beats.stopped.set()
             beats.join(10)
