@@ -10,9 +10,12 @@ from django.conf import settings
 from django.core.management import call_command
 
 DATABASE, RQ = "database", "rq"
-# How often an RQ worker cleans its registries and, when the worker whose scheduler held
-# the lock has died, takes the scheduler over (rq's default is 10 minutes). The dead
-# worker's lock itself expires 60 s after its last renewal.
+# How often an idle RQ worker looks up from waiting (its registration's time to live:
+# it waits on Redis this less 15 s) and cleans its registries; then, if the worker whose
+# scheduler held the lock has died, it takes the scheduler over. rq's defaults (420 s and
+# 10 minutes) would leave deferred runs waiting over 10 minutes after a worker is killed;
+# the dead worker's lock itself expires 60 s after its last renewal.
+RQ_WORKER_TTL_SECONDS = 60
 RQ_MAINTENANCE_SECONDS = 60
 
 
@@ -64,7 +67,8 @@ def run_worker(worker_id: str) -> None:
         setup_loghandlers("INFO")
         worker = get_worker(
             *settings.TASKS["default"]["QUEUES"], job_class="django_tasks_rq.Job",
-            name=worker_id, maintenance_interval=RQ_MAINTENANCE_SECONDS,
+            name=worker_id, worker_ttl=RQ_WORKER_TTL_SECONDS,
+            maintenance_interval=RQ_MAINTENANCE_SECONDS,
         )
         reset_db_connections()  # each task runs in a forked child: no connection to share
         worker.work(with_scheduler=True)
