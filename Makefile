@@ -41,16 +41,16 @@ demo: migrate
 run: export MUSTER_MFA_REQUIRED ?= 0
 run: demo ## migrate, load demo data if empty, serve on $(HOST) with the worker beside it
 	@trap 'kill 0' EXIT; \
-	$(MANAGE) schedule_sweep; \
-	$(MANAGE) db_worker & \
+	$(MANAGE) worker & \
 	$(MANAGE) runserver $(HOST)
 
 dev: export DEBUG = 1
 dev: run ## `make run` with DEBUG on: Django's debug pages, for developing Muster
 
-worker: install ## the background worker (django.tasks database backend): emails, daily sweep
-	$(MANAGE) schedule_sweep
-	$(MANAGE) db_worker
+# The configured task backend's worker (TASK_BACKEND: database, or rq with REDIS_URL); it
+# schedules the daily sweep and leaves a heartbeat. Run as many as the load needs.
+worker: install ## the background worker: emails, the daily sweep
+	$(MANAGE) worker
 
 test: install ## whole suite; set DATABASE_URL=postgres://... to run it on PostgreSQL
 	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)

@@ -344,9 +344,28 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "muster@onboarding.exa
 OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "10"))
 OUTBOX_CLAIM_SECONDS = int(os.environ.get("OUTBOX_CLAIM_SECONDS", "60"))
 
-TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},
-}
+# --- Background tasks: the database or Redis (docs/adr/0006-running-as-a-service.md) ---
+# TASK_BACKEND=database (the default): django-tasks-db, tasks in Muster's own database, no
+# other server. TASK_BACKEND=rq: django-tasks-rq, tasks in Redis at REDIS_URL, for sites
+# whose workers outgrow polling the database. Either way `manage.py worker` runs the
+# worker, and the daily sweep's schedule lives in the database (notifications/schedule.py).
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "database").strip().lower()
+# Seconds between a worker's signs of life (WorkerHeartbeat, read by /readyz).
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "30"))
+TASKS: dict[str, dict[str, Any]]
+if TASK_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASK_BACKEND == "rq":
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db") + 1, "django_rq")
+    RQ_QUEUES = {
+        # A sweep takes seconds; an hour is a hung run (RQ's default, 180 s, is too short
+        # for a large site's sweep).
+        "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600},
+    }
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured(f"TASK_BACKEND must be database or rq, not {TASK_BACKEND!r}.")
 
 SESSION_COOKIE_HTTPONLY = True
 # Database sessions with the person's id in a column of their own (muster/identity/sessions.py):

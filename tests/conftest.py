@@ -34,6 +34,46 @@ def django_db_setup(django_db_setup, django_db_blocker):
             cursor.execute("SET muster.disposable_database = 'on'")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_redis_database():
+    """TASK_BACKEND=rq: this xdist worker's own Redis database (tests/workers.py)."""
+    from django.conf import settings
+
+    from .workers import on_rq, own_redis_url
+
+    if not on_rq():
+        yield
+        return
+    queue = {**settings.RQ_QUEUES["default"], "URL": own_redis_url()}
+    with override_settings(RQ_QUEUES={"default": queue}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _no_tasks_left_from_another_test():
+    """The database's task rows roll back with each test; Redis keeps what it is given."""
+    from .workers import on_rq, redis
+
+    if on_rq():
+        redis().flushdb()
+    yield
+
+
+@pytest.fixture
+def enqueued():
+    """Every task run enqueued during the test (its TaskResult), whatever the backend."""
+    from django.tasks.signals import task_enqueued
+
+    results = []
+
+    def record(sender, task_result, **kwargs):
+        results.append(task_result)
+
+    task_enqueued.connect(record, dispatch_uid="tests.enqueued")
+    yield results
+    task_enqueued.disconnect(dispatch_uid="tests.enqueued")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     """django-allauth counts requests per IP in the cache: each test starts from none. In

@@ -10,6 +10,7 @@ from django.conf import settings
 
 COMMANDS = [
     "sweep", "deliver_outbox", "check_duas", "schedule_sweep", "verify_audit", "audit_checkpoint",
+    "worker",
 ]
 
 
@@ -56,4 +57,15 @@ def test_a_postgresql_database_without_muster_is_told_in_one_line(tmp_path):
 
     assert run.returncode == 1
     assert run.stderr.startswith("CommandError: The database is not migrated ("), run.stderr
+    assert run.stderr.count("\n") == 1, run.stderr
+
+
+def test_a_worker_that_cannot_reach_redis_says_so_in_one_line(tmp_path):
+    env = {**os.environ, "TASK_BACKEND": "rq", "REDIS_URL": "redis://127.0.0.1:1/13",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    run = subprocess.run([sys.executable, "manage.py", "worker"], cwd=settings.BASE_DIR,
+                         env=env, capture_output=True, text=True, timeout=120)
+
+    assert run.returncode == 1
+    assert run.stderr.startswith("CommandError: Cannot reach Redis (check REDIS_URL): "), run.stderr
     assert run.stderr.count("\n") == 1, run.stderr

@@ -8,4 +8,11 @@ class CloseoutConfig(AppConfig):
     def ready(self):
         # Here, not at the top: a panel module imports models, which the app registry
         # loads only after every AppConfig exists.
-        from . import panels  # noqa: F401  (registers this app's panels on contract pages)
+        from muster.notifications import schedule
+
+        from . import (
+            panels,  # noqa: F401  (registers this app's panels on contract pages)
+            tasks,
+        )
+
+        schedule.register_keeper(tasks.keep_sweep_scheduled)

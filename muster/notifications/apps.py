@@ -6,4 +6,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the audit record's emails)
+        from . import (
+            backends,
+            receivers,  # noqa: F401  (connects the audit record's emails)
+            schedule,
+            tasks,
+        )
+
+        backends.forward_backport_signals()
+        schedule.register_keeper(tasks.keep_delivery_scheduled)

@@ -102,3 +102,17 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.backend}) seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ScheduledRun(models.Model):
+    """The run of a recurring background task that every worker shares: which run is
+    waiting (its task result id) and when it is due, whatever the task backend. Workers
+    change it only under a row lock (notifications/schedule.py), so one chain exists."""
+
+    task_path = models.CharField(max_length=200, primary_key=True)
+    result_id = models.CharField(max_length=64, blank=True)
+    run_after = models.DateTimeField(null=True, blank=True)  # None: as soon as possible
+    updated_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"{self.task_path}: {self.result_id or 'nothing'} at {self.run_after or 'once'}"

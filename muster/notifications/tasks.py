@@ -3,66 +3,53 @@
 import datetime
 import logging
 
-from django.db.models import Q
 from django.tasks import task
-from django_tasks_db.compat import TaskResultStatus
-from django_tasks_db.models import DBTaskResult, get_date_max
 
-from . import delivery
+from . import delivery, schedule
 
 log = logging.getLogger(__name__)
 
 
-def _already_scheduled(task_path: str, at) -> bool:
-    """Another delivery run is waiting and will start by `at`: then this run need not
-    schedule one more. Without it, every email queued during a mail outage would start its
-    own chain of retries."""
-    return DBTaskResult.objects.filter(
-        Q(run_after__lte=at) | Q(run_after=get_date_max()),  # the latter: "as soon as possible"
-        task_path=task_path, status=TaskResultStatus.READY,
-    ).exists()
+def _come_back_by(at: datetime.datetime) -> None:
+    """Make sure a delivery run starts by `at`. One waiting run (the schedule's) serves
+    every worker: without it, every email queued during a mail outage would start its own
+    chain of retries."""
+    try:
+        schedule.run_by(deliver_outbox, at)
+    except Exception:  # the next heartbeat's keeper schedules it
+        log.exception("Could not schedule outbox delivery")
 
 
-class _Takeover:
-    """Before sending what it claimed, a run makes sure a delivery run will look again
-    once its claims could be taken over: if this worker is killed, another worker (or this
-    one restarted) delivers the rest within about OUTBOX_CLAIM_SECONDS. A run that ends
-    normally withdraws what it scheduled for that."""
-
-    def __init__(self):
-        self.scheduled: list[str] = []
-
-    def schedule(self, claimed_at) -> None:
-        at = claimed_at + delivery.claim_timeout() + datetime.timedelta(seconds=1)
-        if not _already_scheduled(deliver_outbox.module_path, at):
-            result = kick_worker(run_after=at)
-            if result is not None:
-                self.scheduled.append(result.id)
-
-    def withdraw(self) -> None:
-        if self.scheduled:
-            DBTaskResult.objects.filter(
-                id__in=self.scheduled, status=TaskResultStatus.READY
-            ).delete()
+def _takeover(claimed_at: datetime.datetime) -> None:
+    """Before sending what it claimed, a run makes sure a delivery run looks again once
+    its claims could be taken over: if this worker is killed, another worker (or this one
+    restarted) delivers the rest within about OUTBOX_CLAIM_SECONDS. If this run ends
+    normally, that run starts anyway and finds nothing of this batch to do."""
+    _come_back_by(claimed_at + delivery.claim_timeout() + datetime.timedelta(seconds=1))
 
 
 @task
 def deliver_outbox() -> dict:
     """Send every due email; if some wait for a retry, come back when the first is due."""
-    takeover = _Takeover()
-    report = delivery.deliver_due(on_claim=takeover.schedule)
-    takeover.withdraw()
-    retry_at = delivery.next_retry_at()
-    if retry_at is not None and not _already_scheduled(deliver_outbox.module_path, retry_at):
-        kick_worker(run_after=retry_at)
+    report = delivery.deliver_due(on_claim=_takeover)
+    keep_delivery_scheduled()
     return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
 
 
-def kick_worker(run_after: datetime.datetime | None = None):
-    """Enqueue a delivery run (now, or at `run_after`); its TaskResult, or None."""
-    task = deliver_outbox.using(run_after=run_after) if run_after else deliver_outbox
+def keep_delivery_scheduled() -> None:
+    """A delivery run by the time the first waiting email is due (a retry, or a claim left
+    by a worker that stopped): the worker's keeper, so a lost run (Redis restarted, a kick
+    that could not be enqueued) is made up for."""
+    retry_at = delivery.next_retry_at()
+    if retry_at is not None:
+        _come_back_by(retry_at)
+
+
+def kick_worker():
+    """Enqueue a delivery run now (after the commit that queued emails); its TaskResult,
+    or None."""
     try:
-        return task.enqueue()
-    except Exception:  # the next kick (or a periodic sweep) delivers what is left
+        return deliver_outbox.enqueue()
+    except Exception:  # the next kick (or the worker's keeper) delivers what is left
         log.exception("Could not enqueue outbox delivery")
         return None

@@ -22,6 +22,7 @@ from muster.audit.models import AuditCheckpoint, AuditEvent
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract
 
+from .. import workers
 from ..factories import make_contract, signed_in, team_member
 
 pytestmark = pytest.mark.django_db
@@ -118,18 +119,11 @@ def test_events_of_one_sweep_run_share_an_id_and_two_runs_differ(freeze_today):
 
 
 def test_a_task_run_by_the_worker_has_its_own_id(monkeypatch):
-    from django_tasks_db.management.commands import db_worker
-
     from muster.closeout.tasks import daily_sweep
-
-    # The worker recycles its connection between tasks; inside the test's transaction on
-    # PostgreSQL that would close it (as in tests/closeout/test_sweep.py).
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     # Real time: the run it schedules for tomorrow stays queued.
     daily_sweep.enqueue()
-    call_command("db_worker", batch=True, reload=False, startup_delay=False,
-                 stdout=io.StringIO(), stderr=io.StringIO())
+    workers.run_due_tasks(monkeypatch)
     checkpoint = AuditCheckpoint.objects.get()
     assert checkpoint.request_id.startswith("task-")
 

@@ -12,7 +12,6 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from muster.access.models import AccessGrant, GrantStatus, PauseReason
 from muster.accounts.models import ContractRole
@@ -23,9 +22,11 @@ from muster.closeout.models import Closeout, SweepRun
 from muster.closeout.removal import confirm_removal
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, DataUseAgreement, Stage
+from muster.notifications import schedule
 from muster.notifications.models import OutboxEmail
 from muster.timeline.models import ContractStep
 
+from .. import workers
 from ..factories import activate, give_role, make_contract
 
 NOON = datetime.datetime(2026, 1, 5, 12, tzinfo=datetime.UTC)
@@ -488,28 +489,51 @@ def test_the_sweep_command_refuses_a_bad_date(db, bad):
     assert not SweepRun.objects.exists()
 
 
-def daily_sweeps(*statuses):
-    rows = DBTaskResult.objects.filter(task_path=tasks.daily_sweep.module_path)
-    return list(rows.filter(status__in=statuses) if statuses else rows)
+def sweeps(results) -> list:
+    return [r for r in results if r.task.module_path == tasks.daily_sweep.module_path]
 
 
-def test_schedule_sweep_queues_one_daily_sweep_and_not_a_second(db):
+def test_schedule_sweep_queues_one_daily_sweep_and_not_a_second(db, enqueued):
     out = io.StringIO()
     call_command("schedule_sweep", stdout=out)
     call_command("schedule_sweep", stdout=out)
-    assert len(daily_sweeps()) == 1
+    assert len(sweeps(enqueued)) == 1
+    assert workers.waiting_runs(tasks.daily_sweep) == [enqueued[0].id]
     assert out.getvalue().splitlines() == [
         "Daily sweep queued; then every day at 06:00.",
         "The daily sweep is already scheduled.",
     ]
 
 
-def test_a_sweep_left_running_by_a_stopped_worker_does_not_block_the_schedule(db):
+def test_a_sweep_left_running_by_a_stopped_worker_does_not_block_the_schedule(db, enqueued):
     call_command("schedule_sweep", stdout=io.StringIO())
-    stale = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
-    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=stale)
+    [first] = enqueued
+    workers.mark_running_since(first.id, datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
     call_command("schedule_sweep", stdout=io.StringIO())
-    assert len(daily_sweeps(TaskResultStatus.READY)) == 1
+    [_, second] = sweeps(enqueued)
+    assert workers.waiting_runs(tasks.daily_sweep) == [second.id]
+
+
+def test_a_sweep_running_now_is_the_schedule(db, enqueued, freeze_today):
+    freeze_today(NOTICE_DAY)
+    call_command("schedule_sweep", stdout=io.StringIO())
+    workers.mark_running_since(enqueued[0].id, datetime.datetime(2027, 10, 1, 11,
+                                                                 tzinfo=datetime.UTC))
+    out = io.StringIO()
+    call_command("schedule_sweep", stdout=out)
+    assert out.getvalue() == "The daily sweep is already scheduled.\n"
+    assert len(enqueued) == 1
+
+
+def test_a_sweep_the_backend_lost_is_scheduled_again(db, enqueued):
+    # Redis here keeps nothing on disk: after a restart the schedule names a run that is
+    # gone, and the next worker to ask queues one.
+    call_command("schedule_sweep", stdout=io.StringIO())
+    workers.lose(enqueued[0].id)
+    out = io.StringIO()
+    call_command("schedule_sweep", stdout=out)
+    assert out.getvalue().startswith("Daily sweep queued")
+    assert workers.waiting_runs(tasks.daily_sweep) == [enqueued[1].id]
 
 
 def test_the_worker_runs_the_sweep_and_it_schedules_the_next_one_at_sweep_hour(
@@ -518,24 +542,21 @@ def test_the_worker_runs_the_sweep_and_it_schedules_the_next_one_at_sweep_hour(
     # Frozen at noon UTC (8:00 in Washington) on the notice day: the sweep runs now and
     # schedules itself for 6:00 Washington time the next morning.
     settings.SWEEP_HOUR = 6
-    # The worker recycles its database connection between tasks; inside the test's
-    # transaction on PostgreSQL that would close it (SQLite's in-memory one stays open).
-    from django_tasks_db.management.commands import db_worker
-
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     activate(people["mine"])
     freeze_today(NOTICE_DAY)
     call_command("schedule_sweep", stdout=io.StringIO())
-    call_command("db_worker", batch=True, reload=False, startup_delay=False)
+    first = schedule.waiting(tasks.daily_sweep)
+    workers.run_due_tasks(monkeypatch)
 
     assert [r.day for r in SweepRun.objects.all()] == [NOTICE_DAY]
     assert len(queued("closeout_notice")) == 1
-    assert sorted(r.status for r in daily_sweeps()) == ["READY", "SUCCESSFUL"]
-    [waiting] = daily_sweeps(TaskResultStatus.READY)
-    assert waiting.run_after == datetime.datetime(2027, 10, 2, 10, tzinfo=datetime.UTC)
+    assert tasks.daily_sweep.get_result(first.id).status == TaskResultStatus.SUCCESSFUL
+    waiting = schedule.waiting(tasks.daily_sweep)
+    assert waiting.task.run_after == datetime.datetime(2027, 10, 2, 10, tzinfo=datetime.UTC)
+    assert workers.waiting_runs(tasks.daily_sweep) == [waiting.id]
 
 
-def test_a_failing_sweep_still_schedules_tomorrows(db, freeze_today, monkeypatch):
+def test_a_failing_sweep_still_schedules_tomorrows(db, freeze_today, monkeypatch, enqueued):
     freeze_today(NOTICE_DAY)
 
     def broken(day=None, **kwargs):
@@ -544,12 +565,12 @@ def test_a_failing_sweep_still_schedules_tomorrows(db, freeze_today, monkeypatch
     monkeypatch.setattr(sweep, "run", broken)
     with pytest.raises(RuntimeError):
         tasks.daily_sweep.call()
-    [waiting] = daily_sweeps(TaskResultStatus.READY)
-    assert waiting.run_after == datetime.datetime(2027, 10, 2, 10, tzinfo=datetime.UTC)
+    waiting = schedule.waiting(tasks.daily_sweep)
+    assert waiting.task.run_after == datetime.datetime(2027, 10, 2, 10, tzinfo=datetime.UTC)
     # A second run (two chains would double every day) does not add another.
     with pytest.raises(RuntimeError):
         tasks.daily_sweep.call()
-    assert len(daily_sweeps(TaskResultStatus.READY)) == 1
+    assert len(enqueued) == 1
 
 
 def test_next_run_at_is_todays_sweep_hour_before_it_and_tomorrows_after(settings):

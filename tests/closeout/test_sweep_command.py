@@ -7,7 +7,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django_tasks_db.models import DBTaskResult
+from django.tasks.signals import task_enqueued
 
 from muster.access.models import AccessGrant, GrantStatus
 from muster.audit.models import AuditEvent
@@ -23,6 +23,21 @@ from ..factories import TODAY
 FUTURE = "2027-12-31"  # after `mine`'s last day of performance, 2027-11-30
 
 
+ENQUEUED: list = []  # task runs enqueued during the test (whatever the backend)
+
+
+@pytest.fixture(autouse=True)
+def _count_enqueued_tasks():
+    ENQUEUED.clear()
+    task_enqueued.connect(_record, dispatch_uid="test_sweep_command")
+    yield
+    task_enqueued.disconnect(dispatch_uid="test_sweep_command")
+
+
+def _record(sender, task_result, **kwargs):
+    ENQUEUED.append(task_result.id)
+
+
 def fingerprint() -> dict:
     """What a sweep changes, counted: a simulation must leave all of it as it was."""
     return {
@@ -32,7 +47,7 @@ def fingerprint() -> dict:
         "grants": sorted(AccessGrant.objects.values_list("pk", "status")),
         "closeouts": Closeout.objects.count(),
         "sweep runs": SweepRun.objects.count(),
-        "tasks": DBTaskResult.objects.count(),
+        "tasks": len(ENQUEUED),
     }
 
 

@@ -3,27 +3,29 @@ a real SMTP server: another worker takes its claims over within the claim window
 email arrives, and only the one in flight when it died may arrive twice, with the same
 Message-ID.
 
-The workers are real `manage.py db_worker` processes, on a database they share with the
-test: PostgreSQL's test database, or for SQLite a file copy of the in-memory test database
-(copied there before the workers run and back after).
+The workers are real `manage.py worker` processes of the configured task backend (the
+database's or RQ's), on a database they share with the test: PostgreSQL's test database,
+or for SQLite a file copy of the in-memory test database (copied there before the workers
+run and back after).
 """
 
 import asyncio
 import collections
-import os
+import datetime
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 
+from muster.closeout.tasks import daily_sweep
+from muster.notifications import schedule
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
+from tests import workers as task_workers
 from tests.factories import make_contract
 from tests.notifications.test_smtp import Collect, SMTPServer
 
@@ -84,21 +86,12 @@ class WorkerDatabase:
 
 
 def start_worker(database: WorkerDatabase, smtp_port: int, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database.url,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "EMAIL_TIMEOUT": "5",
-        "OUTBOX_CLAIM_SECONDS": str(CLAIM_SECONDS),
-        "OUTBOX_BATCH_SIZE": str(BATCH),
-        "MUSTER_VAR_DIR": str(log.parent),
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload",
-         "--interval", "0.1"],
-        cwd=settings.BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    env = task_workers.worker_env(
+        DATABASE_URL=database.url, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port),
+        EMAIL_TIMEOUT="5", OUTBOX_CLAIM_SECONDS=str(CLAIM_SECONDS),
+        OUTBOX_BATCH_SIZE=str(BATCH), MUSTER_VAR_DIR=str(log.parent),
     )
+    return task_workers.start_worker(env, log)
 
 
 def wait_for(condition, seconds: float) -> bool:
@@ -120,6 +113,9 @@ def test_a_killed_worker_is_taken_over_and_repeats_at_most_the_email_in_flight(t
         for n in range(EMAILS):
             mail.queue("survey_answered", to=[f"person{n}@example.gov"], key=f"kill:{n}",
                        contract=contract, context={"survey": None})
+    # Tomorrow's sweep already scheduled: a starting worker does not sweep (and deliver)
+    # first.
+    schedule.run_by(daily_sweep, datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC))
     database = WorkerDatabase(tmp_path)
     database.push()
     workers = []
@@ -127,8 +123,7 @@ def test_a_killed_worker_is_taken_over_and_repeats_at_most_the_email_in_flight(t
         first = start_worker(database, server.port, tmp_path / "first.log")
         workers.append(first)
         assert server.handler.nth_received.wait(PATIENCE), (tmp_path / "first.log").read_text()
-        first.kill()  # SIGKILL: the worker cannot record anything more
-        first.wait(5)
+        task_workers.kill_worker(first)  # SIGKILL: the worker cannot record anything more
         killed_at = time.monotonic()
 
         database.pull()
@@ -147,9 +142,7 @@ def test_a_killed_worker_is_taken_over_and_repeats_at_most_the_email_in_flight(t
         taken_over_in = time.monotonic() - killed_at
     finally:
         for worker in workers:
-            if worker.poll() is None:
-                worker.terminate()
-                worker.wait(10)
+            task_workers.stop_worker(worker)
         server.stop()
 
     messages = server.handler.messages()
