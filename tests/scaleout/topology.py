@@ -50,14 +50,12 @@ HOW_TO_GET_HAPROXY = (
     "(or set MUSTER_HAPROXY to its binary)"
 )
 
-# What the balancer asks each instance before sending it people. Switch to "/healthz"
-# once the telemetry work lands (the process answers, nothing else).
+# What the balancer asks each instance before sending it people: the process answers.
 HEALTH_CHECK_PATH = "/healthz"
-# How each worker starts, as `make worker` does: make sure the daily sweep is scheduled,
-# then work. WORKER_COMMAND is the one to swap for `manage.py worker` (the task-backend
-# choice) when it lands; that command schedules the sweep itself (SCHEDULE_COMMAND None).
-SCHEDULE_COMMAND: list[str] | None = ["manage.py", "schedule_sweep"]
-WORKER_COMMAND = ["manage.py", "db_worker", "--no-startup-delay"]
+# How each worker starts, as `make worker` does: `manage.py worker` schedules the daily
+# sweep itself, then works, with a heartbeat. SCHEDULE_COMMAND: a step before it, if any.
+SCHEDULE_COMMAND: list[str] | None = None
+WORKER_COMMAND = ["manage.py", "worker"]
 INSTANCES = ("app-a", "app-b")
 WORKERS = ("worker-1", "worker-2")
 GUNICORN_WORKERS = 2  # per instance: this machine has two cores
