@@ -1,0 +1,41 @@
+"""Pages run under the Content Security Policy in the browser: every page of every browser
+test fails its test on a violation (conftest.py's Browsing), htmx keeps to the policy (no
+style of its own, no eval), and axe-core still scans (it is run through the DevTools
+protocol, which the policy does not govern)."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_a_violation_is_caught_and_named(browsing, people):
+    page = browsing.sign_in(people["cor"])
+    assert browsing.csp_violations == []
+
+    # What an inline style in a template would do: the browser refuses it and says so.
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
+    page.wait_for_function("document.body.lastElementChild.tagName === 'P'")
+    page.reload()  # a round trip: the console message has arrived by the time it is back
+
+    assert any("style-src" in v for v in browsing.csp_violations), browsing.csp_violations
+    browsing.csp_violations.clear()  # caught: the test's own end has nothing left to fail on
+
+
+def test_htmx_keeps_to_the_policy_and_axe_still_scans(browsing, people):
+    page = browsing.sign_in(people["onboarding_team"])
+    page.goto(browsing.url("/contracts/"))
+
+    config = page.evaluate(
+        "({eval: htmx.config.allowEval, styles: htmx.config.includeIndicatorStyles,"
+        "  scripts: htmx.config.allowScriptTags, inline: document.querySelectorAll('style').length})"
+    )
+    assert config == {"eval": False, "styles": False, "scripts": False, "inline": 0}
+
+    # An update in place, under the policy.
+    page.get_by_label("Stage").select_option("awarded")
+    expect(page.locator("#results-heading")).to_have_text("0 contracts")
+
+    browsing.axe.scan(page, "contract list under the policy")
+    assert browsing.axe.scanned == ["contract list under the policy"]
+    browsing.axe.assert_clean()
