@@ -28,7 +28,8 @@ def test_htmx_keeps_to_the_policy_and_axe_still_scans(browsing, people):
 
     config = page.evaluate(
         "({eval: htmx.config.allowEval, styles: htmx.config.includeIndicatorStyles,"
-        "  scripts: htmx.config.allowScriptTags, inline: document.querySelectorAll('style').length})"
+        " scripts: htmx.config.allowScriptTags,"
+        " inline: document.querySelectorAll('style').length})"
     )
     assert config == {"eval": False, "styles": False, "scripts": False, "inline": 0}
 

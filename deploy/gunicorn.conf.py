@@ -1,0 +1,78 @@
+"""gunicorn's settings for Muster in production (`make serve`, and every instance behind the
+load balancer):
+
+    MUSTER_ENV=production ... .venv/bin/gunicorn -c deploy/gunicorn.conf.py
+
+Read from the environment (docs/deploy.md has the whole table):
+  GUNICORN_BIND              address(es) to listen on, comma-separated (127.0.0.1:8000);
+                             an internal address only: the load balancer ends TLS and sets
+                             X-Forwarded-Proto, which Muster trusts
+  GUNICORN_WORKERS           worker processes (else WEB_CONCURRENCY; else 2 x cores + 1, at
+                             most 8: each holds a database connection)
+  GUNICORN_TIMEOUT           seconds a request may take before its worker is restarted (30)
+  GUNICORN_GRACEFUL_TIMEOUT  seconds a stopping worker has to finish its requests (30)
+  GUNICORN_ACCESS_LOG        where the access log goes ("-": standard output; "off": none)
+"""
+
+import os
+import re
+import sys
+
+from gunicorn.glogging import Logger
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.settings")
+wsgi_app = "muster.wsgi:application"
+
+# Refuse unsafe production settings here, in the master, in one line, instead of every
+# worker failing to boot with a traceback (muster/settings.py says what it refuses).
+try:
+    from django.conf import settings
+
+    settings.SECRET_KEY  # noqa: B018 (reading a setting imports the settings module)
+except Exception as error:  # ImproperlyConfigured, or a settings module that fails
+    sys.exit(f"{type(error).__name__}: {error}")
+
+MAX_DEFAULT_WORKERS = 8
+
+bind = [a.strip() for a in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+        if a.strip()]
+workers = int(
+    os.environ.get("GUNICORN_WORKERS")
+    or os.environ.get("WEB_CONCURRENCY")
+    or min(2 * (os.cpu_count() or 1) + 1, MAX_DEFAULT_WORKERS)
+)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGTERM (a deploy rolling this instance) workers finish the requests they hold.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# Longer than a load balancer's idle reuse of its connections to the instance.
+keepalive = 5
+
+_access_log = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = None if _access_log == "off" else _access_log
+errorlog = "-"
+# The path without its query string (searches carry names: personal data), no referrer
+# (the previous page's query) and no user agent; the request id ties a line to the
+# application's own log and audit events.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
+
+# A path segment that looks like a secret (an invitation, password-reset or calendar-feed
+# token: 20+ URL-safe characters with letters and digits) is logged as "[token]".
+_TOKEN = re.compile(r"(?<=/)(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{20,}")
+
+
+def redact_path(path: str) -> str:
+    return _TOKEN.sub("[token]", path)
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with tokens in paths redacted and never the query string."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = redact_path(atoms["U"] or "")
+        atoms["r"] = f"{atoms['m']} {atoms['U']} {atoms['H']}"
+        atoms["q"] = atoms["f"] = "-"
+        return atoms
+
+
+logger_class = RedactingLogger
