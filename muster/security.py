@@ -27,7 +27,7 @@ def content_security_policy(oidc_issuer_url: str = "") -> dict[str, list[str]]:
     The sign-in button of the agency's OpenID Connect provider is a form posted to Muster
     that redirects to the provider: browsers (Chromium) hold a redirect after a form's
     submission to form-action too, so the provider's origin is allowed there."""
-    form_action = [CSP.SELF]
+    form_action: list[str] = [CSP.SELF]
     if provider := origin_of(oidc_issuer_url):
         form_action.append(provider)
     return {

@@ -6,7 +6,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 READERS = [ROOT / "muster" / "settings.py", ROOT / "deploy" / "gunicorn.conf.py"]
-READ = re.compile(r'(?:environ\.get\(|environ\[|env_bool\(|env_list\(|env_int\()\s*"([A-Z][A-Z0-9_]+)"')
+READ = re.compile(
+    r'(?:environ\.get\(|environ\[|env_bool\(|env_list\(|env_int\()\s*"([A-Z][A-Z0-9_]+)"'
+)
 
 
 def variables_read() -> set[str]:
