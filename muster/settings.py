@@ -2,7 +2,8 @@
 
 Development (the default) runs on SQLite in the project folder, stores uploads under
 var/media and writes mail to var/outbox. Production (MUSTER_ENV=production) refuses to
-start without a real SECRET_KEY and ALLOWED_HOSTS.
+start, in one line, on an unsafe or missing setting (the end of this file; every setting
+is in docs/deploy.md).
 """
 
 import os
@@ -350,7 +351,7 @@ if PRODUCTION:
         SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-    # Every .gov host is HTTPS-only: on unless the agency's domain is not ready for it.
+    # HTTPS on the whole domain (federal .gov policy): off only while a subdomain is not ready.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
@@ -384,6 +385,18 @@ REMINDER_BUSINESS_DAYS = int(os.environ.get("REMINDER_BUSINESS_DAYS", "2"))
 SWEEP_HOUR = int(os.environ.get("SWEEP_HOUR", "6"))
 
 
+# The audit record (docs/adr/0002-append-only-audit.md). Checkpoints of its hash chain are
+# signed with this key, kept out of the database; production requires one of its own.
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
+AUDIT_CHECKPOINT_KEY = AUDIT_CHECKPOINT_KEY or f"development-audit-checkpoint:{SECRET_KEY}"
+# Each checkpoint is also emailed to these addresses (comma-separated), when set.
+AUDIT_EMAIL = env_list("AUDIT_EMAIL")
+# The checkpoint lines must reach the log whatever LOG_LEVEL says.
+LOGGING["loggers"]["muster.audit.checkpoints"] = {"level": "INFO"}
+
+
+# --- Production profile: the refusal of unsafe settings (last: every setting is read) ---
+
 
 def _refuse_unsafe_production_settings() -> None:
     """Production does not start on a setting that is unsafe or missing: one line that
@@ -395,11 +408,12 @@ def _refuse_unsafe_production_settings() -> None:
         problems.append("set SECRET_KEY (40+ random characters)")
     if any(key == _DEV_SECRET_KEY or len(key) < 40 for key in SECRET_KEY_FALLBACKS):
         problems.append("keep only real keys (40+ characters) in SECRET_KEY_FALLBACKS")
-    if len(AUDIT_CHECKPOINT_KEY) < 32 or AUDIT_CHECKPOINT_KEY == SECRET_KEY:
+    audit_key = os.environ.get("AUDIT_CHECKPOINT_KEY", "")  # as given, not the development one
+    if len(audit_key) < 32 or audit_key == SECRET_KEY:
         problems.append("set AUDIT_CHECKPOINT_KEY (32+ random characters, not the SECRET_KEY)")
     if not ALLOWED_HOSTS:
         problems.append("set ALLOWED_HOSTS (the host names Muster answers to)")
-    if MAILERS["default"]["BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
+    if MAILERS["default"]["BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
         problems.append("set EMAIL_HOST (the SMTP server; mail would go to files)")
     if problems:
         raise ImproperlyConfigured(
@@ -407,13 +421,5 @@ def _refuse_unsafe_production_settings() -> None:
         )
 
 
-# The audit record (docs/adr/0002-append-only-audit.md). Checkpoints of its hash chain are
-# signed with this key, kept out of the database; production requires one of its own.
-AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
 if PRODUCTION:
     _refuse_unsafe_production_settings()
-AUDIT_CHECKPOINT_KEY = AUDIT_CHECKPOINT_KEY or f"development-audit-checkpoint:{SECRET_KEY}"
-# Each checkpoint is also emailed to these addresses (comma-separated), when set.
-AUDIT_EMAIL = env_list("AUDIT_EMAIL")
-# The checkpoint lines must reach the log whatever LOG_LEVEL says.
-LOGGING["loggers"]["muster.audit.checkpoints"] = {"level": "INFO"}
