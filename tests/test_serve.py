@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,7 +18,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PORT = 8710  # this project's helper ports: 8710-8719
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PORT = _free_port()
 
 
 def serve_env(folder: Path, **changes: str | None) -> dict[str, str]:
@@ -31,7 +40,7 @@ def serve_env(folder: Path, **changes: str | None) -> dict[str, str]:
         "AUDIT_CHECKPOINT_KEY": secrets.token_urlsafe(40),
         "ALLOWED_HOSTS": "127.0.0.1",
         "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": "8711",  # nothing listens: emails wait in the outbox
+        "EMAIL_PORT": str(_free_port()),  # nothing listens: emails wait in the outbox
         "SECURE_SSL_REDIRECT": "0",  # plain http on 127.0.0.1, as docs/deploy.md tries it
         "GUNICORN_BIND": f"127.0.0.1:{PORT}",
         "GUNICORN_WORKERS": "2",
