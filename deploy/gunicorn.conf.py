@@ -17,20 +17,25 @@ Read from the environment (docs/deploy.md has the whole table):
 import os
 import re
 import sys
+from pathlib import Path
 
 from gunicorn.glogging import Logger
 
+# The project folder, wherever gunicorn is started from.
+chdir = str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, chdir)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.settings")
 wsgi_app = "muster.wsgi:application"
 
 # Refuse unsafe production settings here, in the master, in one line, instead of every
 # worker failing to boot with a traceback (muster/settings.py says what it refuses).
-try:
-    from django.conf import settings
+from django.conf import settings  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
+try:
     settings.SECRET_KEY  # noqa: B018 (reading a setting imports the settings module)
-except Exception as error:  # ImproperlyConfigured, or a settings module that fails
-    sys.exit(f"{type(error).__name__}: {error}")
+except ImproperlyConfigured as error:
+    sys.exit(f"ImproperlyConfigured: {error}")
 
 MAX_DEFAULT_WORKERS = 8
 

@@ -152,3 +152,17 @@ def test_a_short_fallback_key_is_refused():
 
     assert run.returncode == 1
     assert "SECRET_KEY_FALLBACKS" in run.stderr.strip()
+
+
+def test_gunicorn_refuses_in_one_line_before_it_forks_a_worker(tmp_path):
+    """Started from anywhere with deploy/gunicorn.conf.py, as a service manager starts it."""
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+
+    run = subprocess.run(
+        [str(gunicorn), "--config", str(ROOT / "deploy" / "gunicorn.conf.py")], cwd=tmp_path,
+        env=production_env(DEBUG="1"), capture_output=True, text=True, timeout=60,
+    )
+
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()], run.stderr
+    assert run.stderr.startswith("ImproperlyConfigured: Production settings: turn DEBUG off")
