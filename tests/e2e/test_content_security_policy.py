@@ -40,3 +40,26 @@ def test_htmx_keeps_to_the_policy_and_axe_still_scans(browsing, people):
     browsing.axe.scan(page, "contract list under the policy")
     assert browsing.axe.scanned == ["contract list under the policy"]
     browsing.axe.assert_clean()
+
+
+def test_the_welcome_package_print_view_keeps_its_own_styles(browsing, people):
+    """The stored document's <style> is allowed by its hash: applied, and no violation."""
+    from muster.contracts.models import Contract, ContractService, Stage
+    from muster.onboarding.models import OnboardingRequest, Status
+    from muster.onboarding.package import send_welcome_package
+
+    mine = people["mine"]
+    mine.services.update(status=ContractService.Status.APPROVED)
+    OnboardingRequest.objects.create(contract=mine, status=Status.APPROVED,
+                                     created_by=people["cor"])
+    Contract.objects.filter(pk=mine.pk).update(stage=Stage.ONBOARDING)
+    send_welcome_package(people["onboarding_team"], mine)
+    page = browsing.sign_in(people["cor"])
+
+    page.goto(browsing.url(f"/onboarding/contracts/{mine.pk}/welcome/v1/print/"))
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome package")
+    # html { font-size: 11pt } and, on screen, body { padding: 2rem ... }: its styles apply.
+    sizes = page.evaluate("[getComputedStyle(document.documentElement).fontSize,"
+                          " getComputedStyle(document.body).paddingTop]")
+    assert sizes == ["14.6667px", "29.3333px"]

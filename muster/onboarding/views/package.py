@@ -80,7 +80,7 @@ def package_print(request, pk, version):
     # The document exactly as sent, its own <style> included: allowed by its hash (the
     # middleware leaves a policy the view set).
     policy = allowing_its_own_styles(settings.SECURE_CSP, package.html)
-    response.headers[CSP.HEADER_ENFORCE] = build_policy(policy)
+    response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(policy)  # a plain str for WSGI
     return response
 
 
