@@ -16,7 +16,12 @@ HOST ?= 127.0.0.1:8000
 # Settings read HOST: the base URL of email links and ALLOWED_HOSTS follow it.
 export HOST
 
-.PHONY: install run dev worker test test-postgres lint check migrate demo clean
+# The background worker (`manage.py worker`: the configured task backend's; it schedules the
+# daily sweep and leaves a heartbeat). The one place that names it (`make run`, `make serve`,
+# `make worker`).
+WORKER = exec $(MANAGE) worker
+
+.PHONY: install run dev worker serve test test-postgres lint check migrate demo clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -41,7 +46,7 @@ demo: migrate
 run: export MUSTER_MFA_REQUIRED ?= 0
 run: demo ## migrate, load demo data if empty, serve on $(HOST) with the worker beside it
 	@trap 'kill 0' EXIT; \
-	$(MANAGE) worker & \
+	( $(WORKER) ) & \
 	$(MANAGE) runserver $(HOST)
 
 dev: export DEBUG = 1
@@ -50,7 +55,23 @@ dev: run ## `make run` with DEBUG on: Django's debug pages, for developing Muste
 # The configured task backend's worker (TASK_BACKEND: database, or rq with REDIS_URL); it
 # schedules the daily sweep and leaves a heartbeat. Run as many as the load needs.
 worker: install ## the background worker: emails, the daily sweep
-	$(MANAGE) worker
+	$(WORKER)
+
+# Muster as in production, on this machine (docs/deploy.md): production settings (they
+# refuse to start, in one line, without SECRET_KEY, AUDIT_CHECKPOINT_KEY, ALLOWED_HOSTS and
+# EMAIL_HOST), no warning from Django's deployment checks, migrations already applied (an
+# upgrade's own step: `make migrate` with the same environment), static files collected
+# for WhiteNoise, then gunicorn (deploy/gunicorn.conf.py) with the worker beside it.
+serve: export MUSTER_ENV = production
+serve: install ## production settings, gunicorn and the worker (see docs/deploy.md)
+	@$(MANAGE) check --deploy --fail-level WARNING >/dev/null
+	@out=$$($(MANAGE) migrate --check 2>&1) || { \
+	  if [ -z "$$out" ]; then echo "make serve: the database has migrations not applied: run \`make migrate\` (with the same DATABASE_URL) first." >&2; \
+	  else echo "make serve: $$(tail -n 1 <<<"$$out")" >&2; fi; exit 1; }
+	@$(MANAGE) collectstatic --no-input --verbosity 0
+	@trap 'kill 0' EXIT; \
+	( $(WORKER) ) & \
+	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py
 
 test: install ## whole suite; set DATABASE_URL=postgres://... to run it on PostgreSQL
 	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)

@@ -2,7 +2,8 @@
 
 Development (the default) runs on SQLite in the project folder, stores uploads under
 var/media and writes mail to var/outbox. Production (MUSTER_ENV=production) refuses to
-start without a real SECRET_KEY and ALLOWED_HOSTS.
+start, in one line, on an unsafe or missing setting (the end of this file; every setting
+is in docs/deploy.md).
 """
 
 import os
@@ -11,6 +12,8 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from muster.security import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MUSTER_VAR_DIR", BASE_DIR / "var"))
@@ -49,10 +52,9 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", "" if PRODUCTION else f"127.0.0.1,localhost,testserver,{SERVED_HOST}"
 )
-if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 40):
-    raise ImproperlyConfigured("Set SECRET_KEY (40+ random characters) in production.")
-if PRODUCTION and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("Set ALLOWED_HOSTS in production.")
+# Keys that signed what is still out there (sessions, password-reset and invitation links)
+# while SECRET_KEY rotates: comma-separated, newest first (docs/deploy.md, "Rotating keys").
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,7 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",  # runserver leaves static files to WhiteNoise, DEBUG or not
-    "django.contrib.staticfiles",
+    "muster.staticfiles.MusterStaticFilesConfig",  # django.contrib.staticfiles, trimmed
     "django.contrib.humanize",
     "django.forms",
     "django_htmx",
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "muster.audit.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +118,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",  # csp_nonce: the admin's nonces
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "muster.catalog.context_processors.help_contacts",
@@ -261,6 +265,13 @@ STATICFILES_DIRS = [
 # scan of USWDS's 2,700 files, and an edited file shows at once.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+# collectstatic compresses what browsers fetch; not the TrueType fonts (browsers take the
+# woff2 beside them) nor source maps: a third of its time (docs/deploy.md, "Static files").
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    "jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf",
+    "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg",
+    "webm", "wmv", "ttf", "map",
+]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 STORAGES = {
@@ -383,12 +394,26 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Production profile: security headers, HTTPS, and the refusal of unsafe settings ---
+# The Content Security Policy holds in every environment, so the browser tests run under
+# the policy production serves (muster/security.py says what it allows and why).
+SECURE_CSP = content_security_policy(OIDC_ISSUER_URL)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Behind the load balancer, which ends TLS and sets X-Forwarded-Proto (only it may:
+    # gunicorn listens on an internal address). SECURE_SSL_REDIRECT=0 for a try over plain
+    # http on 127.0.0.1 (browsers treat it as a secure context, secure cookies included).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    if not SECURE_SSL_REDIRECT:
+        # Turned off on purpose: the load balancer redirects http to https, or a local try.
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    # HTTPS on the whole domain (federal .gov policy): off only while a subdomain is not ready.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -419,13 +444,10 @@ REMINDER_BUSINESS_DAYS = int(os.environ.get("REMINDER_BUSINESS_DAYS", "2"))
 # The worker runs the daily sweep at this local hour.
 SWEEP_HOUR = int(os.environ.get("SWEEP_HOUR", "6"))
 
+
 # The audit record (docs/adr/0002-append-only-audit.md). Checkpoints of its hash chain are
 # signed with this key, kept out of the database; production requires one of its own.
 AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
-if PRODUCTION and (len(AUDIT_CHECKPOINT_KEY) < 32 or AUDIT_CHECKPOINT_KEY == SECRET_KEY):
-    raise ImproperlyConfigured(
-        "Set AUDIT_CHECKPOINT_KEY (32+ random characters, not the SECRET_KEY) in production."
-    )
 AUDIT_CHECKPOINT_KEY = AUDIT_CHECKPOINT_KEY or f"development-audit-checkpoint:{SECRET_KEY}"
 # Each checkpoint is also emailed to these addresses (comma-separated), when set.
 AUDIT_EMAIL = env_list("AUDIT_EMAIL")
@@ -511,3 +533,32 @@ CACHES = {
 # address, which behind a balancer is the balancer's for everyone. Never more than the
 # proxies you run: the entries before theirs are whatever the browser sent.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# --- Production profile: the refusal of unsafe settings (last: every setting is read) ---
+
+
+def _refuse_unsafe_production_settings() -> None:
+    """Production does not start on a setting that is unsafe or missing: one line that
+    names everything to set, so a first try tells the whole list."""
+    problems = []
+    if DEBUG:
+        problems.append("turn DEBUG off (it shows tracebacks and settings to anyone)")
+    if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 40:
+        problems.append("set SECRET_KEY (40+ random characters)")
+    if any(key == _DEV_SECRET_KEY or len(key) < 40 for key in SECRET_KEY_FALLBACKS):
+        problems.append("keep only real keys (40+ characters) in SECRET_KEY_FALLBACKS")
+    audit_key = os.environ.get("AUDIT_CHECKPOINT_KEY", "")  # as given, not the development one
+    if len(audit_key) < 32 or audit_key == SECRET_KEY:
+        problems.append("set AUDIT_CHECKPOINT_KEY (32+ random characters, not the SECRET_KEY)")
+    if not ALLOWED_HOSTS:
+        problems.append("set ALLOWED_HOSTS (the host names Muster answers to)")
+    if MAILERS["default"]["BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+        problems.append("set EMAIL_HOST (the SMTP server; mail would go to files)")
+    if problems:
+        raise ImproperlyConfigured(
+            f"Production settings: {'; '.join(problems)}. See docs/deploy.md."
+        )
+
+
+if PRODUCTION:
+    _refuse_unsafe_production_settings()

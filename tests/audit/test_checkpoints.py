@@ -293,13 +293,14 @@ def test_a_rolled_back_checkpoint_never_reaches_the_log(
 
 def test_production_refuses_to_start_without_a_checkpoint_key():
     env = {**os.environ, "MUSTER_ENV": "production", "SECRET_KEY": "s" * 50,
-           "ALLOWED_HOSTS": "muster.example.gov", "DJANGO_SETTINGS_MODULE": "muster.settings"}
+           "ALLOWED_HOSTS": "muster.example.gov", "EMAIL_HOST": "127.0.0.1",
+           "DJANGO_SETTINGS_MODULE": "muster.settings"}
     env.pop("AUDIT_CHECKPOINT_KEY", None)
     code = "import django; django.setup()"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode != 0
-    assert "Set AUDIT_CHECKPOINT_KEY" in run.stderr
+    assert "set AUDIT_CHECKPOINT_KEY" in run.stderr
 
     env["AUDIT_CHECKPOINT_KEY"] = "k" * 40
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,

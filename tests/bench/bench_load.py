@@ -51,6 +51,7 @@ SERVER_ENV = {
     "AUDIT_CHECKPOINT_KEY": "bench-load-audit-only-" + "Wq4Zr8Tn2Lx6Vb0Mc3Hs7Jd1",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "SECURE_SSL_REDIRECT": "false",
+    "EMAIL_HOST": "127.0.0.1",  # production refuses the file backend; the bench sends nothing
     "MUSTER_VAR_DIR": str(VAR_DIR),
     "DB_CONN_MAX_AGE": "600",
     "LOG_LEVEL": "WARNING",

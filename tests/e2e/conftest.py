@@ -133,11 +133,20 @@ def axe():
 
 
 class Browsing:
-    """One browser context (own cookies) per person, signed in through the real form."""
+    """One browser context (own cookies) per person, signed in through the real form.
+
+    Every page runs under Muster's Content Security Policy, as served (never bypassed):
+    Chromium reports each violation on the console, with JavaScript on or off, and a test
+    whose pages broke the policy fails at its end, naming each violation and its page."""
 
     def __init__(self, browser, live_server, axe):
         self.browser, self.base, self.axe = browser, live_server.url, axe
         self.contexts = []
+        self.csp_violations: list[str] = []
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(f"{message.location.get('url')}: {message.text}")
 
     def new_page(self, *, javascript: bool = True):
         context = self.browser.new_context(
@@ -145,7 +154,9 @@ class Browsing:
             java_script_enabled=javascript,
         )
         context.set_default_timeout(10_000)
+        # axe-core arrives through the DevTools protocol, which the policy does not govern.
         context.add_init_script(script=self.axe.script)
+        context.on("console", self._console)
         self.contexts.append(context)
         return context.new_page()
 
@@ -169,12 +180,19 @@ class Browsing:
         for context in self.contexts:
             context.close()
 
+    def assert_no_csp_violation(self) -> None:
+        assert not self.csp_violations, (
+            f"{len(self.csp_violations)} Content Security Policy violation(s):\n"
+            + "\n".join(self.csp_violations)
+        )
+
 
 @pytest.fixture
 def browsing(browser, live_server, axe):
     session = Browsing(browser, live_server, axe)
     yield session
     session.close()
+    session.assert_no_csp_violation()
 
 
 def shoot(page, name: str, *, full_page: bool = True) -> None:

@@ -10,6 +10,8 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import expect
 
+from muster.security import content_security_policy
+
 from ..factories import UserFactory
 from .oidc.running import (
     ACCOUNTS,
@@ -38,6 +40,8 @@ def provider(live_server):
 @pytest.fixture(autouse=True)
 def agency(provider, settings):
     settings.SOCIALACCOUNT_PROVIDERS = provider.socialaccount_providers()
+    # As settings.py does for OIDC_ISSUER_URL: the sign-in form may hand over to the provider.
+    settings.SECURE_CSP = content_security_policy(provider.issuer)
     return provider
 
 

@@ -168,6 +168,24 @@ def test_the_print_view_is_the_standalone_document(client, approved):
     assert "usa-header" not in page and "Sign out" not in page
 
 
+def test_the_print_view_allows_its_own_styles_and_nothing_else_inline(client, approved):
+    """The stored document keeps its <style> (WeasyPrint reads it too): the print view's
+    Content Security Policy allows exactly those styles, by their hashes."""
+    import base64
+    import hashlib
+
+    send(client, approved)
+    signed_in(client, approved["cor"])
+    response = client.get(url("package_print", approved, 1))
+
+    css = re.search(r"<style>(.*?)</style>", html_of(response), re.DOTALL).group(1)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    policy = response["Content-Security-Policy"]
+    assert f"style-src 'self' 'sha256-{digest}'" in policy
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+
+
 def test_a_resend_is_version_2_and_every_version_stays(client, approved, mailoutbox):
     send(client, approved)
     response = send(client, approved, kind="initial")

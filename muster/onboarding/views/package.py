@@ -2,11 +2,13 @@
 post-onboarding survey. Thin: parse, authorize (accounts.permissions), call one service
 (POSTs through `muster.actions`), render or redirect."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.csp import CSP, build_policy
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -14,6 +16,7 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import act, refused_as_message
 from muster.contracts.models import Contract
+from muster.security import allowing_its_own_styles
 
 from .. import package as service
 from .. import queries
@@ -73,7 +76,12 @@ def package_page(request, pk, version):
 
 def package_print(request, pk, version):
     _, package = _package(request, pk, version)
-    return HttpResponse(package.html, content_type="text/html; charset=utf-8")
+    response = HttpResponse(package.html, content_type="text/html; charset=utf-8")
+    # The document exactly as sent, its own <style> included: allowed by its hash (the
+    # middleware leaves a policy the view set).
+    policy = allowing_its_own_styles(settings.SECURE_CSP, package.html)
+    response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(policy)  # a plain str for WSGI
+    return response
 
 
 def package_pdf(request, pk, version):
