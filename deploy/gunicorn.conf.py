@@ -57,6 +57,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # Longer than a load balancer's idle reuse of its connections to the instance.
 keepalive = 5
+# No control socket: its default path is one per user ($HOME/.gunicorn), which a second
+# instance on the machine would take over; instances are managed with signals (HUP, TERM).
+control_socket_disable = True
 
 _access_log = os.environ.get("GUNICORN_ACCESS_LOG", "off")
 accesslog = None if _access_log == "off" else _access_log
