@@ -24,7 +24,10 @@ SHAPING = {
 
 def production_env(**changes: str | None) -> dict[str, str]:
     """A working production environment (the example docs/deploy.md gives), changed."""
-    env = {k: v for k, v in os.environ.items() if k not in SHAPING}
+    # DJANGO_*: what the test run sets for itself (the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE,
+    # which the deployment checks rightly refuse), never what an operator gives.
+    env = {k: v for k, v in os.environ.items()
+           if k not in SHAPING and not k.startswith("DJANGO_")}
     env |= {
         "MUSTER_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
@@ -106,7 +109,10 @@ def test_a_wsgi_server_is_refused_too():
 
 
 def test_development_needs_none_of_it():
-    env = {k: v for k, v in os.environ.items() if k not in SHAPING}
+    # DJANGO_*: what the test run sets for itself (the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE,
+    # which the deployment checks rightly refuse), never what an operator gives.
+    env = {k: v for k, v in os.environ.items()
+           if k not in SHAPING and not k.startswith("DJANGO_")}
 
     run = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,

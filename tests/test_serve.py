@@ -33,7 +33,8 @@ PORT = _free_port()
 def serve_env(folder: Path, **changes: str | None) -> dict[str, str]:
     """The example production environment of docs/deploy.md, on a SQLite file in `folder`."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SECURE_", "GUNICORN_", "MUSTER_", "OIDC_", "EMAIL_", "MAKE"))
+           if not k.startswith(("SECURE_", "GUNICORN_", "MUSTER_", "OIDC_", "EMAIL_", "MAKE",
+                                "DJANGO_"))
            and k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_CHECKPOINT_KEY",
                          "SECRET_KEY_FALLBACKS", "HOST", "MFLAGS"}}
     env |= {
