@@ -6,7 +6,6 @@ from muster import clock
 
 from .models import WorkerHeartbeat
 
-
 # A worker not seen for this long is gone (stopped, or its machine replaced): its row is
 # forgotten, or every start since the first deployment would stay (the id is host:pid).
 FORGET_AFTER = datetime.timedelta(days=1)
