@@ -23,7 +23,9 @@ pytestmark = [
         reason="the servers must reach the test's database: PostgreSQL only "
         "(DATABASE_URL=postgres://...)",
     ),
-    pytest.mark.django_db(transaction=True),
+    # Committed, for the servers to see; the catalog and content types come back from the
+    # serialized copy after the flush, as the other tests that commit have them.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
