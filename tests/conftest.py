@@ -16,6 +16,7 @@ from .factories import (
     request_service,
     team_member,
 )
+from .smtp import smtp  # noqa: F401 (a fixture: a real SMTP server delivery sends to)
 
 
 @pytest.fixture(scope="session")

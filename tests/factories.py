@@ -11,7 +11,8 @@ from pypdf import PdfWriter
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.catalog.models import Service
 from muster.contracts import services as contract_services
-from muster.contracts.models import Contract, ContractService, Organization
+from muster.contracts.models import Contract, ContractService, Organization, Stage
+from muster.onboarding.models import OnboardingRequest, Status
 
 PASSWORD = "correct-horse-battery-9"
 # The day most tests freeze (`freeze_today(TODAY)`): a Tuesday, no holiday near.
@@ -121,3 +122,12 @@ def signed_in(client, person):
     """The test client, signed in as `person`."""
     client.force_login(person)
     return client
+
+
+def approved_for_onboarding(contract: Contract, cor: User) -> Contract:
+    """`contract` with its services approved and an approved onboarding request from
+    `cor`, in stage onboarding: ready for its welcome package."""
+    contract.services.update(status=ContractService.Status.APPROVED)
+    OnboardingRequest.objects.create(contract=contract, status=Status.APPROVED, created_by=cor)
+    Contract.objects.filter(pk=contract.pk).update(stage=Stage.ONBOARDING)
+    return contract

@@ -21,12 +21,12 @@ from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
 from muster.closeout import pending
-from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
+from muster.contracts.models import DataUseAgreement
 from muster.notifications.delivery import deliver_due
-from muster.onboarding.models import OnboardingRequest, Status, TouchPointCall
+from muster.onboarding.models import TouchPointCall
 from muster.operations import backups
 from muster.storage import PrivateS3Storage
-from tests.factories import TODAY, pdf_bytes, pdf_upload, signed_in
+from tests.factories import TODAY, approved_for_onboarding, pdf_bytes, pdf_upload, signed_in
 from tests.pages import html_of
 
 BUCKET = "muster-files"
@@ -104,10 +104,7 @@ def approved(people, freeze_today):
     """`mine` with SAS Viya approved and its request approved, in stage onboarding."""
     freeze_today(TODAY)
     mine = people["mine"]
-    mine.services.update(status=ContractService.Status.APPROVED)
-    OnboardingRequest.objects.create(contract=mine, status=Status.APPROVED,
-                                     created_by=people["cor"])
-    Contract.objects.filter(pk=mine.pk).update(stage=Stage.ONBOARDING)
+    approved_for_onboarding(mine, people["cor"])
     return people
 
 

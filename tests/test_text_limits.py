@@ -17,14 +17,14 @@ from django.urls import reverse
 import muster
 from muster.access.models import RosterImport
 from muster.accounts.models import TeamRole, User
-from muster.contracts.models import Contract, ContractService, Stage
+from muster.contracts.models import Contract
 from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
-from muster.onboarding.models import OnboardingRequest, Status, SurveyResponse, TouchPointCall
+from muster.onboarding.models import SurveyResponse, TouchPointCall
 from muster.validators import LONG_TEXT_MAX, NAME_MAX
 
 from .access import approve
-from .factories import TODAY, csv_upload, team_member
+from .factories import TODAY, approved_for_onboarding, csv_upload, team_member
 from .pages import text_of
 
 pytestmark = pytest.mark.django_db
@@ -161,10 +161,7 @@ def test_a_summary_at_the_limit_is_stored_and_emailed_whole(client, cor, people,
 def onboarded(people, freeze_today):
     freeze_today(TODAY)
     mine = people["mine"]
-    mine.services.update(status=ContractService.Status.APPROVED)
-    OnboardingRequest.objects.create(contract=mine, status=Status.APPROVED,
-                                     created_by=people["cor"])
-    Contract.objects.filter(pk=mine.pk).update(stage=Stage.ONBOARDING)
+    approved_for_onboarding(mine, people["cor"])
     return mine
 
 

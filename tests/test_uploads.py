@@ -19,11 +19,11 @@ from pypdf.generic import (
 
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
-from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
+from muster.contracts.models import DataUseAgreement
 from muster.notifications.models import OutboxEmail
-from muster.onboarding.models import CallDocument, OnboardingRequest, Status, TouchPointCall
+from muster.onboarding.models import CallDocument, TouchPointCall
 
-from .factories import TODAY, pdf_bytes, pdf_upload
+from .factories import TODAY, approved_for_onboarding, pdf_bytes, pdf_upload
 from .pages import text_of
 
 SCRIPT = ("This PDF contains JavaScript, which Muster does not accept. Print it to a new PDF "
@@ -237,10 +237,7 @@ def contract(people, freeze_today):
     """`mine`, onboarding, SAS Viya (needs a DUA) approved, its request approved."""
     freeze_today(TODAY)
     mine = people["mine"]
-    mine.services.update(status=ContractService.Status.APPROVED)
-    OnboardingRequest.objects.create(contract=mine, status=Status.APPROVED,
-                                     created_by=people["cor"])
-    Contract.objects.filter(pk=mine.pk).update(stage=Stage.ONBOARDING)
+    approved_for_onboarding(mine, people["cor"])
     return mine
 
 

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -186,3 +187,14 @@ def bring_forward(result_id: str) -> None:
     from muster import clock
 
     DBTaskResult.objects.filter(id=result_id).update(run_after=clock.now())
+
+
+def wait_for(condition, seconds: float) -> bool:
+    """Poll `condition` until it holds or `seconds` pass (other processes at work); its
+    last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())

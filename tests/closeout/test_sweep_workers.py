@@ -4,9 +4,9 @@ PostgreSQL's test database. Each schedules the sweep when it starts and at every
 and `schedule_sweep` runs beside them, all at once: one sweep runs, one next run waits."""
 
 import datetime
+import functools
 import io
 import threading
-import time
 
 import pytest
 from django.core.management import call_command
@@ -27,15 +27,7 @@ pytestmark = [
 ]
 PATIENCE = 30  # seconds, on a loaded two-core machine
 BEAT = 0.3  # the workers' heartbeat: each one asks the schedule this often
-
-
-def wait_for(condition, seconds: float = PATIENCE) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
+wait_for = functools.partial(workers.wait_for, seconds=PATIENCE)
 
 
 def beats() -> dict[str, datetime.datetime]:

@@ -12,12 +12,10 @@ from playwright.sync_api import expect
 
 from muster.accounts.models import ContractRole, User
 from muster.contracts import services as contracts
-from muster.contracts.models import Contract, ContractService, Stage
 from muster.identity import invitations
 from muster.notifications.models import OutboxEmail
-from muster.onboarding.models import OnboardingRequest, Status
 
-from ..factories import PASSWORD, TODAY
+from ..factories import PASSWORD, TODAY, approved_for_onboarding
 from .conftest import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -57,10 +55,7 @@ def newly_named_so(people, freeze_today):
     names one: the real naming call, which invites her)."""
     freeze_today(TODAY)
     mine = people["mine"]
-    mine.services.update(status=ContractService.Status.APPROVED)
-    OnboardingRequest.objects.create(contract=mine, status=Status.APPROVED,
-                                     created_by=people["cor"])
-    Contract.objects.filter(pk=mine.pk).update(stage=Stage.ONBOARDING)
+    approved_for_onboarding(mine, people["cor"])
     ContractRole.objects.filter(contract=mine, role=ContractRole.Role.SO).delete()
     nadia = User(email="nadia@contractor.example", full_name="Nadia Newso", harp_id="NADIA01")
     nadia.set_unusable_password()

@@ -5,11 +5,9 @@ password that signs the person out everywhere else and lifts a lockout."""
 import datetime
 import email
 import re
-import socket
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -35,30 +33,6 @@ T0 = datetime.datetime(2026, 11, 24, 14, 0, tzinfo=datetime.UTC)
 LINK = re.compile(r"https?://\S+/accounts/password/reset/key/\S+")
 
 
-class Collect:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1; delivery sends to it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.MAILERS = {"default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
-    }}
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ import asyncio
 import datetime
 import email
 import re
-import socket
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.mail.backends.smtp import EmailBackend
 from django.db import connection
 from django.db import connections as db_connections
@@ -21,46 +19,9 @@ from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 from muster.notifications.tasks import deliver_outbox
 from tests.factories import TODAY, UserFactory, give_role, make_contract, signed_in
+from tests.smtp import Collect, SMTPServer
 
 T0 = datetime.datetime(2026, 11, 24, 14, 0, tzinfo=datetime.UTC)
-
-
-class Collect:
-    """An SMTP handler that keeps every envelope it accepts."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self):
-        return [email.message_from_bytes(e.content) for e in self.envelopes]
-
-
-class SMTPServer:
-    """A real SMTP server on 127.0.0.1 that a test can stop and start again."""
-
-    def __init__(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.handler = Collect()
-        self.controller = None
-
-    def start(self):
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    @property
-    def envelopes(self):
-        return self.handler.envelopes
 
 
 class CrashAfterSend(EmailBackend):
@@ -70,18 +31,6 @@ class CrashAfterSend(EmailBackend):
     def send_messages(self, email_messages):
         super().send_messages(email_messages)
         raise SystemExit("worker killed")
-
-
-@pytest.fixture
-def smtp(settings):
-    server = SMTPServer()
-    server.start()
-    settings.MAILERS = {"default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
-    }}
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 from tests import workers as task_workers
 from tests.factories import make_contract
-from tests.notifications.test_smtp import Collect, SMTPServer
+from tests.smtp import Collect, SMTPServer
 
 EMAILS = 30
 IN_FLIGHT = 8  # the worker dies while this message is with the server
@@ -94,14 +94,6 @@ def start_worker(database: WorkerDatabase, smtp_port: int, log: Path) -> subproc
     return task_workers.start_worker(env, log)
 
 
-def wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_killed_worker_is_taken_over_and_repeats_at_most_the_email_in_flight(tmp_path):
@@ -135,7 +127,7 @@ def test_a_killed_worker_is_taken_over_and_repeats_at_most_the_email_in_flight(t
         second = start_worker(database, server.port, tmp_path / "second.log")
         workers.append(second)
         everything = {f"kill:{n}" for n in range(EMAILS)}
-        assert wait_for(
+        assert task_workers.wait_for(
             lambda: {m["X-Muster-Key"] for m in server.handler.messages()} >= everything,
             PATIENCE,
         ), (tmp_path / "second.log").read_text()

@@ -2,8 +2,7 @@
 
 import pytest
 
-from muster.contracts.models import Contract, ContractService, Stage
-from muster.onboarding.models import OnboardingRequest, Status
+from tests.factories import approved_for_onboarding
 
 
 @pytest.fixture
@@ -12,8 +11,5 @@ def approved(people):
     onboarding: the welcome package can go to the SO. A test module that needs more
     services decided overrides this fixture with one that adds them."""
     mine = people["mine"]
-    mine.services.update(status=ContractService.Status.APPROVED)
-    OnboardingRequest.objects.create(contract=mine, status=Status.APPROVED,
-                                     created_by=people["cor"])
-    Contract.objects.filter(pk=mine.pk).update(stage=Stage.ONBOARDING)
+    approved_for_onboarding(mine, people["cor"])
     return people

@@ -10,21 +10,8 @@ from muster.notifications import delivery
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 from tests.factories import signed_in
-from tests.notifications.test_smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp(settings):
-    server = SMTPServer()
-    server.start()
-    settings.MAILERS = {"default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
-    }}
-    yield server
-    server.stop()
 
 
 def test_request_audit_event_and_email_share_one_id(client, people, smtp):
