@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     "muster.onboarding",
     "muster.access",
     "muster.closeout",
+    "muster.conversation",
+    "muster.work",
+    "muster.reports",
+    "muster.search",
     "muster.identity",  # before allauth: its templates dress allauth's pages in USWDS
     "allauth",
     "allauth.account",

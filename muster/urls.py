@@ -16,6 +16,9 @@ urlpatterns = [
     path("notifications/", include("muster.notifications.urls")),
     path("access/", include("muster.access.urls")),
     path("closeout/", include("muster.closeout.urls")),
+    path("work/", include("muster.work.urls")),
+    path("reports/", include("muster.reports.urls")),
+    path("search/", include("muster.search.urls")),
     path("admin/", admin.site.urls),
     path("", include("muster.operations.urls")),
 ]

@@ -302,6 +302,11 @@ PAGES: dict[str, Page] = {
     "healthz": Page({}, everyone(), signed_out=200),
     "readyz": Page({}, everyone(503), signed_out=503),
     "metrics": Page({}, everyone(404), signed_out=404),
+    # The team's cockpit (issue 14): not built yet.
+    "work:mine": Page({}, everyone(404)),
+    "work:dashboard": Page({}, everyone(404)),
+    "reports:metrics": Page({}, everyone(404)),
+    "search:results": Page({}, everyone(404)),
 }
 
 
