@@ -2,13 +2,15 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from muster.contracts import views as contract_views
+from muster.work import views as work_views
 
 # The admin site signs in through Muster's sign-in (lockout, second factor), not its own form.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
-    path("", contract_views.home, name="home"),
+    # My work for the onboarding team, its lead and administrators; the contracts home for
+    # everyone else (muster/work/views.home).
+    path("", work_views.home, name="home"),
     path("accounts/", include("muster.identity.urls")),
     path("accounts/", include("allauth.urls")),
     path("contracts/", include("muster.contracts.urls")),

@@ -418,3 +418,63 @@ def contract_for(user, pk, action: Action, queryset: QuerySet | None = None):
     if not can(user, action, contract):
         raise PermissionDenied("Your role on this contract does not allow that.")
     return contract
+
+
+# --- work: assignment of the team's work items, My work and the dashboard (issue 14) -----
+# A work item (muster/work/items.py) is an open onboarding request, additional-service
+# request, grant waiting for confirmation or closeout; `item` below is one of those rows
+# (it has `contract`; grants and additional-service requests also `service_id`).
+# Who may be given an item: the onboarding team and its lead, for every kind; for a grant or
+# an additional-service request, also the leads of its service. The team and its lead
+# share out the work (assign anyone who may work the item, unassign); whoever may work an
+# item takes it; an assignee may give theirs back to the queue.
+WORK_ASSIGNERS = frozenset({ONBOARDING_TEAM, TEAM_LEAD})
+WORK_DASHBOARD_ROLES = WHOLE_TEAM
+
+
+def may_see_my_work(user, obj=None) -> bool:
+    """My work (and its header link): the team, its lead, administrators and service leads."""
+    return bool(team_roles(user) & (WHOLE_TEAM | {SERVICE_LEAD}))
+
+
+def may_see_work_dashboard(user, obj=None) -> bool:
+    """The dashboard and its filtered lists: those who see every contract."""
+    return bool(team_roles(user) & WORK_DASHBOARD_ROLES)
+
+
+def may_see_work_item(user, item) -> bool:
+    """An item's assignment page: the team, its lead and administrators; a lead of the
+    item's service (grants and additional-service requests)."""
+    if sees_every_contract(user):
+        return True
+    service_id = getattr(item, "service_id", None)
+    return service_id is not None and service_id in led_service_ids(user)
+
+
+def may_work_on(user, item) -> bool:
+    """Whether the person may be the item's assignee (and so take it)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if team_roles(user) & WORK_ASSIGNERS:
+        return True
+    service_id = getattr(item, "service_id", None)
+    return service_id is not None and service_id in led_service_ids(user)
+
+
+def may_assign_work(user, item=None) -> bool:
+    """Give an item to someone (or take it off them): the onboarding team and its lead."""
+    return bool(team_roles(user) & WORK_ASSIGNERS)
+
+
+def may_unassign_work(user, assignment) -> bool:
+    """The team and its lead; and the assignee, who gives the item back to the queue."""
+    return may_assign_work(user) or (
+        assignment is not None and assignment.assignee_id == user.pk)
+
+
+PREDICATES.update({
+    "work.see_my_work": may_see_my_work,
+    "work.see_dashboard": may_see_work_dashboard,
+    "work.take": may_work_on,
+    "work.assign": may_assign_work,
+})

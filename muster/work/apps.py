@@ -8,3 +8,6 @@ class WorkConfig(AppConfig):
 
     name = "muster.work"
     verbose_name = "Team work"
+
+    def ready(self):
+        from . import panels  # noqa: F401  (registers the panels on the lower pages)

@@ -1,0 +1,69 @@
+"""What work adds to the lower apps' pages (registered by WorkConfig.ready()): who works
+on the item, with Take it, a choice of people and Unassign, where people already work:
+the onboarding request's page, the additional-service request's page, the closeout page,
+and each row of the access waiting for confirmation."""
+
+from muster.accounts import permissions
+from muster.contracts import panels
+
+from . import queries
+from .items import KINDS, Kind
+from .models import Assignment
+
+# The slots (the lower templates' `{% panel_slot %}` lines name them).
+ONBOARDING_REQUEST = "onboarding.request"
+SERVICE_REQUEST = "access.service_request"
+CLOSEOUT = "closeout.page"
+PENDING_GRANT = "access.pending_row"
+
+
+def _assignment_panel(kind: Kind, user, obj, today) -> dict | None:
+    """The item's assignee and this person's controls; None when the item is not open or
+    the person does not see who works on it."""
+    if obj is None or obj.status not in kind.statuses:
+        return None
+    if not permissions.may_see_work_item(user, obj):
+        return None
+    row = kind.open_rows().filter(pk=obj.pk).first()
+    if row is None:
+        return None
+    item = kind.item(row, today)
+    assigner = permissions.may_assign_work(user)
+    mine = item.assignee_id == user.pk
+    item.candidates = queries.Candidates.load().for_item(item) if assigner else []
+    item.may_take = (not mine and permissions.may_work_on(user, row)
+                     and (item.assignee_id is None or assigner))
+    item.may_assign = assigner
+    item.may_unassign = item.assignee_id is not None and (assigner or mine)
+    return {"item": item}
+
+
+@panels.register(ONBOARDING_REQUEST, order=10, template="work/panels/assignment.html")
+def onboarding_request_panel(user, onboarding, today):
+    return _assignment_panel(KINDS["onboarding"], user, onboarding, today)
+
+
+@panels.register(SERVICE_REQUEST, order=10, template="work/panels/assignment.html")
+def service_request_panel(user, req, today):
+    return _assignment_panel(KINDS["service-request"], user, req, today)
+
+
+@panels.register(CLOSEOUT, order=10, template="work/panels/assignment.html")
+def closeout_panel(user, closeout, today):
+    return _assignment_panel(KINDS["closeout"], user, closeout, today)
+
+
+@panels.register(PENDING_GRANT, order=10, template="work/panels/row.html")
+def pending_grant_panel(user, grant, today):
+    """A row of the access to confirm: who works on it (one small query per row of a
+    page: at most a page's worth), and a link to take or assign it."""
+    kind = KINDS["grant"]
+    if grant.status not in kind.statuses or not permissions.may_see_work_item(user, grant):
+        return None
+    found = (Assignment.objects.filter(grant=grant)
+             .values_list("assignee_id", "assignee__full_name").first())
+    assignee_id, name = found or (None, "")
+    return {"kind": kind.key, "pk": grant.pk, "assignee_name": name,
+            "is_me": assignee_id == user.pk,
+            "may_take": permissions.may_work_on(user, grant),
+            "label": f"{grant.user.full_name}'s {grant.service.name} access"}

@@ -1,0 +1,271 @@
+"""What My work, the dashboard and the filtered list read: a handful of queries each,
+however many contracts and items there are (pinned by tests/work/test_query_counts.py)."""
+
+import datetime
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from muster.accounts import permissions
+from muster.accounts.models import TeamRole
+from muster.contracts.models import Contract, Stage
+
+from .items import AGE_BUCKETS, KINDS, SERVICE_KINDS, Kind, WorkItem, end_of_week
+
+PAGE_SIZE = 25
+
+
+def scope(user) -> dict[str, QuerySet]:
+    """The open items of the kinds this person works on, by kind: every item for the
+    team, its lead and administrators; a service lead's services' grants and requests."""
+    if permissions.sees_every_contract(user):
+        return {key: kind.open_rows() for key, kind in KINDS.items()}
+    leads = permissions.led_service_ids(user)
+    if not leads:
+        return {}
+    return {key: KINDS[key].open_rows().filter(service_id__in=leads) for key in SERVICE_KINDS}
+
+
+class Merged:
+    """Open items of several kinds as one list in due-date order (overdue first, no due
+    date last), for Django's Paginator: `count()` is one COUNT per kind; a page reads at
+    most `stop` rows of each kind (one query each) and merges them."""
+
+    def __init__(self, rows: dict[str, QuerySet], today: datetime.date):
+        self.rows, self.today = rows, today
+
+    def count(self) -> int:
+        return sum(qs.count() for qs in self.rows.values())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("a merged list is read a page (a slice) at a time")
+        start, stop = index.start or 0, index.stop
+        assert stop is not None, "a page has an end"
+        streams = []
+        for key, qs in self.rows.items():
+            kind = KINDS[key]
+            streams.append([kind.item(row, self.today) for row in qs[:stop]])
+        merged = heapq.merge(*streams, key=lambda item: item.sort_key)
+        return list(merged)[start:stop]
+
+
+@dataclass
+class Candidates:
+    """Who may be given an item: the onboarding team and its lead (every kind), and each
+    service's leads (its grants and requests). Read once per page."""
+
+    team: list[tuple[int, str]] = field(default_factory=list)
+    leads: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> "Candidates":
+        found = cls()
+        seen_team: set[int] = set()
+        rows = (TeamRole.objects.filter(
+            role__in=[*permissions.WORK_ASSIGNERS, permissions.SERVICE_LEAD],
+            user__is_active=True)
+            .values_list("user_id", "user__full_name", "role", "service_id")
+            .order_by("user__full_name", "user_id"))
+        for user_id, name, role, service_id in rows:
+            if role == permissions.SERVICE_LEAD:
+                if service_id is not None:
+                    found.leads.setdefault(service_id, []).append((user_id, name))
+            elif user_id not in seen_team:
+                seen_team.add(user_id)
+                found.team.append((user_id, name))
+        return found
+
+    def everyone(self) -> list[tuple[int, str]]:
+        people = dict(self.team)
+        for leads in self.leads.values():
+            people.update(leads)
+        return sorted(people.items(), key=lambda p: p[1].lower())
+
+    def for_item(self, item: WorkItem) -> list[tuple[int, str]]:
+        people = list(self.team)
+        if item.service_id is not None:
+            known = {pk for pk, _ in people}
+            people += [p for p in self.leads.get(item.service_id, []) if p[0] not in known]
+        return sorted(people, key=lambda p: p[1].lower())
+
+
+def with_candidates(items: list[WorkItem], candidates: Candidates) -> list[WorkItem]:
+    for item in items:
+        item.candidates = candidates.for_item(item)
+    return items
+
+
+def assigned_to(rows: dict[str, QuerySet], user) -> dict[str, QuerySet]:
+    return {key: qs.filter(work_assignment__assignee=user) for key, qs in rows.items()}
+
+
+def unassigned(rows: dict[str, QuerySet]) -> dict[str, QuerySet]:
+    return {key: qs.filter(work_assignment__isnull=True) for key, qs in rows.items()}
+
+
+# --- The filtered list ------------------------------------------------------------------
+
+DUE_FILTERS = {"overdue": "Overdue", "week": "Due this week"}
+
+
+@dataclass
+class Filters:
+    """The filtered list's filters, from its query string; a value that is not one of the
+    choices is ignored (the list shows more, never an error)."""
+
+    kind: str = ""
+    status: str = ""
+    assignee: str = ""  # a person's id, "none" (unassigned) or "me"
+    age: str = ""
+    due: str = ""
+
+    @classmethod
+    def from_query(cls, query) -> "Filters":
+        kind = query.get("kind", "")
+        kind = kind if kind in KINDS else ""
+        status = query.get("status", "")
+        if not kind or status not in KINDS[kind].statuses:
+            status = ""
+        assignee = query.get("assignee", "")
+        if assignee not in ("none", "me") and not (assignee.isdigit() and len(assignee) < 12):
+            assignee = ""
+        age = query.get("age", "")
+        age = age if age in {key for key, *_ in AGE_BUCKETS} else ""
+        due = query.get("due", "")
+        due = due if due in DUE_FILTERS else ""
+        return cls(kind, status, assignee, age, due)
+
+    def as_query(self) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({k: v for k, v in vars(self).items() if v})
+
+    @property
+    def any(self) -> bool:
+        return any(vars(self).values())
+
+
+def filtered(user, filters: Filters, today: datetime.date) -> dict[str, QuerySet]:
+    """The open items the filters choose, by kind, within what the person sees."""
+    rows = scope(user)
+    if filters.kind:
+        rows = {k: qs for k, qs in rows.items() if k == filters.kind}
+    result = {}
+    for key, qs in rows.items():
+        kind = KINDS[key]
+        if filters.status:
+            qs = qs.filter(status=filters.status)
+        if filters.assignee == "none":
+            qs = qs.filter(work_assignment__isnull=True)
+        elif filters.assignee == "me":
+            qs = qs.filter(work_assignment__assignee=user)
+        elif filters.assignee:
+            qs = qs.filter(work_assignment__assignee_id=int(filters.assignee))
+        if filters.age:
+            qs = kind.aged(qs, filters.age, today)
+        if filters.due == "overdue":
+            qs = kind.due_between(qs, None, today - datetime.timedelta(days=1))
+        elif filters.due == "week":
+            qs = kind.due_between(qs, today, end_of_week(today))
+        result[key] = qs
+    return result
+
+
+def assignee_name(filters: Filters, user) -> str:
+    """Who the assignee filter names, for the page's heading."""
+    if filters.assignee == "none":
+        return "nobody"
+    if filters.assignee == "me":
+        return "you"
+    if filters.assignee:
+        found = TeamRole.objects.filter(user_id=int(filters.assignee)).values_list(
+            "user__full_name", flat=True).first()
+        return found or "nobody known"
+    return ""
+
+
+# --- The dashboard ----------------------------------------------------------------------
+
+
+@dataclass
+class KindCounts:
+    kind: Kind
+    total: int = 0
+    by_status: list[tuple[str, str, int]] = field(default_factory=list)  # value, label, n
+    overdue: int = 0
+    this_week: int = 0
+    unassigned: int = 0
+    ages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _count_with(kind: Kind, rows: QuerySet, today: datetime.date) -> dict[str, int]:
+    """Every count the dashboard shows for one kind, in one query (conditional counts)."""
+    yesterday = today - datetime.timedelta(days=1)
+    overdue = kind.due_q(None, yesterday)
+    this_week = kind.due_q(today, end_of_week(today))
+    marks = {
+        "total": Q(),
+        "overdue": overdue,
+        "this_week": this_week,
+        "unassigned": Q(work_assignment__isnull=True),
+    }
+    for key, *_ in AGE_BUCKETS:
+        aged = kind.age_q(key, today)
+        marks[f"age:{key}"] = aged
+        marks[f"age_overdue:{key}"] = aged & overdue
+        marks[f"age_week:{key}"] = aged & this_week
+    return rows.aggregate(**{
+        name: Count("pk", filter=condition) if condition else Count("pk")
+        for name, condition in marks.items()
+    })
+
+
+def dashboard(today: datetime.date) -> dict[str, Any]:
+    """The team's counts: contracts by stage, open items by kind and status, overdue and
+    due this week, per assignee, and aging. Three queries per kind, and two more."""
+    stages = dict(Contract.objects.values_list("stage").annotate(n=Count("pk")).order_by())
+    per_kind = []
+    assignees: dict[int | None, dict[str, Any]] = {}
+    ages = {key: {"key": key, "label": label, "total": 0, "overdue": 0, "this_week": 0}
+            for key, label, *_ in AGE_BUCKETS}
+    for key, kind in KINDS.items():
+        rows = kind.open_rows().order_by()
+        counts = KindCounts(kind)
+        by_status = dict(rows.values_list("status").annotate(n=Count("pk")).order_by())
+        counts.by_status = [(value, label, by_status.get(value, 0))
+                            for value, label in kind.statuses.items()]
+        got = _count_with(kind, rows, today)
+        counts.total, counts.overdue = got["total"], got["overdue"]
+        counts.this_week, counts.unassigned = got["this_week"], got["unassigned"]
+        for bucket in ages.values():
+            b = bucket["key"]
+            bucket["total"] += got[f"age:{b}"]
+            bucket["overdue"] += got[f"age_overdue:{b}"]
+            bucket["this_week"] += got[f"age_week:{b}"]
+        for person, name, n in (rows.values_list("work_assignment__assignee_id",
+                                                 "work_assignment__assignee__full_name")
+                                .annotate(n=Count("pk")).order_by()):
+            entry = assignees.setdefault(person, {"pk": person, "name": name or "", "n": 0})
+            entry["n"] += n
+        per_kind.append(counts)
+    for bucket in ages.values():
+        bucket["later"] = bucket["total"] - bucket["overdue"] - bucket["this_week"]
+    people = sorted((a for pk, a in assignees.items() if pk is not None),
+                    key=lambda a: (-a["n"], a["name"].lower()))
+    return {
+        "stages": [(value, label, stages.get(value, 0)) for value, label in Stage.choices],
+        "kinds": per_kind,
+        "overdue": sum(k.overdue for k in per_kind),
+        "this_week": sum(k.this_week for k in per_kind),
+        "total": sum(k.total for k in per_kind),
+        "people": people,
+        "unassigned": assignees.get(None, {"n": 0})["n"],
+        "ages": list(ages.values()),
+        "week_ends": end_of_week(today),
+    }

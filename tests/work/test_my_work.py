@@ -1,0 +1,193 @@
+"""My work, the team's landing page, and assignment, through the pages, per role."""
+
+import re
+
+import pytest
+
+from muster.audit.models import AuditEvent
+from muster.notifications.models import OutboxEmail
+from muster.work.models import Assignment
+
+from ..factories import UserFactory, signed_in, team_member
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(html: str) -> list[str]:
+    """The ids of the item rows, in the order the page shows them."""
+    return re.findall(r'<tr id="((?:onboarding|service-request|grant|closeout)-\d+)"', html)
+
+
+def section(html: str, heading_id: str) -> str:
+    start = html.index(f'id="{heading_id}"')
+    end = html.find("</section>", start)
+    return html[start:end]
+
+
+def test_the_team_lands_on_my_work_overdue_first_then_by_due_date(client, people, items):
+    html = signed_in(client, people["onboarding_team"]).get("/").content.decode()
+    assert "<h1>My work</h1>" in html
+    waiting = section(html, "waiting-heading")
+    assert rows(waiting) == [
+        f"grant-{items['late_grant'].pk}",  # due Nov 18: overdue
+        f"service-request-{items['request'].pk}",  # due Dec 1, opened Nov 23
+        f"grant-{items['grant'].pk}",  # the same: requests before grants
+        f"onboarding-{items['onboarding'].pk}",  # due Dec 8
+        f"closeout-{items['closeout'].pk}",  # due 2027
+    ]
+    # Veterans Day (Wed Nov 11) and Thanksgiving (Thu Nov 26) are not business days.
+    assert "Overdue by 4 business days" in waiting
+    assert "Due in 4 business days" in waiting
+    assert "9 business days" in waiting  # the late grant's age (Nov 10 → Nov 24)
+    assert "Nothing is assigned to you now." in html
+
+
+@pytest.mark.parametrize("role", ["team_lead", "administrator"])
+def test_the_lead_and_administrators_land_on_my_work_too(client, people, items, role):
+    html = signed_in(client, people[role]).get("/").content.decode()
+    assert "<h1>My work</h1>" in html and "Every open contract" not in html
+
+
+@pytest.mark.parametrize("role", ["cor", "so", "outsider", "sas_lead"])
+def test_everyone_else_keeps_the_contracts_home(client, people, items, role):
+    html = signed_in(client, people[role]).get("/").content.decode()
+    assert "My work</h1>" not in html and "Welcome," in html
+
+
+@pytest.mark.parametrize("role", ["cor", "poc", "so", "spoc", "contractor_user", "outsider"])
+def test_my_work_and_the_lists_are_the_teams(client, people, items, role):
+    signed_in(client, people[role])
+    for url in ("/work/", "/work/dashboard/", "/work/items/",
+                f"/work/grant/{items['late_grant'].pk}/"):
+        assert client.get(url).status_code in (403, 404), url
+
+
+def test_taking_an_item_puts_it_first_in_my_work_audited(client, people, items):
+    team = people["onboarding_team"]
+    grant = items["late_grant"]
+    response = signed_in(client, team).post(f"/work/grant/{grant.pk}/take/", {"next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    html = client.get("/").content.decode()
+    assert "You took the access to confirm of Mine." in html
+    assert rows(section(html, "assigned-heading")) == [f"grant-{grant.pk}"]
+    assert f"grant-{grant.pk}" not in section(html, "waiting-heading")
+    event = AuditEvent.objects.get(action="work.assigned")
+    assert event.contract == people["mine"] and event.actor == team
+    assert event.after == {"assignee": team.email}
+    assert not OutboxEmail.objects.filter(template="work_assigned").exists()  # it is mine
+
+
+def test_assigning_someone_emails_them_and_they_see_it_in_their_work(client, people, items):
+    grant = items["late_grant"]
+    lead = people["sas_lead"]
+    signed_in(client, people["team_lead"]).post(
+        f"/work/grant/{grant.pk}/assign/", {"assignee": lead.pk, "next": "/work/"})
+    assert Assignment.objects.get(grant=grant).assignee == lead
+    email = OutboxEmail.objects.get(template="work_assigned")
+    assert email.to == [lead.email]
+    assert "Assigned to you: access to confirm of Mine" in email.subject
+    assert f"/access/contracts/{people['mine'].pk}/roster/" in email.body
+    html = signed_in(client, lead).get("/work/").content.decode()
+    assert rows(section(html, "assigned-heading")) == [f"grant-{grant.pk}"]
+
+
+def test_an_item_goes_only_to_someone_who_may_work_it(client, people, items):
+    signed_in(client, people["onboarding_team"])
+    # A service lead works their service's grants and requests, not onboarding requests.
+    response = client.post(f"/work/onboarding/{items['onboarding'].pk}/assign/",
+                           {"assignee": people["sas_lead"].pk, "next": "/work/"}, follow=True)
+    assert "Choose someone who may work on this item" in response.content.decode()
+    # Nor another service's grant.
+    client.post(f"/work/grant/{items['grant'].pk}/assign/",
+                {"assignee": people["sas_lead"].pk, "next": "/work/"})
+    assert not Assignment.objects.exists()
+    assert not AuditEvent.objects.filter(action="work.assigned").exists()
+
+
+def test_a_service_lead_works_only_their_services_items(client, people, items):
+    lead = people["sas_lead"]
+    html = signed_in(client, lead).get("/work/").content.decode()
+    assert rows(html) == [f"grant-{items['late_grant'].pk}"]
+    assert client.post(f"/work/grant/{items['late_grant'].pk}/take/").status_code == 302
+    assert Assignment.objects.get().assignee == lead
+    # Nobody else's: another service's grant is not theirs to see, nor to give out.
+    assert client.post(f"/work/grant/{items['grant'].pk}/take/").status_code == 404
+    assert client.post(f"/work/grant/{items['late_grant'].pk}/assign/",
+                       {"assignee": people["onboarding_team"].pk}).status_code == 403
+    assert client.get("/work/dashboard/").status_code == 403
+
+
+def test_a_taken_item_is_not_taken_over_by_a_service_lead(client, people, items):
+    grant = items["late_grant"]
+    signed_in(client, people["onboarding_team"]).post(f"/work/grant/{grant.pk}/take/")
+    response = signed_in(client, people["sas_lead"]).post(
+        f"/work/grant/{grant.pk}/take/", {"next": "/work/"}, follow=True)
+    assert "works on this already" in response.content.decode()
+    assert Assignment.objects.get().assignee == people["onboarding_team"]
+
+
+def test_unassign_gives_the_item_back_to_the_queue(client, people, items):
+    grant = items["late_grant"]
+    signed_in(client, people["team_lead"]).post(
+        f"/work/grant/{grant.pk}/assign/", {"assignee": people["sas_lead"].pk})
+    # Another service lead may not take it off its assignee; the assignee may give it back.
+    other_lead = team_member("service_lead", service=grant.service)
+    assert signed_in(client, other_lead).post(
+        f"/work/grant/{grant.pk}/unassign/").status_code == 403
+    html = signed_in(client, people["sas_lead"]).get("/work/").content.decode()
+    assert "Give it back" in html
+    client.post(f"/work/grant/{grant.pk}/unassign/", {"next": "/work/"})
+    assert not Assignment.objects.exists()
+    event = AuditEvent.objects.get(action="work.unassigned")
+    assert event.before == {"assignee": people["sas_lead"].email}
+    html = client.get("/work/").content.decode()
+    assert "it is back in the queue" in html
+    assert rows(section(html, "waiting-heading")) == [f"grant-{grant.pk}"]
+
+
+def test_a_finished_item_can_no_longer_be_assigned(client, people, items):
+    from muster.access.models import AccessGrant
+
+    grant = items["late_grant"]
+    AccessGrant.objects.filter(pk=grant.pk).update(status="active")
+    signed_in(client, people["onboarding_team"])
+    assert client.post(f"/work/grant/{grant.pk}/take/").status_code == 404
+    assert client.get(f"/work/grant/{grant.pk}/").status_code == 404
+    assert client.get("/work/nonsense/1/").status_code == 404
+
+
+def test_the_next_address_never_leaves_the_site(client, people, items):
+    grant = items["late_grant"]
+    response = signed_in(client, people["onboarding_team"]).post(
+        f"/work/grant/{grant.pk}/take/", {"next": "https://evil.example.com/"})
+    assert response["Location"] == f"/work/grant/{grant.pk}/"
+
+
+def test_a_get_never_assigns(client, people, items):
+    signed_in(client, people["onboarding_team"])
+    assert client.get(f"/work/grant/{items['grant'].pk}/take/").status_code == 405
+    assert not Assignment.objects.exists()
+
+
+def test_my_work_pages_its_lists(client, people, items, freeze_today):
+    import datetime
+
+    from . import requested_grant
+
+    for n in range(30):
+        requested_grant(people["mine"], "sas-viya", datetime.date(2026, 11, 2))
+    html = signed_in(client, people["onboarding_team"]).get("/work/").content.decode()
+    assert len(rows(section(html, "waiting-heading"))) == 25
+    assert "Page 1 of 2" in html
+    second = client.get("/work/?page=2").content.decode()
+    assert len(rows(section(second, "waiting-heading"))) == 10  # 35 in all
+    assert client.get("/work/?page=99&mine=nonsense").status_code == 200
+
+
+def test_an_inactive_person_is_not_offered(client, people, items):
+    gone = team_member("onboarding_team", full_name="Gone Person", is_active=False)
+    html = signed_in(client, people["onboarding_team"]).get("/work/").content.decode()
+    assert "Gone Person" not in html
+    client.post(f"/work/grant/{items['grant'].pk}/assign/", {"assignee": gone.pk})
+    assert not Assignment.objects.exists()
+    assert UserFactory  # the factory module is the people's source
