@@ -41,7 +41,7 @@ AGE_BUCKETS = [
     ("0-2", "0–2 business days", 0, 2),
     ("3-5", "3–5 business days", 3, 5),
     ("6-10", "6–10 business days", 6, 10),
-    ("11+", "Over 10 business days", 11, None),
+    ("over-10", "Over 10 business days", 11, None),
 ]
 AGE_KEYS = {key: (low, high) for key, _, low, high in AGE_BUCKETS}
 AGE_LABELS = {key: label for key, label, _, _ in AGE_BUCKETS}

@@ -1,0 +1,101 @@
+"""The dashboard's counts, each a link to the filtered list that shows what it counts."""
+
+import re
+
+import pytest
+
+from ..factories import signed_in
+from .test_my_work import rows
+
+pytestmark = pytest.mark.django_db
+
+
+def link_count(html: str, href: str) -> int:
+    """The number a link to `href` shows (its first digits)."""
+    match = re.search(re.escape(f'href="{href}"') + r"[^>]*>(?:<span[^>]*>)?(\d+)", html)
+    assert match, f"no count links to {href}"
+    return int(match.group(1))
+
+
+def test_the_dashboard_counts_what_waits_where(client, people, items):
+    html = signed_in(client, people["onboarding_team"]).get("/work/dashboard/").content.decode()
+    assert "<h1>Dashboard</h1>" in html
+    assert link_count(html, "/work/items/") == 5
+    assert link_count(html, "/work/items/?due=overdue") == 1
+    assert link_count(html, "/work/items/?due=week") == 0  # the next due is Tuesday Dec 1
+    assert link_count(html, "/work/items/?assignee=none") == 5
+    assert link_count(html, "/work/items/?kind=grant&amp;status=requested") == 2
+    assert link_count(html, "/work/items/?kind=onboarding&amp;status=submitted") == 1
+    assert link_count(html, "/work/items/?kind=onboarding&amp;status=question") == 0
+    assert link_count(html, "/work/items/?kind=closeout") == 1
+    # Aging, in business days since each item opened, with its state in words and colour.
+    assert link_count(html, "/work/items/?age=0-2") == 3
+    assert link_count(html, "/work/items/?age=3-5") == 0
+    assert link_count(html, "/work/items/?age=6-10") == 1
+    assert link_count(html, "/work/items/?age=over-10") == 1
+    assert '<span class="usa-tag bg-secondary-dark">1 overdue</span>' in html
+    assert "Over 10 business days" in html
+    # Contracts by stage, each a link to the contract list's filter.
+    assert link_count(html, "/contracts/?stage=solicitation") == 2
+
+
+def test_per_assignee_counts_follow_assignments(client, people, items):
+    signed_in(client, people["team_lead"])
+    client.post(f"/work/grant/{items['late_grant'].pk}/assign/",
+                {"assignee": people["onboarding_team"].pk})
+    client.post(f"/work/closeout/{items['closeout'].pk}/take/")
+    html = client.get("/work/dashboard/").content.decode()
+    team = people["onboarding_team"]
+    assert link_count(html, f"/work/items/?assignee={team.pk}") == 1
+    assert link_count(html, f"/work/items/?assignee={people['team_lead'].pk}") == 1
+    assert link_count(html, "/work/items/?assignee=none") == 3
+    listed = client.get(f"/work/items/?assignee={team.pk}").content.decode()
+    assert rows(listed) == [f"grant-{items['late_grant'].pk}"]
+    assert f"assigned to {team.full_name}" in listed
+
+
+def test_the_filtered_list_shows_what_a_count_counts(client, people, items):
+    signed_in(client, people["onboarding_team"])
+    overdue = client.get("/work/items/?due=overdue").content.decode()
+    assert rows(overdue) == [f"grant-{items['late_grant'].pk}"]
+    assert "Overdue by 4 business days" in overdue
+    grants = client.get("/work/items/?kind=grant&status=requested").content.decode()
+    assert rows(grants) == [f"grant-{items['late_grant'].pk}", f"grant-{items['grant'].pk}"]
+    old = client.get("/work/items/?age=over-10").content.decode()
+    assert rows(old) == [f"closeout-{items['closeout'].pk}"]
+    young = client.get("/work/items/?age=0-2&kind=onboarding").content.decode()
+    assert rows(young) == [f"onboarding-{items['onboarding'].pk}"]
+    week = client.get("/work/items/?due=week").content.decode()
+    assert rows(week) == [] and "No open item matches these filters." in week
+
+
+def test_due_this_week_counts_up_to_sunday(client, people, items, freeze_today):
+    import datetime
+
+    freeze_today(datetime.date(2026, 11, 30))  # Monday: Dec 1 is this week
+    html = signed_in(client, people["onboarding_team"]).get("/work/dashboard/").content.decode()
+    assert link_count(html, "/work/items/?due=week") == 2
+    listed = client.get("/work/items/?due=week").content.decode()
+    assert rows(listed) == [f"service-request-{items['request'].pk}",
+                            f"grant-{items['grant'].pk}"]
+    assert "Due in 1 business day<" in listed
+
+
+def test_bad_filters_are_ignored_not_errors(client, people, items):
+    signed_in(client, people["onboarding_team"])
+    for query in ("kind=nothing", "status=submitted", "assignee=x' or 1=1", "age=99",
+                  "due=someday", "assignee=99999999999999999999", "page=-1"):
+        response = client.get(f"/work/items/?{query}")
+        assert response.status_code == 200, query
+        assert len(rows(response.content.decode())) == 5, query
+
+
+@pytest.mark.parametrize("role", ["sas_lead", "cor", "so", "outsider"])
+def test_the_dashboard_is_the_teams(client, people, items, role):
+    assert signed_in(client, people[role]).get("/work/dashboard/").status_code == 403
+
+
+def test_a_service_lead_filters_only_their_services_items(client, people, items):
+    html = signed_in(client, people["confluence_lead"]).get("/work/items/").content.decode()
+    # The Slack request is not theirs: they lead Confluence.
+    assert rows(html) == [f"grant-{items['grant'].pk}"]
