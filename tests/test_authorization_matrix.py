@@ -303,8 +303,22 @@ PAGES: dict[str, Page] = {
     "readyz": Page({}, everyone(503), signed_out=503),
     "metrics": Page({}, everyone(404), signed_out=404),
     # The team's cockpit (issue 14): not built yet.
-    "work:mine": Page({}, everyone(404)),
-    "work:dashboard": Page({}, everyone(404)),
+    # work (issue 14): My work and the filtered list for the team and the service leads (a
+    # lead's own services' items), the dashboard for the team; an item's assignment page and
+    # actions: a grant of A's service (its lead may take it), A's onboarding request waiting
+    # for its meeting (only the team and its lead give work out), A's closeout (nobody has it:
+    # the team and its lead may try, and are told so).
+    "work:mine": Page({}, team_page(TEAM | {"sas_lead", "confluence_lead"})),
+    "work:dashboard": Page({}, team_page(TEAM)),
+    "work:items": Page({}, team_page(TEAM | {"sas_lead", "confluence_lead"})),
+    "work:item": Page({"kind": "=grant", "item_pk": "grant_requested"},
+                      page(TEAM | {"sas_lead"})),
+    "work:take": Page({"kind": "=grant", "item_pk": "grant_requested"}, POST_ONLY,
+                      post=action({"onboarding_team", "team_lead", "sas_lead"})),
+    "work:assign": Page({"kind": "=onboarding", "item_pk": "work_onboarding"}, POST_ONLY,
+                        post=action({"onboarding_team", "team_lead"})),
+    "work:unassign": Page({"kind": "=closeout", "item_pk": "work_closeout"}, POST_ONLY,
+                          post=action({"onboarding_team", "team_lead"})),
     "reports:metrics": Page({}, everyone(404)),
     "search:results": Page({}, everyone(404)),
 }
@@ -358,6 +372,8 @@ POST_DATA: dict[str, Callable] = {
     "closeout:archive": lambda w, s: {"note": "Forged"},
     "closeout:undo_reaward": lambda w, s: {"reason": "Forged"},
     "closeout:calendar": lambda w, s: {"action": "revoke"},
+    # work (issue 14): give the item to the onboarding team member.
+    "work:assign": lambda w, s: {"assignee": w.users["onboarding_team"].pk},
 }
 
 

@@ -98,11 +98,11 @@ def unassign(actor, kind: Kind, item) -> None:
     assignee giving it back."""
     item = _locked(kind, item)
     current = _current(kind, item)
-    if current is None:
-        raise WorkError(f"Nobody is assigned this {kind.label.lower()}.")
     if not permissions.may_unassign_work(actor, current):
         raise NotAllowed("Only the onboarding team, its lead and the assignee take an item "
                          "off its assignee.")
+    if current is None:
+        raise WorkError(f"Nobody is assigned this {kind.label.lower()}.")
     current.delete()
     own = current.assignee_id == actor.pk
     audit.record(actor, "work.unassigned", item,

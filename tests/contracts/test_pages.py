@@ -76,7 +76,17 @@ def three_open(freeze_today):
     return alpha, bravo, zulu
 
 
-def test_home_lists_open_contracts_overdue_first_with_their_next_step(client, team, three_open):
+def cor_of(client, *contracts):
+    """Signed in as the COR of every one of `contracts`: the contracts home is the home of
+    everyone but the team, whose home is My work (issue 14, muster/work)."""
+    cor = UserFactory(full_name="Cora COR")
+    for contract in contracts:
+        give_role(cor, contract, ContractRole.Role.COR)
+    return signed_in(client, cor)
+
+
+def test_home_lists_open_contracts_overdue_first_with_their_next_step(client, three_open):
+    cor_of(client, *three_open)
     html = html_of(client.get(HOME))
     assert listed(html) == ["Zulu", "Alpha", "Bravo"]
 
@@ -95,8 +105,9 @@ def test_home_lists_open_contracts_overdue_first_with_their_next_step(client, te
     assert "COR, Onboarding team" in bravo
 
 
-def test_home_leaves_out_closed_contracts(client, team, three_open):
-    advance(make_contract(name="Finished"), *CLOSE)  # its old steps are overdue
+def test_home_leaves_out_closed_contracts(client, three_open):
+    finished = advance(make_contract(name="Finished"), *CLOSE)  # its old steps are overdue
+    cor_of(client, *three_open, finished)
     html = html_of(client.get(HOME))
     assert listed(html) == ["Zulu", "Alpha", "Bravo"]
     assert "Finished" not in html

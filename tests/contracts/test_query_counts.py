@@ -45,7 +45,8 @@ def queries_for(client, url, text):
 
 
 PAGES = {  # name: (who, url, text the page shows)
-    "home, onboarding team": ("onboarding_team", "/", "Every open contract"),
+    # The team's home is My work (muster/work; its own counts: tests/work/test_query_counts.py).
+    "home, onboarding team": ("onboarding_team", "/", "My work"),
     "home, COR": ("cor", "/", "Open contracts"),
     "contract list, team": ("onboarding_team", "/contracts/", "Contracts"),
     "contract page, team": ("onboarding_team", "mine", "Mine"),

@@ -198,6 +198,11 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
         "scenario": 3,
         "screen": "contract",
     }
+    # work (issue 14): the open onboarding request and closeout an assignment names.
+    side.objects.update({
+        "work_onboarding": meeting.onboarding_request.pk,
+        "work_closeout": main.closeouts.get().pk,
+    })
     return side
 
 
