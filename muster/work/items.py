@@ -349,7 +349,7 @@ class CloseoutKind(Kind):
         ))
 
     def title(self, row):
-        return f"Closeout, POP end {row.pop_end:%b} {row.pop_end.day}, {row.pop_end.year}"
+        return f"POP end {row.pop_end:%b} {row.pop_end.day}, {row.pop_end.year}"
 
     def url(self, row):
         return reverse("closeout:closeout", args=[row.contract_id])
