@@ -37,6 +37,7 @@ from muster.onboarding.evidence import complete_evidence
 from muster.onboarding.models import EligibilityMeeting, TouchPointCall
 from muster.timeline import calendar
 from muster.timeline import services as timeline
+from muster.work.demo import assign_demo_work
 
 DEMO_PASSWORD = "muster-demo-2026"
 DOMAIN = "example.com"
@@ -550,4 +551,5 @@ def load() -> dict[str, Contract]:
         contractor("northfield", c)
         request_services(c, ["sas-viya", "slack"], approved=True)
     created["active-2"] = onboarded(c)
+    assign_demo_work()  # the team's work: some items given to each team member (muster/work)
     return created

@@ -8,7 +8,9 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, people=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Choose a person"), *people]
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "Choose a person"), *people]
         self.fields["assignee"].error_messages["invalid_choice"] = (
             "Choose someone who may work on this item: the onboarding team, its lead, or a "
             "lead of its service.")

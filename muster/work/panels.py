@@ -87,7 +87,7 @@ def pending_grant_panel(user, grant, today):
     kind = KINDS["grant"]
     if grant.status not in kind.statuses or not permissions.may_see_work_item(user, grant):
         return None
-    if AccessGrant.work_assignment.is_cached(grant):  # type: ignore[attr-defined]
+    if AccessGrant.work_assignment.is_cached(grant):
         assignment = _cached_assignment(grant)
         assignee_id, name = ((assignment.assignee_id, assignment.assignee.full_name)
                              if assignment else (None, ""))

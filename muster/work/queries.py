@@ -232,9 +232,10 @@ def dashboard(today: datetime.date) -> dict[str, Any]:
     stages = dict(Contract.objects.values_list("stage").annotate(n=Count("pk")).order_by())
     per_kind = []
     assignees: dict[int | None, dict[str, Any]] = {}
-    ages = {key: {"key": key, "label": label, "total": 0, "overdue": 0, "this_week": 0}
-            for key, label, *_ in AGE_BUCKETS}
-    for key, kind in KINDS.items():
+    ages: dict[str, dict[str, Any]] = {
+        key: {"key": key, "label": label, "total": 0, "overdue": 0, "this_week": 0}
+        for key, label, *_ in AGE_BUCKETS}
+    for kind in KINDS.values():
         rows = kind.open_rows().order_by()
         counts = KindCounts(kind)
         by_status = dict(rows.values_list("status").annotate(n=Count("pk")).order_by())

@@ -2,6 +2,8 @@
 items, an item's assignment page, and the assignment actions (POST). Thin: parse,
 authorize (accounts.permissions), call a service, render."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -33,7 +35,7 @@ def home(request):
 
 
 def _page(request, merged: queries.Merged, param: str):
-    return Paginator(merged, PAGE_SIZE).get_page(request.GET.get(param))
+    return Paginator(merged, PAGE_SIZE).get_page(request.GET.get(param))  # type: ignore[arg-type]
 
 
 def _controls(user, items: list[WorkItem], candidates: queries.Candidates) -> list[WorkItem]:
@@ -90,7 +92,7 @@ def item_list(request):
     return render(request, "work/items.html", {
         "page": page, "filters": filters, "query": filters.as_query(), "today": today,
         "kind": kind, "status_label": kind.statuses.get(filters.status, "") if kind else "",
-        "age_label": dict((k, label) for k, label, *_ in AGE_BUCKETS).get(filters.age, ""),
+        "age_label": {k: label for k, label, *_ in AGE_BUCKETS}.get(filters.age, ""),
         "assignee_label": queries.assignee_name(filters, user),
         "due_label": queries.DUE_FILTERS.get(filters.due, ""),
         "kinds": list(KINDS.values()), "ages": AGE_BUCKETS, "dues": queries.DUE_FILTERS,
@@ -102,7 +104,7 @@ def item_list(request):
 # --- One item ---------------------------------------------------------------------------
 
 
-def _item(request, kind_key: str, item_pk: int) -> tuple[Kind, object]:
+def _item(request, kind_key: str, item_pk: int) -> tuple[Kind, Any]:
     """The open item, if the person sees its contract (else 404) and its assignment page
     (else 403)."""
     kind = kind_of(kind_key)
@@ -157,7 +159,7 @@ def assign(request, kind, item_pk):
     work = kind_obj.item(item, clock.today())
     form = AssignForm(request.POST, people=queries.Candidates.load().for_item(work))
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["assignee"]))
+        messages.error(request, " ".join(str(e) for e in form.errors["assignee"]))
         return redirect(_back(request, kind_obj, item))
     assignee = User.objects.get(pk=form.cleaned_data["assignee"])
     with refused_as_message(request) as refusal:

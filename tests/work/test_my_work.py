@@ -174,7 +174,7 @@ def test_my_work_pages_its_lists(client, people, items, freeze_today):
 
     from . import requested_grant
 
-    for n in range(30):
+    for _ in range(30):
         requested_grant(people["mine"], "sas-viya", datetime.date(2026, 11, 2))
     html = signed_in(client, people["onboarding_team"]).get("/work/").content.decode()
     assert len(rows(section(html, "waiting-heading"))) == 25
