@@ -253,7 +253,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
 
     # --- 4. Review: the team asks, the COR answers, the team marks it reviewed ---
     team = browsing.sign_in(cast["team"])
-    heading(team, "Welcome, Tess")
+    heading(team, "My work")  # the team's home (issue 14): the submitted request waits there
     expect(team.locator("main")).to_contain_text(NAME)
     visit(team, "home (team)", "home-team")
     team.get_by_role("link", name="Contracts", exact=True).click()
