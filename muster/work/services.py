@@ -33,7 +33,7 @@ def _current(kind: Kind, item) -> Assignment | None:
 
 
 def _describe(kind: Kind, item) -> str:
-    return f"{kind.label} of {item.contract.name}"
+    return f"{kind.label.lower()} of {item.contract.name}"
 
 
 @transaction.atomic
@@ -76,7 +76,7 @@ def assign(actor, kind: Kind, item, assignee, *, taking: bool = False) -> Assign
         raise WorkError("Someone else was given this item a moment ago: look again.") from error
     verb = "Took" if taking else f"Assigned {assignee.full_name} to"
     audit.record(actor, "work.assigned", item,
-                 f"{verb} the {_describe(kind, item).lower()}"
+                 f"{verb} the {_describe(kind, item)}"
                  + (f" (from {current.assignee.full_name})" if current else ""),
                  contract=item.contract, before=before, after={"assignee": assignee.email})
     if assignee.pk != actor.pk:
@@ -106,7 +106,7 @@ def unassign(actor, kind: Kind, item) -> None:
     current.delete()
     own = current.assignee_id == actor.pk
     audit.record(actor, "work.unassigned", item,
-                 f"{'Gave back' if own else 'Unassigned'} the {_describe(kind, item).lower()}"
+                 f"{'Gave back' if own else 'Unassigned'} the {_describe(kind, item)}"
                  + ("" if own else f" (was {current.assignee.full_name})"),
                  contract=item.contract, before={"assignee": current.assignee.email},
                  after={"assignee": None})

@@ -87,6 +87,11 @@ def test_assigning_someone_emails_them_and_they_see_it_in_their_work(client, peo
     assert email.to == [lead.email]
     assert "Assigned to you: access to confirm of Mine" in email.subject
     assert f"/access/contracts/{people['mine'].pk}/roster/" in email.body
+    assert f"{people['team_lead'].full_name} assigned you the access to confirm of Mine" in (
+        email.body)
+    assert "It waits for: confirmation that the access is set up." in email.body
+    event = AuditEvent.objects.get(action="work.assigned")
+    assert event.summary == f"Assigned {lead.full_name} to the access to confirm of Mine"
     html = signed_in(client, lead).get("/work/").content.decode()
     assert rows(section(html, "assigned-heading")) == [f"grant-{grant.pk}"]
 
