@@ -32,13 +32,9 @@ def _assignment_panel(kind: Kind, user, obj, today) -> dict | None:
     if row is None:
         return None
     item = kind.item(row, today)
-    assigner = permissions.may_assign_work(user)
-    mine = item.assignee_id == user.pk
-    item.candidates = queries.Candidates.load().for_item(item) if assigner else []
-    item.may_take = (not mine and permissions.may_work_on(user, row)
-                     and (item.assignee_id is None or assigner))
-    item.may_assign = assigner
-    item.may_unassign = item.assignee_id is not None and (assigner or mine)
+    candidates = (queries.Candidates.load() if permissions.may_assign_work(user)
+                  else queries.Candidates())
+    queries.offer(user, [item], candidates)
     return {"item": item}
 
 

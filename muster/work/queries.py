@@ -95,9 +95,18 @@ class Candidates:
         return sorted(people, key=lambda p: p[1].lower())
 
 
-def with_candidates(items: list[WorkItem], candidates: Candidates) -> list[WorkItem]:
+def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]:
+    """What each item's row or panel offers this person (accounts.permissions decides):
+    Take it (nobody has it, or they may give out work), a choice of people, Unassign (or
+    Give it back, for their own)."""
+    assigner = permissions.may_assign_work(user)
     for item in items:
-        item.candidates = candidates.for_item(item)
+        item.candidates = candidates.for_item(item) if assigner else []
+        own = item.assignee_id == user.pk
+        item.may_take = (not own and permissions.may_work_on(user, item.obj)
+                         and (item.assignee_id is None or assigner))
+        item.may_assign = assigner
+        item.may_unassign = item.assignee_id is not None and (assigner or own)
     return items
 
 

@@ -21,7 +21,7 @@ from muster.contracts import views as contract_views
 
 from . import queries, services
 from .forms import AssignForm
-from .items import AGE_BUCKETS, KINDS, Kind, WorkItem, kind_of
+from .items import AGE_BUCKETS, KINDS, Kind, kind_of
 
 PAGE_SIZE = queries.PAGE_SIZE
 
@@ -38,19 +38,6 @@ def _page(request, merged: queries.Merged, param: str):
     return Paginator(merged, PAGE_SIZE).get_page(request.GET.get(param))  # type: ignore[arg-type]
 
 
-def _controls(user, items: list[WorkItem], candidates: queries.Candidates) -> list[WorkItem]:
-    """What each row offers this person: Take it, a choice of people, Unassign."""
-    assigner = permissions.may_assign_work(user)
-    for item in items:
-        item.candidates = candidates.for_item(item) if assigner else []
-        mine = item.assignee_id == user.pk
-        item.may_take = (not mine and permissions.may_work_on(user, item.obj)
-                         and (item.assignee_id is None or assigner))
-        item.may_assign = assigner
-        item.may_unassign = item.assignee_id is not None and (assigner or mine)
-    return items
-
-
 def mine(request):
     user = request.user
     if not permissions.may_see_my_work(user):
@@ -61,7 +48,7 @@ def mine(request):
     waiting = _page(request, queries.Merged(queries.unassigned(rows), today), "page")
     candidates = queries.Candidates.load() if permissions.may_assign_work(user) else None
     for page in (assigned, waiting):
-        _controls(user, page.object_list, candidates or queries.Candidates())
+        queries.offer(user, page.object_list, candidates or queries.Candidates())
     return render(request, "work/mine.html", {
         "assigned": assigned, "waiting": waiting, "today": today,
         "sees_dashboard": permissions.may_see_work_dashboard(user),
@@ -87,7 +74,7 @@ def item_list(request):
     filters = queries.Filters.from_query(request.GET)
     page = _page(request, queries.Merged(queries.filtered(user, filters, today), today), "page")
     candidates = queries.Candidates.load()
-    _controls(user, page.object_list, candidates)
+    queries.offer(user, page.object_list, candidates)
     kind = KINDS.get(filters.kind)
     return render(request, "work/items.html", {
         "page": page, "filters": filters, "query": filters.as_query(), "today": today,
@@ -127,7 +114,7 @@ def item_page(request, kind, item_pk):
     today = clock.today()
     item = kind_obj.item(row, today)
     user = request.user
-    _controls(user, [item], queries.Candidates.load())
+    queries.offer(user, [item], queries.Candidates.load())
     # Come from a list (?next=): its actions return there.
     back = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
