@@ -252,7 +252,7 @@ def test_the_roster_has_a_labelled_checkbox_per_live_grant_for_the_so(client, wo
     assert f'<form id="bulk-revoke" method="post" action="{action}"' in page
     assert "Revoke the selected access" in page
     assert (f'value="{g["cody_sas"].pk}" form="bulk-revoke"><label class="usa-checkbox__label '
-            f'margin-top-0" for="select-{g["cody_sas"].pk}"><span class="usa-sr-only">Select '
+            f'margin-top-0" for="select-{g["cody_sas"].pk}">Select<span class="usa-sr-only"> '
             "Cody User's SAS Viya access</span>") in page
     assert f'value="{g["cody_wiki"].pk}" form="bulk-revoke"' not in page  # already revoked
     # Those who only see the roster get neither checkboxes nor the form.

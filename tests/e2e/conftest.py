@@ -112,7 +112,11 @@ class Axe:
 
     def scan(self, page, label: str) -> None:
         """Run axe-core's WCAG 2.2 A/AA rules on the page, then check it reflows at 320
-        CSS pixels (`reflow`): every page a browser test scans gets both."""
+        CSS pixels (`reflow`): every page a browser test scans gets both. axe-core runs
+        in the page: a page with JavaScript off would wait for it forever, so it is refused."""
+        assert getattr(page, "muster_javascript", True), (
+            f"{label}: axe-core cannot run in a page with JavaScript off; scan the same page "
+            "in a browser with JavaScript on")
         if not page.evaluate("typeof window.axe === 'object'"):
             page.evaluate(self.script)
         violations = page.evaluate("options => axe.run(document, options)", self.OPTIONS)[
@@ -242,7 +246,9 @@ class Browsing:
         context.add_init_script(script=self.axe.script)
         context.on("console", self._console)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.muster_javascript = javascript  # what Axe.scan asks
+        return page
 
     def url(self, path: str) -> str:
         return self.base + path

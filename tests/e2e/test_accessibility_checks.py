@@ -74,3 +74,13 @@ def test_the_same_table_outside_a_container_fails(page):
     axe.scan(page, "a wide table")
     assert [v for v in axe.violations if v.startswith("[reflow] on a wide table")]
     assert "table" in axe.violations[-1]
+
+
+def test_a_page_with_javascript_off_is_refused_rather_than_waited_for(page, browser):
+    """axe-core runs in the page: with JavaScript off its promise would never settle."""
+    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=False)
+    off = context.new_page()
+    off.muster_javascript = False  # as Browsing.new_page marks it
+    with pytest.raises(AssertionError, match="JavaScript off"):
+        Axe().scan(off, "a page without JavaScript")
+    context.close()
