@@ -302,6 +302,13 @@ PAGES: dict[str, Page] = {
     "healthz": Page({}, everyone(), signed_out=200),
     "readyz": Page({}, everyone(503), signed_out=503),
     "metrics": Page({}, everyone(404), signed_out=404),
+    # Bulk grant actions (issue 14, bulk): confirming the selected rows of the access to
+    # confirm (who may see that list; each grant is then checked as the single action
+    # checks it), revoking the selected grants of a roster (its SO).
+    "access:confirm_grants": Page({}, POST_ONLY,
+                                  post=team_action({"onboarding_team", "sas_lead",
+                                                    "confluence_lead"})),
+    "access:revoke_grants": Page(C, POST_ONLY, post=action({"so"})),
     # The team's cockpit (issue 14): not built yet.
     # work (issue 14): My work and the filtered list for the team and the service leads (a
     # lead's own services' items), the dashboard for the team; an item's assignment page and
@@ -368,6 +375,9 @@ POST_DATA: dict[str, Callable] = {
                                                    "version": _req_version(w, s)},
     "access:reopen_service_request": lambda w, s: {"reason": "Forged",
                                                    "version": _req_version(w, s)},
+    # Bulk grant actions (issue 14, bulk)
+    "access:confirm_grants": lambda w, s: {"grant": w.sides[s].objects["grant_requested"]},
+    "access:revoke_grants": lambda w, s: {"grant": w.sides[s].objects["grant_active"]},
     "closeout:confirm_removal": lambda w, s: {"note": "Forged"},
     "closeout:archive": lambda w, s: {"note": "Forged"},
     "closeout:undo_reaward": lambda w, s: {"reason": "Forged"},

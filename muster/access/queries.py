@@ -67,6 +67,13 @@ def waiting_for_confirmation(user) -> QuerySet[AccessGrant]:
         "requested_at", "pk")
 
 
+def grants_for_bulk(ids: list[int], contracts) -> dict[int, AccessGrant]:
+    """The grants a bulk action selected (`ids`), among those of `contracts` (a queryset of
+    contract pks, or a list), by id, with what their labels name: one query."""
+    rows = AccessGrant.objects.filter(pk__in=ids, contract__in=contracts)
+    return {g.pk: g for g in rows.select_related("contract", "service", "user")}
+
+
 # --- The roster -----------------------------------------------------------------------
 
 

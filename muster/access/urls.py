@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import additional, dua, grants, imports, roster
+from .views import additional, bulk, dua, grants, imports, roster
 
 app_name = "access"
 C = "contracts/<int:pk>/"
@@ -17,8 +17,10 @@ urlpatterns = [
     path(f"{C}grants/new/", grants.grant, name="grant"),
     path(f"{C}grants/<int:grant_pk>/confirm/", grants.confirm_grant, name="confirm_grant"),
     path(f"{C}grants/<int:grant_pk>/revoke/", grants.revoke_grant, name="revoke_grant"),
+    path(f"{C}grants/revoke/", bulk.revoke_grants, name="revoke_grants"),
     path("mine/", grants.my_access, name="mine"),
     path("pending/", grants.pending_grants, name="pending"),
+    path("pending/confirm/", bulk.confirm_grants, name="confirm_grants"),
     # Data Use Agreements (views/dua.py)
     path(f"{C}dua/", dua.dua_page, name="dua"),
     path(f"{C}dua/upload/", dua.upload, name="dua_upload"),

@@ -36,7 +36,13 @@ HOW_TO_ENABLE = (
 )
 VIEWPORT = {"width": 1280, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Every WCAG 2.0, 2.1 and 2.2 level A and AA tag axe-core has: it tags a rule with the
+# version and level that added its success criterion, and has no "wcag22a" (no rule checks
+# the two level A criteria new in 2.2, 3.2.6 and 3.3.7, which need a person). AAA is out of
+# scope. test_accessibility_checks.py fails when axe-core gains a tag missing here.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+# WCAG 1.4.10 Reflow: content reads at 320 CSS pixels wide without scrolling sideways.
+REFLOW_WIDTH = 320
 
 
 def _unavailable() -> str | None:
@@ -105,6 +111,12 @@ class Axe:
         self.scanned: list[str] = []
 
     def scan(self, page, label: str) -> None:
+        """Run axe-core's WCAG 2.2 A/AA rules on the page, then check it reflows at 320
+        CSS pixels (`reflow`): every page a browser test scans gets both. axe-core runs
+        in the page: a page with JavaScript off would wait for it forever, so it is refused."""
+        assert getattr(page, "muster_javascript", True), (
+            f"{label}: axe-core cannot run in a page with JavaScript off; scan the same page "
+            "in a browser with JavaScript on")
         if not page.evaluate("typeof window.axe === 'object'"):
             page.evaluate(self.script)
         violations = page.evaluate("options => axe.run(document, options)", self.OPTIONS)[
@@ -119,12 +131,88 @@ class Axe:
                     f"    {node.get('failureSummary', '').replace(chr(10), ' ')}\n"
                     f"    html: {node['html'][:200]}"
                 )
+        self.reflow(page, label)
+
+    def reflow(self, page, label: str) -> None:
+        """WCAG 1.4.10: at a viewport 320 CSS pixels wide the page does not scroll
+        sideways (the document's scrollWidth fits its width); a data table may scroll
+        inside its own container (USWDS's usa-table-container--scrollable), the page may
+        not. A failure names the page and its widest overflowing elements. The viewport
+        is restored afterwards, whatever happens."""
+        before = page.viewport_size or VIEWPORT
+        page.set_viewport_size({"width": REFLOW_WIDTH, "height": before["height"]})
+        try:
+            found = page.evaluate(REFLOW_SCRIPT)
+        finally:
+            page.set_viewport_size(before)
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+        if found["scrollWidth"] > found["width"]:
+            widest = "\n".join(f"    {e['width']}px wide, right edge at {e['right']}px: "
+                               f"{e['path']}\n      html: {e['html']}"
+                               for e in found["offenders"])
+            self.violations.append(
+                f"[reflow] on {label} ({page.url}): at {REFLOW_WIDTH} CSS pixels wide the "
+                f"page is {found['scrollWidth']}px wide and scrolls sideways (WCAG 1.4.10). "
+                f"Widest overflowing element(s):\n{widest or '    (none found)'}")
 
     def assert_clean(self) -> None:
         assert not self.violations, (
             f"{len(self.violations)} WCAG 2.2 A/AA violation(s) on {len(self.scanned)} "
             "scanned pages:\n" + "\n".join(self.violations)
         )
+
+
+# What the page measures at 320 pixels wide: the document's scrollWidth against the
+# viewport (the narrower of innerWidth and the root's clientWidth, which leaves out a
+# vertical scroll bar), and the widest elements reaching past the right edge, outside any
+# element that scrolls or clips on its own (a table's scrollable container) and outside
+# what is not rendered. USWDS sets `body {overflow-x: hidden}`, so a page too wide is cut
+# off rather than scrollable: scrollWidth still counts what is cut off.
+REFLOW_SCRIPT = """() => {
+  const root = document.scrollingElement || document.documentElement;
+  const width = Math.min(window.innerWidth, document.documentElement.clientWidth);
+  const scrollsOnItsOwn = e => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === "auto" || o === "scroll" || o === "hidden" || o === "clip") return true;
+    }
+    return false;
+  };
+  const path = e => {
+    const parts = [];
+    for (let a = e; a && a !== document.body && parts.length < 5; a = a.parentElement) {
+      let part = a.tagName.toLowerCase();
+      if (a.id) part += "#" + a.id;
+      else if (a.classList.length) part += "." + [...a.classList].slice(0, 3).join(".");
+      parts.unshift(part);
+    }
+    return parts.join(" > ");
+  };
+  const over = [];
+  for (const e of document.body.querySelectorAll("*")) {
+    const box = e.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    // Text that does not wrap (a long word) runs out of its box: scrollWidth counts it.
+    const visible = getComputedStyle(e).overflowX === "visible";
+    const right = Math.max(box.right, visible ? box.left + e.scrollWidth : 0);
+    if (right <= width + 0.5 || box.left >= width) continue;  // usa-sr-only goes left
+    if (scrollsOnItsOwn(e)) continue;
+    over.push({e, right: Math.round(right), width: Math.round(right - box.left)});
+  }
+  // The deepest culprits: an element whose child overflows as far is only carrying it.
+  const carriers = new Set();
+  for (const o of over) {
+    for (let a = o.e.parentElement; a; a = a.parentElement) {
+      const p = over.find(x => x.e === a);
+      if (p && p.right <= o.right) carriers.add(a);
+    }
+  }
+  const offenders = over.filter(o => !carriers.has(o.e))
+    .sort((a, b) => b.right - a.right).slice(0, 5)
+    .map(o => ({path: path(o.e), right: o.right, width: o.width,
+                html: o.e.outerHTML.slice(0, 160).replace(/\\s+/g, " ")}));
+  return {scrollWidth: root.scrollWidth, width, offenders};
+}"""
 
 
 @pytest.fixture
@@ -158,7 +246,9 @@ class Browsing:
         context.add_init_script(script=self.axe.script)
         context.on("console", self._console)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.muster_javascript = javascript  # what Axe.scan asks
+        return page
 
     def url(self, path: str) -> str:
         return self.base + path

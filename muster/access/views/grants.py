@@ -14,9 +14,10 @@ from muster.accounts.permissions import Action
 from muster.actions import act, next_url, refused_as_form_error
 from muster.catalog.models import Service
 
-from .. import grants, queries
+from .. import bulk, grants, queries
 from ..guards import AccessError
 from ..models import AccessGrant, GrantStatus
+from .bulk import CONFIRMED_SUMMARY, bulk_summary
 from .roster import STATE_MEANINGS, available, grant_form, member_page, page_of
 
 
@@ -114,4 +115,6 @@ def pending_grants(request):
     return render(request, "access/roster/pending.html", {
         "page": page_of(request, queries.waiting_for_confirmation(user)),
         "team": permissions.ONBOARDING_TEAM in permissions.team_roles(user),
+        "summary": bulk_summary(request, CONFIRMED_SUMMARY),
+        "max_items": bulk.MAX_ITEMS,
     })

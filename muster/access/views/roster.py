@@ -19,11 +19,12 @@ from muster.accounts.permissions import Action
 from muster.actions import act
 from muster.identity.invitations import SignIn, sign_in_of
 
-from .. import queries
+from .. import bulk, queries
 from .. import roster as roster_actions
 from ..forms import AddUserForm, FilterForm, GrantForm
 from ..guards import AccessError, InvalidMember
 from ..models import GrantStatus
+from .bulk import REVOKED_SUMMARY, bulk_summary
 
 PAGE_SIZE = 50
 
@@ -76,7 +77,7 @@ def roster(request, pk, add_form=None, status=200):
     query = request.GET.copy()
     query.pop("page", None)
     results = {"contract": contract, "page": page, "rows": rows, "q": q,
-               "query": query.urlencode(),
+               "query": query.urlencode(), "max_items": bulk.MAX_ITEMS,
                # Whoever may send one member a new invitation may for all (same role).
                "may_invite": permissions.may_resend_invitation(
                    request.user, ContractRole(contract=contract, role=queries.MEMBER))}
@@ -92,6 +93,7 @@ def roster(request, pk, add_form=None, status=200):
         "add_form": add_form or (AddUserForm(auto_id="add_%s") if manages else None),
         "form": add_form,  # for the error summary
         "open_imports": queries.open_imports(contract) if manages else [],
+        "summary": bulk_summary(request, REVOKED_SUMMARY, contract=contract.pk),
     }, status=status)
 
 
