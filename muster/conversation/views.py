@@ -29,6 +29,10 @@ def _thread_page(request, contract, about, *, action: str, back: str, title: str
         raise PermissionDenied("Your role on this contract does not include its conversation.")
     form = None
     if request.method == "POST":
+        if (request.POST.get("visibility") == Visibility.INTERNAL
+                and not permissions.may_write_internal_note(user, contract)):
+            raise PermissionDenied("Only the onboarding team, its lead and administrators "
+                                   "write internal notes.")
         form = EntryForm(request.POST, request.FILES,
                          candidates=queries.candidates(contract, about, exclude=user),
                          internal=permissions.may_write_internal_note(user, contract))
