@@ -69,7 +69,8 @@ def candidates(contract, about=None, *, exclude=None) -> list[Candidate]:
     and SPOC, the onboarding team and its lead, and the leads of the contract's services
     (and of the requested service, on an additional-service request). Those who read
     internal notes are marked. Administrators are not offered: they read every thread but
-    do not take part in one. Three queries, whatever the number of people."""
+    do not take part in one. One query, and the contract's roles and services (prefetched
+    on the contract's page), whatever the number of people."""
     found: dict[int, Candidate] = {}
 
     def add(user, label: str, internal: bool = False) -> None:
@@ -80,12 +81,12 @@ def candidates(contract, about=None, *, exclude=None) -> list[Candidate]:
             item.roles.append(label)
         item.reads_internal |= internal
 
-    parties = sorted(
-        ContractRole.objects.filter(contract=contract, role__in=PARTY_ORDER)
-        .select_related("user"), key=lambda r: (PARTY_ORDER.index(r.role), r.user.full_name))
+    # The contract's roles and services: the contract page has them prefetched already.
+    parties = sorted((r for r in contract.roles.all() if r.role in PARTY_ORDER),
+                     key=lambda r: (PARTY_ORDER.index(r.role), r.user.full_name))
     for row in parties:
         add(row.user, str(PARTY_LABELS[row.role]))
-    service_ids = list(contract.services.values_list("service_id", flat=True))
+    service_ids = [item.service_id for item in contract.services.all()]
     service_id = getattr(about, "service_id", None)
     if service_id is not None:
         service_ids.append(service_id)
