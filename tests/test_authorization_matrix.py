@@ -384,6 +384,16 @@ def internal_note_leaks(viewer: str, text: str) -> bool:
     return viewer not in TEAM and INTERNAL_MARKER.lower() in text.lower()
 
 
+def test_the_internal_note_the_leak_check_looks_for_is_on_the_teams_pages(world):
+    """The check above is not vacuous: the team reads the note where the COR does not."""
+    from tests.matrix.world import INTERNAL_MARKER
+
+    url = url_of(world, "conversation:contract", "A")
+    assert INTERNAL_MARKER in body_of(world.clients["onboarding_team"].get(url))
+    shown_to_cor = body_of(world.clients["cor"].get(url))
+    assert "Alderwood comment" in shown_to_cor and INTERNAL_MARKER not in shown_to_cor
+
+
 def post_data(world, name: str, side: str) -> dict:
     make = POST_DATA.get(name)
     return make(world, side) if make else {}

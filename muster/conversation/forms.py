@@ -77,7 +77,8 @@ class EntryForm(USWDSMixin, forms.Form):
                                 "team and its lead.")
         else:
             del self.fields["visibility"]
-            notify.help_text = "Each person chosen gets an email with your message and a link to it."
+            notify.help_text = ("Each person chosen gets an email with your message and a "
+                                "link to it.")
         if not candidates:
             del self.fields["notify"]
         self.fields["attachments"].help_text = (
@@ -91,7 +92,7 @@ class EntryForm(USWDSMixin, forms.Form):
         return self.cleaned_data.get("visibility") or Visibility.SHARED
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         visibility = cleaned.get("visibility") if self.internal else Visibility.SHARED
         if visibility == Visibility.INTERNAL:
             cannot = [self.candidates[pk].user for pk in cleaned.get("notify") or []

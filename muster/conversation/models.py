@@ -22,7 +22,8 @@ ABOUT_MAX = NAME_MAX
 
 class Visibility(models.TextChoices):
     # Plain values accounts.permissions reads (it imports no app): keep them in step.
-    SHARED = "shared", "Comment shared with the COR, POC, SO, SPOC and the onboarding team"
+    SHARED = "shared", ("Comment shared with the COR, POC, SO and SPOC, the onboarding team "
+                        "and the contract's service leads")
     INTERNAL = "internal", "Internal note: only the onboarding team, its lead and administrators"
 
 

@@ -9,14 +9,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q
 
 from muster.accounts import permissions
-from muster.accounts.models import ContractRole, TeamRole
+from muster.accounts.models import TeamRole
 
 from .models import Entry, Mention, Visibility
 from .subjects import SUBJECTS
 
-PARTY_LABELS = dict(ContractRole.Role.choices)
-TEAM_LABELS = {TeamRole.Role.ONBOARDING_TEAM: "onboarding team",
-               TeamRole.Role.TEAM_LEAD: "team lead"}
+PARTY_LABELS = {"cor": "COR", "poc": "POC", "so": "SO", "spoc": "SPOC"}
+TEAM_LABELS: dict[str, str] = {TeamRole.Role.ONBOARDING_TEAM: "onboarding team",
+                               TeamRole.Role.TEAM_LEAD: "team lead"}
 PARTY_ORDER = ["cor", "poc", "so", "spoc"]
 
 
@@ -39,12 +39,12 @@ def entries(user, contract, about=None) -> list[Entry]:
     found = list(rows.select_related("author", "about_type").prefetch_related(
         "attachments", Prefetch("mentions", queryset=Mention.objects.select_related("user"))))
     for entry in found:
-        entry.about_page = _about_page(entry) if about is None else ""
+        entry.about_page = _about_page(entry) if about is None else ""  # type: ignore[attr-defined]
     return found
 
 
 def _about_page(entry: Entry) -> str:
-    if entry.about_type is None:
+    if entry.about_type is None or entry.about_id is None:
         return ""
     subject = SUBJECTS.get(f"{entry.about_type.app_label}.{entry.about_type.model}")
     return subject.page(entry.contract_id, entry.about_id) if subject else ""
@@ -85,7 +85,7 @@ def candidates(contract, about=None, *, exclude=None) -> list[Candidate]:
     parties = sorted((r for r in contract.roles.all() if r.role in PARTY_ORDER),
                      key=lambda r: (PARTY_ORDER.index(r.role), r.user.full_name))
     for row in parties:
-        add(row.user, str(PARTY_LABELS[row.role]))
+        add(row.user, PARTY_LABELS[row.role])
     service_ids = [item.service_id for item in contract.services.all()]
     service_id = getattr(about, "service_id", None)
     if service_id is not None:
@@ -96,7 +96,7 @@ def candidates(contract, about=None, *, exclude=None) -> list[Candidate]:
         .select_related("user", "service").order_by("role", "user__full_name"))
     for row in team:
         if row.role == TeamRole.Role.SERVICE_LEAD:
-            add(row.user, f"{row.service.name} lead")
+            add(row.user, f"{row.service} lead")
         else:
             add(row.user, TEAM_LABELS[row.role], internal=True)
     return list(found.values())

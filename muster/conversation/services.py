@@ -45,7 +45,7 @@ def _check_attachments(attachments) -> list:
     if len(attachments) > MAX_ATTACHMENTS:
         raise ConversationError(f"Attach at most {MAX_ATTACHMENTS} PDFs to one message.",
                                 "attachments")
-    problems = []
+    problems: list[str] = []
     for upload in attachments:
         try:
             validate_pdf(upload)
@@ -115,9 +115,9 @@ def post_entry(actor, contract: Contract, *, body: str, visibility: str = Visibi
 
     # The audit record names the entry, never its text: the history page is the COR's too,
     # and an internal note's words are the team's. The digest ties the record to the text.
-    label = {Kind.QUESTION: "Question asked", Kind.ANSWER: "Question answered"}.get(
-        kind, "Internal note written" if visibility == Visibility.INTERNAL
-        else "Comment written")
+    labels: dict[str, str] = {Kind.QUESTION: "Question asked", Kind.ANSWER: "Question answered"}
+    label = labels.get(kind, "Internal note written" if visibility == Visibility.INTERNAL
+                       else "Comment written")
     where = f" about {entry.about_label}" if entry.about_label else ""
     audit.record(
         actor, f"conversation.{'internal_note' if entry.is_internal else kind}", entry,

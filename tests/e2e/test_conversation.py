@@ -19,6 +19,12 @@ NOTE = "The COR's last two answers came late: call before the eligibility meetin
 COMMENT = "Could you confirm the number of SAS Viya users before Friday?"
 
 
+def choose(scope, starts_with: str):
+    """Pick a USWDS radio or checkbox by the start of its visible label (the input itself
+    is hidden off-screen, as USWDS styles it)."""
+    scope.locator("label").filter(has_text=re.compile(rf"^\s*{starts_with}")).click()
+
+
 def test_the_team_writes_a_note_and_a_comment_and_the_cor_reads_only_the_comment(browsing):
     team = team_member(TeamRole.Role.ONBOARDING_TEAM, full_name="Tess Team")
     lead = team_member(TeamRole.Role.TEAM_LEAD, full_name="Lee Lead")
@@ -31,17 +37,17 @@ def test_the_team_writes_a_note_and_a_comment_and_the_cor_reads_only_the_comment
     page = browsing.sign_in(team)
     page.goto(browsing.url(contract.get_absolute_url()))
     thread = page.locator("#conversation")
-    expect(thread.get_by_role("heading", name="Conversation")).to_be_visible()
+    expect(thread.get_by_role("heading", name="Conversation", exact=True)).to_be_visible()
 
     thread.get_by_label("Your message").fill(NOTE)
-    thread.get_by_role("radio", name=re.compile(r"^Internal note")).check()
-    thread.get_by_role("checkbox", name=re.compile(r"^Lee Lead")).check()
+    choose(thread, r"Internal note")
+    choose(thread, r"Lee Lead")
     thread.get_by_role("button", name="Add to the conversation").click()
     expect(page.get_by_text("Internal note added. 1 person was emailed.")).to_be_visible()
 
     thread.get_by_label("Your message").fill(COMMENT)
-    thread.get_by_role("radio", name=re.compile(r"^Comment shared")).check()
-    thread.get_by_role("checkbox", name=re.compile(r"^Cora COR")).check()
+    choose(thread, r"Comment shared")
+    choose(thread, r"Cora COR")
     thread.get_by_role("button", name="Add to the conversation").click()
     expect(page.get_by_text("Comment added. 1 person was emailed.")).to_be_visible()
     entries = page.locator("#thread-entries > li")
@@ -51,7 +57,7 @@ def test_the_team_writes_a_note_and_a_comment_and_the_cor_reads_only_the_comment
     expect(entries.nth(1)).to_contain_text(COMMENT)
     expect(entries.nth(1)).not_to_contain_text("Internal note")
     axe.scan(page, "contract page with its thread, as the team")
-    page.locator("#conversation").scroll_into_view_if_needed()
+    page.locator("#conversation-heading").evaluate("heading => heading.scrollIntoView()")
     shoot(page, "conversation", full_page=False)
 
     mentions = OutboxEmail.objects.filter(template="conversation_mention").order_by("id")
