@@ -444,3 +444,31 @@ def test_the_contractor_user_reads_no_thread_even_about_a_request(client, people
     response = as_(client, people, "contractor_user").get(
         reverse("conversation:service_request", args=[slack_request.pk]))
     assert response.status_code == 404
+
+
+def test_a_lead_of_the_requested_service_reads_and_writes_that_requests_thread_only(
+    client, people
+):
+    """The Confluence lead does not see `mine` (it has no Confluence yet), but decides on its
+    request for Confluence once the COR approved it: that request's thread is theirs too."""
+    Contract.objects.filter(pk=people["mine"].pk).update(
+        stage="active", organization=OrganizationFactory())
+    mine = Contract.objects.get(pk=people["mine"].pk)
+    req = additional.request_service(
+        people["cor"], mine, service=Service.objects.get(slug="confluence"),
+        organization_name="ACME", justification="A wiki.", estimated_users=4)
+    conversation.post_entry(people["cor"], mine, about=req, body="Four editors.")
+    write(people, body=INTERNAL_TEXT, visibility=Visibility.INTERNAL)
+    lead = as_(client, people, "confluence_lead")
+    thread = reverse("conversation:service_request", args=[req.pk])
+
+    page = text_of(lead.get(thread))
+    assert "Four editors." in page and INTERNAL_TEXT not in page
+    response = lead.post(thread, {"body": "Which space?"})
+    assert response.status_code == 302
+    assert Entry.objects.filter(author=people["confluence_lead"], about_id=req.pk).exists()
+    assert lead.get(thread_url(mine)).status_code == 404  # not the contract's whole thread
+    # And the COR may notify them there.
+    conversation.post_entry(people["cor"], mine, about=req, body="See above.",
+                            notify=[people["confluence_lead"]])
+    assert mentions_to(people["confluence_lead"].email)
