@@ -18,6 +18,7 @@ urlpatterns = [
     path("notifications/", include("muster.notifications.urls")),
     path("access/", include("muster.access.urls")),
     path("closeout/", include("muster.closeout.urls")),
+    path("conversation/", include("muster.conversation.urls")),
     path("work/", include("muster.work.urls")),
     path("reports/", include("muster.reports.urls")),
     path("search/", include("muster.search.urls")),

@@ -387,6 +387,39 @@ POST_DATA: dict[str, Callable] = {
 }
 
 
+# --- conversation (issue 14): the threads' pages and an internal note's attachment --------
+# Whoever sees the contract (or the request) reads and writes its thread, the contractor
+# user does not; the world's attachment is on an internal note: the team's only.
+PAGES.update({
+    "conversation:contract": Page(C, page(VIEW), post=action(VIEW)),
+    "conversation:onboarding_request": Page(C, page(VIEW), post=action(VIEW)),
+    "conversation:service_request": Page({"req_pk": "req"}, page(VIEW), post=action(VIEW)),
+    "conversation:attachment": Page({**C, "attachment_pk": "attachment"}, page(TEAM)),
+})
+POST_DATA.update({
+    "conversation:contract": lambda w, s: {"body": "Forged", "visibility": "shared"},
+    "conversation:onboarding_request": lambda w, s: {"body": "Forged", "visibility": "shared"},
+    "conversation:service_request": lambda w, s: {"body": "Forged", "visibility": "shared"},
+})
+
+
+def internal_note_leaks(viewer: str, text: str) -> bool:
+    """An internal note's words on a page shown to anyone outside the team."""
+    from tests.matrix.world import INTERNAL_MARKER
+
+    return viewer not in TEAM and INTERNAL_MARKER.lower() in text.lower()
+
+
+def test_the_internal_note_the_leak_check_looks_for_is_on_the_teams_pages(world):
+    """The check above is not vacuous: the team reads the note where the COR does not."""
+    from tests.matrix.world import INTERNAL_MARKER
+
+    url = url_of(world, "conversation:contract", "A")
+    assert INTERNAL_MARKER in body_of(world.clients["onboarding_team"].get(url))
+    shown_to_cor = body_of(world.clients["cor"].get(url))
+    assert "Alderwood comment" in shown_to_cor and INTERNAL_MARKER not in shown_to_cor
+
+
 def post_data(world, name: str, side: str) -> dict:
     make = POST_DATA.get(name)
     return make(world, side) if make else {}
@@ -611,6 +644,7 @@ def check_answer(world, method, url, role, side, entry, response, want):
         viewer = "cor" if side == "A" else "other_cor"  # a feed shows its token's owner's
     leaked = leaks(world, viewer, text)
     assert not leaked, f"{method} {url} as {role} shows the other side's data: {leaked}"
+    assert not internal_note_leaks(viewer, text), f"{method} {url} as {role}: an internal note"
     if response.status_code in (403, 404, 405):
         assert "<h1" in text, (f"{method} {url} as {role}: the {response.status_code} is not "
                                "the site's error page")

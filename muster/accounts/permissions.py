@@ -478,3 +478,56 @@ PREDICATES.update({
     "work.take": may_work_on,
     "work.assign": may_assign_work,
 })
+
+
+# --- conversation: who reads and writes a thread's entries (muster/conversation) ----------
+# Plain values of conversation.Visibility (this module imports no other app).
+SHARED_ENTRY, INTERNAL_ENTRY = "shared", "internal"
+# Shared comments: the contract's COR, POC, SO and SPOC, the onboarding team, its lead and
+# administrators, and the leads of a service on the contract (they see the contract and
+# decide on its services: what is said to the COR about them is theirs to read and answer).
+# Internal notes: the onboarding team, its lead and administrators only. Contractor users
+# read no thread. Whoever may read a kind of entry may write one, and only they may be
+# notified of it (an internal note cannot notify the COR).
+THREAD_READERS: dict[str, frozenset[str]] = {
+    SHARED_ENTRY: CONTRACT_PARTIES | WHOLE_TEAM | {SERVICE_LEAD},
+    INTERNAL_ENTRY: WHOLE_TEAM,
+}
+
+
+def thread_roles(user, contract, about=None) -> frozenset[str]:
+    """The person's roles for a thread: their roles on the contract, and for an
+    additional-service request they may see (`about`), a lead of the service it asks for
+    counts as a service lead of the contract (the service may not be on it yet)."""
+    roles = roles_on(user, contract)
+    service_id = getattr(about, "service_id", None)
+    if (service_id is not None and SERVICE_LEAD not in roles
+            and service_id in led_service_ids(user) and may_see_service_request(user, about)):
+        roles = roles | {SERVICE_LEAD}
+    return roles
+
+
+def may_read_thread(user, contract, about=None, visibility: str = SHARED_ENTRY) -> bool:
+    """Whether the person reads (and may write) entries of this visibility on the thread of
+    the contract, or of its request `about`."""
+    return bool(thread_roles(user, contract, about) & THREAD_READERS[visibility])
+
+
+def may_write_entry(user, contract, about=None, visibility: str = SHARED_ENTRY) -> bool:
+    return may_read_thread(user, contract, about, visibility)
+
+
+def may_read_entry(user, entry) -> bool:
+    """One entry (its attachments' downloads ask this)."""
+    about = entry.about if entry.about_id is not None else None
+    return may_read_thread(user, entry.contract, about, entry.visibility)
+
+
+def may_write_internal_note(user, contract) -> bool:
+    return may_write_entry(user, contract, None, INTERNAL_ENTRY)
+
+
+PREDICATES.update({
+    "conversation.read_thread": may_read_thread,
+    "conversation.write_internal_note": may_write_internal_note,
+})

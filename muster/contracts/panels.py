@@ -23,6 +23,8 @@ HOME = "home"  # the home page, after the open contracts
 # The contract page's table of its people: a panel here replaces the plain table (identity
 # shows the team each person's account and a button to invite them again).
 PARTIES = "contract.parties"
+# The contract page's end, after its timeline (conversation's thread).
+CONTRACT_END = "contract.end"
 
 PanelContext = Callable[[Any, Any, datetime.date], dict[str, Any] | None]
 

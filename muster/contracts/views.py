@@ -71,6 +71,7 @@ def contract_detail(request, pk):
         # Onboarding's, access's and closeout's parts: they register them (panels.py).
         "panels": panels.shown(panels.CONTRACT, user, contract, today),
         "party_panels": panels.shown(panels.PARTIES, user, contract, today),
+        "end_panels": panels.shown(panels.CONTRACT_END, user, contract, today),
         **queries.related_records(user, contract),
     })
 

@@ -16,6 +16,8 @@ from muster.accounts.models import ContractRole, TeamRole
 from muster.accounts.permissions import Action
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
+from muster.conversation import services as conversation
+from muster.conversation.models import Kind as EntryKind
 from muster.errors import NotAllowed
 from muster.notifications import services as mail
 from muster.timeline import services as timeline
@@ -139,6 +141,13 @@ def submit(actor, request: OnboardingRequest, version: int | None = None):
     return request
 
 
+def _in_thread(actor, request: OnboardingRequest, text: str, kind: str) -> None:
+    """A question or its answer is an entry of the request's thread too (shared with the
+    COR and POC, who are already emailed by the question's own email)."""
+    conversation.post_entry(actor, request.contract, body=text[:conversation.BODY_MAX],
+                            about=request, kind=kind)
+
+
 @transaction.atomic
 def ask_question(actor, request: OnboardingRequest, text: str, version: int | None = None):
     request = workflow.locked(request, version, related=["contract"], stale=stale())
@@ -149,6 +158,7 @@ def ask_question(actor, request: OnboardingRequest, text: str, version: int | No
         raise OnboardingError("Write the question.")
     question = Question.objects.create(request=request, text=text.strip(), asked_by=actor,
                                        asked_at=clock.now())
+    _in_thread(actor, request, question.text, EntryKind.QUESTION)
     _move(actor, request, request.ask_question, f"Asked: {question.text[:200]}", refused)
     mail.queue(
         "question_asked", to=_requesters(request.contract), contract=request.contract,
@@ -169,6 +179,7 @@ def answer_question(actor, request: OnboardingRequest, answer: str, version: int
     question.answer, question.answered_by = answer.strip(), actor
     question.answered_at = clock.now()
     question.save()
+    _in_thread(actor, request, question.answer, EntryKind.ANSWER)
     _move(actor, request, request.answer_question, f"Answered: {question.answer[:200]}",
           _cannot(request, "answered"))
     mail.queue(
@@ -321,6 +332,7 @@ def _return_not_eligible(actor, request: OnboardingRequest, meeting, summary: st
         text=(f"The eligibility meeting on {meeting.held_on:%B %-d, %Y} found the contractor "
               f"not eligible for the requested services: {meeting.notes}"),
     )
+    _in_thread(actor, request, question.text, EntryKind.QUESTION)
     _move(actor, request, request.return_not_eligible, summary, refused)
     mail.queue(
         "not_eligible", to=_requesters(request.contract), cc=workflow.team_emails(),

@@ -234,4 +234,31 @@ def build_world() -> World:
               leads)
     for role in ("poc", "so", "spoc", "contractor_user"):
         users[role] = a.people[role]
+    for side in (a, b):
+        _conversation(side, team)
     return World(users=users, sides={"A": a, "B": b})
+
+
+# --- conversation: each side's thread (issue 14) ------------------------------------------
+# Words only an internal note holds: a page showing them to anyone outside the team leaks
+# it (tests/test_authorization_matrix.py checks every answer for them).
+INTERNAL_MARKER = "Quagmire-internal"
+
+
+def _conversation(side: Side, team: User) -> None:
+    """A shared comment mentioning the COR, an internal note with a PDF attached (its
+    download is the matrix's "attachment"), and a comment on the additional-service
+    request."""
+    from muster.access.models import AdditionalServiceRequest
+    from muster.conversation import services as conversation
+
+    main = side.contracts["main"]
+    cor = main.roles.get(role=R.COR).user
+    conversation.post_entry(team, main, body=f"{side.marker} comment: the DUA is filed.",
+                            notify=[cor], attachments=[pdf_upload(f"{side.marker}-memo.pdf")])
+    note = conversation.post_entry(
+        team, main, visibility="internal", attachments=[pdf_upload("note.pdf")],
+        body=f"{side.marker} {INTERNAL_MARKER} note: the COR is slow to answer.")
+    req = AdditionalServiceRequest.objects.get(pk=side.objects["req"])
+    conversation.post_entry(cor, main, about=req, body=f"{side.marker} asks: when is Slack on?")
+    side.objects["attachment"] = note.attachments.get().pk

@@ -14,6 +14,7 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import act, refused_as_form_error
 from muster.contracts.models import Contract
+from muster.conversation import queries as conversation
 from muster.onboarding.forms.reasons import CancelForm, ReopenForm, WithdrawForm
 
 from .. import additional, queries
@@ -137,6 +138,9 @@ def _detail(request, req, *, status=200, **bound):
     return render(request, "access/additional/detail.html", {
         "req": req, "contract": contract, "forms": forms, "error_form": error_form,
         "addendum": addendum, "packages": queries.packages_listing(req),
+        # The request's thread (muster/conversation).
+        "thread": conversation.thread(
+            user, contract, req, action=reverse("conversation:service_request", args=[req.pk])),
     }, status=status)
 
 

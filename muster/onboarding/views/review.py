@@ -23,6 +23,7 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import act
 from muster.contracts.models import ContractService
+from muster.conversation import queries as conversation
 
 from .. import queries, services
 from ..forms.reasons import CancelForm, LeadReturnForm, ReopenForm, WithdrawForm
@@ -95,6 +96,11 @@ def _detail(request, contract, onboarding, bound: tuple[str, Any] | None = None)
         "contract": contract,
         "onboarding": onboarding,
         **queries.request_page(onboarding),
+        # The request's thread (muster/conversation): its questions and answers among the
+        # comments and, for the team, internal notes.
+        "thread": conversation.thread(
+            request.user, contract, onboarding,
+            action=reverse("conversation:onboarding_request", args=[contract.pk])),
         "forms": forms,
         "error_form": bound[1] if bound else None,
         "today": clock.today(),

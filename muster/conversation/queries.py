@@ -1,0 +1,131 @@
+"""Reading a thread: the entries a person may read, and the people they may notify. A fixed
+number of queries whatever the number of entries, attachments or people (the contract's
+page pins its count)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, Q
+
+from muster.accounts import permissions
+from muster.accounts.models import TeamRole
+
+from .models import Entry, Mention, Visibility
+from .subjects import SUBJECTS
+
+PARTY_LABELS = {"cor": "COR", "poc": "POC", "so": "SO", "spoc": "SPOC"}
+TEAM_LABELS: dict[str, str] = {TeamRole.Role.ONBOARDING_TEAM: "onboarding team",
+                               TeamRole.Role.TEAM_LEAD: "team lead"}
+PARTY_ORDER = ["cor", "poc", "so", "spoc"]
+
+
+def visibilities(user, contract, about=None) -> list[str]:
+    """The kinds of entry the person reads on this thread (none: no thread for them)."""
+    return [v for v in Visibility.values
+            if permissions.may_read_thread(user, contract, about, v)]
+
+
+def entries(user, contract, about=None) -> list[Entry]:
+    """The entries of the contract's thread this person may read, oldest first: all of
+    them (`about` None: the contract's page) or those about the request `about`."""
+    shown = visibilities(user, contract, about)
+    if not shown:
+        return []
+    rows = Entry.objects.filter(contract=contract, visibility__in=shown)
+    if about is not None:
+        rows = rows.filter(about_type=ContentType.objects.get_for_model(about),
+                           about_id=about.pk)
+    found = list(rows.select_related("author", "about_type").prefetch_related(
+        "attachments", Prefetch("mentions", queryset=Mention.objects.select_related("user"))))
+    for entry in found:
+        entry.about_page = _about_page(entry) if about is None else ""  # type: ignore[attr-defined]
+    return found
+
+
+def _about_page(entry: Entry) -> str:
+    if entry.about_type is None or entry.about_id is None:
+        return ""
+    subject = SUBJECTS.get(f"{entry.about_type.app_label}.{entry.about_type.model}")
+    return subject.page(entry.contract_id, entry.about_id) if subject else ""
+
+
+@dataclass
+class Candidate:
+    """A person the author may notify: who they are and what they may read."""
+
+    user: Any
+    roles: list[str] = field(default_factory=list)
+    reads_internal: bool = False
+
+    @property
+    def label(self) -> str:
+        name = self.user.full_name or self.user.email
+        return f"{name} ({', '.join(self.roles)})"
+
+
+def candidates(contract, about=None, *, exclude=None) -> list[Candidate]:
+    """Who may be notified of a shared entry on this thread: the contract's COR, POC, SO
+    and SPOC, the onboarding team and its lead, and the leads of the contract's services
+    (and of the requested service, on an additional-service request). Those who read
+    internal notes are marked. Administrators are not offered: they read every thread but
+    do not take part in one. One query, and the contract's roles and services (prefetched
+    on the contract's page), whatever the number of people."""
+    found: dict[int, Candidate] = {}
+
+    def add(user, label: str, internal: bool = False) -> None:
+        if not user.is_active or (exclude is not None and user.pk == exclude.pk):
+            return
+        item = found.setdefault(user.pk, Candidate(user))
+        if label not in item.roles:
+            item.roles.append(label)
+        item.reads_internal |= internal
+
+    # The contract's roles and services: the contract page has them prefetched already.
+    parties = sorted((r for r in contract.roles.all() if r.role in PARTY_ORDER),
+                     key=lambda r: (PARTY_ORDER.index(r.role), r.user.full_name))
+    for row in parties:
+        add(row.user, PARTY_LABELS[row.role])
+    service_ids = [item.service_id for item in contract.services.all()]
+    service_id = getattr(about, "service_id", None)
+    if service_id is not None:
+        service_ids.append(service_id)
+    team = (TeamRole.objects.filter(
+        Q(role__in=list(TEAM_LABELS)) | Q(role=TeamRole.Role.SERVICE_LEAD,
+                                          service_id__in=service_ids))
+        .select_related("user", "service").order_by("role", "user__full_name"))
+    for row in team:
+        if row.role == TeamRole.Role.SERVICE_LEAD:
+            add(row.user, f"{row.service} lead")
+        else:
+            add(row.user, TEAM_LABELS[row.role], internal=True)
+    return list(found.values())
+
+
+@dataclass
+class Thread:
+    """What a page shows of a thread: its entries and, for a person who may write, the
+    form and where it posts. `every`: the contract's page, whose entries name their
+    request."""
+
+    entries: list[Entry]
+    form: Any
+    action: str
+    every: bool
+    reads_internal: bool
+    subject: str  # "this contract", "this request"
+
+
+def thread(user, contract, about=None, *, form=None, action: str) -> Thread | None:
+    """The thread of a page for this person (None: they read no thread)."""
+    from .forms import EntryForm
+
+    shown = visibilities(user, contract, about)
+    if not shown:
+        return None
+    if form is None:
+        form = EntryForm(candidates=candidates(contract, about, exclude=user),
+                         internal=Visibility.INTERNAL in shown)
+    return Thread(entries=entries(user, contract, about), form=form, action=action,
+                  every=about is None, reads_internal=Visibility.INTERNAL in shown,
+                  subject="this contract" if about is None else "this request")
