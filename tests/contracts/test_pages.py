@@ -362,8 +362,8 @@ def test_contract_page_shows_identity_parties_and_services(client, awarded):
     order = [html.index(n) for n in ("Cora Cor", "Pat Poc", "Sol So", "Spike Spoc", "Cody User")]
     assert order == sorted(order)
 
-    assert "Approved" in row(html, "<th scope=\"row\">SAS Viya</th>")
-    assert "A valid Data Use Agreement" in row(html, "<th scope=\"row\">SAS Viya</th>")
+    assert "Approved" in row(html, "<th scope=\"row\" data-label=\"Service\">SAS Viya</th>")
+    assert "A valid Data Use Agreement" in row(html, "<th scope=\"row\" data-label=\"Service\">SAS Viya</th>")
     assert "Requested" in row(html, "<th scope=\"row\">Confluence</th>")
 
 
