@@ -305,7 +305,10 @@ PAGES: dict[str, Page] = {
     # The team's cockpit (issue 14): not built yet.
     "work:mine": Page({}, everyone(404)),
     "work:dashboard": Page({}, everyone(404)),
-    "reports:metrics": Page({}, everyone(404)),
+    # reports (issue 14): the metrics page, and each table's CSV and chart, for the team
+    "reports:metrics": Page({}, team_page(TEAM)),
+    "reports:metric_csv": Page({"name": "=grants"}, team_page(TEAM)),
+    "reports:metric_svg": Page({"name": "=closeouts"}, team_page(TEAM)),
     "search:results": Page({}, everyone(404)),
 }
 
