@@ -14,6 +14,7 @@ with its value, and the table beside the chart holds every number.
 
 import base64
 import hashlib
+import math
 from xml.etree import ElementTree
 
 import pygal
@@ -71,6 +72,18 @@ def _pattern_css(n: int) -> str:
     return "".join(rules)
 
 
+def _whole_ticks(chart: Chart) -> list[int]:
+    """Ticks at whole numbers, about eight of them, for charts that count things."""
+    columns = [[v or 0 for v in s.values] for s in chart.series]
+    if chart.kind.startswith("stacked"):
+        top = max((sum(vs) for vs in zip(*columns, strict=True)), default=0)
+    else:
+        top = max((max(vs, default=0) for vs in columns), default=0)
+    top = max(1, math.ceil(top))
+    step = max(1, math.ceil(top / 8))
+    return list(range(0, top + step, step))
+
+
 def _graph(chart: Chart, title: str):
     n = len(chart.series)
     config = {
@@ -88,7 +101,8 @@ def _graph(chart: Chart, title: str):
         "width": chart.width,
         "height": chart.height,
         "margin": 16,
-        "y_title": chart.unit,
+        # The value axis: pygal's "y" axis is the horizontal one in a horizontal chart.
+        ("x_title" if "hbar" in chart.kind else "y_title"): chart.unit,
         "defs": [p.format(colour=COLOURS[i]) for i, p in enumerate(PATTERNS[:n]) if p],
         "css": ["file://style.css", "file://graph.css", "inline:" + _pattern_css(n)],
         "no_data_text": "No data in this period",
@@ -96,6 +110,8 @@ def _graph(chart: Chart, title: str):
     }
     if chart.range:
         config["range"] = chart.range
+    if chart.counts:
+        config["y_labels"] = _whole_ticks(chart)
     if chart.kind == "line":
         config.update(show_dots=True, dots_size=5, x_label_rotation=-40,
                       allow_interruptions=True, print_values=False)

@@ -42,6 +42,7 @@ class Chart:
     series: list[Series]
     unit: str  # what the values count, for the axis: "business days", "%", ...
     range: tuple[float, float] | None = None
+    counts: bool = True  # whole numbers: the axis has no fractional ticks
 
     @property
     def width(self) -> int:
@@ -249,7 +250,7 @@ def on_time(period: Period, today: datetime.date) -> Table:
                          f"“{worst[0]}” at {worst[6]:g}%.")
     table.chart = Chart(kind="hbar", labels=[r[0] for r in rows], unit="% done on time",
                         series=[Series("Share done on time", [r[6] for r in rows])],
-                        range=(0, 100))
+                        range=(0, 100), counts=False)
     return table
 
 
@@ -294,7 +295,7 @@ def survey_satisfaction(period: Period, today: datetime.date) -> Table:
                          f"{low[0]} at {low[2]:.1f}.")
     table.chart = Chart(kind="line", labels=[r[0] for r in rows], unit="average (1 to 5)",
                         series=[Series("Average satisfaction", [r[2] for r in rows])],
-                        range=(1, 5))
+                        range=(1, 5), counts=False)
     return table
 
 
@@ -326,7 +327,8 @@ def survey_response(period: Period, today: datetime.date) -> Table:
         table.summary = (f"{answered} of the {sent} surveys sent in this period were answered, "
                          f"a response rate of {_percent(answered, sent):g}%.")
     table.chart = Chart(kind="bar", labels=[r[0] for r in rows], unit="% answered",
-                        series=[Series("Response rate", [r[3] for r in rows])], range=(0, 100))
+                        series=[Series("Response rate", [r[3] for r in rows])], range=(0, 100),
+                        counts=False)
     return table
 
 
