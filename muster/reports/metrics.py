@@ -12,6 +12,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q
 from django.db.models.functions import TruncMonth
@@ -66,7 +67,7 @@ class Table:
     columns: list[str]
     formats: list[str]
     summary: str = ""  # one sentence, written from the numbers
-    rows: list[list] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
     chart: Chart | None = None
     scope: str = ""  # when the numbers are not about the chosen period, what they are about
     csv_url: str = ""  # set by the page, with the period
@@ -169,7 +170,7 @@ def cycle_times(period: Period, today: datetime.date) -> Table:
             if before:
                 samples[step].append(_business_days(max(before), completed_at))
     ordered = sorted(names, key=lambda s: (s[0] != Process.ONBOARDING, names[s][0]))
-    rows = []
+    rows: list[list[Any]] = []
     for step in ordered:
         values = samples[step]
         rows.append([names[step][1], Process(step[0]).label, completed[step], len(values),
@@ -177,7 +178,8 @@ def cycle_times(period: Period, today: datetime.date) -> Table:
     requests = OnboardingRequest.objects.filter(
         _in(period, "completed_at"), submitted_at__isnull=False
     ).values_list("submitted_at", "completed_at")
-    whole = [_business_days(submitted, finished) for submitted, finished in requests]
+    whole = [_business_days(submitted, finished) for submitted, finished in requests
+             if submitted and finished]
     if whole:
         rows.append([END_TO_END, Process.ONBOARDING.label, len(whole), len(whole),
                      median(whole), percentile_90(whole)])
@@ -228,9 +230,10 @@ def on_time(period: Period, today: datetime.date) -> Table:
         still_open=Count("id", filter=Q(completed_at__isnull=True)),
     ).order_by()
     ordered = sorted(counts, key=lambda c: (c["process"] != Process.ONBOARDING, c["first_order"]))
-    rows = [[c["step_name"], Process(c["process"]).label, c["counted"], c["in_time"],
-             c["done_late"], c["still_open"], _percent(c["in_time"], c["counted"])]
-            for c in ordered]
+    rows: list[list[Any]] = [
+        [c["step_name"], Process(c["process"]).label, c["counted"], c["in_time"],
+         c["done_late"], c["still_open"], _percent(c["in_time"], c["counted"])]
+        for c in ordered]
     table = Table(
         name="on-time", title="Steps done on time",
         caption="For each step due in the period, how many were done by their due date, "
@@ -267,7 +270,7 @@ def survey_satisfaction(period: Period, today: datetime.date) -> Table:
         .annotate(answers=Count("id"), average=Avg("satisfaction"),
                   satisfied=Count("id", filter=Q(satisfaction__gte=4))).order_by()
     }
-    rows = []
+    rows: list[list[Any]] = []
     for month in period.months():
         row = by_month.get(month)
         if row:
@@ -308,7 +311,7 @@ def survey_response(period: Period, today: datetime.date) -> Table:
         .annotate(sent=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)))
         .order_by()
     }
-    rows = []
+    rows: list[list[Any]] = []
     for month in period.months():
         row = by_month.get(month, {"sent": 0, "answered": 0})
         rows.append([_month_label(month), row["sent"], row["answered"],
@@ -358,7 +361,7 @@ def service_decisions(period: Period, today: datetime.date) -> Table:
         counts[(row["service__order"], row["service__name"])][f"intake_{row['status']}"] = row["n"]
     for row in additional:
         counts[(row["service__order"], row["service__name"])][f"extra_{row['status']}"] = row["n"]
-    rows = []
+    rows: list[list[Any]] = []
     for (_, name), n in sorted(counts.items()):
         rows.append([name, n["intake_approved"], n["intake_denied"], n["extra_approved"],
                      n["extra_denied"], n["intake_approved"] + n["extra_approved"],
@@ -398,7 +401,7 @@ def grants(period: Period, today: datetime.date) -> Table:
     for row in (AccessGrant.objects.values("service__name", "service__order", "status")
                 .annotate(n=Count("id")).order_by()):
         counts[(row["service__order"], row["service__name"])][row["status"]] = row["n"]
-    rows = [[name, *(n[s] for s in GRANT_STATES), sum(n.values())]
+    rows: list[list[Any]] = [[name, *(n[s] for s in GRANT_STATES), sum(n.values())]
             for (_, name), n in sorted(counts.items())]
     table = Table(
         name="grants", title="Access grants by service and state",
@@ -441,8 +444,9 @@ def duas_expiring(period: Period, today: datetime.date) -> Table:
             expiry_date__lte=today + datetime.timedelta(days=days)))
         for days in DUA_WINDOWS
     })
-    rows = [[f"Within {days} days", (today + datetime.timedelta(days=days)).isoformat(),
-             counts[f"within_{days}"]] for days in DUA_WINDOWS]
+    rows: list[list[Any]] = [
+        [f"Within {days} days", (today + datetime.timedelta(days=days)).isoformat(),
+         counts[f"within_{days}"]] for days in DUA_WINDOWS]
     table = Table(
         name="dua-expiry", title="Data Use Agreements expiring soon",
         caption="Contracts still running whose valid DUA expires within 30, 60 and 90 days "
@@ -472,7 +476,7 @@ def closeouts(period: Period, today: datetime.date) -> Table:
                 .values("scenario", "status").annotate(n=Count("id")).order_by()):
         state = "ended" if row["status"] in ENDED else "open"
         counts[row["scenario"]][state] += row["n"]
-    rows = []
+    rows: list[list[Any]] = []
     for scenario, label in [*Scenario.choices, (None, NO_SCENARIO)]:
         n = counts.get(scenario, {})
         ended, still_open = n.get("ended", 0), n.get("open", 0)

@@ -82,7 +82,7 @@ class PeriodForm(USWDSMixin, forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         for name, day in (("start", start), ("end", end)):
             if day and not FIRST_YEAR <= day.year <= LAST_YEAR:

@@ -51,7 +51,7 @@ def _table(request, name: str) -> tuple[Table, Period] | HttpResponse:
         raise Http404("No such table.")
     form = period_form(request.GET)
     if not form.is_valid():
-        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return HttpResponse(f"The period is not right: {problems}",
                             content_type="text/plain; charset=utf-8", status=400)
     period = form.period()
