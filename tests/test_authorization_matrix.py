@@ -309,7 +309,6 @@ PAGES: dict[str, Page] = {
                                   post=team_action({"onboarding_team", "sas_lead",
                                                     "confluence_lead"})),
     "access:revoke_grants": Page(C, POST_ONLY, post=action({"so"})),
-    # The team's cockpit (issue 14): not built yet.
     # work (issue 14): My work and the filtered list for the team and the service leads (a
     # lead's own services' items), the dashboard for the team; an item's assignment page and
     # actions: a grant of A's service (its lead may take it), A's onboarding request waiting
@@ -326,7 +325,10 @@ PAGES: dict[str, Page] = {
                         post=action({"onboarding_team", "team_lead"})),
     "work:unassign": Page({"kind": "=closeout", "item_pk": "work_closeout"}, POST_ONLY,
                           post=action({"onboarding_team", "team_lead"})),
-    "reports:metrics": Page({}, everyone(404)),
+    # reports (issue 14): the metrics page, and each table's CSV and chart, for the team
+    "reports:metrics": Page({}, team_page(TEAM)),
+    "reports:metric_csv": Page({"name": "=grants"}, team_page(TEAM)),
+    "reports:metric_svg": Page({"name": "=closeouts"}, team_page(TEAM)),
     "search:results": Page({}, everyone(404)),
 }
 

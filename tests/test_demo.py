@@ -25,7 +25,7 @@ from muster.demo import data as demo
 from muster.timeline.models import ContractStep, StepState
 from muster.timeline.services import default_template
 
-from .factories import TODAY
+from .factories import TODAY, signed_in
 
 pytestmark = pytest.mark.django_db
 EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
@@ -151,6 +151,50 @@ class TestTheLoadedDemo:
         name = User.objects.get(email=email).full_name
         assert f"Signed in as {name}" in home.content.decode()
         assert not LoginFailure.objects.filter(email=email).exists()
+
+    # reports (issue 14): the demo's history makes every chart of the metrics page tell a
+    # true, non-empty story.
+    def test_the_metrics_page_has_numbers_in_every_chart(self, loaded, client):
+        from .reports.test_metrics import section, table_rows, text_of
+
+        signed_in(client, User.objects.get(email="lead@example.com"))
+        response = client.get(reverse("reports:metrics"))
+        assert response.status_code == 200
+        html = response.content.decode()
+        for name in ("cycle-times", "on-time", "survey-satisfaction", "survey-response",
+                     "service-decisions", "grants", "dua-expiry", "closeouts"):
+            assert "Nothing to count." not in section(html, name), name
+            assert client.get(reverse("reports:metric_svg", args=[name])).status_code == 200
+
+        def number(cell: str) -> float:
+            return float(cell.rstrip("%")) if cell not in ("—", "") else 0
+
+        def total(name: str, column: int) -> float:
+            return sum(number(cells[column]) for cells in table_rows(html, name).values())
+
+        cycle = table_rows(html, "cycle-times")
+        end_to_end = cycle["Onboarding end to end (intake submitted to welcome package sent)"]
+        assert int(end_to_end[2]) >= 5 and number(end_to_end[3]) > 0
+        assert total("on-time", 2) > 0 and total("on-time", 3) > 0  # on time, and late
+        assert total("survey-satisfaction", 0) >= 5
+        averages = {c[1] for c in table_rows(html, "survey-satisfaction").values() if c[0] != "0"}
+        assert len(averages) >= 3  # satisfaction varies from month to month
+        sent, answered = total("survey-response", 0), total("survey-response", 1)
+        assert sent > answered > 0  # answered, and not all of them
+        decisions = table_rows(html, "service-decisions")
+        assert total("service-decisions", 1) > 0  # denied at intake, with reasons
+        assert total("service-decisions", 2) > 0 and total("service-decisions", 3) > 0
+        assert sum(number(c[0]) for c in decisions.values()) > 0
+        assert total("grants", 1) > 0
+        assert number(table_rows(html, "dua-expiry")["Within 30 days"][1]) >= 1
+        assert number(table_rows(html, "dua-expiry")["Within 90 days"][1]) >= 3
+        closeouts = table_rows(html, "closeouts")
+        for scenario in ("Re-awarded to the incumbent", "Awarded to another contractor",
+                         "Ends with no new award", "Period of performance extended"):
+            assert number(closeouts[scenario][0]) >= 1, scenario
+        assert "No step or onboarding request was completed" not in text_of(html)
+        denied = ContractService.objects.filter(status=ContractService.Status.DENIED)
+        assert denied.exists() and all(item.decision_reason for item in denied)
 
 
 def test_the_demo_shows_an_overdue_step_even_after_a_holiday(freeze_today):

@@ -353,6 +353,16 @@ def may_start_intake(user, contract) -> bool:
 
 
 
+# --- reports: the metrics page (issue 14) ----------------------------------------------
+METRICS_ROLES = frozenset({ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR})
+
+
+def may_see_metrics(user, obj=None) -> bool:
+    """The metrics page, its charts and their CSV files: the onboarding team, its lead and
+    administrators (the numbers cover every contract)."""
+    return bool(team_roles(user) & METRICS_ROLES)
+
+
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
 def may_resend_invitation(user, role) -> bool:
@@ -379,6 +389,8 @@ PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     "onboarding.submit_intake_now": may_submit_intake,
     "onboarding.start_intake": may_start_intake,
     "identity.resend_invitation": may_resend_invitation,
+    # reports (issue 14)
+    "reports.see_metrics": may_see_metrics,
 }
 
 

@@ -34,7 +34,7 @@ from muster.contracts.models import Contract, ContractService, DataUseAgreement,
 from muster.onboarding import package as welcome
 from muster.onboarding import services as onboarding
 from muster.onboarding.evidence import complete_evidence
-from muster.onboarding.models import EligibilityMeeting, TouchPointCall
+from muster.onboarding.models import EligibilityMeeting, SurveyResponse, TouchPointCall
 from muster.timeline import calendar
 from muster.timeline import services as timeline
 from muster.work.demo import assign_demo_work
@@ -103,6 +103,22 @@ CONTRACTOR_PEOPLE = {
         Person(f"so@silverleaf.{DOMAIN}", "Finley Adeyemi", "SO", "fadeye72", "555-0172"),
         Person(f"spoc@silverleaf.{DOMAIN}", "Gray Lindholm", "SPOC", "glindh73", "555-0173"),
     ],
+    # The contractors of the demo's history (the metrics page's story).
+    "juniper": [
+        Person(f"poc@juniper.{DOMAIN}", "Hollis Varga", "POC", "hvarga81", "555-0181"),
+        Person(f"so@juniper.{DOMAIN}", "Indigo Saarinen", "SO", "isaari82", "555-0182"),
+        Person(f"spoc@juniper.{DOMAIN}", "Jules Okafor-Lind", "SPOC", "jokafo83", "555-0183"),
+    ],
+    "kestrel": [
+        Person(f"poc@kestrel.{DOMAIN}", "Kendall Aranda", "POC", "karand91", "555-0191"),
+        Person(f"so@kestrel.{DOMAIN}", "Lane Whitlock", "SO", "lwhitl92", "555-0192"),
+        Person(f"spoc@kestrel.{DOMAIN}", "Mackenzie Ferro", "SPOC", "mferro93", "555-0193"),
+    ],
+    "meridian": [
+        Person(f"poc@meridian.{DOMAIN}", "Nico Halloran", "POC", "nhallo61", "555-0196"),
+        Person(f"so@meridian.{DOMAIN}", "Oren Castile", "SO", "ocasti62", "555-0197"),
+        Person(f"spoc@meridian.{DOMAIN}", "Paige Lindenfeld", "SPOC", "plinde63", "555-0198"),
+    ],
 }
 ORGANIZATIONS = {
     "bluebird": ("Bluebird Analytics LLC", "BLUEBIRD ANALYTICS"),
@@ -113,6 +129,9 @@ ORGANIZATIONS = {
     "ironbark": ("Ironbark Solutions Group", "IRONBARK SOLUTIONS"),
     "copperline": ("Copperline Research Partners", "COPPERLINE RESEARCH"),
     "silverleaf": ("Silverleaf Consulting Co.", "SILVERLEAF CONSULTING"),
+    "juniper": ("Juniper Ridge Informatics", "JUNIPER RIDGE INFORMATICS"),
+    "kestrel": ("Kestrel Quality Partners", "KESTREL QUALITY PARTNERS"),
+    "meridian": ("Meridian Health Data Co.", "MERIDIAN HEALTH DATA"),
 }
 ROLE_BY_LABEL = {
     "POC": ContractRole.Role.POC,
@@ -120,6 +139,71 @@ ROLE_BY_LABEL = {
     "SPOC": ContractRole.Role.SPOC,
     "Contractor user": ContractRole.Role.CONTRACTOR_USER,
 }
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    """A contract of the demo's history, onboarded through Muster over the past months, so
+    the metrics page tells a true story: each action on the day the numbers say (business
+    days after the POP start), some on time, some late."""
+
+    key: str
+    name: str
+    number: str
+    contractor: str
+    cor: str  # "cor" or "cor2"
+    pop_start: int  # days before today
+    services: dict[str, str]  # service slug: "" (approved) or the lead's reason to deny
+    meeting: int  # business days after the POP start (due: 5)
+    decided: int
+    welcome: int  # due: 5
+    call: int  # due: 10
+    survey: tuple[int, int, str, str] | None  # answered: (day, satisfaction, well, improve)
+    dua_expires_in: int = 300  # days from today
+    pop_end_in: int = 0  # days from today; 0: a year after the POP start
+
+
+HISTORY = [
+    Onboarded(
+        "history-readmission", "Readmission Measures Analytics", "75FCMC25C0501", "juniper",
+        "cor", 320,
+        {"sas-viya": "",
+         "slack": "The contractor's own workspace serves this team: no CMS Slack workspace "
+                  "is needed."},
+        meeting=3, decided=4, welcome=5, call=8,
+        survey=(9, 4, "The eligibility meeting was quick and clear.",
+                "Tell us sooner which services need a DUA."),
+        dua_expires_in=25),
+    Onboarded(
+        "history-hospice", "Hospice Quality Data Validation", "75FCMC25C0517", "kestrel",
+        "cor2", 255, {"confluence": "", "jira-service-management": ""},
+        meeting=6, decided=8, welcome=9, call=12,
+        survey=(15, 2, "The service leads' decisions were clear.",
+                "The welcome package came days after its date, and nobody told us why."),
+        pop_end_in=40),
+    Onboarded(
+        "history-nursing-home", "Nursing Home Compare Refresh", "75FCMC26C0523", "meridian",
+        "cor", 190,
+        {"confluence": "",
+         "sas-viya": "The refresh uses published, de-identified files only: no SAS Viya "
+                     "workspace is needed."},
+        meeting=2, decided=3, welcome=4, call=7, survey=None, dua_expires_in=75),
+    Onboarded(
+        "history-home-health", "Home Health Star Ratings Support", "75FCMC26C0530", "juniper",
+        "cor2", 125, {"slack": "", "confluence": ""},
+        meeting=7, decided=9, welcome=10, call=13,
+        survey=(14, 3, "Good templates for the security deliverables.",
+                "The eligibility meeting was booked late and the whole schedule slipped.")),
+    Onboarded(
+        "history-dialysis", "Dialysis Facility Reporting Analytics", "75FCMC26C0544",
+        "meridian", "cor2", 65,
+        {"sas-viya": "",
+         "jira-service-management": "Requests for this program go through the QPP "
+                                    "ServiceNow queue, not Jira Service Management."},
+        meeting=2, decided=4, welcome=5, call=9,
+        survey=(10, 5, "Everything arrived on the dates we were promised.", ""),
+        dua_expires_in=50),
+]
 
 
 _story_clock: dict[str, datetime.datetime | None] = {"last": None}
@@ -539,6 +623,107 @@ def load() -> dict[str, Contract]:
     created["reaward"] = Contract.objects.get(pk=c.pk)
     created["reawarded"] = Contract.objects.get(pk=_known(chosen.successor_id))
     created["reaward-withdrawn"] = withdrawn
+
+    def onboarded_in_muster(h: Onboarded) -> Contract:
+        """Solicitation, award, intake, review, meeting, decisions, welcome package, call
+        and survey, each through its service on its day (see HISTORY)."""
+        actor = cor if h.cor == "cor" else cor2
+        pop_start = days(-h.pop_start)
+        award = pop_start - datetime.timedelta(days=21)
+        pop_end = days(h.pop_end_in) if h.pop_end_in else pop_start + datetime.timedelta(364)
+        c = solicit(actor, h.name, h.number, award, "Quality reporting work; services to be "
+                    "confirmed at intake.")
+        c = awarded(actor, c, award, pop_start, pop_end, f"{h.name} for CMS quality programs.")
+        with _on(award + datetime.timedelta(days=1)):
+            contractor(h.contractor, c)
+            complete_evidence(actor, c, "name-so-spoc", "SO and SPOC named on the contract.")
+        with _on(calendar.add_business_days(pop_start, -3)):
+            request_services(c, list(h.services), approved=False)
+            if any(services[s].requires_dua for s in h.services):
+                dua(c, actor, f"DUA-{c.pk:05d}", days(h.dua_expires_in))
+            onboarding.submit(actor, c.onboarding_request)
+        c = Contract.objects.get(pk=c.pk)
+        through_meeting(c, reviewed=calendar.add_business_days(pop_start, -2),
+                        held=after_pop_start(c, h.meeting))
+        with _on(after_pop_start(c, h.decided)):
+            for item in c.services.select_related("service"):
+                reason = h.services[item.service.slug]
+                onboarding.decide_service(leads[item.service.slug], item, approve=not reason,
+                                          reason=reason)
+        with _on(after_pop_start(c, h.welcome)):
+            welcome.send_welcome_package(team, c)
+        with _on(after_pop_start(c, h.call)) as call_day:
+            welcome.record_call(
+                team, c, held_on=call_day, topics=[TouchPointCall.Topic.SECURITY_DELIVERABLES],
+                outcome="Security deliverable templates and points of contact shared.")
+        if h.survey:
+            day, satisfaction, went_well, to_improve = h.survey
+            so = User.objects.get(email=f"so@{h.contractor}.{DOMAIN}")
+            with _on(after_pop_start(c, day)):
+                welcome.answer_survey(so, SurveyResponse.objects.get(contract=c),
+                                      satisfaction=satisfaction, went_well=went_well,
+                                      to_improve=to_improve)
+        return Contract.objects.get(pk=c.pk)
+
+    def additional_request(contract: Contract, slug: str, asked: int, reason: str = ""):
+        """The POC asks for one more service `asked` business days after the POP start; the
+        COR approves the next day, the service lead decides two days later (denied with
+        `reason`)."""
+        poc = contract.roles.get(role=ContractRole.Role.POC).user
+        with _on(after_pop_start(contract, asked)):
+            req = additional.request_service(
+                poc, contract, service=services[slug],
+                organization_name=_known(contract.organization).harp_name,
+                justification=f"The team's analysts now need {services[slug].name}.",
+                estimated_users=5)
+        with _on(after_pop_start(contract, asked + 1)):
+            additional.cor_decide(cor if contract.roles.filter(user=cor).exists() else cor2,
+                                  req, True, "Agreed: within the contract's scope.")
+        with _on(after_pop_start(contract, asked + 3)):
+            additional.lead_decide(leads[slug], req, not reason, reason)
+
+    # The demo's history, for the metrics page: five contracts onboarded through Muster over
+    # the past months (on time and late, surveys answered high and low and one never,
+    # services denied with reasons), additional services approved and denied, a POP
+    # extended (scenario 4) and a contract ended for another contractor (scenario 2).
+    for h in HISTORY:
+        created[h.key] = onboarded_in_muster(h)
+    additional_request(created["history-readmission"], "confluence", 30)
+    additional_request(created["history-nursing-home"], "sas-viya", 25,
+                       reason="Still no identifiable data in scope: the published files are "
+                              "enough for this work.")
+    c = created["history-hospice"]
+    with _on(days(-20), hour=settings.SWEEP_HOUR):
+        choice.open_closeout(None, c.pk)
+    with _on(days(-12)):
+        choice.apply_scenario(cor2, c, Scenario.EXTENSION, {
+            "new_pop_end": days(40 + 365), "dua_valid_through_new_end": True})
+    created["history-hospice"] = Contract.objects.get(pk=c.pk)
+    with _on(days(-560)):
+        c = contracts.create_contract(
+            cor2, name="ESRD Quality Reporting Support", contract_number="75FCMC24C0233",
+            estimated_award_date=days(-500), award_date=days(-495), pop_start=days(-470),
+            pop_end=days(-10), type_of_work="Support for ESRD quality reporting.",
+        )
+        contracts.assign_role(cor2, c, cor2, ContractRole.Role.COR)
+        contractor("kestrel", c)
+        request_services(c, ["confluence"], approved=True)
+    onboarded(c)
+    with _on(days(-70), hour=settings.SWEEP_HOUR):
+        choice.open_closeout(None, c.pk)
+    with _on(days(-55)):
+        choice.choose_scenario(cor2, c, Scenario.OTHER_CONTRACTOR, {
+            "pop_end_confirmed": c.pop_end, "new_contractor_needs_data": True,
+            "data_to_archive": "Reporting workpapers and the measure calculation logs.",
+        })
+    with _on(days(-10), hour=settings.SWEEP_HOUR):
+        ending.end_contract(None, c.pk, _known(c.pop_end))
+    record = _known(queries.current_closeout(c))
+    with _on(days(-10)):
+        removal.confirm_removal(team, record)
+    with _on(days(-7)):
+        removal.record_archive(team, record, "Workpapers archived for the new contractor.")
+    created["history-other-contractor"] = Contract.objects.get(pk=c.pk)
 
     # Another active contract with a different COR, so lists and filters have variety.
     with _on(days(-211)):

@@ -362,9 +362,10 @@ def test_contract_page_shows_identity_parties_and_services(client, awarded):
     order = [html.index(n) for n in ("Cora Cor", "Pat Poc", "Sol So", "Spike Spoc", "Cody User")]
     assert order == sorted(order)
 
-    assert "Approved" in row(html, "<th scope=\"row\" data-label=\"Service\">SAS Viya</th>")
-    assert "A valid Data Use Agreement" in row(html, "<th scope=\"row\" data-label=\"Service\">SAS Viya</th>")
-    assert "Requested" in row(html, "<th scope=\"row\">Confluence</th>")
+    service_row = '<th scope="row" data-label="Service">{}</th>'.format
+    assert "Approved" in row(html, service_row("SAS Viya"))
+    assert "A valid Data Use Agreement" in row(html, service_row("SAS Viya"))
+    assert "Requested" in row(html, service_row("Confluence"))
 
 
 def test_step_states_are_tags_coloured_by_what_they_ask_of_the_reader(client, awarded):
