@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.forms.renderers import TemplatesSetting
 
+from muster.uploads import pdf_problems
+
 # The mixin is used on forms only: for mypy it is one (fields, errors), at run time not.
 if TYPE_CHECKING:
     _Form = forms.BaseForm
@@ -56,3 +58,29 @@ class USWDSMixin(_Form):
     @property
     def error_count(self) -> int:
         return len(self.errors)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePdfField(forms.FileField):
+    """Several PDFs in one file input, each with the checks every PDF upload gets
+    (muster/uploads.py); at most `max_files` when given."""
+
+    def __init__(self, *args, max_files: int | None = None, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "application/pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        cleaned = [super().clean(f, initial) for f in files]
+        if self.max_files is not None and len(cleaned) > self.max_files:
+            raise forms.ValidationError(f"Attach at most {self.max_files} PDFs at once.")
+        problems = pdf_problems(cleaned)
+        if problems:
+            raise forms.ValidationError(problems)
+        return cleaned

@@ -6,6 +6,7 @@ import io
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -133,3 +134,25 @@ def _reachable_dictionaries(reader: PdfReader):
             stack.extend(dict.values(obj))
         elif isinstance(obj, ArrayObject):
             stack.extend(list.__iter__(obj))
+
+
+def pdf_problems(uploads) -> list[str]:
+    """What is wrong with each of several uploaded PDFs, as "<file name>: <why>" lines
+    (empty when every one passes validate_pdf)."""
+    problems: list[str] = []
+    for upload in uploads:
+        try:
+            validate_pdf(upload)
+        except ValidationError as error:
+            problems.extend(f"{upload.name}: {message}" for message in error.messages)
+    return problems
+
+
+def pdf_download(stored_file, filename: str, missing: str):
+    """A stored PDF as a download; 404 saying `missing` when storage no longer has it."""
+    try:
+        handle = stored_file.open("rb")
+    except (FileNotFoundError, ValueError) as error:
+        raise Http404(missing) from error
+    return FileResponse(handle, as_attachment=True, filename=filename,
+                        content_type="application/pdf")

@@ -5,41 +5,23 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from muster.forms import USWDSMixin
-from muster.uploads import validate_pdf
+from muster.forms import MultiplePdfField, USWDSMixin
 
 from .models import BODY_MAX, Visibility
 from .services import MAX_ATTACHMENTS
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class PdfFiles(forms.FileField):
-    """Several PDFs, each with the checks every PDF upload gets (muster/uploads.py)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "application/pdf"}))
-        super().__init__(*args, **kwargs)
+class PdfFiles(MultiplePdfField):
+    """The thread's attachments: a browser never fills a file input again, so an error
+    says the message is kept and the PDFs must be chosen again."""
 
     def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        cleaned = [super().clean(f, initial) for f in files]
-        if len(cleaned) > MAX_ATTACHMENTS:
-            raise ValidationError(f"Attach at most {MAX_ATTACHMENTS} PDFs to one message.")
-        errors: list[str] = []
-        for upload in cleaned:
-            try:
-                validate_pdf(upload)
-            except ValidationError as error:
-                errors.extend(f"{upload.name}: {message}" for message in error.messages)
-        if errors:
-            # A browser never fills a file input again: say so, the message is kept.
-            errors.append("Your message is kept below: choose the PDFs again (a page cannot "
-                          "keep a file you chose).")
-            raise ValidationError(errors)
-        return cleaned
+        try:
+            return super().clean(data, initial)
+        except ValidationError as error:
+            raise ValidationError([*error.messages, (
+                "Your message is kept below: choose the PDFs again (a page cannot keep a "
+                "file you chose).")]) from error
 
 
 class EntryForm(USWDSMixin, forms.Form):
@@ -56,7 +38,7 @@ class EntryForm(USWDSMixin, forms.Form):
     notify = forms.TypedMultipleChoiceField(
         label="Notify by email", required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
     )
-    attachments = PdfFiles(label="Attach PDFs", required=False)
+    attachments = PdfFiles(label="Attach PDFs", required=False, max_files=MAX_ATTACHMENTS)
 
     def __init__(self, *args, candidates=(), internal: bool = False, **kwargs):
         """`candidates`: the people who may be notified (queries.Candidate); `internal`:

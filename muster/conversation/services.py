@@ -5,7 +5,6 @@ gets), its audit record and the emails to the people it mentions."""
 import hashlib
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
@@ -16,7 +15,7 @@ from muster.audit import services as audit
 from muster.contracts.models import Contract
 from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
-from muster.uploads import validate_pdf
+from muster.uploads import pdf_problems
 
 from .models import BODY_MAX, Attachment, Entry, Kind, Mention, Visibility
 from .subjects import page_of_entry, subject_of
@@ -45,12 +44,7 @@ def _check_attachments(attachments) -> list:
     if len(attachments) > MAX_ATTACHMENTS:
         raise ConversationError(f"Attach at most {MAX_ATTACHMENTS} PDFs to one message.",
                                 "attachments")
-    problems: list[str] = []
-    for upload in attachments:
-        try:
-            validate_pdf(upload)
-        except ValidationError as error:
-            problems.extend(f"{upload.name}: {message}" for message in error.messages)
+    problems = pdf_problems(attachments)
     if problems:
         raise ConversationError(" ".join(problems), "attachments")
     return attachments

@@ -6,7 +6,7 @@ back on this page, with what the person typed."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import refused_as_form_error
+from muster.uploads import pdf_download
 
 from . import queries, services
 from .forms import EntryForm
@@ -111,9 +112,4 @@ def attachment(request, pk, attachment_pk):
         if sees and permissions.may_read_thread(user, entry.contract):
             raise PermissionDenied("You cannot read the message this file is attached to.")
         raise Http404("No such attachment.")
-    try:
-        handle = found.file.open("rb")
-    except (FileNotFoundError, ValueError) as error:
-        raise Http404("This attachment is missing.") from error
-    return FileResponse(handle, as_attachment=True, filename=found.name,
-                        content_type="application/pdf")
+    return pdf_download(found.file, found.name, "This attachment is missing.")

@@ -3,7 +3,6 @@ Thin: parse, authorize (accounts.permissions), call one service (access.dua), re
 redirect."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
@@ -14,6 +13,7 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import act, refused_as_form_error
 from muster.contracts.models import DataUseAgreement
+from muster.uploads import pdf_download
 
 from .. import dua as service
 from .. import queries
@@ -97,10 +97,5 @@ def invalidate(request, pk, dua_pk):
 def document(request, pk, dua_pk):
     contract = permissions.contract_for(request.user, pk, Action.VIEW_CONTRACT)
     dua = get_object_or_404(DataUseAgreement, pk=dua_pk, contract=contract)
-    try:
-        handle = dua.document.open("rb")
-    except (FileNotFoundError, ValueError) as error:
-        raise Http404("This DUA's document is missing.") from error
     name = get_valid_filename(f"DUA-{dua.number}") or "DUA"
-    return FileResponse(handle, as_attachment=True, filename=f"{name}.pdf",
-                        content_type="application/pdf")
+    return pdf_download(dua.document, f"{name}.pdf", "This DUA's document is missing.")

@@ -7,36 +7,10 @@ from django.core.exceptions import ValidationError
 
 from muster import clock
 from muster.contracts.forms import DateInput
-from muster.forms import USWDSMixin
-from muster.uploads import validate_pdf
+from muster.forms import MultiplePdfField, USWDSMixin
 from muster.validators import LONG_TEXT_MAX
 
 from ..models import SurveyResponse, TouchPointCall
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultiplePdfField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "application/pdf"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        if not files and self.required:
-            raise ValidationError(self.error_messages["required"], code="required")
-        cleaned = [super(MultiplePdfField, self).clean(f, initial) for f in files]
-        errors: list[str] = []
-        for upload in cleaned:
-            try:
-                validate_pdf(upload)
-            except ValidationError as error:
-                errors.extend(f"{upload.name}: {message}" for message in error.messages)
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
 
 
 class CallForm(USWDSMixin, forms.Form):

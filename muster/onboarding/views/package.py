@@ -5,7 +5,7 @@ post-onboarding survey. Thin: parse, authorize (accounts.permissions), call one 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.csp import CSP, build_policy
@@ -17,6 +17,7 @@ from muster.accounts.permissions import Action
 from muster.actions import act, refused_as_message
 from muster.contracts.models import Contract
 from muster.security import allowing_its_own_styles
+from muster.uploads import pdf_download
 
 from .. import package as service
 from .. import queries
@@ -86,14 +87,9 @@ def package_print(request, pk, version):
 
 def package_pdf(request, pk, version):
     contract, package = _package(request, pk, version)
-    try:
-        handle = package.pdf.open("rb")
-    except (FileNotFoundError, ValueError) as error:
-        raise Http404("The PDF of this version is missing.") from error
-    return FileResponse(
-        handle, as_attachment=True, content_type="application/pdf",
-        filename=f"welcome-package-{contract.contract_number}-v{package.version}.pdf",
-    )
+    return pdf_download(
+        package.pdf, f"welcome-package-{contract.contract_number}-v{package.version}.pdf",
+        "The PDF of this version is missing.")
 
 
 # --- Touch-point calls -----------------------------------------------------------------
@@ -134,12 +130,7 @@ def call_document(request, pk, call_pk, doc_pk):
     contract = permissions.contract_for(request.user, pk, Action.VIEW_CONTRACT)
     document = get_object_or_404(CallDocument, pk=doc_pk, call_id=call_pk,
                                  call__contract=contract)
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, ValueError) as error:
-        raise Http404("This document is missing.") from error
-    return FileResponse(handle, as_attachment=True, filename=document.name,
-                        content_type="application/pdf")
+    return pdf_download(document.file, document.name, "This document is missing.")
 
 
 # --- The post-onboarding survey --------------------------------------------------------
