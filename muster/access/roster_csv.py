@@ -9,6 +9,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from muster.spreadsheets import inert
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 REQUIRED = ("full_name", "email", "harp_id")
@@ -21,8 +23,6 @@ ALIASES = {
     "services": "services", "service": "services",
 }
 EXPORT_COLUMNS = ("full_name", "email", "harp_id", "service", "status", "eua_job_code")
-# A cell starting with one of these is run as a formula by spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 FORMAT_HINT = (
     "Upload a CSV file (comma-separated, UTF-8) whose first row names the columns "
@@ -142,11 +142,6 @@ def parse(upload) -> ParsedFile:
         raise CsvError("The file has a header row but no users under it.")
     return parsed
 
-
-def inert(value) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ (a formula) gets a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write(stream, rows) -> None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from muster import clock
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.forms import USWDSMixin
+from muster.spreadsheets import inert
 
 from .lifecycle import ENDED_STAGES
 from .models import Invitation
@@ -153,14 +154,8 @@ def rows(users: Iterable[User]) -> list[PersonRow]:
 
 CSV_COLUMNS = ["Name", "Email", "HARP ID", "Status", "Roles", "Last sign-in",
                "Second factor"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_BATCH = 1000
 
-
-def inert(value) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ (a formula) gets a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class _Echo:

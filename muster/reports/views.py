@@ -13,8 +13,8 @@ from django.utils.csp import CSP, build_policy
 from django.views.decorators.http import require_safe
 
 from muster import clock
-from muster.access.roster_csv import inert
 from muster.accounts import permissions
+from muster.spreadsheets import inert
 
 from . import charts
 from .metrics import METRICS, Table, all_tables
