@@ -353,6 +353,47 @@ def may_start_intake(user, contract) -> bool:
 
 
 
+# --- shell: the header's links to the team's cockpit, and what the header search shows ---
+# My work, the dashboard and the metrics are the team's: the onboarding team, its lead and
+# administrators (those who see every contract).
+COCKPIT_ROLES = WHOLE_TEAM
+
+
+def may_see_my_work(user, obj=None) -> bool:
+    return bool(team_roles(user) & COCKPIT_ROLES)
+
+
+def may_see_dashboard(user, obj=None) -> bool:
+    return bool(team_roles(user) & COCKPIT_ROLES)
+
+
+def may_see_metrics(user, obj=None) -> bool:
+    return bool(team_roles(user) & COCKPIT_ROLES)
+
+
+def roster_visible_contracts(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The contracts whose roster (contractor users) the person may see: all of them for
+    the team, else those where they hold a role that VIEW_ROSTER allows."""
+    queryset = Contract.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    if team_roles(user) & RULES[Action.VIEW_ROSTER]:
+        return queryset
+    return queryset.filter(Exists(ContractRole.objects.filter(
+        contract=OuterRef("pk"), user=user, role__in=RULES[Action.VIEW_ROSTER])))
+
+
+def visible_people_roles(user) -> QuerySet:
+    """The contract roles (person on a contract) the person may be shown: the parties of
+    every contract they see, the contractor users of every roster they see, and their own
+    roles (a contractor user sees themselves and the contracts they are a user on)."""
+    if not user.is_authenticated:
+        return ContractRole.objects.none()
+    parties = Q(role__in=CONTRACT_PARTIES, contract__in=visible_contracts(user).values("pk"))
+    roster = Q(role=CONTRACTOR_USER, contract__in=roster_visible_contracts(user).values("pk"))
+    return ContractRole.objects.filter(parties | roster | Q(user=user))
+
+
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
 # for `allows` and the `{% may %}` tag. Each takes (user, obj) and answers True or False.
 def may_resend_invitation(user, role) -> bool:
@@ -379,6 +420,10 @@ PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     "onboarding.submit_intake_now": may_submit_intake,
     "onboarding.start_intake": may_start_intake,
     "identity.resend_invitation": may_resend_invitation,
+    # shell: the header's links to the team's cockpit
+    "work.see_my_work": may_see_my_work,
+    "work.see_dashboard": may_see_dashboard,
+    "reports.see_metrics": may_see_metrics,
 }
 
 

@@ -1,5 +1,27 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
+  // The header's groups and the small screen's Menu are links to the menu page, which
+  // lists every link, so they work without JavaScript. With it, each becomes the button
+  // USWDS's header expects, here, before uswds.js starts (it waits for the document to be
+  // ready): a group's button opens its submenu (aria-controls) in place.
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-nav-button]"), function (link) {
+    var button = document.createElement("button");
+    var controls = link.getAttribute("data-nav-button");
+    button.type = "button";
+    button.className = link.className;
+    if (controls) {
+      button.classList.remove("usa-nav-link");
+      button.classList.add("usa-accordion__button");
+      button.setAttribute("aria-expanded", "false");
+      button.setAttribute("aria-controls", controls);
+    }
+    if (link.hasAttribute("aria-current")) {
+      button.setAttribute("aria-current", link.getAttribute("aria-current"));
+    }
+    while (link.firstChild) { button.appendChild(link.firstChild); }
+    link.parentNode.replaceChild(button, link);
+  });
+
   // Move focus to the error summary so screen-reader and keyboard users land on it.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }

@@ -1,0 +1,14 @@
+from django import template
+
+from muster.notifications import queries
+
+register = template.Library()
+
+
+@register.simple_tag
+def unread_notifications(user) -> int:
+    """How many of the person's notifications they have not marked as read (the header's
+    count): one query, whatever the number of emails."""
+    if user is None or not user.is_authenticated:
+        return 0
+    return queries.unread_count(user)
