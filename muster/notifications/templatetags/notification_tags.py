@@ -11,4 +11,7 @@ def unread_notifications(user) -> int:
     count): one query, whatever the number of emails."""
     if user is None or not user.is_authenticated:
         return 0
-    return queries.unread_count(user)
+    # Asked by the header and by the list's page: counted once per request.
+    if not hasattr(user, "_muster_unread"):
+        user._muster_unread = queries.unread_count(user)
+    return user._muster_unread
