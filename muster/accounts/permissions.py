@@ -377,7 +377,9 @@ def roster_visible_contracts(user, queryset: QuerySet | None = None) -> QuerySet
     queryset = Contract.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return queryset.none()
-    if team_roles(user) & RULES[Action.VIEW_ROSTER]:
+    # The team roles that see every roster: those that see every contract (a team role's
+    # value may equal a contract role's, "cor": never compare the two sets).
+    if sees_every_contract(user):
         return queryset
     return queryset.filter(Exists(ContractRole.objects.filter(
         contract=OuterRef("pk"), user=user, role__in=RULES[Action.VIEW_ROSTER])))

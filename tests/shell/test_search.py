@@ -170,3 +170,17 @@ def test_the_search_costs_the_same_queries_with_more_data(client, world, role):
         give_role(UserFactory(full_name=f"Quill person {n}"), contract, ContractRole.Role.POC)
 
     assert count() == few
+
+
+def test_a_cor_who_may_notify_solicitations_sees_no_other_roster(client, world):
+    """The COR team role (who may notify a solicitation) is spelled "cor", as the contract
+    role is: it must not open every contract's roster (the matrix found it did)."""
+    from muster.accounts.models import TeamRole
+
+    TeamRole.objects.create(user=world["cor"], role=TeamRole.Role.COR)
+    give_role(UserFactory(full_name="Quincy Other User"), world["other"],
+              ContractRole.Role.CONTRACTOR_USER)
+    client.force_login(world["cor"])
+
+    assert "Quincy" not in text_of(search(client, "quincy"))
+    assert "Cody User" in group(search(client, "cody"), "people")
