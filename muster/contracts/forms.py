@@ -2,7 +2,7 @@ from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import QueryDict
 
 from muster.accounts.models import ContractRole, User
@@ -22,6 +22,14 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+SORT_CHOICES = [
+    ("name", "Name (A–Z)"), ("-name", "Name (Z–A)"),
+    ("number", "Contract number"), ("-number", "Contract number, descending"),
+    ("stage", "Stage"), ("next_due", "Next step due"),
+    ("pop_end", "End of performance, soonest"), ("-pop_end", "End of performance, latest"),
+]
+
+
 class ContractFilterForm(USWDSMixin, forms.Form):
     """The contract list's search, filters and sort (read from the query string)."""
 
@@ -36,15 +44,7 @@ class ContractFilterForm(USWDSMixin, forms.Form):
     service = forms.ModelChoiceField(label="Service", required=False, empty_label="Any service",
                                      queryset=Service.objects.all())
     overdue = forms.BooleanField(label="Only contracts with an overdue step", required=False)
-    sort = forms.ChoiceField(
-        label="Sort by", required=False,
-        choices=[
-            ("name", "Name (A–Z)"), ("-name", "Name (Z–A)"),
-            ("number", "Contract number"), ("-number", "Contract number, descending"),
-            ("stage", "Stage"), ("next_due", "Next step due"),
-            ("pop_end", "End of performance, soonest"), ("-pop_end", "End of performance, latest"),
-        ],
-    )
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,13 +106,13 @@ def describe_views(user, views) -> list[tuple[SavedView, str]]:
            for name in ("cor", "service")}
     cor_field = cast(forms.ModelChoiceField, form.fields["cor"])
     names: dict[str, dict[int, str]] = {
-        "cor": dict(cor_field.queryset.filter(pk__in=ids["cor"])
+        "cor": dict(cast(QuerySet, cor_field.queryset).filter(pk__in=ids["cor"])
                     .values_list("pk", "full_name")) if ids["cor"] else {},
         "service": dict(Service.objects.filter(pk__in=ids["service"])
                         .values_list("pk", "name")) if ids["service"] else {},
     }
     stages = dict(Stage.choices)
-    sorts = dict(cast(forms.ChoiceField, form.fields["sort"]).choices)
+    sorts = dict(SORT_CHOICES)
     described = []
     for view, data in parsed:
         parts = []

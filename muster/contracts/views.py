@@ -20,7 +20,6 @@ from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
 
 from . import panels, queries, services
-from .models import SavedView
 from .forms import (
     CompleteStepForm,
     ContractFilterForm,
@@ -30,6 +29,7 @@ from .forms import (
     filters_query,
     query_of,
 )
+from .models import SavedView
 
 PAGE_SIZE = 25
 
@@ -183,7 +183,7 @@ def rename_view(request, view_pk):
     form = SavedViewForm({"name": request.POST.get("name", "")})
     if not form.is_valid():
         messages.error(request, f"“{before}” was not renamed: "
-                                f"{' '.join(form.errors.get('name', []))}")
+                                f"{' '.join(str(e) for e in form['name'].errors)}")
         return redirect("contracts:saved_views")
     with refused_as_message(request, f"“{before}” was not renamed: ") as refusal:
         services.rename_view(request.user, view, form.cleaned_data["name"])

@@ -30,6 +30,7 @@ class Group:
     title: str
     results: list = field(default_factory=list)
     more: bool = False  # more results than shown
+    more_url: str = ""  # where they all are, when a list exists
 
 
 def words_of(q: str) -> list[str]:
