@@ -46,6 +46,25 @@
     var target = event.detail.target;
     if (target && !event.detail.successful) { target.removeAttribute("aria-busy"); }
   });
+  // Saving the contract list's filters as a view: the filters now in the form (htmx may
+  // have changed the results since the page loaded; the server checks them again).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var source = form.getAttribute && document.getElementById(form.getAttribute("data-save-filters-of") || "");
+    if (!source) { return; }
+    var params = new URLSearchParams(new FormData(source));
+    params.delete("page");
+    form.querySelector("input[name='query']").value = params.toString();
+  });
+  // The results changed in place: which saved view is shown is no longer known.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "contract-results") { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("[data-saved-view-shown]"), function (tag) {
+      var link = tag.previousElementSibling;
+      if (link) { link.removeAttribute("aria-current"); }
+      tag.remove();
+    });
+  });
   // A list's row that htmx replaced after its button (access to confirm, service
   // decisions): the button went with the old row, so the keyboard's place goes to the new
   // row's status message (role="status", read out as well).

@@ -170,3 +170,4 @@ def test_the_list_and_its_views_cost_the_same_queries_at_one_view_and_twenty(
                                  query=f"cor={people['cor'].pk}&service={service.pk}")
 
     assert {url: count(url) for url in few} == few
+
