@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from muster.accounts import views as account_views
 from muster.work import views as work_views
 
 # The admin site signs in through Muster's sign-in (lockout, second factor), not its own form.
@@ -22,6 +23,7 @@ urlpatterns = [
     path("work/", include("muster.work.urls")),
     path("reports/", include("muster.reports.urls")),
     path("search/", include("muster.search.urls")),
+    path("menu/", account_views.menu, name="menu"),  # shell: the header's links, grouped
     path("admin/", admin.site.urls),
     path("", include("muster.operations.urls")),
 ]

@@ -124,6 +124,8 @@ class Page:
     signed_out: int | str = "sign-in"  # what a signed-out visitor gets
     by_token: bool = False  # a calendar feed: its private token is the key, no sign-in
     head: Rule | None = None  # when HEAD does not answer as GET does
+    # shell: a query string the URL is visited with (the header search's words).
+    query: str = ""
 
 
 C = {"pk": "main"}
@@ -329,7 +331,22 @@ PAGES: dict[str, Page] = {
     "reports:metrics": Page({}, team_page(TEAM)),
     "reports:metric_csv": Page({"name": "=grants"}, team_page(TEAM)),
     "reports:metric_svg": Page({"name": "=closeouts"}, team_page(TEAM)),
-    "search:results": Page({}, everyone(404)),
+    # shell (issue 14): the header's menu page, notifications' read state, saved views of
+    # the contract list (only their owner: the side's COR), and the header search, run
+    # with words that match both sides' contracts, people and requests ("wood": Alderwood,
+    # Birchwood), so a person with no role on B must see none of B's.
+    "menu": Page({}, everyone()),
+    "notifications:mark_read": Page({"pk": "email"}, POST_ONLY,
+                                    post=lambda role: ALLOWED if role in {"cor",
+                                                                          "onboarding_team"}
+                                    else 404),
+    "notifications:mark_all_read": Page({}, POST_ONLY, post=everyone(ALLOWED)),
+    "contracts:saved_views": Page({}, everyone(), post=everyone(ALLOWED)),
+    "contracts:rename_view": Page({"view_pk": "saved_view"}, POST_ONLY,
+                                  post=lambda role: ALLOWED if role == "cor" else 404),
+    "contracts:delete_view": Page({"view_pk": "saved_view"}, POST_ONLY,
+                                  post=lambda role: ALLOWED if role == "cor" else 404),
+    "search:results": Page({}, everyone(), query="q=wood"),
 }
 
 
@@ -386,6 +403,9 @@ POST_DATA: dict[str, Callable] = {
     "closeout:calendar": lambda w, s: {"action": "revoke"},
     # work (issue 14): give the item to the onboarding team member.
     "work:assign": lambda w, s: {"assignee": w.users["onboarding_team"].pk},
+    # shell
+    "contracts:saved_views": lambda w, s: {"name": "Forged view", "query": "stage=closing"},
+    "contracts:rename_view": lambda w, s: {"name": "Forged"},
 }
 
 
@@ -531,7 +551,8 @@ def url_of(world, name: str, side: str, **overrides) -> str:
             kwargs[kwarg] = source.contracts[key].pk
         else:
             kwargs[kwarg] = source.objects[key]
-    return reverse(name, kwargs=kwargs)
+    url = reverse(name, kwargs=kwargs)
+    return f"{url}?{entry.query}" if entry.query else url
 
 
 def as_on(role: str, side: str) -> str:

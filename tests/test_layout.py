@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 
 from muster.accounts.models import TeamRole
+from muster.catalog.models import Service
 
 from .factories import make_contract, team_member
 from .pages import html_of
+from .shell.header import every_link, header
 
 pytestmark = pytest.mark.django_db
 
@@ -27,27 +29,44 @@ def test_the_banner_says_how_to_know_the_site_is_official_even_without_javascrip
     assert "Secure .gov websites use HTTPS" in html
 
 
-def header_links(html) -> list[tuple[str, bool, bool]]:
-    """(label, marked current, aria-current=page) for each link of the primary navigation."""
-    nav = re.search(r'<nav aria-label="Primary navigation".*?</nav>', html, re.DOTALL).group(0)
-    return [("usa-current" in attrs, 'aria-current="page"' in attrs, label)
-            for attrs, label in re.findall(r'<a class="usa-nav-link([^>]*)><span>([^<]+)</span>',
-                                           nav)]
-
-
 def test_the_header_marks_the_section_and_says_which_link_is_this_page(client):
     client.force_login(team_member(TeamRole.Role.ONBOARDING_TEAM))
     contract = make_contract()
 
-    on_list = header_links(html_of(client.get(reverse("contracts:list"))))
-    on_contract = header_links(html_of(client.get(contract.get_absolute_url())))
+    on_list = header(html_of(client.get(reverse("contracts:list"))))
+    on_contract = header(html_of(client.get(contract.get_absolute_url())))
 
-    assert [label for *_, label in on_list] == [
-        "Home", "Contracts", "Review queue", "New solicitation", "Surveys", "Service requests",
-        "Access to confirm", "Outbox", "Accounts", "Sweeps"]
-    assert (True, True, "Contracts") in on_list
-    assert (True, False, "Contracts") in on_contract, "a contract is in Contracts, not the list"
-    assert all(not current for current, _, label in on_contract if label != "Contracts")
+    # Nine and more links, grouped: six items at the top (tests/shell/test_header.py
+    # checks every role).
+    assert [item.label for item in on_list] == [
+        "My work", "Contracts", "Requests", "Reports", "Administration"]
+    assert every_link(on_list) == [
+        "My work", "Contracts", "Review queue", "Service requests",
+        "Access to confirm", "New solicitation", "Dashboard", "Metrics", "Surveys",
+        "Accounts", "Outbox", "Sweeps"]
+    contracts = next(item for item in on_list if item.label == "Contracts")
+    assert contracts.current and contracts.aria_current == "page"
+    in_contract = next(item for item in on_contract if item.label == "Contracts")
+    assert in_contract.current and not in_contract.aria_current, \
+        "a contract is in Contracts, not the list"
+    assert all(not item.current for item in on_contract if item.label != "Contracts")
+
+
+def test_the_teams_home_is_one_link_my_work_current_on_the_home_page(client):
+    """The team's home page is My work: the header names it once, as My work, and marks it
+    there and on /work/; a service lead keeps Home (their contracts) and My work beside it."""
+    client.force_login(team_member(TeamRole.Role.ONBOARDING_TEAM))
+
+    for url in (reverse("home"), reverse("work:mine")):
+        items = header(html_of(client.get(url)))
+        my_work = [item for item in items if item.label == "My work"]
+        assert len(my_work) == 1 and my_work[0].current, url
+        assert "Home" not in [item.label for item in items]
+
+    client.force_login(team_member(TeamRole.Role.SERVICE_LEAD,
+                                   service=Service.objects.get(slug="sas-viya")))
+    labels = [item.label for item in header(html_of(client.get(reverse("home"))))]
+    assert labels[:3] == ["Home", "My work", "Contracts"]
 
 
 def breadcrumbs(html) -> list[tuple[str, str]]:

@@ -351,16 +351,39 @@ def may_start_intake(user, contract) -> bool:
     return not intake_closed_reason(contract) and can(user, Action.SUBMIT_INTAKE, contract)
 
 
-
-
 # --- reports: the metrics page (issue 14) ----------------------------------------------
-METRICS_ROLES = frozenset({ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR})
-
-
 def may_see_metrics(user, obj=None) -> bool:
     """The metrics page, its charts and their CSV files: the onboarding team, its lead and
-    administrators (the numbers cover every contract)."""
-    return bool(team_roles(user) & METRICS_ROLES)
+    administrators: those who see every contract, which the numbers cover."""
+    return sees_every_contract(user)
+
+
+# --- shell: what the header search shows (issue 14) ------------------------------------
+
+
+def roster_visible_contracts(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The contracts whose roster (contractor users) the person may see: all of them for
+    the team, else those where they hold a role that VIEW_ROSTER allows."""
+    queryset = Contract.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    # The team roles that see every roster: those that see every contract (a team role's
+    # value may equal a contract role's, "cor": never compare the two sets).
+    if sees_every_contract(user):
+        return queryset
+    return queryset.filter(Exists(ContractRole.objects.filter(
+        contract=OuterRef("pk"), user=user, role__in=RULES[Action.VIEW_ROSTER])))
+
+
+def visible_people_roles(user) -> QuerySet:
+    """The contract roles (person on a contract) the person may be shown: the parties of
+    every contract they see, the contractor users of every roster they see, and their own
+    roles (a contractor user sees themselves and the contracts they are a user on)."""
+    if not user.is_authenticated:
+        return ContractRole.objects.none()
+    parties = Q(role__in=CONTRACT_PARTIES, contract__in=visible_contracts(user).values("pk"))
+    roster = Q(role=CONTRACTOR_USER, contract__in=roster_visible_contracts(user).values("pk"))
+    return ContractRole.objects.filter(parties | roster | Q(user=user))
 
 
 # Decisions that need more than a role on a contract (a status, an object's owner), by name,
@@ -484,7 +507,24 @@ def may_unassign_work(user, assignment) -> bool:
         assignment is not None and assignment.assignee_id == user.pk)
 
 
+def home_shows_my_work(user, obj=None) -> bool:
+    """The home page is My work for those who see every contract (muster/work/views.home)."""
+    return sees_every_contract(user)
+
+
+def home_shows_contracts(user, obj=None) -> bool:
+    return not sees_every_contract(user)
+
+
+def may_see_my_work_beside_home(user, obj=None) -> bool:
+    """My work as a page of its own: for service leads, whose home is their contracts."""
+    return may_see_my_work(user) and not sees_every_contract(user)
+
+
 PREDICATES.update({
+    "home.shows_my_work": home_shows_my_work,
+    "home.shows_contracts": home_shows_contracts,
+    "work.see_my_work_beside_home": may_see_my_work_beside_home,
     "work.see_my_work": may_see_my_work,
     "work.see_dashboard": may_see_work_dashboard,
     "work.take": may_work_on,

@@ -1,7 +1,9 @@
 from typing import cast
+from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import QueryDict
 
 from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import visible_contracts
@@ -9,7 +11,7 @@ from muster.catalog.models import Service
 from muster.forms import USWDSMixin
 from muster.validators import SHORT_TEXT_MAX
 
-from .models import Contract, Stage
+from .models import Contract, SavedView, Stage
 from .queries import SORTS
 
 
@@ -18,6 +20,14 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+SORT_CHOICES = [
+    ("name", "Name (A–Z)"), ("-name", "Name (Z–A)"),
+    ("number", "Contract number"), ("-number", "Contract number, descending"),
+    ("stage", "Stage"), ("next_due", "Next step due"),
+    ("pop_end", "End of performance, soonest"), ("-pop_end", "End of performance, latest"),
+]
 
 
 class ContractFilterForm(USWDSMixin, forms.Form):
@@ -34,15 +44,7 @@ class ContractFilterForm(USWDSMixin, forms.Form):
     service = forms.ModelChoiceField(label="Service", required=False, empty_label="Any service",
                                      queryset=Service.objects.all())
     overdue = forms.BooleanField(label="Only contracts with an overdue step", required=False)
-    sort = forms.ChoiceField(
-        label="Sort by", required=False,
-        choices=[
-            ("name", "Name (A–Z)"), ("-name", "Name (Z–A)"),
-            ("number", "Contract number"), ("-number", "Contract number, descending"),
-            ("stage", "Stage"), ("next_due", "Next step due"),
-            ("pop_end", "End of performance, soonest"), ("-pop_end", "End of performance, latest"),
-        ],
-    )
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,6 +70,78 @@ class ContractFilterForm(USWDSMixin, forms.Form):
             "overdue": bool(data.get("overdue")),
             "sort": sort if sort in SORTS else "name",
         }
+
+
+def query_of(chosen: dict) -> str:
+    """The list's query string for filters as ContractFilterForm.filters() gives them."""
+    pairs: list[tuple[str, str]] = []
+    if chosen["q"]:
+        pairs.append(("q", chosen["q"]))
+    if chosen["stage"]:
+        pairs.append(("stage", chosen["stage"]))
+    for name in ("cor", "service"):
+        if chosen[name] is not None:
+            pairs.append((name, str(chosen[name].pk)))
+    if chosen["overdue"]:
+        pairs.append(("overdue", "on"))
+    if chosen["sort"] != "name":
+        pairs.append(("sort", chosen["sort"]))
+    return urlencode(pairs)
+
+
+def filters_query(data, user) -> str:
+    """The contract list's filters in `data` (the list's query string, or a saved view's),
+    each kept only if the list's form accepts it for this person: what a saved view
+    stores, and opens."""
+    return query_of(ContractFilterForm(data, user=user).filters())
+
+
+def describe_views(user, views) -> list[tuple[SavedView, str]]:
+    """Each saved view with its filters in words ("Stage: Closing; COR: Kim Cor"), in two
+    queries whatever the number of views (the CORs, as this person may see them, and the
+    services they name)."""
+    parsed = [(view, QueryDict(view.query)) for view in views]
+    form = ContractFilterForm(user=user)
+    ids = {name: {int(v) for _, d in parsed if (v := d.get(name) or "").isdigit()}
+           for name in ("cor", "service")}
+    cor_field = cast(forms.ModelChoiceField, form.fields["cor"])
+    names: dict[str, dict[int, str]] = {
+        "cor": dict(cast(QuerySet, cor_field.queryset).filter(pk__in=ids["cor"])
+                    .values_list("pk", "full_name")) if ids["cor"] else {},
+        "service": dict(Service.objects.filter(pk__in=ids["service"])
+                        .values_list("pk", "name")) if ids["service"] else {},
+    }
+    stages = dict(Stage.choices)
+    sorts = dict(SORT_CHOICES)
+    described = []
+    for view, data in parsed:
+        parts = []
+        if data.get("q"):
+            parts.append(f"Search: “{data['q']}”")
+        if data.get("stage") in stages:
+            parts.append(f"Stage: {stages[data['stage']]}")
+        for name, label in (("cor", "COR"), ("service", "Service")):
+            value = data.get(name) or ""
+            if value.isdigit() and int(value) in names[name]:
+                parts.append(f"{label}: {names[name][int(value)]}")
+        if data.get("overdue"):
+            parts.append("Only contracts with an overdue step")
+        if data.get("sort") in sorts:
+            parts.append(f"Sorted by {str(sorts[data['sort']]).lower()}")
+        described.append((view, "; ".join(parts) or "Every contract"))
+    return described
+
+
+class SavedViewForm(USWDSMixin, forms.Form):
+    """A name for the list's current filters (saving, or renaming a saved view)."""
+
+    name = forms.CharField(label="Name of the view", max_length=SavedView.NAME_MAX,
+                           help_text="For example “Closing this quarter”.")
+    query = forms.CharField(required=False, widget=forms.HiddenInput,
+                            max_length=SavedView.QUERY_MAX * 4)
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
 
 
 class ContractForm(USWDSMixin, forms.ModelForm):

@@ -258,3 +258,29 @@ class DataUseAgreement(models.Model):
         if self.invalidated_at is not None or self.expiry_date < day:
             return False
         return self.effective_date is None or self.effective_date <= day
+
+
+class SavedView(models.Model):
+    """A person's named filters on the contract list: its query string, checked by the
+    list's form (contracts/forms.py ContractFilterForm) when saved and again when opened.
+    Only its owner sees it."""
+
+    NAME_MAX = 80
+    QUERY_MAX = 500
+    # Enough for every habit; a list of views longer than this is not a shortcut any more.
+    PER_PERSON = 20
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE,
+                             related_name="saved_views")
+    name = models.CharField(max_length=NAME_MAX, validators=VISIBLE_ONLY)
+    query = models.CharField(max_length=QUERY_MAX, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = [Lower("name"), "pk"]
+        constraints = [
+            models.UniqueConstraint("user", Lower("name"), name="saved_view_name_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

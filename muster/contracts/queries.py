@@ -19,7 +19,7 @@ from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.timeline.models import ContractStep
 
-from .models import Contract, ContractService, Stage
+from .models import Contract, ContractService, SavedView, Stage
 
 OPEN_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.WITHDRAWN)]
 
@@ -149,3 +149,19 @@ def link_related_contracts(user, events) -> None:
         user, Contract.objects.filter(pk__in=pks))} if pks else {}
     for event in events:
         event.related = [(label, visible[pk]) for label, pk in named[event.pk] if pk in visible]
+
+
+# --- Saved views of the contract list -------------------------------------------------------
+
+
+def saved_views(user) -> QuerySet[SavedView]:
+    """The person's own saved views (nobody else's), by name."""
+    if not user.is_authenticated:
+        return SavedView.objects.none()
+    return SavedView.objects.filter(user=user)
+
+
+def view_of(user, pk) -> SavedView | None:
+    """One of the person's saved views; None for anyone else's (as if it did not exist)."""
+    return saved_views(user).filter(pk=pk).first()
+

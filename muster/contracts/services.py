@@ -5,12 +5,13 @@ from collections.abc import Callable
 from django.db import transaction
 from django_fsm import can_proceed
 
-from muster.accounts.models import ContractRole
+from muster.accounts.models import ContractRole, User
 from muster.audit import services as audit
+from muster.errors import DomainError, NotAllowed
 from muster.timeline import services as timeline
 from muster.timeline.models import Milestone
 
-from .models import Contract
+from .models import Contract, SavedView
 
 MILESTONE_FIELDS = tuple(m.value for m in Milestone)
 IDENTITY_FIELDS = (
@@ -119,3 +120,69 @@ def change_stage(actor, contract: Contract, transition: Callable[[Contract], Non
         contract=contract, before={"stage": before}, after={"stage": contract.stage},
     )
     return contract
+
+
+# --- Saved views of the contract list: each person's own named filters ---------------------
+
+
+class SavedViewRefused(DomainError):
+    """A saved view that cannot be stored (the message says why)."""
+
+
+def _check_view_name(actor, name: str, keep: SavedView | None = None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise SavedViewRefused("Give the view a name.", field="name")
+    if len(name) > SavedView.NAME_MAX:
+        raise SavedViewRefused(f"A view's name can be at most {SavedView.NAME_MAX} characters; "
+                               f"this one has {len(name):,}.", field="name")
+    taken = SavedView.objects.filter(user=actor, name__iexact=name)
+    if keep is not None:
+        taken = taken.exclude(pk=keep.pk)
+    if taken.exists():
+        raise SavedViewRefused(f"You already have a view named “{name}”: choose another "
+                               "name, or delete that one first.", field="name")
+    return name
+
+
+def save_view(actor, *, name: str, query: str) -> SavedView:
+    """Store the contract list's filters (`query`, already checked by the list's form:
+    forms.filters_query) under a name of the person's."""
+    with transaction.atomic():
+        # One person's views are counted under a lock on the person: two saves at once
+        # cannot pass the cap together.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        if SavedView.objects.filter(user=actor).count() >= SavedView.PER_PERSON:
+            raise SavedViewRefused(f"You have {SavedView.PER_PERSON} saved views, the most "
+                                   "one person keeps: delete one you no longer use first.")
+        if len(query) > SavedView.QUERY_MAX:
+            raise SavedViewRefused("These filters are too long to save: shorten the search "
+                                   "words.")
+        view = SavedView.objects.create(user=actor, name=_check_view_name(actor, name),
+                                        query=query)
+        audit.record(actor, "contracts.save_view", view,
+                     f"Saved the contract list view “{view.name}”.", after={"query": query})
+    return view
+
+
+def rename_view(actor, view: SavedView, name: str) -> SavedView:
+    if view.user_id != actor.pk:
+        raise NotAllowed("Only the person who saved a view changes it.")
+    with transaction.atomic():
+        before = view.name
+        view.name = _check_view_name(actor, name, keep=view)
+        view.save(update_fields=["name"])
+        audit.record(actor, "contracts.rename_view", view,
+                     f"Renamed the contract list view “{before}” to “{view.name}”.",
+                     before={"name": before}, after={"name": view.name})
+    return view
+
+
+def delete_view(actor, view: SavedView) -> None:
+    if view.user_id != actor.pk:
+        raise NotAllowed("Only the person who saved a view deletes it.")
+    with transaction.atomic():
+        audit.record(actor, "contracts.delete_view", view,
+                     f"Deleted the contract list view “{view.name}”.",
+                     before={"name": view.name, "query": view.query})
+        view.delete()

@@ -5,6 +5,9 @@ from . import views
 app_name = "contracts"
 urlpatterns = [
     path("", views.contract_list, name="list"),
+    path("views/", views.saved_views, name="saved_views"),
+    path("views/<int:view_pk>/rename/", views.rename_view, name="rename_view"),
+    path("views/<int:view_pk>/delete/", views.delete_view, name="delete_view"),
     path("<int:pk>/", views.contract_detail, name="detail"),
     path("<int:pk>/edit/", views.contract_edit, name="edit"),
     path("<int:pk>/history/", views.contract_history, name="history"),

@@ -3,7 +3,9 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -12,12 +14,22 @@ from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import refused_as_message
 from muster.audit import correlation
+from muster.errors import DomainError
 from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
 
 from . import panels, queries, services
-from .forms import CompleteStepForm, ContractFilterForm, ContractForm
+from .forms import (
+    CompleteStepForm,
+    ContractFilterForm,
+    ContractForm,
+    SavedViewForm,
+    describe_views,
+    filters_query,
+    query_of,
+)
+from .models import SavedView
 
 PAGE_SIZE = 25
 
@@ -45,10 +57,14 @@ def contract_list(request):
     place; a history restore gets the whole page. Vary keeps the browser's cache from
     showing a partial as a page (or the reverse) for the same address."""
     form = ContractFilterForm(request.GET, user=request.user)  # bad values are ignored
-    page = _page(request, queries.contract_list(request.user, **form.filters()))
+    chosen = form.filters()
+    page = _page(request, queries.contract_list(request.user, **chosen))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "today": clock.today()}
+    context = {"form": form, "page": page, "query": query.urlencode(), "today": clock.today(),
+               # The person's saved views, and the filters shown, as a view would keep them.
+               "saved_views": queries.saved_views(request.user),
+               "filters_query": query_of(chosen), "list_url": reverse("contracts:list")}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "contracts/_list_results.html", context)
     return render(request, "contracts/list.html", context)
@@ -122,3 +138,64 @@ def contract_history(request, pk):
         "contract": contract, "page": page, "action": action,
         "query": f"action={action}" if action else "",
     })
+
+
+# --- Saved views of the contract list: only their owner sees or changes them -----------------
+
+
+def _list_with(query: str) -> str:
+    url = reverse("contracts:list")
+    return f"{url}?{query}" if query else url
+
+
+def saved_views(request):
+    """GET: the person's saved views, to open, rename or delete. POST: save the list's
+    filters (checked again by the list's form) under a name."""
+    user = request.user
+    form = SavedViewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        query = filters_query(QueryDict(form.cleaned_data["query"]), user)
+        try:
+            view = services.save_view(user, name=form.cleaned_data["name"], query=query)
+        except DomainError as error:
+            form.add_error(error.field, str(error))
+        else:
+            messages.success(request, f"Saved the view “{view.name}”: it is under “Your "
+                                      "saved views” on the contract list.")
+            return redirect(_list_with(view.query))
+    views = list(queries.saved_views(user))
+    return render(request, "contracts/saved_views.html", {
+        "form": form, "views": describe_views(user, views), "per_person": SavedView.PER_PERSON,
+        "list_url": reverse("contracts:list"),
+    }, status=400 if form.errors else 200)
+
+
+def _own_view(request, view_pk) -> SavedView:
+    view = queries.view_of(request.user, view_pk)
+    if view is None:
+        raise Http404("You have no such saved view.")
+    return view
+
+
+@require_POST
+def rename_view(request, view_pk):
+    view = _own_view(request, view_pk)
+    before = view.name
+    form = SavedViewForm({"name": request.POST.get("name", "")})
+    if not form.is_valid():
+        messages.error(request, f"“{before}” was not renamed: "
+                                f"{' '.join(str(e) for e in form['name'].errors)}")
+        return redirect("contracts:saved_views")
+    with refused_as_message(request, f"“{before}” was not renamed: ") as refusal:
+        services.rename_view(request.user, view, form.cleaned_data["name"])
+    if not refusal:
+        messages.success(request, f"Renamed “{before}” to “{view.name}”.")
+    return redirect("contracts:saved_views")
+
+
+@require_POST
+def delete_view(request, view_pk):
+    view = _own_view(request, view_pk)
+    services.delete_view(request.user, view)
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect("contracts:saved_views")

@@ -84,9 +84,20 @@ class OutboxRecipient(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
         related_name="notifications",
     )
+    # The in-app notification is this same row: None until the person marks it as read
+    # (a POST from their list or the email's page; opening it changes nothing).
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "email"])]
+        indexes = [
+            models.Index(fields=["user", "email"]),
+            # The header's unread count, on every page: the person's unread rows, and the
+            # rows addressed to them before they had an account.
+            models.Index(fields=["user"], condition=models.Q(read_at__isnull=True),
+                         name="recipient_unread"),
+            models.Index(fields=["address"], condition=models.Q(user__isnull=True),
+                         name="recipient_no_account"),
+        ]
 
     def __str__(self) -> str:
         return self.address

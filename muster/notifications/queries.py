@@ -8,12 +8,25 @@ from .models import OutboxEmail, OutboxRecipient
 OUTBOX_LIMIT = 100
 
 
+def to_them(user) -> Q:
+    """A recipient row of the person: addressed to their account, or to their address
+    (an email queued before they had an account)."""
+    return Q(user=user) | Q(user__isnull=True, address=user.email.strip().lower())
+
+
 def emails_to(user) -> QuerySet[OutboxEmail]:
-    """Emails the person received: addressed to their account, or to their address."""
-    to_them = OutboxRecipient.objects.filter(email=OuterRef("pk")).filter(
-        Q(user=user) | Q(address=user.email.strip().lower())
-    )
-    return OutboxEmail.objects.filter(Exists(to_them)).select_related("contract")
+    """Emails the person received, each marked `unread` while they have not marked it
+    as read."""
+    theirs = OutboxRecipient.objects.filter(to_them(user), email=OuterRef("pk"))
+    return (OutboxEmail.objects.filter(Exists(theirs))
+            .annotate(unread=Exists(theirs.filter(read_at__isnull=True)))
+            .select_related("contract"))
+
+
+def unread_count(user) -> int:
+    """How many emails the person has not marked as read: one query."""
+    return (OutboxRecipient.objects.filter(to_them(user), read_at__isnull=True)
+            .values("email_id").distinct().count())
 
 
 def outbox(limit: int = OUTBOX_LIMIT) -> dict:

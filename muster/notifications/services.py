@@ -13,6 +13,7 @@ from muster.catalog.models import HelpContact
 from muster.errors import DomainError
 
 from .models import OutboxEmail, OutboxRecipient
+from .queries import to_them
 from .tasks import kick_worker
 
 KEY_LENGTH = OutboxEmail._meta.get_field("key").max_length
@@ -180,3 +181,16 @@ def queue_rendered_many(template: str, emails: list[dict], *, contract=None,
     )
     _kick_after_commit()
     return len(rows)
+
+
+def mark_read(user, emails=None) -> int:
+    """The person marks their notifications as read: the given emails (ids), or all of
+    them. Returns how many emails changed. The read state is the person's own view of
+    their inbox, not a change to a contract: it writes no audit event."""
+    with transaction.atomic():
+        rows = OutboxRecipient.objects.filter(to_them(user), read_at__isnull=True)
+        if emails is not None:
+            rows = rows.filter(email_id__in=list(emails))
+        changed = len(set(rows.values_list("email_id", flat=True)))
+        rows.update(read_at=clock.now())
+    return changed

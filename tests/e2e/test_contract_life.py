@@ -260,6 +260,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     heading(team, "Contracts")
     expect(team.locator("main")).to_contain_text(NAME)
     visit(team, "contract list", "contract-list")
+    team.get_by_role("button", name="Requests").click()  # the header's group (issue 14)
     team.get_by_role("link", name="Review queue").click()
     heading(team, "Review queue")
     visit(team, "review queue", "review-queue")
@@ -303,6 +304,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
 
     # --- 6. Each service lead decides their service ---
     sas_lead = browsing.sign_in(cast["sas_lead"])
+    sas_lead.get_by_role("button", name="Requests").click()  # the header's group
     sas_lead.get_by_role("link", name="Service decisions").click()
     heading(sas_lead, "Service decisions")
     visit(sas_lead, "service decisions (SAS Viya lead)", "service-decisions")
@@ -362,6 +364,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     success(so, "Requested Cody Coder's access to")
     visit(so, "roster with a requested grant")
 
+    team.get_by_role("button", name="Requests").click()  # the header's group
     team.get_by_role("link", name="Access to confirm").click()
     heading(team, "Access waiting for confirmation")
     visit(team, "access to confirm")

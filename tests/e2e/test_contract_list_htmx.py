@@ -82,7 +82,9 @@ def test_without_javascript_the_list_is_a_plain_form(browsing, people):
 
     page.goto(browsing.url("/contracts/"))
     page.get_by_role("textbox", name="Search").fill("Oth")
-    page.get_by_role("button", name="Search").click()
+    # The list's own Search button (the header's search box has one too: issue 14).
+    page.get_by_role("search", name="Search and filter contracts").get_by_role(
+        "button", name="Search").click()
 
     expect(page).to_have_url(re.compile(r"/contracts/\?q=Oth&"))
     expect(page.locator("#results-heading")).to_have_text("1 contract")

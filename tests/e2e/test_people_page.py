@@ -19,6 +19,7 @@ def test_the_lead_filters_the_accounts_in_place(browsing):
     axe = browsing.axe
     page = browsing.sign_in(lead)
 
+    page.get_by_role("button", name="Administration").click()  # the header's group
     page.get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", level=1, name="Accounts")).to_be_visible()
     expect(page.get_by_role("heading", name="3 people")).to_be_visible()

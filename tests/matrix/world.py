@@ -203,6 +203,9 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
         "work_onboarding": meeting.onboarding_request.pk,
         "work_closeout": main.closeouts.get().pk,
     })
+    # shell: the side's COR's saved view of the contract list (its name carries the marker).
+    side.objects["saved_view"] = contracts.save_view(
+        cor, name=f"{marker} closing", query="stage=closing").pk
     return side
 
 
