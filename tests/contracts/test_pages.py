@@ -449,9 +449,9 @@ def test_contract_page_reads_the_same_number_of_queries_for_more_parties_and_ste
     detail(client, small)  # warm up per-process caches
     with CaptureQueriesContext(connection) as baseline:
         detail(client, small)
-    # 21: the page's own, and its thread's two (its entries; the team members one may
-    # notify: muster/conversation/queries.py).
-    with django_assert_max_num_queries(21):
+    # 22: the page's own, its thread's two (its entries; the team members one may notify:
+    # muster/conversation/queries.py), and the header's unread notifications.
+    with django_assert_max_num_queries(22):
         detail(client, small)
     with django_assert_num_queries(len(baseline.captured_queries)):
         html = detail(client, big)
