@@ -37,7 +37,9 @@ def test_the_grouped_menu_by_keyboard_with_javascript(browsing, team):
     page = browsing.sign_in(team)
     nav = page.get_by_role("navigation", name="Primary navigation")
     top = nav.locator(".usa-nav__primary > li")
-    expect(top).to_have_count(6)
+    # My work (the team's home), Contracts, then the Requests, Reports and Administration
+    # groups: five of at most six.
+    expect(top).to_have_count(5)
 
     tab_to(page, "Requests")
     requests = nav.get_by_role("button", name="Requests")
@@ -46,7 +48,6 @@ def test_the_grouped_menu_by_keyboard_with_javascript(browsing, team):
     page.keyboard.press("Enter")
     expect(requests).to_have_attribute("aria-expanded", "true")
     expect(nav.get_by_role("link", name="Review queue")).to_be_visible()
-    axe.scan(page, "header, Requests menu open")
     shoot(page, "header-menu", full_page=False)
     # Escape closes it and leaves the keyboard on its button.
     page.keyboard.press("Tab")
@@ -63,6 +64,11 @@ def test_the_grouped_menu_by_keyboard_with_javascript(browsing, team):
     expect(requests).to_have_attribute("aria-current", "true")
     expect(requests).to_have_class(re.compile(r"\busa-current\b"))
     axe.scan(page, "access to confirm, its group marked")
+    # Last: the scan's reflow check narrows the window, and USWDS closes an open menu when
+    # the window crosses its breakpoint.
+    requests.click()
+    expect(nav.get_by_role("link", name="Review queue")).to_be_visible()
+    axe.scan(page, "header, Requests menu open")
     axe.assert_clean()
 
 
