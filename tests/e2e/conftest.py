@@ -264,6 +264,8 @@ class Browsing:
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_text(f"Signed in as {user.full_name}")).to_be_visible()
+        # The header shows before the page's scripts have run (muster.js, USWDS's menus).
+        page.wait_for_load_state("load")
         return page
 
     def close(self):
@@ -289,3 +291,16 @@ def shoot(page, name: str, *, full_page: bool = True) -> None:
     """Save docs/screenshots/<name>.png (overwritten on every run)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def open_header_menu(page, name: str) -> None:
+    """Open one of the header's groups (Requests, Reports, Administration) with its USWDS
+    button. The header is on screen before the scripts at the end of the page have run:
+    wait for the page's load, so USWDS's handler is on the button, and check it opened."""
+    from playwright.sync_api import expect
+
+    page.wait_for_load_state("load")
+    button = page.get_by_role("navigation", name="Primary navigation").get_by_role(
+        "button", name=name)
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")

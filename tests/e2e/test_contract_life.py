@@ -21,7 +21,7 @@ from muster.closeout import sweep
 from muster.contracts.models import Contract
 
 from ..factories import PASSWORD, TODAY, pdf_bytes, team_member
-from .conftest import shoot
+from .conftest import open_header_menu, shoot
 
 POP_START, POP_END = datetime.date(2026, 12, 1), datetime.date(2027, 11, 30)
 NOTICE_DAY = POP_END - datetime.timedelta(days=60)
@@ -260,7 +260,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     heading(team, "Contracts")
     expect(team.locator("main")).to_contain_text(NAME)
     visit(team, "contract list", "contract-list")
-    team.get_by_role("button", name="Requests").click()  # the header's group (issue 14)
+    open_header_menu(team, "Requests")
     team.get_by_role("link", name="Review queue").click()
     heading(team, "Review queue")
     visit(team, "review queue", "review-queue")
@@ -304,7 +304,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
 
     # --- 6. Each service lead decides their service ---
     sas_lead = browsing.sign_in(cast["sas_lead"])
-    sas_lead.get_by_role("button", name="Requests").click()  # the header's group
+    open_header_menu(sas_lead, "Requests")
     sas_lead.get_by_role("link", name="Service decisions").click()
     heading(sas_lead, "Service decisions")
     visit(sas_lead, "service decisions (SAS Viya lead)", "service-decisions")
@@ -364,7 +364,7 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     success(so, "Requested Cody Coder's access to")
     visit(so, "roster with a requested grant")
 
-    team.get_by_role("button", name="Requests").click()  # the header's group
+    open_header_menu(team, "Requests")
     team.get_by_role("link", name="Access to confirm").click()
     heading(team, "Access waiting for confirmation")
     visit(team, "access to confirm")

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from muster.accounts.models import ContractRole, TeamRole
 
 from ..factories import UserFactory, give_role, make_contract, team_member
+from .conftest import open_header_menu
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -19,7 +20,7 @@ def test_the_lead_filters_the_accounts_in_place(browsing):
     axe = browsing.axe
     page = browsing.sign_in(lead)
 
-    page.get_by_role("button", name="Administration").click()  # the header's group
+    open_header_menu(page, "Administration")
     page.get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", level=1, name="Accounts")).to_be_visible()
     expect(page.get_by_role("heading", name="3 people")).to_be_visible()
