@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "muster.work",
     "muster.reports",
     "muster.search",
+    "muster.api",
+    "muster.webhooks",
     "muster.identity",  # before allauth: its templates dress allauth's pages in USWDS
     "allauth",
     "allauth.account",
@@ -529,6 +531,10 @@ CACHES = {
          "OPTIONS": {"MAX_ENTRIES": 100_000}}
     )
 }
+
+# --- The API (muster/api, docs/api.md) ------------------------------------------------------
+# Calls per API token, counted in the shared cache above: "<count>/<s|min|hour|day>".
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 
 # --- Behind a load balancer (issue 13: scale-out; docs/deploy.md "Scaling out") ----------
 # How many proxies in front of Muster append to X-Forwarded-For: 1 behind one load balancer

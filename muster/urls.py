@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from muster.accounts import views as account_views
+from muster.api.urls import api_urls
 from muster.work import views as work_views
 
 # The admin site signs in through Muster's sign-in (lockout, second factor), not its own form.
@@ -23,6 +24,9 @@ urlpatterns = [
     path("work/", include("muster.work.urls")),
     path("reports/", include("muster.reports.urls")),
     path("search/", include("muster.search.urls")),
+    path("api/v1/", api_urls()),
+    path("scim/v2/", include("muster.api.scim.urls")),
+    path("webhooks/", include("muster.webhooks.urls")),
     path("menu/", account_views.menu, name="menu"),  # shell: the header's links, grouped
     path("admin/", admin.site.urls),
     path("", include("muster.operations.urls")),

@@ -18,6 +18,10 @@ MAX_LENGTH = 64
 _SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,63}")
 
 _current: ContextVar[str] = ContextVar("muster_action_id", default="")
+# Which door the action came through, when not a page: "api" (the REST API), "scim". The
+# audit record keeps it, so the history says what came through the API.
+_channel: ContextVar[str] = ContextVar("muster_action_channel", default="")
+CHANNELS = frozenset({"api", "scim"})
 
 
 def current() -> str:
@@ -36,13 +40,28 @@ def new_id(prefix: str = "") -> str:
     return f"{prefix}-{hex_id}" if prefix else hex_id
 
 
+def channel() -> str:
+    """The door the action under way came through ("api", "scim"), or "" (a page, a
+    command, a task)."""
+    return _channel.get()
+
+
+def set_channel(name: str) -> None:
+    """Mark the rest of the action under way (inside `scope`) as come through `name`."""
+    if name not in CHANNELS:
+        raise ValueError(f"Unknown channel {name!r}")
+    _channel.set(name)
+
+
 @contextmanager
 def scope(action_id: str) -> Iterator[str]:
-    """Run the block as the action `action_id`."""
+    """Run the block as the action `action_id` (through no channel until one is set)."""
     token = _current.set(action_id[:MAX_LENGTH])
+    channel_token = _channel.set("")
     try:
         yield action_id
     finally:
+        _channel.reset(channel_token)
         _current.reset(token)
 
 

@@ -62,6 +62,10 @@ class AuditEvent(models.Model):
         help_text="The request, command run or task that caused the event: events of one "
         "action share it.",
     )
+    channel = models.CharField(
+        max_length=10, blank=True, default="", db_default="",
+        help_text="The door the action came through when not a page: api or scim.",
+    )
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -103,6 +107,9 @@ class AuditEvent(models.Model):
         if self.request_id:
             # Only when set: rows written before request ids existed keep their hashes.
             payload["request_id"] = self.request_id
+        if self.channel:
+            # Likewise: only rows that came through the API or SCIM carry it.
+            payload["channel"] = self.channel
         canonical = json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder, default=str)
         return hashlib.sha256((self.prev_hash + canonical).encode()).hexdigest()
 

@@ -9,7 +9,7 @@ from django.db import connection, models, transaction
 
 from muster import clock
 
-from . import correlation
+from . import correlation, listeners
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -65,10 +65,12 @@ def record(
             before=_json_safe(before or {}),
             after=_json_safe(after or {}),
             request_id=correlation.current(),
+            channel=correlation.channel(),
             prev_hash=last,
         )
         event.hash = event.content_digest()
         event.save()
+        listeners.notify(event)
     return event
 
 
@@ -96,6 +98,7 @@ def record_many(actor, contract, entries: list[tuple]) -> None:
         at = clock.now().astimezone(datetime.UTC)
         label = _actor_label(actor)
         request_id = correlation.current()
+        channel = correlation.channel()
         actor_id = actor.pk if getattr(actor, "pk", None) else None
         events = []
         for action, object_type, object_id, object_repr, summary, after in entries:
@@ -103,11 +106,14 @@ def record_many(actor, contract, entries: list[tuple]) -> None:
                 at=at, actor_id=actor_id, actor_label=label, action=action,
                 summary=summary[:300], object_type=object_type, object_id=str(object_id),
                 object_repr=object_repr[:200], contract_id=contract.pk, before={},
-                after=_json_safe(after), request_id=request_id, prev_hash=prev,
+                after=_json_safe(after), request_id=request_id, channel=channel,
+                prev_hash=prev,
             )
             event.hash = prev = event.content_digest()
             events.append(event)
         AuditEvent.objects.bulk_create(events, batch_size=2000)
+        for event in events:
+            listeners.notify(event)
 
 
 def _actor_label(actor) -> str:

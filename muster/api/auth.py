@@ -1,0 +1,75 @@
+"""Who is calling: a bearer token, found by `tokens.find`, and how often they may call.
+
+A person's token acts as that person: `request.user` is set to them, so every check below
+is the pages' own (muster.accounts.permissions). A read-only token is refused any write
+before the operation runs. Calls are counted per token in the shared cache.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja.errors import AuthorizationError
+from ninja.security import HttpBearer
+from ninja.throttling import SimpleRateThrottle
+
+from muster.audit import correlation
+
+from . import tokens
+from .models import ApiToken
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class PersonToken(HttpBearer):
+    """A person's token (read or read-write) for /api/v1/."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = tokens.find(token)
+        if found is None or found.user is None:
+            return None
+        if request.method not in SAFE_METHODS and not found.may_write:
+            raise AuthorizationError(message="This token is read only: make a read-write "
+                                     "token on your settings page to change anything.")
+        request.user = found.user
+        correlation.set_channel("api")
+        tokens.note_use(found)
+        return found
+
+
+class ProvisioningClientToken(HttpBearer):
+    """A provisioning client's token (scope scim), issued by the team, for /scim/v2/."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = tokens.find(token)
+        if found is None or found.scope != ApiToken.Scope.SCIM:
+            return None
+        correlation.set_channel("scim")
+        tokens.note_use(found)
+        return found
+
+
+class PerToken(SimpleRateThrottle):
+    """API_RATE_LIMIT calls per token (e.g. "600/min"), counted in the shared cache, so
+    every instance behind the load balancer counts the same calls."""
+
+    scope = "token"
+
+    def __init__(self) -> None:
+        pass  # the rate is read per call (below), so a changed setting applies at once
+
+    @property
+    def rate(self) -> str:  # type: ignore[override]
+        return settings.API_RATE_LIMIT
+
+    @property
+    def num_requests(self) -> int:  # type: ignore[override]
+        return self.parse_rate(self.rate)[0]
+
+    @property
+    def duration(self) -> int:  # type: ignore[override]
+        return self.parse_rate(self.rate)[1]
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        token = getattr(request, "auth", None)
+        if not isinstance(token, ApiToken):
+            return None  # refused before this: no token, no count
+        return self.cache_format % {"scope": self.scope, "ident": token.pk}

@@ -1,0 +1,110 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`), for every API answer.
+
+One place turns each kind of failure into its answer, as `muster.views` does for pages:
+a refused role is 403 with the same message the page shows, a domain rule 409 with its
+message (and the field it is about), bad input 422 with each field's problem, an unknown
+or hidden object 404 (nothing says it exists), no usable token 401, too many calls 429
+with Retry-After. Nothing shows a traceback.
+"""
+
+import logging
+import math
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from muster.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/problem+json"
+TITLES = {
+    400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
+    405: "Method not allowed", 409: "Not possible now", 422: "Invalid input",
+    429: "Too many requests", 500: "Server error",
+}
+
+
+class FieldProblem(Schema):
+    field: str
+    message: str
+
+
+class Problem(Schema):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[FieldProblem] = []
+
+
+# The answers every operation may give besides its own: declared on each operation, so
+# the OpenAPI document (and schemathesis) knows them.
+COMMON = {401: Problem, 403: Problem, 422: Problem, 429: Problem}
+WITH_OBJECT = {**COMMON, 404: Problem}
+WRITE = {**WITH_OBJECT, 409: Problem}
+
+
+def problem(status: int, detail: str = "", errors: list[dict] | None = None,
+            headers: dict | None = None) -> HttpResponse:
+    body = Problem(title=TITLES.get(status, "Error"), status=status, detail=detail,
+                   errors=[FieldProblem(**e) for e in errors or []])
+    response = HttpResponse(body.model_dump_json(), status=status, content_type=CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _field_of(loc) -> str:
+    # ninja's locations start with where the value came from ("query", "body"...).
+    parts = [str(p) for p in loc[1:]] or [str(p) for p in loc]
+    return ".".join(parts)
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(ValidationError)
+    def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = [{"field": _field_of(e.get("loc", ())), "message": str(e.get("msg", ""))}
+                  for e in exc.errors]
+        return problem(422, "Some of the input is not valid: see errors.", errors)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return problem(401, "Send a usable API token: Authorization: Bearer <token>.",
+                       headers={"WWW-Authenticate": 'Bearer realm="muster"'})
+
+    @api.exception_handler(Throttled)
+    def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        wait = max(1, math.ceil(exc.wait or 1))
+        return problem(429, f"Too many calls with this token: try again in {wait} s.",
+                       headers={"Retry-After": str(wait)})
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return problem(exc.status_code, str(exc.message))
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem(404, "There is nothing here, or you may not see it.")
+
+    @api.exception_handler(ObjectDoesNotExist)
+    def no_such_object(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem(404, "There is nothing here, or you may not see it.")
+
+    @api.exception_handler(PermissionDenied)
+    def not_allowed(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return problem(403, str(exc) or "Your role does not allow this.")
+
+    @api.exception_handler(DomainError)
+    def not_possible(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        errors = [{"field": exc.field, "message": str(exc)}] if exc.field else []
+        return problem(409, str(exc), errors)
+
+    @api.exception_handler(Exception)
+    def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("API call failed: %s %s", request.method, request.path)
+        return problem(500, "Something went wrong on our side; it has been logged.")

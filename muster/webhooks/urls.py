@@ -1,0 +1,4 @@
+"""The team's webhook pages (placeholder)."""
+
+app_name = "webhooks"
+urlpatterns: list = []
