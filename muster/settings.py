@@ -535,6 +535,9 @@ CACHES = {
 # --- The API (muster/api, docs/api.md) ------------------------------------------------------
 # Calls per API token, counted in the shared cache above: "<count>/<s|min|hour|day>".
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
+# Lists: 50 a page unless the caller asks (page_size), at most 200.
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 
 # --- Behind a load balancer (issue 13: scale-out; docs/deploy.md "Scaling out") ----------
 # How many proxies in front of Muster append to X-Forwarded-For: 1 behind one load balancer
