@@ -24,6 +24,7 @@ urlpatterns = [
     path("work/", include("muster.work.urls")),
     path("reports/", include("muster.reports.urls")),
     path("search/", include("muster.search.urls")),
+    path("api/", include("muster.api.page_urls")),  # pages (tokens, clients, docs)
     path("api/v1/", api_urls()),
     path("scim/v2/", include("muster.api.scim.urls")),
     path("webhooks/", include("muster.webhooks.urls")),
