@@ -52,7 +52,7 @@ def _chosen(filters: ContractFilters, user) -> dict[str, Any]:
              if value not in (None, "", False)}
     form = ContractFilterForm(given, user=user)
     if not form.is_valid():
-        raise ValidationError([{"loc": ("query", field), "msg": " ".join(messages)}
+        raise ValidationError([{"loc": ("query", field), "msg": " ".join(map(str, messages))}
                                for field, messages in form.errors.items()])
     chosen = form.filters()
     chosen.pop("sort")
