@@ -48,7 +48,7 @@ class ContractFilters(Schema):
 def _chosen(filters: ContractFilters, user) -> dict[str, Any]:
     """The filters as the list page's form accepts them for this person; a value it refuses
     (a COR of no contract they see, an unknown service) is a 422 naming it."""
-    given = {name: value for name, value in filters.dict().items()
+    given = {name: value for name, value in filters.model_dump().items()
              if value not in (None, "", False)}
     form = ContractFilterForm(given, user=user)
     if not form.is_valid():

@@ -5,7 +5,9 @@ request, a grant); and the cursor pagination every list uses.
 `ContractSummary` reads a contract from `summary_queryset` (people and services prefetched,
 next step annotated), so a list of them costs the same few queries whatever its length:
 return such contracts from an operation declared `response=list[ContractSummary]`, or call
-`ContractSummary.of(request, contract)`.
+`ContractSummary.of(request, contract)`. A schema of another row with a `contract:
+ContractSummary` field reads its `contract`: prefetch `summary_prefetches("contract__")`
+on that row's queryset (without, each row costs a few queries).
 """
 
 import datetime
@@ -19,10 +21,13 @@ from ninja import Schema
 from ninja.errors import ValidationError
 from ninja.pagination import CursorPagination
 
+from muster import clock
 from muster.accounts.models import ContractRole
 from muster.accounts.permissions import CONTRACT_PARTIES, visible_contracts
 from muster.contracts.models import Contract, ContractService, Stage
 from muster.contracts.queries import with_next_step
+from muster.timeline.models import ContractStep, StepState
+from muster.timeline.queries import next_open_step
 
 # The order the contract page lists its parties in.
 PARTY_ORDER = ("cor", "poc", "so", "spoc")
@@ -53,19 +58,26 @@ class NextStep(Schema):
 def summary_queryset(user, queryset: QuerySet[Contract] | None = None) -> QuerySet[Contract]:
     """The contracts of `queryset` the person may see, with what a summary shows: the next
     step annotated, people and services prefetched (one query each)."""
-    queryset = visible_contracts(user, queryset)
-    if "next_step_name" not in queryset.query.annotations:
-        queryset = with_next_step(queryset)
-    return with_people_and_services(queryset)
+    return with_people_and_services(with_next_step(visible_contracts(user, queryset)))
+
+
+def summary_prefetches(path: str = "") -> list[Prefetch]:
+    """What a summary reads, to prefetch: for contracts themselves (`path` ""), or for the
+    contract of other rows (`path` "contract__", on a queryset of requests or grants), so
+    a list of those with a `ContractSummary` in each stays a few queries."""
+    parties = ContractRole.objects.filter(role__in=CONTRACT_PARTIES).select_related("user")
+    prefetches = [
+        Prefetch(f"{path}roles", queryset=parties, to_attr="api_parties"),
+        Prefetch(f"{path}services", queryset=ContractService.objects.select_related("service"),
+                 to_attr="api_services"),
+    ]
+    if path:  # no next-step annotation on a related contract: its steps instead
+        prefetches.append(Prefetch(f"{path}steps", queryset=ContractStep.objects.all()))
+    return prefetches
 
 
 def with_people_and_services(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
-    parties = ContractRole.objects.filter(role__in=CONTRACT_PARTIES).select_related("user")
-    return queryset.select_related("organization").prefetch_related(
-        Prefetch("roles", queryset=parties, to_attr="api_parties"),
-        Prefetch("services", queryset=ContractService.objects.select_related("service"),
-                 to_attr="api_services"),
-    )
+    return queryset.select_related("organization").prefetch_related(*summary_prefetches())
 
 
 def _request(context: Any) -> HttpRequest:
@@ -95,18 +107,28 @@ class ContractSummary(Schema):
 
     @staticmethod
     def resolve_parties(obj: Contract) -> list[Party]:
-        ordered = sorted(obj.api_parties,  # type: ignore[attr-defined]
-                         key=lambda r: (PARTY_ORDER.index(r.role), r.pk))
+        roles = getattr(obj, "api_parties", None)
+        if roles is None:  # not prefetched (summary_prefetches): read them now
+            roles = obj.roles.filter(role__in=CONTRACT_PARTIES).select_related("user")
+        ordered = sorted(roles, key=lambda r: (PARTY_ORDER.index(r.role), r.pk))
         return [Party(role=r.role, name=r.user.full_name, email=r.user.email)
                 for r in ordered]
 
     @staticmethod
     def resolve_services(obj: Contract) -> list[ServiceOnContract]:
+        items = getattr(obj, "api_services", None)
+        if items is None:
+            items = obj.services.select_related("service")
         return [ServiceOnContract(slug=i.service.slug, name=i.service.name, status=i.status)
-                for i in obj.api_services]  # type: ignore[attr-defined]
+                for i in items]
 
     @staticmethod
     def resolve_next_step(obj: Any) -> NextStep | None:
+        if not hasattr(obj, "next_step_name"):  # a related contract: from its steps
+            step = next_open_step(obj.steps.all())
+            if step is None:
+                return None
+            return NextStep(name=step.name, due_date=step.due_date, responsible=step.responsible)
         if obj.next_step_name is None:
             return None
         return NextStep(name=obj.next_step_name, due_date=obj.next_step_due,
@@ -114,6 +136,9 @@ class ContractSummary(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Any) -> bool:
+        if not hasattr(obj, "is_overdue"):
+            today = clock.today()
+            return any(s.state(today) == StepState.OVERDUE for s in obj.steps.all())
         return bool(obj.is_overdue)
 
     @staticmethod
