@@ -125,8 +125,8 @@ class ContractSummary(Schema):
     @staticmethod
     def resolve_next_step(obj: Any) -> NextStep | None:
         if not hasattr(obj, "next_step_name"):  # a related contract: from its steps
-            step = next_open_step(obj.steps.all())
-            if step is None:
+            step = next_open_step(obj.steps.all())  # an open step with a due date
+            if step is None or step.due_date is None:
                 return None
             return NextStep(name=step.name, due_date=step.due_date, responsible=step.responsible)
         if obj.next_step_name is None:
