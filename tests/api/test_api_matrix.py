@@ -150,10 +150,12 @@ def client_for(world, role: str, scope: str) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {world.tokens[(role, scope)]}")
 
 
-def path_of(world, entry: Operation, side: str) -> str:
-    source = world.sides[side]
+def path_of(world, entry: Operation, side: str, objects_from: str | None = None) -> str:
+    """The entry's path on `side` (its objects other than the contract from `objects_from`,
+    when given)."""
     path = entry.path
     for name, key in entry.fill.items():
+        source = world.sides[objects_from if objects_from and name != "contract_id" else side]
         if key.startswith("="):
             value = key[1:]
         elif key in source.contracts:
@@ -164,8 +166,8 @@ def path_of(world, entry: Operation, side: str) -> str:
     return f"{path}?{entry.query}" if entry.query else path
 
 
-def call(world, entry: Operation, side: str, client: Client):
-    url = path_of(world, entry, side)
+def call(world, entry: Operation, side: str, client: Client, objects_from=None):
+    url = path_of(world, entry, side, objects_from)
     if entry.method in SAFE:
         return url, client.generic(entry.method, url)
     body = entry.body(world, side) if entry.body else {}
@@ -239,6 +241,39 @@ def test_operation(world, operation_id, side, role, scope):
         assert not named_contracts(world, text), f"{what}: the error names a contract"
     if entry.method in SAFE or want != ALLOWED:
         assert changed(before, state()) == [], f"{what} changed data"
+
+
+# --- Another contract's object through this contract's path ----------------------------------
+
+
+def mixed_cases():
+    """Operations naming a contract and one of its objects: the object is taken from B."""
+    for operation_id, entry in OPERATIONS.items():
+        objects = [k for k, key in entry.fill.items()
+                   if k != "contract_id" and not key.startswith("=")]
+        if "contract_id" in entry.fill and objects:
+            yield pytest.param(operation_id, id=operation_id)
+
+
+def actor(entry: Operation) -> str:
+    """Who may make the call on A (the team, for a read anyone on A may make)."""
+    allowed = [r for r in SIGNED_IN if entry.rule(r) == ALLOWED or entry.rule(r) == 200]
+    return "onboarding_team" if "onboarding_team" in allowed or not allowed else allowed[0]
+
+
+@pytest.mark.parametrize("operation_id", list(mixed_cases()))
+def test_an_object_of_another_contract_is_not_found(world, operation_id):
+    """/contracts/<A>/…/<an object of B> is a 404 even for the team (who sees both), and
+    for a write even for the person who may make it on A: nothing changes."""
+    entry = OPERATIONS[operation_id]
+    client = client_for(world, actor(entry), READ_WRITE)
+    before = state()
+
+    url, response = call(world, entry, "A", client, objects_from="B")
+
+    assert response.status_code == 404, f"{url}: {response.status_code}"
+    assert response["Content-Type"] == PROBLEM
+    assert changed(before, state()) == []
 
 
 # --- The checks above are not vacuous --------------------------------------------------------
