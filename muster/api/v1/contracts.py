@@ -177,10 +177,6 @@ class ContractDetail(ContractSummary):
         return dua_state(obj, context["today"])
 
 
-def _visible(request: HttpRequest, contract_id: int, action: Action) -> Contract:
-    return permissions.contract_for(request.user, contract_id, action)
-
-
 @router.get("/{contract_id}", response={200: ContractDetail, **WITH_OBJECT},
             operation_id="get_contract", url_name="get_contract",
             summary="One contract: parties, services, timeline, DUAs")
@@ -199,6 +195,6 @@ def get_contract(request: HttpRequest, contract_id: int):
             operation_id="get_contract_duas", url_name="get_contract_duas",
             summary="The contract's Data Use Agreements and their state")
 def get_contract_duas(request: HttpRequest, contract_id: int):
-    contract = _visible(request, contract_id, Action.VIEW_CONTRACT)
+    contract = permissions.contract_for(request.user, contract_id, Action.VIEW_CONTRACT)
     today = clock.today()
     return DuaState.model_validate(dua_state(contract, today), context={"today": today})
