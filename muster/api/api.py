@@ -8,7 +8,7 @@ together with the token check, the rate limit and the problem-details errors.
 from ninja import NinjaAPI
 
 from . import problems
-from .auth import PerToken, PersonToken
+from .auth import PersonToken, PerToken
 from .v1 import access, contracts, events, me, requests
 
 DESCRIPTION = """Muster's REST API: contracts and their timelines, onboarding and

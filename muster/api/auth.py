@@ -62,11 +62,11 @@ class PerToken(SimpleRateThrottle):
 
     @property
     def num_requests(self) -> int:  # type: ignore[override]
-        return self.parse_rate(self.rate)[0]
+        return self.parse_rate(self.rate)[0] or 0
 
     @property
     def duration(self) -> int:  # type: ignore[override]
-        return self.parse_rate(self.rate)[1]
+        return self.parse_rate(self.rate)[1] or 0
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
         token = getattr(request, "auth", None)
