@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from scim2_models import InvalidFilterException, ScimFilter
-from scim2_models.path import Comparison, CompareOperator
+from scim2_models.path import CompareOperator, Comparison
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ the `$ref` of a membership).
 
 from collections.abc import Callable
 
-from scim2_models import Email, Group, GroupMember, GroupMembership, Meta, Name
+from scim2_models import Email, Group, GroupMember, GroupMembership, Meta, Name, Reference
 
 from muster.accounts.models import User
 from muster.contracts.models import ContractService
@@ -48,7 +48,7 @@ def user(person: User, urls: Urls) -> AgencyUser:
         emails=[Email(value=person.email, type=Email.Type.work, primary=True)],
         groups=[GroupMembership(
             value=(gid := group_id(g.contract_id, g.service.slug)),
-            ref=urls("Groups", gid),
+            ref=Reference[Group](urls("Groups", gid)),
             display=group_name(g.contract.contract_number, g.service.name),
             type="direct") for g in grants] or None,
         meta=Meta(
@@ -68,6 +68,11 @@ def user(person: User, urls: Urls) -> AgencyUser:
     return resource
 
 
+def _member(person: User, urls: Urls) -> GroupMember:
+    ref = Reference[AgencyUser | Group](urls("Users", str(person.pk)))
+    return GroupMember(value=str(person.pk), ref=ref, display=person.full_name, type="User")
+
+
 def group(row: ContractService, members: list[User] | None, urls: Urls) -> Group:
     """An approved service of a contract (read with `queries.with_changes`); `members`
     None leaves them out (the client excluded them)."""
@@ -76,9 +81,7 @@ def group(row: ContractService, members: list[User] | None, urls: Urls) -> Group
     return Group(
         id=gid,
         display_name=group_name(row.contract.contract_number, row.service.name),
-        members=None if members is None else [
-            GroupMember(value=str(m.pk), ref=urls("Users", str(m.pk)), display=m.full_name,
-                        type="User") for m in members],
+        members=None if members is None else [_member(m, urls) for m in members],
         meta=Meta(
             resource_type="Group",
             created=created,

@@ -129,7 +129,8 @@ def _whole_number(request: HttpRequest, name: str, default: int) -> int:
     try:
         return int(text)
     except ValueError:
-        raise InvalidValueException(detail=f"{name} is a whole number, not {text[:40]!r}.") from None
+        detail = f"{name} is a whole number, not {text[:40]!r}."
+        raise InvalidValueException(detail=detail) from None
 
 
 def _response_parameters(request: HttpRequest, model) -> ResponseParameters:

@@ -40,8 +40,9 @@ def build_world() -> dict:
     (active), and Confluence on Alpha (requested). Cy: Confluence on Alpha, requested.
     Di: SAS Viya on Alpha, paused. Only Ann and Ben are in /Users."""
     team = team_member(TeamRole.Role.ONBOARDING_TEAM)
-    alpha = make_contract(name="Alpha", contract_number="75FCMC26C0101")
-    beta = make_contract(name="Beta", contract_number="75FCMC26C0202")
+    # "D" numbers: make_contract numbers its own "C0001", "C0002"... in each process.
+    alpha = make_contract(name="Alpha", contract_number="75FCMC26D0001")
+    beta = make_contract(name="Beta", contract_number="75FCMC26D0002")
     confluence, sas = approve(alpha, "confluence"), approve(alpha, "sas-viya")
     approve(beta, "confluence")
     so = UserFactory(full_name="Sol Security")

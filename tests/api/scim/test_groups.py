@@ -30,15 +30,15 @@ def test_each_approved_service_of_each_contract_is_a_group_of_its_active_members
     groups = by_name(listed(scim))
 
     # In a stable order: by contract, then by service.
-    assert list(groups) == ["75FCMC26C0101 SAS Viya", "75FCMC26C0101 Confluence",
-                            "75FCMC26C0202 Confluence"]
-    assert member_names(groups["75FCMC26C0101 Confluence"]) == ["Ann Avery"]  # not Ben, Cy
-    assert member_names(groups["75FCMC26C0101 SAS Viya"]) == ["Ben Bell"]  # not Di (paused)
-    assert member_names(groups["75FCMC26C0202 Confluence"]) == ["Ben Bell"]
+    assert list(groups) == ["75FCMC26D0001 SAS Viya", "75FCMC26D0001 Confluence",
+                            "75FCMC26D0002 Confluence"]
+    assert member_names(groups["75FCMC26D0001 Confluence"]) == ["Ann Avery"]  # not Ben, Cy
+    assert member_names(groups["75FCMC26D0001 SAS Viya"]) == ["Ben Bell"]  # not Di (paused)
+    assert member_names(groups["75FCMC26D0002 Confluence"]) == ["Ben Bell"]
 
 
 def test_a_group_names_its_members_as_users(scim, world):
-    group = by_name(listed(scim))["75FCMC26C0101 Confluence"]
+    group = by_name(listed(scim))["75FCMC26D0001 Confluence"]
     ann = world["ann"].pk
 
     assert group["id"] == f"{world['alpha'].pk}-confluence"
@@ -56,7 +56,7 @@ def test_a_group_is_read_by_id_and_an_unknown_one_is_not_found(scim, world):
     unapproved = scim.get(f"{SCIM}/Groups/{beta}-sas-viya")
     nonsense = scim.get(f"{SCIM}/Groups/confluence")
 
-    assert found.status_code == 200 and found.json()["displayName"] == "75FCMC26C0202 Confluence"
+    assert found.status_code == 200 and found.json()["displayName"] == "75FCMC26D0002 Confluence"
     for response in (unapproved, nonsense):
         assert response.status_code == 404
         assert response["Content-Type"] == CONTENT_TYPE
@@ -68,15 +68,15 @@ def test_a_revoked_grant_leaves_its_group(scim, world):
 
     group = scim.get(f"{SCIM}/Groups/{world['alpha'].pk}-sas-viya").json()
     assert member_names(group) == []
-    assert by_name(listed(scim))["75FCMC26C0202 Confluence"]["members"]  # his other access
+    assert by_name(listed(scim))["75FCMC26D0002 Confluence"]["members"]  # his other access
 
 
-@pytest.mark.parametrize("expression", ['displayName eq "75FCMC26C0101 Confluence"',
-                                        'displayName eq "75fcmc26c0101 confluence"'])
+@pytest.mark.parametrize("expression", ['displayName eq "75FCMC26D0001 Confluence"',
+                                        'displayName eq "75fcmc26d0001 confluence"'])
 def test_a_group_is_found_by_its_display_name(scim, expression):
     body = listed(scim, filter=expression)
 
-    assert list(by_name(body)) == ["75FCMC26C0101 Confluence"]
+    assert list(by_name(body)) == ["75FCMC26D0001 Confluence"]
     assert body["totalResults"] == 1
 
 

@@ -48,7 +48,7 @@ def test_a_user_carries_what_an_identity_system_maps(scim, world):
     assert ann["meta"]["created"] and ann["meta"]["lastModified"] >= ann["meta"]["created"]
     group = f"{world['alpha'].pk}-confluence"
     assert ann["groups"] == [{"value": group, "$ref": f"http://testserver{SCIM}/Groups/{group}",
-                              "display": "75FCMC26C0101 Confluence", "type": "direct"}]
+                              "display": "75FCMC26D0001 Confluence", "type": "direct"}]
 
 
 def test_someone_without_a_harp_id_has_no_external_id(scim):
@@ -56,8 +56,8 @@ def test_someone_without_a_harp_id_has_no_external_id(scim):
 
     assert "externalId" not in ben
     assert "harpId" not in ben[AGENCY]
-    assert [g["display"] for g in ben["groups"]] == ["75FCMC26C0101 SAS Viya",
-                                                      "75FCMC26C0202 Confluence"]
+    assert [g["display"] for g in ben["groups"]] == ["75FCMC26D0001 SAS Viya",
+                                                      "75FCMC26D0002 Confluence"]
 
 
 def test_a_user_is_read_by_id(scim, world):
@@ -92,7 +92,7 @@ def test_a_revoked_grant_leaves_the_rest_of_a_persons_access(scim, world):
     grants.revoke(world["so"], world["grants"]["ben_sas"])
 
     ben = listed(scim)["Resources"][1]
-    assert [g["display"] for g in ben["groups"]] == ["75FCMC26C0202 Confluence"]
+    assert [g["display"] for g in ben["groups"]] == ["75FCMC26D0002 Confluence"]
     assert ben["meta"]["lastModified"] >= before["meta"]["lastModified"]
 
 
@@ -206,8 +206,9 @@ def test_the_page_size_is_at_most_the_advertised_maximum(scim, world):
 
     maximum = scim.get(f"{SCIM}/ServiceProviderConfig").json()["filter"]["maxResults"]
     assert maximum == MAX_RESULTS
-    from .conftest import grant
     from tests.factories import UserFactory
+
+    from .conftest import grant
 
     for _ in range(MAX_RESULTS):
         grant(world["alpha"], UserFactory(), world["confluence"], GrantStatus.ACTIVE,
