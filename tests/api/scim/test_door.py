@@ -125,3 +125,25 @@ def test_a_write_without_a_token_is_a_401_first(world):
 def test_an_unknown_path_is_a_404_scim_error(scim):
     assert_scim_error(scim.get(f"{SCIM}/Pets"), 404)
     assert_scim_error(scim.get(f"{SCIM}/Users/1/emails"), 404)
+
+
+@pytest.mark.parametrize("path", [
+    "/Users?attributes=emails[type",
+    "/Users?attributes=userName&excludedAttributes=emails",
+    "/Users?filter=userName%20eq%20%22%00%22",
+    "/Users?filter=" + "(" * 300,
+    "/Users/" + "9" * 40,
+    "/Groups/" + "9" * 40 + "-confluence",
+    "/Groups?count=" + "9" * 5000,
+    "/Schemas/" + "x" * 500,
+])
+def test_odd_input_is_a_clear_scim_error_never_a_server_error(scim, path):
+    response = scim.get(f"{SCIM}{path}")
+
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"] == CONTENT_TYPE
+    assert response.json()["detail"]
+
+
+def test_head_answers_like_get(scim):
+    assert scim.head(f"{SCIM}/Users").status_code == 200
