@@ -111,7 +111,7 @@ def test_the_roster_takes_as_many_queries_for_many_users_as_for_few(
         setup, requested, django_assert_num_queries):
     client = as_(setup, "so")
     client.get(roster_path(setup))  # the token's first use is noted once
-    with django_assert_num_queries(5) as few:
+    with django_assert_num_queries(6) as few:
         assert len(client.get(roster_path(setup)).json()["results"]) == 1
     for n in range(6):
         role = roster.add_user(setup["so"], setup["mine"], full_name=f"New {n}",
@@ -170,7 +170,7 @@ def test_the_grants_to_confirm_take_as_many_queries_for_many_as_for_few(
         setup, requested, django_assert_num_queries):
     client = as_(setup, "onboarding_team")
     client.get("/api/v1/grants/to-confirm")
-    with django_assert_num_queries(4) as few:
+    with django_assert_num_queries(3) as few:
         assert len(client.get("/api/v1/grants/to-confirm").json()["results"]) == 1
     for n in range(5):
         role = roster.add_user(setup["so"], setup["mine"], full_name=f"New {n}",
@@ -403,3 +403,21 @@ def test_the_so_revokes_a_grant_and_no_one_else_does(setup, requested):
 def test_an_unknown_grant_is_not_found(setup):
     assert_problem(as_(setup, "onboarding_team").get("/api/v1/grants/999999"), 404)
     assert_problem(post(as_(setup, "onboarding_team"), "/api/v1/grants/999999/confirm"), 404)
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/grants/99999999999999999999999", "/api/v1/grants/-1",
+    "/api/v1/contracts/99999999999999999999999/roster",
+    "/api/v1/requests/onboarding/99999999999999999999999",
+    "/api/v1/requests/additional/-5",
+])
+def test_an_id_out_of_any_range_is_not_found(setup, path):
+    assert_problem(as_(setup, "onboarding_team").get(path), 404)
+
+
+@pytest.mark.parametrize("query", ["page_size=0", "page_size=-3", "page_size=100000",
+                                   "cursor=not-a-cursor", "cursor=%00"])
+def test_odd_paging_is_a_problem_or_a_page_never_a_server_error(setup, query):
+    response = as_(setup, "so").get(f"{roster_path(setup)}?{query}")
+
+    assert response.status_code in (200, 422), response.content

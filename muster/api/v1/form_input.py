@@ -1,7 +1,7 @@
 """A page's own form checks the API's input: what the page refuses with a form error, the
 API refuses with a 422 problem naming the same field (as the caller sent it)."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django import forms
 from ninja.errors import ValidationError
@@ -13,7 +13,7 @@ from muster.access.guards import InvalidMember
 BODY = ("body", "payload")
 
 
-def invalid(errors: Mapping[str, list[str]], names: Mapping[str, str] | None = None
+def invalid(errors: Mapping[str, Iterable[object]], names: Mapping[str, str] | None = None
             ) -> ValidationError:
     """A 422 with each field's messages; `names` maps a form's field to the API's."""
     names = names or {}

@@ -13,7 +13,7 @@ says it came through the API). Refusals become problems in muster/api/problems.p
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import CursorPagination, paginate
 
 from muster.access import additional
@@ -98,7 +98,7 @@ def ask_question(request: HttpRequest, request_id: int, payload: s.QuestionIn):
     onboarding = _onboarding(request.user, request_id, Action.REVIEW_INTAKE)
     data = cleaned(QuestionForm(_form_data(onboarding, payload)))
     services.ask_question(request.user, onboarding, data["text"], version=payload.version)
-    return 201, _detail(request.user, onboarding)
+    return Status(201, _detail(request.user, onboarding))
 
 
 @router.post("/onboarding/{request_id}/lead-approval",
