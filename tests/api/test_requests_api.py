@@ -519,3 +519,15 @@ def test_a_read_only_token_cannot_decide_an_additional_request(people, asked):
 
     assert_problem(response, 403)
     assert req_state(asked) == before
+
+
+def test_a_body_that_is_not_json_is_a_400_problem_and_decides_nothing(people,
+                                                                      in_service_review):
+    item = item_of(in_service_review)
+    before = state(in_service_review)
+
+    response = as_(people, "sas_lead").post(
+        f"/api/v1/requests/requested-services/{item.pk}/decision", "\x00{", content_type=JSON)
+
+    assert_problem(response, 400)
+    assert state(in_service_review) == before

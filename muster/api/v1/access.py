@@ -28,6 +28,8 @@ from . import request_schemas as s
 from .form_input import cleaned, invalid, member_refused
 
 router = Router(tags=["access"])
+# A write's answers: besides problems.WRITE's, 400 for a body that is not JSON at all.
+WRITE = {**problems.WRITE, 400: problems.Problem}
 GRANT_ROWS = ("contract", "user", "service", "requested_by")
 
 
@@ -66,7 +68,7 @@ def list_roster(request: HttpRequest, contract_id: int):
 
 
 @router.post("/contracts/{contract_id}/roster",
-             response={201: s.RosterMember, **problems.WRITE},
+             response={201: s.RosterMember, **WRITE},
              operation_id="add_roster_user",
              summary="Add a user to the contract's roster (the SO)")
 def add_roster_user(request: HttpRequest, contract_id: int, payload: s.RosterUserIn):
@@ -82,7 +84,7 @@ def add_roster_user(request: HttpRequest, contract_id: int, payload: s.RosterUse
 # --- Grants -----------------------------------------------------------------------------
 
 
-@router.post("/contracts/{contract_id}/grants", response={201: s.Grant, **problems.WRITE},
+@router.post("/contracts/{contract_id}/grants", response={201: s.Grant, **WRITE},
              operation_id="request_grant",
              summary="Ask for a roster user's access to an approved service (the SO)")
 def request_grant(request: HttpRequest, contract_id: int, payload: s.GrantIn):
@@ -120,7 +122,7 @@ def get_grant(request: HttpRequest, grant_id: int):
     return _grant_on(user, grant_id, Action.VIEW_ROSTER)
 
 
-@router.post("/grants/{grant_id}/confirm", response={200: s.Grant, **problems.WRITE},
+@router.post("/grants/{grant_id}/confirm", response={200: s.Grant, **WRITE},
              operation_id="confirm_grant",
              summary="Confirm a requested grant is set up (the team or the service's lead)")
 def confirm_grant(request: HttpRequest, grant_id: int):
@@ -129,7 +131,7 @@ def confirm_grant(request: HttpRequest, grant_id: int):
     return _grant(grant_id)
 
 
-@router.post("/grants/{grant_id}/revoke", response={200: s.Grant, **problems.WRITE},
+@router.post("/grants/{grant_id}/revoke", response={200: s.Grant, **WRITE},
              operation_id="revoke_grant", summary="Revoke a grant (the SO)")
 def revoke_grant(request: HttpRequest, grant_id: int):
     item = _grant_on(request.user, grant_id, Action.MANAGE_ROSTER)

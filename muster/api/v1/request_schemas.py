@@ -6,12 +6,28 @@ import datetime
 from typing import Literal
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
+from muster.accounts.models import HARP_ID_RE
 from muster.validators import EMAIL_MAX, LONG_TEXT_MAX, NAME_MAX, SHORT_TEXT_MAX
 
 VERSION = Field(None, ge=1, description=(
     "The request's version you saw (`version` in its answer). When given, a change made "
     "since is refused (409) instead of decided over."))
+
+
+# A text that must say something: at least one character that is not white space (as
+# JSON Schema reads a pattern: found anywhere in the text).
+NOT_BLANK = r"\S"
+
+
+def required_with(decision: str, field: str) -> ConfigDict:
+    """The JSON Schema of a decision whose `decision` value needs a text in `field` (a
+    denial's reason): the page's form checks it (a 422); the schema says so to clients."""
+    return ConfigDict(json_schema_extra={
+        "if": {"properties": {"decision": {"const": decision}}, "required": ["decision"]},
+        "then": {"required": [field], "properties": {field: {"pattern": NOT_BLANK}}},
+    })
 
 
 def _name(person) -> str | None:
@@ -156,8 +172,8 @@ class OnboardingRequest(OnboardingRequestSummary):
 
 
 class QuestionIn(Schema):
-    text: str = Field(max_length=LONG_TEXT_MAX, description="The question for the COR and "
-                                                            "the contractor's POC.")
+    text: str = Field(max_length=LONG_TEXT_MAX, pattern=NOT_BLANK,
+                      description="The question for the COR and the contractor's POC.")
     version: int | None = VERSION
 
 
@@ -168,11 +184,13 @@ class VersionIn(Schema):
 class LeadReturnIn(Schema):
     decision: Literal["send_back", "reject"] = Field(
         description="send_back: to the onboarding team's review; reject: final.")
-    reason: str = Field(max_length=SHORT_TEXT_MAX)
+    reason: str = Field(max_length=SHORT_TEXT_MAX, pattern=NOT_BLANK)
     version: int | None = VERSION
 
 
 class ServiceDecisionIn(Schema):
+    model_config = required_with("deny", "reason")
+
     decision: Literal["approve", "deny"]
     reason: str = Field("", max_length=SHORT_TEXT_MAX,
                         description="Required for a denial; the COR and contractor see it.")
@@ -248,6 +266,8 @@ class AdditionalRequestDetail(AdditionalRequest):
 
 
 class CorDecisionIn(Schema):
+    model_config = required_with("decline", "note")
+
     decision: Literal["approve", "decline"]
     note: str = Field("", max_length=SHORT_TEXT_MAX,
                       description="Required to decline: the person who asked reads it.")
@@ -255,6 +275,8 @@ class CorDecisionIn(Schema):
 
 
 class LeadDecisionIn(Schema):
+    model_config = required_with("deny", "reason")
+
     decision: Literal["approve", "deny"]
     reason: str = Field("", max_length=SHORT_TEXT_MAX,
                         description="Required for a denial; the COR and the requester see it.")
@@ -330,10 +352,10 @@ class RosterMember(Schema):
 
 
 class RosterUserIn(Schema):
-    full_name: str = Field(max_length=NAME_MAX)
-    email: str = Field(max_length=EMAIL_MAX)
-    harp_id: str = Field(max_length=64, description="3 to 64 letters, digits, dots, "
-                                                    "underscores or hyphens.")
+    full_name: str = Field(max_length=NAME_MAX, pattern=NOT_BLANK)
+    email: str = Field(max_length=EMAIL_MAX, pattern="@")
+    harp_id: str = Field(pattern=HARP_ID_RE, description="3 to 64 letters, digits, dots, "
+                         "underscores or hyphens, starting with a letter or digit.")
 
 
 class GrantIn(Schema):

@@ -34,6 +34,8 @@ from . import request_schemas as s
 from .form_input import cleaned
 
 router = Router(tags=["requests"])
+# A write's answers: besides problems.WRITE's, 400 for a body that is not JSON at all.
+WRITE = {**problems.WRITE, 400: problems.Problem}
 ADDITIONAL_ROWS = ("contract", "service", "requested_by", "cor_decided_by", "decided_by")
 
 
@@ -91,7 +93,7 @@ def get_onboarding_request(request: HttpRequest, request_id: int):
 
 
 @router.post("/onboarding/{request_id}/questions",
-             response={201: s.OnboardingRequest, **problems.WRITE},
+             response={201: s.OnboardingRequest, **WRITE},
              operation_id="ask_question",
              summary="Ask the COR and POC a question (the onboarding team)")
 def ask_question(request: HttpRequest, request_id: int, payload: s.QuestionIn):
@@ -102,7 +104,7 @@ def ask_question(request: HttpRequest, request_id: int, payload: s.QuestionIn):
 
 
 @router.post("/onboarding/{request_id}/lead-approval",
-             response={200: s.OnboardingRequest, **problems.WRITE},
+             response={200: s.OnboardingRequest, **WRITE},
              operation_id="approve_as_lead",
              summary="Approve a reviewed request (the team lead)")
 def approve_as_lead(request: HttpRequest, request_id: int, payload: s.VersionIn):
@@ -113,7 +115,7 @@ def approve_as_lead(request: HttpRequest, request_id: int, payload: s.VersionIn)
 
 
 @router.post("/onboarding/{request_id}/lead-return",
-             response={200: s.OnboardingRequest, **problems.WRITE},
+             response={200: s.OnboardingRequest, **WRITE},
              operation_id="return_as_lead",
              summary="Send a reviewed request back to the team, or reject it (the team lead)")
 def return_as_lead(request: HttpRequest, request_id: int, payload: s.LeadReturnIn):
@@ -125,7 +127,7 @@ def return_as_lead(request: HttpRequest, request_id: int, payload: s.LeadReturnI
 
 
 @router.post("/requested-services/{item_id}/decision",
-             response={200: s.ServiceDecision, **problems.WRITE},
+             response={200: s.ServiceDecision, **WRITE},
              operation_id="decide_service",
              summary="Approve or deny a requested service (a lead of the service)")
 def decide_service(request: HttpRequest, item_id: int, payload: s.ServiceDecisionIn):
@@ -188,7 +190,7 @@ def get_additional_request(request: HttpRequest, request_id: int):
 
 
 @router.post("/additional/{request_id}/cor-decision",
-             response={200: s.AdditionalRequestDetail, **problems.WRITE},
+             response={200: s.AdditionalRequestDetail, **WRITE},
              operation_id="decide_additional_as_cor",
              summary="Approve or decline an additional-service request (the contract's COR)")
 def decide_additional_as_cor(request: HttpRequest, request_id: int, payload: s.CorDecisionIn):
@@ -203,7 +205,7 @@ def decide_additional_as_cor(request: HttpRequest, request_id: int, payload: s.C
 
 
 @router.post("/additional/{request_id}/lead-decision",
-             response={200: s.AdditionalRequestDetail, **problems.WRITE},
+             response={200: s.AdditionalRequestDetail, **WRITE},
              operation_id="decide_additional_as_lead",
              summary="Approve or deny an additional-service request (a lead of the service)")
 def decide_additional_as_lead(request: HttpRequest, request_id: int,
