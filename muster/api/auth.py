@@ -5,6 +5,8 @@ is the pages' own (muster.accounts.permissions). A read-only token is refused an
 before the operation runs. Calls are counted per token in the shared cache.
 """
 
+import threading
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
@@ -49,12 +51,18 @@ class ProvisioningClientToken(HttpBearer):
 
 class PerToken(SimpleRateThrottle):
     """API_RATE_LIMIT calls per token (e.g. "600/min"), counted in the shared cache, so
-    every instance behind the load balancer counts the same calls."""
+    every instance behind the load balancer counts the same calls.
+
+    The API has one throttle object, used by every thread of the process. ninja's
+    SimpleRateThrottle keeps the call it checks on the object (key, history, now), and its
+    `wait()` reads them back: a call on another thread in between would hand this call
+    the other's Retry-After. Here a call's numbers stay in the call (and the wait, which
+    ninja asks for right after, in the thread)."""
 
     scope = "token"
 
     def __init__(self) -> None:
-        pass  # the rate is read per call (below), so a changed setting applies at once
+        self._last = threading.local()  # the rate is read per call: a changed setting applies at once
 
     @property
     def rate(self) -> str:  # type: ignore[override]
@@ -73,3 +81,23 @@ class PerToken(SimpleRateThrottle):
         if not isinstance(token, ApiToken):
             return None  # refused before this: no token, no count
         return self.cache_format % {"scope": self.scope, "ident": token.pk}
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self._last.wait = None
+        key = self.get_cache_key(request)
+        if key is None:
+            return True
+        limit, duration = self.parse_rate(self.rate)
+        now = self.timer()
+        # The times of the calls still in the window, newest first (refused calls are not
+        # counted, so retrying early does not push the wait further back).
+        history = [at for at in self.cache.get(key, []) if at > now - duration]
+        if len(history) >= limit:
+            # A call is allowed again when the oldest call that fills the limit leaves.
+            self._last.wait = duration - (now - history[limit - 1])
+            return False
+        self.cache.set(key, [now, *history], duration)
+        return True
+
+    def wait(self) -> float | None:
+        return getattr(self._last, "wait", None)
