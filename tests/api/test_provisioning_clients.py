@@ -15,6 +15,7 @@ from muster.api import tokens
 from muster.api.models import ApiToken
 from muster.audit.models import AuditEvent
 from tests.api.conftest import api_client
+from tests.api.test_token_pages import rows_of
 from tests.factories import PASSWORD, UserFactory, team_member
 from tests.pages import text_of
 
@@ -77,8 +78,8 @@ def test_the_list_shows_each_client_its_dates_and_last_use(client, tess):
 
     page = text_of(client.get(LIST))
 
-    okta = page[page.index("Okta production"):page.index("Entra ID test")]
-    entra = page[page.index("Entra ID test"):]
+    rows = rows_of(page, ["Okta production", "Entra ID test"])
+    okta, entra = rows["Okta production"], rows["Entra ID test"]
     assert "November 24, 2026" in okta and "Active" in okta
     assert "Never" in entra
     assert "Tess Team" in okta  # who issued it
