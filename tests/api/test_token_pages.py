@@ -350,3 +350,25 @@ def test_an_account_switched_off_in_administration_loses_its_tokens(rf, admin_us
     token = ApiToken.objects.get(user=person)
     assert token.revoked_at is not None
     assert AuditEvent.objects.get(action="api.token_revoked").actor == admin_user
+
+
+# ------------------------------------------------------------------------------ admin site
+
+
+def test_the_admin_site_lists_tokens_read_only_and_never_their_digest(admin_client):
+    person = UserFactory(full_name="Adam Admin-Seen")
+    token = tokens.find(token_for(person, name="Seen in admin"))
+
+    listing = admin_client.get(reverse("admin:api_apitoken_changelist"))
+    detail = admin_client.get(reverse("admin:api_apitoken_change", args=[token.pk]))
+
+    assert listing.status_code == detail.status_code == 200
+    assert "Seen in admin" in text_of(listing) and token.prefix in text_of(listing)
+    for page in (listing, detail):
+        assert token.digest not in page.content.decode()
+    assert admin_client.get(reverse("admin:api_apitoken_add")).status_code == 403
+    admin_client.post(reverse("admin:api_apitoken_change", args=[token.pk]),
+                      {"name": "Changed", "scope": "read"})
+    admin_client.post(reverse("admin:api_apitoken_delete", args=[token.pk]), {"post": "yes"})
+    token.refresh_from_db()
+    assert token.name == "Seen in admin"
