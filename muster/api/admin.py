@@ -14,8 +14,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix", "user__email", "user__full_name"]
     list_select_related = ["user"]
-    fields = readonly_fields = ["name", "user", "scope", "prefix", "created_at", "created_by",
-                                "expires_at", "last_used_at", "revoked_at"]
+    fields = readonly_fields = ("name", "user", "scope", "prefix", "created_at", "created_by",
+                                "expires_at", "last_used_at", "revoked_at")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

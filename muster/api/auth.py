@@ -8,11 +8,13 @@ before the operation runs. Calls are counted per token in the shared cache.
 import threading
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
+from muster import clock
 from muster.audit import correlation
 
 from . import tokens
@@ -62,19 +64,15 @@ class PerToken(SimpleRateThrottle):
     scope = "token"
 
     def __init__(self) -> None:
-        self._last = threading.local()  # the rate is read per call: a changed setting applies at once
+        # The rate is read per call (below), so a changed setting applies at once.
+        self._last = threading.local()
 
-    @property
-    def rate(self) -> str:  # type: ignore[override]
-        return settings.API_RATE_LIMIT
-
-    @property
-    def num_requests(self) -> int:  # type: ignore[override]
-        return self.parse_rate(self.rate)[0]
-
-    @property
-    def duration(self) -> int:  # type: ignore[override]
-        return self.parse_rate(self.rate)[1]
+    def limits(self) -> tuple[int, int]:
+        """(calls, seconds) from settings.API_RATE_LIMIT."""
+        calls, seconds = self.parse_rate(settings.API_RATE_LIMIT)
+        if calls is None or seconds is None:
+            raise ImproperlyConfigured("API_RATE_LIMIT reads <count>/<s|min|hour|day>.")
+        return calls, seconds
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
         token = getattr(request, "auth", None)
@@ -87,8 +85,8 @@ class PerToken(SimpleRateThrottle):
         key = self.get_cache_key(request)
         if key is None:
             return True
-        limit, duration = self.parse_rate(self.rate)
-        now = self.timer()
+        limit, duration = self.limits()
+        now = clock.now().timestamp()
         # The times of the calls still in the window, newest first (refused calls are not
         # counted, so retrying early does not push the wait further back).
         history = [at for at in self.cache.get(key, []) if at > now - duration]

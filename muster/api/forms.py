@@ -55,7 +55,8 @@ class ExpiryForm(USWDSMixin, forms.Form):
         })
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("expiry") != ON_A_DATE or "expires_on" in self.errors:
             return data
         day = data.get("expires_on")

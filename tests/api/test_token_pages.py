@@ -7,10 +7,9 @@ import re
 
 import pytest
 import time_machine
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
-
-from django.contrib import admin
 
 from muster import clock
 from muster.accounts.admin import UserAdmin
