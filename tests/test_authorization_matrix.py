@@ -418,6 +418,28 @@ PAGES.update({
     "conversation:service_request": Page({"req_pk": "req"}, page(VIEW), post=action(VIEW)),
     "conversation:attachment": Page({**C, "attachment_pk": "attachment"}, page(TEAM)),
 })
+# --- api (issue 15): a person's own API tokens and the team's provisioning clients --------
+# Everyone signed in has a tokens page. Making a token asks to confirm it is you first (no
+# recent sign-in here): the password page (302); the contractor user, who has no password,
+# is asked to sign in again (200). Only a token's owner (the side's COR) may revoke it.
+# Provisioning clients are the team's (its new-token page, too, asks for the password).
+PAGES.update({
+    "api_pages:tokens": Page({}, everyone()),
+    "api_pages:new_token": Page({}, by_password(302, 200), post=everyone(ALLOWED)),
+    "api_pages:revoke_token": Page({"pk": "api_token"}, only({"cor"}),
+                                   post=lambda role: ALLOWED if role == "cor" else 404),
+    "api_pages:clients": Page({}, team_page(TEAM)),
+    "api_pages:new_client": Page({}, lambda role: 302 if role in TEAM else 403,
+                                 post=team_action(TEAM)),
+    "api_pages:revoke_client": Page({"pk": "client_token"}, team_page(TEAM),
+                                    post=team_action(TEAM)),
+})
+POST_DATA.update({
+    "api_pages:new_token": lambda w, s: {"name": "Forged", "scope": "read", "expiry": "30"},
+    "api_pages:new_client": lambda w, s: {"name": "Forged", "expiry": "30"},
+})
+
+
 POST_DATA.update({
     "conversation:contract": lambda w, s: {"body": "Forged", "visibility": "shared"},
     "conversation:onboarding_request": lambda w, s: {"body": "Forged", "visibility": "shared"},

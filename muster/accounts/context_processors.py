@@ -69,6 +69,9 @@ HEADER_LINKS = [
          "notifications.see_outbox", "administration"),
     Link("Sweeps", "closeout:sweeps", _view("closeout:sweeps"), "closeout.see_sweep_runs",
          "administration"),
+    Link("Provisioning clients", "api_pages:clients", _view(
+        "api_pages:clients", "api_pages:new_client", "api_pages:revoke_client"),
+         "api.manage_provisioning_clients", "administration"),
     Link("Site administration", "admin:index", lambda m: False, "accounts.administer",
          "administration"),
 ]

@@ -583,3 +583,18 @@ PREDICATES.update({
     "conversation.read_thread": may_read_thread,
     "conversation.write_internal_note": may_write_internal_note,
 })
+
+
+# --- api: the provisioning clients' tokens for SCIM (muster/api, issue 15) ----------------
+
+
+def may_manage_provisioning_clients(user, obj=None) -> bool:
+    """Issuing, listing and revoking the tokens of provisioning clients (Okta, Entra ID,
+    ServiceNow), which read who holds which service: the onboarding team, its lead and
+    administrators."""
+    return bool(team_roles(user) & WHOLE_TEAM)
+
+
+PREDICATES.update({
+    "api.manage_provisioning_clients": may_manage_provisioning_clients,
+})

@@ -9,3 +9,11 @@ class ApiConfig(AppConfig):
 
     name = "muster.api"
     verbose_name = "API"
+
+    def ready(self) -> None:
+        from muster.audit import listeners
+
+        from .services import account_switched_off
+
+        # Tokens end with the account (identity records it; it imports nothing above).
+        listeners.register(account_switched_off)

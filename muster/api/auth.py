@@ -5,12 +5,17 @@ is the pages' own (muster.accounts.permissions). A read-only token is refused an
 before the operation runs. Calls are counted per token in the shared cache.
 """
 
+import threading
+
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
+from muster import clock
 from muster.audit import correlation
 
 from . import tokens
@@ -49,27 +54,54 @@ class ProvisioningClientToken(HttpBearer):
 
 class PerToken(SimpleRateThrottle):
     """API_RATE_LIMIT calls per token (e.g. "600/min"), counted in the shared cache, so
-    every instance behind the load balancer counts the same calls."""
+    every instance behind the load balancer counts the same calls.
+
+    The API has one throttle object, used by every thread of the process. ninja's
+    SimpleRateThrottle keeps the call it checks on the object (key, history, now), and its
+    `wait()` reads them back: a call on another thread in between would hand this call
+    the other's Retry-After. Here a call's numbers stay in the call (and the wait, which
+    ninja asks for right after, in the thread)."""
 
     scope = "token"
 
     def __init__(self) -> None:
-        pass  # the rate is read per call (below), so a changed setting applies at once
+        # The rate is read per call (below), so a changed setting applies at once.
+        self._last = threading.local()
 
-    @property
-    def rate(self) -> str:  # type: ignore[override]
-        return settings.API_RATE_LIMIT
-
-    @property
-    def num_requests(self) -> int:  # type: ignore[override]
-        return self.parse_rate(self.rate)[0] or 0
-
-    @property
-    def duration(self) -> int:  # type: ignore[override]
-        return self.parse_rate(self.rate)[1] or 0
+    def limits(self) -> tuple[int, int]:
+        """(calls, seconds) from settings.API_RATE_LIMIT."""
+        calls, seconds = self.parse_rate(settings.API_RATE_LIMIT)
+        if calls is None or seconds is None:
+            raise ImproperlyConfigured("API_RATE_LIMIT reads <count>/<s|min|hour|day>.")
+        return calls, seconds
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
         token = getattr(request, "auth", None)
         if not isinstance(token, ApiToken):
             return None  # refused before this: no token, no count
         return self.cache_format % {"scope": self.scope, "ident": token.pk}
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self._last.wait = None
+        key = self.get_cache_key(request)
+        if key is None:
+            return True
+        limit, duration = self.limits()
+        # The count is read and written back: calls of one token at the same moment, on
+        # any instance, take turns on the token's row (PostgreSQL), or a burst in parallel
+        # would each read the same count and all pass. SQLite writes one at a time anyway.
+        with transaction.atomic():
+            ApiToken.objects.select_for_update().filter(pk=request.auth.pk).exists()  # type: ignore[attr-defined]
+            now = clock.now().timestamp()
+            # The times of the calls still in the window, newest first (refused calls are
+            # not counted, so retrying early does not push the wait further back).
+            history = [at for at in self.cache.get(key, []) if at > now - duration]
+            if len(history) >= limit:
+                # A call is allowed again when the oldest call that fills the limit leaves.
+                self._last.wait = duration - (now - history[limit - 1])
+                return False
+            self.cache.set(key, [now, *history], duration)
+        return True
+
+    def wait(self) -> float | None:
+        return getattr(self._last, "wait", None)

@@ -67,9 +67,13 @@ def note_use(token: ApiToken) -> None:
         token.last_used_at = now
 
 
-def revoke(actor, token: ApiToken) -> None:
+def revoke(actor, token: ApiToken, why: str = "") -> bool:
+    """End the token (once: False when it already was), with why on the record."""
     with transaction.atomic():
         if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
                 revoked_at=clock.now()):
-            audit.record(actor, "api.token_revoked", token, f"API token “{token.name}” revoked",
+            summary = f"API token “{token.name}” revoked" + (f": {why}" if why else "")
+            audit.record(actor, "api.token_revoked", token, summary,
                          before={"prefix": token.prefix})
+            return True
+    return False

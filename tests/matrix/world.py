@@ -206,7 +206,20 @@ def _side(label, marker, number_base, cor, own_slug, team, lead, leads_by_slug) 
     # shell: the side's COR's saved view of the contract list (its name carries the marker).
     side.objects["saved_view"] = contracts.save_view(
         cor, name=f"{marker} closing", query="stage=closing").pk
+    # api (issue 15): the side's COR's own API token, and a provisioning client's token.
+    side.objects.update(_api_tokens(marker, cor, team))
     return side
+
+
+def _api_tokens(marker: str, cor: User, team: User) -> dict[str, int]:
+    from muster.api import tokens
+
+    expires = clock.now() + datetime.timedelta(days=90)
+    own, _ = tokens.issue(created_by=cor, user=cor, name=f"{marker} script", scope="read",
+                          expires_at=expires)
+    client, _ = tokens.issue(created_by=team, name=f"{marker} Okta", scope="scim",
+                             expires_at=expires)
+    return {"api_token": own.pk, "client_token": client.pk}
 
 
 def build_world() -> World:
