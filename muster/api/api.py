@@ -8,7 +8,7 @@ together with the token check, the rate limit and the problem-details errors.
 from ninja import NinjaAPI
 
 from . import problems
-from .auth import PerToken, PersonToken
+from .auth import PersonToken, PerToken
 from .v1 import access, contracts, events, me, requests
 
 DESCRIPTION = """Muster's REST API: contracts and their timelines, onboarding and
@@ -26,6 +26,8 @@ api = NinjaAPI(
     auth=PersonToken(),
     throttle=[PerToken()],
     docs_url=None,  # the people's page is docs_page (no third-party script from a CDN)
+    # Every operation needs a person's token: said once for the whole document too.
+    openapi_extra={"security": [{PersonToken.__name__: []}]},
 )
 problems.install(api)
 
