@@ -78,11 +78,11 @@ class PerToken(SimpleRateThrottle):
         return settings.API_RATE_LIMIT
 
     @property
-    def num_requests(self) -> int:  # type: ignore[override]
+    def num_requests(self) -> int | None:  # type: ignore[override]
         return self.parse_rate(self.rate)[0]
 
     @property
-    def duration(self) -> int:  # type: ignore[override]
+    def duration(self) -> int | None:  # type: ignore[override]
         return self.parse_rate(self.rate)[1]
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
