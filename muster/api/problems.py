@@ -14,6 +14,7 @@ import logging
 import math
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -124,6 +125,10 @@ def _field_of(loc) -> str:
     return ".".join(parts)
 
 
+def _by_field(exc: ModelValidationError) -> dict[str, list[str]]:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"": list(exc.messages)}
+
+
 def install(api: NinjaAPI) -> None:
     document_problems(api)
 
@@ -164,6 +169,14 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(PermissionDenied)
     def not_allowed(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return problem(403, str(exc) or "Your role does not allow this.")
+
+    @api.exception_handler(ModelValidationError)
+    def invalid_for_the_model(request: HttpRequest, exc: ModelValidationError) -> HttpResponse:
+        # A service's full_clean (a blank name, a date out of range): the pages' forms show
+        # these by their fields; here each is a field's problem.
+        errors = [{"field": "" if field == "__all__" else field, "message": message}
+                  for field, messages in _by_field(exc).items() for message in messages]
+        return problem(422, "Some of the input is not valid: see errors.", errors)
 
     @api.exception_handler(DomainError)
     def not_possible(request: HttpRequest, exc: DomainError) -> HttpResponse:

@@ -8,6 +8,7 @@ from ninja import NinjaAPI, Schema
 from ninja.testing import TestClient
 
 from muster.api import problems
+from muster.contracts.models import Organization
 from tests.api.conftest import token_for
 from tests.factories import UserFactory
 
@@ -86,6 +87,12 @@ def an_api_with_a_write() -> NinjaAPI:
     def add_note(request, note: Note):
         return 201, note
 
+    @api.post("/organizations", response={201: Note, **problems.WRITE})
+    def add_organization(request, note: Note):
+        # As a service does: the model's own validation (full_clean) refuses the input.
+        Organization(name=note.text, harp_name=note.text).full_clean()
+        return 201, note
+
     return api
 
 
@@ -108,3 +115,14 @@ def test_a_body_of_the_wrong_shape_is_a_422_problem_naming_the_field():
 
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["note.text"]
+
+
+def test_input_the_models_validation_refuses_is_a_422_problem_by_field():
+    # A service's full_clean raises Django's ValidationError: it was a 500.
+    client = TestClient(an_api_with_a_write())
+
+    response = client.post("/organizations", json={"text": "Zero\u200bwidth"})
+
+    assert response.status_code == 422
+    assert response["Content-Type"] == PROBLEM
+    assert {e["field"] for e in response.json()["errors"]} == {"name", "harp_name"}

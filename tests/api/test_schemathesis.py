@@ -20,6 +20,7 @@ The run is bounded whatever the number of operations (CALL_BUDGET), and determin
 
 import datetime
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -74,9 +75,19 @@ def no_401_with_a_usable_token(ctx, response, case) -> None:
         raise AssertionError(f"401 although the call sent a usable token: {response.text[:200]}")
 
 
+ANSWERS: Counter[tuple[str, int]] = Counter()  # (operation, status): how far calls reached
+
+
+def tally(ctx, response, case) -> None:
+    """Not a check: counts the answers, printed at the end (a real object's 200 or 409, or
+    only 404s and 422s?)."""
+    ANSWERS[case.operation.label, response.status_code] += 1
+
+
 CHECKS: list[Callable] = [
     not_a_server_error, status_code_conformance, content_type_conformance,
     response_schema_conformance, response_headers_conformance, no_401_with_a_usable_token,
+    tally,
 ]
 
 
@@ -175,5 +186,9 @@ def test_every_operation_answers_as_its_document_says(live_server, settings, cap
               f"{examples[GenerationMode.NEGATIVE]} invalid examples each: "
               f"{len(calls)} calls in {took:.0f} s ({1000 * took / max(len(calls), 1):.0f} ms "
               f"a call); the world built in {built_in:.0f} s")
+        for operation in operations:
+            answers = sorted((status, n) for (label, status), n in ANSWERS.items()
+                             if label == operation.label)
+            print(f"  {operation.label}: " + ", ".join(f"{s} x{n}" for s, n in answers))
 
     assert not findings, "\n\n".join(findings)
