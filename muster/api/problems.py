@@ -12,6 +12,7 @@ answered as GET), and the OpenAPI document says problems are `application/proble
 import functools
 import logging
 import math
+from pathlib import Path
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as ModelValidationError
@@ -64,6 +65,26 @@ def problem(status: int, detail: str = "", errors: list[dict] | None = None,
 
 
 NOTHING_HERE = "There is nothing here, or you may not see it."
+NOT_A_CURSOR = "This is not a cursor the API gave: start again from the first page."
+# Where ninja's cursor pagination reads a cursor and filters by it (below).
+_CURSOR_CODE = {("pagination.py", name)
+                for name in ("from_encoded_param", "paginate_queryset", "apaginate_queryset")}
+
+
+def _raised_reading_the_cursor(exc: BaseException) -> bool:
+    """ninja's CursorPagination trusts a cursor it can decode: one forged or garbled (an
+    offset that is no number or negative, a position of the wrong type, a NUL byte) fails
+    in its own code as a ValueError, AssertionError, pydantic's or the database's error.
+    An error there, when the call sent a cursor, is the cursor's fault: the same code runs
+    without one on every first page, where the view's own faults show."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if Path(code.co_filename).parent.name == "ninja":
+            frames.append((Path(code.co_filename).name, code.co_name))
+        tb = tb.tb_next
+    return bool(_CURSOR_CODE.intersection(frames))
 
 
 def nothing_here(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -125,6 +146,22 @@ def _field_of(loc) -> str:
     return ".".join(parts)
 
 
+def _field_problems(errors: list) -> list[dict]:
+    """pydantic's errors ({"loc": ("query", "page_size"), "msg": ...}), and ninja's own
+    shorthand ({"cursor": "Invalid Cursor"}: its pagination's), as field problems."""
+    found = []
+    for error in errors:
+        if isinstance(error, dict) and ("loc" in error or "msg" in error):
+            found.append({"field": _field_of(error.get("loc", ())),
+                          "message": str(error.get("msg") or "Not valid.")})
+        elif isinstance(error, dict):
+            found += [{"field": str(field), "message": str(message)}
+                      for field, message in error.items()]
+        else:
+            found.append({"field": "", "message": str(error)})
+    return found
+
+
 def _by_field(exc: ModelValidationError) -> dict[str, list[str]]:
     return exc.message_dict if hasattr(exc, "error_dict") else {"": list(exc.messages)}
 
@@ -134,9 +171,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        errors = [{"field": _field_of(e.get("loc", ())), "message": str(e.get("msg", ""))}
-                  for e in exc.errors]
-        return problem(422, "Some of the input is not valid: see errors.", errors)
+        return problem(422, "Some of the input is not valid: see errors.",
+                       _field_problems(exc.errors))
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
@@ -185,5 +221,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if request.GET.get("cursor") and _raised_reading_the_cursor(exc):
+            return problem(422, "Some of the input is not valid: see errors.",
+                           [{"field": "cursor", "message": NOT_A_CURSOR}])
         logger.exception("API call failed: %s %s", request.method, request.path)
         return problem(500, "Something went wrong on our side; it has been logged.")

@@ -2,9 +2,13 @@
 is no operation, a method its path lacks, a body that is not JSON, an Authorization header
 that cannot hold a token. HEAD is answered as GET (RFC 9110 §9.3.2)."""
 
+import base64
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.test import Client
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
+from ninja.pagination import CursorPagination, paginate
 from ninja.testing import TestClient
 
 from muster.api import problems
@@ -77,6 +81,10 @@ class Note(Schema):
     text: str
 
 
+class Named(Schema):
+    name: str
+
+
 def an_api_with_a_write() -> NinjaAPI:
     """A small API with the foundation's problems and one operation with a JSON body (the
     project's own writes come with their areas)."""
@@ -85,13 +93,21 @@ def an_api_with_a_write() -> NinjaAPI:
 
     @api.post("/notes", response={201: Note, **problems.WRITE})
     def add_note(request, note: Note):
-        return 201, note
+        return Status(201, note)
+
+    @api.get("/organizations", response={200: list[Named], **problems.COMMON})
+    @paginate(CursorPagination, ordering=("-id",))
+    def organizations(request, fail: bool = False):
+        if fail:
+            raise RuntimeError("A fault of the view's own")
+        return Organization.objects.all()
 
     @api.post("/organizations", response={201: Note, **problems.WRITE})
     def add_organization(request, note: Note):
         # As a service does: the model's own validation (full_clean) refuses the input.
         Organization(name=note.text, harp_name=note.text).full_clean()
-        return 201, note
+        Organization.objects.create(name=note.text, harp_name=note.text)
+        return Status(201, note)
 
     return api
 
@@ -126,3 +142,45 @@ def test_input_the_models_validation_refuses_is_a_422_problem_by_field():
     assert response.status_code == 422
     assert response["Content-Type"] == PROBLEM
     assert {e["field"] for e in response.json()["errors"]} == {"name", "harp_name"}
+
+
+def _cursor(raw: str) -> str:
+    return base64.b64encode(raw.encode()).decode()
+
+
+@pytest.mark.parametrize("cursor", ["!!!", _cursor("o=abc"), _cursor("p=abc"), _cursor("o=-5"),
+                                    _cursor("r=maybe"), _cursor("o=" + "9" * 30),
+                                    _cursor("p=\x00")])
+def test_a_cursor_the_api_did_not_give_is_a_422_problem_about_the_cursor(cursor):
+    # ninja's pagination trusts a cursor it can decode: all but the first were 500s.
+    client = TestClient(an_api_with_a_write())
+    client.post("/organizations", json={"text": "Alder"})
+
+    response = client.get(f"/organizations?page_size=1&cursor={cursor}")
+
+    assert response.status_code == 422
+    assert response["Content-Type"] == PROBLEM
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]
+    assert response.json()["errors"][0]["message"]
+
+
+def test_the_cursors_the_api_gives_page_through_everything():
+    client = TestClient(an_api_with_a_write())
+    for name in ("Alder", "Birch", "Cedar"):
+        client.post("/organizations", json={"text": name})
+    names, cursor = [], ""
+
+    while cursor is not None:
+        page = client.get(f"/organizations?page_size=2&cursor={cursor}").json()
+        names += [o["name"] for o in page["results"]]
+        cursor = page["next"] and parse_qs(urlsplit(page["next"]).query)["cursor"][0]
+
+    assert names == ["Cedar", "Birch", "Alder"]
+
+
+def test_a_fault_of_the_view_itself_is_still_a_500_with_a_cursor():
+    client = TestClient(an_api_with_a_write())
+
+    response = client.get(f"/organizations?fail=true&cursor={_cursor('o=1')}")
+
+    assert response.status_code == 500
