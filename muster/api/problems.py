@@ -4,9 +4,11 @@ One place turns each kind of failure into its answer, as `muster.views` does for
 a refused role is 403 with the same message the page shows, a domain rule 409 with its
 message (and the field it is about), bad input 422 with each field's problem, an unknown
 or hidden object 404 (nothing says it exists), no usable token 401, too many calls 429
-with Retry-After. Nothing shows a traceback. The same holds at the API's edges: an unknown
-path under /api/v1/ is a 404 problem, a method an operation lacks a 405 one (HEAD is
-answered as GET), and the OpenAPI document says problems are `application/problem+json`.
+with Retry-After. Nothing shows a traceback. Bad input is 422 wherever it is found: by
+ninja (a body that is not JSON, a cursor the API did not give), or by a model's own
+validation in a service. The same holds at the API's edges: an unknown path under /api/v1/
+is a 404 problem, a method an operation lacks a 405 one (HEAD is answered as GET), and the
+OpenAPI document says problems are `application/problem+json`.
 """
 
 import functools
@@ -65,6 +67,7 @@ def problem(status: int, detail: str = "", errors: list[dict] | None = None,
 
 
 NOTHING_HERE = "There is nothing here, or you may not see it."
+INVALID = "Some of the input is not valid: see errors."
 NOT_A_CURSOR = "This is not a cursor the API gave: start again from the first page."
 # Where ninja's cursor pagination reads a cursor and filters by it (below).
 _CURSOR_CODE = {("pagination.py", name)
@@ -171,7 +174,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        return problem(422, "Some of the input is not valid: see errors.",
+        return problem(422, INVALID,
                        _field_problems(exc.errors))
 
     @api.exception_handler(AuthenticationError)
@@ -190,7 +193,7 @@ def install(api: NinjaAPI) -> None:
         if exc.status_code == 400:
             # ninja's one 400: a body that is not JSON. Bad input is 422 in this API (every
             # operation declares it), with the field it is about.
-            return problem(422, "Some of the input is not valid: see errors.",
+            return problem(422, INVALID,
                            [{"field": "body", "message": "The body is not valid JSON."}])
         return problem(exc.status_code, str(exc.message))
 
@@ -212,7 +215,7 @@ def install(api: NinjaAPI) -> None:
         # these by their fields; here each is a field's problem.
         errors = [{"field": "" if field == "__all__" else field, "message": message}
                   for field, messages in _by_field(exc).items() for message in messages]
-        return problem(422, "Some of the input is not valid: see errors.", errors)
+        return problem(422, INVALID, errors)
 
     @api.exception_handler(DomainError)
     def not_possible(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -222,7 +225,7 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         if request.GET.get("cursor") and _raised_reading_the_cursor(exc):
-            return problem(422, "Some of the input is not valid: see errors.",
+            return problem(422, INVALID,
                            [{"field": "cursor", "message": NOT_A_CURSOR}])
         logger.exception("API call failed: %s %s", request.method, request.path)
         return problem(500, "Something went wrong on our side; it has been logged.")
