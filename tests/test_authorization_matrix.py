@@ -347,6 +347,9 @@ PAGES: dict[str, Page] = {
     "contracts:delete_view": Page({"view_pk": "saved_view"}, POST_ONLY,
                                   post=lambda role: ALLOWED if role == "cor" else 404),
     "search:results": Page({}, everyone(), query="q=wood"),
+    # apiproof (issue 15): the API's documentation, for everyone signed in (anyone may
+    # make a token); it names no one and no contract.
+    "api_pages:docs": Page({}, everyone()),
 }
 
 

@@ -26,6 +26,8 @@ api = NinjaAPI(
     auth=PersonToken(),
     throttle=[PerToken()],
     docs_url=None,  # the people's page is docs_page (no third-party script from a CDN)
+    # Every operation needs a person's token: said once for the whole document too.
+    openapi_extra={"security": [{PersonToken.__name__: []}]},
 )
 problems.install(api)
 

@@ -26,11 +26,28 @@ from .models import ApiToken
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _as_sent(token: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None when what was sent
+    cannot be one: tokens are printable ASCII (a NUL byte would reach PostgreSQL, which
+    refuses it: a 500). Spaces around it are the header's (RFC 6750: `Bearer 1*SP`)."""
+    token = token.strip()
+    return token if token.isascii() and token.isprintable() else None
+
+
+def _found(token: str) -> ApiToken | None:
+    sent = _as_sent(token)
+    return tokens.find(sent) if sent else None
+
+
 class PersonToken(HttpBearer):
     """A person's token (read or read-write) for /api/v1/."""
 
+    openapi_bearerFormat = "mst_<prefix>_<secret>"  # noqa: N815 (ninja copies openapi_* into the document)
+    openapi_description = ("A token from your settings page (API tokens): read or "
+                           "read-write, acting as you. `Authorization: Bearer <token>`.")
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        found = tokens.find(token)
+        found = _found(token)
         if found is None or found.user is None:
             return None
         if request.method not in SAFE_METHODS and not found.may_write:
@@ -46,7 +63,7 @@ class ProvisioningClientToken(HttpBearer):
     """A provisioning client's token (scope scim), issued by the team, for /scim/v2/."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        found = tokens.find(token)
+        found = _found(token)
         if found is None or found.scope != ApiToken.Scope.SCIM:
             return None
         correlation.set_channel("scim")

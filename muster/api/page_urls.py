@@ -3,6 +3,7 @@ provisioning clients, the API's documentation page."""
 
 from django.urls import path
 
+from . import docs_page
 from .views import clients, tokens
 
 app_name = "api_pages"
@@ -14,4 +15,6 @@ urlpatterns: list = [
     path("provisioning-clients/", clients.client_list, name="clients"),
     path("provisioning-clients/new/", clients.new_client, name="new_client"),
     path("provisioning-clients/<int:pk>/revoke/", clients.revoke_client, name="revoke_client"),
+    # apiproof: the API's documentation, made from its OpenAPI document
+    path("docs/", docs_page.api_docs, name="docs"),
 ]
