@@ -69,6 +69,8 @@ HEADER_LINKS = [
          "notifications.see_outbox", "administration"),
     Link("Sweeps", "closeout:sweeps", _view("closeout:sweeps"), "closeout.see_sweep_runs",
          "administration"),
+    Link("Webhooks", "webhooks:endpoints", _app("webhooks"), "webhooks.manage",
+         "administration"),
     Link("Site administration", "admin:index", lambda m: False, "accounts.administer",
          "administration"),
 ]

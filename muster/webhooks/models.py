@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from muster import clock
 
@@ -57,6 +58,9 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return self.description or self.url
+
+    def get_absolute_url(self) -> str:
+        return reverse("webhooks:endpoint", args=[self.pk])
 
     def wants(self, event_type: str) -> bool:
         return self.is_active and event_type in self.event_types
@@ -111,6 +115,9 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint.url} ({self.delivery_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("webhooks:delivery", args=[self.pk])
 
     @property
     def waiting(self) -> bool:

@@ -28,17 +28,17 @@ EXPECTED = {
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": REQUESTS_TEAM,
          "Reports": ["Dashboard", "Metrics", "Surveys"],
-         "Administration": ["Accounts", "Outbox", "Sweeps"]}),
+         "Administration": ["Accounts", "Outbox", "Sweeps", "Webhooks"]}),
     "team_lead": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": ["Review queue", "Service requests"],
          "Reports": ["Dashboard", "Metrics", "Surveys"],
-         "Administration": ["Accounts", "Sweeps"]}),
+         "Administration": ["Accounts", "Sweeps", "Webhooks"]}),
     "administrator": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": ["Review queue", "Service requests"],
          "Reports": ["Dashboard", "Metrics", "Surveys"],
-         "Administration": ["Accounts", "Outbox", "Sweeps"]}),
+         "Administration": ["Accounts", "Outbox", "Sweeps", "Webhooks"]}),
     "sas_lead": (["Home", "My work", "Contracts", "Requests"],
                  {"Requests": ["Service decisions", "Service requests", "Access to confirm"]}),
 }
