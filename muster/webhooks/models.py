@@ -137,7 +137,8 @@ class Attempt(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"
+        answer = self.status_code or self.error
+        return f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S}: {answer}"
 
     @property
     def succeeded(self) -> bool:

@@ -17,6 +17,8 @@ from .addresses import url_problem
 from .models import Delivery, Endpoint, EventType, new_secret
 from .tasks import kick_worker
 
+DESCRIPTION_MAX_LENGTH = 200
+
 
 class WebhookError(DomainError):
     """A webhook action that is not possible (the message tells why)."""
@@ -36,7 +38,7 @@ def _clean(url: str, description: str, event_types) -> tuple[str, str, list[str]
     problem = url_problem(url)
     if problem:
         raise WebhookError(problem, "url")
-    if len(description) > Endpoint._meta.get_field("description").max_length:
+    if len(description) > DESCRIPTION_MAX_LENGTH:
         raise WebhookError("Keep the description to 200 characters.", "description")
     chosen = [t for t in EventType.values if t in set(event_types)]
     if not chosen or len(chosen) != len(set(event_types)):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from muster.accounts import permissions
 from muster.actions import act, refused_as_form_error
 
-from . import services, sending
+from . import sending, services
 from .forms import EndpointForm
 from .models import Delivery, Endpoint
 

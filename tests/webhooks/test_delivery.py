@@ -326,3 +326,17 @@ def test_the_body_sent_is_the_payload_stored(scene, receiver, endpoint_for):
     [got] = receiver.requests
     assert json.loads(got.body) == Delivery.objects.get().payload
     assert got.body == sending.body_bytes(Delivery.objects.get())
+
+
+def test_production_does_not_send_to_a_plain_http_endpoint_saved_before(
+        scene, receiver, endpoint_for, settings):
+    endpoint_for(receiver.url, "grant.revoked")  # http://127.0.0.1: fine outside production
+    settings.PRODUCTION = True
+
+    revoke(scene)
+    sending.deliver_due()
+
+    delivery = Delivery.objects.get()
+    assert receiver.requests == []
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.last_error.startswith("Not sent: Use an https:// address")
