@@ -340,3 +340,20 @@ def test_production_does_not_send_to_a_plain_http_endpoint_saved_before(
     assert receiver.requests == []
     assert delivery.status == Delivery.Status.FAILED
     assert delivery.last_error.startswith("Not sent: Use an https:// address")
+
+
+def test_a_failed_delivery_keeps_a_run_scheduled_for_its_retry(
+        scene, receiver, endpoint_for, clock_at_start):
+    from muster.notifications import schedule
+    from muster.notifications.models import ScheduledRun
+
+    endpoint_for(receiver.url, "grant.revoked")
+    receiver.status = 500
+    revoke(scene)
+
+    deliver_webhooks.call()
+
+    assert schedule.waiting(deliver_webhooks) is not None
+    run = ScheduledRun.objects.get(task_path=deliver_webhooks.module_path)
+    assert run.run_after == Delivery.objects.get().next_attempt_at == (
+        START + datetime.timedelta(minutes=1))
