@@ -7,7 +7,6 @@ import json
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.db import transaction
 
 from muster.access import grants
@@ -17,6 +16,7 @@ from muster.webhooks import services as webhooks
 from muster.webhooks.models import Delivery
 from muster.webhooks.signing import verify
 from muster.webhooks.tasks import deliver_webhooks
+from tests.workers import run_due_tasks
 
 pytestmark = pytest.mark.django_db
 START = datetime.datetime(2026, 11, 24, 15, 0, tzinfo=datetime.UTC)
@@ -69,7 +69,7 @@ def test_a_revoked_grant_reaches_the_receiver_signed_with_the_event(
 
 
 def test_the_worker_sends_after_the_commit(scene, receiver, endpoint_for, enqueued,
-                                           django_capture_on_commit_callbacks):
+                                           django_capture_on_commit_callbacks, monkeypatch):
     endpoint_for(receiver.url, "grant.revoked")
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -79,7 +79,7 @@ def test_the_worker_sends_after_the_commit(scene, receiver, endpoint_for, enqueu
 
     assert [r.task.name for r in enqueued].count("deliver_webhooks") == 1
     assert callbacks
-    call_command("db_worker", batch=True, reload=False, startup_delay=False)
+    run_due_tasks(monkeypatch)  # the worker, in this process (either task backend)
     assert len(receiver.requests) == 1
     assert Delivery.objects.get().status == Delivery.Status.DELIVERED
 
