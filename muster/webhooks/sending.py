@@ -248,9 +248,11 @@ def _record(delivery: Delivery, claimed_at, answer: Answer,
         fields.update(status=Delivery.Status.FAILED, next_attempt_at=retry_at)
         report.retrying += 1
     with transaction.atomic(durable=True):
-        Attempt.objects.create(delivery=delivery, at=now, status_code=answer.status_code,
-                               error=answer.error, duration_ms=answer.duration_ms)
         Delivery.objects.filter(pk=delivery.pk, claimed_at=claimed_at).update(**fields)
+        # Locked (or gone): the team may have deleted the endpoint while this was sent.
+        if Delivery.objects.select_for_update().filter(pk=delivery.pk).exists():
+            Attempt.objects.create(delivery=delivery, at=now, status_code=answer.status_code,
+                                   error=answer.error, duration_ms=answer.duration_ms)
     if not answer.delivered:
         log.warning("Webhook delivery %s to endpoint %s failed (attempt %s): %s",
                     delivery.delivery_id, delivery.endpoint_id, delivery.attempts,

@@ -181,6 +181,8 @@ def replay(actor, delivery: Delivery) -> Delivery:
     now = clock.now()
     if delivery.claimed_at is not None and delivery.claimed_at > now - sending.CLAIM_TIMEOUT:
         raise WebhookError("This delivery is being sent right now: look again in a minute.")
+    if not delivery.endpoint.is_active:
+        raise WebhookError("This endpoint is disabled: enable it first, then send again.")
     before = {"status": delivery.status, "attempts": delivery.attempts}
     delivery.status, delivery.attempts = Delivery.Status.PENDING, 0
     delivery.next_attempt_at = delivery.updated_at = delivery.replayed_at = now

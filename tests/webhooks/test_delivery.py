@@ -357,3 +357,39 @@ def test_a_failed_delivery_keeps_a_run_scheduled_for_its_retry(
     run = ScheduledRun.objects.get(task_path=deliver_webhooks.module_path)
     assert run.run_after == Delivery.objects.get().next_attempt_at == (
         START + datetime.timedelta(minutes=1))
+
+
+def test_a_disabled_endpoints_delivery_is_not_replayed_and_waits_to_be_enabled(
+        scene, receiver, endpoint_for):
+    endpoint, _ = endpoint_for(receiver.url, "grant.revoked")
+    revoke(scene)
+    webhooks.set_active(scene["team"], endpoint, False)
+
+    sending.deliver_due()
+    assert receiver.requests == []  # waiting, not sent
+    with pytest.raises(webhooks.WebhookError, match="enable it first"):
+        webhooks.replay(scene["team"], Delivery.objects.get())
+
+    webhooks.set_active(scene["team"], endpoint, True)
+    sending.deliver_due()
+    assert len(receiver.requests) == 1
+
+
+def test_an_endpoint_deleted_while_its_delivery_was_sent_leaves_no_broken_row(
+        scene, receiver, endpoint_for, monkeypatch):
+    endpoint, _ = endpoint_for(receiver.url, "grant.revoked")
+    revoke(scene)
+    receiver.reply = "deleting"
+
+    original = sending.post
+
+    def post_then_delete(*args):
+        answer = original(*args)
+        webhooks.delete(scene["team"], endpoint)  # the team, while the answer came back
+        return answer
+
+    monkeypatch.setattr(sending, "post", post_then_delete)
+    report = sending.deliver_due()
+
+    assert report.delivered == 1 and len(receiver.requests) == 1
+    assert not Delivery.objects.exists()
