@@ -241,3 +241,22 @@ def test_other_changes_are_no_webhook_events(freeze_today, everything, team):
 ])
 def test_which_audit_events_are_webhook_events(action, before, after, expected):
     assert classify(AuditEvent(action=action, before=before, after=after)) == expected
+
+
+def test_what_the_listener_costs_a_change(scene, endpoint_for, django_assert_num_queries):
+    """Nothing for an event no webhook is about; for one that is, the endpoints, the object
+    and one insert for every endpoint's delivery."""
+    from muster.audit.services import record
+    from muster.webhooks.services import queue_deliveries
+
+    event = AuditEvent.objects.filter(contract=scene["contract"]).first()
+    with django_assert_num_queries(0):
+        assert queue_deliveries(event) == []  # contract.created: not a webhook event
+
+    for n in range(3):
+        endpoint_for(f"https://hooks.example.org/{n}", "grant.revoked")
+    revoked = record(None, "access.revoked", scene["grant"], "Revoked",
+                     contract=scene["contract"])
+    Delivery.objects.all().delete()
+    with django_assert_num_queries(3):
+        assert len(queue_deliveries(revoked)) == 3
