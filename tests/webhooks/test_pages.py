@@ -231,3 +231,17 @@ def test_the_header_links_the_team_to_the_webhooks(client, people):
     assert reverse("webhooks:endpoints") in client.get(reverse("menu")).content.decode()
     signed_in(client, people["cor"])
     assert reverse("webhooks:endpoints") not in client.get(reverse("menu")).content.decode()
+
+
+def test_send_again_for_a_disabled_endpoint_says_why_not(client, people, scene, endpoint_for):
+    signed_in(client, people["onboarding_team"])
+    endpoint, _ = endpoint_for("https://hooks.example.org/x", "grant.revoked")
+    grants.revoke(scene["so"], scene["grant"])
+    client.post(reverse("webhooks:endpoint_active", args=[endpoint.pk]), {"active": "0"})
+    delivery = Delivery.objects.get()
+
+    response = client.post(reverse("webhooks:delivery_replay", args=[delivery.pk]),
+                           follow=True)
+
+    assert "This endpoint is disabled: enable it first" in text_of(response)
+    assert not AuditEvent.objects.filter(action="webhooks.delivery_replayed").exists()
