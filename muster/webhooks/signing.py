@@ -4,12 +4,13 @@
 
 keyed with the endpoint's secret. The timestamp is inside what is signed, so a receiver
 that refuses old timestamps refuses a replayed capture too. `verify` is written to be
-copied into a receiver as it is (standard library only): docs/api.md shows it.
+copied into a receiver (docs/api.md shows it with `time.time()` for Muster's clock).
 """
 
 import hashlib
 import hmac
-import time
+
+from muster import clock
 
 HEADER = "Muster-Signature"
 SCHEME = "v1"
@@ -40,7 +41,7 @@ def verify(secret: str, header: str, body: bytes, tolerance: int = DEFAULT_TOLER
             candidates.append(value)
     if timestamp is None or not candidates:
         return False
-    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+    if abs((clock.now().timestamp() if now is None else now) - timestamp) > tolerance:
         return False
     expected = signature(secret, timestamp, body)
     return any(hmac.compare_digest(expected, c) for c in candidates)
