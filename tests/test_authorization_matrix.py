@@ -450,6 +450,29 @@ POST_DATA.update({
 })
 
 
+# --- webhooks (issue 15): the team's endpoints and deliveries (each side has one of each) --
+WEBHOOK = {"pk": "webhook_endpoint"}
+WEBHOOK_DELIVERY = {"pk": "webhook_delivery"}
+PAGES.update({
+    "webhooks:endpoints": Page({}, team_page(TEAM)),
+    "webhooks:endpoint_new": Page({}, team_page(TEAM), post=team_action(TEAM)),
+    "webhooks:endpoint": Page(WEBHOOK, team_page(TEAM)),
+    "webhooks:endpoint_edit": Page(WEBHOOK, team_page(TEAM), post=team_action(TEAM)),
+    "webhooks:endpoint_active": Page(WEBHOOK, POST_ONLY, post=team_action(TEAM)),
+    "webhooks:endpoint_rotate": Page(WEBHOOK, POST_ONLY, post=team_action(TEAM)),
+    "webhooks:endpoint_delete": Page(WEBHOOK, team_page(TEAM), post=team_action(TEAM)),
+    "webhooks:delivery": Page(WEBHOOK_DELIVERY, team_page(TEAM)),
+    "webhooks:delivery_replay": Page(WEBHOOK_DELIVERY, POST_ONLY, post=team_action(TEAM)),
+})
+_WEBHOOK_FORM = {"url": "https://hooks.example.org/forged", "description": "Forged",
+                 "event_types": ["grant.revoked"]}
+POST_DATA.update({
+    "webhooks:endpoint_new": lambda w, s: _WEBHOOK_FORM,
+    "webhooks:endpoint_edit": lambda w, s: _WEBHOOK_FORM,
+    "webhooks:endpoint_active": lambda w, s: {"active": "0"},
+})
+
+
 def internal_note_leaks(viewer: str, text: str) -> bool:
     """An internal note's words on a page shown to anyone outside the team."""
     from tests.matrix.world import INTERNAL_MARKER

@@ -272,6 +272,9 @@ def pause_lapsed(day: datetime.date) -> list[Lapse]:
             why = f"DUA {dua.number} expired on {dua.expiry_date:%B %-d, %Y}"
             paused = _pause(None, contract, day, why)
             if paused:
+                # The lapse itself, once (the pauses above are one event per grant).
+                audit.record(None, "access.dua_lapsed", dua, f"{why}: access paused",
+                             contract=contract, after={"paused_grants": len(paused)})
                 _email_lapsed(contract, dua, "expired", paused)
                 lapses.append(Lapse(contract, dua, paused))
     return lapses

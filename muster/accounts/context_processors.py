@@ -72,6 +72,8 @@ HEADER_LINKS = [
     Link("Provisioning clients", "api_pages:clients", _view(
         "api_pages:clients", "api_pages:new_client", "api_pages:revoke_client"),
          "api.manage_provisioning_clients", "administration"),
+    Link("Webhooks", "webhooks:endpoints", _app("webhooks"), "webhooks.manage",
+         "administration"),
     Link("Site administration", "admin:index", lambda m: False, "accounts.administer",
          "administration"),
 ]

@@ -521,6 +521,18 @@ def may_see_my_work_beside_home(user, obj=None) -> bool:
     return may_see_my_work(user) and not sees_every_contract(user)
 
 
+# --- webhooks (issue 15): the endpoints and their deliveries, for the team ----------------
+
+
+def may_manage_webhooks(user, _obj=None) -> bool:
+    """Webhook endpoints and their deliveries: the onboarding team, its lead and
+    administrators (the payloads name every contract)."""
+    return sees_every_contract(user)
+
+
+PREDICATES["webhooks.manage"] = may_manage_webhooks
+
+
 PREDICATES.update({
     "home.shows_my_work": home_shows_my_work,
     "home.shows_contracts": home_shows_contracts,

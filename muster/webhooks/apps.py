@@ -8,3 +8,12 @@ class WebhooksConfig(AppConfig):
 
     name = "muster.webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self):
+        from muster.audit import listeners
+        from muster.notifications import schedule
+
+        from . import services, tasks
+
+        listeners.register(services.queue_deliveries)
+        schedule.register_keeper(tasks.keep_delivery_scheduled)

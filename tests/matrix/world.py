@@ -252,6 +252,7 @@ def build_world() -> World:
         users[role] = a.people[role]
     for side in (a, b):
         _conversation(side, team)
+        _webhook(side, team)
     return World(users=users, sides={"A": a, "B": b})
 
 
@@ -278,3 +279,23 @@ def _conversation(side: Side, team: User) -> None:
     req = AdditionalServiceRequest.objects.get(pk=side.objects["req"])
     conversation.post_entry(cor, main, about=req, body=f"{side.marker} asks: when is Slack on?")
     side.objects["attachment"] = note.attachments.get().pk
+
+
+# --- webhooks (issue 15): an endpoint per side and one delivery of the side's contract -----
+
+
+def _webhook(side: Side, team: User) -> None:
+    from muster.audit.models import AuditEvent
+    from muster.webhooks import services as webhooks
+    from muster.webhooks.models import Delivery
+
+    endpoint, _ = webhooks.register(
+        team, url=f"https://hooks.{side.marker.lower()}.example.org/muster",
+        description=f"{side.marker} identity system", event_types=["grant.revoked"])
+    main = side.contracts["main"]
+    event = AuditEvent.objects.filter(contract=main).order_by("-id").first()
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, event_type="grant.revoked", audit_event=event,
+        payload={"type": "grant.revoked", "contract": {"id": main.pk, "name": main.name}})
+    side.objects["webhook_endpoint"] = endpoint.pk
+    side.objects["webhook_delivery"] = delivery.pk

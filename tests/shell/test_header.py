@@ -28,17 +28,17 @@ EXPECTED = {
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": REQUESTS_TEAM,
          "Reports": ["Dashboard", "Metrics", "Surveys"],
-         "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients"]}),
+         "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks"]}),
     "team_lead": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": ["Review queue", "Service requests"],
          "Reports": ["Dashboard", "Metrics", "Surveys"],
-         "Administration": ["Accounts", "Sweeps", "Provisioning clients"]}),
+         "Administration": ["Accounts", "Sweeps", "Provisioning clients", "Webhooks"]}),
     "administrator": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": ["Review queue", "Service requests"],
          "Reports": ["Dashboard", "Metrics", "Surveys"],
-         "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients"]}),
+         "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks"]}),
     "sas_lead": (["Home", "My work", "Contracts", "Requests"],
                  {"Requests": ["Service decisions", "Service requests", "Access to confirm"]}),
 }

@@ -1,0 +1,1 @@
+"""Tests of the signed webhooks (issue 15)."""
