@@ -521,7 +521,7 @@ def test_a_read_only_token_cannot_decide_an_additional_request(people, asked):
     assert req_state(asked) == before
 
 
-def test_a_body_that_is_not_json_is_a_400_problem_and_decides_nothing(people,
+def test_a_body_that_is_not_json_is_a_422_problem_and_decides_nothing(people,
                                                                       in_service_review):
     item = item_of(in_service_review)
     before = state(in_service_review)
@@ -529,5 +529,5 @@ def test_a_body_that_is_not_json_is_a_400_problem_and_decides_nothing(people,
     response = as_(people, "sas_lead").post(
         f"/api/v1/requests/requested-services/{item.pk}/decision", "\x00{", content_type=JSON)
 
-    assert_problem(response, 400)
+    assert_problem(response, 422, "body")
     assert state(in_service_review) == before
