@@ -6,12 +6,9 @@ before the operation runs. Calls are counted per token in the shared cache.
 """
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
@@ -106,34 +103,19 @@ class PerToken(SimpleRateThrottle):
         if key is None:
             return True
         limit, duration = self.limits()
-        # The count is read and written back: calls of one token at the same moment, on
-        # any instance, take turns, or a burst in parallel would each read the same count
-        # and all pass.
-        with _taking_turns(request.auth):  # type: ignore[attr-defined]
-            now = clock.now().timestamp()
-            # The times of the calls still in the window, newest first (refused calls are
-            # not counted, so retrying early does not push the wait further back).
-            history = [at for at in self.cache.get(key, []) if at > now - duration]
-            if len(history) >= limit:
-                # A call is allowed again when the oldest call that fills the limit leaves.
-                self._last.wait = duration - (now - history[limit - 1])
-                return False
-            self.cache.set(key, [now, *history], duration)
+        # The count is read and written back, not changed in one atomic step: calls of one
+        # token at the very same moment may each read the same count (docs/api.md says so).
+        now = clock.now().timestamp()
+        # The times of the calls still in the window, newest first (refused calls are not
+        # counted, so retrying early does not push the wait further back).
+        history = [at for at in self.cache.get(key, []) if at > now - duration]
+        if len(history) >= limit:
+            # A call is allowed again when the oldest call that fills the limit leaves.
+            self._last.wait = duration - (now - history[limit - 1])
+            return False
+        self.cache.set(key, [now, *history], duration)
         return True
 
     def wait(self) -> float | None:
         return getattr(self._last, "wait", None)
 
-
-@contextmanager
-def _taking_turns(token: ApiToken) -> Iterator[None]:
-    """Until the block ends, other calls of this token wait (PostgreSQL: its row's lock).
-    SQLite, one machine's database, writes one transaction at a time already; a
-    transaction here would only make threads sharing its test database trip on each
-    other's table locks."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        ApiToken.objects.select_for_update().filter(pk=token.pk).exists()
-        yield
