@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.utils.html import escape
 
 from muster.api import docs_page
 from muster.api.management.commands.openapi import current_document
@@ -66,7 +67,8 @@ def test_every_operation_of_the_document_is_on_the_page(page):
 
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
-            assert f"{method.upper()}</span> <code>{path}</code>: {operation['summary']}" in page
+            summary = escape(operation["summary"])
+            assert f"{method.upper()}</span> <code>{path}</code>: {summary}" in page
     assert 'href="/api/v1/openapi.json"' in page
     assert "Authorization: Bearer $MUSTER_TOKEN" in page
     assert "curl \\\n  -H &quot;Authorization: Bearer $MUSTER_TOKEN&quot; \\\n  " \

@@ -92,12 +92,6 @@ CHECKS: list[Callable] = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _only_when_asked(request):
-    if "schemathesis" not in (request.config.option.markexpr or ""):
-        pytest.skip(HOW_TO_RUN)
-
-
 def real_ids() -> dict[str, list]:
     """The ids of the world's objects, by the word a path parameter's name would hold."""
     def ids(model, **filters) -> list[int]:
