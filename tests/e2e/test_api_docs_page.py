@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def read_the_documentation(page) -> None:
-    page.get_by_role("navigation", name="Your account").get_by_role("link", name="API").click()
+    account_bar = page.get_by_role("navigation", name="Your account")
+    account_bar.get_by_role("link", name="API", exact=True).click()  # not "API tokens"
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Muster API (version 1)")
     operation = page.locator("#me")
