@@ -67,12 +67,12 @@ def _detail(user, onboarding: OnboardingRequest) -> OnboardingRequest:
     return onboarding
 
 
-def _form_data(onboarding: OnboardingRequest, payload) -> dict:
+def _form_data(req: OnboardingRequest | AdditionalServiceRequest, payload) -> dict:
     """The page's form data from the payload; without a version, the request's own (the
     service then checks none: the caller decides on the request as it is)."""
     data = payload.dict()
     if data.get("version") is None:
-        data["version"] = onboarding.version
+        data["version"] = req.version
     return data
 
 
@@ -167,13 +167,6 @@ def _additional_detail(user, req_id: int) -> AdditionalServiceRequest:
     return req
 
 
-def _versioned(req: AdditionalServiceRequest, payload) -> dict:
-    data = payload.dict()
-    if data.get("version") is None:
-        data["version"] = req.version
-    return data
-
-
 @router.get("/additional", response={200: list[s.AdditionalRequest], **problems.COMMON},
             operation_id="list_additional_requests",
             summary="Additional-service requests you see")
@@ -198,7 +191,7 @@ def decide_additional_as_cor(request: HttpRequest, request_id: int, payload: s.C
     req = _additional(user, request_id)
     if not permissions.can(user, Action.APPROVE_REQUEST_AS_COR, req.contract):
         raise NotAllowed("Only the contract's COR can approve or decline this request.")
-    data = cleaned(CorDecisionForm(_versioned(req, payload)))
+    data = cleaned(CorDecisionForm(_form_data(req, payload)))
     additional.cor_decide(user, req, data["decision"] == "approve", data["note"],
                           version=payload.version)
     return _additional_detail(user, request_id)
@@ -214,7 +207,7 @@ def decide_additional_as_lead(request: HttpRequest, request_id: int,
     req = _additional(user, request_id)
     if not permissions.leads_the_service(user, req):
         raise NotAllowed(f"Only a service lead for {req.service} can decide on it.")
-    data = cleaned(LeadDecisionForm(_versioned(req, payload)))
+    data = cleaned(LeadDecisionForm(_form_data(req, payload)))
     additional.lead_decide(user, req, data["decision"] == "approve", data["reason"],
                            version=payload.version)
     return _additional_detail(user, request_id)
