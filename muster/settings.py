@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "muster.work",
     "muster.reports",
     "muster.search",
+    "muster.recertification",
+    "muster.reconciliation",
+    "muster.evidence",
     "muster.api",
     "muster.webhooks",
     "muster.identity",  # before allauth: its templates dress allauth's pages in USWDS
@@ -449,6 +452,14 @@ CLOSEOUT_NOTICE_DAYS = int(os.environ.get("CLOSEOUT_NOTICE_DAYS", "60"))
 REMINDER_BUSINESS_DAYS = int(os.environ.get("REMINDER_BUSINESS_DAYS", "2"))
 # The worker runs the daily sweep at this local hour.
 SWEEP_HOUR = int(os.environ.get("SWEEP_HOUR", "6"))
+# The SO and COR are warned this many calendar days before a DUA expires (comma-separated).
+DUA_WARNING_DAYS = sorted(
+    (int(days) for days in env_list("DUA_WARNING_DAYS", "30,7,1")), reverse=True)
+# Recertification: reminders to the SOs this many calendar days before a campaign is due.
+RECERTIFICATION_REMINDER_DAYS = sorted(
+    (int(days) for days in env_list("RECERTIFICATION_REMINDER_DAYS", "7,2")), reverse=True)
+# Reconciliation: a grant requested and not confirmed after this many business days.
+UNCONFIRMED_GRANT_BUSINESS_DAYS = int(os.environ.get("UNCONFIRMED_GRANT_BUSINESS_DAYS", "5"))
 
 
 # The audit record (docs/adr/0002-append-only-audit.md). Checkpoints of its hash chain are

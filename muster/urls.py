@@ -24,6 +24,9 @@ urlpatterns = [
     path("work/", include("muster.work.urls")),
     path("reports/", include("muster.reports.urls")),
     path("search/", include("muster.search.urls")),
+    path("recertification/", include("muster.recertification.urls")),
+    path("reconciliation/", include("muster.reconciliation.urls")),
+    path("evidence/", include("muster.evidence.urls")),
     path("api/", include("muster.api.page_urls")),  # pages (tokens, clients, docs)
     path("api/v1/", api_urls()),
     path("scim/v2/", include("muster.api.scim.urls")),

@@ -31,6 +31,9 @@ class PauseReason(models.TextChoices):
     # A re-award whose new period of performance starts after a gap: access carried over
     # on the old end date waits for the new POP (closeout.ending).
     WAITING_FOR_POP = "waiting_for_pop", "The new contract's period of performance has not begun"
+    # A recertification campaign's due date passed with this grant not certified
+    # (muster/recertification); the SO's late certification resumes it.
+    NOT_RECERTIFIED = "not_recertified", "Not recertified by the Security Official"
 
 
 # A grant that is not revoked: at most one per user and service; it still gives, or waits

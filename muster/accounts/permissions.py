@@ -62,6 +62,8 @@ class Action(StrEnum):
     CHOOSE_SCENARIO = "closeout.choose_scenario"
     CONFIRM_REMOVAL = "closeout.confirm_removal"
     UNDO_REAWARD = "closeout.undo_reaward"
+    CERTIFY_ACCESS = "recertification.certify"
+    EXPORT_EVIDENCE = "evidence.export"
 
 
 RULES: dict[Action, frozenset[str]] = {
@@ -105,6 +107,12 @@ RULES: dict[Action, frozenset[str]] = {
     Action.CONFIRM_REMOVAL: frozenset({ONBOARDING_TEAM}),
     # A re-award chosen by mistake: the team undoes it before the carry-over.
     Action.UNDO_REAWARD: frozenset({ONBOARDING_TEAM}),
+    # In a recertification campaign the SO says of each of their users' grants "still
+    # needed" or "remove" (muster/recertification).
+    Action.CERTIFY_ACCESS: frozenset({SO}),
+    # The evidence package for auditors holds the contract's audit events: those who may
+    # read its history (muster/evidence).
+    Action.EXPORT_EVIDENCE: frozenset({COR, ONBOARDING_TEAM, TEAM_LEAD, ADMINISTRATOR}),
 }
 # Which stages allow an intake form to be started, changed and submitted: between the award
 # and the end of onboarding. A request the onboarding team returned to the COR and POC (a
@@ -609,4 +617,24 @@ def may_manage_provisioning_clients(user, obj=None) -> bool:
 
 PREDICATES.update({
     "api.manage_provisioning_clients": may_manage_provisioning_clients,
+})
+
+
+# --- recertification and reconciliation (issue 16): the team's pages about every contract --
+
+
+def may_run_recertification(user, obj=None) -> bool:
+    """Opening campaigns and following their progress: the onboarding team, its lead and
+    administrators."""
+    return sees_every_contract(user)
+
+
+def may_see_reconciliation(user, obj=None) -> bool:
+    """The findings name every contract's users: the team, its lead and administrators."""
+    return sees_every_contract(user)
+
+
+PREDICATES.update({
+    "recertification.run": may_run_recertification,
+    "reconciliation.see": may_see_reconciliation,
 })

@@ -8,6 +8,7 @@ reminders and escalations look back only to the previous run (catching up after 
 
 import datetime
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -16,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 
 from muster import clock, workflow
-from muster.access import dua
+from muster.access import dua, dua_warnings
 from muster.accounts.models import ContractRole, TeamRole
 from muster.audit import checkpoints, correlation
 from muster.audit import services as audit
@@ -52,11 +53,28 @@ class SweepReport:
     grants_carried_over: int = 0
     reawards_started: int = 0
     dua_pauses: int = 0
+    dua_warnings: int = 0  # emails before a DUA expires (access/dua_warnings.py)
+    recertification_reminders: int = 0  # the jobs below register themselves (DAILY_JOBS)
+    recertification_pauses: int = 0
+    reconciliation_new_findings: int = 0
     accounts_deactivated: int = 0  # no role left (identity/lifecycle.py)
     accounts_disabled: int = 0  # unused
     emails_sent: int = 0
     emails_retrying: int = 0
     audit_checkpoint: int = 0  # its number; 0 when refused (records missing)
+
+
+# Work of the apps above closeout, run by the sweep after the DUA pauses and before the
+# accounts' lifecycle, in the order registered (INSTALLED_APPS' order, from their ready()):
+# each is `job(day, since) -> int`, its count kept in the report field it registered.
+DailyJob = Callable[[datetime.date, datetime.date], int]
+DAILY_JOBS: dict[str, DailyJob] = {}
+
+
+def register_daily_job(report_field: str, job: DailyJob) -> None:
+    if report_field not in SweepReport.__dataclass_fields__:
+        raise ValueError(f"SweepReport has no field {report_field!r}")
+    DAILY_JOBS[report_field] = job
 
 
 @contextmanager
@@ -130,6 +148,9 @@ def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
         report.reminders = send_reminders(day, since, people)
         report.escalations = escalate_overdue(day, since, people)
         report.dua_pauses = _pause_lapsed_duas(day)
+        report.dua_warnings = dua_warnings.send_due(day, since)
+        for field, job in DAILY_JOBS.items():
+            setattr(report, field, job(day, since))
         # After the contracts that ended today: their people lose their last role today.
         accounts = lifecycle.sweep(day, hooks=[_revoke_calendar_links])
         report.accounts_deactivated = accounts.deactivated

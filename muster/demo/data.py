@@ -39,6 +39,8 @@ from muster.timeline import calendar
 from muster.timeline import services as timeline
 from muster.work.demo import assign_demo_work
 
+from . import campaign, dua_warning, findings
+
 DEMO_PASSWORD = "muster-demo-2026"
 DOMAIN = "example.com"
 
@@ -737,4 +739,8 @@ def load() -> dict[str, Contract]:
         request_services(c, ["sas-viya", "slack"], approved=True)
     created["active-2"] = onboarded(c)
     assign_demo_work()  # the team's work: some items given to each team member (muster/work)
+    # Access governance (issue 16): each its own module.
+    dua_warning.show(created)
+    campaign.show(created)
+    findings.show(created)
     return created
