@@ -393,6 +393,24 @@ def test_the_team_sees_the_last_30_sweep_runs_with_their_reports(client, people,
     assert "Thu, Oct 1, 2026" not in text and "Fri, Oct 2, 2026" not in text  # 31st and 32nd
 
 
+def test_a_sweep_run_shows_what_it_did_for_access_governance(client, people, freeze_today):
+    freeze_today(datetime.date(2026, 11, 24))
+    SweepRun.objects.create(
+        day=datetime.date(2026, 11, 24),
+        finished_at=datetime.datetime(2026, 11, 24, 11, tzinfo=datetime.UTC),
+        report={"dua_warnings": 41, "recertification_reminders": 42,
+                "recertification_pauses": 43, "reconciliation_new_findings": 44})
+    client.force_login(people["onboarding_team"])
+
+    page = client.get(reverse("closeout:sweeps"))
+
+    cells = re.findall(r'<td data-label="([^"]+)">(\d+)</td>', page.content.decode())
+    assert ("DUA warnings", "41") in cells
+    assert ("Recertification reminders", "42") in cells
+    assert ("Paused, not recertified", "43") in cells
+    assert ("New reconciliation findings", "44") in cells
+
+
 @pytest.mark.parametrize("role", ["cor", "so", "sas_lead", "outsider"])
 def test_the_sweep_runs_are_not_for_contract_parties(client, people, role):
     client.force_login(people[role])
