@@ -26,7 +26,8 @@ from muster.notifications.models import OutboxEmail
 from .dua import PAUSED_BY_A_LAPSE, _grant_list, _recipients, _uncovered, _valid_on
 from .models import AccessGrant
 
-__all__ = ["ExpiryWarning", "expiring", "send_due", "threshold_due", "upcoming", "will_pause"]
+__all__ = ["ExpiryWarning", "expiring", "send_due", "threshold_due", "thresholds", "upcoming",
+           "will_pause"]
 
 DAY = datetime.timedelta(days=1)
 
