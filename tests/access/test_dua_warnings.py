@@ -216,6 +216,14 @@ def test_the_warning_names_the_users_and_services_that_will_pause(scene, sweep_o
     assert scene["mine"].get_absolute_url() in body
 
 
+def test_the_contract_history_shows_each_warning(client, scene, sweep_on):
+    sweep_on(before(7))
+    client.force_login(scene["people"]["cor"])
+    page = text_of(client.get(reverse("contracts:history", args=[scene["mine"].pk])))
+    assert ("Warned the SO and COR that DUA DUA-1 expires on March 31, 2027 (in 7 days): "
+            "2 grants would pause") in page
+
+
 def test_a_custom_list_of_warning_days_is_honoured(scene, sweep_on, settings):
     settings.DUA_WARNING_DAYS = [14, 3]
     sent = [n for n in range(31, -1, -1) if sweep_on(before(n)).dua_warnings]
