@@ -152,6 +152,22 @@ class TestTheLoadedDemo:
         assert f"Signed in as {name}" in home.content.decode()
         assert not LoginFailure.objects.filter(email=email).exists()
 
+    # access governance (issue 16): a DUA inside its warning window, the SO and COR warned.
+    def test_a_dua_inside_its_warning_window_is_shown_and_was_emailed(self, loaded, client):
+        from muster.notifications.models import OutboxEmail
+
+        contract = Contract.objects.get(pk=loaded.created["history-readmission"].pk)
+        [email] = OutboxEmail.objects.filter(template="dua_expiring", contract=contract)
+        assert "expires in 30 days" in email.subject
+        assert "SAS Viya" in email.body
+        assert AuditEvent.objects.filter(action="access.dua_expiry_warned",
+                                         contract=contract).count() == 1
+        cor = contract.roles.get(role=ContractRole.Role.COR).user
+        signed_in(client, cor)
+        page = " ".join(client.get(contract.get_absolute_url()).content.decode().split())
+        assert "(in 25 days): SAS Viya access for 2 users will pause." in page
+        assert "Upload the renewed DUA" in page
+
     # reports (issue 14): the demo's history makes every chart of the metrics page tell a
     # true, non-empty story.
     def test_the_metrics_page_has_numbers_in_every_chart(self, loaded, client):

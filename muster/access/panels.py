@@ -6,6 +6,7 @@ from muster.accounts.permissions import Action
 from muster.contracts import panels
 from muster.contracts import queries as contract_queries
 
+from . import dua_warnings
 from .models import REQUESTABLE_STAGES
 from .queries import dua_status, grants_by_contract, visible_requests
 
@@ -29,9 +30,19 @@ def contract_panel(user, contract, today) -> dict | None:
         "service_requests": list(visible_requests(user).filter(contract=contract)
                                  .select_related("service")),
         "dua": dua_state,
+        "dua_warning": _dua_warning(user, contract, today) if status.dua else None,
         "actions": panels.shown(CONTRACT_ACTIONS, user, contract, today),
     }
     return panel if any(panel.values()) else None
+
+
+def _dua_warning(user, contract, today) -> dict | None:
+    """A DUA inside its warning window whose lapse would pause access, and whether this
+    person may upload the renewed one (queries only for a contract holding a DUA)."""
+    warning = dua_warnings.upcoming(contract, today)
+    if warning is None:
+        return None
+    return {"warning": warning, "can_upload": permissions.can(user, Action.UPLOAD_DUA, contract)}
 
 
 @panels.register(panels.HOME, order=10, template="access/panels/home.html")
