@@ -473,6 +473,13 @@ POST_DATA.update({
 })
 
 
+# --- reconciliation (issue 16): the team's findings about every contract, and their CSV --
+PAGES.update({
+    "reconciliation:findings": Page({}, team_page(TEAM)),
+    "reconciliation:findings_csv": Page({}, team_page(TEAM)),
+})
+
+
 def internal_note_leaks(viewer: str, text: str) -> bool:
     """An internal note's words on a page shown to anyone outside the team."""
     from tests.matrix.world import INTERNAL_MARKER

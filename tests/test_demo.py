@@ -212,6 +212,17 @@ class TestTheLoadedDemo:
         denied = ContractService.objects.filter(status=ContractService.Status.DENIED)
         assert denied.exists() and all(item.decision_reason for item in denied)
 
+    # reconciliation (issue 16): findings of a few kinds, on the team's page.
+    def test_the_reconciliation_page_has_findings_of_a_few_kinds(self, loaded, client):
+        signed_in(client, User.objects.get(email="team@example.com"))
+        response = client.get(reverse("reconciliation:findings"))
+        assert response.status_code == 200
+        page = " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+        for kind in ("EUA background check not complete", "On the rosters of two contractors",
+                     "Access requested and never confirmed"):
+            assert re.search(rf"{kind} \([1-9]\d*\)", page), kind
+        assert "Noel Trevino" in page
+
 
 def test_the_demo_shows_an_overdue_step_even_after_a_holiday(freeze_today):
     freeze_today(datetime.date(2026, 11, 30))

@@ -63,6 +63,8 @@ HEADER_LINKS = [
     Link("Metrics", "reports:metrics", _app("reports"), "reports.see_metrics", "reports"),
     Link("Surveys", "onboarding:surveys", _view("onboarding:surveys"),
          "onboarding.see_surveys", "reports"),
+    Link("Reconciliation", "reconciliation:findings", _app("reconciliation"),
+         "reconciliation.see", "reports"),
     Link("Accounts", "identity:people", _view("identity:people", "identity:people_csv"),
          "identity.see_accounts", "administration"),
     Link("Outbox", "notifications:outbox", _view("notifications:outbox"),

@@ -7,3 +7,10 @@ class ReconciliationConfig(AppConfig):
 
     name = "muster.reconciliation"
     verbose_name = "Reconciliation"
+
+    def ready(self):
+        from muster.closeout import sweep
+
+        from . import services
+
+        sweep.register_daily_job("reconciliation_new_findings", services.check)

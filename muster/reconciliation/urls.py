@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reconciliation"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.findings_page, name="findings"),
+    path("findings.csv", views.findings_csv, name="findings_csv"),
+]

@@ -27,17 +27,17 @@ EXPECTED = {
     "onboarding_team": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": REQUESTS_TEAM,
-         "Reports": ["Dashboard", "Metrics", "Surveys"],
+         "Reports": ["Dashboard", "Metrics", "Surveys", "Reconciliation"],
          "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks"]}),
     "team_lead": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": ["Review queue", "Service requests"],
-         "Reports": ["Dashboard", "Metrics", "Surveys"],
+         "Reports": ["Dashboard", "Metrics", "Surveys", "Reconciliation"],
          "Administration": ["Accounts", "Sweeps", "Provisioning clients", "Webhooks"]}),
     "administrator": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": ["Review queue", "Service requests"],
-         "Reports": ["Dashboard", "Metrics", "Surveys"],
+         "Reports": ["Dashboard", "Metrics", "Surveys", "Reconciliation"],
          "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks"]}),
     "sas_lead": (["Home", "My work", "Contracts", "Requests"],
                  {"Requests": ["Service decisions", "Service requests", "Access to confirm"]}),
