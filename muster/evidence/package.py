@@ -102,13 +102,14 @@ def build(actor, contract: Contract) -> Package:
         fmt.CHECKPOINT: checkpoint.encode("utf-8"),
     }
     c = evidence.contract
+    hashes = {name: fmt.sha256(data) for name, data in sorted(files.items())}
     manifest = {
         "format": fmt.FORMAT, "version": fmt.VERSION,
         "contract": {"id": c.pk, "name": c.name, "contract_number": c.contract_number},
         "generated_at": generated["at"], "generated_by": generated["by"],
         "audit_events": len(evidence.events),
         "checkpoint": head.number if head else None,
-        "files": {name: fmt.sha256(data) for name, data in sorted(files.items())},
+        "files": hashes,
     }
     manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
                       + "\n").encode("utf-8")
@@ -122,4 +123,4 @@ def build(actor, contract: Contract) -> Package:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return Package(filename(c, now.date()), buffer.getvalue(), fmt.sha256(manifest_bytes),
-                   manifest["files"], len(evidence.events))
+                   hashes, len(evidence.events))

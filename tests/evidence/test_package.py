@@ -131,10 +131,12 @@ def test_the_report_is_a_tagged_pdf_that_names_the_parties(life, client):
 
 def test_the_package_is_ready_in_well_under_a_few_seconds(life, client):
     download(client, life["cor"], life["mine"])  # WeasyPrint imported, as on a server
-    start = time.monotonic()
+    # CPU time, not the wall clock: other processes sharing the machine do not count.
+    start = time.process_time()
     download(client, life["cor"], life["mine"])
-    # About 0.8 s on an idle machine (most of it the PDF), 2 s with both cores busy.
-    assert time.monotonic() - start < 5
+    spent = time.process_time() - start
+    print(f"package built in {spent:.2f} s of CPU")
+    assert spent < 3
 
 
 def test_a_cell_a_spreadsheet_would_run_is_quoted(life, client):
