@@ -480,6 +480,14 @@ PAGES.update({
 })
 
 
+# --- evidence for auditors (issue 16): a contract's package; GET explains it, POST is the
+# download (audited). The COR and the team, as Action.EXPORT_EVIDENCE says.
+EVIDENCE = frozenset({"cor"}) | TEAM
+PAGES.update({
+    "evidence:package": Page(C, page(EVIDENCE), post=action(EVIDENCE)),
+})
+
+
 def internal_note_leaks(viewer: str, text: str) -> bool:
     """An internal note's words on a page shown to anyone outside the team."""
     from tests.matrix.world import INTERNAL_MARKER

@@ -8,3 +8,7 @@ class EvidenceConfig(AppConfig):
 
     name = "muster.evidence"
     verbose_name = "Evidence for auditors"
+
+    def ready(self):
+        # Here, not at the top: the panel module imports models.
+        from . import panels  # noqa: F401  (registers the contract page's panel)
