@@ -1,5 +1,36 @@
-"""The demo's recertification campaign, half done (issue 16)."""
+"""The demo's recertification campaign, half done (issue 16): opened by the onboarding team
+two weeks ago over every active contract, due in a week; on the Tidewater contract the SO
+has certified some access, removed one, and left the rest waiting."""
+
+from muster import clock
+from muster.accounts.models import ContractRole, User
+from muster.recertification import services
+from muster.recertification.models import Decision, Scope
+from muster.timeline import calendar
 
 
 def show(created: dict) -> None:
-    """Placeholder until recertification lands."""
+    from .data import TEAM, _on, _workday  # data imports this module: read it when called
+
+    today = clock.today()
+    team = User.objects.get(email=TEAM[1].email)  # the onboarding team
+    contract = created["active"]
+    with _on(_workday(today, 8)):
+        campaign = services.open_campaign(
+            team, name="Access review, winter", scope=Scope.ALL,
+            due_date=calendar.add_business_days(today, 5))
+    so = contract.roles.get(role=ContractRole.Role.SO).user
+    items = {(i.grant.user.email.split("@")[0], i.grant.service.slug): i
+             for i in campaign.items.filter(contract=contract).select_related(
+                 "grant__user", "grant__service")}
+
+    def decide(keys, decision, day):
+        chosen = [items[k].pk for k in keys if k in items]
+        if chosen:
+            with _on(_workday(today, day), hour=10):
+                services.decide(so, campaign, contract, chosen, decision)
+
+    decide([("analyst", "confluence"), ("abstractor1", "confluence")], Decision.KEEP, 6)
+    decide([("abstractor2", "slack")], Decision.REMOVE, 4)
+    # The analyst's SAS Viya is paused for the lapsed DUA: certified, it stays paused.
+    decide([("analyst", "sas-viya")], Decision.KEEP, 3)
