@@ -2,18 +2,42 @@
 two weeks ago over every active contract, due in a week; on the Tidewater contract the SO
 has certified some access, removed one, and left the rest waiting."""
 
+import contextlib
+import datetime
+import itertools
+
+from django.utils import timezone
+
 from muster import clock
-from muster.accounts.models import ContractRole, User
+from muster.accounts.models import ContractRole, TeamRole, User
 from muster.recertification import services
 from muster.recertification.models import Decision, Scope
 from muster.timeline import calendar
 
 
-def show(created: dict) -> None:
-    from .data import TEAM, _on, _workday  # data imports this module: read it when called
+@contextlib.contextmanager
+def _on(day: datetime.date, hour: int = 9):
+    """Muster's clock reads `day` at `hour`, a second later at each read (as data.py's
+    story clock does; this module cannot import data.py, which imports it)."""
+    real_now = clock.now
+    start = datetime.datetime.combine(day, datetime.time(hour),
+                                      tzinfo=timezone.get_current_timezone())
+    ticks = itertools.count()
+    clock.now = lambda: start + datetime.timedelta(seconds=next(ticks))
+    try:
+        yield day
+    finally:
+        clock.now = real_now
 
+
+def _workday(today: datetime.date, n: int) -> datetime.date:
+    return calendar.add_business_days(today, -n)
+
+
+def show(created: dict) -> None:
     today = clock.today()
-    team = User.objects.get(email=TEAM[1].email)  # the onboarding team
+    team = (User.objects.filter(team_roles__role=TeamRole.Role.ONBOARDING_TEAM)
+            .order_by("pk").first())
     contract = created["active"]
     with _on(_workday(today, 8)):
         campaign = services.open_campaign(

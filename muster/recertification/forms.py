@@ -32,10 +32,10 @@ class CampaignForm(USWDSMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contracts"].queryset = contracts_in_scope()
+        self.fields["contracts"].queryset = contracts_in_scope()  # type: ignore[attr-defined]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("scope") == Scope.CHOSEN and not data.get("contracts"):
             self.add_error("contracts", "Choose at least one contract.")
         return data
@@ -51,10 +51,10 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, item_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["items"].choices = [(i, str(i)) for i in item_ids]
+        self.fields["items"].choices = [(i, str(i)) for i in item_ids]  # type: ignore[attr-defined]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         one = data.get("one")
         if one:
             item, decision = one.split(":")

@@ -3,6 +3,7 @@ campaign's progress per contract (flat: a fixed number of queries however many c
 the SO's items, and what each SO has left to certify (their panels)."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -63,10 +64,12 @@ class ContractProgress:
 
 def progress(campaign: Campaign) -> list[ContractProgress]:
     """Each contract of the campaign with its counts: two queries."""
-    rows = list(CampaignItem.objects.filter(campaign=campaign).values("contract")
-                .annotate(**_counts()).order_by("contract"))
+    counted: Any = (CampaignItem.objects.filter(campaign=campaign).values("contract")
+                    .annotate(**_counts()).order_by("contract"))
+    rows: list[dict[str, Any]] = list(counted)
     contracts = Contract.objects.in_bulk([r["contract"] for r in rows])
-    result = [ContractProgress(contracts[r.pop("contract")], **r) for r in rows]
+    result = [ContractProgress(contracts[r["contract"]], r["total"], r["certified"],
+                               r["removed"], r["waiting"], r["paused"]) for r in rows]
     return sorted(result, key=lambda p: (p.contract.name.lower(), p.contract.pk))
 
 
