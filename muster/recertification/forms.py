@@ -45,7 +45,7 @@ class DecisionForm(forms.Form):
     """`one` ("<item>:<decision>", a row's button), or `items` with `decision` (the bulk
     form): both come from one HTML form, so the page needs no JavaScript."""
 
-    one = forms.RegexField(regex=r"^\d{1,12}:(keep|remove)$", required=False)
+    one = forms.RegexField(regex=r"^\d{1,12}:(keep|remove)$", required=False, max_length=24)
     items = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
     decision = forms.ChoiceField(choices=[("", "Choose"), *Decision.choices], required=False)
 

@@ -469,3 +469,29 @@ def test_the_result_exports_as_a_tagged_pdf(client, world):
 def test_the_teams_pages_are_the_teams(client, world, name):
     client.force_login(world["so"])
     assert client.get(reverse(f"recertification:{name}")).status_code == 403
+
+
+# Session, user, roles, header, messages, the contract, the campaign, the items, panels.
+SO_PAGE_QUERIES = 10
+
+
+@pytest.mark.parametrize("extra", [0, 5])
+def test_the_sos_pages_queries_do_not_grow_with_users(client, world, extra,
+                                                       django_assert_num_queries):
+    from .conftest import grant, member
+
+    for i in range(extra):
+        grant(world["mine"], member(world["mine"], f"More User {i}"), world["slack"],
+              world["so"])
+    campaign = opened(client, world, contracts=[world["mine"]])
+    client.force_login(world["so"])
+    items = list(campaign.items.values_list("pk", flat=True))
+    client.post(decide_url(campaign, world["mine"]), {"items": items[:3], "decision": "keep"})
+    url = page_of(campaign, world["mine"])
+    client.get(url)
+
+    with django_assert_num_queries(SO_PAGE_QUERIES):
+        page = text_of(client.get(url))
+
+    assert f"{1 + extra} of {4 + extra} grants left to certify" in page
+
