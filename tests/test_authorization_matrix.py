@@ -488,6 +488,24 @@ PAGES.update({
 })
 
 
+# --- recertification (issue 16): the team's campaigns, and each contract's page in one, where
+# its SO decides (the team reads it). Each side has a campaign over its main contract.
+CAMPAIGN = {"pk": "campaign"}
+IN_CAMPAIGN = {"campaign": "campaign", **C}
+PAGES.update({
+    "recertification:campaigns": Page({}, team_page(TEAM)),
+    "recertification:campaign_new": Page({}, team_page(TEAM), post=team_action(TEAM)),
+    "recertification:campaign": Page(CAMPAIGN, team_page(TEAM)),
+    "recertification:export_csv": Page(CAMPAIGN, team_page(TEAM)),
+    "recertification:export_pdf": Page(CAMPAIGN, team_page(TEAM)),
+    "recertification:contract": Page(IN_CAMPAIGN, page(TEAM | {"so"})),
+    "recertification:decide": Page(IN_CAMPAIGN, POST_ONLY, post=action({"so"})),
+})
+POST_DATA.update({
+    "recertification:decide": lambda w, s: {"one": f"{w.sides[s].objects['campaign_item']}:keep"},
+})
+
+
 def internal_note_leaks(viewer: str, text: str) -> bool:
     """An internal note's words on a page shown to anyone outside the team."""
     from tests.matrix.world import INTERNAL_MARKER

@@ -121,6 +121,15 @@ class TestTheLoadedDemo:
         outside = {d for d in domains if d != "example.com" and not d.endswith(".example.com")}
         assert outside == set()
 
+    def test_it_has_a_recertification_campaign_half_done(self, loaded):
+        from muster.recertification.models import Campaign, Decision
+
+        campaign = Campaign.objects.get()
+        assert campaign.due_date > clock.today()
+        decisions = list(campaign.items.values_list("decision", flat=True))
+        assert Decision.KEEP in decisions and Decision.REMOVE in decisions
+        assert "" in decisions  # some still waiting
+
     def test_loading_it_again_changes_nothing(self, loaded):
         first = counts()
         assert "Demo data already loaded" in load_demo()

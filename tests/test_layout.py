@@ -43,7 +43,8 @@ def test_the_header_marks_the_section_and_says_which_link_is_this_page(client):
     assert every_link(on_list) == [
         "My work", "Contracts", "Review queue", "Service requests",
         "Access to confirm", "New solicitation", "Dashboard", "Metrics", "Surveys",
-        "Reconciliation", "Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks"]
+        "Reconciliation", "Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks",
+        "Recertification"]
     contracts = next(item for item in on_list if item.label == "Contracts")
     assert contracts.current and contracts.aria_current == "page"
     in_contract = next(item for item in on_contract if item.label == "Contracts")

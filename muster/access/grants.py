@@ -116,3 +116,39 @@ def revoke(actor, item: AccessGrant) -> AccessGrant:
     revoke_held(actor, item)
     emails.access_changed(actor, item.contract, [item], key=f"grant:{item.pk}:revoked")
     return item
+
+
+# --- Pausing and resuming for a reason (recertification: an uncertified grant pauses on
+# the campaign's due date; the SO's late certification resumes it). The caller holds the
+# grant's lock, runs in its own transaction, and sends its own emails.
+
+
+def pause_held(actor, item: AccessGrant, reason: str, why: str) -> None:
+    """Pause a live grant (requested or active) the caller has locked, for `reason` (a
+    PauseReason), audited as access.grant_paused."""
+    before = item.status
+    refused = AccessError(f"This access is {item.get_status_display().lower()}: only live "
+                          "access can be paused. Nothing was changed.")
+    workflow.check(item.pause, refused)
+    item.pause()
+    item.pause_reason, item.paused_at = reason, clock.now()
+    item.save(update_fields=["status", "pause_reason", "paused_at", "updated_at"])
+    audit.record(actor, "access.grant_paused", item,
+                 f"Paused {item.service} for {item.user.full_name}: {why}",
+                 contract=item.contract, before={"status": before},
+                 after={"status": item.status, "pause_reason": reason})
+
+
+def resume_held(actor, item: AccessGrant, reason: str, why: str) -> None:
+    """Resume a grant the caller has locked, paused for `reason` only (a grant paused for
+    another reason stays paused: refused), audited as access.grant_resumed."""
+    if item.status != GrantStatus.PAUSED or item.pause_reason != reason:
+        raise AccessError("This access is not paused for that reason: it was not resumed.")
+    item.resume()
+    item.pause_reason = ""
+    item.save(update_fields=["status", "pause_reason", "updated_at"])
+    audit.record(actor, "access.grant_resumed", item,
+                 f"Resumed {item.service} for {item.user.full_name}: {why}",
+                 contract=item.contract,
+                 before={"status": GrantStatus.PAUSED, "pause_reason": reason},
+                 after={"status": item.status, "pause_reason": ""})

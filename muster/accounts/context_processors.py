@@ -76,6 +76,9 @@ HEADER_LINKS = [
          "api.manage_provisioning_clients", "administration"),
     Link("Webhooks", "webhooks:endpoints", _app("webhooks"), "webhooks.manage",
          "administration"),
+    Link("Recertification", "recertification:campaigns", _view(
+        "recertification:campaigns", "recertification:campaign_new",
+        "recertification:campaign"), "recertification.run", "administration"),
     Link("Site administration", "admin:index", lambda m: False, "accounts.administer",
          "administration"),
 ]

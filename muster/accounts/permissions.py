@@ -638,3 +638,17 @@ PREDICATES.update({
     "recertification.run": may_run_recertification,
     "reconciliation.see": may_see_reconciliation,
 })
+
+
+# --- recertification (issue 16): a contract's page in a campaign ---------------------------
+
+
+def may_see_certification(user, contract) -> bool:
+    """A contract's grants in a campaign: its SO (who decides) and the team (who follows
+    the progress)."""
+    return can(user, Action.CERTIFY_ACCESS, contract) or may_run_recertification(user)
+
+
+PREDICATES.update({
+    "recertification.see_contract": may_see_certification,
+})

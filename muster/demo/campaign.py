@@ -1,5 +1,60 @@
-"""The demo's recertification campaign, half done (issue 16)."""
+"""The demo's recertification campaign, half done (issue 16): opened by the onboarding team
+two weeks ago over every active contract, due in a week; on the Tidewater contract the SO
+has certified some access, removed one, and left the rest waiting."""
+
+import contextlib
+import datetime
+import itertools
+
+from django.utils import timezone
+
+from muster import clock
+from muster.accounts.models import ContractRole, TeamRole, User
+from muster.recertification import services
+from muster.recertification.models import Decision, Scope
+from muster.timeline import calendar
+
+
+@contextlib.contextmanager
+def _on(day: datetime.date, hour: int = 9):
+    """Muster's clock reads `day` at `hour`, a second later at each read (as data.py's
+    story clock does; this module cannot import data.py, which imports it)."""
+    real_now = clock.now
+    start = datetime.datetime.combine(day, datetime.time(hour),
+                                      tzinfo=timezone.get_current_timezone())
+    ticks = itertools.count()
+    clock.now = lambda: start + datetime.timedelta(seconds=next(ticks))
+    try:
+        yield day
+    finally:
+        clock.now = real_now
+
+
+def _workday(today: datetime.date, n: int) -> datetime.date:
+    return calendar.add_business_days(today, -n)
 
 
 def show(created: dict) -> None:
-    """Placeholder until recertification lands."""
+    today = clock.today()
+    team = (User.objects.filter(team_roles__role=TeamRole.Role.ONBOARDING_TEAM)
+            .order_by("pk").first())
+    contract = created["active"]
+    with _on(_workday(today, 8)):
+        campaign = services.open_campaign(
+            team, name="Access review, winter", scope=Scope.ALL,
+            due_date=calendar.add_business_days(today, 5))
+    so = contract.roles.get(role=ContractRole.Role.SO).user
+    items = {(i.grant.user.email.split("@")[0], i.grant.service.slug): i
+             for i in campaign.items.filter(contract=contract).select_related(
+                 "grant__user", "grant__service")}
+
+    def decide(keys, decision, day):
+        chosen = [items[k].pk for k in keys if k in items]
+        if chosen:
+            with _on(_workday(today, day), hour=10):
+                services.decide(so, campaign, contract, chosen, decision)
+
+    decide([("analyst", "confluence"), ("abstractor1", "confluence")], Decision.KEEP, 6)
+    decide([("abstractor2", "slack")], Decision.REMOVE, 4)
+    # The analyst's SAS Viya is paused for the lapsed DUA: certified, it stays paused.
+    decide([("analyst", "sas-viya")], Decision.KEEP, 3)

@@ -253,6 +253,7 @@ def build_world() -> World:
     for side in (a, b):
         _conversation(side, team)
         _webhook(side, team)
+        _campaign(side, team)
     return World(users=users, sides={"A": a, "B": b})
 
 
@@ -299,3 +300,19 @@ def _webhook(side: Side, team: User) -> None:
         payload={"type": "grant.revoked", "contract": {"id": main.pk, "name": main.name}})
     side.objects["webhook_endpoint"] = endpoint.pk
     side.objects["webhook_delivery"] = delivery.pk
+
+
+# --- recertification (issue 16): a campaign per side over its main contract --------------
+
+
+def _campaign(side: Side, team: User) -> None:
+    from muster.recertification import services as recertification
+    from muster.timeline import calendar
+
+    main = side.contracts["main"]
+    campaign = recertification.open_campaign(
+        team, name=f"{side.marker} access review",
+        due_date=calendar.add_business_days(clock.today(), 10), scope="chosen",
+        contracts=[main])
+    side.objects["campaign"] = campaign.pk
+    side.objects["campaign_item"] = campaign.items.order_by("pk").first().pk

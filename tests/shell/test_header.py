@@ -28,17 +28,20 @@ EXPECTED = {
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": REQUESTS_TEAM,
          "Reports": ["Dashboard", "Metrics", "Surveys", "Reconciliation"],
-         "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks"]}),
+         "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks",
+                            "Recertification"]}),
     "team_lead": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": ["Review queue", "Service requests"],
          "Reports": ["Dashboard", "Metrics", "Surveys", "Reconciliation"],
-         "Administration": ["Accounts", "Sweeps", "Provisioning clients", "Webhooks"]}),
+         "Administration": ["Accounts", "Sweeps", "Provisioning clients", "Webhooks",
+                            "Recertification"]}),
     "administrator": (
         ["My work", "Contracts", "Requests", "Reports", "Administration"],
         {"Requests": ["Review queue", "Service requests"],
          "Reports": ["Dashboard", "Metrics", "Surveys", "Reconciliation"],
-         "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks"]}),
+         "Administration": ["Accounts", "Outbox", "Sweeps", "Provisioning clients", "Webhooks",
+                            "Recertification"]}),
     "sas_lead": (["Home", "My work", "Contracts", "Requests"],
                  {"Requests": ["Service decisions", "Service requests", "Access to confirm"]}),
 }

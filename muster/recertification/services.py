@@ -1,0 +1,278 @@
+"""Every write of a recertification campaign: opening it, the SO's decisions, and the daily
+sweep's reminders and pauses. Each is one transaction with its audit records and emails
+(queued once per key: the key carries the "once")."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+
+from muster import clock, workflow
+from muster.access import emails as access_emails
+from muster.access import grants as access
+from muster.access.models import UNREVOKED, AccessGrant, GrantStatus, PauseReason
+from muster.accounts import permissions
+from muster.accounts.models import ContractRole
+from muster.accounts.permissions import Action
+from muster.audit import services as audit
+from muster.contracts.models import Contract
+from muster.errors import DomainError, NotAllowed
+from muster.notifications import services as mail
+from muster.timeline import calendar
+
+from .models import Campaign, CampaignItem, Decision, Scope
+from .queries import contracts_in_scope
+
+# At most this many grants decided by one bulk form (a page of the SO's users is smaller).
+BULK_MAX = 200
+LIVE = (GrantStatus.REQUESTED, GrantStatus.ACTIVE)
+
+
+class RecertificationError(DomainError):
+    pass
+
+
+def _so_and_cor(contract: Contract) -> tuple[list, list]:
+    """The SO (to) and the COR (copied); active people only."""
+    so = workflow.people_with_roles(contract, ContractRole.Role.SO)
+    cor = workflow.people_with_roles(contract, ContractRole.Role.COR)
+    return [u for u in so if u.is_active], [u for u in cor if u.is_active]
+
+
+# --- Opening ---------------------------------------------------------------------------
+
+
+def check_due_date(due_date: datetime.date | None, today: datetime.date) -> None:
+    if due_date is None:
+        raise RecertificationError("Give the date the decisions are due.", "due_date")
+    if due_date <= today:
+        raise RecertificationError("The due date must be after today.", "due_date")
+    if not calendar.is_business_day(due_date):
+        raise RecertificationError(
+            f"{due_date:%A %B %-d, %Y} is not a business day: choose a weekday that is "
+            "not a federal holiday.", "due_date")
+
+
+@transaction.atomic
+def open_campaign(actor, *, name: str, due_date: datetime.date, scope: str,
+                  contracts=()) -> Campaign:
+    """Open a campaign over every active contract (scope ALL) or the chosen ones: one item
+    per grant live on them now. Each contract's SO (the COR copied) is told once."""
+    if not permissions.allows(actor, "recertification.run", None):
+        raise NotAllowed("Only the onboarding team opens recertification campaigns.")
+    today = clock.today()
+    name = (name or "").strip()
+    if not name:
+        raise RecertificationError("Give the campaign a name.", "name")
+    check_due_date(due_date, today)
+    chosen = contracts_in_scope()
+    if scope == Scope.CHOSEN:
+        wanted = {c.pk for c in contracts}
+        if not wanted:
+            raise RecertificationError("Choose at least one contract.", "contracts")
+        chosen = chosen.filter(pk__in=wanted)
+        if chosen.count() != len(wanted):
+            raise RecertificationError(
+                "A chosen contract has no access to certify now (or is not running): "
+                "choose again.", "contracts")
+    grants = list(AccessGrant.objects.filter(contract__in=chosen, status__in=UNREVOKED)
+                  .select_for_update(of=("self",)).order_by("pk"))
+    if not grants:
+        raise RecertificationError("No contract in scope has access to certify: nothing "
+                                   "was opened.", "contracts" if scope == Scope.CHOSEN
+                                   else None)
+    campaign = Campaign.objects.create(name=name, due_date=due_date, scope=scope,
+                                       opened_by=actor, opened_at=clock.now())
+    CampaignItem.objects.bulk_create(
+        [CampaignItem(campaign=campaign, contract_id=g.contract_id, grant=g) for g in grants])
+    per_contract: dict[int, int] = defaultdict(int)
+    for g in grants:
+        per_contract[g.contract_id] += 1
+    audit.record(actor, "recertification.opened", campaign,
+                 f"Opened recertification campaign {name}, due {due_date:%B %-d, %Y}",
+                 after={"name": name, "due_date": due_date, "scope": scope,
+                        "contracts": sorted(per_contract), "items": len(grants)})
+    for contract in Contract.objects.filter(pk__in=per_contract).order_by("pk"):
+        to, cc = _so_and_cor(contract)
+        mail.queue("recertification_opened", to=to, cc=cc, contract=contract,
+                   key=f"recertification:{campaign.pk}:{contract.pk}:opened",
+                   context={"campaign": campaign, "count": per_contract[contract.pk]})
+    return campaign
+
+
+# --- The SO's decisions ------------------------------------------------------------------
+
+
+@dataclass
+class Decided:
+    decided: int = 0
+    revoked: list = field(default_factory=list)
+    resumed: list = field(default_factory=list)
+    still_paused: list = field(default_factory=list)  # paused for another reason
+
+
+@transaction.atomic
+def decide(actor, campaign: Campaign, contract: Contract, item_ids, decision: str) -> Decided:
+    """The SO's decision on some of the contract's items. "Remove" revokes the grant
+    (through access, with its audit record and email); "still needed" records it, and
+    resumes a grant the due date paused. A decision can change while the grant is not
+    revoked."""
+    workflow.require(actor, Action.CERTIFY_ACCESS, contract)
+    if decision not in Decision.values:
+        raise RecertificationError("Choose “Still needed” or “Remove”.", "decision")
+    ids = sorted({int(i) for i in item_ids})
+    if not ids:
+        raise RecertificationError("Choose at least one grant.", "items")
+    if len(ids) > BULK_MAX:
+        raise RecertificationError(f"Decide at most {BULK_MAX} grants at a time.", "items")
+    items = list(CampaignItem.objects.filter(campaign=campaign, contract=contract, pk__in=ids)
+                 .select_for_update(of=("self",)).order_by("pk"))
+    if len(items) != len(ids):
+        raise RecertificationError("A chosen grant is not in this campaign for this "
+                                   "contract: nothing was changed.", "items")
+    locked = {g.pk: g for g in AccessGrant.objects.select_for_update(of=("self",))
+              .filter(pk__in=[i.grant_id for i in items])
+              .select_related("contract", "user", "service")}
+    revoked = [locked[i.grant_id] for i in items if locked[i.grant_id].status ==
+               GrantStatus.REVOKED]
+    if revoked:
+        names = ", ".join(f"{g.user.full_name} ({g.service.name})" for g in revoked)
+        raise RecertificationError(f"Access already revoked cannot be certified again: "
+                                   f"{names}. Nothing was changed.", "items")
+    result = Decided()
+    now = clock.now()
+    word = Decision(decision).label.lower()
+    for item in items:
+        grant = locked[item.grant_id]
+        before = item.decision
+        if decision == Decision.REMOVE:
+            access.revoke_held(actor, grant)
+            result.revoked.append(grant)
+        elif grant.status == GrantStatus.PAUSED:
+            if grant.pause_reason == PauseReason.NOT_RECERTIFIED:
+                access.resume_held(actor, grant, PauseReason.NOT_RECERTIFIED,
+                                   f"certified in {campaign.name}")
+                result.resumed.append(grant)
+            else:
+                result.still_paused.append(grant)
+        item.decision, item.decided_by, item.decided_at = decision, actor, now
+        item.save(update_fields=["decision", "decided_by", "decided_at"])
+        audit.record(
+            actor, "recertification.certified", item,
+            f"Certified {grant.user.full_name}'s access to {grant.service.name}: {word}",
+            contract=contract, before={"decision": before},
+            after={"campaign": campaign.pk, "campaign_name": campaign.name,
+                   "grant": grant.pk, "user": grant.user.email, "service": grant.service.slug,
+                   "decision": decision})
+        result.decided += 1
+    if result.revoked:
+        access_emails.access_changed(
+            actor, contract, result.revoked,
+            key=f"recertification:{campaign.pk}:removed:{result.revoked[0].pk}")
+    if result.resumed:
+        access_emails.access_changed(
+            actor, contract, result.resumed,
+            key=f"recertification:{campaign.pk}:resumed:{result.resumed[0].pk}:"
+                f"{now.isoformat()}")
+    return result
+
+
+# --- The daily sweep --------------------------------------------------------------------
+
+
+def _thresholds() -> list[int]:
+    return sorted(set(settings.RECERTIFICATION_REMINDER_DAYS), reverse=True)
+
+
+def send_reminders(day: datetime.date, since: datetime.date) -> int:
+    """A reminder to the SO (the COR copied) of each contract with grants left to certify,
+    RECERTIFICATION_REMINDER_DAYS days before the due date: once per campaign, contract and
+    threshold; after missed days, only the most pressing threshold reached."""
+    thresholds = _thresholds()
+    if not thresholds:
+        return 0
+    horizon = day + datetime.timedelta(days=thresholds[0])
+    waiting = (CampaignItem.objects
+               .filter(campaign__due_date__gt=day, campaign__due_date__lte=horizon,
+                       decision="", grant__status__in=UNREVOKED)
+               .values("campaign", "contract").annotate(left=Count("pk"))
+               .order_by("campaign", "contract"))
+    rows = list(waiting)
+    if not rows:
+        return 0
+    campaigns = Campaign.objects.in_bulk({r["campaign"] for r in rows})
+    contracts = Contract.objects.in_bulk({r["contract"] for r in rows})
+    sent = 0
+    for row in rows:
+        campaign, contract = campaigns[row["campaign"]], contracts[row["contract"]]
+        days_left = (campaign.due_date - day).days
+        reached = [t for t in thresholds if days_left <= t]
+        threshold = min(reached)  # the most pressing one reached (catch-up)
+        to, cc = _so_and_cor(contract)
+        email = mail.queue(
+            "recertification_reminder", to=to, cc=cc, contract=contract,
+            key=f"recertification:{campaign.pk}:{contract.pk}:reminder:{threshold}",
+            context={"campaign": campaign, "left": row["left"], "days_left": days_left})
+        sent += getattr(email, "just_queued", False)
+    return sent
+
+
+def pause_uncertified(day: datetime.date, since: datetime.date) -> int:
+    """On or after a campaign's due date: each grant still live (requested or active) whose
+    item has no decision pauses (not revoked) with reason NOT_RECERTIFIED, and the SO and
+    COR of its contract are told, once per campaign and contract. Returns how many paused."""
+    items = list(CampaignItem.objects
+                 .filter(campaign__due_date__lte=day, decision="", grant__status__in=LIVE)
+                 .order_by("campaign", "contract", "pk").values_list("pk", flat=True))
+    pairs: set[tuple[int, int]] = set()
+    paused = 0
+    for pk in items:  # each in its own transaction: a long sweep holds no lock for long
+        pair = _pause_one(pk)
+        if pair:
+            pairs.add(pair)
+            paused += 1
+    for campaign_id, contract_id in sorted(pairs):
+        _tell_paused(campaign_id, contract_id)
+    return paused
+
+
+@transaction.atomic
+def _pause_one(pk: int) -> tuple[int, int] | None:
+    item = (CampaignItem.objects.select_for_update(of=("self",)).select_related("campaign")
+            .filter(pk=pk, decision="").first())
+    if item is None:
+        return None
+    grant = (AccessGrant.objects.select_for_update(of=("self",))
+             .select_related("contract", "user", "service").get(pk=item.grant_id))
+    if grant.status not in LIVE:
+        return None
+    access.pause_held(None, grant, PauseReason.NOT_RECERTIFIED,
+                      f"not recertified by {item.campaign.due_date:%B %-d, %Y} "
+                      f"({item.campaign.name})")
+    item.paused_at = clock.now()
+    item.save(update_fields=["paused_at"])
+    return item.campaign_id, item.contract_id
+
+
+@transaction.atomic
+def _tell_paused(campaign_id: int, contract_id: int) -> None:
+    """One email per campaign and contract whose grants the due date paused: the list of
+    what is paused now."""
+    rows = (CampaignItem.objects
+            .filter(campaign=campaign_id, contract=contract_id, decision="",
+                    paused_at__isnull=False,
+                    grant__status=GrantStatus.PAUSED,
+                    grant__pause_reason=PauseReason.NOT_RECERTIFIED)
+            .select_related("campaign", "contract", "grant__user", "grant__service")
+            .order_by("campaign", "contract", "grant__user__full_name", "grant__service__order"))
+    items = list(rows)
+    if items:
+        campaign, contract = items[0].campaign, items[0].contract
+        to, cc = _so_and_cor(contract)
+        mail.queue("recertification_paused", to=[*to, *cc], contract=contract,
+                   key=f"recertification:{campaign.pk}:{contract.pk}:paused",
+                   context={"campaign": campaign, "grants": [i.grant for i in items]})
+
