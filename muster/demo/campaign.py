@@ -2,11 +2,6 @@
 two weeks ago over every active contract, due in a week; on the Tidewater contract the SO
 has certified some access, removed one, and left the rest waiting."""
 
-import contextlib
-import datetime
-import itertools
-
-from django.utils import timezone
 
 from muster import clock
 from muster.accounts.models import ContractRole, TeamRole, User
@@ -14,24 +9,8 @@ from muster.recertification import services
 from muster.recertification.models import Decision, Scope
 from muster.timeline import calendar
 
-
-@contextlib.contextmanager
-def _on(day: datetime.date, hour: int = 9):
-    """Muster's clock reads `day` at `hour`, a second later at each read (as data.py's
-    story clock does; this module cannot import data.py, which imports it)."""
-    real_now = clock.now
-    start = datetime.datetime.combine(day, datetime.time(hour),
-                                      tzinfo=timezone.get_current_timezone())
-    ticks = itertools.count()
-    clock.now = lambda: start + datetime.timedelta(seconds=next(ticks))
-    try:
-        yield day
-    finally:
-        clock.now = real_now
-
-
-def _workday(today: datetime.date, n: int) -> datetime.date:
-    return calendar.add_business_days(today, -n)
+from .story import on as _on
+from .story import workday as _workday
 
 
 def show(created: dict) -> None:

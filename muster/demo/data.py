@@ -7,18 +7,15 @@ played on the day it happened in the story (`_on`), so a request waiting for a w
 it was submitted a week ago, and an overdue step was not done before its date.
 """
 
-import contextlib
 import datetime
 import functools
 import io
-import itertools
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from pypdf import PdfWriter
 
 from muster import clock
@@ -40,9 +37,11 @@ from muster.timeline import services as timeline
 from muster.work.demo import assign_demo_work
 
 from . import campaign, dua_warning, findings
+from .story import DOMAIN
+from .story import on as _on
+from .story import workday as _workday
 
 DEMO_PASSWORD = "muster-demo-2026"
-DOMAIN = "example.com"
 
 
 @dataclass(frozen=True)
@@ -206,39 +205,6 @@ HISTORY = [
         survey=(10, 5, "Everything arrived on the dates we were promised.", ""),
         dua_expires_in=50),
 ]
-
-
-_story_clock: dict[str, datetime.datetime | None] = {"last": None}
-
-
-@contextlib.contextmanager
-def _on(day: datetime.date, hour: int = 9):
-    """Play part of the story on `day`: Muster's clock reads that day at `hour`, a second
-    later at each read (and after the last block's, on the same day), so events keep their
-    order, until the block ends."""
-    real_now = clock.now
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=tz)
-    last = _story_clock["last"]
-    if last is not None and last.date() == day and last >= start:
-        start = last + datetime.timedelta(seconds=1)
-    ticks = itertools.count()
-
-    def now() -> datetime.datetime:
-        moment = start + datetime.timedelta(seconds=next(ticks))
-        _story_clock["last"] = moment
-        return moment
-
-    clock.now = now
-    try:
-        yield day
-    finally:
-        clock.now = real_now
-
-
-def _workday(today: datetime.date, n: int) -> datetime.date:
-    """The n-th business day before `today` (n > 0); today itself when n == 0."""
-    return calendar.add_business_days(today, -n) if n else today
 
 
 def is_loaded() -> bool:

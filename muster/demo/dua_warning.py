@@ -18,12 +18,14 @@ from muster.accounts.models import ContractRole, User
 from muster.catalog.models import Service
 from muster.contracts.models import Contract
 
+from .story import DOMAIN
+from .story import on as _on
+from .story import workday as _workday
+
 CONTRACT = "history-readmission"
 
 
 def show(created: dict) -> None:
-    from .data import DOMAIN, _on, _workday  # data.py imports this module
-
     contract = Contract.objects.get(pk=created[CONTRACT].pk)
     today = clock.today()
     so = contract.roles.get(role=ContractRole.Role.SO).user

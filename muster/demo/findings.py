@@ -7,11 +7,6 @@ roster, to Northfield's (a person on two contractors' rosters), and asks for the
 access nine business days ago: nobody confirmed it (more than five business days).
 """
 
-import contextlib
-import datetime
-import itertools
-
-from django.utils import timezone
 
 from muster import clock
 from muster.access import grants
@@ -20,20 +15,7 @@ from muster.accounts.models import User
 from muster.catalog.models import Service
 from muster.timeline import calendar
 
-
-@contextlib.contextmanager
-def _on(day: datetime.date, hour: int = 9):
-    """Muster's clock reads `day` at `hour` (a second later at each read) in the block: as
-    data.py's `_on` (not imported: data.py imports this module)."""
-    real_now = clock.now
-    start = datetime.datetime.combine(day, datetime.time(hour),
-                                      tzinfo=timezone.get_current_timezone())
-    ticks = itertools.count()
-    clock.now = lambda: start + datetime.timedelta(seconds=next(ticks))
-    try:
-        yield day
-    finally:
-        clock.now = real_now
+from .story import on as _on
 
 
 def show(created: dict) -> None:
