@@ -258,6 +258,9 @@ PAGES: dict[str, Page] = {
     "access:export": Page(C, page(ROSTER)),
     "access:member": Page({**C, "user_pk": "member"}, page(ROSTER)),
     "access:remove_user": Page({**C, "user_pk": "member"}, POST_ONLY, post=action({"so"})),
+    # The SO starts their users' EUA checks; the onboarding team sees them complete.
+    "access:eua_check": Page({**C, "user_pk": "member"}, POST_ONLY,
+                             post=action({"so", "onboarding_team"})),
     "access:grant": Page(C, POST_ONLY, post=action({"so"})),
     "access:confirm_grant": Page({**C, "grant_pk": "grant_requested"}, POST_ONLY,
                                  post=action({"onboarding_team", "sas_lead"})),
@@ -385,6 +388,7 @@ POST_DATA: dict[str, Callable] = {
     "notifications:retry": lambda w, s: {},
     "access:grant": lambda w, s: {"user": w.sides[s].objects["member"], "service": ""},
     "access:import_preview": lambda w, s: {"action": "discard"},
+    "access:eua_check": lambda w, s: {"eua_check": "complete"},
     "access:dua_invalidate": lambda w, s: {"reason": "Forged"},
     "access:service_request": lambda w, s: {"version": _req_version(w, s)},
     "access:cor_decision": lambda w, s: {"decision": "decline", "note": "Forged",

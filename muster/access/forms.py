@@ -3,7 +3,7 @@ everything against Muster (approved services, the roster, HARP IDs held by other
 
 from django import forms
 
-from muster.accounts.models import HARP_ID_RE
+from muster.accounts.models import HARP_ID_RE, ContractRole
 from muster.forms import USWDSMixin
 from muster.validators import EMAIL_MAX, NAME_MAX, VISIBLE_ONLY
 
@@ -41,6 +41,23 @@ class GrantForm(USWDSMixin, forms.Form):
             (s.pk, f"{s.name}{f' (EUA job code {s.eua_job_code})' if s.eua_job_code else ''}")
             for s in services
         ]
+
+
+class EuaCheckForm(USWDSMixin, forms.Form):
+    """A roster member's EUA background check. `seen` carries the status the page showed,
+    so a check someone else changed meanwhile is not overwritten."""
+
+    eua_check = forms.ChoiceField(label="EUA background check",
+                                  choices=ContractRole.EuaCheck.choices)
+    seen = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("seen") and data["seen"] not in ContractRole.EuaCheck.values:
+            # A hidden field: said at the top of the form, not beside a field.
+            raise forms.ValidationError("This page was out of date. Check the EUA "
+                                        "background check and choose again.")
+        return data
 
 
 class FilterForm(forms.Form):

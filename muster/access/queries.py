@@ -144,6 +144,9 @@ def person_of(contract: Contract, user_pk) -> User | None:
     ).filter(pk=user_pk).distinct().first()
 
 
+ROLE_TYPE = ContractRole._meta.label_lower  # the audit's object_type of a roster place
+
+
 @dataclass
 class MemberPage:
     role: ContractRole | None  # None once they left the roster
@@ -157,10 +160,18 @@ def member_page(contract: Contract, member: User) -> MemberPage:
     grants = list(contract.access_grants.filter(user=member)
                   .select_related("service", "requested_by", "revoked_by")
                   .order_by(*BY_SERVICE))
+    # Their EUA checks were recorded on their place on the roster: this one, or one they
+    # held before being taken off (its id is on the event that added or removed them).
+    places = AuditEvent.objects.filter(
+        contract=contract, object_type=ROLE_TYPE, action__startswith="access.user_").filter(
+        Q(after__user=member.email) | Q(before__user=member.email)).values("object_id")
     history = AuditEvent.objects.filter(contract=contract).filter(
         Q(object_type="access.accessgrant", object_id__in=[str(g.pk) for g in grants])
         | Q(action__startswith="access.user_", after__user=member.email)
         | Q(action__startswith="access.user_", before__user=member.email)
+        | Q(action="contract.eua_check", object_type=ROLE_TYPE,
+            object_id__in=[str(role.pk)] if role is not None else [])
+        | Q(action="contract.eua_check", object_type=ROLE_TYPE, object_id__in=places)
     ).select_related("actor").order_by("-id")[:100]
     return MemberPage(role, grants, history)
 
@@ -170,10 +181,11 @@ def export_rows(contract: Contract) -> Iterator[tuple]:
     grants = grants_by_user(contract)
     for m in members(contract):
         person = (m.user.full_name, m.user.email, m.user.harp_id)
+        check = m.get_eua_check_display()  # the person's, on each of their rows
         if not grants.get(m.user_id):
-            yield (*person, "", "", "")
+            yield (*person, "", "", "", check)
         for g in grants.get(m.user_id, []):
-            yield (*person, g.service.name, g.get_status_display(), g.eua_job_code)
+            yield (*person, g.service.name, g.get_status_display(), g.eua_job_code, check)
 
 
 # --- Data Use Agreements --------------------------------------------------------------

@@ -1,6 +1,9 @@
 """The contract's roster: the SO adds a person (one by one; a file goes through
-`imports`) or takes them off, revoking their access. One transaction per action, with its
-guard, audit record and email to the SO."""
+`imports`) or takes them off, revoking their access; the SO or the onboarding team records
+a member's EUA background check. One transaction per action, with its guard, audit record
+and email to the SO."""
+
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -85,3 +88,42 @@ def remove_user(actor, contract: Contract, user) -> list[AccessGrant]:
     if grants:
         emails.access_changed(actor, contract, grants, key=f"roster-removed:{role_pk}")
     return grants
+
+
+@dataclass(frozen=True)
+class EuaCheckRecorded:
+    role: ContractRole
+    changed: bool  # False: it already had that status, nothing was written
+
+
+EUA_STALE = ("{name}'s EUA background check changed since you opened the page: it is now "
+             "“{now}”. Check it and choose again.")
+
+
+@transaction.atomic
+def record_eua_check(actor, contract: Contract, user, status: str, *,
+                     seen: str | None = None) -> EuaCheckRecorded:
+    """Record a roster member's EUA background check (their contractor user role's
+    `eua_check`), as the intake form records the SO's and SPOC's: the same audit action
+    and summary. `seen`, the status the person's page showed: a check someone else changed
+    since is not overwritten."""
+    workflow.require(actor, Action.RECORD_EUA_CHECK, contract)
+    if status not in ContractRole.EuaCheck.values:
+        raise AccessError("Choose one of the EUA background check's statuses.")
+    status = ContractRole.EuaCheck(status)
+    role = membership(contract, user, lock=True)
+    if role is None:
+        raise AccessError(f"{user.full_name} is not on this contract's roster.")
+    roster_open(contract)
+    if role.eua_check == status:
+        return EuaCheckRecorded(role, changed=False)
+    if seen and role.eua_check != seen:
+        raise AccessError(EUA_STALE.format(name=user.full_name,
+                                           now=role.get_eua_check_display()))
+    before = {"eua_check": role.eua_check}
+    role.eua_check = status
+    role.save(update_fields=["eua_check"])
+    audit.record(actor, "contract.eua_check", role,
+                 f"{user}'s EUA background check: {role.get_eua_check_display()}",
+                 contract=contract, before=before, after={"eua_check": status.value})
+    return EuaCheckRecorded(role, changed=True)

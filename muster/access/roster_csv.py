@@ -22,7 +22,11 @@ ALIASES = {
     "harp_id": "harp_id", "harpid": "harp_id", "harp": "harp_id", "harp_user_id": "harp_id",
     "services": "services", "service": "services",
 }
-EXPORT_COLUMNS = ("full_name", "email", "harp_id", "service", "status", "eua_job_code")
+# The import reads the first four (by name); it reports the others as ignored columns, so
+# an export can be uploaded again as it is. eua_check last: files read by position before
+# it was added keep their columns.
+EXPORT_COLUMNS = ("full_name", "email", "harp_id", "service", "status", "eua_job_code",
+                  "eua_check")
 
 FORMAT_HINT = (
     "Upload a CSV file (comma-separated, UTF-8) whose first row names the columns "

@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{C}roster/export.csv", imports.export_csv, name="export"),
     path(f"{C}roster/<int:user_pk>/", roster.member, name="member"),
     path(f"{C}roster/<int:user_pk>/remove/", roster.remove_user, name="remove_user"),
+    path(f"{C}roster/<int:user_pk>/eua-check/", roster.eua_check, name="eua_check"),
     path(f"{C}grants/new/", grants.grant, name="grant"),
     path(f"{C}grants/<int:grant_pk>/confirm/", grants.confirm_grant, name="confirm_grant"),
     path(f"{C}grants/<int:grant_pk>/revoke/", grants.revoke_grant, name="revoke_grant"),

@@ -55,6 +55,7 @@ class Action(StrEnum):
     VIEW_ROSTER = "access.view_roster"
     MANAGE_ROSTER = "access.manage_roster"
     CONFIRM_ACCESS = "access.confirm"
+    RECORD_EUA_CHECK = "access.record_eua_check"
     UPLOAD_DUA = "access.upload_dua"
     INVALIDATE_DUA = "access.invalidate_dua"
     REQUEST_SERVICE = "access.request_service"
@@ -98,6 +99,9 @@ RULES: dict[Action, frozenset[str]] = {
     Action.MANAGE_ROSTER: frozenset({SO}),
     # Someone on the agency side confirms a requested grant was provisioned.
     Action.CONFIRM_ACCESS: frozenset({ONBOARDING_TEAM, SERVICE_LEAD}),
+    # A roster member's EUA background check: the SO starts their users' checks, the
+    # onboarding team sees them complete.
+    Action.RECORD_EUA_CHECK: frozenset({SO, ONBOARDING_TEAM}),
     Action.UPLOAD_DUA: frozenset({SO, COR, ONBOARDING_TEAM}),
     Action.INVALIDATE_DUA: frozenset({COR, ONBOARDING_TEAM}),
     Action.REQUEST_SERVICE: frozenset({COR, POC, SO, SPOC}),

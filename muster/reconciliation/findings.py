@@ -204,7 +204,8 @@ def _eua_row(grant, day) -> Finding:
         f"{grant.get_status_display()} access to {grant.service.name} (EUA job code "
         f"{grant.service.eua_job_code}), but the EUA background check is “{check}”.",
         _day_of(grant.requested_at) or day,
-        "Check the person's access: revoke it until the EUA check is complete")
+        "Record the EUA check on the person's page once it is complete, or revoke the "
+        "access until then")
 
 
 # --- 5. A person on the rosters of two different contractors -------------------------

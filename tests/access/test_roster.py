@@ -189,11 +189,14 @@ def test_export_lists_every_member_and_grant_as_csv(so, people):
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="roster-')
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["full_name", "email", "harp_id", "service", "status", "eua_job_code"]
+    assert rows[0] == ["full_name", "email", "harp_id", "service", "status", "eua_job_code",
+                       "eua_check"]
     assert ["Cody User", member.email, member.harp_id, "Confluence", "Active",
-            "CONFL_User"] in rows
-    assert ["Cody User", member.email, member.harp_id, "SAS Viya", "Revoked", ""] in rows
-    assert ["'=HYPERLINK(\"http://x\")", "evil@example.com", "EVIL01", "", "", ""] in rows
+            "CONFL_User", "Not started"] in rows
+    assert ["Cody User", member.email, member.harp_id, "SAS Viya", "Revoked", "",
+            "Not started"] in rows
+    assert ["'=HYPERLINK(\"http://x\")", "evil@example.com", "EVIL01", "", "", "",
+            "Not started"] in rows
     assert len(rows) == 4
 
 

@@ -21,7 +21,7 @@ from muster.identity.invitations import SignIn, sign_in_of
 
 from .. import bulk, queries
 from .. import roster as roster_actions
-from ..forms import AddUserForm, FilterForm, GrantForm
+from ..forms import AddUserForm, EuaCheckForm, FilterForm, GrantForm
 from ..guards import AccessError, InvalidMember
 from ..models import GrantStatus
 from .bulk import REVOKED_SUMMARY, bulk_summary
@@ -38,6 +38,7 @@ class Row:
     grants: list
     grant_form: GrantForm | None = None
     sign_in: SignIn | None = None  # their account's status, and whether a link can be sent
+    eua_check: str = ""  # their EUA background check, as said
 
 
 def page_of(request, rows, size=PAGE_SIZE):
@@ -69,8 +70,8 @@ def roster(request, pk, add_form=None, status=200):
     grants = queries.grants_by_user(contract, [m.user_id for m in page])
     approved = queries.approved_services(contract)
     accounts = sign_in_of(m.user_id for m in page)
-    rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id))
-            for m in page]
+    rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id),
+                eua_check=m.get_eua_check_display()) for m in page]
     if manages:
         for row in rows:
             row.grant_form = grant_form(row.user, available(approved, row.grants), "roster")
@@ -122,8 +123,9 @@ def add_user(request, pk):
 # --- One member -------------------------------------------------------------------------
 
 
-def member_page(request, contract, member_user, *, form=None, status=200):
-    """A member's grants and history; `form`, a grant form the person sent with errors."""
+def member_page(request, contract, member_user, *, form=None, eua_form=None, status=200):
+    """A member's grants, EUA background check and history; `form`, a grant form the
+    person sent with errors; `eua_form`, an EUA check form sent with errors."""
     found = queries.member_page(contract, member_user)
     if found.role is None and not found.grants:
         raise Http404("This person is not on the contract's roster.")
@@ -131,13 +133,29 @@ def member_page(request, contract, member_user, *, form=None, status=200):
     manages = permissions.can(request.user, Action.MANAGE_ROSTER, contract)
     if manages and found.role is not None and form is None:
         form = grant_form(member_user, available(approved, found.grants), "member")
+    if (eua_form is None and found.role is not None
+            and permissions.can(request.user, Action.RECORD_EUA_CHECK, contract)):
+        eua_form = EuaCheckForm(initial={"eua_check": found.role.eua_check,
+                                         "seen": found.role.eua_check})
+    bound = [f for f in (form, eua_form) if f is not None and f.is_bound]
     return render(request, "access/roster/member.html", {
         "contract": contract, "member": member_user, "role": found.role,
-        "grants": found.grants, "grant_form": form,
-        "form": form if form is not None and form.is_bound else None,
+        "grants": found.grants, "grant_form": form, "eua_form": eua_form,
+        "eua_needed": eua_needed(found.role, found.grants),
+        "form": bound[0] if bound else None,  # for the error summary
         "dua_blocked": queries.dua_blocked(contract, approved, clock.today()),
         "history": found.history, "meanings": STATE_MEANINGS,
     }, status=status)
+
+
+def eua_needed(role, grants) -> set[int]:
+    """The grants that reconciliation finds for want of a complete EUA check: requested or
+    active, on a service with an EUA job code, held by a member whose check is not
+    complete (reconciliation.findings.eua_incomplete, for one person)."""
+    if role is None or role.eua_check == ContractRole.EuaCheck.COMPLETE:
+        return set()
+    return {g.pk for g in grants if g.service.eua_job_code
+            and g.status in (GrantStatus.ACTIVE, GrantStatus.REQUESTED)}
 
 
 def member(request, pk, user_pk):
@@ -160,6 +178,29 @@ def remove_user(request, pk, user_pk):
 
     return act(request, done=done, then=reverse("access:roster", args=[contract.pk]),
                call=lambda _: roster_actions.remove_user(request.user, contract, member_user))
+
+
+@require_POST
+def eua_check(request, pk, user_pk):
+    """Record a member's EUA background check (the SO or the onboarding team)."""
+    contract = permissions.contract_for(request.user, pk, Action.RECORD_EUA_CHECK)
+    member_user = queries.person_of(contract, user_pk)
+    if member_user is None:
+        raise Http404("This person is not on the contract's roster.")
+
+    def done(result) -> str:
+        said = result.role.get_eua_check_display()
+        if not result.changed:
+            return (f"{member_user.full_name}'s EUA background check is already “{said}”: "
+                    "nothing changed.")
+        return f"{member_user.full_name}'s EUA background check is now “{said}”."
+
+    return act(request, form=EuaCheckForm(request.POST),
+               invalid=lambda f: member_page(request, contract, member_user, eua_form=f),
+               call=lambda data: roster_actions.record_eua_check(
+                   request.user, contract, member_user, data["eua_check"],
+                   seen=data["seen"] or None),
+               done=done, then=reverse("access:member", args=[contract.pk, member_user.pk]))
 
 
 # What each state means to the person holding the access.
