@@ -28,8 +28,8 @@ from muster.uploads import validate_pdf
 from .models import AccessGrant, GrantStatus, PauseReason
 
 __all__ = [
-    "DuaError", "Lapse", "invalidate_dua", "lapsed_contracts", "pause_lapsed", "upload_dua",
-    "valid_dua",
+    "DuaError", "Lapse", "invalidate_dua", "lapsed_contracts", "pause_lapsed", "uncovered_grants",
+    "upload_dua", "valid_dua",
 ]
 
 # Grants that give (or are about to give) access: these pause when the DUA lapses.
@@ -64,7 +64,7 @@ def _valid_on(day: datetime.date) -> Q:
     )
 
 
-def _uncovered(grants: QuerySet, day: datetime.date) -> QuerySet:
+def uncovered_grants(grants: QuerySet, day: datetime.date) -> QuerySet:
     """The grants on DUA-requiring services that no DUA valid on `day` covers (a DUA that
     names no services covers them all)."""
     covering = DataUseAgreement.objects.filter(_valid_on(day), contract=OuterRef("contract"))
@@ -92,7 +92,7 @@ def _grant_list(grants) -> list[AccessGrant]:
 def _pause(actor, contract: Contract, day: datetime.date, why: str) -> list[AccessGrant]:
     """Pause every live grant of the (locked) contract that no valid DUA covers."""
     now = clock.now()
-    grants = _uncovered(
+    grants = uncovered_grants(
         AccessGrant.objects.filter(contract=contract, status__in=PAUSED_BY_A_LAPSE), day
     ).select_related("user", "service").select_for_update(of=("self",))
     paused = []
@@ -250,7 +250,7 @@ def lapsed_contracts(day: datetime.date) -> QuerySet:
     """Contracts with live grants on DUA-requiring services that no valid DUA covers on
     `day`, and a DUA that expired before `day`: one query, through the indexed expiry
     date and the grants' (contract, status) index."""
-    uncovered = _uncovered(
+    uncovered = uncovered_grants(
         AccessGrant.objects.filter(contract=OuterRef("pk"), status__in=PAUSED_BY_A_LAPSE), day
     )
     expired = DataUseAgreement.objects.filter(contract=OuterRef("pk"), expiry_date__lt=day)

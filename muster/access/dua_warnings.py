@@ -23,7 +23,7 @@ from muster.contracts.models import Contract, DataUseAgreement
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 
-from .dua import PAUSED_BY_A_LAPSE, _grant_list, _recipients, _uncovered, _valid_on
+from .dua import PAUSED_BY_A_LAPSE, _grant_list, _recipients, _valid_on, uncovered_grants
 from .models import AccessGrant
 
 __all__ = ["ExpiryWarning", "expiring", "send_due", "threshold_due", "thresholds", "upcoming",
@@ -69,7 +69,7 @@ def will_pause(dua: DataUseAgreement) -> QuerySet[AccessGrant]:
     covers = DataUseAgreement.objects.filter(pk=dua.pk).filter(
         Q(services=None) | Q(services=OuterRef("service")))
     live = AccessGrant.objects.filter(contract_id=dua.contract_id, status__in=PAUSED_BY_A_LAPSE)
-    return _uncovered(live, dua.expiry_date + DAY).filter(Exists(covers))
+    return uncovered_grants(live, dua.expiry_date + DAY).filter(Exists(covers))
 
 
 # --- The daily sweep --------------------------------------------------------------------

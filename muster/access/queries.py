@@ -30,6 +30,19 @@ from .models import (
 )
 
 MEMBER = ContractRole.Role.CONTRACTOR_USER
+
+# The EUA rule, in one place: a grant that gives (or is about to give) access to a service
+# with an EUA job code needs its holder's EUA background check complete. The member page
+# notes such grants; reconciliation lists them across every contract.
+EUA_CHECKED = (GrantStatus.ACTIVE, GrantStatus.REQUESTED)
+
+
+def needs_eua_check(grant) -> bool:
+    return bool(grant.service.eua_job_code) and grant.status in EUA_CHECKED
+
+
+def needing_eua_check(grants: QuerySet) -> QuerySet:
+    return grants.filter(status__in=EUA_CHECKED).exclude(service__eua_job_code="")
 EXPIRING_SOON_DAYS = 30
 BY_SERVICE = ("service__order", "service__name", "-requested_at")
 

@@ -30,7 +30,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from muster.access.dua import _uncovered
+from muster.access import queries as access_queries
+from muster.access.dua import uncovered_grants
 from muster.access.models import UNREVOKED, AccessGrant, GrantStatus
 from muster.accounts.models import ContractRole, User
 from muster.catalog.models import Service
@@ -165,7 +166,7 @@ def _after_end_row(grant, day) -> Finding:
 def dua_uncovered(day: datetime.date) -> QuerySet:
     last_expiry = DataUseAgreement.objects.filter(contract=OuterRef("contract")).order_by(
         "-expiry_date").values("expiry_date")[:1]
-    return _uncovered(_grants(GIVING), day).annotate(last_expiry=Subquery(last_expiry))
+    return uncovered_grants(_grants(GIVING), day).annotate(last_expiry=Subquery(last_expiry))
 
 
 def _dua_row(grant, day) -> Finding:
@@ -192,7 +193,7 @@ def _dua_row(grant, day) -> Finding:
 def eua_incomplete(day: datetime.date) -> QuerySet:
     member = ContractRole.objects.filter(
         contract=OuterRef("contract"), user=OuterRef("user"), role=MEMBER)
-    return _grants(GIVING).exclude(service__eua_job_code="").filter(
+    return access_queries.needing_eua_check(_grants(GIVING)).filter(
         Exists(member.exclude(eua_check=ContractRole.EuaCheck.COMPLETE))
     ).annotate(eua_check=Subquery(member.values("eua_check")[:1]))
 

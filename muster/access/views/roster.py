@@ -154,8 +154,7 @@ def eua_needed(role, grants) -> set[int]:
     complete (reconciliation.findings.eua_incomplete, for one person)."""
     if role is None or role.eua_check == ContractRole.EuaCheck.COMPLETE:
         return set()
-    return {g.pk for g in grants if g.service.eua_job_code
-            and g.status in (GrantStatus.ACTIVE, GrantStatus.REQUESTED)}
+    return {g.pk for g in grants if queries.needs_eua_check(g)}
 
 
 def member(request, pk, user_pk):
