@@ -22,6 +22,7 @@ from muster.accounts.models import ContractRole, LoginFailure, TeamRole, User
 from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract, ContractService, Organization, Stage
 from muster.demo import data as demo
+from muster.notifications.models import OutboxEmail
 from muster.timeline.models import ContractStep, StepState
 from muster.timeline.services import default_template
 
@@ -231,6 +232,9 @@ class TestTheLoadedDemo:
                      "Access requested and never confirmed"):
             assert re.search(rf"{kind} \([1-9]\d*\)", page), kind
         assert "Noel Trevino" in page
+        assert "Found by the daily check on" in page
+        summary = OutboxEmail.objects.get(template="reconciliation_new_findings")
+        assert "team@example.com" in summary.to
 
 
 def test_the_demo_shows_an_overdue_step_even_after_a_holiday(freeze_today):
