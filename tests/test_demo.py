@@ -222,6 +222,15 @@ class TestTheLoadedDemo:
         denied = ContractService.objects.filter(status=ContractService.Status.DENIED)
         assert denied.exists() and all(item.decision_reason for item in denied)
 
+    # evidence (issue 16): a package of a demo contract carries a signed checkpoint.
+    def test_the_audit_record_is_signed_up_to_its_newest_event(self, loaded):
+        from muster.audit import checkpoints
+
+        head = checkpoints.latest()
+        assert head is not None
+        assert head.last_event_id == AuditEvent.objects.order_by("-pk").values_list(
+            "pk", flat=True).first()
+
     # reconciliation (issue 16): findings of a few kinds, on the team's page.
     def test_the_reconciliation_page_has_findings_of_a_few_kinds(self, loaded, client):
         signed_in(client, User.objects.get(email="team@example.com"))

@@ -22,6 +22,7 @@ from muster import clock
 from muster.access import additional, dua, grants
 from muster.access import roster as access_roster
 from muster.accounts.models import ContractRole, TeamRole, User
+from muster.audit import checkpoints
 from muster.catalog.models import Service
 from muster.closeout import choice, ending, queries, removal
 from muster.closeout.models import Scenario
@@ -709,4 +710,6 @@ def load() -> dict[str, Contract]:
     dua_warning.show(created)
     campaign.show(created)
     findings.show(created)
+    # Signed as the daily sweep signs it: an evidence package of the demo has a checkpoint.
+    checkpoints.make()
     return created
