@@ -1,6 +1,8 @@
 """The demo's recertification campaign, half done (issue 16): opened by the onboarding team
-two weeks ago over every active contract, due in a week; on the Tidewater contract the SO
-has certified some access, removed one, and left the rest waiting."""
+on the last business day over every active contract, due in a week; on the Tidewater
+contract the SO has certified some access that afternoon, removed one, and left the rest
+waiting. Played after the roster's own story (its last events are that day's), so each
+contract's history reads in order."""
 
 
 from muster import clock
@@ -18,7 +20,8 @@ def show(created: dict) -> None:
     team = (User.objects.filter(team_roles__role=TeamRole.Role.ONBOARDING_TEAM)
             .order_by("pk").first())
     contract = created["active"]
-    with _on(_workday(today, 8)):
+    opened_on = _workday(today, 1)
+    with _on(opened_on, hour=15):
         campaign = services.open_campaign(
             team, name="Access review, winter", scope=Scope.ALL,
             due_date=calendar.add_business_days(today, 5))
@@ -27,13 +30,14 @@ def show(created: dict) -> None:
              for i in campaign.items.filter(contract=contract).select_related(
                  "grant__user", "grant__service")}
 
-    def decide(keys, decision, day):
+    def decide(keys, decision, hour):
         chosen = [items[k].pk for k in keys if k in items]
         if chosen:
-            with _on(_workday(today, day), hour=10):
+            with _on(opened_on, hour=hour):
                 services.decide(so, campaign, contract, chosen, decision)
 
-    decide([("analyst", "confluence"), ("abstractor1", "confluence")], Decision.KEEP, 6)
-    decide([("abstractor2", "slack")], Decision.REMOVE, 4)
-    # The analyst's SAS Viya is paused for the lapsed DUA: certified, it stays paused.
-    decide([("analyst", "sas-viya")], Decision.KEEP, 3)
+    decide([("analyst", "confluence"), ("abstractor1", "confluence")], Decision.KEEP, 16)
+    decide([("abstractor2", "slack")], Decision.REMOVE, 16)
+    # The analyst's SAS Viya was paused that morning for the lapsed DUA: certified, it
+    # stays paused.
+    decide([("analyst", "sas-viya")], Decision.KEEP, 17)

@@ -705,11 +705,11 @@ def load() -> dict[str, Contract]:
         contractor("northfield", c)
         request_services(c, ["sas-viya", "slack"], approved=True)
     created["active-2"] = onboarded(c)
-    assign_demo_work()  # the team's work: some items given to each team member (muster/work)
-    # Access governance (issue 16): each its own module.
+    # Access governance (issue 16): each its own module, in the story's past.
     dua_warning.show(created)
     campaign.show(created)
     findings.show(created)
+    assign_demo_work()  # the team's work, as of now: some items given to each team member
     # Signed as the daily sweep signs it: an evidence package of the demo has a checkpoint.
     checkpoints.make()
     return created

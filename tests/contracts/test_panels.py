@@ -39,7 +39,8 @@ def test_registering_a_template_again_in_its_slot_replaces_it():
 def test_the_apps_above_contracts_register_their_contract_page_panels():
     assert [p.template for p in panels.registered(panels.CONTRACT)] == [
         "onboarding/panels/contract.html", "access/panels/contract.html",
-        "evidence/panels/contract.html"]
+        "recertification/panels/so.html", "evidence/panels/contract.html"]
     assert [p.template for p in panels.registered("access.contract_actions")] == [
         "closeout/panels/contract_action.html"]
-    assert [p.template for p in panels.registered(panels.HOME)] == ["access/panels/home.html"]
+    assert [p.template for p in panels.registered(panels.HOME)] == [
+        "access/panels/home.html", "recertification/panels/so.html"]
