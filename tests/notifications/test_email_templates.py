@@ -12,6 +12,7 @@ from muster.audit import checkpoints
 from muster.catalog.models import Service
 from muster.closeout.models import Closeout, Scenario
 from muster.contracts.models import DataUseAgreement
+from muster.conversation.models import Entry
 from muster.notifications import services as mail
 from muster.onboarding.models import (
     EligibilityMeeting,
@@ -21,14 +22,20 @@ from muster.onboarding.models import (
     SurveyResponse,
     WelcomePackage,
 )
+from muster.recertification.models import Campaign, Scope
+from muster.reconciliation.findings import Finding
+from muster.work.items import GrantKind
 from tests.factories import OrganizationFactory
 
-EMAILS = Path(mail.__file__).parent / "templates" / "emails"
+# Every app's email templates (notifications' and those apps keep beside their own code).
+TEMPLATES = sorted(Path(mail.__file__).parents[1].glob("*/templates/emails/*.txt"))
 BASE_URL = "https://muster.agency.example.gov"
-NAMES = sorted(p.name.removesuffix(".txt") for p in EMAILS.glob("*.txt")
+NAMES = sorted(p.name.removesuffix(".txt") for p in TEMPLATES
                if not p.name.endswith("_subject.txt"))
-# About the audit record as a whole, to the audit address: no contract in them.
-NOT_ABOUT_A_CONTRACT = {"audit_checkpoint", "audit_loss", "account_disabled_unused"}
+# About the audit record as a whole, to the audit address, or a summary of every contract
+# to the team: no one contract in them.
+NOT_ABOUT_A_CONTRACT = {"audit_checkpoint", "audit_loss", "account_disabled_unused",
+                        "reconciliation_new_findings"}
 
 
 @pytest.fixture
@@ -82,6 +89,16 @@ def scene(people):
         requested_by=people["poc"], stopped_by=team, stopped_at=timezone.now(),
         stopped_from="approved", stop_reason="The wiki moves to another contract.",
         reopened_by=team, reopened_at=timezone.now(), reopen_reason="It stays after all.")
+    requested = AccessGrant(contract=contract, user=people["contractor_user"],
+                            service=item.service, status="requested")
+    campaign = Campaign(pk=7, name="Access review, winter", due_date=datetime.date(2026, 12, 7),
+                        scope=Scope.ALL, opened_by=team)
+    finding = Finding(
+        kind="eua_incomplete", contract=contract, person=people["contractor_user"],
+        service=item.service, grant=grant, since=datetime.date(2026, 11, 2),
+        detail="Active access to SAS Viya, but the EUA background check is “Not started”.",
+        url=f"/access/contracts/{contract.pk}/roster/{people['contractor_user'].pk}/",
+        fix="Record the EUA check on the person's page")
 
     def change(kind, by, was="submitted", now="cancelled"):
         return StatusChange(request=request, kind=kind, from_status=was, to_status=now,
@@ -123,6 +140,20 @@ def scene(people):
                            "filename": "users.csv", "more": 0,
                            "members": [{"full_name": "Cody User", "email": "cody@example.com"}]},
             "dua_lapsed": {"dua": dua, "cause": "expired", "grants": [grant]},
+            "recertification_opened": {"campaign": campaign, "count": 3},
+            "recertification_reminder": {"campaign": campaign, "left": 2, "days_left": 7},
+            "recertification_paused": {"campaign": campaign, "grants": [grant]},
+            "reconciliation_new_findings": {
+                "day": datetime.date(2026, 11, 30), "findings": [finding], "more": 4,
+                "total": 5, "by_kind": [(finding.label, 5)]},
+            "work_assigned": {"kind": GrantKind(), "item": requested, "assignee": team,
+                              "actor": people["team_lead"], "url": "/access/pending/",
+                              "previous": None},
+            "conversation_mention": {
+                "entry": Entry(contract=contract, author=cor, body="Is the DUA signed yet?",
+                               about_label="Onboarding request"),
+                "actor": cor, "person": people["so"], "page": f"/contracts/{contract.pk}/",
+                "attachments": ["signed-dua.pdf"]},
             "dua_expiring": {"dua": dua, "grants": [grant], "services": [grant.service],
                              "days_left": 7, "when": "in 7 days",
                              "pause_date": dua.expiry_date + datetime.timedelta(days=1)},
@@ -164,7 +195,8 @@ def scene(people):
 
 
 def test_every_template_has_a_subject_and_a_test_context(scene):
-    subjects = sorted(p.name.removesuffix("_subject.txt") for p in EMAILS.glob("*_subject.txt"))
+    subjects = sorted(p.name.removesuffix("_subject.txt") for p in TEMPLATES
+                      if p.name.endswith("_subject.txt"))
     assert subjects == NAMES
     assert sorted(scene["contexts"]) == NAMES
 
@@ -190,7 +222,9 @@ def test_each_email_reads_well(name, scene, settings):
         assert contract.name in body
     for text in (row.subject, body):
         assert "None" not in text
-        assert "  " not in text, "a blank where a value should be"
+        # (Indented lines, as under each item of a list, are fine.)
+        assert not any("  " in line.strip() for line in text.splitlines()), \
+            "a blank where a value should be"
         assert " ." not in text and " ," not in text and "()" not in text
         assert " 's" not in text
         assert "&amp;" not in text and "&#x27;" not in text
