@@ -136,29 +136,31 @@ class World:
 def background_contract(w: World) -> Contract:
     r, rng = w.rng.random(), w.rng
     days = datetime.timedelta
-    c = Contract(name=f"Background {w.numbers + 1}", contract_number=w.number(),
-                 organization=w.org, process_template=w.template, created_at=NOW)
+    # The stage moves only through transitions once a contract exists (a protected
+    # field): each kind of background contract is built in its stage.
     if r < 0.55:  # active
-        c.stage = Stage.ACTIVE
-        c.pop_start = DAY - days(rng.randint(60, 1500))
-        c.pop_end = DAY + days(rng.randint(QUIET + 61, 1800))
-        c.award_date = c.estimated_award_date = c.pop_start - days(30)
+        pop_start = DAY - days(rng.randint(60, 1500))
+        dates = {"stage": Stage.ACTIVE, "pop_start": pop_start,
+                 "pop_end": DAY + days(rng.randint(QUIET + 61, 1800)),
+                 "award_date": pop_start - days(30), "estimated_award_date": pop_start - days(30)}
     elif r < 0.80:  # closed
-        c.stage = Stage.CLOSED
-        c.pop_end = DAY - days(rng.randint(QUIET + 5, 1800))
-        c.pop_start = c.pop_end - days(rng.randint(365, 1500))
-        c.award_date = c.estimated_award_date = c.pop_start - days(30)
+        pop_end = DAY - days(rng.randint(QUIET + 5, 1800))
+        pop_start = pop_end - days(rng.randint(365, 1500))
+        dates = {"stage": Stage.CLOSED, "pop_start": pop_start, "pop_end": pop_end,
+                 "award_date": pop_start - days(30), "estimated_award_date": pop_start - days(30)}
     elif r < 0.90:  # being solicited
-        c.stage = Stage.SOLICITATION
-        c.estimated_award_date = DAY + days(rng.randint(QUIET + 61, 400))
-        c.pop_start = c.estimated_award_date + days(30)
-        c.pop_end = c.pop_start + days(365 * rng.randint(1, 5))
+        estimated = DAY + days(rng.randint(QUIET + 61, 400))
+        dates = {"stage": Stage.SOLICITATION, "estimated_award_date": estimated,
+                 "pop_start": estimated + days(30),
+                 "pop_end": estimated + days(30) + days(365 * rng.randint(1, 5))}
     else:  # awarded or onboarding, starting later
-        c.stage = rng.choice([Stage.AWARDED, Stage.ONBOARDING])
-        c.award_date = c.estimated_award_date = DAY - days(rng.randint(QUIET + 5, 100))
-        c.pop_start = DAY + days(rng.randint(QUIET + 5, 200))
-        c.pop_end = c.pop_start + days(365 * rng.randint(1, 5))
-    return c
+        stage = rng.choice([Stage.AWARDED, Stage.ONBOARDING])
+        award = DAY - days(rng.randint(QUIET + 5, 100))
+        pop_start = DAY + days(rng.randint(QUIET + 5, 200))
+        dates = {"stage": stage, "award_date": award, "estimated_award_date": award,
+                 "pop_start": pop_start, "pop_end": pop_start + days(365 * rng.randint(1, 5))}
+    return Contract(name=f"Background {w.numbers + 1}", contract_number=w.number(),
+                    organization=w.org, process_template=w.template, created_at=NOW, **dates)
 
 
 def add_background(w: World, n: int) -> float:
