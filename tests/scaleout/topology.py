@@ -52,6 +52,8 @@ HOW_TO_GET_HAPROXY = (
 
 # What the balancer asks each instance before sending it people: the process answers.
 HEALTH_CHECK_PATH = "/healthz"
+# How long every answer through the balancer must be a 200 before the topology counts as up.
+STEADY_SECONDS = 3.0
 # How each worker starts, as `make worker` does: `manage.py worker` schedules the daily
 # sweep itself, then works, with a heartbeat. SCHEDULE_COMMAND: a step before it, if any.
 SCHEDULE_COMMAND: list[str] | None = None
@@ -395,11 +397,26 @@ class Topology:
             with contextlib.suppress(OSError):
                 answer = get(self.url + self.health_check_path)
                 seen.add(answer.headers.get(SERVED_BY.lower(), ""))
-            if seen >= set(INSTANCES):
+            if seen >= set(INSTANCES) and self._balancer_steady():
                 return
             time.sleep(0.05)
         raise TopologyError(f"HAProxy never reached both instances (saw {seen}); its log:\n"
                             f"{self._process('haproxy').log_tail()}")
+
+    def _balancer_steady(self) -> bool:
+        """Every answer through the balancer a 200 for longer than its window for marking an
+        instance down (checks every 1 s, down after 2 failures): an instance slow to answer
+        its first checks on a loaded machine is marked down once and answers 503 through the
+        balancer, and the walk's first page must not be that 503."""
+        steady_until = time.monotonic() + STEADY_SECONDS
+        while time.monotonic() < steady_until:
+            try:
+                if get(self.url + self.health_check_path).status != 200:
+                    return False
+            except OSError:
+                return False
+            time.sleep(0.1)
+        return True
 
     # ------------------------------------------------------------------ what happened
 
