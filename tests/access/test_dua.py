@@ -55,6 +55,14 @@ def scene(people, freeze_today):
     """`mine` with SAS Viya (needs a DUA) and Confluence approved, DUA-1 valid through
     December 31, and grants in every state."""
     freeze_today(TODAY)
+    mine, grants, users = roster_in_every_state(people)
+    return {"people": people, "mine": mine, "dua": make_dua(mine), "grants": grants,
+            "users": users}
+
+
+def roster_in_every_state(people) -> tuple:
+    """`mine` with SAS Viya and Confluence approved, three users, and their grants in every
+    state (the DUA tests' and the DUA warnings' scene): (contract, grants, users)."""
     mine = people["mine"]
     mine.services.update(status=ContractService.Status.APPROVED)
     request_service(mine, "confluence", status=ContractService.Status.APPROVED)
@@ -73,8 +81,7 @@ def scene(people, freeze_today):
         "ben_sas_revoked": grant(mine, ben, "sas-viya", GrantStatus.REVOKED,
                                  requested_by=so),
     }
-    return {"people": people, "mine": mine, "dua": make_dua(mine), "grants": grants,
-            "users": {"ana": ana, "ben": ben, "cyd": cyd}}
+    return mine, grants, {"ana": ana, "ben": ben, "cyd": cyd}
 
 
 def status_of(grants) -> dict:

@@ -13,15 +13,14 @@ from django.urls import reverse
 
 from muster.access import dua as dua_service
 from muster.access import grants as grant_service
-from muster.access.models import GrantStatus, PauseReason
+from muster.access.models import GrantStatus
 from muster.audit.models import AuditEvent
 from muster.closeout import sweep
-from muster.contracts.models import ContractService
 from muster.notifications.models import OutboxEmail
-from tests.factories import UserFactory, give_role, pdf_upload, request_service
+from tests.factories import UserFactory, give_role, pdf_upload
 from tests.pages import text_of
 
-from .test_dua import grant, make_dua, service
+from .test_dua import grant, make_dua, roster_in_every_state, service
 
 EXPIRY = datetime.date(2027, 3, 31)
 DAY = datetime.timedelta(days=1)
@@ -39,25 +38,9 @@ def scene(people, freeze_today):
     when it lapses (active, requested); Cyd's is paused for another reason, Ben's earlier
     one revoked, Ana's Confluence needs no DUA."""
     freeze_today(before(60))
-    mine = people["mine"]
-    mine.services.update(status=ContractService.Status.APPROVED)
-    request_service(mine, "confluence", status=ContractService.Status.APPROVED)
-    ana, ben, cyd = (UserFactory(full_name=n) for n in ("Ana Analyst", "Ben Builder",
-                                                         "Cyd Coder"))
-    for user in (ana, ben, cyd):
-        give_role(user, mine, "contractor_user")
-    so = people["so"]
-    grants = {
-        "ana_sas": grant(mine, ana, "sas-viya", GrantStatus.ACTIVE, requested_by=so),
-        "ben_sas": grant(mine, ben, "sas-viya", GrantStatus.REQUESTED, requested_by=so),
-        "ana_confluence": grant(mine, ana, "confluence", GrantStatus.ACTIVE, requested_by=so),
-        "cyd_sas_other": grant(mine, cyd, "sas-viya", GrantStatus.PAUSED,
-                               reason=PauseReason.OTHER, requested_by=so),
-        "ben_sas_revoked": grant(mine, ben, "sas-viya", GrantStatus.REVOKED, requested_by=so),
-    }
+    mine, grants, users = roster_in_every_state(people)
     dua = make_dua(mine, expiry=EXPIRY, effective=datetime.date(2026, 4, 1))
-    return {"people": people, "mine": mine, "dua": dua, "grants": grants,
-            "users": {"ana": ana, "ben": ben, "cyd": cyd}}
+    return {"people": people, "mine": mine, "dua": dua, "grants": grants, "users": users}
 
 
 @pytest.fixture
