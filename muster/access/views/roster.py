@@ -163,12 +163,17 @@ def member(request, pk, user_pk):
     return member_page(request, contract, member_user)
 
 
-@require_POST
-def remove_user(request, pk, user_pk):
-    contract = permissions.contract_for(request.user, pk, Action.MANAGE_ROSTER)
+def _on_roster(contract, user_pk) -> User:
     member_user = queries.person_of(contract, user_pk)
     if member_user is None:
         raise Http404("This person is not on the contract's roster.")
+    return member_user
+
+
+@require_POST
+def remove_user(request, pk, user_pk):
+    contract = permissions.contract_for(request.user, pk, Action.MANAGE_ROSTER)
+    member_user = _on_roster(contract, user_pk)
 
     def done(revoked) -> str:
         extra = f" Revoked {len(revoked)} access grant{'s' if len(revoked) != 1 else ''}." \
@@ -183,9 +188,7 @@ def remove_user(request, pk, user_pk):
 def eua_check(request, pk, user_pk):
     """Record a member's EUA background check (the SO or the onboarding team)."""
     contract = permissions.contract_for(request.user, pk, Action.RECORD_EUA_CHECK)
-    member_user = queries.person_of(contract, user_pk)
-    if member_user is None:
-        raise Http404("This person is not on the contract's roster.")
+    member_user = _on_roster(contract, user_pk)
 
     def done(result) -> str:
         said = result.role.get_eua_check_display()
