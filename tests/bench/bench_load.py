@@ -55,6 +55,9 @@ SERVER_ENV = {
     "MUSTER_VAR_DIR": str(VAR_DIR),
     "DB_CONN_MAX_AGE": "600",
     "LOG_LEVEL": "WARNING",
+    # Signed in by session alone, as the demo is: the team's second factor would send every
+    # request to its setup page (the check itself still runs on each request).
+    "MUSTER_MFA_REQUIRED": "0",
 }
 os.environ.update(SERVER_ENV)
 
@@ -179,45 +182,44 @@ class Builder:
 
     def contract(self, n: int) -> Contract:
         rng, days = self.rng, datetime.timedelta
-        c = Contract(id=self.take(Contract), name=f"Contract {n:05d} {rng.choice(WORDS)}",
-                     contract_number=f"75FCMC{n:06d}", task_order_number=f"TO{n:06d}",
-                     organization=self.orgs[n % ORGANIZATIONS],
-                     process_template=self.template, created_at=self.now,
-                     type_of_work="Data analysis and reporting.",
-                     requirements_summary="Access to analytics and collaboration tools.")
+        # The stage moves only through transitions once a contract exists (a protected
+        # field): each contract is built in its stage, with its dates.
         r = rng.random()
         if r < 0.10:
-            c.stage = Stage.SOLICITATION
-            c.estimated_award_date = self.today + days(rng.randint(10, 200))
-            c.pop_start = c.estimated_award_date + days(30)
+            estimated = self.today + days(rng.randint(10, 200))
+            dates = {"stage": Stage.SOLICITATION, "estimated_award_date": estimated,
+                     "pop_start": estimated + days(30)}
         elif r < 0.20:
-            c.stage = Stage.AWARDED
-            c.award_date = c.estimated_award_date = self.today - days(rng.randint(1, 30))
-            c.pop_start = self.today + days(rng.randint(5, 60))
+            award = self.today - days(rng.randint(1, 30))
+            dates = {"stage": Stage.AWARDED, "award_date": award, "estimated_award_date": award,
+                     "pop_start": self.today + days(rng.randint(5, 60))}
         elif r < 0.35:
-            c.stage = Stage.ONBOARDING
-            c.award_date = c.estimated_award_date = self.today - days(rng.randint(20, 60))
-            c.pop_start = self.today - days(rng.randint(0, 20))
-        elif r < 0.85:
-            c.stage = Stage.ACTIVE
-            c.pop_start = self.today - days(rng.randint(60, 1200))
-            c.award_date = c.estimated_award_date = c.pop_start - days(30)
-        elif r < 0.90:
-            c.stage = Stage.CLOSING
-            c.pop_start = self.today - days(rng.randint(400, 1500))
-            c.award_date = c.estimated_award_date = c.pop_start - days(30)
+            award = self.today - days(rng.randint(20, 60))
+            dates = {"stage": Stage.ONBOARDING, "award_date": award,
+                     "estimated_award_date": award,
+                     "pop_start": self.today - days(rng.randint(0, 20))}
         else:
-            c.stage = Stage.CLOSED
-            c.pop_start = self.today - days(rng.randint(800, 2000))
-            c.award_date = c.estimated_award_date = c.pop_start - days(30)
-        if c.stage == Stage.CLOSING:
-            c.pop_end = self.today + days(rng.randint(1, 59))
-        elif c.stage == Stage.CLOSED:
-            c.pop_end = self.today - days(rng.randint(1, 400))
+            stage, back = ((Stage.ACTIVE, (60, 1200)) if r < 0.85 else
+                           (Stage.CLOSING, (400, 1500)) if r < 0.90 else
+                           (Stage.CLOSED, (800, 2000)))
+            pop_start = self.today - days(rng.randint(*back))
+            dates = {"stage": stage, "pop_start": pop_start,
+                     "award_date": pop_start - days(30),
+                     "estimated_award_date": pop_start - days(30)}
+        if dates["stage"] == Stage.CLOSING:
+            dates["pop_end"] = self.today + days(rng.randint(1, 59))
+        elif dates["stage"] == Stage.CLOSED:
+            dates["pop_end"] = self.today - days(rng.randint(1, 400))
         else:
-            c.pop_end = max(c.pop_start + days(365 * rng.randint(1, 5)),
-                            self.today + days(61))
-        return c
+            dates["pop_end"] = max(dates["pop_start"] + days(365 * rng.randint(1, 5)),
+                                   self.today + days(61))
+        return Contract(id=self.take(Contract), name=f"Contract {n:05d} {rng.choice(WORDS)}",
+                        contract_number=f"75FCMC{n:06d}", task_order_number=f"TO{n:06d}",
+                        organization=self.orgs[n % ORGANIZATIONS],
+                        process_template=self.template, created_at=self.now,
+                        type_of_work="Data analysis and reporting.",
+                        requirements_summary="Access to analytics and collaboration tools.",
+                        **dates)
 
     def steps(self, c: Contract) -> list[ContractStep]:
         rows = []
@@ -328,7 +330,7 @@ def targets() -> list[tuple[str, User, str, str]]:
     cor = contract.roles.get(role="cor").user
     return [
         ("bare view (same middleware)", team, "/bench/bare/", "ok"),
-        ("home, onboarding team (every contract)", team, "/", "Open contracts"),
+        ("home, onboarding team (My work)", team, "/", "My work"),
         ("home, COR (their contracts)", cor, "/", "Open contracts"),
         ("contract list (team, first page of 25)", team, "/contracts/", "Contract 0"),
         ("contract page (team)", team, contract.get_absolute_url(), contract.contract_number),
