@@ -198,6 +198,10 @@ PAGES: dict[str, Page] = {
     "identity:people_csv": Page({}, team_page(TEAM)),
     # Contracts
     "contracts:list": Page({}, everyone()),
+    # cortype (issue 17): the list's COR suggestions, for everyone who may open the list;
+    # "cor" matches both sides' CORs, and each person gets only those of contracts they see
+    # (the leak check: A's people never see Birchwood's COR, nor B's Alderwood's).
+    "contracts:cors": Page({}, everyone(), query="q=cor"),
     "contracts:detail": Page(C, page(VIEW)),
     "contracts:edit": Page(C, page({"onboarding_team", "administrator"}),
                            post=action({"onboarding_team", "administrator"})),

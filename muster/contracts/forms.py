@@ -1,16 +1,15 @@
-from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
 from django.http import QueryDict
+from django.urls import reverse_lazy
 
-from muster.accounts.models import ContractRole, User
-from muster.accounts.permissions import visible_contracts
+from muster.accounts.models import User
 from muster.catalog.models import Service
 from muster.forms import USWDSMixin
-from muster.validators import SHORT_TEXT_MAX
+from muster.validators import EMAIL_MAX, NAME_MAX, SHORT_TEXT_MAX
 
+from . import cor_filter
 from .models import Contract, SavedView, Stage
 from .queries import SORTS
 
@@ -37,9 +36,13 @@ class ContractFilterForm(USWDSMixin, forms.Form):
                         help_text="Name, contract number or organization")
     stage = forms.ChoiceField(label="Stage", required=False,
                               choices=[("", "Any stage"), *Stage.choices])
-    cor = forms.ModelChoiceField(
-        label="COR", required=False, empty_label="Any COR",
-        queryset=User.objects.filter(contract_roles__role=ContractRole.Role.COR).distinct(),
+    # A text field, not a select of every COR (issue 17): a name or email, or "Name <email>"
+    # as the combobox fills it; a saved view's COR id (cor_filter.py).
+    cor = forms.CharField(
+        label="COR", required=False, max_length=NAME_MAX + EMAIL_MAX + 3,
+        help_text="Name or email",
+        widget=forms.TextInput(attrs={"data-suggestions": reverse_lazy("contracts:cors"),
+                                      "spellcheck": "false"}),
     )
     service = forms.ModelChoiceField(label="Service", required=False, empty_label="Any service",
                                      queryset=Service.objects.all())
@@ -48,24 +51,48 @@ class ContractFilterForm(USWDSMixin, forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if user is not None:
-            # Offer only the CORs of contracts this person can see: no names leak.
-            cast(forms.ModelChoiceField, self.fields["cor"]).queryset = User.objects.filter(Exists(
-                ContractRole.objects.filter(
-                    user=OuterRef("pk"), role=ContractRole.Role.COR,
-                    contract__in=visible_contracts(user),
-                )
-            ))
+        self.user = user
+
+    def clean_cor(self) -> User | str | None:
+        """A COR (an id or a label: exactly them), or words matching at least one COR the
+        person may see; an id of no such COR, or words matching none, is an error."""
+        text = cor_filter.words(self.cleaned_data["cor"])
+        if not text:
+            return None
+        holders = cor_filter.cor_holders(self.user).only("pk", "full_name", "email")
+        pk = cor_filter.as_id(text)
+        if pk is not None:
+            cor = holders.filter(pk=pk).first()
+            if cor is None:
+                raise forms.ValidationError("This COR is not on any contract you can see.",
+                                            code="unknown")
+            return cor
+        email = cor_filter.labelled_email(text)
+        if email and (cor := holders.filter(email=email).first()):
+            return cor
+        if not cor_filter.matching(holders, text).exists():
+            raise forms.ValidationError(
+                f"No COR of the contracts you can see matches “{text}”.", code="no_match")
+        return text
 
     def filters(self) -> dict:
-        # A bad value drops only that filter: cleaned_data keeps every valid field.
+        # A bad value drops only that filter: cleaned_data keeps every valid field. Words
+        # that match no COR still filter (to nothing), with their message.
         self.is_valid()
         data = self.cleaned_data
         sort = data.get("sort") or "name"
+        cor = data.get("cor")
+        if self.has_error("cor", "no_match"):
+            cor = cor_filter.words(self.data.get("cor") or "")
+        # Show a COR by name (not by id), and words as they filter.
+        shown = cor_filter.label(cor) if isinstance(cor, User) else cor
+        if shown and self.data.get("cor") != shown:
+            self.data = self.data.copy()
+            self.data["cor"] = shown
         return {
             "q": (data.get("q") or "").strip(),
             "stage": data.get("stage") or "",
-            "cor": data.get("cor"),
+            "cor": cor,
             "service": data.get("service"),
             "overdue": bool(data.get("overdue")),
             "sort": sort if sort in SORTS else "name",
@@ -79,9 +106,11 @@ def query_of(chosen: dict) -> str:
         pairs.append(("q", chosen["q"]))
     if chosen["stage"]:
         pairs.append(("stage", chosen["stage"]))
-    for name in ("cor", "service"):
-        if chosen[name] is not None:
-            pairs.append((name, str(chosen[name].pk)))
+    cor = chosen["cor"]
+    if cor:  # a COR by their id, as saved views always held them; words as typed
+        pairs.append(("cor", str(cor.pk) if isinstance(cor, User) else cor))
+    if chosen["service"] is not None:
+        pairs.append(("service", str(chosen["service"].pk)))
     if chosen["overdue"]:
         pairs.append(("overdue", "on"))
     if chosen["sort"] != "name":
@@ -101,12 +130,10 @@ def describe_views(user, views) -> list[tuple[SavedView, str]]:
     queries whatever the number of views (the CORs, as this person may see them, and the
     services they name)."""
     parsed = [(view, QueryDict(view.query)) for view in views]
-    form = ContractFilterForm(user=user)
     ids = {name: {int(v) for _, d in parsed if (v := d.get(name) or "").isdigit()}
            for name in ("cor", "service")}
-    cor_field = cast(forms.ModelChoiceField, form.fields["cor"])
     names: dict[str, dict[int, str]] = {
-        "cor": dict(cast(QuerySet, cor_field.queryset).filter(pk__in=ids["cor"])
+        "cor": dict(cor_filter.cor_holders(user).filter(pk__in=ids["cor"])
                     .values_list("pk", "full_name")) if ids["cor"] else {},
         "service": dict(Service.objects.filter(pk__in=ids["service"])
                         .values_list("pk", "name")) if ids["service"] else {},
@@ -124,6 +151,8 @@ def describe_views(user, views) -> list[tuple[SavedView, str]]:
             value = data.get(name) or ""
             if value.isdigit() and int(value) in names[name]:
                 parts.append(f"{label}: {names[name][int(value)]}")
+            elif name == "cor" and value and not value.isdigit():
+                parts.append(f"COR: “{value}”")  # words, as saved
         if data.get("overdue"):
             parts.append("Only contracts with an overdue step")
         if data.get("sort") in sorts:

@@ -90,10 +90,11 @@ def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False
         )
     if stage:
         queryset = queryset.filter(stage=stage)
-    if cor:
-        queryset = queryset.filter(
-            Exists(ContractRole.objects.filter(contract=OuterRef("pk"), role="cor", user=cor))
-        )
+    if cor:  # a COR, or words in a COR's name or email (contracts/cor_filter.py)
+        cors = ContractRole.objects.filter(contract=OuterRef("pk"), role="cor")
+        cors = (cors.filter(Q(user__full_name__icontains=cor) | Q(user__email__icontains=cor))
+                if isinstance(cor, str) else cors.filter(user=cor))
+        queryset = queryset.filter(Exists(cors))
     if service:
         queryset = queryset.filter(
             Exists(ContractService.objects.filter(contract=OuterRef("pk"), service=service))

@@ -5,6 +5,7 @@ from . import views
 app_name = "contracts"
 urlpatterns = [
     path("", views.contract_list, name="list"),
+    path("cors/", views.cor_suggestions, name="cors"),
     path("views/", views.saved_views, name="saved_views"),
     path("views/<int:view_pk>/rename/", views.rename_view, name="rename_view"),
     path("views/<int:view_pk>/delete/", views.delete_view, name="delete_view"),

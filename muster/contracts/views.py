@@ -3,10 +3,11 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, QueryDict
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from muster import clock
@@ -19,7 +20,7 @@ from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
 
-from . import panels, queries, services
+from . import cor_filter, panels, queries, services
 from .forms import (
     CompleteStepForm,
     ContractFilterForm,
@@ -138,6 +139,19 @@ def contract_history(request, pk):
         "contract": contract, "page": page, "action": action,
         "query": f"action={action}" if action else "",
     })
+
+
+@never_cache
+@require_safe
+def cor_suggestions(request):
+    """The contract list's COR combobox (muster/static/cor-combobox.js): at most 10 CORs of
+    contracts the person may see whose name or email contains `q`, as JSON; each one's
+    `value` is what the list's COR field takes to filter by them alone."""
+    found = cor_filter.suggestions(request.user, request.GET.get("q", ""))
+    return JsonResponse({"suggestions": [
+        {"id": cor.pk, "name": cor.full_name, "email": cor.email, "value": cor_filter.label(cor)}
+        for cor in found
+    ]})
 
 
 # --- Saved views of the contract list: only their owner sees or changes them -----------------

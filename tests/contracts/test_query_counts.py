@@ -96,3 +96,26 @@ def test_contract_page_queries_do_not_grow_with_its_roster(
     with django_assert_num_queries(before):
         response = client.get(mine.get_absolute_url())
     assert response.status_code == 200
+
+
+def test_the_contract_list_reads_no_list_of_cors(client, people, django_assert_num_queries):
+    """The COR filter is a text field (suggestions come from /contracts/cors/): the list
+    makes as many queries, and reads no more rows of people, with 50 more CORs."""
+    team = people["onboarding_team"]
+    signed_in(client, team)
+    before = queries_for(client, "/contracts/", "Contracts")
+
+    for n in range(50):
+        give_role(UserFactory(full_name=f"Extra Cor {n}"), make_contract(),
+                  ContractRole.Role.COR)
+
+    client.get("/contracts/")
+    with CaptureQueriesContext(connection) as captured:
+        with django_assert_num_queries(before):
+            response = client.get("/contracts/")
+    assert response.status_code == 200
+    # No query lists people by their roles (the select of every COR did).
+    people_read = [q["sql"] for q in captured.captured_queries
+                   if q["sql"].startswith('SELECT "accounts_user"')
+                   and "_contractrole" in q["sql"]]
+    assert people_read == [], people_read

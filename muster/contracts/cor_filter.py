@@ -1,0 +1,77 @@
+"""The contract list's COR filter: who a person may filter by, and what they typed.
+
+A text field rather than a select of every COR (issue 17: that select read the whole
+users table on every list page). Its value is one of:
+
+- a COR's id: what saved views hold (the select made them), an exact choice;
+- "Name <email>": a suggestion picked (the combobox fills the field with its `value`),
+  exactly that COR;
+- anything else: words, every COR of the person's contracts whose name or email contains
+  them.
+
+Every read starts from the COR roles (the people holding one on a contract the person may
+see: hundreds, where users are a hundred thousand) and the suggestions read at most
+SUGGESTIONS rows.
+"""
+
+import re
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
+
+from muster.accounts import permissions
+from muster.accounts.models import ContractRole, User
+
+SUGGESTIONS = 10
+TYPED_MAX = 100  # words longer than any name or email part anyone types
+_LABELLED = re.compile(r"<([^<>\s]+@[^<>\s]+)>\s*$")
+
+
+def words(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def cor_holders(user) -> QuerySet:
+    """The people holding a COR role on a contract this person may see (every COR for
+    None: the form without a person)."""
+    roles = ContractRole.objects.filter(role=ContractRole.Role.COR)
+    if user is not None and not (user.is_authenticated and permissions.sees_every_contract(user)):
+        roles = roles.filter(contract__in=permissions.visible_contracts(user))
+    return User.objects.filter(pk__in=roles.values("user_id"))
+
+
+def matching(queryset: QuerySet, text: str) -> QuerySet:
+    return queryset.filter(Q(full_name__icontains=text) | Q(email__icontains=text))
+
+
+def label(cor: User) -> str:
+    """What the field shows for one COR, and a suggestion's value: it filters by them alone."""
+    return f"{cor.full_name} <{cor.email}>"
+
+
+def labelled_email(text: str) -> str | None:
+    """The email of "Name <email>" (a label), else None."""
+    found = _LABELLED.search(text)
+    return found.group(1) if found else None
+
+
+def as_id(text: str) -> int | None:
+    """A COR's id as saved views hold it (ASCII digits that fit a database integer)."""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
+def suggestions(user, typed: str) -> list[User]:
+    """At most SUGGESTIONS CORs this person may see whose name or email contains the words,
+    those whose name starts with them first, then by name."""
+    text = words(typed[: TYPED_MAX * 2])[:TYPED_MAX]
+    if not text:
+        return []
+    starts = Case(When(full_name__istartswith=text, then=Value(0)), default=Value(1),
+                  output_field=IntegerField())
+    return list(
+        matching(cor_holders(user), text)
+        .only("pk", "full_name", "email")
+        .order_by(starts, Lower("full_name"), "pk")[:SUGGESTIONS]
+    )
