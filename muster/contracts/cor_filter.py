@@ -16,7 +16,18 @@ SUGGESTIONS rows.
 
 import re
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower
 
 from muster.accounts import permissions
@@ -31,17 +42,43 @@ def words(text: str) -> str:
     return " ".join((text or "").split())
 
 
+class _AmongIds(Func):
+    """`id IN (subquery)`, on PostgreSQL `id = ANY(ARRAY(subquery))`: the subquery (the
+    COR roles, found by their partial index) runs first, once, and the people are then
+    read by primary key. With IN, PostgreSQL's estimate of `icontains` sends it through
+    the whole users table instead (130,000 rows; 5 of them matched, in 250 ms)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids: QuerySet):
+        super().__init__(F("pk"), Subquery(ids))
+
+    def as_sql(self, compiler, connection, **extra):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} IN {subquery[0]}", (*column[1], *subquery[1])
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} = ANY(ARRAY{subquery[0]})", (*column[1], *subquery[1])
+
+
 def cor_holders(user) -> QuerySet:
     """The people holding a COR role on a contract this person may see (every COR for
     None: the form without a person)."""
     roles = ContractRole.objects.filter(role=ContractRole.Role.COR)
     if user is not None and not (user.is_authenticated and permissions.sees_every_contract(user)):
         roles = roles.filter(contract__in=permissions.visible_contracts(user))
-    return User.objects.filter(pk__in=roles.values("user_id"))
+    return User.objects.filter(_AmongIds(roles.order_by().values("user_id").distinct()))
 
 
 def matching(queryset: QuerySet, text: str) -> QuerySet:
     return queryset.filter(Q(full_name__icontains=text) | Q(email__icontains=text))
+
+
+def matching_cors(text: str) -> QuerySet:
+    """Every COR (of any contract) whose name or email contains the words: the list's
+    filter by words (the list itself keeps to the contracts the person sees)."""
+    return matching(cor_holders(None), text)
 
 
 def label(cor: User) -> str:
@@ -68,8 +105,11 @@ def suggestions(user, typed: str) -> list[User]:
     text = words(typed[: TYPED_MAX * 2])[:TYPED_MAX]
     if not text:
         return []
-    starts = Case(When(full_name__istartswith=text, then=Value(0)), default=Value(1),
-                  output_field=IntegerField())
+    starts = Case(
+        When(full_name__istartswith=text, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
     return list(
         matching(cor_holders(user), text)
         .only("pk", "full_name", "email")

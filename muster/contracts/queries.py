@@ -19,6 +19,7 @@ from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.timeline.models import ContractStep
 
+from . import cor_filter
 from .models import Contract, ContractService, SavedView, Stage
 
 OPEN_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.WITHDRAWN)]
@@ -92,8 +93,8 @@ def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False
         queryset = queryset.filter(stage=stage)
     if cor:  # a COR, or words in a COR's name or email (contracts/cor_filter.py)
         cors = ContractRole.objects.filter(contract=OuterRef("pk"), role="cor")
-        cors = (cors.filter(Q(user__full_name__icontains=cor) | Q(user__email__icontains=cor))
-                if isinstance(cor, str) else cors.filter(user=cor))
+        cors = (cors.filter(user__in=cor_filter.matching_cors(cor)) if isinstance(cor, str)
+                else cors.filter(user=cor))
         queryset = queryset.filter(Exists(cors))
     if service:
         queryset = queryset.filter(

@@ -63,20 +63,22 @@ def test_the_cor_filter_is_a_text_field_not_a_list_of_every_cor(client, world):
     field = cor_input(html)
     assert 'type="text"' in field and 'id="id_cor"' in field and "usa-input" in field
     filters = re.search(r'<form[^>]*id="contract-filters".*?</form>', html, re.S).group(0)
-    assert "<select name=\"cor\"" not in filters
+    assert '<select name="cor"' not in filters
     assert "Ana Corbett" not in filters and "Ben Cor" not in filters  # no COR is listed
     assert 'data-suggestions="/contracts/cors/"' in field  # for the combobox
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("ana cor", ["Alpha", "Bravo", "Charlie"]),  # part of a name, any case: both Anas
-    ("corbett", ["Bravo"]),
-    ("  Ben   Cor ", ["Delta"]),  # spaces as typed
-    ("ben.cor@agency", ["Delta"]),  # part of an email
-    ("AGENCY.EXAMPLE.GOV", ["Alpha", "Bravo", "Charlie", "Delta"]),
-])
-def test_typing_a_name_or_an_email_filters_by_every_cor_it_matches(
-        client, world, typed, expected):
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("ana cor", ["Alpha", "Bravo", "Charlie"]),  # part of a name, any case: both Anas
+        ("corbett", ["Bravo"]),
+        ("  Ben   Cor ", ["Delta"]),  # spaces as typed
+        ("ben.cor@agency", ["Delta"]),  # part of an email
+        ("AGENCY.EXAMPLE.GOV", ["Alpha", "Bravo", "Charlie", "Delta"]),
+    ],
+)
+def test_typing_a_name_or_an_email_filters_by_every_cor_it_matches(client, world, typed, expected):
     found, html = names(client, typed)
 
     assert found == expected
@@ -84,7 +86,7 @@ def test_typing_a_name_or_an_email_filters_by_every_cor_it_matches(
 
 
 def test_a_suggestion_picked_filters_by_exactly_that_cor(client, world):
-    """"Ana Cor <ana.cor@…>" is Ana Cor alone, not Ana Corbett whose name contains hers."""
+    """ "Ana Cor <ana.cor@…>" is Ana Cor alone, not Ana Corbett whose name contains hers."""
     found, html = names(client, "Ana Cor <ana.cor@agency.example.gov>")
 
     assert found == ["Alpha", "Charlie"]
@@ -93,16 +95,19 @@ def test_a_suggestion_picked_filters_by_exactly_that_cor(client, world):
 
 def test_a_saved_views_cor_id_shows_that_cor_and_filters_exactly_by_them(client, world):
     """Saved views hold `cor=<id>` (as the list's select made them): they keep working."""
-    view = SavedView.objects.create(user=world["team"], name="Ana's",
-                                    query=f"cor={world['ana'].pk}")
+    view = SavedView.objects.create(
+        user=world["team"], name="Ana's", query=f"cor={world['ana'].pk}"
+    )
 
     found, html = names(client, view.query.split("=")[1])
 
     assert found == ["Alpha", "Charlie"]
     assert 'value="Ana Cor &lt;ana.cor@agency.example.gov&gt;"' in cor_input(html)
     # Saving the list shown again keeps the id (not the words), as before.
-    assert filters_query({"cor": "Ana Cor <ana.cor@agency.example.gov>"},
-                         world["team"]) == f"cor={world['ana'].pk}"
+    assert (
+        filters_query({"cor": "Ana Cor <ana.cor@agency.example.gov>"}, world["team"])
+        == f"cor={world['ana'].pk}"
+    )
     assert describe_views(world["team"], [view])[0][1] == "COR: Ana Cor"
 
 
@@ -121,8 +126,10 @@ def test_words_are_saved_as_words(client, world):
     assert describe_views(world["team"], [view])[0][1] == "Stage: Closing; COR: “corbett”"
 
 
-@pytest.mark.parametrize("value", ["999999", "99999999999999999999999", "Nobody <no@one.gov>",
-                                   "<>", "%", "_", "x" * 600, "١٢"])
+@pytest.mark.parametrize(
+    "value",
+    ["999999", "99999999999999999999999", "Nobody <no@one.gov>", "<>", "%", "_", "x" * 600, "١٢"],
+)
 def test_odd_values_never_break_the_list(client, world, value):
     response = client.get(LIST, {"cor": value})
 
@@ -158,13 +165,22 @@ def suggested(client, q) -> list[str]:
 def test_suggestions_name_the_matching_cors_with_the_value_to_filter_by(client, world):
     response = client.get(CORS, {"q": "ana"})
 
-    assert response.json() == {"suggestions": [
-        {"id": world["ana"].pk, "name": "Ana Cor", "email": "ana.cor@agency.example.gov",
-         "value": "Ana Cor <ana.cor@agency.example.gov>"},
-        {"id": world["corbett"].pk, "name": "Ana Corbett",
-         "email": "acorbett@agency.example.gov",
-         "value": "Ana Corbett <acorbett@agency.example.gov>"},
-    ]}
+    assert response.json() == {
+        "suggestions": [
+            {
+                "id": world["ana"].pk,
+                "name": "Ana Cor",
+                "email": "ana.cor@agency.example.gov",
+                "value": "Ana Cor <ana.cor@agency.example.gov>",
+            },
+            {
+                "id": world["corbett"].pk,
+                "name": "Ana Corbett",
+                "email": "acorbett@agency.example.gov",
+                "value": "Ana Corbett <acorbett@agency.example.gov>",
+            },
+        ]
+    }
     assert "no-store" in response["Cache-Control"]
 
 
@@ -178,8 +194,9 @@ def test_suggestions_match_names_and_emails_names_starting_with_the_words_first(
 
 def test_suggestions_are_only_cors_not_everyone_matching(client, world):
     make_contract(name="Echo")
-    give_role(UserFactory(full_name="Ana Poc"), make_contract(name="Foxtrot"),
-              ContractRole.Role.POC)
+    give_role(
+        UserFactory(full_name="Ana Poc"), make_contract(name="Foxtrot"), ContractRole.Role.POC
+    )
     UserFactory(full_name="Ana Nobody")
 
     assert suggested(client, "ana") == ["Ana Cor", "Ana Corbett"]
@@ -194,8 +211,11 @@ def test_at_most_ten_suggestions_in_one_query_however_many_cors(client, world):
         found = suggested(client, "cora")
 
     assert found == [f"Cora {n:02d}" for n in range(10)]
-    reads = [q["sql"] for q in captured.captured_queries if "accounts_user" in q["sql"]
-             and "_contractrole" in q["sql"]]
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "accounts_user" in q["sql"] and "_contractrole" in q["sql"]
+    ]
     assert len(reads) == 1 and "LIMIT 10" in reads[0]
 
 

@@ -110,9 +110,8 @@ def test_the_contract_list_reads_no_list_of_cors(client, people, django_assert_n
                   ContractRole.Role.COR)
 
     client.get("/contracts/")
-    with CaptureQueriesContext(connection) as captured:
-        with django_assert_num_queries(before):
-            response = client.get("/contracts/")
+    with CaptureQueriesContext(connection) as captured, django_assert_num_queries(before):
+        response = client.get("/contracts/")
     assert response.status_code == 200
     # No query lists people by their roles (the select of every COR did).
     people_read = [q["sql"] for q in captured.captured_queries

@@ -32,8 +32,7 @@ def test_typing_part_of_a_name_and_picking_a_cor_with_the_keyboard(browsing, peo
     expect(listbox.get_by_role("option")).to_have_count(2)
     expect(field).to_have_attribute("aria-expanded", "true")
     expect(field).to_have_attribute("aria-controls", listbox.get_attribute("id"))
-    expect(team.get_by_role("status").filter(has_text="suggestions")).to_have_text(
-        "2 suggestions")
+    expect(team.get_by_role("status").filter(has_text="suggestions")).to_have_text("2 suggestions")
     field.press("ArrowDown")
     field.press("ArrowDown")
     oak = listbox.get_by_role("option", name=re.compile("Oliver Oak"))
@@ -45,8 +44,9 @@ def test_typing_part_of_a_name_and_picking_a_cor_with_the_keyboard(browsing, peo
     field.press("Enter")
 
     expect(heading).to_have_text("1 contract")
-    expect(team.locator("#contract-results").get_by_role("link", name="Oakwood Support")
-           ).to_be_visible()
+    expect(
+        team.locator("#contract-results").get_by_role("link", name="Oakwood Support")
+    ).to_be_visible()
     expect(field).to_have_value("Oliver Oak <oliver.oak@agency.example.gov>")
     expect(field).to_have_attribute("aria-expanded", "false")
     expect(team).to_have_url(re.compile(r"/contracts/\?.*cor=Oliver"))
