@@ -87,8 +87,7 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         # Show a COR by name (not by id), and words as they filter.
         shown = cor_filter.label(cor) if isinstance(cor, User) else cor
         if shown and self.data.get("cor") != shown:
-            self.data = self.data.copy()
-            self.data["cor"] = shown
+            self.data = {**self.data, "cor": shown}  # what the field shows
         return {
             "q": (data.get("q") or "").strip(),
             "stage": data.get("stage") or "",

@@ -208,8 +208,10 @@
         if (expanded && active(input)) {
           event.preventDefault();  // the pick submits the form itself
           pick(input, active(input));
-        } else {
-          close(input);  // the form's own submit: the words as typed
+        } else {  // the form's own submit: the words as typed; no list opens after it
+          clearTimeout(state(input).timer);
+          state(input).asked++;
+          close(input);
         }
         break;
       case "Escape":
@@ -224,9 +226,10 @@
     }
   });
 
-  // A click picks; pressing keeps the focus in the field (no blur, which closes the list).
+  // A click picks; pressing in the list (an option, its scroll bar) keeps the focus in
+  // the field (no blur, which closes the list).
   document.addEventListener("mousedown", function (event) {
-    if (event.target.closest && event.target.closest(".muster-combobox__option")) {
+    if (event.target.closest && event.target.closest(".muster-combobox__list")) {
       event.preventDefault();
     }
   });
