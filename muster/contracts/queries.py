@@ -10,8 +10,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, RowNumber
 
 from muster import clock
 from muster.accounts import permissions
@@ -21,6 +22,7 @@ from muster.timeline.models import ContractStep
 
 from .models import Contract, ContractService, SavedView, Stage
 
+CONTRACTOR_USER = ContractRole.Role.CONTRACTOR_USER
 OPEN_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.WITHDRAWN)]
 
 
@@ -107,15 +109,43 @@ def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False
     return queryset.order_by(*SORTS.get(sort, SORTS["name"]))
 
 
+# The contract page names this many contractor users; the roster page lists them all.
+USERS_NAMED = 10
+
+
 def contract_page(pk) -> QuerySet:
-    """The queryset the contract page reads, with parties, services and steps prefetched."""
+    """The queryset the contract page reads, with services and steps prefetched, and its
+    parties (`roles`): the COR, POC, SO and SPOC and the first USERS_NAMED contractor users
+    by name (in one query: the first USERS_NAMED of each role), and how many contractor
+    users there are (`contractor_users`): a roster of thousands is the roster page's."""
+    users = ContractRole.objects.filter(contract=OuterRef("pk"), role=CONTRACTOR_USER)
+    first_of_each_role = ContractRole.objects.annotate(rank=Window(
+        RowNumber(), partition_by=[F("contract_id"), F("role")],
+        order_by=[Lower("user__full_name"), F("user__email"), F("pk")],
+    )).filter(rank__lte=USERS_NAMED).select_related("user").order_by(
+        Lower("user__full_name"), "user__email", "pk")
     return Contract.objects.select_related(
         "organization", "process_template", "onboarding_request", "survey"
+    ).annotate(
+        contractor_users=Subquery(users.order_by().values("contract_id")
+                                  .annotate(n=Count("pk")).values("n")[:1]),
     ).prefetch_related(
-        Prefetch("roles", queryset=ContractRole.objects.select_related("user")),
+        Prefetch("roles", queryset=first_of_each_role),
         Prefetch("services", queryset=ContractService.objects.select_related("service")),
         Prefetch("steps", queryset=ContractStep.objects.select_related("completed_by")),
     )
+
+
+PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, CONTRACTOR_USER: 4}
+
+
+def parties(contract) -> tuple[list[ContractRole], int]:
+    """The parties the contract page names, in the order people look for them (users by
+    name), and how many contractor users it does not name (`contract` from
+    contract_page)."""
+    named = sorted(contract.roles.all(), key=lambda r: PARTY_ORDER.get(r.role, 9))
+    shown_users = sum(r.role == CONTRACTOR_USER for r in named)
+    return named, (contract.contractor_users or 0) - shown_users
 
 
 def related_records(user, contract) -> dict:
