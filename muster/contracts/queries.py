@@ -10,9 +10,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Window,
 )
-from django.db.models.functions import Lower, RowNumber
+from django.db.models.functions import Lower
 
 from muster import clock
 from muster.accounts import permissions
@@ -116,21 +115,20 @@ USERS_NAMED = 10
 def contract_page(pk) -> QuerySet:
     """The queryset the contract page reads, with services and steps prefetched, and its
     parties (`roles`): the COR, POC, SO and SPOC and the first USERS_NAMED contractor users
-    by name (in one query: the first USERS_NAMED of each role), and how many contractor
-    users there are (`contractor_users`): a roster of thousands is the roster page's."""
-    users = ContractRole.objects.filter(contract=OuterRef("pk"), role=CONTRACTOR_USER)
-    first_of_each_role = ContractRole.objects.annotate(rank=Window(
-        RowNumber(), partition_by=[F("contract_id"), F("role")],
-        order_by=[Lower("user__full_name"), F("user__email"), F("pk")],
-    )).filter(rank__lte=USERS_NAMED).select_related("user").order_by(
-        Lower("user__full_name"), "user__email", "pk")
+    put on the roster, and how many contractor users there are (`contractor_users`): a
+    roster of thousands is the roster page's (its users are joined only for the rows
+    shown)."""
+    users = ContractRole.objects.filter(contract_id=pk, role=CONTRACTOR_USER)
+    first_users = users.order_by("assigned_at", "pk").values("pk")[:USERS_NAMED]
     return Contract.objects.select_related(
         "organization", "process_template", "onboarding_request", "survey"
     ).annotate(
         contractor_users=Subquery(users.order_by().values("contract_id")
                                   .annotate(n=Count("pk")).values("n")[:1]),
     ).prefetch_related(
-        Prefetch("roles", queryset=first_of_each_role),
+        Prefetch("roles", queryset=ContractRole.objects.filter(
+            ~Q(role=CONTRACTOR_USER) | Q(pk__in=first_users)).select_related("user")
+            .order_by()),  # parties() orders them
         Prefetch("services", queryset=ContractService.objects.select_related("service")),
         Prefetch("steps", queryset=ContractStep.objects.select_related("completed_by")),
     )
@@ -143,7 +141,8 @@ def parties(contract) -> tuple[list[ContractRole], int]:
     """The parties the contract page names, in the order people look for them (users by
     name), and how many contractor users it does not name (`contract` from
     contract_page)."""
-    named = sorted(contract.roles.all(), key=lambda r: PARTY_ORDER.get(r.role, 9))
+    named = sorted(contract.roles.all(), key=lambda r: (PARTY_ORDER.get(r.role, 9),
+                                                         r.user.full_name.lower(), r.pk))
     shown_users = sum(r.role == CONTRACTOR_USER for r in named)
     return named, (contract.contractor_users or 0) - shown_users
 

@@ -372,7 +372,7 @@ def test_contract_page_shows_identity_parties_and_services(client, awarded):
 def test_contract_page_names_the_first_ten_contractor_users_and_counts_the_rest(
         client, awarded, viewer):
     """A roster of 2,000 is the roster page's (50 a page): the contract page names the
-    parties and the first ten users by name, and says how many more there are."""
+    parties and the first ten users put on the roster, and says how many more there are."""
     for n in range(1, 13):
         ContractRole.objects.create(contract=awarded, user=UserFactory(full_name=f"Roster {n:02}"),
                                     role=ContractRole.Role.CONTRACTOR_USER)
