@@ -524,7 +524,8 @@ if SENTRY_DSN:
     )
 # --- The cache, shared by every process ---------------------------------------------------
 # allauth keeps in the cache the second-factor codes already used (a code works once) and
-# its rate limits (password reset, sign-in); Muster keeps nothing else there. A cache of
+# its rate limits (password reset, sign-in); Muster keeps its API rate counts and the
+# metrics page's figures (ten minutes, muster/reports/metrics.py) there too. A cache of
 # each process's own would let a used code in again through another gunicorn worker or
 # instance, and multiply every limit by the number of processes: so the default is a table
 # in Muster's database (made by the operations app's first migration), and CACHE_URL

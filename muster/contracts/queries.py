@@ -22,6 +22,7 @@ from muster.timeline.models import ContractStep
 from . import cor_filter
 from .models import Contract, ContractService, SavedView, Stage
 
+CONTRACTOR_USER = ContractRole.Role.CONTRACTOR_USER
 OPEN_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.WITHDRAWN)]
 
 
@@ -109,15 +110,43 @@ def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False
     return queryset.order_by(*SORTS.get(sort, SORTS["name"]))
 
 
+# The contract page names this many contractor users; the roster page lists them all.
+USERS_NAMED = 10
+
+
 def contract_page(pk) -> QuerySet:
-    """The queryset the contract page reads, with parties, services and steps prefetched."""
+    """The queryset the contract page reads, with services and steps prefetched, and its
+    parties (`roles`): the COR, POC, SO and SPOC and the first USERS_NAMED contractor users
+    put on the roster, and how many contractor users there are (`contractor_users`): a
+    roster of thousands is the roster page's (its users are joined only for the rows
+    shown)."""
+    users = ContractRole.objects.filter(contract_id=pk, role=CONTRACTOR_USER)
+    first_users = users.order_by("assigned_at", "pk").values("pk")[:USERS_NAMED]
     return Contract.objects.select_related(
         "organization", "process_template", "onboarding_request", "survey"
+    ).annotate(
+        contractor_users=Subquery(users.order_by().values("contract_id")
+                                  .annotate(n=Count("pk")).values("n")[:1]),
     ).prefetch_related(
-        Prefetch("roles", queryset=ContractRole.objects.select_related("user")),
+        Prefetch("roles", queryset=ContractRole.objects.filter(
+            ~Q(role=CONTRACTOR_USER) | Q(pk__in=first_users)).select_related("user")
+            .order_by()),  # parties() orders them
         Prefetch("services", queryset=ContractService.objects.select_related("service")),
         Prefetch("steps", queryset=ContractStep.objects.select_related("completed_by")),
     )
+
+
+PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, CONTRACTOR_USER: 4}
+
+
+def parties(contract) -> tuple[list[ContractRole], int]:
+    """The parties the contract page names, in the order people look for them (users by
+    name), and how many contractor users it does not name (`contract` from
+    contract_page)."""
+    named = sorted(contract.roles.all(), key=lambda r: (PARTY_ORDER.get(r.role, 9),
+                                                         r.user.full_name.lower(), r.pk))
+    shown_users = sum(r.role == CONTRACTOR_USER for r in named)
+    return named, (contract.contractor_users or 0) - shown_users
 
 
 def related_records(user, contract) -> dict:

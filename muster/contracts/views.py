@@ -78,9 +78,11 @@ def contract_detail(request, pk):
     )
     today = clock.today()
     steps = list(contract.steps.all())
+    parties, more_users = queries.parties(contract)
     return render(request, "contracts/detail.html", {
         "contract": contract,
-        "parties": sorted(contract.roles.all(), key=lambda r: PARTY_ORDER.get(r.role, 9)),
+        "parties": parties,
+        "more_users": more_users,
         "timeline": timeline_queries.timeline(steps, today),
         "next_step": timeline_queries.next_open_step(steps),
         "today": today,
@@ -91,9 +93,6 @@ def contract_detail(request, pk):
         "end_panels": panels.shown(panels.CONTRACT_END, user, contract, today),
         **queries.related_records(user, contract),
     })
-
-
-PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, "contractor_user": 4}
 
 
 def contract_edit(request, pk):

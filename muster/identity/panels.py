@@ -3,21 +3,21 @@ team, the table of the contract's people shows each person's account (invited, a
 never signed in, disabled) and a button to invite them again."""
 
 from muster.accounts import permissions
-from muster.contracts import panels
+from muster.contracts import panels, queries
 
 from .invitations import sign_in_of
-
-PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, "contractor_user": 4}
 
 
 @panels.register(panels.PARTIES, order=10, template="identity/panels/parties.html")
 def parties_panel(user, contract, today) -> dict | None:
     """The team (who may invite anyone named on the contract) sees the parties with their
-    accounts: one query more than the plain table (the roles are prefetched)."""
+    accounts: one query more than the plain table (the parties are prefetched: the first
+    contractor users, and how many more the roster has)."""
     if not permissions.team_roles(user) & permissions.WHOLE_TEAM:
         return None
-    parties = sorted(contract.roles.all(), key=lambda r: PARTY_ORDER.get(r.role, 9))
+    parties, more_users = queries.parties(contract)
     if not parties:
         return None
     states = sign_in_of(r.user_id for r in parties)
-    return {"rows": [(role, states.get(role.user_id)) for role in parties]}
+    return {"rows": [(role, states.get(role.user_id)) for role in parties],
+            "more_users": more_users}

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -108,15 +109,31 @@ def _describe(row: Any, today: datetime.date) -> Any:
     return row
 
 
-def review_queue(shown: str, today: datetime.date) -> list[dict]:
+# A section of the queue shows its oldest requests, this many; its link shows them all, a
+# page of SECTION_PAGE at a time (a queue of thousands costs what a page shows).
+SECTION_SHOWN, SECTION_PAGE = 25, 50
+
+
+def review_queue(shown: str, today: datetime.date, section: str = "",
+                 page: str | None = None) -> list[dict]:
     """The queue's sections for the filter `shown` ("open" or "stopped"), each with its
-    requests described as of `today`."""
+    oldest requests described as of `today`, its count and whether it shows all of them;
+    with `section` (one of the filter's statuses), that section alone, a page at a time."""
     chosen = QUEUE_FILTERS[shown][1]
-    by_status: dict[str, list] = {status: [] for status, _, _ in chosen}
-    for row in queue_rows(chosen):
-        by_status[row.status].append(_describe(row, today))
+    counts = dict(OnboardingRequest.objects.filter(status__in=[s for s, _, _ in chosen])
+                  .values_list("status").annotate(n=Count("pk")).order_by())
+    if section in {status for status, _, _ in chosen}:
+        chosen = [item for item in chosen if item[0] == section]
+        paged = Paginator(queue_rows(chosen), SECTION_PAGE).get_page(page)
+        rows = {section: list(paged)}
+    else:
+        paged = None
+        rows = {status: list(queue_rows([(status, "", "")])[:SECTION_SHOWN])
+                for status, _, _ in chosen}  # one query each, however many there are
     return [
-        {"status": status, "title": title, "hint": hint, "rows": by_status[status],
+        {"status": status, "title": title, "hint": hint,
+         "rows": [_describe(row, today) for row in rows.get(status, [])],
+         "count": counts.get(status, 0), "page": paged,
          "anchor": f"section-{status}"}
         for status, title, hint in chosen
     ]

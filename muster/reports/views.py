@@ -17,7 +17,7 @@ from muster.accounts import permissions
 from muster.spreadsheets import inert
 
 from . import charts
-from .metrics import METRICS, Table, all_tables
+from .metrics import KEEP_MINUTES, METRICS, Table, tables_as_of
 from .period import Period, period_form
 
 
@@ -35,13 +35,14 @@ def metrics(request):
         return render(request, "reports/metrics.html", {"form": form, "tables": []},
                       status=400)
     period = form.period()
-    tables = all_tables(period, clock.today())
+    tables, computed_at = tables_as_of(period, clock.today())
     for table in tables:
         query = period.query()
         table.csv_url = f"{reverse('reports:metric_csv', args=[table.name])}?{query}"
         table.svg_url = f"{reverse('reports:metric_svg', args=[table.name])}?{query}"
     return render(request, "reports/metrics.html", {
         "form": form, "period": period, "tables": tables,
+        "computed_at": computed_at, "keep_minutes": KEEP_MINUTES,
     })
 
 

@@ -22,7 +22,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, DateTimeField, F, FilteredRelation, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +31,6 @@ from muster.access.models import AccessGrant, AdditionalServiceRequest, GrantSta
 from muster.closeout.models import Closeout
 from muster.onboarding.models import OnboardingRequest, Status
 from muster.timeline import calendar
-from muster.timeline.models import ContractStep
 
 # A grant or an additional-service request is due this many business days after it opened.
 DAYS_TO_ACT = 5
@@ -47,9 +46,17 @@ AGE_KEYS = {key: (low, high) for key, _, low, high in AGE_BUCKETS}
 AGE_LABELS = {key: label for key, label, _, _ in AGE_BUCKETS}
 
 
-def _step_due(key: str) -> Subquery:
-    return Subquery(ContractStep.objects.filter(contract=OuterRef("contract_id"), key=key)
-                    .values("due_date")[:1])
+def _due_by_status(rows: QuerySet, status: Q, before: str, after: str) -> QuerySet:
+    """Annotate `due`: the due date of the contract's step `before` while `status` holds,
+    else of its step `after`. The two steps are joined (one row each: a contract's step
+    keys are unique), not looked up per row: the dashboard's counts test `due` a dozen
+    times a row, and a subquery ran once per test and row (a second at 10,000 contracts)."""
+    return rows.annotate(
+        step_before=FilteredRelation("contract__steps",
+                                     condition=Q(contract__steps__key=before)),
+        step_after=FilteredRelation("contract__steps", condition=Q(contract__steps__key=after)),
+    ).annotate(due=Case(When(status, then=F("step_before__due_date")),
+                        default=F("step_after__due_date")))
 
 
 def end_of_week(today: datetime.date) -> datetime.date:
@@ -268,10 +275,8 @@ class OnboardingKind(Kind):
         return OnboardingRequest.objects.select_related("contract")
 
     def annotate_due(self, rows):
-        return rows.annotate(due=Case(
-            When(status__in=self.BEFORE_MEETING, then=_step_due("eligibility-meeting")),
-            default=_step_due("complete-onboarding"),
-        ))
+        return _due_by_status(rows, Q(status__in=self.BEFORE_MEETING),
+                              "eligibility-meeting", "complete-onboarding")
 
     def title(self, row):
         return "Onboarding request"
@@ -343,10 +348,8 @@ class CloseoutKind(Kind):
         return Closeout.objects.select_related("contract")
 
     def annotate_due(self, rows):
-        return rows.annotate(due=Case(
-            When(status=Closeout.Status.NOTICE_SENT, then=_step_due("closeout-scenario")),
-            default=_step_due("remove-access"),
-        ))
+        return _due_by_status(rows, Q(status=Closeout.Status.NOTICE_SENT),
+                              "closeout-scenario", "remove-access")
 
     def title(self, row):
         return f"POP end {row.pop_end:%b} {row.pop_end.day}, {row.pop_end.year}"

@@ -365,6 +365,27 @@ def test_contract_page_shows_identity_parties_and_services(client, awarded):
     assert "Requested" in row(html, service_row("Confluence"))
 
 
+@pytest.mark.parametrize("viewer", ["team", "cor"])
+def test_contract_page_names_the_first_ten_contractor_users_and_counts_the_rest(
+        client, awarded, viewer):
+    """A roster of 2,000 is the roster page's (50 a page): the contract page names the
+    parties and the first ten users put on the roster, and says how many more there are."""
+    for n in range(1, 13):
+        ContractRole.objects.create(contract=awarded, user=UserFactory(full_name=f"Roster {n:02}"),
+                                    role=ContractRole.Role.CONTRACTOR_USER)
+    if viewer == "cor":
+        signed_in(client, awarded.roles.get(role="cor").user)
+
+    html = detail(client, awarded)
+
+    for name in ["Cora Cor", "Pat Poc", "Sol So", "Spike Spoc", "Cody User",
+                 *(f"Roster {n:02}" for n in range(1, 10))]:
+        assert name in html, name
+    for n in (10, 11, 12):
+        assert f"Roster {n}" not in html
+    assert "And 3 more contractor users: the contract’s roster lists everyone." in html
+
+
 def test_step_states_are_tags_coloured_by_what_they_ask_of_the_reader(client, awarded):
     html = detail(client, awarded)
     steps = {s.key: s for s in awarded.steps.all()}

@@ -201,6 +201,31 @@ def test_the_queue_makes_as_many_queries_for_twelve_requests_as_for_two(
     assert response.content.decode().count("business day") >= 12
 
 
+def test_a_section_shows_its_25_oldest_and_links_to_all_of_them(client, people, today):
+    """A queue of thousands: each section shows its 25 oldest requests and its count; its
+    link opens that section alone, 50 a page."""
+    as_(client, people, "onboarding_team")
+    for i in range(30):
+        contract = make_contract(name=f"Queued {i:02}", pop_start=D(2026, 12, 1),
+                                 pop_end=D(2027, 6, 30))
+        OnboardingRequest.objects.create(
+            contract=contract, created_by=people["cor"], status=Status.SUBMITTED,
+            submitted_at=datetime.datetime(2026, 11, 1, 15, tzinfo=datetime.UTC)
+            + datetime.timedelta(hours=i), submitted_by=people["cor"])
+
+    html = client.get(reverse("onboarding:queue")).content.decode()
+    waiting = html.split('id="section-submitted"')[1].split("<section")[0]
+    assert [f"Queued {i:02}" in waiting for i in range(30)] == [True] * 25 + [False] * 5
+    assert "The 25 oldest of 30." in waiting
+    link = reverse("onboarding:queue") + "?show=open&amp;section=submitted"
+    assert f'<a href="{link}">Show all 30 waiting for review</a>' in waiting
+
+    html = client.get(reverse("onboarding:queue"),
+                      {"show": "open", "section": "submitted"}).content.decode()
+    assert all(f"Queued {i:02}" in html for i in range(30))
+    assert 'id="section-question"' not in html
+
+
 # --- The request's page -------------------------------------------------------------------
 
 

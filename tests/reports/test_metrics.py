@@ -403,3 +403,35 @@ def test_each_chart_is_an_svg_without_script_or_inline_style_attributes(team, pe
     assert "script-src 'none'" in policy
     assert re.search(r"style-src 'self' 'sha256-[A-Za-z0-9+/=]+'(;|$)", policy)
     assert "unsafe-inline" not in policy
+
+
+# --- Computed at most every few minutes ---------------------------------------------------
+
+
+def test_the_page_says_when_its_figures_were_computed_and_keeps_them_ten_minutes(
+        team, people, time_machine):
+    """The figures read every step done in the period (tens of thousands at 10,000
+    contracts): the page keeps them for ten minutes, and says so."""
+    sas = Service.objects.get(slug="sas-viya")
+    page = METRICS + "?start=2020-01-01&end=2020-01-31"
+
+    def grant():
+        AccessGrant.objects.create(contract=people["mine"], user=UserFactory(), service=sas,
+                                   requested_by=people["so"], status=GrantStatus.ACTIVE)
+
+    grant()
+    html = team.get(page).content.decode()
+    assert table_rows(html, "grants")["SAS Viya"][-1] == "1"
+    assert "Figures as of 7:00 a.m. (they are worked out again every 10 minutes)" in text_of(html)
+
+    grant()
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=9), tick=False)
+    html = team.get(page).content.decode()
+    assert table_rows(html, "grants")["SAS Viya"][-1] == "1"  # as of 7:00, as it says
+
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=2), tick=False)
+    html = team.get(page).content.decode()
+    assert table_rows(html, "grants")["SAS Viya"][-1] == "2"
+    assert "Figures as of 7:11 a.m." in text_of(html)
+    # A table's CSV file is always worked out afresh.
+    assert csv_of(team, "grants", "?start=2020-01-01&end=2020-01-31")[1][-1] == "2"

@@ -58,7 +58,9 @@ def review_queue(request):
     if shown not in queries.QUEUE_FILTERS:
         shown = "open"  # an unknown filter shows the default, not an error
     return render(request, "onboarding/review/queue.html", {
-        "sections": queries.review_queue(shown, today), "today": today, "shown": shown,
+        "sections": queries.review_queue(shown, today, request.GET.get("section", ""),
+                                         request.GET.get("page")),
+        "today": today, "shown": shown, "section_shown": queries.SECTION_SHOWN,
         "filters": [(key, label) for key, (label, _) in queries.QUEUE_FILTERS.items()],
     })
 
