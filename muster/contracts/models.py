@@ -86,12 +86,29 @@ class Contract(FSMModelMixin, models.Model):
     )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = clock.ChangedAt()
+    # The next open step (neither done nor cancelled, with a due date; the lowest due date,
+    # then order) and its due date, kept here by the timeline service in the same
+    # transaction as every step or milestone change (timeline.services.refresh_next_step),
+    # so a list of 25 contracts reads 25 rows instead of every open contract's steps;
+    # `manage.py check_next_steps` compares them with a full recomputation.
+    # Nothing date-dependent is stored: a contract is overdue when an open step's due date
+    # is before today, which is exactly when its earliest open due date (next_step_due) is
+    # before today. So "overdue first, then next due" is next_step_due ascending with the
+    # undated last, and "overdue" is next_step_due < today: both read this index.
+    next_step = models.ForeignKey(
+        "timeline.ContractStep", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    next_step_due = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
         indexes = [
             models.Index(Lower("name"), name="contract_name_lower"),
             models.Index(fields=["stage", "pop_end"]),
+            # ORDER BY next_step_due ASC NULLS LAST (a B-tree's own order), name LIMIT 25,
+            # and the overdue filter next_step_due < today.
+            models.Index(fields=["next_step_due", "name"], name="contract_next_step_due"),
         ]
 
     def __str__(self) -> str:
