@@ -122,9 +122,9 @@ def _mismatch_sql(step_model, contract_ids: Iterable[int] | None) -> tuple[str, 
     steps = open_dated_steps(step_model)
     contracts_where, contracts_params = "", []
     if contract_ids is not None:
-        ids = list(contract_ids)
+        ids = list(contract_ids)  # not empty: the callers return early
         steps = steps.filter(contract_id__in=ids)
-        contracts_where = f" AND c.id IN ({', '.join(['%s'] * len(ids))})" if ids else " AND 1=0"
+        contracts_where = f" AND c.id IN ({', '.join(['%s'] * len(ids))})"
         contracts_params = ids
     ranked = steps.annotate(
         rank=Window(RowNumber(), partition_by=[F("contract_id")],
@@ -140,8 +140,9 @@ def _mismatch_sql(step_model, contract_ids: Iterable[int] | None) -> tuple[str, 
         f"FROM {table} c LEFT JOIN ("
         f"SELECT r.contract_id, r.step_id, r.due "
         f"FROM ({inner}) r WHERE r.rank = 1) e ON e.contract_id = c.id "
-        f"WHERE NOT ((c.next_step_id = e.step_id OR c.next_step_id IS NULL AND e.step_id IS NULL)"
-        f" AND (c.next_step_due = e.due OR c.next_step_due IS NULL AND e.due IS NULL))"
+        # Differs, NULL-safe in SQL's three-valued logic: a <> b is NULL when either is.
+        f"WHERE (c.next_step_id <> e.step_id OR (c.next_step_id IS NULL) <> (e.step_id IS NULL)"
+        f" OR c.next_step_due <> e.due OR (c.next_step_due IS NULL) <> (e.due IS NULL))"
         f"{contracts_where}"
     )
     return sql, [*inner_params, *contracts_params]
@@ -150,6 +151,8 @@ def _mismatch_sql(step_model, contract_ids: Iterable[int] | None) -> tuple[str, 
 def next_step_mismatches(contract_ids: Iterable[int] | None = None,
                          step_model=ContractStep) -> list[NextStepMismatch]:
     """The contracts whose stored next step differs from a full recomputation, by id."""
+    if contract_ids is not None and not (contract_ids := list(contract_ids)):
+        return []
     sql, params = _mismatch_sql(step_model, contract_ids)
     alias = router.db_for_read(_contract_model(step_model))
     with connections[alias].cursor() as cursor:
@@ -172,6 +175,8 @@ def refresh_next_steps(contract_ids: Iterable[int] | None = None,
     one UPDATE ... FROM over the mismatches (not one statement per contract); returns how
     many rows it corrected. For the backfill, the check command's --fix, and data loaded
     around the services (a bulk COPY)."""
+    if contract_ids is not None and not (contract_ids := list(contract_ids)):
+        return 0
     contract_model = _contract_model(step_model)
     sql, params = _mismatch_sql(step_model, contract_ids)
     alias = router.db_for_write(contract_model)
