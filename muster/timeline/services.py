@@ -45,11 +45,12 @@ def default_template() -> ProcessTemplate | None:
 # --- Each contract's next open step, kept on its row -------------------------------------
 #
 # Contract.next_step / next_step_due (see the model) are a copy of what the contract's steps
-# say; these functions are the only writers. timeline must not import muster.contracts:
-# import-linter puts them in one layer as independent siblings, and contracts calls the
-# timeline (not the reverse). So the contract model is reached through the step's foreign
-# key, which names it; in a migration, the historical step model leads to the historical
-# contract model the same way.
+# say; these functions are the only writers. timeline does not import muster.contracts:
+# contracts imports the timeline (its services call these), the two share import-linter's
+# bottom layer, and the reverse import was removed on purpose (pyproject.toml: "Gone:
+# timeline -> contracts") so they never form a cycle. So the contract model is reached
+# through the step's foreign key, which names it; in a migration, the historical step
+# model leads to the historical contract model the same way.
 
 # The rule, in one place: a contract's next step is its open step (neither done nor
 # cancelled) with a due date, the lowest (due date, order); the id breaks a tie.
