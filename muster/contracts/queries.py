@@ -23,9 +23,9 @@ from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
 from muster.timeline.models import ContractStep
 
-from .models import Contract, ContractService, SavedView, Stage
+from .models import OPEN_STAGES, Contract, ContractService, SavedView
 
-OPEN_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.WITHDRAWN)]
+__all__ = ["OPEN_STAGES"]  # read by operations' metrics from here
 
 
 def with_next_step(queryset: QuerySet) -> QuerySet:
