@@ -4,7 +4,7 @@ scenario, and the onboarding team's confirmation that access is removed."""
 from muster.audit import services as audit
 from muster.contracts.models import Contract
 from muster.timeline.models import ContractStep
-from muster.timeline.services import complete_step
+from muster.timeline.services import complete_step, next_step_kept
 
 NOTICE_STEP = "closeout-notice"
 SCENARIO_STEP = "closeout-scenario"
@@ -23,11 +23,12 @@ def complete_open(actor, contract: Contract, key: str, note: str) -> None:
 
 def reopen(actor, contract: Contract, keys: list[str], reason: str) -> None:
     """Make the contract's done steps `keys` open again, each on the audit record."""
-    steps = list(ContractStep.objects.filter(contract=contract, key__in=keys,
-                                             completed_at__isnull=False))
-    ContractStep.objects.filter(pk__in=[s.pk for s in steps]).update(
-        completed_at=None, completed_by=None, completion_note=""
-    )
+    with next_step_kept(contract):  # the reopened steps may be the next one
+        steps = list(ContractStep.objects.filter(contract=contract, key__in=keys,
+                                                 completed_at__isnull=False))
+        ContractStep.objects.filter(pk__in=[s.pk for s in steps]).update(
+            completed_at=None, completed_by=None, completion_note=""
+        )
     for step in steps:
         audit.record(actor, "timeline.step_reopened", step, f"Reopened “{step.name}”: {reason}",
                      contract=contract,

@@ -47,6 +47,10 @@ class Stage(models.TextChoices):
     WITHDRAWN = "withdrawn", "Re-award withdrawn"
 
 
+# Stages of a contract still being worked on (people's home pages list these).
+OPEN_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.WITHDRAWN)]
+
+
 class Contract(FSMModelMixin, models.Model):
     name = models.CharField(max_length=NAME_MAX, validators=VISIBLE_ONLY)
     contract_number = models.CharField(max_length=60, unique=True, validators=VISIBLE_ONLY)
@@ -86,12 +90,35 @@ class Contract(FSMModelMixin, models.Model):
     )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = clock.ChangedAt()
+    # The next open step (neither done nor cancelled, with a due date; the lowest due date,
+    # then order) and its due date, kept here by the timeline service in the same
+    # transaction as every step or milestone change (timeline.services.refresh_next_step),
+    # so a list of 25 contracts reads 25 rows instead of every open contract's steps;
+    # `manage.py check_next_steps` compares them with a full recomputation.
+    # Nothing date-dependent is stored: a contract is overdue when an open step's due date
+    # is before today, which is exactly when its earliest open due date (next_step_due) is
+    # before today. So "overdue first, then next due" is next_step_due ascending with the
+    # undated last, and "overdue" is next_step_due < today: both read this index.
+    next_step = models.ForeignKey(
+        "timeline.ContractStep", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    next_step_due = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
         indexes = [
             models.Index(Lower("name"), name="contract_name_lower"),
             models.Index(fields=["stage", "pop_end"]),
+            # ORDER BY next_step_due ASC NULLS LAST (a B-tree's own order), name LIMIT 25,
+            # and the overdue filter next_step_due < today.
+            models.Index(fields=["next_step_due", "name"], name="contract_next_step_due"),
+            # The same for the home pages' open contracts: a closed contract keeps its
+            # leftover open steps (the oldest due dates), which the index above would walk
+            # past first. The condition is the home query's own filter, so PostgreSQL can
+            # use it (a change to OPEN_STAGES is a migration).
+            models.Index(fields=["next_step_due", "name"], condition=models.Q(
+                stage__in=OPEN_STAGES), name="open_contract_next_step_due"),
         ]
 
     def __str__(self) -> str:

@@ -2,14 +2,18 @@
 history."""
 
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    When,
 )
 from django.db.models.functions import Lower
 
@@ -20,39 +24,37 @@ from muster.audit.models import AuditEvent
 from muster.timeline.models import ContractStep
 
 from . import cor_filter
-from .models import Contract, ContractService, SavedView, Stage
+from .models import OPEN_STAGES, Contract, ContractService, SavedView
 
+__all__ = ["OPEN_STAGES"]  # read by operations' metrics from here
 CONTRACTOR_USER = ContractRole.Role.CONTRACTOR_USER
-OPEN_STAGES = [s for s in Stage.values if s not in (Stage.CLOSED, Stage.WITHDRAWN)]
 
 
 def with_next_step(queryset: QuerySet) -> QuerySet:
-    """Annotate each contract with its next open step (what, when, who) and overdue count,
-    in one query: no per-row lookups."""
+    """Each contract with its next open step (what, when, who) and whether it is overdue,
+    read from the contract's row (Contract.next_step, kept by the timeline service): no
+    look at any contract's steps but, for the overdue ones among the rows shown, how many
+    of their steps are overdue."""
     today = clock.today()
-    next_step = ContractStep.objects.filter(
-        contract=OuterRef("pk"), completed_at__isnull=True, cancelled_at__isnull=True,
-        due_date__isnull=False,
-    ).order_by("due_date", "order")
-    overdue = ContractStep.objects.filter(
+    overdue_steps = ContractStep.objects.filter(
         contract=OuterRef("pk"), completed_at__isnull=True, cancelled_at__isnull=True,
         due_date__lt=today,
-    )
+    ).order_by().values("contract").annotate(n=Count("pk")).values("n")[:1]
+    is_overdue = Q(next_step_due__lt=today)  # the earliest open due date is before today
     return queryset.annotate(
-        next_step_name=Subquery(next_step.values("name")[:1]),
-        next_step_due=Subquery(next_step.values("due_date")[:1]),
-        next_step_responsible=Subquery(next_step.values("responsible")[:1]),
-        is_overdue=Exists(overdue),
-        overdue_count=Subquery(
-            overdue.order_by().values("contract").annotate(n=Count("pk")).values("n")[:1]
-        ),
+        next_step_name=F("next_step__name"),
+        next_step_responsible=F("next_step__responsible"),
+        is_overdue=ExpressionWrapper(is_overdue, output_field=BooleanField()),
+        # A correlated subquery in the SELECT list only: PostgreSQL evaluates it for the
+        # rows a page keeps (after the LIMIT), and only for those that are overdue.
+        overdue_count=Case(When(is_overdue, then=Subquery(overdue_steps))),
     ).select_related("organization")
 
 
 def overdue_first(queryset: QuerySet) -> QuerySet:
-    return queryset.order_by(
-        F("is_overdue").desc(), F("next_step_due").asc(nulls_last=True), "name"
-    )
+    """Overdue contracts first, then by the next step's due date, undated last: the same
+    order as next_step_due ascending (see Contract.next_step), which the index serves."""
+    return queryset.order_by(F("next_step_due").asc(nulls_last=True), "name")
 
 
 def home_contracts(user) -> QuerySet:
@@ -102,7 +104,7 @@ def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False
             Exists(ContractService.objects.filter(contract=OuterRef("pk"), service=service))
         )
     if overdue:
-        queryset = queryset.filter(is_overdue=True)
+        queryset = queryset.filter(next_step_due__lt=clock.today())
     cor_name = ContractRole.objects.filter(contract=OuterRef("pk"), role="cor").values(
         "user__full_name"
     )[:1]

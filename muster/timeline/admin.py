@@ -3,7 +3,7 @@ from django.contrib import admin
 from muster.audit.admin_mixins import AuditedAdminMixin
 
 from .models import ContractStep, ProcessTemplate, TemplateStep
-from .services import anchor_date
+from .services import anchor_date, next_step_kept
 
 STEP_FIELDS = [
     "order", "key", "process", "phase", "name", "anchor", "offset", "offset_unit",
@@ -40,4 +40,10 @@ class ContractStepAdmin(AuditedAdminMixin, admin.ModelAdmin):
         # The due date follows the (possibly edited) rule, like every open step's does.
         if obj.completed_at is None:
             obj.due_date = obj.due_from(anchor_date(obj.contract, obj.anchor))
-        super().save_model(request, obj, form, change)
+        with next_step_kept(obj.contract):  # the edited step may become (or stop being) next
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        contract = obj.contract
+        with next_step_kept(contract):
+            super().delete_model(request, obj)
