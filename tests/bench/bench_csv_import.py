@@ -10,14 +10,21 @@ Not a test. Run it against a database of its own (it adds a contract and users t
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/muster_bench \
         .venv/bin/python -m tests.bench.bench_csv_import
 
-Options: --rows N (default 10,000), --runs N (default 3; the best and median are shown).
+Options: --rows N (default 10,000), --runs N (default 3; the best and median are shown),
+--profile (print a cProfile of the first run's import, the confirmation, by own time and
+by cumulative time). A tiny run for CI, on a fresh SQLite file, takes a few seconds:
+
+    .venv/bin/python -m tests.bench.bench_csv_import --rows 200 --runs 1
 It times, through Django's test client as the SO: the upload (parse, check every row,
 store the preview), the preview page, and the confirmation (the import itself), and
 counts the SQL queries of each.
 """
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -74,7 +81,19 @@ def timed(fn):
     return result, elapsed, len(queries)
 
 
-def one_run(rows: int) -> dict:
+def profiled(fn, top: int = 40):
+    """Run fn under cProfile and print where its time went."""
+    profile = cProfile.Profile()
+    result = profile.runcall(fn)
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).strip_dirs().sort_stats(order).print_stats(top)
+        print(f"--- import profile, by {order} ---")
+        print(out.getvalue().split("\n\n", 1)[-1].rstrip())
+    return result
+
+
+def one_run(rows: int, profile: bool = False) -> dict:
     tag = uuid.uuid4().hex[:8]
     contract, so = make_contract(tag)
     client = Client()
@@ -89,8 +108,10 @@ def one_run(rows: int) -> dict:
     response, preview_s, preview_q = timed(lambda: client.get(preview_url))
     assert response.status_code == 200 and f"Import {rows:,}".replace(",", "") in \
         response.content.decode().replace(",", ""), "the preview offers the import"
-    response, import_s, import_q = timed(lambda: client.post(preview_url,
-                                                             {"action": "confirm"}))
+    def confirm():
+        return client.post(preview_url, {"action": "confirm"})
+
+    response, import_s, import_q = timed((lambda: profiled(confirm)) if profile else confirm)
     assert response.status_code == 302
     added = ContractRole.objects.filter(contract=contract,
                                         role=ContractRole.Role.CONTRACTOR_USER).count()
@@ -103,6 +124,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true",
+                        help="print a profile of the first run's import (slower)")
     args = parser.parse_args(argv)
     # Settings' DEBUG is off, so queries are counted only inside CaptureQueriesContext.
     call_command("migrate", verbosity=0)
@@ -111,7 +134,7 @@ def main(argv=None) -> int:
           f"{vendor} ({connection.settings_dict['NAME']}), {os.cpu_count()} CPU(s)")
     results = []
     for n in range(args.runs):
-        result = one_run(args.rows)
+        result = one_run(args.rows, profile=args.profile and n == 0)
         results.append(result)
         print(f"  run {n + 1}: upload (parse + check + store) {result['upload'][0]:.2f} s "
               f"/ {result['upload'][1]} queries; preview page {result['preview'][0]:.2f} s "
