@@ -53,17 +53,19 @@ def _preparer(field: models.Field) -> Callable[[Any], Any] | None:
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     if isinstance(field, _AS_IS) and isinstance(target, _AS_IS):
         return None
-    if isinstance(field, models.DateTimeField):
-        # A batch repeats the same moment: prepare each distinct one once.
-        memo: dict = {}
+    # A batch repeats the same value (one moment, one empty list) in every row: the
+    # same object is prepared once.
+    last: list = [_NOTHING, None]
 
-        def prepare_moment(value):
-            if value not in memo:
-                memo[value] = field.get_db_prep_save(value, connection)
-            return memo[value]
+    def prepare(value):
+        if value is not last[0]:
+            last[:] = value, field.get_db_prep_save(value, connection)
+        return last[1]
 
-        return prepare_moment
-    return lambda value: field.get_db_prep_save(value, connection)
+    return prepare
+
+
+_NOTHING = object()
 
 
 def insert(

@@ -121,12 +121,13 @@ def _import_rows(actor, contract: Contract, roster_import: RosterImport,
     role_ids = bulk.insert(ContractRole, ("user_id", "contract_id", "role", "assigned_at"),
                            [(r["_user_id"], contract.pk, MEMBER, now) for r in rows])
     requested = [(r["_user_id"], service) for r in rows for service in r["_services"]]
+    actor_id = actor.pk  # once: request.user is a lazy object
     grant_ids = bulk.insert(
         AccessGrant,
         ("contract_id", "user_id", "service_id", "status", "eua_job_code", "requested_by_id",
          "requested_at", "updated_at"),
         [(contract.pk, user_id, service.pk, GrantStatus.REQUESTED, service.eua_job_code,
-          actor.pk, now, now) for user_id, service in requested],
+          actor_id, now, now) for user_id, service in requested],
     )
     grants = [Requested(pk, user_id, service)
               for pk, (user_id, service) in zip(grant_ids, requested, strict=True)]

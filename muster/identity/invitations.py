@@ -180,9 +180,10 @@ def people_named(actor, *, new: Sequence[User] = (), known_ids: Sequence[int] = 
     sender = actor if getattr(actor, "pk", None) else None
     tokens = [secrets.token_urlsafe(32) for _ in invited]
     expires_at = _expiry(now)
+    sender_id = sender.pk if sender else None  # once: the actor is often a lazy object
     ids = bulk.insert(
         Invitation, ("user_id", "token_hash", "reason", "sent_by_id", "sent_at", "expires_at"),
-        [(user.pk, token_digest(token), reason, getattr(sender, "pk", None), now, expires_at)
+        [(user.pk, token_digest(token), reason, sender_id, now, expires_at)
          for user, token in zip(invited, tokens, strict=True)],
     )
     # What every email says of its invitation (the same for all: only the link differs).
