@@ -91,27 +91,43 @@ class AuditEvent(models.Model):
 
     def content_digest(self) -> str:
         """The hash this row should carry, from its content and the previous hash."""
-        payload = {
-            "at": self.at.isoformat(),
-            "actor": self.actor_id,
-            "actor_label": self.actor_label,
-            "action": self.action,
-            "summary": self.summary,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "object_repr": self.object_repr,
-            "contract": self.contract_id,
-            "before": self.before,
-            "after": self.after,
-        }
-        if self.request_id:
-            # Only when set: rows written before request ids existed keep their hashes.
-            payload["request_id"] = self.request_id
-        if self.channel:
-            # Likewise: only rows that came through the API or SCIM carry it.
-            payload["channel"] = self.channel
-        canonical = json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder, default=str)
-        return hashlib.sha256((self.prev_hash + canonical).encode()).hexdigest()
+        return content_digest(
+            self.prev_hash, at=self.at, actor=self.actor_id, actor_label=self.actor_label,
+            action=self.action, summary=self.summary, object_type=self.object_type,
+            object_id=self.object_id, object_repr=self.object_repr,
+            contract=self.contract_id, before=self.before, after=self.after,
+            request_id=self.request_id, channel=self.channel,
+        )
+
+
+def content_digest(prev_hash: str, *, at, actor: int | None, actor_label: str, action: str,
+                   summary: str, object_type: str, object_id: str, object_repr: str,
+                   contract: int | None, before: dict, after: dict, request_id: str,
+                   channel: str) -> str:
+    """The hash of an audit row (`AuditEvent.content_digest`), from its values (ids for
+    the actor and the contract) and the previous row's hash: the one rule, shared by the
+    model and the writers that append many rows without an instance per row."""
+    payload = {
+        "at": at.isoformat(),
+        "actor": actor,
+        "actor_label": actor_label,
+        "action": action,
+        "summary": summary,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr,
+        "contract": contract,
+        "before": before,
+        "after": after,
+    }
+    if request_id:
+        # Only when set: rows written before request ids existed keep their hashes.
+        payload["request_id"] = request_id
+    if channel:
+        # Likewise: only rows that came through the API or SCIM carry it.
+        payload["channel"] = channel
+    canonical = json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
 class AuditCheckpoint(models.Model):

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
-from muster import clock
+from muster import bulk, clock
 
 from . import correlation, listeners
-from .models import AuditEvent
+from .models import AuditEvent, content_digest
 
 GENESIS_HASH = "0" * 64
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serializes the hash chain.
@@ -88,9 +88,19 @@ def _chain_head() -> str:
     return last or GENESIS_HASH
 
 
+# record_many's columns, in the model's order after the id (see _event).
+_COLUMNS = ("at", "actor_id", "actor_label", "action", "summary", "object_type", "object_id",
+            "object_repr", "contract_id", "before", "after", "request_id", "channel",
+            "prev_hash", "hash")
+
+
 def record_many(actor, contract, entries: list[tuple]) -> None:
     """Append many events at once (a whole CSV import), chained exactly as `record` chains
-    them. Entries are (action, object_type, object_id, object_repr, summary, after)."""
+    them. Entries are (action, object_type, object_id, object_repr, summary, after).
+
+    The rows are hashed and inserted from plain values (no instance per event until they
+    are written: tens of thousands of instances cost more than the hashing); the listeners
+    then get each event as a saved instance, in order, as `record` gives them."""
     if not entries:
         return
     with transaction.atomic():
@@ -100,20 +110,29 @@ def record_many(actor, contract, entries: list[tuple]) -> None:
         request_id = correlation.current()
         channel = correlation.channel()
         actor_id = actor.pk if getattr(actor, "pk", None) else None
-        events = []
+        contract_id = contract.pk
+        rows: list[tuple] = []
         for action, object_type, object_id, object_repr, summary, after in entries:
-            event = AuditEvent(
-                at=at, actor_id=actor_id, actor_label=label, action=action,
-                summary=summary[:300], object_type=object_type, object_id=str(object_id),
-                object_repr=object_repr[:200], contract_id=contract.pk, before={},
-                after=_json_safe(after), request_id=request_id, channel=channel,
-                prev_hash=prev,
+            summary, object_id, object_repr = summary[:300], str(object_id), object_repr[:200]
+            after = _json_safe(after)
+            digest = content_digest(
+                prev, at=at, actor=actor_id, actor_label=label, action=action,
+                summary=summary, object_type=object_type, object_id=object_id,
+                object_repr=object_repr, contract=contract_id, before={}, after=after,
+                request_id=request_id, channel=channel,
             )
-            event.hash = prev = event.content_digest()
-            events.append(event)
-        AuditEvent.objects.bulk_create(events, batch_size=2000)
-        for event in events:
-            listeners.notify(event)
+            rows.append((at, actor_id, label, action, summary, object_type, object_id,
+                         object_repr, contract_id, {}, after, request_id, channel, prev,
+                         digest))
+            prev = digest
+        ids = bulk.insert(AuditEvent, _COLUMNS, rows)
+        for pk, row in zip(ids, rows, strict=True):
+            listeners.notify(_event(pk, row))
+
+
+def _event(pk: int, row: tuple) -> AuditEvent:
+    """A written row as a saved instance (positional: the model's fields in order)."""
+    return AuditEvent.from_db(connection.alias, ("id", *_COLUMNS), (pk, *row))
 
 
 def _actor_label(actor) -> str:

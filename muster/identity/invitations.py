@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from muster import clock
+from muster import bulk, clock
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.audit import services as audit
@@ -179,35 +179,29 @@ def people_named(actor, *, new: Sequence[User] = (), known_ids: Sequence[int] = 
     reason = reason_for(as_what, contract)
     sender = actor if getattr(actor, "pk", None) else None
     tokens = [secrets.token_urlsafe(32) for _ in invited]
-    invitations = [
-        Invitation(user=user, token_hash=token_digest(token), reason=reason, sent_by=sender,
-                   sent_at=now, expires_at=_expiry(now))
-        for user, token in zip(invited, tokens, strict=True)
-    ]
-    Invitation.objects.bulk_create(invitations, batch_size=CHUNK)
-    if invitations[0].pk is None:  # a backend that cannot return ids
-        ids: dict[str, int] = {}
-        hashes = [i.token_hash for i in invitations]
-        for start in range(0, len(hashes), CHUNK):
-            ids.update(Invitation.objects.filter(token_hash__in=hashes[start:start + CHUNK])
-                       .values_list("token_hash", "pk"))
-        for invitation in invitations:
-            invitation.pk = invitation.id = ids[invitation.token_hash]
+    expires_at = _expiry(now)
+    sender_id = sender.pk if sender else None  # once: the actor is often a lazy object
+    ids = bulk.insert(
+        Invitation, ("user_id", "token_hash", "reason", "sent_by_id", "sent_at", "expires_at"),
+        [(user.pk, token_digest(token), reason, sender_id, now, expires_at)
+         for user, token in zip(invited, tokens, strict=True)],
+    )
+    # What every email says of its invitation (the same for all: only the link differs).
+    invitation = Invitation(reason=reason, sent_by=sender, sent_at=now, expires_at=expires_at)
     contacts = _help_contacts()
     emails = []
-    for user, invitation, token in zip(invited, invitations, tokens, strict=True):
-        invitation.sent_by = sender  # no query when the template reads it
+    for user, pk, token in zip(invited, ids, tokens, strict=True):
         email = _email(user, invitation, token, contract=contract, contacts=contacts)
-        emails.append({**email, "key": f"invitation:{invitation.pk}"})
+        emails.append({**email, "key": f"invitation:{pk}"})
     notifications.queue_rendered_many("invitation", emails, contract=contract,
                                       confidential=True)
     audit.record_many(actor, contract, reactivated + [
         ("identity.invitation_sent", "accounts.user", user.pk, str(user),
          f"Invited {user} to Muster as {reason}"[:300],
-         {"reason": reason, "invitation": invitation.pk, "expires_at": invitation.expires_at})
-        for user, invitation in zip(invited, invitations, strict=True)
+         {"reason": reason, "invitation": pk, "expires_at": expires_at})
+        for user, pk in zip(invited, ids, strict=True)
     ])
-    return len(invitations)
+    return len(ids)
 
 
 def _still_to_invite(user_ids: Sequence[int], *, as_what: str,

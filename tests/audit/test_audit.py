@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from muster.accounts.models import TeamRole
+from muster.audit import listeners
 from muster.audit import services as audit
 from muster.audit.models import AppendOnlyError, AuditEvent
 from muster.catalog.models import Service
@@ -83,6 +84,33 @@ def test_an_intact_chain_verifies(events):
     out, err = verify()
     assert "The audit record is intact." in out
     assert err == ""
+
+
+def test_many_records_written_at_once_chain_like_records_written_one_by_one(events,
+                                                                          monkeypatch):
+    """record_many (a CSV import's thousands of events) hashes without an instance per
+    event: the rows it writes verify, continue the chain, and reach the listeners as the
+    saved rows, in order."""
+    actor, contract = events[0].actor, events[0].contract
+    heard = []
+    monkeypatch.setattr(listeners, "_listeners", [heard.append])
+
+    audit.record_many(actor, contract, [
+        ("test.many", "contracts.contract", contract.pk, str(contract), f"Event {n}",
+         {"n": n, "when": contract.estimated_award_date, "nested": [{"a": n}]})
+        for n in range(3)
+    ])
+
+    written = list(AuditEvent.objects.filter(action="test.many").order_by("id"))
+    assert [e.summary for e in written] == ["Event 0", "Event 1", "Event 2"]
+    assert written[0].prev_hash == events[-1].hash
+    assert [e.prev_hash for e in written[1:]] == [e.hash for e in written[:-1]]
+    assert all(e.content_digest() == e.hash for e in written)
+    assert written[2].after["when"] == contract.estimated_award_date.isoformat()
+    assert [(e.pk, e.hash, e.after, e._state.adding) for e in heard] == [
+        (e.pk, e.hash, e.after, False) for e in written]
+    out, _ = verify()
+    assert "The audit record is intact." in out
 
 
 def test_an_empty_record_is_called_empty_not_intact():
