@@ -244,10 +244,15 @@ def send_reminders(
     ):
         email = mail.queue(
             "step_reminder", to=people.of_step(step), contract=step.contract,
-            key=f"reminder:{step.pk}:{step.due_date.isoformat()}", context={"step": step},
+            key=reminder_key(step), context={"step": step},
         )
         sent += getattr(email, "just_queued", False)
     return sent
+
+
+def reminder_key(step: ContractStep) -> str:
+    """The outbox key of a step's reminder: one per step and due date."""
+    return f"reminder:{step.pk}:{step.due_date.isoformat()}"
 
 
 def _carried_over_by_the_sweep() -> Q:

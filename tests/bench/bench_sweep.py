@@ -36,10 +36,12 @@ import django  # noqa: E402
 django.setup()
 
 import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from muster.access.dua_warnings import thresholds as dua_warning_days  # noqa: E402
 from muster.access.models import AccessGrant, GrantStatus  # noqa: E402
 from muster.accounts.models import ContractRole, TeamRole, User  # noqa: E402
 from muster.catalog.models import Service  # noqa: E402
@@ -47,10 +49,14 @@ from muster.closeout import ending, sweep  # noqa: E402
 from muster.closeout.models import SweepRun  # noqa: E402
 from muster.contracts.models import (  # noqa: E402
     Contract,
+    ContractService,
     DataUseAgreement,
     Organization,
     Stage,
 )
+from muster.identity import lifecycle  # noqa: E402
+from muster.notifications import services as mail  # noqa: E402
+from muster.recertification.models import Campaign, CampaignItem  # noqa: E402
 from muster.timeline import calendar  # noqa: E402
 from muster.timeline.models import ContractStep, ProcessTemplate  # noqa: E402
 from muster.timeline.services import COPIED_FIELDS, anchor_date  # noqa: E402
@@ -58,7 +64,11 @@ from muster.timeline.services import COPIED_FIELDS, anchor_date  # noqa: E402
 DAY = datetime.date(2027, 6, 9)  # a Wednesday: the sweep day of every run
 NOW = datetime.datetime(2027, 6, 9, 10, tzinfo=datetime.UTC)
 QUIET = 40  # background contracts have nothing open within this many days of DAY
-DUE = {"notices": 20, "reminders": 50, "escalations": 20, "ends": 20, "dua_lapses": 5}
+DUE = {"notices": 20, "reminders": 50, "escalations": 20, "ends": 20, "dua_lapses": 5,
+       "dua_warnings": 5, "recert_reminders": 5, "recert_pauses": 5, "findings": 5}
+GRANTS_PER_END, GRANTS_PER_RECERT = 3, 2
+APPROVED = ContractService.Status.APPROVED
+COMPLETE = ContractRole.EuaCheck.COMPLETE
 BATCH = 5000
 
 
@@ -81,7 +91,7 @@ def fresh_database() -> None:
 class World:
     """Shared rows: the template, services, team, a pool of people."""
 
-    def __init__(self):
+    def __init__(self, cors: int = 200):
         self.template = ProcessTemplate.objects.get(is_default=True)
         self.steps = list(self.template.steps.all())
         self.services = {s.slug: s for s in Service.objects.all()}
@@ -91,8 +101,11 @@ class World:
             TeamRole.objects.create(user=team, role=TeamRole.Role.ONBOARDING_TEAM)
         lead = User.objects.create(email="lead@bench.example", full_name="Lead")
         TeamRole.objects.create(user=lead, role=TeamRole.Role.TEAM_LEAD)
+        self.team_member = team
+        # No more CORs than the first size's contracts: each gets a role on one (a COR
+        # without any would be deactivated by the first sweep, work the day does not hold).
         self.cors = User.objects.bulk_create(
-            User(email=f"cor{n}@bench.example", full_name=f"COR {n}") for n in range(200))
+            User(email=f"cor{n}@bench.example", full_name=f"COR {n}") for n in range(cors))
         self.numbers = 0
         self.people = 0
         self.rng = random.Random(5)
@@ -172,16 +185,21 @@ def add_background(w: World, n: int) -> float:
             background_contract(w) for _ in range(min(BATCH, n - offset)))
         ContractStep.objects.bulk_create(
             (s for c in contracts for s in w.steps_for(c)), batch_size=BATCH)
-        roles = [ContractRole(contract=c, user=w.rng.choice(w.cors), role="cor")
-                 for c in contracts]
+        roles = [ContractRole(contract=c, user=w.cors[(offset + i) % len(w.cors)], role="cor")
+                 for i, c in enumerate(contracts)]
         # A tenth hold a roster of 3 with live grants (one on SAS Viya, with a valid DUA
         # and an older expired one, as after a renewal).
         staffed = [c for c in contracts if c.stage == Stage.ACTIVE and w.rng.random() < 0.18]
         users = w.new_users(3 * len(staffed), "roster")
-        grants, duas = [], []
+        grants, duas, approved = [], [], []
         for i, c in enumerate(staffed):
             team = users[3 * i:3 * i + 3]
-            roles += [ContractRole(contract=c, user=u, role="contractor_user") for u in team]
+            # As the app leaves them: the services approved, the EUA checks complete (the
+            # daily reconciliation finds nothing to say about them).
+            roles += [ContractRole(contract=c, user=u, role="contractor_user",
+                                   eua_check=COMPLETE) for u in team]
+            approved += [ContractService(contract=c, service=s, status=APPROVED)
+                         for s in [viya, *others]]
             grants += [AccessGrant(contract=c, user=team[0], service=viya, requested_by=team[0],
                                    status=GrantStatus.ACTIVE)]
             grants += [AccessGrant(contract=c, user=u, service=w.rng.choice(others),
@@ -192,7 +210,12 @@ def add_background(w: World, n: int) -> float:
                                       expiry_date=c.pop_start, uploaded_at=NOW)]
         ContractRole.objects.bulk_create(roles, batch_size=BATCH)
         AccessGrant.objects.bulk_create(grants, batch_size=BATCH)
+        ContractService.objects.bulk_create(approved, batch_size=BATCH)
         DataUseAgreement.objects.bulk_create(duas, batch_size=BATCH)
+    # The earlier sweeps deactivated the people left with no role (a COR of closed
+    # contracts only, at the smallest sizes).
+    User.objects.filter(pk__in=lifecycle.roleless()).update(
+        is_active=False, deactivated_reason=User.Deactivated.NO_ROLE)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return time.perf_counter() - started
@@ -201,24 +224,46 @@ def add_background(w: World, n: int) -> float:
 # --- the work due on DAY ---------------------------------------------------------------
 
 
-def due_contract(w: World, name, pop_start, pop_end, open_keys, roles) -> Contract:
+def due_contract(w: World, name, pop_start, pop_end, open_keys, roles,
+                 members=(), services=()) -> Contract:
+    """A contract with some work due: its open steps, its parties, and `members` (contractor
+    users, EUA check complete) holding live grants on `services` (approved)."""
     c = Contract.objects.create(
         name=name, contract_number=w.number(), organization=w.org, stage=Stage.ACTIVE,
         process_template=w.template, pop_start=pop_start, pop_end=pop_end,
         award_date=pop_start - datetime.timedelta(days=30),
         estimated_award_date=pop_start - datetime.timedelta(days=30), created_at=NOW)
     ContractStep.objects.bulk_create(w.steps_for(c, open_keys))
-    ContractRole.objects.bulk_create(ContractRole(contract=c, user=u, role=r) for r, u in roles)
+    ContractRole.objects.bulk_create(
+        [ContractRole(contract=c, user=u, role=r) for r, u in roles]
+        + [ContractRole(contract=c, user=u, role="contractor_user", eua_check=COMPLETE)
+           for u in members])
+    ContractService.objects.bulk_create(
+        ContractService(contract=c, service=s, status=APPROVED) for s in dict.fromkeys(services))
+    AccessGrant.objects.bulk_create(
+        AccessGrant(contract=c, user=u, service=s, requested_by=u, status="active")
+        for u, s in zip(members, services, strict=True))
     return c
 
 
-def add_due_work(w: World, run: int) -> list[int]:
-    """A fresh set of work due on DAY; returns the open steps to retire afterwards."""
+class DueWork:
+    """What one run added, to retire after the sweep did it."""
+
+    def __init__(self):
+        self.steps: list[int] = []
+        self.duas: list[int] = []
+        self.campaigns: list[int] = []
+        self.grants: list[int] = []
+
+
+def add_due_work(w: World, run: int) -> DueWork:
+    """A fresh set of work due on DAY (what the sweep would find on an ordinary day)."""
     days = datetime.timedelta
     cor, poc, so, spoc = w.new_users(4, f"party{run}-")
     parties = [("cor", cor), ("poc", poc), ("so", so), ("spoc", spoc)]
     long_ago, far = DAY - days(400), DAY + days(700)
-    retire = []
+    work = DueWork()
+    viya, confluence, slack = (w.services[s] for s in ("sas-viya", "confluence", "slack"))
     for n in range(DUE["notices"]):  # 60 days before the end
         due_contract(w, f"Notice {run}.{n}", long_ago, DAY + days(60),
                      {"remove-access": None}, parties)
@@ -226,35 +271,74 @@ def add_due_work(w: World, run: int) -> list[int]:
         c = due_contract(w, f"Reminder {run}.{n}", long_ago, far,
                          {"touch-point-calls": calendar.add_business_days(DAY, 1 + n % 2)},
                          parties)
-        retire.append(c.steps.get(key="touch-point-calls").pk)
+        work.steps.append(c.steps.get(key="touch-point-calls").pk)
     for n in range(DUE["escalations"]):  # a step due yesterday, not done
         c = due_contract(w, f"Late {run}.{n}", long_ago, far,
                          {"submit-intake": DAY - days(1)}, parties)
-        retire.append(c.steps.get(key="submit-intake").pk)
-    services = [w.services[s] for s in ("sas-viya", "confluence", "slack")]
+        work.steps.append(c.steps.get(key="submit-intake").pk)
     for n in range(DUE["ends"]):  # the last day of performance: 3 grants to revoke
+        roster = w.new_users(GRANTS_PER_END, f"ending{run}-")
         c = due_contract(w, f"Ends {run}.{n}", DAY - days(365), DAY,
-                         {"remove-access": None}, parties)
-        roster = w.new_users(3, f"ending{run}-")
-        ContractRole.objects.bulk_create(
-            ContractRole(contract=c, user=u, role="contractor_user") for u in roster)
-        AccessGrant.objects.bulk_create(
-            AccessGrant(contract=c, user=u, service=s, requested_by=u, status="active")
-            for u, s in zip(roster, services, strict=True))
+                         {"remove-access": None}, parties, roster, [viya, confluence, slack])
         DataUseAgreement.objects.create(contract=c, number=f"D{c.pk}", document="x.pdf",
                                         expiry_date=DAY + days(30), uploaded_at=NOW)
+        # Its "Contract removed from services" step is due today: its reminder went out
+        # with the sweep REMINDER_BUSINESS_DAYS before, as for any contract that ends.
+        already_reminded(w, c.steps.get(key="remove-access"))
     for n in range(DUE["dua_lapses"]):  # the DUA expired yesterday
-        c = due_contract(w, f"Lapse {run}.{n}", long_ago, far, {}, parties)
         [u] = w.new_users(1, f"lapse{run}-")
-        AccessGrant.objects.create(contract=c, user=u, service=services[0], requested_by=u,
-                                   status="active")
+        c = due_contract(w, f"Lapse {run}.{n}", long_ago, far, {}, parties, [u], [viya])
         DataUseAgreement.objects.create(contract=c, number=f"D{c.pk}", document="x.pdf",
                                         expiry_date=DAY - days(1), uploaded_at=NOW)
-    return retire
+    warn_in = dua_warning_days()[0]  # the first warning: the largest threshold, today
+    for n in range(DUE["dua_warnings"]):  # the DUA expires in 30 days (its first warning)
+        [u] = w.new_users(1, f"warned{run}-")
+        c = due_contract(w, f"Expiring {run}.{n}", long_ago, far, {}, parties, [u], [viya])
+        work.duas.append(DataUseAgreement.objects.create(
+            contract=c, number=f"D{c.pk}", document="x.pdf",
+            expiry_date=DAY + days(warn_in), uploaded_at=NOW).pk)
+    # Recertification: a campaign due in 7 days (a reminder per contract) and one due
+    # today (its undecided grants pause, an email per contract).
+    remind_in = max(settings.RECERTIFICATION_REMINDER_DAYS)
+    for kind, due_on in (("recert_reminders", DAY + days(remind_in)), ("recert_pauses", DAY)):
+        campaign = Campaign.objects.create(name=f"Bench {run} {kind}", due_date=due_on,
+                                           scope="all", opened_by=w.team_member, opened_at=NOW)
+        work.campaigns.append(campaign.pk)
+        for n in range(DUE[kind]):
+            members = w.new_users(GRANTS_PER_RECERT, f"recert{run}-")
+            c = due_contract(w, f"Recertify {run}.{kind}.{n}", long_ago, far, {}, parties,
+                             members, [confluence, slack])
+            CampaignItem.objects.bulk_create(
+                CampaignItem(campaign=campaign, contract=c, grant=g)
+                for g in c.access_grants.all())
+    # Reconciliation: grants requested long ago and never confirmed (new findings).
+    [u] = w.new_users(1, f"waiting{run}-")
+    c = due_contract(w, f"Unconfirmed {run}", long_ago, far, {}, parties)
+    ContractRole.objects.create(contract=c, user=u, role="contractor_user", eua_check=COMPLETE)
+    services = [s for s in w.services.values() if not s.requires_dua][:DUE["findings"]]
+    ContractService.objects.bulk_create(
+        ContractService(contract=c, service=s, status=APPROVED) for s in services)
+    work.grants = [g.pk for g in AccessGrant.objects.bulk_create(
+        AccessGrant(contract=c, user=u, service=s, requested_by=u, status="requested",
+                    requested_at=NOW - days(30)) for s in services)]
+    assert len(work.grants) == DUE["findings"], "not enough services without a DUA"
+    return work
 
 
-def retire(step_ids: list[int]) -> None:
-    ContractStep.objects.filter(pk__in=step_ids).update(completed_at=NOW)
+def already_reminded(w: World, step: ContractStep) -> None:
+    mail.queue("step_reminder", to=[w.team_member], contract=step.contract,
+               key=sweep.reminder_key(step), context={"step": step})
+
+
+def retire(work: DueWork) -> None:
+    """Take what the run did out of the next runs' way, as the people concerned would."""
+    ContractStep.objects.filter(pk__in=work.steps).update(completed_at=NOW)
+    # The warned DUAs are renewed (a new expiry date), their contracts covered again.
+    DataUseAgreement.objects.filter(pk__in=work.duas).update(
+        expiry_date=DAY + datetime.timedelta(days=700))
+    CampaignItem.objects.filter(campaign__in=work.campaigns, decision="").update(
+        decision="keep", decided_at=NOW)
+    AccessGrant.objects.filter(pk__in=work.grants).update(status="active", activated_at=NOW)
 
 
 # --- measuring -------------------------------------------------------------------------
@@ -292,6 +376,35 @@ def phase_timers(into: dict):
             setattr(mod, attr, originals[name])
 
 
+def expected_report() -> dict[str, int]:
+    """The sweep's report for one run's work (every count it keeps but the delivery's)."""
+    return {
+        "closeout_notices": DUE["notices"], "reminders": DUE["reminders"],
+        "escalations": DUE["escalations"], "contracts_ended": DUE["ends"],
+        "grants_revoked": GRANTS_PER_END * DUE["ends"], "grants_carried_over": 0,
+        "reawards_started": 0, "dua_pauses": DUE["dua_lapses"],
+        "dua_warnings": DUE["dua_warnings"],
+        "recertification_reminders": DUE["recert_reminders"],
+        "recertification_pauses": GRANTS_PER_RECERT * DUE["recert_pauses"],
+        "reconciliation_new_findings": DUE["findings"],
+        # The ending contracts' rosters lose their last role.
+        "accounts_deactivated": GRANTS_PER_END * DUE["ends"], "accounts_disabled": 0,
+    }
+
+
+class WrongReport(Exception):
+    pass
+
+
+def check(report, run: int) -> None:
+    expected = expected_report()
+    got = {field: getattr(report, field) for field in expected}
+    wrong = {f: f"{got[f]} (expected {expected[f]})" for f in expected if got[f] != expected[f]}
+    if wrong or not report.audit_checkpoint:
+        raise WrongReport(f"run {run}: the sweep's report does not match the work added: "
+                          f"{wrong or 'no audit checkpoint'}")
+
+
 def one_run(w: World, run: int, capture: bool) -> tuple[float, int, dict, object]:
     steps = add_due_work(w, run)
     phases: dict = {}
@@ -311,11 +424,7 @@ def one_run(w: World, run: int, capture: bool) -> tuple[float, int, dict, object
         started = time.perf_counter()
         report = sweep.run(DAY, deliver=False)
         elapsed, count = time.perf_counter() - started, 0
-    expected = (DUE["notices"], DUE["reminders"], DUE["escalations"], DUE["ends"],
-                3 * DUE["ends"], DUE["dua_lapses"])
-    got = (report.closeout_notices, report.reminders, report.escalations,
-           report.contracts_ended, report.grants_revoked, report.dua_pauses)
-    assert got == expected, f"run {run}: the sweep did {got}, expected {expected}"
+    check(report, run)
     retire(steps)
     return elapsed * 1000, count, phases, report
 
@@ -365,7 +474,7 @@ def main() -> None:
           f"synchronous_commit {'off' if args.async_commit else 'on (the default)'}; "
           f"index on lower(email): {'yes (what-if)' if args.lower_email_index else 'no'}")
     fresh_database()
-    w = World()
+    w = World(cors=min(200, sizes[0]))
     with connection.cursor() as cursor:
         if args.async_commit:
             cursor.execute("SET synchronous_commit = off")
