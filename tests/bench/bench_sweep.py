@@ -41,7 +41,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from muster.access.dua_warnings import thresholds as dua_warning_days  # noqa: E402
+from muster.access import dua_warnings  # noqa: E402
 from muster.access.models import AccessGrant, GrantStatus  # noqa: E402
 from muster.accounts.models import ContractRole, TeamRole, User  # noqa: E402
 from muster.catalog.models import Service  # noqa: E402
@@ -290,7 +290,7 @@ def add_due_work(w: World, run: int) -> DueWork:
         c = due_contract(w, f"Lapse {run}.{n}", long_ago, far, {}, parties, [u], [viya])
         DataUseAgreement.objects.create(contract=c, number=f"D{c.pk}", document="x.pdf",
                                         expiry_date=DAY - days(1), uploaded_at=NOW)
-    warn_in = dua_warning_days()[0]  # the first warning: the largest threshold, today
+    warn_in = dua_warnings.thresholds()[0]  # the first warning: the largest threshold, today
     for n in range(DUE["dua_warnings"]):  # the DUA expires in 30 days (its first warning)
         [u] = w.new_users(1, f"warned{run}-")
         c = due_contract(w, f"Expiring {run}.{n}", long_ago, far, {}, parties, [u], [viya])
@@ -349,13 +349,31 @@ PHASES = {
     "reminders": (sweep, "send_reminders"),
     "escalations": (sweep, "escalate_overdue"),
     "DUA lapses": (sweep, "_pause_lapsed_duas"),
+    "DUA warnings": (dua_warnings, "send_due"),
+    # The apps' daily jobs (sweep.DAILY_JOBS, by report field).
+    "recertification reminders": (sweep.DAILY_JOBS, "recertification_reminders"),
+    "recertification pauses": (sweep.DAILY_JOBS, "recertification_pauses"),
+    "reconciliation": (sweep.DAILY_JOBS, "reconciliation_new_findings"),
+    "accounts": (lifecycle, "sweep"),
+    "audit checkpoint": (sweep, "_checkpoint_audit_record"),
 }
+
+
+def _get(where, attr):
+    return where[attr] if isinstance(where, dict) else getattr(where, attr)
+
+
+def _set(where, attr, value):
+    if isinstance(where, dict):
+        where[attr] = value
+    else:
+        setattr(where, attr, value)
 
 
 @contextmanager
 def phase_timers(into: dict):
     """Time each phase of the sweep and count its queries (under a query capture)."""
-    originals = {name: getattr(mod, attr) for name, (mod, attr) in PHASES.items()}
+    originals = {name: _get(where, attr) for name, (where, attr) in PHASES.items()}
 
     def timed(name, fn):
         def wrapper(*args, **kwargs):
@@ -367,13 +385,19 @@ def phase_timers(into: dict):
                               len(connection.queries) - before)
         return wrapper
 
-    for name, (mod, attr) in PHASES.items():
-        setattr(mod, attr, timed(name, originals[name]))
+    for name, (where, attr) in PHASES.items():
+        _set(where, attr, timed(name, originals[name]))
     try:
         yield
     finally:
-        for name, (mod, attr) in PHASES.items():
-            setattr(mod, attr, originals[name])
+        for name, (where, attr) in PHASES.items():
+            _set(where, attr, originals[name])
+
+
+def shape_of(sql: str) -> str:
+    """A statement with its literals taken out, to count queries by kind."""
+    sql = re.sub(r"'[^']*'|\b\d+\b", "?", sql)
+    return re.sub(r"\(\?(, \?)*\)", "(…)", sql)
 
 
 def expected_report() -> dict[str, int]:
@@ -416,10 +440,10 @@ def one_run(w: World, run: int, capture: bool) -> tuple[float, int, dict, object
         count = len(queries)
         shapes: dict = {}
         for q in queries.captured_queries:
-            shape = re.sub(r"'[^']*'|\b\d+\b", "?", q["sql"])[:90]
+            shape = shape_of(q["sql"])
             n, t = shapes.get(shape, (0, 0.0))
             shapes[shape] = (n + 1, t + float(q["time"]))
-        phases["_top"] = sorted(shapes.items(), key=lambda kv: -kv[1][1])[:3]
+        phases["_shapes"] = shapes
     else:
         started = time.perf_counter()
         report = sweep.run(DAY, deliver=False)
@@ -450,81 +474,89 @@ def explain() -> None:
         print(query().explain(analyze=True, buffers=False, timing=False, summary=True))
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per size")
     parser.add_argument("--work-scale", type=int, default=1,
-                        help="multiply the work due on the sweep day (default 1: 20 notices, "
-                        "50 reminders, 20 escalations, 20 ends, 5 DUA lapses)")
+                        help="multiply the work due on the sweep day (default 1)")
     parser.add_argument("--async-commit", action="store_true",
                         help="SET synchronous_commit = off for the sweep's session: takes the "
                         "disk's flush time out of each commit, leaving the query work")
-    parser.add_argument("--lower-email-index", action="store_true",
-                        help="what-if: CREATE INDEX ON accounts_user (lower(email)), the index "
-                        "notifications.queue's recipient lookup needs (not in the models yet)")
+    parser.add_argument("--shapes", type=int, default=0, metavar="N",
+                        help="print the N most frequent statement shapes of the counted run")
+    parser.add_argument("--no-explain", action="store_true",
+                        help="skip the EXPLAIN ANALYZE of the selecting queries")
     parser.add_argument("--profile", action="store_true",
-                        help="profile one more run at the last size (cProfile, top 25)")
+                        help="profile one more run at the last size (cProfile, top 40)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     for kind in DUE:
         DUE[kind] *= args.work_scale
 
     print(f"Database: {connection.settings_dict['NAME']} (dropped and migrated afresh); "
-          f"synchronous_commit {'off' if args.async_commit else 'on (the default)'}; "
-          f"index on lower(email): {'yes (what-if)' if args.lower_email_index else 'no'}")
+          f"synchronous_commit {'off' if args.async_commit else 'on (the default)'}")
     fresh_database()
     w = World(cors=min(200, sizes[0]))
-    with connection.cursor() as cursor:
-        if args.async_commit:
+    if args.async_commit:
+        with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit = off")
-        if args.lower_email_index:
-            cursor.execute("CREATE INDEX bench_user_email_lower ON accounts_user (lower(email))")
     SweepRun.objects.create(day=DAY - datetime.timedelta(days=1), started_at=NOW,
                             finished_at=NOW)
     run, rows, built = 0, [], 0
-    for size in sizes:
-        seconds = add_background(w, size - built)
-        built = size
-        # One untimed warm-up run (caches, plans), then the timed ones, then one counted.
-        run += 1
-        one_run(w, run, capture=False)
-        times = []
-        for _ in range(args.runs):
+    try:
+        for size in sizes:
+            seconds = add_background(w, size - built)
+            built = size
+            # One untimed warm-up run (caches, plans), then the timed ones, then one counted.
             run += 1
-            times.append(one_run(w, run, capture=False)[0])
-        run += 1
-        _, queries, phases, report = one_run(w, run, capture=True)
-        total = Contract.objects.count()
-        rows.append((size, total, ContractStep.objects.count(), statistics.median(times),
-                     min(times), max(times), queries, phases))
-        print(f"{size:>7,} background contracts (built in {seconds:.0f} s; {total:,} in all): "
-              f"median {statistics.median(times):.0f} ms "
-              f"(min {min(times):.0f}, max {max(times):.0f}), {queries} queries", flush=True)
-        for name in PHASES:
-            ms, n = phases[name]
-            print(f"    {name:<20} {ms:8.1f} ms {n:5} queries")
-        for shape, (n, seconds) in phases["_top"]:
-            print(f"    slowest SQL: {seconds * 1000:7.0f} ms in {n:4} x {shape}")
+            one_run(w, run, capture=False)
+            times, load = [], [os.getloadavg()[0]]
+            for _ in range(args.runs):
+                run += 1
+                times.append(one_run(w, run, capture=False)[0])
+                load.append(os.getloadavg()[0])
+            run += 1
+            elapsed, queries, phases, report = one_run(w, run, capture=True)
+            times = times or [elapsed]
+            total = Contract.objects.count()
+            rows.append((size, total, ContractStep.objects.count(), statistics.median(times),
+                         min(times), max(times), queries, phases, (min(load), max(load))))
+            print(f"{size:>7,} background contracts (built in {seconds:.0f} s; {total:,} in "
+                  f"all): median {statistics.median(times):.0f} ms (best {min(times):.0f}, "
+                  f"worst {max(times):.0f}), {queries} queries; load average "
+                  f"{min(load):.1f}–{max(load):.1f}", flush=True)
+            for name in PHASES:
+                ms, n = phases.get(name, (0.0, 0))
+                print(f"    {name:<28} {ms:8.1f} ms {n:5} queries")
+            shapes = sorted(phases["_shapes"].items(), key=lambda kv: -kv[1][1])
+            for shape, (n, spent) in shapes[:3]:
+                print(f"    slowest SQL: {spent * 1000:7.0f} ms in {n:4} x {shape[:90]}")
+            for shape, (n, spent) in sorted(shapes, key=lambda kv: -kv[1][0])[:args.shapes]:
+                print(f"    {n:5} x {spent * 1000:7.1f} ms  {shape[:160]}")
+    except WrongReport as wrong:
+        print(f"FAILED: {wrong}", file=sys.stderr)
+        return 1
 
-    work = (f"{DUE['notices']} notices, {DUE['reminders']} reminders, "
-            f"{DUE['escalations']} escalations, {DUE['ends']} ends "
-            f"({3 * DUE['ends']} grants), {DUE['dua_lapses']} DUA lapses")
-    print("\n| contracts (background) | contracts in the database | steps | due work "
-          "| median ms (min–max) | SQL queries |")
-    print("| ---: | ---: | ---: | --- | ---: | ---: |")
-    for size, total, steps, median, low, high, queries, _ in rows:
-        print(f"| {size:,} | {total:,} | {steps:,} | {work} | {median:.0f} ({low:.0f}–{high:.0f}) "
-              f"| {queries:,} |")
+    work = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in DUE.items())
+    print(f"\nThe work due in each run: {work}")
+    print("\n| contracts (background) | contracts in the database | steps "
+          "| median ms (best–worst) | load average | SQL queries |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for size, total, steps, median, low, high, queries, _, load in rows:
+        print(f"| {size:,} | {total:,} | {steps:,} | {median:.0f} ({low:.0f}–{high:.0f}) "
+              f"| {load[0]:.1f}–{load[1]:.1f} | {queries:,} |")
     print("\nPer phase (the counted run): ms / queries")
     names = list(PHASES)
     print("| contracts | " + " | ".join(names) + " |")
     print("| ---: |" + " ---: |" * len(names))
-    for size, *_, phases in rows:
-        cells = " | ".join(f"{phases[n][0]:.0f} / {phases[n][1]}" for n in names)
+    for size, *_, phases, _load in rows:
+        cells = " | ".join("{:.0f} / {}".format(*phases.get(n, (0.0, 0))) for n in names)
         print(f"| {size:,} | {cells} |")
-    print(f"\nEXPLAIN ANALYZE of the sweep's selecting queries at {rows[-1][1]:,} contracts:")
-    explain()
+    if not args.no_explain:
+        print(f"\nEXPLAIN ANALYZE of the sweep's selecting queries at {rows[-1][1]:,} "
+              "contracts:")
+        explain()
     if args.profile:
         import cProfile
         import pstats
@@ -532,6 +564,12 @@ def main() -> None:
         profile = cProfile.Profile()
         profile.runcall(one_run, w, run + 1, False)
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    counts = {size: queries for size, *_, queries, _p, _l in rows}
+    if len(set(counts.values())) > 1:
+        print(f"FAILED: the queries depend on the database's size, not only on the work "
+              f"due: {counts}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
