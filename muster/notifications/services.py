@@ -126,7 +126,7 @@ def queue_many(template: str, emails: list[dict]) -> list[OutboxEmail]:
     wanted = [e for e in emails if _addresses(e["to"])]
     if not wanted:
         return []
-    with transaction.atomic():
+    with batch(), transaction.atomic():
         keys = [e["key"][:KEY_LENGTH] for e in wanted]
         taken = set(OutboxEmail.objects.filter(key__in=keys).values_list("key", flat=True))
         now, request_id = clock.now(), correlation.current()
