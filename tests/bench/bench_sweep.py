@@ -224,26 +224,54 @@ def add_background(w: World, n: int) -> float:
 # --- the work due on DAY ---------------------------------------------------------------
 
 
-def due_contract(w: World, name, pop_start, pop_end, open_keys, roles,
-                 members=(), services=()) -> Contract:
-    """A contract with some work due: its open steps, its parties, and `members` (contractor
-    users, EUA check complete) holding live grants on `services` (approved)."""
-    c = Contract.objects.create(
-        name=name, contract_number=w.number(), organization=w.org, stage=Stage.ACTIVE,
-        process_template=w.template, pop_start=pop_start, pop_end=pop_end,
-        award_date=pop_start - datetime.timedelta(days=30),
-        estimated_award_date=pop_start - datetime.timedelta(days=30), created_at=NOW)
-    ContractStep.objects.bulk_create(w.steps_for(c, open_keys))
-    ContractRole.objects.bulk_create(
-        [ContractRole(contract=c, user=u, role=r) for r, u in roles]
-        + [ContractRole(contract=c, user=u, role="contractor_user", eua_check=COMPLETE)
-           for u in members])
-    ContractService.objects.bulk_create(
-        ContractService(contract=c, service=s, status=APPROVED) for s in dict.fromkeys(services))
-    AccessGrant.objects.bulk_create(
-        AccessGrant(contract=c, user=u, service=s, requested_by=u, status="active")
-        for u, s in zip(members, services, strict=True))
-    return c
+class DueContracts:
+    """The contracts with work due, made together: a few bulk inserts for them all (the
+    setup of each run, not timed, stays a few seconds even at twice the work)."""
+
+    def __init__(self, w: World):
+        self.w = w
+        self.specs: list[dict] = []
+
+    def add(self, name, pop_start, pop_end, open_keys, roles, members=(), services=(),
+            status="active", requested_at=None) -> dict:
+        """`roles` (role, user) pairs; `members` contractor users (EUA check complete)
+        holding live grants on `services` (approved), one each."""
+        spec = {"contract": Contract(
+            name=name, contract_number=self.w.number(), organization=self.w.org,
+            stage=Stage.ACTIVE, process_template=self.w.template, pop_start=pop_start,
+            pop_end=pop_end, award_date=pop_start - datetime.timedelta(days=30),
+            estimated_award_date=pop_start - datetime.timedelta(days=30), created_at=NOW),
+            "open_keys": open_keys, "roles": roles, "members": list(members),
+            "services": list(services), "status": status, "requested_at": requested_at}
+        self.specs.append(spec)
+        return spec
+
+    def create(self) -> None:
+        """Insert them all; each spec gains its `steps` (by key) and `grants`."""
+        contracts = Contract.objects.bulk_create(s["contract"] for s in self.specs)
+        steps = ContractStep.objects.bulk_create(
+            (st for s, c in zip(self.specs, contracts, strict=True)
+             for st in self.w.steps_for(c, s["open_keys"])), batch_size=BATCH)
+        by_contract: dict = {}
+        for st in steps:
+            by_contract.setdefault(st.contract_id, {})[st.key] = st
+        roles, services, grants = [], [], []
+        for s, c in zip(self.specs, contracts, strict=True):
+            s["steps"] = by_contract.get(c.pk, {})
+            roles += [ContractRole(contract=c, user=u, role=r) for r, u in s["roles"]]
+            members = list(dict.fromkeys(s["members"]))
+            roles += [ContractRole(contract=c, user=u, role="contractor_user",
+                                   eua_check=COMPLETE) for u in members]
+            services += [ContractService(contract=c, service=sv, status=APPROVED)
+                         for sv in dict.fromkeys(s["services"])]
+            s["grants"] = [AccessGrant(contract=c, user=u, service=sv, requested_by=u,
+                                       status=s["status"],
+                                       requested_at=s["requested_at"] or NOW)
+                           for u, sv in zip(s["members"], s["services"], strict=True)]
+            grants += s["grants"]
+        ContractRole.objects.bulk_create(roles, batch_size=BATCH)
+        ContractService.objects.bulk_create(services, batch_size=BATCH)
+        AccessGrant.objects.bulk_create(grants, batch_size=BATCH)
 
 
 class DueWork:
@@ -262,66 +290,65 @@ def add_due_work(w: World, run: int) -> DueWork:
     cor, poc, so, spoc = w.new_users(4, f"party{run}-")
     parties = [("cor", cor), ("poc", poc), ("so", so), ("spoc", spoc)]
     long_ago, far = DAY - days(400), DAY + days(700)
-    work = DueWork()
+    work, due = DueWork(), DueContracts(w)
     viya, confluence, slack = (w.services[s] for s in ("sas-viya", "confluence", "slack"))
     for n in range(DUE["notices"]):  # 60 days before the end
-        due_contract(w, f"Notice {run}.{n}", long_ago, DAY + days(60),
-                     {"remove-access": None}, parties)
-    for n in range(DUE["reminders"]):  # a step due in 1 or 2 business days
-        c = due_contract(w, f"Reminder {run}.{n}", long_ago, far,
-                         {"touch-point-calls": calendar.add_business_days(DAY, 1 + n % 2)},
-                         parties)
-        work.steps.append(c.steps.get(key="touch-point-calls").pk)
-    for n in range(DUE["escalations"]):  # a step due yesterday, not done
-        c = due_contract(w, f"Late {run}.{n}", long_ago, far,
-                         {"submit-intake": DAY - days(1)}, parties)
-        work.steps.append(c.steps.get(key="submit-intake").pk)
-    for n in range(DUE["ends"]):  # the last day of performance: 3 grants to revoke
-        roster = w.new_users(GRANTS_PER_END, f"ending{run}-")
-        c = due_contract(w, f"Ends {run}.{n}", DAY - days(365), DAY,
-                         {"remove-access": None}, parties, roster, [viya, confluence, slack])
-        DataUseAgreement.objects.create(contract=c, number=f"D{c.pk}", document="x.pdf",
-                                        expiry_date=DAY + days(30), uploaded_at=NOW)
-        # Its "Contract removed from services" step is due today: its reminder went out
-        # with the sweep REMINDER_BUSINESS_DAYS before, as for any contract that ends.
-        already_reminded(w, c.steps.get(key="remove-access"))
-    for n in range(DUE["dua_lapses"]):  # the DUA expired yesterday
-        [u] = w.new_users(1, f"lapse{run}-")
-        c = due_contract(w, f"Lapse {run}.{n}", long_ago, far, {}, parties, [u], [viya])
-        DataUseAgreement.objects.create(contract=c, number=f"D{c.pk}", document="x.pdf",
-                                        expiry_date=DAY - days(1), uploaded_at=NOW)
-    warn_in = dua_warnings.thresholds()[0]  # the first warning: the largest threshold, today
-    for n in range(DUE["dua_warnings"]):  # the DUA expires in 30 days (its first warning)
-        [u] = w.new_users(1, f"warned{run}-")
-        c = due_contract(w, f"Expiring {run}.{n}", long_ago, far, {}, parties, [u], [viya])
-        work.duas.append(DataUseAgreement.objects.create(
-            contract=c, number=f"D{c.pk}", document="x.pdf",
-            expiry_date=DAY + days(warn_in), uploaded_at=NOW).pk)
+        due.add(f"Notice {run}.{n}", long_ago, DAY + days(60), {"remove-access": None},
+                parties)
+    reminded = [due.add(f"Reminder {run}.{n}", long_ago, far,  # due in 1 or 2 business days
+                        {"touch-point-calls": calendar.add_business_days(DAY, 1 + n % 2)},
+                        parties) for n in range(DUE["reminders"])]
+    late = [due.add(f"Late {run}.{n}", long_ago, far,  # due yesterday, not done
+                    {"submit-intake": DAY - days(1)}, parties)
+            for n in range(DUE["escalations"])]
+    ending = [due.add(f"Ends {run}.{n}", DAY - days(365), DAY,  # the last day: 3 grants
+                      {"remove-access": None}, parties,
+                      w.new_users(GRANTS_PER_END, f"ending{run}-"), [viya, confluence, slack])
+              for n in range(DUE["ends"])]
+    lapsing = [due.add(f"Lapse {run}.{n}", long_ago, far, {}, parties,  # DUA expired yesterday
+                       w.new_users(1, f"lapse{run}-"), [viya])
+               for n in range(DUE["dua_lapses"])]
+    warned = [due.add(f"Expiring {run}.{n}", long_ago, far, {}, parties,  # first DUA warning
+                      w.new_users(1, f"warned{run}-"), [viya])
+              for n in range(DUE["dua_warnings"])]
     # Recertification: a campaign due in 7 days (a reminder per contract) and one due
     # today (its undecided grants pause, an email per contract).
     remind_in = max(settings.RECERTIFICATION_REMINDER_DAYS)
-    for kind, due_on in (("recert_reminders", DAY + days(remind_in)), ("recert_pauses", DAY)):
+    campaigns = {kind: (due_on, [
+        due.add(f"Recertify {run}.{kind}.{n}", long_ago, far, {}, parties,
+                w.new_users(GRANTS_PER_RECERT, f"recert{run}-"), [confluence, slack])
+        for n in range(DUE[kind])])
+        for kind, due_on in (("recert_reminders", DAY + days(remind_in)), ("recert_pauses", DAY))}
+    # Reconciliation: grants requested long ago and never confirmed (new findings).
+    services = [s for s in w.services.values() if not s.requires_dua][:DUE["findings"]]
+    assert len(services) == DUE["findings"], "not enough services without a DUA"
+    [waiting] = w.new_users(1, f"waiting{run}-")
+    unconfirmed = due.add(f"Unconfirmed {run}", long_ago, far, {}, parties,
+                          [waiting] * len(services), services, status="requested",
+                          requested_at=NOW - days(30))
+    due.create()
+
+    work.steps = ([s["steps"]["touch-point-calls"].pk for s in reminded]
+                  + [s["steps"]["submit-intake"].pk for s in late])
+    duas = [DataUseAgreement(contract=s["contract"], number=f"D{s['contract'].pk}",
+                             document="x.pdf", expiry_date=expiry, uploaded_at=NOW)
+            for group, expiry in ((ending, DAY + days(30)), (lapsing, DAY - days(1)),
+                                  (warned, DAY + days(dua_warnings.thresholds()[0])))
+            for s in group]
+    DataUseAgreement.objects.bulk_create(duas)
+    work.duas = [d.pk for d in duas[len(ending) + len(lapsing):]]
+    for s in ending:
+        # Its "Contract removed from services" step is due today: its reminder went out
+        # with the sweep REMINDER_BUSINESS_DAYS before, as for any contract that ends.
+        already_reminded(w, s["steps"]["remove-access"])
+    for kind, (due_on, specs) in campaigns.items():
         campaign = Campaign.objects.create(name=f"Bench {run} {kind}", due_date=due_on,
                                            scope="all", opened_by=w.team_member, opened_at=NOW)
         work.campaigns.append(campaign.pk)
-        for n in range(DUE[kind]):
-            members = w.new_users(GRANTS_PER_RECERT, f"recert{run}-")
-            c = due_contract(w, f"Recertify {run}.{kind}.{n}", long_ago, far, {}, parties,
-                             members, [confluence, slack])
-            CampaignItem.objects.bulk_create(
-                CampaignItem(campaign=campaign, contract=c, grant=g)
-                for g in c.access_grants.all())
-    # Reconciliation: grants requested long ago and never confirmed (new findings).
-    [u] = w.new_users(1, f"waiting{run}-")
-    c = due_contract(w, f"Unconfirmed {run}", long_ago, far, {}, parties)
-    ContractRole.objects.create(contract=c, user=u, role="contractor_user", eua_check=COMPLETE)
-    services = [s for s in w.services.values() if not s.requires_dua][:DUE["findings"]]
-    ContractService.objects.bulk_create(
-        ContractService(contract=c, service=s, status=APPROVED) for s in services)
-    work.grants = [g.pk for g in AccessGrant.objects.bulk_create(
-        AccessGrant(contract=c, user=u, service=s, requested_by=u, status="requested",
-                    requested_at=NOW - days(30)) for s in services)]
-    assert len(work.grants) == DUE["findings"], "not enough services without a DUA"
+        CampaignItem.objects.bulk_create(
+            CampaignItem(campaign=campaign, contract=s["contract"], grant=g)
+            for s in specs for g in s["grants"])
+    work.grants = [g.pk for g in unconfirmed["grants"]]
     return work
 
 
@@ -396,6 +423,7 @@ def phase_timers(into: dict):
 
 def shape_of(sql: str) -> str:
     """A statement with its literals taken out, to count queries by kind."""
+    sql = re.sub(r'"(s\d+_x|_django_curs_\d+_sync_)\d+"', '"?"', sql)  # savepoints, cursors
     sql = re.sub(r"'[^']*'|\b\d+\b", "?", sql)
     return re.sub(r"\(\?(, \?)*\)", "(…)", sql)
 
