@@ -1,17 +1,21 @@
 """Benchmark: the daily sweep's time and SQL queries for 1,000, 10,000 and 100,000
-contracts on PostgreSQL, with the same small amount of work due on the sweep day.
+contracts on PostgreSQL, with the same day's work due on the sweep day at every size.
 
-    .venv/bin/python -m tests.bench.bench_sweep            # all three sizes (~5 minutes)
+    .venv/bin/python -m tests.bench.bench_sweep            # all three sizes
     .venv/bin/python -m tests.bench.bench_sweep --sizes 1000 --runs 3   # a quick look
+    .venv/bin/python -m tests.bench.bench_sweep --sizes 100 --runs 1 --no-explain  # CI
 
 It uses its own database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/muster_sweepbench), dropped and migrated afresh. The
 contracts are built with bulk_create (each with its 12 timeline steps, a COR, and for a
-tenth of them a roster with access grants and a DUA); none of them has anything due
-around the sweep day. Then, for each timed run, a fresh set of due work is added: 20
-closeout notices, 50 reminders, 20 escalations, 20 ends of performance (3 grants each)
-and 5 DUA lapses; the sweep does it (deliver=False: no SMTP in the timing), and the work
-is retired so the next run finds only its own fresh set.
+tenth of them a roster with access grants on approved services and DUAs); none of them has
+anything due around the sweep day. Then, for each run, a fresh set of due work is added
+(DUE: closeout notices, reminders, escalations, ends of performance, DUA lapses and
+warnings, recertification reminders and pauses, reconciliation findings, and the accounts
+the ends leave with no role); the sweep does it (deliver=False: no SMTP in the timing), its
+report is checked against that work, and the work is retired so the next run finds only
+its own. Exits 1 when a report does not match the work added, or when the queries differ
+from one size to the next (they must follow the work due, not the database).
 """
 
 import argparse
