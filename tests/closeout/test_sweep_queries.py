@@ -34,8 +34,7 @@ def queries_of(fn, *args) -> tuple[int, int]:
     return result, len(captured)
 
 
-def test_reminders_and_escalations_cost_the_same_queries_for_one_or_many(people,
-                                                                          freeze_today):
+def test_reminders_and_escalations_cost_the_same_queries_for_one_or_many(people, freeze_today):
     freeze_today(DAY)
     contracts_with_due_steps(people, 1)
     one_reminder = queries_of(sweep.send_reminders, DAY, LATE)
