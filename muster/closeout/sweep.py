@@ -250,7 +250,7 @@ def send_reminders(
 
 def reminder_key(step: ContractStep) -> str:
     """The outbox key of a step's reminder: one per step and due date."""
-    return f"reminder:{step.pk}:{step.due_date.isoformat()}"
+    return f"reminder:{step.pk}:{step.due_date}"  # the date's ISO form
 
 
 def _carried_over_by_the_sweep() -> Q:

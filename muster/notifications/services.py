@@ -156,7 +156,7 @@ def queue_many(template: str, emails: list[dict]) -> list[OutboxEmail]:
             queued = [queue(template, to=e["to"], key=e["key"], cc=e.get("cc", ()),
                             contract=e.get("contract"), context=e.get("context"))
                       for e in wanted]
-            return [q for q in queued if getattr(q, "just_queued", False)]
+            return [q for q in queued if q is not None and getattr(q, "just_queued", False)]
         if rows[0].pk is None:  # a backend that cannot return ids
             ids = dict(OutboxEmail.objects.filter(key__in=[r.key for r in rows])
                        .values_list("key", "pk"))
