@@ -74,8 +74,9 @@ def uncovered_grants(grants: QuerySet, day: datetime.date) -> QuerySet:
 
 def _recipients(contract: Contract) -> tuple[list, list]:
     """The SO and COR (to), the SPOC (copied: notified with the SO); active people only."""
-    to = workflow.people_with_roles(contract, ContractRole.Role.SO, ContractRole.Role.COR)
-    cc = workflow.people_with_roles(contract, ContractRole.Role.SPOC)
+    SO, COR, SPOC = ContractRole.Role.SO, ContractRole.Role.COR, ContractRole.Role.SPOC
+    parties = workflow.RoleHolders(contract, SO, COR, SPOC)
+    to, cc = parties.people(SO, COR), parties.people(SPOC)
     return [u for u in to if u.is_active], [u for u in cc if u.is_active]
 
 

@@ -79,13 +79,18 @@ def send_due(day: datetime.date, since: datetime.date) -> int:
     """The warnings due on `day`; how many were queued. Catching up needs no look-back:
     what is due depends only on the days left, and the keys already queued say what went
     out (so `since` is not read)."""
-    sent = 0
-    for pk, expiry in expiring(day).values_list("pk", "expiry_date"):
-        threshold = threshold_due((expiry - day).days)
-        if threshold is None or OutboxEmail.objects.filter(key=_key(pk, threshold)).exists():
-            continue
-        sent += _warn(pk, day, threshold)
-    return sent
+    # Only DUAs whose contract holds live access on a service that needs a DUA (what a
+    # lapse could pause: _warn checks exactly), and the keys already queued in one query.
+    live = AccessGrant.objects.filter(contract=OuterRef("contract"),
+                                      status__in=PAUSED_BY_A_LAPSE, service__requires_dua=True)
+    due = [(pk, threshold) for pk, expiry in expiring(day).filter(Exists(live))
+           .values_list("pk", "expiry_date")
+           if (threshold := threshold_due((expiry - day).days)) is not None]
+    if not due:
+        return 0
+    queued = set(OutboxEmail.objects.filter(key__in=[_key(pk, t) for pk, t in due])
+                 .values_list("key", flat=True))
+    return sum(_warn(pk, day, t) for pk, t in due if _key(pk, t) not in queued)
 
 
 def _key(dua_pk: int, threshold: int) -> str:

@@ -49,8 +49,11 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Append one event, chained to the previous one. Call inside the change's transaction."""
-    with transaction.atomic():
+    """Append one event, chained to the previous one. Call inside the change's transaction.
+
+    No savepoint of its own: an event that cannot be written fails the change with it (a
+    sweep's action records several events, each a SAVEPOINT and a RELEASE otherwise)."""
+    with transaction.atomic(savepoint=False):
         last = _chain_head()
         event = AuditEvent(
             at=clock.now().astimezone(datetime.UTC),
@@ -70,6 +73,7 @@ def record(
         )
         event.hash = event.content_digest()
         event.save()
+        _remember_head(event.hash)
         listeners.notify(event)
     return event
 
@@ -82,7 +86,12 @@ def lock_chain() -> None:
 
 
 def _chain_head() -> str:
-    """The last hash, with appends serialized until the transaction ends."""
+    """The last hash, with appends serialized until the transaction ends. Read once per
+    transaction: its later appends (a sweep's action records several events) chain to the
+    head this transaction left, which nobody else can move while it holds the lock."""
+    known = _head_left_here()
+    if known is not None:
+        return known
     lock_chain()
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     return last or GENESIS_HASH
@@ -94,6 +103,35 @@ _COLUMNS = ("at", "actor_id", "actor_label", "action", "summary", "object_type",
             "prev_hash", "hash")
 
 
+class _HeadLeftHere:
+    """The hash this transaction appended last (and holds the chain's lock since). Kept in
+    the connection's commit callbacks (as a callback that does nothing): Django drops the
+    ones registered inside a savepoint that rolls back, exactly as the database drops
+    that savepoint's events, so the last one left is always the true head."""
+
+    __slots__ = ("hash",)
+
+    def __init__(self, value: str):
+        self.hash = value
+
+    def __call__(self) -> None:
+        pass
+
+
+def _head_left_here() -> str | None:
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return None
+    for entry in reversed(conn.run_on_commit):
+        if isinstance(entry[1], _HeadLeftHere):
+            return entry[1].hash
+    return None
+
+
+def _remember_head(value: str) -> None:
+    transaction.on_commit(_HeadLeftHere(value))
+
+
 def record_many(actor, contract, entries: list[tuple]) -> None:
     """Append many events at once (a whole CSV import), chained exactly as `record` chains
     them. Entries are (action, object_type, object_id, object_repr, summary, after).
@@ -103,7 +141,7 @@ def record_many(actor, contract, entries: list[tuple]) -> None:
     then get each event as a saved instance, in order, as `record` gives them."""
     if not entries:
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         prev = _chain_head()
         at = clock.now().astimezone(datetime.UTC)
         label = _actor_label(actor)
@@ -126,6 +164,7 @@ def record_many(actor, contract, entries: list[tuple]) -> None:
                          digest))
             prev = digest
         ids = bulk.insert(AuditEvent, _COLUMNS, rows)
+        _remember_head(prev)
         for pk, row in zip(ids, rows, strict=True):
             listeners.notify(_event(pk, row))
 

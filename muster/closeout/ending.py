@@ -79,11 +79,11 @@ def end_contract(actor, contract_pk: int, day: datetime.date) -> tuple[int | Non
         event="closeout.access_removed", contract=contract, refused=CloseoutError(ALREADY_ENDED),
         args=[day], after={"access_removed_on": day, "revoked": len(grants)})
     contracts.change_stage(actor, contract, Contract.close)
+    parties = workflow.RoleHolders(contract, SO, COR, SPOC)
     mail.queue(
         # The SO, or the COR when the contract never named one: someone must hear of it.
-        "access_removed", to=workflow.people_with_roles(contract, SO)
-        or workflow.people_with_roles(contract, COR),
-        cc=workflow.people_with_roles(contract, COR, SPOC) + workflow.team_emails(),
+        "access_removed", to=parties.people(SO) or parties.people(COR),
+        cc=parties.people(COR, SPOC) + workflow.team_emails(),
         contract=contract, key=f"access_removed:{contract.pk}:{pop_end.isoformat()}",
         context={"closeout": closeout, "grants": grants},
     )

@@ -132,7 +132,7 @@ def simulate(day: datetime.date) -> Simulation:
 
 def _sweep(day: datetime.date, deliver: bool) -> SweepReport:
     report = SweepReport(day=day.isoformat())
-    with correlation.scope_if_unset("sweep"), _one_sweep_at_a_time():
+    with correlation.scope_if_unset("sweep"), _one_sweep_at_a_time(), mail.batch():
         since = _last_run_day(day)
         sweep_run = SweepRun.objects.create(day=day, started_at=clock.now())
         # Removal of access first: it matters most, and a contract it closes is out of
@@ -238,16 +238,19 @@ def send_reminders(
     step and due date (a moved due date earns a new reminder)."""
     people = people or _People()
     window_end = calendar.add_business_days(day, settings.REMINDER_BUSINESS_DAYS)
-    sent = 0
-    for step in _open_steps(due_date__gte=day, due_date__lte=window_end).exclude(
+    steps = _open_steps(due_date__gte=day, due_date__lte=window_end).exclude(
         _carried_over_by_the_sweep()
-    ):
-        email = mail.queue(
-            "step_reminder", to=people.of_step(step), contract=step.contract,
-            key=f"reminder:{step.pk}:{step.due_date.isoformat()}", context={"step": step},
-        )
-        sent += getattr(email, "just_queued", False)
-    return sent
+    )
+    return len(mail.queue_many("step_reminder", [
+        {"to": people.of_step(step), "contract": step.contract, "key": reminder_key(step),
+         "context": {"step": step}}
+        for step in steps
+    ]))
+
+
+def reminder_key(step: ContractStep) -> str:
+    """The outbox key of a step's reminder: one per step and due date."""
+    return f"reminder:{step.pk}:{step.due_date}"  # the date's ISO form
 
 
 def _carried_over_by_the_sweep() -> Q:
@@ -265,15 +268,13 @@ def escalate_overdue(
 ) -> int:
     """A step that became overdue since the last run goes to the onboarding team."""
     people = people or _People()
-    sent = 0
     team = people.team(TeamRole.Role.ONBOARDING_TEAM)
-    for step in _open_steps(due_date__lt=day, due_date__gte=since - datetime.timedelta(days=1)):
-        email = mail.queue(
-            "step_overdue", to=team, cc=people.of_step(step), contract=step.contract,
-            key=f"escalation:{step.pk}:{step.due_date.isoformat()}", context={"step": step},
-        )
-        sent += getattr(email, "just_queued", False)
-    return sent
+    steps = _open_steps(due_date__lt=day, due_date__gte=since - datetime.timedelta(days=1))
+    return len(mail.queue_many("step_overdue", [
+        {"to": team, "cc": people.of_step(step), "contract": step.contract,
+         "key": f"escalation:{step.pk}:{step.due_date.isoformat()}", "context": {"step": step}}
+        for step in steps
+    ]))
 
 
 def _checkpoint_audit_record() -> int:

@@ -37,8 +37,8 @@ class RecertificationError(DomainError):
 
 def _so_and_cor(contract: Contract) -> tuple[list, list]:
     """The SO (to) and the COR (copied); active people only."""
-    so = workflow.people_with_roles(contract, ContractRole.Role.SO)
-    cor = workflow.people_with_roles(contract, ContractRole.Role.COR)
+    parties = workflow.RoleHolders(contract, ContractRole.Role.SO, ContractRole.Role.COR)
+    so, cor = parties.people(ContractRole.Role.SO), parties.people(ContractRole.Role.COR)
     return [u for u in so if u.is_active], [u for u in cor if u.is_active]
 
 

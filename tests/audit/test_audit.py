@@ -289,3 +289,25 @@ def test_a_person_with_a_long_name_and_email_can_still_act():
     event = AuditEvent.objects.get(action="contract.created", contract=contract)
     assert event.actor == actor
     assert audit.verify_chain() == []
+
+
+# --- several events in one transaction (a sweep's action) --------------------------------
+
+
+def test_events_of_one_transaction_chain_even_when_a_savepoint_rolls_back(db):
+    """The head is read once per transaction; an event undone with its savepoint is not
+    what the next one chains to."""
+    person = UserFactory()
+    with transaction.atomic():
+        first = audit.record(None, "test.first", person, "First")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            audit.record(None, "test.undone", person, "Undone")
+            raise RuntimeError
+        second = audit.record(None, "test.second", person, "Second")
+        audit.record_many(None, make_contract(), [
+            ("test.many", "accounts.user", person.pk, str(person), "Many", {})])
+        third = audit.record(None, "test.third", person, "Third")
+    assert second.prev_hash == first.hash
+    assert not AuditEvent.objects.filter(action="test.undone").exists()
+    assert third.prev_hash == AuditEvent.objects.get(action="test.many").hash
+    assert audit.verify_chain() == []
