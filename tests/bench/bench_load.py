@@ -110,8 +110,10 @@ def build_in_batches(builder: Builder, total: int, batch: int = 1000) -> None:
     started = time.perf_counter()
     while builder.contracts < total:
         builder.build(min(batch - builder.contracts % batch, total - builder.contracts))
-        print(f"  built {builder.contracts:,} contracts ({time.perf_counter() - started:.0f} s)",
-              flush=True)
+        print(
+            f"  built {builder.contracts:,} contracts ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
     builder.finish()
 
 
@@ -127,8 +129,7 @@ def print_sizes() -> None:
         "contract services": ContractService.objects.count(),
         "access grants": AccessGrant.objects.count(),
         "onboarding requests": OnboardingRequest.objects.count(),
-        "  waiting for review": OnboardingRequest.objects.filter(
-            status=Status.SUBMITTED).count(),
+        "  waiting for review": OnboardingRequest.objects.filter(status=Status.SUBMITTED).count(),
         "closeouts": Closeout.objects.count(),
         "work assignments": Assignment.objects.count(),
         "audit records": AuditEvent.objects.count(),
@@ -159,9 +160,11 @@ def build(args) -> None:
     small = count_queries(pages())
     build_in_batches(builder, args.contracts)
     built = time.perf_counter()
-    print(f"\nMigrate {migrated - started:.0f} s; build {built - migrated:.0f} s "
-          f"(stored next steps filled: {'yes' if fill_next_steps() else 'no such command'})."
-          " Data set:")
+    print(
+        f"\nMigrate {migrated - started:.0f} s; build {built - migrated:.0f} s "
+        f"(stored next steps filled: {'yes' if fill_next_steps() else 'no such command'})."
+        " Data set:"
+    )
     print_sizes()
     print(f"\nSQL queries per page at {args.contracts:,} contracts:")
     large = count_queries(pages())
@@ -172,16 +175,17 @@ def build(args) -> None:
         print(f"verify_audit: {time.perf_counter() - t:.0f} s")
     if small != large:
         differ = [key for key in small if small[key] != large[key]]
-        sys.exit(f"QUERY COUNTS DIFFER between {FIRST} and {args.contracts:,} contracts: "
-                 + ", ".join(differ))
+        sys.exit(
+            f"QUERY COUNTS DIFFER between {FIRST} and {args.contracts:,} contracts: "
+            + ", ".join(differ)
+        )
 
 
 # --- serve and load --------------------------------------------------------------------
 
 
 def gunicorn_version() -> str:
-    out = subprocess.run([str(GUNICORN), "--version"], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([str(GUNICORN), "--version"], capture_output=True, text=True, check=True)
     return out.stdout.strip() or out.stderr.strip()
 
 
@@ -201,9 +205,16 @@ class Server:
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
                 [str(GUNICORN), "--config", str(ROOT / "deploy" / "gunicorn.conf.py")],
-                env={**os.environ, **SERVER_ENV, "GUNICORN_WORKERS": str(workers),
-                     "GUNICORN_BIND": f"127.0.0.1:{self.port}"},
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                env={
+                    **os.environ,
+                    **SERVER_ENV,
+                    "GUNICORN_WORKERS": str(workers),
+                    "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                },
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def url(self, page: Page) -> str:
         return f"http://127.0.0.1:{self.port}{page.path}"
@@ -272,9 +283,22 @@ def wrk(url: str, headers: dict, seconds: int) -> Load:
     load = os.getloadavg()[0]
     try:
         out = subprocess.run(
-            ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s",
-             "-s", script.name, url],
-            capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+            [
+                "wrk",
+                f"-t{THREADS}",
+                f"-c{CONNECTIONS}",
+                f"-d{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        ).stdout
     finally:
         os.unlink(script.name)
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
@@ -298,12 +322,16 @@ def request_headers(all_pages: list[Page]) -> dict[str, dict]:
 
 
 def print_run(label: str, r: Load) -> None:
-    print(f"  {label:<46} median {r.p50:7.1f} ms  p95 {r.p95:7.1f} ms  {r.rps:6.1f} req/s  "
-          f"({r.requests} requests, {r.bad} not 200)", flush=True)
+    print(
+        f"  {label:<46} median {r.p50:7.1f} ms  p95 {r.p95:7.1f} ms  {r.rps:6.1f} req/s  "
+        f"({r.requests} requests, {r.bad} not 200)",
+        flush=True,
+    )
 
 
-def load_pages(server: Server, all_pages: list[Page], headers: dict, args
-               ) -> list[tuple[Page, Load, Load]]:
+def load_pages(
+    server: Server, all_pages: list[Page], headers: dict, args
+) -> list[tuple[Page, Load, Load]]:
     """Each page checked over HTTP, warmed up, then loaded right after the bare view."""
     bare, rest = all_pages[0], all_pages[1:]
 
@@ -327,18 +355,24 @@ def load_pages(server: Server, all_pages: list[Page], headers: dict, args
 
 
 def print_table(results, costs: dict[str, Cost]) -> None:
-    print("\n| page | median ÷ bare | median | p95 | req/s | bare just before: median, req/s "
-          "| one at a time: total (SQL), queries | load average (1 min) |")
+    print(
+        "\n| page | median ÷ bare | median | p95 | req/s | bare just before: median, req/s "
+        "| one at a time: total (SQL), queries | load average (1 min) |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     bare_cost = costs["bare"]
-    print(f"| bare view | 1 | | | | | {bare_cost.total_ms:.1f} ms ({bare_cost.sql_ms:.1f} ms),"
-          f" {bare_cost.queries} | |")
+    print(
+        f"| bare view | 1 | | | | | {bare_cost.total_ms:.1f} ms ({bare_cost.sql_ms:.1f} ms),"
+        f" {bare_cost.queries} | |"
+    )
     for page, r, b in results:
         c = costs[page.key]
         ratio = f"{r.p50 / b.p50:.1f}" if r.requests and b.requests else "—"
-        print(f"| {page.label} | {ratio} | {r.p50:,.0f} ms | {r.p95:,.0f} ms | "
-              f"{r.rps:,.1f} | {b.p50:.0f} ms, {b.rps:,.0f} | {c.total_ms:,.1f} ms "
-              f"({c.sql_ms:,.1f} ms), {c.queries} | {r.load_average:.1f} |")
+        print(
+            f"| {page.label} | {ratio} | {r.p50:,.0f} ms | {r.p95:,.0f} ms | "
+            f"{r.rps:,.1f} | {b.p50:.0f} ms, {b.rps:,.0f} | {c.total_ms:,.1f} ms "
+            f"({c.sql_ms:,.1f} ms), {c.queries} | {r.load_average:.1f} |"
+        )
 
 
 def measure(args) -> None:
@@ -352,10 +386,12 @@ def measure(args) -> None:
     server = Server(args.workers)
     try:
         server.wait_until_up(all_pages[0], headers["bare"])
-        print(f"\n{gunicorn_version()}, {args.workers} sync workers, DEBUG off, persistent DB "
-              f"connections, PostgreSQL JIT off (settings.py); wrk -t{THREADS} "
-              f"-c{CONNECTIONS} -d{args.seconds}s after {args.warmup} s of warm-up, each page "
-              "right after the bare view")
+        print(
+            f"\n{gunicorn_version()}, {args.workers} sync workers, DEBUG off, persistent DB "
+            f"connections, PostgreSQL JIT off (settings.py); wrk -t{THREADS} "
+            f"-c{CONNECTIONS} -d{args.seconds}s after {args.warmup} s of warm-up, each page "
+            "right after the bare view"
+        )
         results = load_pages(server, all_pages, headers, args)
     finally:
         server.stop()
@@ -367,25 +403,36 @@ def measure(args) -> None:
 def profile_page(key: str) -> None:
     chosen = [page for page in pages() if page.key == key]
     if not chosen:
-        sys.exit(f"--profile: no page {key!r}; the pages: "
-                 + ", ".join(page.key for page in pages()))
+        sys.exit(
+            f"--profile: no page {key!r}; the pages: " + ", ".join(page.key for page in pages())
+        )
     profile(chosen[0])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=["build", "measure", "all", "profile"])
-    parser.add_argument("--contracts", type=int, default=10_000,
-                        help="contracts in the data set (users, audit records, CORs and "
-                             f"organizations scale with it; more than {FIRST})")
+    parser.add_argument(
+        "--contracts",
+        type=int,
+        default=10_000,
+        help="contracts in the data set (users, audit records, CORs and "
+        f"organizations scale with it; more than {FIRST})",
+    )
     parser.add_argument("--seconds", type=int, default=20, help="wrk's run per page")
     parser.add_argument("--warmup", type=int, default=5, help="wrk's warm-up per page")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
-    parser.add_argument("--profile", metavar="PAGE",
-                        help="print a cProfile of one request of this page (top 25 by "
-                             "cumulative time): bare, team-home, list-cor, api, ...")
-    parser.add_argument("--verify-audit", action="store_true",
-                        help="run manage.py verify_audit over the built audit record")
+    parser.add_argument(
+        "--profile",
+        metavar="PAGE",
+        help="print a cProfile of one request of this page (top 25 by "
+        "cumulative time): bare, team-home, list-cor, api, ...",
+    )
+    parser.add_argument(
+        "--verify-audit",
+        action="store_true",
+        help="run manage.py verify_audit over the built audit record",
+    )
     args = parser.parse_args()
     if args.what == "profile" and not args.profile:
         parser.error("profile needs --profile PAGE")

@@ -39,14 +39,37 @@ LARGE_ROSTER_NAME = "Large Roster"  # in that contract's name
 TEAM_SIZE = 5
 DAY = datetime.timedelta(days=1)
 
-WORDS = ["Analytics", "Quality Reporting", "Data Platform", "Claims Review", "Outreach",
-         "Modernization", "Program Integrity", "Survey Support", "Research", "Help Desk"]
-ACTIONS = ["contract.updated", "step.completed", "grant.requested", "grant.activated",
-           "roster.added", "onboarding.submitted", "dua.uploaded", "service.approved"]
+WORDS = [
+    "Analytics",
+    "Quality Reporting",
+    "Data Platform",
+    "Claims Review",
+    "Outreach",
+    "Modernization",
+    "Program Integrity",
+    "Survey Support",
+    "Research",
+    "Help Desk",
+]
+ACTIONS = [
+    "contract.updated",
+    "step.completed",
+    "grant.requested",
+    "grant.activated",
+    "roster.added",
+    "onboarding.submitted",
+    "dua.uploaded",
+    "service.approved",
+]
 # Where a contract awarded in the last 30 days stands in onboarding (cumulative odds).
-AWARDED_REQUESTS = [(0.30, Status.DRAFT), (0.65, Status.SUBMITTED), (0.75, Status.QUESTION),
-                    (0.85, Status.REVIEWED), (0.95, Status.LEAD_APPROVED),
-                    (1.00, Status.SERVICE_REVIEW)]
+AWARDED_REQUESTS = [
+    (0.30, Status.DRAFT),
+    (0.65, Status.SUBMITTED),
+    (0.75, Status.QUESTION),
+    (0.85, Status.REVIEWED),
+    (0.95, Status.LEAD_APPROVED),
+    (1.00, Status.SERVICE_REVIEW),
+]
 
 
 @dataclass(frozen=True)
@@ -71,8 +94,13 @@ class Sizes:
 def fresh_database() -> None:
     """Drop and re-create the benchmark's database, then migrate it."""
     s = connection.settings_dict
-    admin = psycopg.connect(host=s["HOST"] or None, port=s["PORT"] or None,
-                            user=s["USER"] or None, dbname="postgres", autocommit=True)
+    admin = psycopg.connect(
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        user=s["USER"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
     with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{s["NAME"]}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{s["NAME"]}"')
@@ -95,17 +123,24 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
 def copy_objects(model, objects) -> int:
     """COPY unsaved model instances (their pk already set) as Django would save them."""
     fields = model._meta.concrete_fields
-    return copy_rows(model._meta.db_table, [f.column for f in fields], (
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
-        for obj in objects))
+    return copy_rows(
+        model._meta.db_table,
+        [f.column for f in fields],
+        (
+            tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+            for obj in objects
+        ),
+    )
 
 
 def reset_sequences(models) -> None:
     with connection.cursor() as cursor:
         for model in models:
             table = model._meta.db_table
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                           f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))")
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                f'(SELECT coalesce(max(id), 1) FROM "{table}"))'
+            )
 
 
 def fill_next_steps() -> bool:
@@ -124,8 +159,18 @@ def fill_next_steps() -> bool:
 class Rows:
     """The rows of one batch, by model, COPYed in dependency order."""
 
-    ORDER = (User, Contract, ContractService, ContractRole, ContractStep, AccessGrant,
-             OnboardingRequest, Question, Closeout, Assignment)
+    ORDER = (
+        User,
+        Contract,
+        ContractService,
+        ContractRole,
+        ContractStep,
+        AccessGrant,
+        OnboardingRequest,
+        Question,
+        Closeout,
+        Assignment,
+    )
 
     def __init__(self):
         self.by_model: dict = {model: [] for model in self.ORDER}
@@ -157,7 +202,8 @@ class Builder:
         self.make_team()
         # Audit records are spread over the time before now, a minute apart, in id order.
         self.audit_start = self.now - datetime.timedelta(
-            minutes=sizes.contracts * AUDIT_PER_CONTRACT)
+            minutes=sizes.contracts * AUDIT_PER_CONTRACT
+        )
 
     def sync(self) -> None:
         """The next ids and the audit chain's last hash as the database has them: a request
@@ -165,23 +211,31 @@ class Builder:
         for m in self.MODELS:
             last = m.objects.order_by("-id").values_list("id", flat=True).first() or 0
             self.next[m] = max(self.next.get(m, 0), last + 1)
-        self.chain = (AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-                      or GENESIS_HASH)
+        self.chain = (
+            AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+            or GENESIS_HASH
+        )
 
     def make_team(self) -> None:
         """The team, its lead, the CORs and organizations, shared by every contract."""
         self.team = self.new_users(TEAM_SIZE, "team")
         self.lead = self.new_users(1, "lead")[0]
-        roles = [TeamRole(id=self.take(TeamRole), user=u, role=TeamRole.Role.ONBOARDING_TEAM)
-                 for u in self.team]
-        roles.append(TeamRole(id=self.take(TeamRole), user=self.lead,
-                              role=TeamRole.Role.TEAM_LEAD))
+        roles = [
+            TeamRole(id=self.take(TeamRole), user=u, role=TeamRole.Role.ONBOARDING_TEAM)
+            for u in self.team
+        ]
+        roles.append(TeamRole(id=self.take(TeamRole), user=self.lead, role=TeamRole.Role.TEAM_LEAD))
         self.cors = self.new_users(self.sizes.cors, "cor")
         copy_objects(User, self.team + [self.lead] + self.cors)
         copy_objects(TeamRole, roles)
-        self.orgs = [Organization(id=self.take(Organization), name=f"Contractor {n} LLC",
-                                  harp_name=f"CONTRACTOR {n} LLC")
-                     for n in range(self.sizes.organizations)]
+        self.orgs = [
+            Organization(
+                id=self.take(Organization),
+                name=f"Contractor {n} LLC",
+                harp_name=f"CONTRACTOR {n} LLC",
+            )
+            for n in range(self.sizes.organizations)
+        ]
         copy_objects(Organization, self.orgs)
 
     def take(self, model, n: int = 1) -> int:
@@ -192,9 +246,17 @@ class Builder:
     def new_users(self, n: int, kind: str) -> list[User]:
         start = self.take(User, n)
         self.people += n
-        return [User(id=start + i, email=f"{kind}{start + i}@load.example",
-                     full_name=f"{kind.title()} {start + i}", harp_id=f"H{start + i:07d}",
-                     password="!", date_joined=self.now) for i in range(n)]
+        return [
+            User(
+                id=start + i,
+                email=f"{kind}{start + i}@load.example",
+                full_name=f"{kind.title()} {start + i}",
+                harp_id=f"H{start + i:07d}",
+                password="!",
+                date_joined=self.now,
+            )
+            for i in range(n)
+        ]
 
     def at(self, day: datetime.date, hour: int = 15) -> datetime.datetime:
         """A moment on `day` (never after now)."""
@@ -209,22 +271,41 @@ class Builder:
         rng, today, days = self.rng, self.today, datetime.timedelta
         if r < 0.10:
             estimated = today + days(rng.randint(10, 200))
-            return {"stage": Stage.SOLICITATION, "estimated_award_date": estimated,
-                    "pop_start": estimated + days(30)}
+            return {
+                "stage": Stage.SOLICITATION,
+                "estimated_award_date": estimated,
+                "pop_start": estimated + days(30),
+            }
         if r < 0.20:
             award = today - days(rng.randint(1, 30))
-            return {"stage": Stage.AWARDED, "award_date": award, "estimated_award_date": award,
-                    "pop_start": today + days(rng.randint(5, 60))}
+            return {
+                "stage": Stage.AWARDED,
+                "award_date": award,
+                "estimated_award_date": award,
+                "pop_start": today + days(rng.randint(5, 60)),
+            }
         if r < 0.35:
             award = today - days(rng.randint(20, 60))
-            return {"stage": Stage.ONBOARDING, "award_date": award,
-                    "estimated_award_date": award, "pop_start": today - days(rng.randint(0, 20))}
-        stage, back = ((Stage.ACTIVE, (60, 1200)) if r < 0.85 else
-                       (Stage.CLOSING, (400, 1500)) if r < 0.90 else
-                       (Stage.CLOSED, (800, 2000)))
+            return {
+                "stage": Stage.ONBOARDING,
+                "award_date": award,
+                "estimated_award_date": award,
+                "pop_start": today - days(rng.randint(0, 20)),
+            }
+        stage, back = (
+            (Stage.ACTIVE, (60, 1200))
+            if r < 0.85
+            else (Stage.CLOSING, (400, 1500))
+            if r < 0.90
+            else (Stage.CLOSED, (800, 2000))
+        )
         pop_start = today - days(rng.randint(*back))
-        return {"stage": stage, "pop_start": pop_start, "award_date": pop_start - days(30),
-                "estimated_award_date": pop_start - days(30)}
+        return {
+            "stage": stage,
+            "pop_start": pop_start,
+            "award_date": pop_start - days(30),
+            "estimated_award_date": pop_start - days(30),
+        }
 
     def pop_end(self, dates: dict) -> datetime.date:
         rng, days = self.rng, datetime.timedelta
@@ -241,19 +322,25 @@ class Builder:
         dates = self.stage_dates(r)
         dates["pop_end"] = self.pop_end(dates)
         word = LARGE_ROSTER_NAME if large_roster else self.rng.choice(WORDS)
-        return Contract(id=self.take(Contract), name=f"Contract {n:05d} {word}",
-                        contract_number=f"75FCMC{n:06d}", task_order_number=f"TO{n:06d}",
-                        organization=self.orgs[n % len(self.orgs)],
-                        process_template=self.template, created_at=self.now,
-                        type_of_work="Data analysis and reporting.",
-                        requirements_summary="Access to analytics and collaboration tools.",
-                        **dates)
+        return Contract(
+            id=self.take(Contract),
+            name=f"Contract {n:05d} {word}",
+            contract_number=f"75FCMC{n:06d}",
+            task_order_number=f"TO{n:06d}",
+            organization=self.orgs[n % len(self.orgs)],
+            process_template=self.template,
+            created_at=self.now,
+            type_of_work="Data analysis and reporting.",
+            requirements_summary="Access to analytics and collaboration tools.",
+            **dates,
+        )
 
     def steps(self, c: Contract) -> list[ContractStep]:
         rows = []
         for t in self.template_steps:
-            step = ContractStep(id=self.take(ContractStep), contract=c,
-                                **{f: getattr(t, f) for f in COPIED_FIELDS})
+            step = ContractStep(
+                id=self.take(ContractStep), contract=c, **{f: getattr(t, f) for f in COPIED_FIELDS}
+            )
             step.due_date = t.due_from(anchor_date(c, t.anchor))
             # Past steps are done, around their due date, but for a few forgotten ones
             # (overdue).
@@ -277,23 +364,38 @@ class Builder:
         else:
             status = Status.COMPLETE
         opened = self.at(c.award_date)
-        request = OnboardingRequest(id=self.take(OnboardingRequest), contract=c, status=status,
-                                    created_by=cor, created_at=opened)
+        request = OnboardingRequest(
+            id=self.take(OnboardingRequest),
+            contract=c,
+            status=status,
+            created_by=cor,
+            created_at=opened,
+        )
         if status != Status.DRAFT:
             request.submitted_by = cor
             request.submitted_at = self.at(c.award_date + self.rng.randint(0, 6) * DAY)
         if status not in (Status.DRAFT, Status.SUBMITTED, Status.QUESTION):
             request.reviewed_by, request.reviewed_at = self.team[0], request.submitted_at
-        if status in (Status.LEAD_APPROVED, Status.SERVICE_REVIEW, Status.APPROVED,
-                      Status.COMPLETE):
+        if status in (
+            Status.LEAD_APPROVED,
+            Status.SERVICE_REVIEW,
+            Status.APPROVED,
+            Status.COMPLETE,
+        ):
             request.lead_approved_by, request.lead_approved_at = self.lead, request.reviewed_at
         if status == Status.COMPLETE:
             request.completed_at = self.at(c.pop_start + self.rng.randint(0, 10) * DAY)
         rows: list = [request]
         if status == Status.QUESTION:
-            rows.append(Question(id=self.take(Question), request=request,
-                                 text="Which team will use the data?",
-                                 asked_by=self.team[1], asked_at=request.submitted_at))
+            rows.append(
+                Question(
+                    id=self.take(Question),
+                    request=request,
+                    text="Which team will use the data?",
+                    asked_by=self.team[1],
+                    asked_at=request.submitted_at,
+                )
+            )
         return rows
 
     def closeout(self, c: Contract, cor: User) -> list[Closeout]:
@@ -301,11 +403,20 @@ class Builder:
         if c.stage not in (Stage.CLOSING, Stage.CLOSED):
             return []
         chosen = c.stage == Stage.CLOSED or self.rng.random() < 0.4
-        status = (Closeout.Status.ACCESS_REMOVED if c.stage == Stage.CLOSED
-                  else Closeout.Status.SCENARIO_CHOSEN if chosen
-                  else Closeout.Status.NOTICE_SENT)  # protected: set once, when made
-        closeout = Closeout(id=self.take(Closeout), contract=c, pop_end=c.pop_end,
-                            notice_sent_at=self.at(c.pop_end - 60 * DAY), status=status)
+        status = (
+            Closeout.Status.ACCESS_REMOVED
+            if c.stage == Stage.CLOSED
+            else Closeout.Status.SCENARIO_CHOSEN
+            if chosen
+            else Closeout.Status.NOTICE_SENT
+        )  # protected: set once, when made
+        closeout = Closeout(
+            id=self.take(Closeout),
+            contract=c,
+            pop_end=c.pop_end,
+            notice_sent_at=self.at(c.pop_end - 60 * DAY),
+            status=status,
+        )
         if chosen:
             closeout.scenario = Scenario.NO_AWARD
             closeout.chosen_by, closeout.chosen_at = cor, self.at(c.pop_end - 50 * DAY)
@@ -320,37 +431,66 @@ class Builder:
         rows = []
         for item in items:
             is_request = isinstance(item, OnboardingRequest)
-            open_ = (item.status not in (Status.DRAFT, Status.COMPLETE) if is_request
-                     else item.status != Closeout.Status.ACCESS_REMOVED)
+            open_ = (
+                item.status not in (Status.DRAFT, Status.COMPLETE)
+                if is_request
+                else item.status != Closeout.Status.ACCESS_REMOVED
+            )
             if not open_ or self.rng.random() > 0.35:
                 continue
             field = "onboarding_request" if is_request else "closeout"
-            rows.append(Assignment(id=self.take(Assignment), assignee=self.rng.choice(self.team),
-                                   assigned_by=self.lead, assigned_at=self.now,
-                                   **{field: item}))
+            rows.append(
+                Assignment(
+                    id=self.take(Assignment),
+                    assignee=self.rng.choice(self.team),
+                    assigned_by=self.lead,
+                    assigned_at=self.now,
+                    **{field: item},
+                )
+            )
         return rows
 
     def services_of(self, c: Contract, chosen: list[Service]) -> list[ContractService]:
         decided = c.stage not in (Stage.SOLICITATION, Stage.AWARDED)
-        return [ContractService(
-            id=self.take(ContractService), contract=c, service=s, estimated_users=10,
-            justification="Needed for the work.",
-            status=ContractService.Status.APPROVED if decided
-            else ContractService.Status.REQUESTED,
-            decided_at=self.at(c.award_date + 15 * DAY) if decided else None,
-            decided_by=self.lead if decided else None) for s in chosen]
+        return [
+            ContractService(
+                id=self.take(ContractService),
+                contract=c,
+                service=s,
+                estimated_users=10,
+                justification="Needed for the work.",
+                status=ContractService.Status.APPROVED
+                if decided
+                else ContractService.Status.REQUESTED,
+                decided_at=self.at(c.award_date + 15 * DAY) if decided else None,
+                decided_by=self.lead if decided else None,
+            )
+            for s in chosen
+        ]
 
     def grants(self, c: Contract, users: list[User], service: Service, so: User):
         """Half the roster holds (or, in onboarding, waits for) the first service."""
-        status = {Stage.ONBOARDING: GrantStatus.REQUESTED, Stage.ACTIVE: GrantStatus.ACTIVE,
-                  Stage.CLOSING: GrantStatus.ACTIVE, Stage.CLOSED: GrantStatus.REVOKED
-                  }.get(c.stage)
+        status = {
+            Stage.ONBOARDING: GrantStatus.REQUESTED,
+            Stage.ACTIVE: GrantStatus.ACTIVE,
+            Stage.CLOSING: GrantStatus.ACTIVE,
+            Stage.CLOSED: GrantStatus.REVOKED,
+        }.get(c.stage)
         if status is None:
             return []
         requested = self.at(min(c.pop_start, self.today) - self.rng.randint(0, 8) * DAY)
-        return [AccessGrant(id=self.take(AccessGrant), contract=c, user=u, service=service,
-                            requested_by=so, requested_at=requested, status=status)
-                for u in users[::2]]
+        return [
+            AccessGrant(
+                id=self.take(AccessGrant),
+                contract=c,
+                user=u,
+                service=service,
+                requested_by=so,
+                requested_at=requested,
+                status=status,
+            )
+            for u in users[::2]
+        ]
 
     def add_contract(self, rows: Rows, large_roster: bool = False) -> Contract:
         c = self.contract(self.contracts, large_roster)
@@ -363,10 +503,22 @@ class Builder:
         rows.add(User, parties + roster)
         cor = self.rng.choice(self.cors)
         holders = [("cor", cor), ("poc", poc), ("so", so), ("spoc", spoc)] + [
-            ("contractor_user", u) for u in roster]
-        rows.add(ContractRole, [ContractRole(id=self.take(ContractRole), contract=c, user=u,
-                                             role=r, eua_check="complete",
-                                             assigned_at=self.now) for r, u in holders])
+            ("contractor_user", u) for u in roster
+        ]
+        rows.add(
+            ContractRole,
+            [
+                ContractRole(
+                    id=self.take(ContractRole),
+                    contract=c,
+                    user=u,
+                    role=r,
+                    eua_check="complete",
+                    assigned_at=self.now,
+                )
+                for r, u in holders
+            ],
+        )
         rows.add(ContractStep, self.steps(c))
         rows.add(AccessGrant, self.grants(c, roster, chosen[0], so))
         onboarding, closeout = self.onboarding(c, cor), self.closeout(c, cor)
@@ -381,17 +533,29 @@ class Builder:
         """COPY `n` more contracts (the very first one holds the large roster)."""
         self.sync()
         rows = Rows()
-        contracts = [self.add_contract(rows, large_roster=self.contracts == 0)
-                     for _ in range(n)]
+        contracts = [self.add_contract(rows, large_roster=self.contracts == 0) for _ in range(n)]
         rows.copy()
         self.audit(contracts)
 
     def audit(self, contracts: list[Contract]) -> None:
         """AUDIT_PER_CONTRACT chained records per contract, hashed exactly as
         AuditEvent.content_digest hashes them."""
-        columns = ["id", "at", "actor_id", "actor_label", "action", "summary", "object_type",
-                   "object_id", "object_repr", "contract_id", "before", "after",
-                   "prev_hash", "hash"]
+        columns = [
+            "id",
+            "at",
+            "actor_id",
+            "actor_label",
+            "action",
+            "summary",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "contract_id",
+            "before",
+            "after",
+            "prev_hash",
+            "hash",
+        ]
         labels = {u.pk: f"{u.full_name} <{u.email}>" for u in self.team}
 
         def rows():
@@ -405,17 +569,39 @@ class Builder:
                     action = ACTIONS[k % len(ACTIONS)]
                     after = {"n": k, "note": f"{action} #{k}"}
                     summary = f"{action.replace('.', ' ')} on {c.contract_number} ({k})"
-                    payload = {"at": at.isoformat(), "actor": actor,
-                               "actor_label": labels[actor], "action": action,
-                               "summary": summary, "object_type": "contracts.contract",
-                               "object_id": str(c.pk), "object_repr": repr_,
-                               "contract": c.pk, "before": {}, "after": after}
-                    canonical = json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder,
-                                           default=str)
+                    payload = {
+                        "at": at.isoformat(),
+                        "actor": actor,
+                        "actor_label": labels[actor],
+                        "action": action,
+                        "summary": summary,
+                        "object_type": "contracts.contract",
+                        "object_id": str(c.pk),
+                        "object_repr": repr_,
+                        "contract": c.pk,
+                        "before": {},
+                        "after": after,
+                    }
+                    canonical = json.dumps(
+                        payload, sort_keys=True, cls=DjangoJSONEncoder, default=str
+                    )
                     digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
-                    yield (pk, at, actor, labels[actor], action, summary,
-                           "contracts.contract", str(c.pk), repr_, c.pk, "{}",
-                           json.dumps(after), prev, digest)
+                    yield (
+                        pk,
+                        at,
+                        actor,
+                        labels[actor],
+                        action,
+                        summary,
+                        "contracts.contract",
+                        str(c.pk),
+                        repr_,
+                        c.pk,
+                        "{}",
+                        json.dumps(after),
+                        prev,
+                        digest,
+                    )
                     prev = digest
             self.chain = prev
 

@@ -30,8 +30,7 @@ TOKEN_NAME = "load benchmark"
 # Plans are judged from this size on: below it a sequential scan is the planner's right choice.
 JUDGED_FROM = 1_000
 # Plan nodes that scan the table a page is about (SQL time that grows with the database).
-SCAN_NODES = ("Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan",
-              "Bitmap Index Scan")
+SCAN_NODES = ("Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Bitmap Index Scan")
 
 
 @dataclass
@@ -59,8 +58,13 @@ def api_token(user: User) -> str:
     """A fresh read-only token for `user` (the previous benchmark's are deleted: their
     secrets are gone)."""
     ApiToken.objects.filter(name=TOKEN_NAME, user=user).delete()
-    _, raw = tokens.issue(created_by=user, name=TOKEN_NAME, scope=ApiToken.Scope.READ,
-                          expires_at=clock.now() + datetime.timedelta(days=300), user=user)
+    _, raw = tokens.issue(
+        created_by=user,
+        name=TOKEN_NAME,
+        scope=ApiToken.Scope.READ,
+        expires_at=clock.now() + datetime.timedelta(days=300),
+        user=user,
+    )
     return raw
 
 
@@ -71,36 +75,88 @@ def pages() -> list[Page]:
     contract = Contract.objects.filter(stage=Stage.ACTIVE).exclude(pk=large.pk).order_by("id")[0]
     cor = contract.roles.get(role=ContractRole.Role.COR).user
     so = large.roles.get(role=ContractRole.Role.SO).user
-    waiting = (OnboardingRequest.objects.filter(status=Status.SUBMITTED)
-               .order_by("submitted_at", "pk").select_related("contract")[0].contract)
+    waiting = (
+        OnboardingRequest.objects.filter(status=Status.SUBMITTED)
+        .order_by("submitted_at", "pk")
+        .select_related("contract")[0]
+        .contract
+    )
     bearer = {"Authorization": f"Bearer {api_token(team)}"}
     number = contract.contract_number
     return [
         Page("bare", "bare view (same middleware)", team, "/bench/bare/", ("ok",)),
-        Page("team-home", "home, onboarding team (My work)", team, "/",
-             ("My work", "Onboarding request")),
+        Page(
+            "team-home",
+            "home, onboarding team (My work)",
+            team,
+            "/",
+            ("My work", "Onboarding request"),
+        ),
         Page("dashboard", "team's dashboard", team, "/work/dashboard/", ("Dashboard",)),
         Page("cor-home", "home, COR (their contracts)", cor, "/", (number,)),
-        Page("list", "contract list (team, first page of 25)", team, "/contracts/",
-             ("Contracts", "75FCMC")),
-        Page("list-cor", "contract list, filtered by COR", team, f"/contracts/?cor={cor.pk}",
-             (cor.full_name, "75FCMC")),
-        Page("list-overdue", "contract list, overdue only", team, "/contracts/?overdue=on",
-             ("75FCMC",)),
-        Page("list-search", "contract list, search", team, "/contracts/?q=Claims",
-             ("Claims Review",)),
+        Page(
+            "list",
+            "contract list (team, first page of 25)",
+            team,
+            "/contracts/",
+            ("Contracts", "75FCMC"),
+        ),
+        Page(
+            "list-cor",
+            "contract list, filtered by COR",
+            team,
+            f"/contracts/?cor={cor.pk}",
+            (cor.full_name, "75FCMC"),
+        ),
+        Page(
+            "list-overdue",
+            "contract list, overdue only",
+            team,
+            "/contracts/?overdue=on",
+            ("75FCMC",),
+        ),
+        Page(
+            "list-search", "contract list, search", team, "/contracts/?q=Claims", ("Claims Review",)
+        ),
         Page("contract", "contract page (team)", team, contract.get_absolute_url(), (number,)),
-        Page("contract-large", f"contract page, roster of {ROSTER_LARGE:,} (team)", team,
-             large.get_absolute_url(), (large.contract_number,)),
-        Page("review-queue", "review queue (every request in progress)", team,
-             "/onboarding/queue/", ("Waiting for review", waiting.contract_number),
-             bounded=False),
-        Page("roster", f"roster of {ROSTER_LARGE:,} users (SO, first page)", so,
-             f"/access/contracts/{large.pk}/roster/", ("users on the roster", "User ")),
-        Page("metrics", "metrics (last 12 months)", team, "/reports/metrics/",
-             ("Metrics", "Cycle time of each step"), bounded=False),
-        Page("api", "API: contracts list (token, 50)", team, "/api/v1/contracts",
-             ('"contract_number"',), headers=bearer),
+        Page(
+            "contract-large",
+            f"contract page, roster of {ROSTER_LARGE:,} (team)",
+            team,
+            large.get_absolute_url(),
+            (large.contract_number,),
+        ),
+        Page(
+            "review-queue",
+            "review queue (every request in progress)",
+            team,
+            "/onboarding/queue/",
+            ("Waiting for review", waiting.contract_number),
+            bounded=False,
+        ),
+        Page(
+            "roster",
+            f"roster of {ROSTER_LARGE:,} users (SO, first page)",
+            so,
+            f"/access/contracts/{large.pk}/roster/",
+            ("users on the roster", "User "),
+        ),
+        Page(
+            "metrics",
+            "metrics (last 12 months)",
+            team,
+            "/reports/metrics/",
+            ("Metrics", "Cycle time of each step"),
+            bounded=False,
+        ),
+        Page(
+            "api",
+            "API: contracts list (token, 50)",
+            team,
+            "/api/v1/contracts",
+            ('"contract_number"',),
+            headers=bearer,
+        ),
     ]
 
 
@@ -145,8 +201,10 @@ def count_queries(all_pages: list[Page], explain: bool = True) -> dict[str, int]
     for page in all_pages:
         found = page_queries(page)
         counts[page.key] = found.count
-        print(f"  {page.label:<46} {found.count:3} queries; slowest "
-              + ", ".join(f"{float(q['time']) * 1000:.1f} ms" for q in found.slowest[:3]))
+        print(
+            f"  {page.label:<46} {found.count:3} queries; slowest "
+            + ", ".join(f"{float(q['time']) * 1000:.1f} ms" for q in found.slowest[:3])
+        )
         if explain and found.slowest:
             explain_page(page, found.slowest, contracts)
     return counts
@@ -160,8 +218,10 @@ def is_read(sql: str) -> bool:
 def explain_page(page: Page, queries: list[dict], contracts: int) -> None:
     slowest = queries[0]
     if is_read(slowest["sql"]):
-        print(f"    slowest SQL ({float(slowest['time']) * 1000:.1f} ms):\n"
-              f"    {slowest['sql'][:1500]}\n    plan:")
+        print(
+            f"    slowest SQL ({float(slowest['time']) * 1000:.1f} ms):\n"
+            f"    {slowest['sql'][:1500]}\n    plan:"
+        )
         for line in explain_text(slowest["sql"]):
             print("      " + line)
     if contracts < JUDGED_FROM:
@@ -169,21 +229,26 @@ def explain_page(page: Page, queries: list[dict], contracts: int) -> None:
     found = []
     for n, query in enumerate(queries):
         if is_read(query["sql"]):
-            found += [(n, query, node) for node in large_nodes(explain_plan(query["sql"]),
-                                                              contracts)]
+            found += [
+                (n, query, node) for node in large_nodes(explain_plan(query["sql"]), contracts)
+            ]
     if found:
         kind = "WARNING" if page.bounded else "NOTE (the page shows every row)"
-        print(f"    {kind}: {page.label}: {len(found)} plan node(s) read about as many rows as "
-              f"the {contracts:,} contracts, or loop once per contract:")
+        print(
+            f"    {kind}: {page.label}: {len(found)} plan node(s) read about as many rows as "
+            f"the {contracts:,} contracts, or loop once per contract:"
+        )
     for n, query, node in found:
-        print(f"      - {node}; in query #{n + 1} by time ({float(query['time']) * 1000:.1f} "
-              f"ms): …{where_part(query['sql'])}")
+        print(
+            f"      - {node}; in query #{n + 1} by time ({float(query['time']) * 1000:.1f} "
+            f"ms): …{where_part(query['sql'])}"
+        )
 
 
 def where_part(sql: str, size: int = 140) -> str:
     """The query from its first FROM: what it reads, not its long list of columns."""
     start = sql.find(" FROM ")
-    return sql[start + 1:start + 1 + size] if start >= 0 else sql[:size]
+    return sql[start + 1 : start + 1 + size] if start >= 0 else sql[:size]
 
 
 def explain_text(sql: str) -> list[str]:
@@ -204,16 +269,24 @@ def large_nodes(node: dict, contracts: int) -> list[str]:
     loop about once per contract: SQL time that grows with the database, not the page."""
     found = []
     loops = node.get("Actual Loops", 1)
-    removed = sum(node.get(k, 0) for k in ("Rows Removed by Filter",
-                                          "Rows Removed by Join Filter",
-                                          "Rows Removed by Index Recheck"))
+    removed = sum(
+        node.get(k, 0)
+        for k in (
+            "Rows Removed by Filter",
+            "Rows Removed by Join Filter",
+            "Rows Removed by Index Recheck",
+        )
+    )
     read = (node.get("Actual Rows", 0) + removed) * loops
     scans = node["Node Type"] in SCAN_NODES
     if contracts >= 2 * 25 and ((scans and read >= contracts / 2) or loops >= contracts / 2):
         where = (f" on {node['Relation Name']}" if node.get("Relation Name") else "") + (
-            f" using {node['Index Name']}" if node.get("Index Name") else "")
-        found.append(f"{node['Node Type']}{where}: {read:,} rows read in {loops:,} "
-                     f"loop{'s' if loops != 1 else ''}")
+            f" using {node['Index Name']}" if node.get("Index Name") else ""
+        )
+        found.append(
+            f"{node['Node Type']}{where}: {read:,} rows read in {loops:,} "
+            f"loop{'s' if loops != 1 else ''}"
+        )
     for child in node.get("Plans", []):
         found += large_nodes(child, contracts)
     return found
@@ -243,8 +316,7 @@ def one_at_a_time(all_pages: list[Page], n: int = 15) -> dict[str, Cost]:
                 client.get(page.path)
                 walls.append((time.perf_counter() - started) * 1000)
             sqls.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
-        costs[page.key] = Cost(statistics.median(walls), statistics.median(sqls),
-                               len(captured))
+        costs[page.key] = Cost(statistics.median(walls), statistics.median(sqls), len(captured))
     return costs
 
 
@@ -258,6 +330,5 @@ def profile(page: Page, top: int = 25) -> None:
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
-    print(f"\nProfile of one request: {page.label} ({page.path}), top {top} by cumulative "
-          "time")
+    print(f"\nProfile of one request: {page.label} ({page.path}), top {top} by cumulative time")
     sys.stdout.write(out.getvalue())
