@@ -6,6 +6,7 @@ postgres://postgres@127.0.0.1:5432/muster_load), dropped and migrated afresh by 
 
     make bench                                           # build and measure, 10,000
     .venv/bin/python -m tests.bench.bench_load build     # ~3 minutes: the data set
+    .venv/bin/python -m tests.bench.bench_load explain   # the pages' queries, no rebuild
     .venv/bin/python -m tests.bench.bench_load measure   # gunicorn + wrk
     .venv/bin/python -m tests.bench.bench_load all --contracts 100 --seconds 1 --warmup 1
     .venv/bin/python -m tests.bench.bench_load profile --profile list-cor
@@ -411,7 +412,7 @@ def profile_page(key: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["build", "measure", "all", "profile"])
+    parser.add_argument("what", choices=["build", "explain", "measure", "all", "profile"])
     parser.add_argument(
         "--contracts",
         type=int,
@@ -441,6 +442,9 @@ def main() -> None:
     try:
         if args.what in ("build", "all"):
             build(args)
+        if args.what == "explain":  # the pages of the database as it is: no rebuild
+            print(f"SQL queries per page at {Contract.objects.count():,} contracts:")
+            count_queries(pages())
         if args.profile:
             profile_page(args.profile)
         if args.what in ("measure", "all"):

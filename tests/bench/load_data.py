@@ -37,6 +37,11 @@ AUDIT_PER_CONTRACT = 100  # 1,000,000 for 10,000 contracts
 ROSTER_LARGE = 2_000  # the roster page's contract
 LARGE_ROSTER_NAME = "Large Roster"  # in that contract's name
 TEAM_SIZE = 5
+# The first contracts' stages (a draw for Builder.stage_dates), so that every page shows
+# every kind of row at 10 contracts as at 10,000 (the query counts compare the two): active
+# (the large roster), awarded (its request waits for review: the review queue is never
+# empty), onboarding (grants to confirm), closing (a closeout), closed, in solicitation.
+FIRST_STAGES = {0: 0.5, 1: 0.15, 2: 0.25, 3: 0.87, 4: 0.95, 5: 0.05}
 DAY = datetime.timedelta(days=1)
 
 WORDS = [
@@ -70,6 +75,17 @@ AWARDED_REQUESTS = [
     (0.95, Status.LEAD_APPROVED),
     (1.00, Status.SERVICE_REVIEW),
 ]
+
+
+# Work items (muster/work/items.py) that may be assigned, and their states that are not open.
+ITEM_FIELDS = {OnboardingRequest: "onboarding_request", Closeout: "closeout", AccessGrant: "grant"}
+CLOSED_ITEMS = {
+    Status.DRAFT,
+    Status.COMPLETE,
+    Closeout.Status.ACCESS_REMOVED,
+    GrantStatus.ACTIVE,
+    GrantStatus.REVOKED,
+}
 
 
 @dataclass(frozen=True)
@@ -316,9 +332,7 @@ class Builder:
         return max(dates["pop_start"] + days(365 * rng.randint(1, 5)), self.today + days(61))
 
     def contract(self, n: int, large_roster: bool = False) -> Contract:
-        # At every size: the first contract is active (with the large roster), the second
-        # awarded (its request waits for review: the review queue is never empty).
-        r = {0: 0.5, 1: 0.15}.get(n, self.rng.random())
+        r = FIRST_STAGES.get(n, self.rng.random())
         dates = self.stage_dates(r)
         dates["pop_end"] = self.pop_end(dates)
         word = LARGE_ROSTER_NAME if large_roster else self.rng.choice(WORDS)
@@ -360,7 +374,8 @@ class Builder:
             r = 0.5 if self.contracts == 1 else self.rng.random()  # the second: submitted
             status = next(s for odds, s in AWARDED_REQUESTS if r < odds)
         elif c.stage == Stage.ONBOARDING:
-            status = Status.APPROVED if self.rng.random() < 0.3 else Status.COMPLETE
+            first = self.contracts < FIRST  # an open request among the first contracts
+            status = Status.APPROVED if first or self.rng.random() < 0.3 else Status.COMPLETE
         else:
             status = Status.COMPLETE
         opened = self.at(c.award_date)
@@ -427,22 +442,19 @@ class Builder:
         return [closeout]
 
     def assignments(self, items: list) -> list[Assignment]:
-        """About a third of the open onboarding requests and closeouts are someone's."""
+        """About a third of the open onboarding requests, closeouts and grants to confirm
+        are someone's; among the first contracts, all are the first team member's (whose
+        My work is measured)."""
         rows = []
+        first = self.contracts < FIRST
         for item in items:
-            is_request = isinstance(item, OnboardingRequest)
-            open_ = (
-                item.status not in (Status.DRAFT, Status.COMPLETE)
-                if is_request
-                else item.status != Closeout.Status.ACCESS_REMOVED
-            )
-            if not open_ or self.rng.random() > 0.35:
+            field = ITEM_FIELDS[type(item)]
+            if item.status in CLOSED_ITEMS or (not first and self.rng.random() > 0.35):
                 continue
-            field = "onboarding_request" if is_request else "closeout"
             rows.append(
                 Assignment(
                     id=self.take(Assignment),
-                    assignee=self.rng.choice(self.team),
+                    assignee=self.team[0] if first else self.rng.choice(self.team),
                     assigned_by=self.lead,
                     assigned_at=self.now,
                     **{field: item},
@@ -520,12 +532,13 @@ class Builder:
             ],
         )
         rows.add(ContractStep, self.steps(c))
-        rows.add(AccessGrant, self.grants(c, roster, chosen[0], so))
+        grants = self.grants(c, roster, chosen[0], so)
+        rows.add(AccessGrant, grants)
         onboarding, closeout = self.onboarding(c, cor), self.closeout(c, cor)
         rows.add(OnboardingRequest, onboarding[:1])
         rows.add(Question, onboarding[1:])
         rows.add(Closeout, closeout)
-        rows.add(Assignment, self.assignments(onboarding[:1] + closeout))
+        rows.add(Assignment, self.assignments(onboarding[:1] + closeout + grants[:1]))
         self.contracts += 1
         return c
 

@@ -8,6 +8,7 @@ import datetime
 import io
 import json
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -210,28 +211,35 @@ def count_queries(all_pages: list[Page], explain: bool = True) -> dict[str, int]
     return counts
 
 
-def is_read(sql: str) -> bool:
-    """EXPLAIN ANALYZE runs the statement: only reads are explained."""
-    return sql.lstrip().upper().startswith(("SELECT", "WITH"))
+# A queryset read with .iterator() (a ModelChoiceField's options) is a server-side cursor.
+CURSOR = re.compile(
+    r'^\s*DECLARE\s+"[^"]+"\s+.*?CURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+',
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def readable(sql: str) -> str | None:
+    """The statement to explain, or None: EXPLAIN ANALYZE runs it, so only reads are (a
+    server-side cursor's query without its DECLARE)."""
+    sql = CURSOR.sub("", sql, count=1)
+    return sql if sql.lstrip().upper().startswith(("SELECT", "WITH")) else None
 
 
 def explain_page(page: Page, queries: list[dict], contracts: int) -> None:
     slowest = queries[0]
-    if is_read(slowest["sql"]):
-        print(
-            f"    slowest SQL ({float(slowest['time']) * 1000:.1f} ms):\n"
-            f"    {slowest['sql'][:1500]}\n    plan:"
-        )
-        for line in explain_text(slowest["sql"]):
+    sql = readable(slowest["sql"])
+    if sql:
+        took = float(slowest["time"]) * 1000
+        print(f"    slowest SQL ({took:.1f} ms):\n    {sql[:1500]}\n    plan:")
+        for line in explain_text(sql):
             print("      " + line)
     if contracts < JUDGED_FROM:
         return
     found = []
     for n, query in enumerate(queries):
-        if is_read(query["sql"]):
-            found += [
-                (n, query, node) for node in large_nodes(explain_plan(query["sql"]), contracts)
-            ]
+        sql = readable(query["sql"])
+        if sql:
+            found += [(n, query, node) for node in large_nodes(explain_plan(sql), contracts)]
     if found:
         kind = "WARNING" if page.bounded else "NOTE (the page shows every row)"
         print(
