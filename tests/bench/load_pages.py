@@ -91,7 +91,7 @@ def pages() -> list[Page]:
             "home, onboarding team (My work)",
             team,
             "/",
-            ("My work", "Onboarding request"),
+            ("My work", "75FCMC"),
         ),
         Page("dashboard", "team's dashboard", team, "/work/dashboard/", ("Dashboard",)),
         Page("cor-home", "home, COR (their contracts)", cor, "/", (number,)),
