@@ -381,7 +381,7 @@ def measure(args) -> None:
         sys.exit(f"{GUNICORN} is missing: `make install` installs the project's gunicorn")
     collect_static()
     all_pages = pages()
-    costs = one_at_a_time(all_pages)
+    costs = one_at_a_time(all_pages, args.samples)
     headers = request_headers(all_pages)
     connection.close()
     server = Server(args.workers)
@@ -423,6 +423,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20, help="wrk's run per page")
     parser.add_argument("--warmup", type=int, default=5, help="wrk's warm-up per page")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
+    parser.add_argument(
+        "--samples", type=int, default=15, help="requests per page one at a time (the median)"
+    )
     parser.add_argument(
         "--profile",
         metavar="PAGE",
