@@ -220,10 +220,10 @@ class Server:
     def url(self, page: Page) -> str:
         return f"http://127.0.0.1:{self.port}{page.path}"
 
-    def get(self, page: Page, headers: dict) -> tuple[int, str]:
+    def get(self, page: Page, headers: dict, timeout: float = 60) -> tuple[int, str]:
         request = urllib.request.Request(self.url(page), headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.read().decode(errors="replace")
         except urllib.error.HTTPError as error:
             return error.code, ""
@@ -243,11 +243,15 @@ class Server:
         """Wait for the requests a finished wrk run left queued (its clients are gone, the
         workers still answer them): a request sent now answers after them."""
         with ThreadPoolExecutor(2 * workers) as pool:
-            list(pool.map(lambda _: self.get(page, headers), range(2 * workers)))
+            list(pool.map(lambda _: self.get(page, headers, timeout=900), range(2 * workers)))
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=60)  # workers finish their requests first
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 LUA = """
