@@ -21,7 +21,7 @@ export HOST
 # `make worker`).
 WORKER = exec $(MANAGE) worker
 
-.PHONY: install run dev worker serve test test-postgres lint check migrate demo clean
+.PHONY: install run dev worker serve test test-postgres lint check migrate demo bench clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -75,6 +75,16 @@ serve: install ## production settings, gunicorn and the worker (see docs/deploy.
 
 test: install ## whole suite; set DATABASE_URL=postgres://... to run it on PostgreSQL
 	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
+
+# The load benchmark (docs/benchmarks.md, "Load"): drops and re-creates its own database
+# (muster_load, or BENCH_DATABASE_URL), builds 10,000 contracts, then measures every page
+# under 16 clients with wrk (Debian's, installed here if missing) and the project's
+# gunicorn. BENCH_ARGS: e.g. "--contracts 100 --seconds 1 --warmup 1", "--profile list-cor".
+bench: install ## build the load benchmark's data set and measure every page (~15 minutes)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null 2>&1 || { \
+	  echo "make bench: wrk is not installed and apt-get could not install it (apt-get install wrk)." >&2; exit 1; }
+	$(VENV)/bin/python -m tests.bench.bench_load all $(BENCH_ARGS)
 
 lint: install ## ruff, the import layers (import-linter) and the types (mypy)
 	$(VENV)/bin/ruff check .

@@ -4,44 +4,48 @@ contracts, 100,000 contractor users and 1,000,000 audit records.
 Not a test. It uses a database of its own (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/muster_load), dropped and migrated afresh by `build`.
 
-    apt-get install wrk                                  # the load tool (Debian's)
+    make bench                                           # build and measure, 10,000
     .venv/bin/python -m tests.bench.bench_load build     # ~3 minutes: the data set
-    .venv/bin/python -m tests.bench.bench_load measure   # gunicorn + wrk, ~5 minutes
-    .venv/bin/python -m tests.bench.bench_load all       # both
+    .venv/bin/python -m tests.bench.bench_load explain   # the pages' queries, no rebuild
+    .venv/bin/python -m tests.bench.bench_load measure   # gunicorn + wrk
+    .venv/bin/python -m tests.bench.bench_load all --contracts 100 --seconds 1 --warmup 1
+    .venv/bin/python -m tests.bench.bench_load profile --profile list-cor
 
-`build` makes the data set in two steps: 10 contracts first, when it counts the SQL
-queries of each page (Django's test client, CaptureQueriesContext), then the other 9,990,
-when it counts them again: the counts must be the same. Rows go in with PostgreSQL's COPY
-(psycopg); the audit records carry a valid hash chain, computed here exactly as
-AuditEvent.content_digest computes it (`--verify-audit` runs the whole check afterwards).
+`build` makes the data set (tests/bench/load_data.py) in two steps: 10 contracts first,
+when it checks each page answers with its content and counts its SQL queries (Django's
+test client, CaptureQueriesContext) with the plan of the slowest (EXPLAIN ANALYZE), then the
+rest, when it does it again: the counts must be the same. Each query whose plan reads about
+as many rows as there are contracts is printed as a WARNING for a page that shows a page of
+rows (a note for one that shows every row of something).
 
-`measure` serves the database with gunicorn (installed for the benchmark only, into
-/tmp/muster_load_gunicorn, not into the project) with DEBUG off (MUSTER_ENV=production),
-and loads each page with wrk from 127.0.0.1: 16 connections, 2 threads, 20 seconds each
-(after a 5-second warm-up), beside a bare view (tests/bench/load_urls.py) that goes
-through the same middleware, signed in the same way. It prints median, p95 and requests
-per second, and the ratio of each page's median to the bare view's.
+`measure` prints each page's cost one request at a time in process, then serves the
+database with the project's gunicorn (deploy/gunicorn.conf.py, DEBUG off, MUSTER_ENV=
+production) and loads each page with wrk from 127.0.0.1 (16 connections, 2 threads) right
+after the bare view (tests/bench/load_urls.py), which goes through the same middleware,
+signed in the same way. It ends with one Markdown table: median ÷ bare, p95, req/s, the
+cost one at a time and the 1-minute load average at each page's run.
+
+Exits non-zero if a page does not answer 200 with its own content, or if the query counts
+differ between 10 contracts and the full size: .ci/run runs it at 100 contracts.
 """
 
 import argparse
-import datetime
-import hashlib
-import http.client
-import json
 import os
-import random
-import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/muster_load")
 VAR_DIR = Path(tempfile.gettempdir()) / "muster_load_var"
-GUNICORN_DIR = Path(tempfile.gettempdir()) / "muster_load_gunicorn"
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 # The server's environment, and this process's (sessions are signed with the same key).
 SERVER_ENV = {
     "DATABASE_URL": BENCH_URL,
@@ -58,6 +62,8 @@ SERVER_ENV = {
     # Signed in by session alone, as the demo is: the team's second factor would send every
     # request to its setup page (the check itself still runs on each request).
     "MUSTER_MFA_REQUIRED": "0",
+    # The API's per-token limit (600/min) would answer 429 under load: counted per second.
+    "API_RATE_LIMIT": "1000000/s",
 }
 os.environ.update(SERVER_ENV)
 
@@ -65,299 +71,34 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.core.serializers.json import DjangoJSONEncoder  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from muster import clock  # noqa: E402
-from muster.access.models import AccessGrant, GrantStatus  # noqa: E402
-from muster.accounts.models import ContractRole, TeamRole, User  # noqa: E402
+from muster.access.models import AccessGrant  # noqa: E402
+from muster.accounts.models import ContractRole, User  # noqa: E402
 from muster.audit.models import AuditEvent  # noqa: E402
-from muster.audit.services import GENESIS_HASH  # noqa: E402
-from muster.catalog.models import Service  # noqa: E402
+from muster.closeout.models import Closeout  # noqa: E402
 from muster.contracts.models import Contract, ContractService, Organization, Stage  # noqa: E402
-from muster.timeline.models import ContractStep, ProcessTemplate  # noqa: E402
-from muster.timeline.services import COPIED_FIELDS, anchor_date  # noqa: E402
+from muster.onboarding.models import OnboardingRequest, Status  # noqa: E402
+from muster.timeline.models import ContractStep  # noqa: E402
+from muster.work.models import Assignment  # noqa: E402
 
-CONTRACTS = 10_000
-FIRST = 10  # contracts built before the first query count
-USERS_PER_10 = (2, 5, 8, 10, 12, 15, 18, 10, 10, 10)  # contractor users: 10 a contract
-AUDIT_PER_CONTRACT = 100  # 1,000,000 for 10,000 contracts
-CORS = 500
-ORGANIZATIONS = 2_000
-PORT = 0  # a free port, chosen when the server starts
-CONNECTIONS, THREADS, SECONDS, WARMUP = 16, 2, 20, 5
+from .load_data import FIRST, Builder, Sizes, fill_next_steps, fresh_database  # noqa: E402
+from .load_pages import (  # noqa: E402
+    Cost,
+    Page,
+    PageBroken,
+    check_answer,
+    count_queries,
+    one_at_a_time,
+    pages,
+    profile,
+)
 
-
-# --- the data set ----------------------------------------------------------------------
-
-
-def fresh_database() -> None:
-    s = connection.settings_dict
-    admin = psycopg.connect(host=s["HOST"] or None, port=s["PORT"] or None,
-                            user=s["USER"] or None, dbname="postgres", autocommit=True)
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{s["NAME"]}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{s["NAME"]}"')
-    connection.close()
-    call_command("migrate", verbosity=0)
+CONNECTIONS, THREADS = 16, 2
 
 
-def copy_rows(table: str, columns: list[str], rows) -> int:
-    """COPY rows (tuples of Python values, JSON already as text) into a table."""
-    n = 0
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-    sql = f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-            n += 1
-    return n
-
-
-def copy_objects(model, objects) -> int:
-    """COPY unsaved model instances (their pk already set) as Django would save them."""
-    fields = model._meta.concrete_fields
-    return copy_rows(model._meta.db_table, [f.column for f in fields], (
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
-        for obj in objects))
-
-
-def reset_sequences(models) -> None:
-    with connection.cursor() as cursor:
-        for model in models:
-            table = model._meta.db_table
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                           f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))")
-
-
-class Builder:
-    """Makes contracts, people and history in chunks, with ids assigned here."""
-
-    MODELS = (User, TeamRole, Organization, Contract, ContractService, ContractRole,
-              ContractStep, AccessGrant, AuditEvent)
-
-    def __init__(self):
-        self.rng = random.Random(6)
-        self.today = clock.today()
-        self.now = clock.now().replace(microsecond=0).astimezone(datetime.UTC)
-        self.template = ProcessTemplate.objects.get(is_default=True)
-        self.template_steps = list(self.template.steps.all())
-        self.services = list(Service.objects.order_by("order", "name"))
-        self.next = {m: (m.objects.order_by("-id").values_list("id", flat=True).first() or 0)
-                     + 1 for m in self.MODELS}
-        self.chain = (AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-                      or GENESIS_HASH)
-        self.contracts = self.people = self.audit_rows = 0
-        # The team, CORs and organizations, shared by every contract.
-        self.team = self.new_users(5, "team")
-        self.lead = self.new_users(1, "lead")[0]
-        roles = [TeamRole(id=self.take(TeamRole), user=u, role=TeamRole.Role.ONBOARDING_TEAM)
-                 for u in self.team]
-        roles.append(TeamRole(id=self.take(TeamRole), user=self.lead,
-                              role=TeamRole.Role.TEAM_LEAD))
-        self.cors = self.new_users(CORS, "cor")
-        copy_objects(User, self.team + [self.lead] + self.cors)
-        copy_objects(TeamRole, roles)
-        self.orgs = [Organization(id=self.take(Organization), name=f"Contractor {n} LLC",
-                                  harp_name=f"CONTRACTOR {n} LLC") for n in range(ORGANIZATIONS)]
-        copy_objects(Organization, self.orgs)
-        # Audit records are spread over the last ~2 years, a minute apart, in id order.
-        self.audit_start = self.now - datetime.timedelta(minutes=CONTRACTS * AUDIT_PER_CONTRACT)
-
-    def take(self, model, n: int = 1) -> int:
-        first = self.next[model]
-        self.next[model] += n
-        return first
-
-    def new_users(self, n: int, kind: str) -> list[User]:
-        start = self.take(User, n)
-        self.people += n
-        return [User(id=start + i, email=f"{kind}{start + i}@load.example",
-                     full_name=f"{kind.title()} {start + i}", harp_id=f"H{start + i:07d}",
-                     password="!", date_joined=self.now) for i in range(n)]
-
-    def contract(self, n: int) -> Contract:
-        rng, days = self.rng, datetime.timedelta
-        # The stage moves only through transitions once a contract exists (a protected
-        # field): each contract is built in its stage, with its dates.
-        r = rng.random()
-        if r < 0.10:
-            estimated = self.today + days(rng.randint(10, 200))
-            dates = {"stage": Stage.SOLICITATION, "estimated_award_date": estimated,
-                     "pop_start": estimated + days(30)}
-        elif r < 0.20:
-            award = self.today - days(rng.randint(1, 30))
-            dates = {"stage": Stage.AWARDED, "award_date": award, "estimated_award_date": award,
-                     "pop_start": self.today + days(rng.randint(5, 60))}
-        elif r < 0.35:
-            award = self.today - days(rng.randint(20, 60))
-            dates = {"stage": Stage.ONBOARDING, "award_date": award,
-                     "estimated_award_date": award,
-                     "pop_start": self.today - days(rng.randint(0, 20))}
-        else:
-            stage, back = ((Stage.ACTIVE, (60, 1200)) if r < 0.85 else
-                           (Stage.CLOSING, (400, 1500)) if r < 0.90 else
-                           (Stage.CLOSED, (800, 2000)))
-            pop_start = self.today - days(rng.randint(*back))
-            dates = {"stage": stage, "pop_start": pop_start,
-                     "award_date": pop_start - days(30),
-                     "estimated_award_date": pop_start - days(30)}
-        if dates["stage"] == Stage.CLOSING:
-            dates["pop_end"] = self.today + days(rng.randint(1, 59))
-        elif dates["stage"] == Stage.CLOSED:
-            dates["pop_end"] = self.today - days(rng.randint(1, 400))
-        else:
-            dates["pop_end"] = max(dates["pop_start"] + days(365 * rng.randint(1, 5)),
-                                   self.today + days(61))
-        return Contract(id=self.take(Contract), name=f"Contract {n:05d} {rng.choice(WORDS)}",
-                        contract_number=f"75FCMC{n:06d}", task_order_number=f"TO{n:06d}",
-                        organization=self.orgs[n % ORGANIZATIONS],
-                        process_template=self.template, created_at=self.now,
-                        type_of_work="Data analysis and reporting.",
-                        requirements_summary="Access to analytics and collaboration tools.",
-                        **dates)
-
-    def steps(self, c: Contract) -> list[ContractStep]:
-        rows = []
-        for t in self.template_steps:
-            step = ContractStep(id=self.take(ContractStep), contract=c,
-                                **{f: getattr(t, f) for f in COPIED_FIELDS})
-            step.due_date = t.due_from(anchor_date(c, t.anchor))
-            # Past steps are done, but for a few forgotten ones (overdue).
-            if step.due_date and step.due_date < self.today and self.rng.random() < 0.95:
-                step.completed_at = self.now
-                step.completed_by = self.rng.choice(self.team)
-                step.completion_note = t.evidence
-            rows.append(step)
-        return rows
-
-    def build(self, n: int) -> None:
-        rng = self.rng
-        contracts, services, roles, users, steps, grants = [], [], [], [], [], []
-        for _ in range(n):
-            c = self.contract(self.contracts)
-            contracts.append(c)
-            approved = c.stage in (Stage.ACTIVE, Stage.CLOSING, Stage.CLOSED)
-            chosen = rng.sample(self.services, rng.randint(1, 3))
-            services += [ContractService(
-                id=self.take(ContractService), contract=c, service=s, estimated_users=10,
-                justification="Needed for the work.",
-                status=ContractService.Status.APPROVED if approved
-                else ContractService.Status.REQUESTED) for s in chosen]
-            poc, so, spoc = parties = self.new_users(3, "party")
-            roster = self.new_users(USERS_PER_10[self.contracts % 10], "user")
-            users += parties + roster
-            holders = [("cor", rng.choice(self.cors)), ("poc", poc), ("so", so),
-                       ("spoc", spoc)] + [("contractor_user", u) for u in roster]
-            roles += [ContractRole(id=self.take(ContractRole), contract=c, user=u, role=r,
-                                   eua_check="complete", assigned_at=self.now)
-                      for r, u in holders]
-            steps += self.steps(c)
-            if approved:  # half the roster holds access to the first service
-                grants += [AccessGrant(
-                    id=self.take(AccessGrant), contract=c, user=u, service=chosen[0],
-                    requested_by=so, requested_at=self.now,
-                    status=GrantStatus.REVOKED if c.stage == Stage.CLOSED
-                    else GrantStatus.ACTIVE) for u in roster[::2]]
-            self.contracts += 1
-        copy_objects(User, users)
-        copy_objects(Contract, contracts)
-        copy_objects(ContractService, services)
-        copy_objects(ContractRole, roles)
-        copy_objects(ContractStep, steps)
-        copy_objects(AccessGrant, grants)
-        self.audit(contracts)
-
-    def audit(self, contracts: list[Contract]) -> None:
-        """AUDIT_PER_CONTRACT chained records per contract, hashed exactly as
-        AuditEvent.content_digest hashes them."""
-        columns = ["id", "at", "actor_id", "actor_label", "action", "summary", "object_type",
-                   "object_id", "object_repr", "contract_id", "before", "after",
-                   "prev_hash", "hash"]
-        labels = {u.pk: f"{u.full_name} <{u.email}>" for u in self.team}
-
-        def rows():
-            prev = self.chain
-            for c in contracts:
-                repr_ = f"{c.name} ({c.contract_number})"
-                for k in range(AUDIT_PER_CONTRACT):
-                    pk = self.take(AuditEvent)
-                    at = self.audit_start + datetime.timedelta(minutes=pk)
-                    actor = self.team[(pk + k) % len(self.team)].pk
-                    action = ACTIONS[k % len(ACTIONS)]
-                    after = {"n": k, "note": f"{action} #{k}"}
-                    summary = f"{action.replace('.', ' ')} on {c.contract_number} ({k})"
-                    payload = {"at": at.isoformat(), "actor": actor,
-                               "actor_label": labels[actor], "action": action,
-                               "summary": summary, "object_type": "contracts.contract",
-                               "object_id": str(c.pk), "object_repr": repr_,
-                               "contract": c.pk, "before": {}, "after": after}
-                    canonical = json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder,
-                                           default=str)
-                    digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
-                    yield (pk, at, actor, labels[actor], action, summary,
-                           "contracts.contract", str(c.pk), repr_, c.pk, "{}",
-                           json.dumps(after), prev, digest)
-                    prev = digest
-            self.chain = prev
-
-        self.audit_rows += copy_rows(AuditEvent._meta.db_table, columns, rows())
-
-    def finish(self) -> None:
-        reset_sequences(self.MODELS)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-
-
-WORDS = ["Analytics", "Quality Reporting", "Data Platform", "Claims Review", "Outreach",
-         "Modernization", "Program Integrity", "Survey Support", "Research", "Help Desk"]
-ACTIONS = ["contract.updated", "step.completed", "grant.requested", "grant.activated",
-           "roster.added", "onboarding.submitted", "dua.uploaded", "service.approved"]
-
-
-# --- the pages and their queries -------------------------------------------------------
-
-
-def targets() -> list[tuple[str, User, str, str]]:
-    """(label, who, path, text the page must show): the pages measured."""
-    team = User.objects.filter(team_roles__role=TeamRole.Role.ONBOARDING_TEAM).order_by("id")[0]
-    contract = (Contract.objects.filter(stage=Stage.ACTIVE).order_by("id")
-                .prefetch_related("roles__user")[0])
-    cor = contract.roles.get(role="cor").user
-    return [
-        ("bare view (same middleware)", team, "/bench/bare/", "ok"),
-        ("home, onboarding team (My work)", team, "/", "My work"),
-        ("home, COR (their contracts)", cor, "/", "Open contracts"),
-        ("contract list (team, first page of 25)", team, "/contracts/", "Contract 0"),
-        ("contract page (team)", team, contract.get_absolute_url(), contract.contract_number),
-    ]
-
-
-def count_queries(explain: bool = False) -> dict[str, int]:
-    counts = {}
-    for label, who, path, text in targets():
-        client = Client()
-        client.force_login(who)
-        client.get(path)  # warm: first-use caches (content types, templates)
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(path)
-        assert response.status_code == 200, (label, response.status_code)
-        assert text in response.content.decode(), (label, text)
-        counts[label] = len(captured)
-        slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
-        print(f"  {label:<42} {len(captured):3} queries; slowest "
-              + ", ".join(f"{float(q['time']) * 1000:.1f} ms" for q in slowest[:3]))
-        if explain and float(slowest[0]["time"]) > 0.02:
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest[0]["sql"])
-                plan = "\n".join(r[0] for r in cursor.fetchall())
-            print(f"    slowest SQL:\n    {slowest[0]['sql'][:2000]}\n    plan:\n"
-                  + "\n".join("      " + line for line in plan.splitlines()))
-    return counts
+# --- build -----------------------------------------------------------------------------
 
 
 def collect_static() -> None:
@@ -366,25 +107,18 @@ def collect_static() -> None:
         call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def build(args) -> None:
-    print(f"Database: {connection.settings_dict['NAME']} (dropped and migrated afresh)")
-    collect_static()
+def build_in_batches(builder: Builder, total: int, batch: int = 1000) -> None:
     started = time.perf_counter()
-    fresh_database()
-    migrated = time.perf_counter()
-    b = Builder()
-    b.build(FIRST)
-    b.finish()
-    print(f"\nSQL queries per page at {Contract.objects.count():,} contracts:")
-    small = count_queries()
-    t0 = time.perf_counter()
-    step = 1000
-    while b.contracts < CONTRACTS:
-        b.build(min(step - b.contracts % step, CONTRACTS - b.contracts))
-        print(f"  built {b.contracts:,} contracts ({time.perf_counter() - t0:.0f} s)",
-              flush=True)
-    b.finish()
-    built = time.perf_counter()
+    while builder.contracts < total:
+        builder.build(min(batch - builder.contracts % batch, total - builder.contracts))
+        print(
+            f"  built {builder.contracts:,} contracts ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+    builder.finish()
+
+
+def print_sizes() -> None:
     sizes = {
         "contracts": Contract.objects.count(),
         "open contracts": Contract.objects.exclude(stage=Stage.CLOSED).count(),
@@ -395,55 +129,133 @@ def build(args) -> None:
         "timeline steps": ContractStep.objects.count(),
         "contract services": ContractService.objects.count(),
         "access grants": AccessGrant.objects.count(),
+        "onboarding requests": OnboardingRequest.objects.count(),
+        "  waiting for review": OnboardingRequest.objects.filter(status=Status.SUBMITTED).count(),
+        "closeouts": Closeout.objects.count(),
+        "work assignments": Assignment.objects.count(),
         "audit records": AuditEvent.objects.count(),
     }
-    print(f"\nMigrate {migrated - started:.0f} s; build {built - migrated:.0f} s. Data set:")
     for name, n in sizes.items():
         print(f"  {name:<26} {n:>10,}")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         print(f"  database size {cursor.fetchone()[0]}")
-    print(f"\nSQL queries per page at {sizes['contracts']:,} contracts:")
-    large = count_queries(explain=args.explain)
-    print("\n| page | queries at 10 contracts | at 10,000 |\n| --- | ---: | ---: |")
-    for label in small:
-        print(f"| {label} | {small[label]} | {large[label]} |")
-    if small != large:
-        print("QUERY COUNTS DIFFER", file=sys.stderr)
+
+
+def print_counts(small: dict[str, int], large: dict[str, int], contracts: int) -> None:
+    print(f"\n| page | queries at {FIRST} contracts | at {contracts:,} |\n| --- | ---: | ---: |")
+    for key in small:
+        print(f"| {key} | {small[key]} | {large[key]} |")
+
+
+def build(args) -> None:
+    print(f"Database: {connection.settings_dict['NAME']} (dropped and migrated afresh)")
+    collect_static()
+    started = time.perf_counter()
+    fresh_database()
+    migrated = time.perf_counter()
+    builder = Builder(Sizes(args.contracts))
+    builder.build(FIRST)
+    builder.finish()
+    print(f"\nSQL queries per page at {FIRST} contracts:")
+    small = count_queries(pages())
+    build_in_batches(builder, args.contracts)
+    built = time.perf_counter()
+    print(
+        f"\nMigrate {migrated - started:.0f} s; build {built - migrated:.0f} s "
+        f"(stored next steps filled: {'yes' if fill_next_steps() else 'no such command'})."
+        " Data set:"
+    )
+    print_sizes()
+    print(f"\nSQL queries per page at {args.contracts:,} contracts:")
+    large = count_queries(pages())
+    print_counts(small, large, args.contracts)
     if args.verify_audit:
         t = time.perf_counter()
         call_command("verify_audit")
-        print(f"verify_audit over {sizes['audit records']:,} records: "
-              f"{time.perf_counter() - t:.0f} s")
+        print(f"verify_audit: {time.perf_counter() - t:.0f} s")
     if small != large:
-        sys.exit(1)
+        differ = [key for key in small if small[key] != large[key]]
+        sys.exit(
+            f"QUERY COUNTS DIFFER between {FIRST} and {args.contracts:,} contracts: "
+            + ", ".join(differ)
+        )
 
 
-# --- serving and loading ---------------------------------------------------------------
+# --- serve and load --------------------------------------------------------------------
 
 
-def ensure_gunicorn() -> str:
-    if not (GUNICORN_DIR / "gunicorn").exists():
-        subprocess.run(["uv", "pip", "install", "--quiet", "--python", sys.executable,
-                        "--target", str(GUNICORN_DIR), "gunicorn"], check=True)
-    out = subprocess.run([sys.executable, "-c", "import gunicorn; print(gunicorn.__version__)"],
-                         env={**os.environ, "PYTHONPATH": str(GUNICORN_DIR)},
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+def gunicorn_version() -> str:
+    out = subprocess.run([str(GUNICORN), "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.strip() or out.stderr.strip()
 
 
-def get(path: str, session: str) -> tuple[int, str]:
-    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-    try:
-        conn.request("GET", path, headers={"Cookie": f"sessionid={session}"})
-        response = conn.getresponse()
-        return response.status, response.read().decode(errors="replace")
-    finally:
-        conn.close()
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """The project's gunicorn (deploy/gunicorn.conf.py) on a free port of 127.0.0.1."""
+
+    def __init__(self, workers: int):
+        self.port = free_port()
+        self.log = VAR_DIR / "gunicorn.log"
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                [str(GUNICORN), "--config", str(ROOT / "deploy" / "gunicorn.conf.py")],
+                env={
+                    **os.environ,
+                    **SERVER_ENV,
+                    "GUNICORN_WORKERS": str(workers),
+                    "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                },
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def url(self, page: Page) -> str:
+        return f"http://127.0.0.1:{self.port}{page.path}"
+
+    def get(self, page: Page, headers: dict, timeout: float = 60) -> tuple[int, str]:
+        request = urllib.request.Request(self.url(page), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+
+    def wait_until_up(self, page: Page, headers: dict) -> None:
+        for _ in range(150):
+            if self.process.poll() is not None:
+                break
+            try:
+                self.get(page, headers)
+                return
+            except OSError:
+                time.sleep(0.2)
+        sys.exit(f"gunicorn did not start; see {self.log}")
+
+    def drain(self, page: Page, headers: dict, workers: int) -> None:
+        """Wait for the requests a finished wrk run left queued (its clients are gone, the
+        workers still answer them): a request sent now answers after them."""
+        with ThreadPoolExecutor(2 * workers) as pool:
+            list(pool.map(lambda _: self.get(page, headers, timeout=900), range(2 * workers)))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)  # workers finish their requests first
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 LUA = """
-wrk.headers["Cookie"] = "sessionid=%(session)s"
+%(headers)s
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) bad = 0 end
@@ -452,134 +264,200 @@ function done(summary, latency, requests)
   local nbad = 0
   for _, t in ipairs(threads) do nbad = nbad + t:get("bad") end
   local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
     summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), nbad, e.connect + e.read + e.write + e.timeout))
+    nbad, e.connect + e.read + e.write + e.timeout))
 end
 """
 
 
-def wrk(path: str, session: str, seconds: int) -> dict:
+@dataclass
+class Load:
+    requests: int
+    rps: float
+    p50: float  # ms
+    p95: float
+    bad: int  # answers other than 200, and socket errors
+    load_average: float  # 1 minute, when the run began
+
+
+def wrk(url: str, headers: dict, seconds: int) -> Load:
+    lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % {"session": session})
+        script.write(LUA % {"headers": lines})
+    load = os.getloadavg()[0]
     try:
         out = subprocess.run(
-            ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s",
-             "-s", script.name, f"http://127.0.0.1:{PORT}{path}"],
-            capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+            [
+                "wrk",
+                f"-t{THREADS}",
+                f"-c{CONNECTIONS}",
+                f"-d{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        ).stdout
     finally:
         os.unlink(script.name)
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
-    requests, duration, p50, p95, p99, bad, errors = map(int, line.split()[1:])
-    return {"requests": requests, "rps": requests / (duration / 1e6), "p50": p50 / 1000,
-            "p95": p95 / 1000, "p99": p99 / 1000, "bad": bad, "errors": errors}
+    requests, duration, p50, p95, bad, errors = map(int, line.split()[1:])
+    rps = requests / max(duration / 1e6, 1e-6)
+    return Load(requests, rps, p50 / 1000, p95 / 1000, bad + errors, load)
 
 
-def one_at_a_time(pages, n: int = 15) -> None:
-    """Each page's own cost, in this process, one request at a time: median wall time and
-    the part of it spent waiting for SQL (CaptureQueriesContext)."""
-    print("One request at a time, in process (Django test client), median of "
-          f"{n}: total ms / SQL ms / queries")
-    for label, who, path, _ in pages:
-        client = Client()
-        client.force_login(who)
-        client.get(path)
-        walls, sqls = [], []
-        for _ in range(n):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                client.get(path)
-                walls.append((time.perf_counter() - started) * 1000)
-            sqls.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
-        print(f"  {label:<42} {statistics.median(walls):7.1f} ms {statistics.median(sqls):7.1f}"
-              f" ms {len(captured):3}")
+def request_headers(all_pages: list[Page]) -> dict[str, dict]:
+    """Each page's headers for the server: its token, or a session cookie of its person."""
+    sessions: dict[int, str] = {}
+    headers = {}
+    for page in all_pages:
+        if page.headers:
+            headers[page.key] = page.headers
+            continue
+        if page.who.pk not in sessions:
+            sessions[page.who.pk] = page.client().cookies["sessionid"].value
+        headers[page.key] = {"Cookie": f"sessionid={sessions[page.who.pk]}"}
+    return headers
+
+
+def print_run(label: str, r: Load) -> None:
+    print(
+        f"  {label:<46} median {r.p50:7.1f} ms  p95 {r.p95:7.1f} ms  {r.rps:6.1f} req/s  "
+        f"({r.requests} requests, {r.bad} not 200)",
+        flush=True,
+    )
+
+
+def load_pages(
+    server: Server, all_pages: list[Page], headers: dict, args
+) -> list[tuple[Page, Load, Load]]:
+    """Each page checked over HTTP, warmed up, then loaded right after the bare view."""
+    bare, rest = all_pages[0], all_pages[1:]
+
+    def run(page: Page, seconds: int) -> Load:
+        result = wrk(server.url(page), headers[page.key], seconds)
+        server.drain(bare, headers[bare.key], args.workers)
+        return result
+
+    for page in all_pages:
+        status, body = server.get(page, headers[page.key])
+        check_answer(page, status, body)
+        run(page, args.warmup)
+    results = []
+    for page in rest:
+        before = run(bare, args.seconds)
+        print_run(bare.label, before)
+        measured = run(page, args.seconds)
+        print_run(page.label, measured)
+        results.append((page, measured, before))
+    return results
+
+
+def print_table(results, costs: dict[str, Cost]) -> None:
+    print(
+        "\n| page | median ÷ bare | median | p95 | req/s | bare just before: median, req/s "
+        "| one at a time: total (SQL), queries | load average (1 min) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    bare_cost = costs["bare"]
+    print(
+        f"| bare view | 1 | | | | | {bare_cost.total_ms:.1f} ms ({bare_cost.sql_ms:.1f} ms),"
+        f" {bare_cost.queries} | |"
+    )
+    for page, r, b in results:
+        c = costs[page.key]
+        ratio = f"{r.p50 / b.p50:.1f}" if r.requests and b.requests else "—"
+        print(
+            f"| {page.label} | {ratio} | {r.p50:,.0f} ms | {r.p95:,.0f} ms | "
+            f"{r.rps:,.1f} | {b.p50:.0f} ms, {b.rps:,.0f} | {c.total_ms:,.1f} ms "
+            f"({c.sql_ms:,.1f} ms), {c.queries} | {r.load_average:.1f} |"
+        )
 
 
 def measure(args) -> None:
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install wrk")
-    version = ensure_gunicorn()
+    if not GUNICORN.exists():
+        sys.exit(f"{GUNICORN} is missing: `make install` installs the project's gunicorn")
     collect_static()
-    pages = targets()
-    one_at_a_time(pages)
-    sessions = {}
-    for _, who, _, _ in pages:
-        if who.pk not in sessions:
-            client = Client()
-            client.force_login(who)
-            sessions[who.pk] = client.cookies["sessionid"].value
+    all_pages = pages()
+    costs = one_at_a_time(all_pages, args.samples)
+    headers = request_headers(all_pages)
     connection.close()
-    global PORT
-    with socket.socket() as probe:  # a port nobody else is serving on
-        probe.bind(("127.0.0.1", 0))
-        PORT = probe.getsockname()[1]
-    log = VAR_DIR / "gunicorn.log"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "muster.wsgi:application",
-         "--bind", f"127.0.0.1:{PORT}", "--workers", str(args.workers),
-         "--worker-class", "sync", "--error-logfile", str(log), "--log-level", "warning"],
-        env={**os.environ, **SERVER_ENV,
-             "PYTHONPATH": os.pathsep.join([str(GUNICORN_DIR), os.getcwd()])},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    bare, pages = pages[0], pages[1:]
-    results = []
+    server = Server(args.workers)
     try:
-        for _ in range(100):
-            try:
-                get(bare[2], sessions[bare[1].pk])
-                break
-            except OSError:
-                time.sleep(0.2)
-        if server.poll() is not None:
-            sys.exit(f"gunicorn did not start; see {log}")
-        print(f"\ngunicorn {version}, {args.workers} sync workers, DEBUG off, "
-              "persistent DB connections, PostgreSQL JIT off (settings.py); "
-              f"wrk -t{THREADS} -c{CONNECTIONS} -d{args.seconds}s, each page right after "
-              "the bare view")
-        for label, who, path, text in [bare, *pages]:  # each page answers itself, signed in
-            status, body = get(path, sessions[who.pk])
-            if status != 200 or text not in body:
-                sys.exit(f"{label}: {path} answered {status} without {text!r}; see {log}")
-            wrk(path, sessions[who.pk], WARMUP)
-        for label, who, path, _ in pages:
-            load = os.getloadavg()[0]
-            pair = []
-            for run_label, run_who, run_path in ((bare[0], bare[1], bare[2]),
-                                                 (label, who, path)):
-                r = wrk(run_path, sessions[run_who.pk], args.seconds)
-                pair.append(r)
-                print(f"  {run_label:<42} median {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
-                      f"{r['rps']:6.1f} req/s  ({r['requests']} requests, {r['bad']} not 200,"
-                      f" {r['errors']} socket errors)", flush=True)
-            results.append((label, pair[1], pair[0], load))
+        server.wait_until_up(all_pages[0], headers["bare"])
+        print(
+            f"\n{gunicorn_version()}, {args.workers} sync workers, DEBUG off, persistent DB "
+            f"connections, PostgreSQL JIT off (settings.py); wrk -t{THREADS} "
+            f"-c{CONNECTIONS} -d{args.seconds}s after {args.warmup} s of warm-up, each page "
+            "right after the bare view"
+        )
+        results = load_pages(server, all_pages, headers, args)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    print("\n| page | median | p95 | req/s | bare view just before: median, req/s "
-          "| median ÷ bare | req/s ÷ bare | load average (1 min) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for label, r, b, load in results:
-        print(f"| {label} | {r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['rps']:.1f} | "
-              f"{b['p50']:.0f} ms, {b['rps']:.0f} | {r['p50'] / b['p50']:.1f} | "
-              f"{r['rps'] / b['rps']:.2f} | {load:.1f} |")
-    if any(r["bad"] or r["errors"] or b["bad"] or b["errors"] for _, r, b, _ in results):
-        sys.exit("Some responses were not 200: the figures above do not count.")
+        server.stop()
+    print_table(results, costs)
+    if any(r.bad or b.bad for _, r, b in results):
+        sys.exit("Some answers were not 200: the figures above do not count.")
+
+
+def profile_page(key: str) -> None:
+    chosen = [page for page in pages() if page.key == key]
+    if not chosen:
+        sys.exit(
+            f"--profile: no page {key!r}; the pages: " + ", ".join(page.key for page in pages())
+        )
+    profile(chosen[0])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["build", "measure", "all"])
-    parser.add_argument("--explain", action="store_true",
-                        help="EXPLAIN ANALYZE each page's slowest query at 10,000 contracts")
-    parser.add_argument("--verify-audit", action="store_true",
-                        help="run manage.py verify_audit over the built audit record")
+    parser.add_argument("what", choices=["build", "explain", "measure", "all", "profile"])
+    parser.add_argument(
+        "--contracts",
+        type=int,
+        default=10_000,
+        help="contracts in the data set (users, audit records, CORs and "
+        f"organizations scale with it; more than {FIRST})",
+    )
+    parser.add_argument("--seconds", type=int, default=20, help="wrk's run per page")
+    parser.add_argument("--warmup", type=int, default=5, help="wrk's warm-up per page")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
-    parser.add_argument("--seconds", type=int, default=SECONDS, help="per page")
+    parser.add_argument(
+        "--samples", type=int, default=15, help="requests per page one at a time (the median)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="PAGE",
+        help="print a cProfile of one request of this page (top 25 by "
+        "cumulative time): bare, team-home, list-cor, api, ...",
+    )
+    parser.add_argument(
+        "--verify-audit",
+        action="store_true",
+        help="run manage.py verify_audit over the built audit record",
+    )
     args = parser.parse_args()
-    if args.what in ("build", "all"):
-        build(args)
-    if args.what in ("measure", "all"):
-        measure(args)
+    if args.what == "profile" and not args.profile:
+        parser.error("profile needs --profile PAGE")
+    if args.contracts <= FIRST:
+        parser.error(f"--contracts must be more than {FIRST}")
+    try:
+        if args.what in ("build", "all"):
+            build(args)
+        if args.what == "explain":  # the pages of the database as it is: no rebuild
+            print(f"SQL queries per page at {Contract.objects.count():,} contracts:")
+            count_queries(pages())
+        if args.profile:
+            profile_page(args.profile)
+        if args.what in ("measure", "all"):
+            measure(args)
+    except PageBroken as broken:
+        sys.exit(f"PAGE BROKEN: {broken}")
 
 
 if __name__ == "__main__":
