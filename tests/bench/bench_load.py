@@ -83,7 +83,7 @@ from muster.onboarding.models import OnboardingRequest, Status  # noqa: E402
 from muster.timeline.models import ContractStep  # noqa: E402
 from muster.work.models import Assignment  # noqa: E402
 
-from .load_data import FIRST, Builder, Sizes, fill_next_steps, fresh_database  # noqa: E402
+from .load_data import FIRST, Builder, Sizes, fresh_database  # noqa: E402
 from .load_pages import (  # noqa: E402
     Cost,
     Page,
@@ -161,11 +161,8 @@ def build(args) -> None:
     small = count_queries(pages())
     build_in_batches(builder, args.contracts)
     built = time.perf_counter()
-    print(
-        f"\nMigrate {migrated - started:.0f} s; build {built - migrated:.0f} s "
-        f"(stored next steps filled: {'yes' if fill_next_steps() else 'no such command'})."
-        " Data set:"
-    )
+    print(f"\nMigrate {migrated - started:.0f} s; build {built - migrated:.0f} s "
+          "(stored next steps included). Data set:")
     print_sizes()
     print(f"\nSQL queries per page at {args.contracts:,} contracts:")
     large = count_queries(pages())
