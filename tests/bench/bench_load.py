@@ -102,9 +102,9 @@ CONNECTIONS, THREADS = 16, 2
 
 
 def collect_static() -> None:
-    """Production settings serve static files from a manifest: collect them once."""
-    if not (VAR_DIR / "static" / "staticfiles.json").exists():
-        call_command("collectstatic", interactive=False, verbosity=0)
+    """Production settings serve static files from a manifest: collect them on every run
+    (only changed files are copied), or a file added since the last run is missing from it."""
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def build_in_batches(builder: Builder, total: int, batch: int = 1000) -> None:
