@@ -192,6 +192,14 @@ def _finish(package: WelcomePackage, pdf: bytes) -> None:
         send_survey(actor, contract)
 
 
+def finish_now(package: WelcomePackage) -> None:
+    """Make the PDF of a package that waits for it and send it now, in the caller's
+    transaction (the demo loader: not a person's request)."""
+    package = WelcomePackage.objects.select_for_update().get(pk=package.pk)
+    if package.state == WelcomePackage.State.PREPARING:
+        _finish(package, render_pdf(package.html))
+
+
 # --- The worker's side: packages waiting for their PDF ------------------------------------
 
 
