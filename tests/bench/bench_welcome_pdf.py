@@ -80,8 +80,9 @@ def installed_bytecode() -> bool:
 
 
 def run_once(env: dict) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if done.returncode:
         sys.exit(f"The fresh process failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -110,8 +111,7 @@ def main(argv=None) -> None:
     runs = 1 if args.tiny else args.runs
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-    rows = [measure("as installed" + ("" if installed_bytecode() else ", no bytecode"),
-                    env, runs)]
+    rows = [measure("as installed" + ("" if installed_bytecode() else ", no bytecode"), env, runs)]
     if not installed_bytecode():
         with tempfile.TemporaryDirectory(prefix="muster-pycache-") as cache:
             compiled = {**env, "PYTHONPYCACHEPREFIX": cache}
@@ -120,10 +120,13 @@ def main(argv=None) -> None:
             rows.append(measure("with compiled bytecode", compiled, runs))
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"Welcome package PDF in a fresh process: median seconds, wall (CPU); "
-          f"load average {load}")
-    print("| mode | runs | Django setup | import WeasyPrint | first render | second render "
-          "| fresh process: import + first |")
+    print(
+        f"Welcome package PDF in a fresh process: median seconds, wall (CPU); load average {load}"
+    )
+    print(
+        "| mode | runs | Django setup | import WeasyPrint | first render | second render "
+        "| fresh process: import + first |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print("| " + " | ".join(str(cell) for cell in row) + " |")
