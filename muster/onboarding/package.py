@@ -225,11 +225,11 @@ def _start_attempt(now) -> WelcomePackage | None:
         return package
 
 
-def _prepare(package: WelcomePackage) -> str:
+def _prepare(started: WelcomePackage) -> str:
     with transaction.atomic(durable=True):
         package = (WelcomePackage.objects.select_for_update()
-                   .filter(pk=package.pk, state=WelcomePackage.State.PREPARING,
-                           attempts=package.attempts).first())
+                   .filter(pk=started.pk, state=WelcomePackage.State.PREPARING,
+                           attempts=started.attempts).first())
         if package is None:  # another worker took it over after a crash of this one
             return "skipped"
         try:

@@ -156,7 +156,8 @@ def request_detail(request, req_pk):
     return _act_on(request, req, "addendum_form",
                    lambda data: additional.send_addendum(request.user, req,
                                                          version=data["version"]),
-                   "Welcome-package addendum sent to the SO.")
+                   "The welcome-package addendum is being prepared: Muster makes its "
+                   "PDF and emails it to the SO in a moment.")
 
 
 def _act_on(request, req, name: str, call, done):
