@@ -24,6 +24,7 @@ from muster.closeout import pending
 from muster.contracts.models import DataUseAgreement
 from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import TouchPointCall
+from muster.onboarding.package import prepare_due
 from muster.operations import backups
 from muster.storage import PrivateS3Storage
 from tests.factories import TODAY, approved_for_onboarding, pdf_bytes, pdf_upload, signed_in
@@ -182,6 +183,7 @@ def test_the_welcome_package_pdf_is_made_into_the_bucket_and_mailed_from_it(
     mine = approved["mine"]
     signed_in(client, approved["onboarding_team"])
     assert client.post(reverse("onboarding:send_package", args=[mine.pk])).status_code == 302
+    prepare_due()  # the worker makes the PDF
 
     name = f"contracts/{mine.pk}/welcome/v1.pdf"
     assert bucket.names() == [name]
@@ -206,6 +208,7 @@ def test_a_file_gone_from_the_bucket_is_a_404_page_not_an_error(client, approved
     mine = approved["mine"]
     signed_in(client, approved["onboarding_team"])
     client.post(reverse("onboarding:send_package", args=[mine.pk]))
+    prepare_due()
     name = bucket.key(f"contracts/{mine.pk}/welcome/v1.pdf")
     bucket.client.delete_object(Bucket=BUCKET, Key=name)
 

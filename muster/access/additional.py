@@ -21,7 +21,7 @@ from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as mail
 from muster.onboarding.errors import OnboardingError
 from muster.onboarding.models import WelcomePackage
-from muster.onboarding.package import send_welcome_package
+from muster.onboarding.package import request_welcome_package
 from muster.validators import SHORT_TEXT_MAX, checked_reason
 
 from .models import AccessGrant, AdditionalServiceRequest, GrantStatus
@@ -233,8 +233,8 @@ def _send_addendum(actor, req: Req) -> WelcomePackage | None:
     if not req.contract.roles.filter(role=ContractRole.Role.SO).exists():
         return None
     try:
-        return send_welcome_package(actor, req.contract, WelcomePackage.Kind.ADDENDUM,
-                                    on_approval=True)
+        return request_welcome_package(actor, req.contract, WelcomePackage.Kind.ADDENDUM,
+                                       on_approval=True)
     except OnboardingError:  # its savepoint rolled back; the team sends it later
         return None
 
@@ -253,7 +253,7 @@ def send_addendum(actor, req: Req, *, version: int | None = None) -> WelcomePack
             + (": it was already sent." if state == "sent" else ".")
         )
     try:
-        return send_welcome_package(actor, req.contract, WelcomePackage.Kind.ADDENDUM)
+        return request_welcome_package(actor, req.contract, WelcomePackage.Kind.ADDENDUM)
     except OnboardingError as error:
         raise AdditionalServiceError(str(error)) from error
 

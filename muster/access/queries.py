@@ -359,20 +359,20 @@ def request_for_page(pk) -> AdditionalServiceRequest | None:
 
 def addendum_state(req: AdditionalServiceRequest) -> str:
     """For an approved request: "sent" (a package listing the service went out after the
-    decision), "with_initial" (no package sent yet: the first one will list it), or
+    decision), "preparing" (one was asked for since, and waits for its PDF: the worker
+    sends it), "with_initial" (no package sent yet: the first one will list it), or
     "pending" (the onboarding team still has to send the addendum)."""
     if req.status != S.APPROVED or req.decided_at is None:
         return ""
-    packages = list(req.contract.welcome_packages.only("services", "sent_at"))
+    packages = list(req.contract.welcome_packages.only("services", "sent_at", "requested_at"))
     if not packages:
         return "with_initial"
     name = req.service.name
-    for package in packages:
-        if package.sent_at >= req.decided_at and any(
-            s.get("name") == name for s in package.services
-        ):
-            return "sent"
-    return "pending"
+    listing = [p for p in packages if p.requested_at >= req.decided_at
+               and any(s.get("name") == name for s in p.services)]
+    if any(p.sent_at is not None for p in listing):
+        return "sent"
+    return "preparing" if listing else "pending"
 
 
 def packages_listing(req: AdditionalServiceRequest) -> list:

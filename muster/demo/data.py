@@ -32,7 +32,12 @@ from muster.contracts.models import Contract, ContractService, DataUseAgreement,
 from muster.onboarding import package as welcome
 from muster.onboarding import services as onboarding
 from muster.onboarding.evidence import complete_evidence
-from muster.onboarding.models import EligibilityMeeting, SurveyResponse, TouchPointCall
+from muster.onboarding.models import (
+    EligibilityMeeting,
+    SurveyResponse,
+    TouchPointCall,
+    WelcomePackage,
+)
 from muster.timeline import calendar
 from muster.timeline import services as timeline
 from muster.work.demo import assign_demo_work
@@ -650,6 +655,10 @@ def load() -> dict[str, Contract]:
                                   req, True, "Agreed: within the contract's scope.")
         with _on(after_pop_start(contract, asked + 3)):
             additional.lead_decide(leads[slug], req, not reason, reason)
+            # The approval asked for the addendum; the worker's part, done here at once.
+            for package in contract.welcome_packages.filter(
+                    state=WelcomePackage.State.PREPARING):
+                welcome.finish_now(package)
 
     # The demo's history, for the metrics page: five contracts onboarded through Muster over
     # the past months (on time and late, surveys answered high and low and one never,

@@ -8,4 +8,12 @@ class OnboardingConfig(AppConfig):
     def ready(self):
         # Here, not at the top: a panel module imports models, which the app registry
         # loads only after every AppConfig exists.
-        from . import panels  # noqa: F401  (registers this app's panels on contract pages)
+        from muster.notifications import schedule
+
+        from . import (
+            package,
+            panels,  # noqa: F401  (registers this app's panels on contract pages)
+        )
+
+        # Packages waiting for their PDF (a retry, or a run whose kick was lost).
+        schedule.register_keeper(package.keep_preparation_scheduled)

@@ -251,11 +251,18 @@ def package_path(instance, filename: str) -> str:
 
 
 class WelcomePackage(models.Model):
-    """One sent version of the welcome package; every version is kept."""
+    """One version of the welcome package; every version is kept. The person's send
+    records it "preparing" (its HTML fixed then); the worker makes the PDF and sends it
+    (`package.prepare_due`), retrying a failure with the outbox's backoff."""
 
     class Kind(models.TextChoices):
         INITIAL = "initial", "Welcome package"
         ADDENDUM = "addendum", "Addendum (additional service)"
+
+    class State(models.TextChoices):
+        PREPARING = "preparing", "Preparing the PDF"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not sent: the PDF could not be made"
 
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.CASCADE, related_name="welcome_packages"
@@ -266,11 +273,20 @@ class WelcomePackage(models.Model):
     html = models.TextField(help_text="The package exactly as sent.")
     pdf = models.FileField(upload_to=package_path)
     sent_to = models.JSONField(default=list)
-    sent_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    sent_at = models.DateTimeField(default=clock.now)
+    sent_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+",
+                                help_text="Who sent it (asked for it to be sent).")
+    requested_at = models.DateTimeField(default=clock.now, help_text="When it was asked for.")
+    sent_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When its PDF was made and its email queued; empty until then.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SENT)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-version"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="package_due")]
         constraints = [
             models.UniqueConstraint(fields=["contract", "version"], name="unique_package_version")
         ]

@@ -32,6 +32,7 @@ urlpatterns = [
     path(f"{C}welcome/v<int:version>/", package.package_page, name="package"),
     path(f"{C}welcome/v<int:version>/print/", package.package_print, name="package_print"),
     path(f"{C}welcome/v<int:version>/pdf/", package.package_pdf, name="package_pdf"),
+    path(f"{C}welcome/v<int:version>/retry/", package.retry_package, name="retry_package"),
     path(f"{C}calls/", package.calls, name="calls"),
     path(f"{C}calls/<int:call_pk>/documents/<int:doc_pk>/", package.call_document,
          name="call_document"),

@@ -18,7 +18,7 @@ from muster.contracts.models import Contract, ContractService, Stage
 from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from muster.onboarding.models import OnboardingRequest, Status, WelcomePackage
-from muster.onboarding.package import send_welcome_package
+from muster.onboarding.package import prepare_due, send_welcome_package
 from tests.pages import html_of
 
 from ..factories import OrganizationFactory, signed_in, team_member
@@ -165,6 +165,12 @@ def test_poc_request_cor_approval_lead_approval_and_addendum(client, active, mai
     assert {s["name"] for s in package.services} == {"SAS Viya", "Confluence"}
     done = html_of(client.get(detail_url(req)))
     assert "and added to the contract" in done
+    assert "the welcome-package addendum is being prepared" in done
+    assert "Being prepared: the addendum goes to the SO in a moment" in done
+    # The worker's turn: the lead's approval did not wait for the PDF.
+    assert package.state == WelcomePackage.State.PREPARING
+    assert prepare_due()["sent"] == 1
+    done = html_of(client.get(detail_url(req)))
     assert "Addendum (additional service) version 2 sent" in done
     deliver_due()
     addendum, = [m for m in mailoutbox if m.subject == "Welcome package: Mine (addendum)"]
@@ -369,9 +375,10 @@ def test_without_an_so_the_team_sends_the_addendum_later(client, active, mailout
 
     ContractRole.objects.create(contract=mine, user=people["so"], role=ContractRole.Role.SO)
     response = team.post(detail_url(req), {"version": req.version})
-    assert "addendum sent to the SO" in html_of(client.get(response.url))
+    assert "addendum is being prepared" in html_of(client.get(response.url))
     assert WelcomePackage.objects.get(contract=mine, version=2).kind == "addendum"
-    assert "Send the addendum" not in html_of(client.get(detail_url(req)))
+    assert "Send the addendum" not in html_of(client.get(detail_url(req)))  # none twice
+    prepare_due()  # the worker's turn
     deliver_due()
     assert [m for m in mailoutbox if m.subject == "Welcome package: Mine (addendum)"]
 

@@ -19,6 +19,7 @@ from muster.accounts.models import TeamRole, User
 from muster.catalog.models import Service
 from muster.closeout import sweep
 from muster.contracts.models import Contract
+from muster.onboarding.package import prepare_due
 
 from ..factories import PASSWORD, TODAY, pdf_bytes, team_member
 from .conftest import open_header_menu, shoot
@@ -337,8 +338,15 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
     heading(team, "Welcome package")
     visit(team, "welcome package (to send)")
     team.get_by_role("button", name="Send the welcome package").click()
-    success(team, "Welcome package version 1 sent to sol@marigold.example")
+    success(team, "Welcome package version 1 is being prepared: Muster makes its PDF and "
+            "emails it to sol@marigold.example")
+    expect(team.locator("main")).to_contain_text("Not sent yet: preparing the PDF")
     visit(team, "after sending the welcome package")
+    # The worker's turn (it runs beside the server, not in the request): the PDF, the email.
+    assert prepare_due()["sent"] == 1
+    team.reload()
+    expect(team.locator("main")).not_to_contain_text("Not sent yet")
+    expect(team.get_by_role("link", name="Download PDF of version 1")).to_be_visible()
     team.goto(go(f"/onboarding/contracts/{C}/welcome/v1/"))
     expect(team.locator("main")).to_contain_text("SAS Viya")
     visit(team, "welcome package v1", "welcome-package")

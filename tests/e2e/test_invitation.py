@@ -14,6 +14,7 @@ from muster.accounts.models import ContractRole, User
 from muster.contracts import services as contracts
 from muster.identity import invitations
 from muster.notifications.models import OutboxEmail
+from muster.onboarding.package import prepare_due
 
 from ..factories import PASSWORD, TODAY, approved_for_onboarding
 from .conftest import shoot
@@ -77,7 +78,9 @@ def test_a_newly_named_so_gets_in_by_the_invitation_and_invites_a_user(
     team.goto(go(f"/onboarding/contracts/{mine.pk}/welcome/"))
     team.get_by_role("button", name="Send the welcome package").click()
     expect(team.locator(".usa-alert--success")).to_contain_text(
-        "Welcome package version 1 sent to nadia@contractor.example")
+        "Welcome package version 1 is being prepared: Muster makes its PDF and emails it to "
+        "nadia@contractor.example")
+    assert prepare_due()["sent"] == 1  # the worker's turn
     team.goto(go(f"/contracts/{mine.pk}/"))
     parties = team.locator("section", has=team.get_by_role("heading", name="Parties"))
     expect(parties.get_by_role("row", name=re.compile("Nadia Newso"))).to_contain_text("Invited")

@@ -13,6 +13,7 @@ from muster.catalog.models import Service
 from muster.contracts.models import Contract
 from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import OnboardingRequest
+from muster.onboarding.package import prepare_due
 
 from ..factories import TODAY, pdf_upload, signed_in, team_member
 
@@ -186,6 +187,7 @@ def test_a_contract_goes_from_solicitation_to_its_answered_survey(walk):
 
     # 7. The welcome package goes to the SO with its PDF.
     walk.post(team, reverse("onboarding:send_package", args=[C]), {"kind": "initial"})
+    prepare_due()  # the worker's turn
     before = len(walk.mailoutbox)
     deliver_due()
     package_mail = [m for m in walk.mailoutbox[before:] if "Welcome package" in m.subject][0]

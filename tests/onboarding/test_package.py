@@ -15,6 +15,7 @@ from muster.catalog.models import Service
 from muster.contracts.models import ContractService, Stage
 from muster.notifications.delivery import deliver_due
 from muster.onboarding.models import OnboardingRequest, Status, SurveyResponse, WelcomePackage
+from muster.onboarding.package import prepare_due
 from tests.pages import html_of
 
 from ..factories import request_service, signed_in
@@ -33,8 +34,12 @@ def approved(approved):
 
 
 def send(client, people, **data):
+    """The team sends, then the worker takes its turn: the request only records the
+    version (test_package_worker.py); the worker makes the PDF and queues the email."""
     signed_in(client, people["onboarding_team"])
-    return client.post(reverse("onboarding:send_package", args=[people["mine"].pk]), data)
+    response = client.post(reverse("onboarding:send_package", args=[people["mine"].pk]), data)
+    prepare_due()
+    return response
 
 
 def url(name, people, *args):
@@ -62,7 +67,8 @@ def test_sending_emails_the_so_the_pdf_and_completes_onboarding(client, approved
     assert response.status_code == 302
     assert response.url == url("packages", people)
     page = html_of(client.get(response.url))
-    assert "Welcome package version 1 sent to" in page
+    assert "Welcome package version 1 is being prepared" in page
+    assert "Muster makes its PDF and emails it to" in page
     assert people["so"].email in page
 
     deliver_due()
@@ -190,7 +196,7 @@ def test_a_resend_is_version_2_and_every_version_stays(client, approved, mailout
     send(client, approved)
     response = send(client, approved, kind="initial")
     assert response.status_code == 302
-    assert "Welcome package version 2 sent to" in html_of(client.get(response.url))
+    assert "Welcome package version 2 is being prepared" in html_of(client.get(response.url))
     assert list(WelcomePackage.objects.filter(contract=approved["mine"])
                 .values_list("version", flat=True)) == [2, 1]
 

@@ -156,7 +156,8 @@ def request_detail(request, req_pk):
     return _act_on(request, req, "addendum_form",
                    lambda data: additional.send_addendum(request.user, req,
                                                          version=data["version"]),
-                   "Welcome-package addendum sent to the SO.")
+                   "The welcome-package addendum is being prepared: Muster makes its "
+                   "PDF and emails it to the SO in a moment.")
 
 
 def _act_on(request, req, name: str, call, done):
@@ -229,6 +230,8 @@ def reopen(request, req_pk):
 
 ADDENDUM_NEWS = {
     "sent": "the SO has been sent the welcome-package addendum.",
+    "preparing": "the welcome-package addendum is being prepared: it goes to the SO in a "
+    "moment.",
     "with_initial": "it will be in the welcome package when the onboarding team sends it.",
     "pending": "no SO is named yet, so the onboarding team sends the welcome-package addendum "
     "once one is.",

@@ -45,14 +45,27 @@ def send_package(request, pk):
         messages.error(request, "Choose what to send: a new version or an addendum.")
         return redirect("onboarding:packages", contract.pk)
     with refused_as_message(request, "The welcome package was not sent. ") as refusal:
-        package = service.send_welcome_package(request.user, contract, kind=kind)
+        # Recorded now; the worker makes the PDF and sends it after the commit.
+        package = service.request_welcome_package(request.user, contract, kind=kind)
     if refusal:
         return redirect("onboarding:packages", contract.pk)
     messages.success(
         request,
-        f"{package.get_kind_display()} version {package.version} sent to "
-        f"{', '.join(package.sent_to)}. The PDF is attached to the email.",
+        f"{package.get_kind_display()} version {package.version} is being prepared: Muster "
+        f"makes its PDF and emails it to {', '.join(package.sent_to)} in a moment. This "
+        "page shows when it is sent.",
     )
+    return redirect("onboarding:packages", contract.pk)
+
+
+@require_POST
+def retry_package(request, pk, version):
+    contract = permissions.contract_for(request.user, pk, Action.SEND_WELCOME)
+    package = get_object_or_404(WelcomePackage, contract=contract, version=version)
+    with refused_as_message(request, "Nothing was changed. ") as refusal:
+        package = service.retry_package(request.user, package)
+    if not refusal:
+        messages.success(request, f"Version {package.version} is being prepared again.")
     return redirect("onboarding:packages", contract.pk)
 
 
