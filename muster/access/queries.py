@@ -16,6 +16,7 @@ from muster.accounts import permissions
 from muster.accounts.models import ContractRole, User
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
+from muster.contracts.cor_filter import AmongIds
 from muster.contracts.models import Contract, ContractService, DataUseAgreement
 
 from .dua import valid_dua
@@ -99,10 +100,16 @@ def approved_services(contract: Contract) -> list[Service]:
 
 
 def members(contract: Contract, q: str = "") -> QuerySet[ContractRole]:
-    """The roster, by name; with `q`, those whose name or email contains it."""
-    rows = ContractRole.objects.filter(contract=contract, role=MEMBER).select_related("user")
+    """The roster, by name; with `q`, those whose name or email contains it: the roster's
+    people are read first (the contract's roles, by index, then the users by primary key)
+    and only their names and emails searched, never the whole users table (issue 17: a
+    parallel scan of 130,000 users, twice, for a roster of 2,000)."""
+    roles = ContractRole.objects.filter(contract=contract, role=MEMBER)
+    rows = roles.select_related("user")
     if q:
-        rows = rows.filter(Q(user__full_name__icontains=q) | Q(user__email__icontains=q))
+        people = User.objects.filter(AmongIds(roles.order_by().values("user_id"))).filter(
+            Q(full_name__icontains=q) | Q(email__icontains=q))
+        rows = rows.filter(user__in=people.values("pk"))
     return rows.order_by(Lower("user__full_name"), "user__email")
 
 
