@@ -45,8 +45,9 @@ def words(text: str) -> str:
 class AmongIds(Func):
     """`id IN (subquery)`, on PostgreSQL `id = ANY(ARRAY(subquery))`: the subquery (here
     the COR roles, found by their partial index; a contract's roster in access.queries)
-    runs first, once, and the people are then read by primary key. With IN, PostgreSQL's estimate of `icontains` sends it through
-    the whole users table instead (130,000 rows; 5 of them matched, in 250 ms)."""
+    runs first, once, and the people are then read by primary key. With IN, PostgreSQL's
+    estimate of `icontains` sends it through the whole users table instead (130,000 rows;
+    5 of them matched, in 250 ms)."""
 
     output_field = BooleanField()
     template = "%(expressions)s"

@@ -3,7 +3,7 @@ filter updates the results in place with htmx, a plain GET without JavaScript), 
 person, taking one off. Thin: parse, authorize (accounts.permissions), call one service,
 render or redirect; the reads are in access.queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,7 +21,7 @@ from muster.identity.invitations import SignIn, sign_in_of
 
 from .. import bulk, queries
 from .. import roster as roster_actions
-from ..forms import AddUserForm, EuaCheckForm, FilterForm, GrantForm
+from ..forms import AddUserForm, EuaCheckForm, FilterForm, GrantForm, service_label
 from ..guards import AccessError, InvalidMember
 from ..models import GrantStatus
 from .bulk import REVOKED_SUMMARY, bulk_summary
@@ -31,12 +31,13 @@ PAGE_SIZE = 50
 
 @dataclass
 class Row:
-    """A roster member as the page lists them: their grants, and the SO's grant form."""
+    """A roster member as the page lists them: their grants, and the services the SO may
+    still grant them (the row's select: (id, label) pairs)."""
 
     user_id: int
     user: User
     grants: list
-    grant_form: GrantForm | None = None
+    grantable: list[tuple[int, str]] = field(default_factory=list)
     sign_in: SignIn | None = None  # their account's status, and whether a link can be sent
     eua_check: str = ""  # their EUA background check, as said
 
@@ -72,9 +73,10 @@ def roster(request, pk, add_form=None, status=200):
     accounts = sign_in_of(m.user_id for m in page)
     rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id),
                 eua_check=m.get_eua_check_display()) for m in page]
-    if manages:
+    if manages:  # the same select on every row, less what the person already holds
+        labels = {s.pk: service_label(s) for s in approved}
         for row in rows:
-            row.grant_form = grant_form(row.user, available(approved, row.grants), "roster")
+            row.grantable = [(s.pk, labels[s.pk]) for s in available(approved, row.grants)]
     query = request.GET.copy()
     query.pop("page", None)
     results = {"contract": contract, "page": page, "rows": rows, "q": q,
@@ -87,7 +89,8 @@ def roster(request, pk, add_form=None, status=200):
     return render(request, "access/roster/roster.html", {
         **results,
         "filters": filters,
-        "total": queries.roster_size(contract),
+        # Unfiltered, the paginator counted the roster already: not twice.
+        "total": page.paginator.count if not q else queries.roster_size(contract),
         "counts": queries.grant_counts(contract),
         "approved": approved,
         "dua_blocked": queries.dua_blocked(contract, approved, clock.today()),
