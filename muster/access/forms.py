@@ -38,9 +38,15 @@ class GrantForm(USWDSMixin, forms.Form):
     def __init__(self, *args, services=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service"].widget.choices = [("", "- Select a service -")] + [
-            (s.pk, f"{s.name}{f' (EUA job code {s.eua_job_code})' if s.eua_job_code else ''}")
-            for s in services
+            (s.pk, service_label(s)) for s in services
         ]
+
+
+def service_label(service) -> str:
+    """A service as the grant select offers it (the roster's rows build their own select
+    with it: one form object per row cost more than the rest of the page)."""
+    code = service.eua_job_code
+    return f"{service.name}{f' (EUA job code {code})' if code else ''}"
 
 
 class EuaCheckForm(USWDSMixin, forms.Form):

@@ -42,11 +42,12 @@ def words(text: str) -> str:
     return " ".join((text or "").split())
 
 
-class _AmongIds(Func):
-    """`id IN (subquery)`, on PostgreSQL `id = ANY(ARRAY(subquery))`: the subquery (the
-    COR roles, found by their partial index) runs first, once, and the people are then
-    read by primary key. With IN, PostgreSQL's estimate of `icontains` sends it through
-    the whole users table instead (130,000 rows; 5 of them matched, in 250 ms)."""
+class AmongIds(Func):
+    """`id IN (subquery)`, on PostgreSQL `id = ANY(ARRAY(subquery))`: the subquery (here
+    the COR roles, found by their partial index; a contract's roster in access.queries)
+    runs first, once, and the people are then read by primary key. With IN, PostgreSQL's
+    estimate of `icontains` sends it through the whole users table instead (130,000 rows;
+    5 of them matched, in 250 ms)."""
 
     output_field = BooleanField()
     template = "%(expressions)s"
@@ -67,7 +68,7 @@ def cor_holders(user) -> QuerySet:
     roles = ContractRole.objects.filter(role=ContractRole.Role.COR)
     if user is not None and not (user.is_authenticated and permissions.sees_every_contract(user)):
         roles = roles.filter(contract__in=permissions.visible_contracts(user))
-    return User.objects.filter(_AmongIds(roles.order_by().values("user_id").distinct()))
+    return User.objects.filter(AmongIds(roles.order_by().values("user_id").distinct()))
 
 
 def matching(queryset: QuerySet, text: str) -> QuerySet:

@@ -73,6 +73,23 @@ def test_the_grant_select_offers_approved_services_only(client, setup):
     assert "Jira Service Management</option>" not in text
 
 
+def test_each_roster_row_offers_only_the_approved_services_the_person_does_not_hold(
+    client, setup
+):
+    people = setup
+    mine, member = people["mine"], people["contractor_user"]
+    make_grant(people, people["confluence"])
+    page = text_of(signed_in(client, people["so"]).get(
+        reverse("access:roster", args=[mine.pk])))
+
+    row = page.split(f'id="member-{member.pk}"')[1].split("</tr>")[0]
+    assert f'<label class="usa-label margin-top-0" for="grant_{member.pk}_service">' \
+        f"Grant {member.full_name} access to</label>" in row
+    assert f'id="grant_{member.pk}_service"' in row and ">SAS Viya</option>" in row
+    assert "Confluence (EUA job code CONFL_User)</option>" not in row
+    assert f'name="user" value="{member.pk}"' in row and 'name="origin" value="roster"' in row
+
+
 def test_so_cannot_see_or_change_another_contracts_roster(client, setup):
     people = setup
     client = signed_in(client, people["so"])

@@ -115,6 +115,26 @@ def test_roster_finds_by_name_or_email_and_pages_by_fifty(so, people):
     assert "No user matches" in text_of(so.get(url, {"q": "nobody-like-this"}))
 
 
+def test_the_search_finds_only_people_on_this_contracts_roster(so, people):
+    # It reads the roster first, then matches those people's names and emails (issue 17):
+    # a namesake elsewhere in Muster, or on another contract's roster, is neither listed
+    # nor counted.
+    mine = people["mine"]
+    give_role(UserFactory(full_name="Quinn Here", email="quinn.here@example.org"), mine,
+              "contractor_user")
+    give_role(UserFactory(full_name="Quinn Elsewhere", email="quinn.else@example.org"),
+              people["other"], "contractor_user")
+    UserFactory(full_name="Quinn Nowhere", email="quinn.nowhere@example.org")
+    url = reverse("access:roster", args=[mine.pk])
+
+    found = text_of(so.get(url, {"q": "quinn"}))
+    assert "1 user matches “quinn”" in found
+    assert "Quinn Here" in found
+    assert "Quinn Elsewhere" not in found and "Quinn Nowhere" not in found
+    by_email = text_of(so.get(url, {"q": "QUINN.HERE@"}))
+    assert "1 user matches" in by_email and "Quinn Here" in by_email
+
+
 def test_the_filter_updates_only_the_results_with_htmx_and_the_whole_page_without(so, people):
     mine = people["mine"]
     give_role(UserFactory(full_name="Zed Zero", email="zed@example.org"), mine,
