@@ -6,13 +6,23 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, QuerySet, When
+from django.db.models.functions import TruncDate
 
 from muster.accounts import permissions
 from muster.accounts.models import TeamRole
 from muster.contracts.models import Contract, Stage
 
-from .items import AGE_BUCKETS, KINDS, SERVICE_KINDS, Kind, WorkItem, end_of_week
+from .items import (
+    AGE_BUCKETS,
+    KINDS,
+    SERVICE_KINDS,
+    Kind,
+    WorkItem,
+    anchor_range_for_due,
+    end_of_week,
+    opened_range_for_age,
+)
 
 PAGE_SIZE = 25
 
@@ -222,26 +232,43 @@ class KindCounts:
     ages: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _within(value: datetime.date | None, low: datetime.date | None,
+            high: datetime.date | None) -> bool:
+    """SQL's `low <= value <= high` for a bounded range (NULL is in none)."""
+    return value is not None and (low is None or value >= low) and (high is None or value <= high)
+
+
 def _count_with(kind: Kind, rows: QuerySet, today: datetime.date) -> dict[str, int]:
-    """Every count the dashboard shows for one kind, in one query (conditional counts)."""
+    """Every count the dashboard shows for one kind, in one query: the open items grouped
+    by their due (or anchor) day, opened day and whether anyone has them, then counted
+    here. A FILTER per count evaluated every date expression ~20 times a row (40 ms for
+    7,861 grants waiting for confirmation); the days are converted once a row now."""
     yesterday = today - datetime.timedelta(days=1)
-    overdue = kind.due_q(None, yesterday)
-    this_week = kind.due_q(today, end_of_week(today))
-    marks = {
-        "total": Q(),
-        "overdue": overdue,
-        "this_week": this_week,
-        "unassigned": Q(work_assignment__isnull=True),
-    }
-    for key, *_ in AGE_BUCKETS:
-        aged = kind.age_q(key, today)
-        marks[f"age:{key}"] = aged
-        marks[f"age_overdue:{key}"] = aged & overdue
-        marks[f"age_week:{key}"] = aged & this_week
-    return rows.aggregate(**{
-        name: Count("pk", filter=condition) if condition else Count("pk")
-        for name, condition in marks.items()
-    })
+    due_ranges = {"overdue": (None, yesterday), "this_week": (today, end_of_week(today))}
+    if kind.anchor_based:  # the due bounds as bounds on the anchor's day
+        due_ranges = {name: anchor_range_for_due(*bounds) for name, bounds in due_ranges.items()}
+    ages = {key: opened_range_for_age(low, high, today) for key, _, low, high in AGE_BUCKETS}
+    groups = (rows.annotate(
+        due_day=TruncDate("anchor") if kind.anchor_based else F("due"),
+        opened_day=TruncDate("opened"),
+        free=Case(When(work_assignment__isnull=True, then=1), default=0),
+    ).values_list("due_day", "opened_day", "free").annotate(n=Count("pk")).order_by())
+    got = {"total": 0, "overdue": 0, "this_week": 0, "unassigned": 0}
+    for key in ages:
+        got[f"age:{key}"] = got[f"age_overdue:{key}"] = got[f"age_week:{key}"] = 0
+    for due_day, opened_day, free, n in groups:
+        overdue = _within(due_day, *due_ranges["overdue"])
+        this_week = _within(due_day, *due_ranges["this_week"])
+        got["total"] += n
+        got["overdue"] += n * overdue
+        got["this_week"] += n * this_week
+        got["unassigned"] += n * free
+        for key, (earliest, latest) in ages.items():
+            if _within(opened_day, earliest, latest):
+                got[f"age:{key}"] += n
+                got[f"age_overdue:{key}"] += n * overdue
+                got[f"age_week:{key}"] += n * this_week
+    return got
 
 
 def dashboard(today: datetime.date) -> dict[str, Any]:
