@@ -245,7 +245,8 @@ def _count_with(kind: Kind, rows: QuerySet, today: datetime.date) -> dict[str, A
     waiting for confirmation), and the counts by status and by assignee were two more
     queries a kind, each joining every open item again."""
     yesterday = today - datetime.timedelta(days=1)
-    due_ranges = {"overdue": (None, yesterday), "this_week": (today, end_of_week(today))}
+    due_ranges: dict[str, tuple[datetime.date | None, datetime.date | None]] = {
+        "overdue": (None, yesterday), "this_week": (today, end_of_week(today))}
     if kind.anchor_based:  # the due bounds as bounds on the anchor's day
         due_ranges = {name: anchor_range_for_due(*bounds) for name, bounds in due_ranges.items()}
     ages = {key: opened_range_for_age(low, high, today) for key, _, low, high in AGE_BUCKETS}
