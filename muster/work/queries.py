@@ -3,6 +3,7 @@ however many contracts and items there are (pinned by tests/work/test_query_coun
 
 import datetime
 import heapq
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from .items import (
     anchor_range_for_due,
     end_of_week,
     opened_range_for_age,
+    row_sort_key,
 )
 
 PAGE_SIZE = 25
@@ -66,12 +68,15 @@ class Merged:
             raise TypeError("a merged list is read a page (a slice) at a time")
         start, stop = index.start or 0, index.stop
         assert stop is not None, "a page has an end"
+        # Rows are merged by their order alone; only the page's become WorkItems (their
+        # age, due text and link cost business-day arithmetic and a reverse each).
         streams = []
         for key, qs in self.rows.items():
             kind = KINDS[key]
-            streams.append([kind.item(row, self.today) for row in first_rows(qs, stop)])
-        merged = heapq.merge(*streams, key=lambda item: item.sort_key)
-        return list(merged)[start:stop]
+            streams.append([(row_sort_key(kind, row), kind, row) for row in first_rows(qs, stop)])
+        merged = heapq.merge(*streams, key=lambda entry: entry[0])
+        return [kind.item(row, self.today)
+                for _, kind, row in itertools.islice(merged, start, stop)]
 
 
 @dataclass
