@@ -163,6 +163,9 @@ class ContractStep(StepDefinition):
                 condition=models.Q(completed_at__isnull=True),
                 name="open_step_due_date",
             ),
+            # A contract's step by key with its due date, read without the table: the team's
+            # work items are due with a step (work/items.py joins two per open item).
+            models.Index(fields=["contract", "key", "due_date"], name="step_due_by_key"),
             # Each contract's next open step, for the home page's "overdue first" order.
             models.Index(
                 fields=["contract", "due_date", "order"],

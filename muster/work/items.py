@@ -248,6 +248,13 @@ class Kind:
         return self.open_rows().get(pk=pk)
 
 
+def row_sort_key(kind: Kind, row) -> tuple:
+    """WorkItem.sort_key of the item `row` would make, without making it."""
+    due, opened = kind.due_of(row), _local_date(row.opened)
+    return (due is None, due or datetime.date.max, opened or datetime.date.max,
+            KIND_ORDER[kind.key], row.pk)
+
+
 def _local_date(value) -> datetime.date | None:
     if value is None:
         return None

@@ -3,16 +3,28 @@ however many contracts and items there are (pinned by tests/work/test_query_coun
 
 import datetime
 import heapq
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import TruncDate
 
 from muster.accounts import permissions
 from muster.accounts.models import TeamRole
 from muster.contracts.models import Contract, Stage
 
-from .items import AGE_BUCKETS, KINDS, SERVICE_KINDS, Kind, WorkItem, end_of_week
+from .items import (
+    AGE_BUCKETS,
+    KINDS,
+    SERVICE_KINDS,
+    Kind,
+    WorkItem,
+    anchor_range_for_due,
+    end_of_week,
+    opened_range_for_age,
+    row_sort_key,
+)
 
 PAGE_SIZE = 25
 
@@ -26,6 +38,15 @@ def scope(user) -> dict[str, QuerySet]:
     if not leads:
         return {}
     return {key: KINDS[key].open_rows().filter(service_id__in=leads) for key in SERVICE_KINDS}
+
+
+def first_rows(rows: QuerySet, stop: int) -> QuerySet:
+    """The first `stop` rows of `rows` in its order, in one query: the ids are chosen by a
+    narrow subquery (the item's table, its assignment and what it is ordered by), then
+    only those rows are joined to their contract, service, user and assignee. Joining
+    every open item to them before keeping a page read every grant waiting for
+    confirmation (7,861 at 10,000 contracts: 26 ms) to show 25."""
+    return rows.filter(pk__in=rows.values("pk")[:stop])
 
 
 class Merged:
@@ -47,12 +68,15 @@ class Merged:
             raise TypeError("a merged list is read a page (a slice) at a time")
         start, stop = index.start or 0, index.stop
         assert stop is not None, "a page has an end"
+        # Rows are merged by their order alone; only the page's become WorkItems (their
+        # age, due text and link cost business-day arithmetic and a reverse each).
         streams = []
         for key, qs in self.rows.items():
             kind = KINDS[key]
-            streams.append([kind.item(row, self.today) for row in qs[:stop]])
-        merged = heapq.merge(*streams, key=lambda item: item.sort_key)
-        return list(merged)[start:stop]
+            streams.append([(row_sort_key(kind, row), kind, row) for row in first_rows(qs, stop)])
+        merged = heapq.merge(*streams, key=lambda entry: entry[0])
+        return [kind.item(row, self.today)
+                for _, kind, row in itertools.islice(merged, start, stop)]
 
 
 @dataclass
@@ -213,31 +237,55 @@ class KindCounts:
     ages: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _count_with(kind: Kind, rows: QuerySet, today: datetime.date) -> dict[str, int]:
-    """Every count the dashboard shows for one kind, in one query (conditional counts)."""
+def _within(value: datetime.date | None, low: datetime.date | None,
+            high: datetime.date | None) -> bool:
+    """SQL's `low <= value <= high` for a bounded range (NULL is in none)."""
+    return value is not None and (low is None or value >= low) and (high is None or value <= high)
+
+
+def _count_with(kind: Kind, rows: QuerySet, today: datetime.date) -> dict[str, Any]:
+    """Every count the dashboard shows for one kind, in one query: the open items grouped
+    by status, due (or anchor) day, opened day and assignee, then counted here. A FILTER
+    per count evaluated every date expression ~20 times a row (40 ms for 7,861 grants
+    waiting for confirmation), and the counts by status and by assignee were two more
+    queries a kind, each joining every open item again."""
     yesterday = today - datetime.timedelta(days=1)
-    overdue = kind.due_q(None, yesterday)
-    this_week = kind.due_q(today, end_of_week(today))
-    marks = {
-        "total": Q(),
-        "overdue": overdue,
-        "this_week": this_week,
-        "unassigned": Q(work_assignment__isnull=True),
-    }
-    for key, *_ in AGE_BUCKETS:
-        aged = kind.age_q(key, today)
-        marks[f"age:{key}"] = aged
-        marks[f"age_overdue:{key}"] = aged & overdue
-        marks[f"age_week:{key}"] = aged & this_week
-    return rows.aggregate(**{
-        name: Count("pk", filter=condition) if condition else Count("pk")
-        for name, condition in marks.items()
-    })
+    due_ranges: dict[str, tuple[datetime.date | None, datetime.date | None]] = {
+        "overdue": (None, yesterday), "this_week": (today, end_of_week(today))}
+    if kind.anchor_based:  # the due bounds as bounds on the anchor's day
+        due_ranges = {name: anchor_range_for_due(*bounds) for name, bounds in due_ranges.items()}
+    ages = {key: opened_range_for_age(low, high, today) for key, _, low, high in AGE_BUCKETS}
+    groups = (rows.annotate(
+        due_day=TruncDate("anchor") if kind.anchor_based else F("due"),
+        opened_day=TruncDate("opened"),
+    ).values_list("status", "due_day", "opened_day", "work_assignment__assignee_id",
+                  "work_assignment__assignee__full_name")
+        .annotate(n=Count("pk")).order_by())
+    got: dict[str, Any] = {"total": 0, "overdue": 0, "this_week": 0, "unassigned": 0,
+                           "by_status": {}, "assignees": {}}
+    for key in ages:
+        got[f"age:{key}"] = got[f"age_overdue:{key}"] = got[f"age_week:{key}"] = 0
+    for status, due_day, opened_day, assignee, name, n in groups:
+        overdue = _within(due_day, *due_ranges["overdue"])
+        this_week = _within(due_day, *due_ranges["this_week"])
+        got["total"] += n
+        got["overdue"] += n * overdue
+        got["this_week"] += n * this_week
+        got["unassigned"] += n * (assignee is None)
+        got["by_status"][status] = got["by_status"].get(status, 0) + n
+        person = got["assignees"].setdefault(assignee, [name, 0])
+        person[1] += n
+        for key, (earliest, latest) in ages.items():
+            if _within(opened_day, earliest, latest):
+                got[f"age:{key}"] += n
+                got[f"age_overdue:{key}"] += n * overdue
+                got[f"age_week:{key}"] += n * this_week
+    return got
 
 
 def dashboard(today: datetime.date) -> dict[str, Any]:
     """The team's counts: contracts by stage, open items by kind and status, overdue and
-    due this week, per assignee, and aging. Three queries per kind, and two more."""
+    due this week, per assignee, and aging. One query per kind, and one more."""
     stages = dict(Contract.objects.values_list("stage").annotate(n=Count("pk")).order_by())
     per_kind = []
     assignees: dict[int | None, dict[str, Any]] = {}
@@ -247,10 +295,9 @@ def dashboard(today: datetime.date) -> dict[str, Any]:
     for kind in KINDS.values():
         rows = kind.open_rows().order_by()
         counts = KindCounts(kind)
-        by_status = dict(rows.values_list("status").annotate(n=Count("pk")).order_by())
-        counts.by_status = [(value, label, by_status.get(value, 0))
-                            for value, label in kind.statuses.items()]
         got = _count_with(kind, rows, today)
+        counts.by_status = [(value, label, got["by_status"].get(value, 0))
+                            for value, label in kind.statuses.items()]
         counts.total, counts.overdue = got["total"], got["overdue"]
         counts.this_week, counts.unassigned = got["this_week"], got["unassigned"]
         for bucket in ages.values():
@@ -258,9 +305,7 @@ def dashboard(today: datetime.date) -> dict[str, Any]:
             bucket["total"] += got[f"age:{b}"]
             bucket["overdue"] += got[f"age_overdue:{b}"]
             bucket["this_week"] += got[f"age_week:{b}"]
-        for person, name, n in (rows.values_list("work_assignment__assignee_id",
-                                                 "work_assignment__assignee__full_name")
-                                .annotate(n=Count("pk")).order_by()):
+        for person, (name, n) in got["assignees"].items():
             entry = assignees.setdefault(person, {"pk": person, "name": name or "", "n": 0})
             entry["n"] += n
         per_kind.append(counts)
