@@ -30,9 +30,11 @@ from .pages import text_of
 pytestmark = pytest.mark.django_db
 HUGE = 2_400_000
 # Texts Muster writes itself, never typed: an email as rendered, a delivery error, a sent
-# welcome package, a session's data (Django's). Their size follows from what they hold.
+# welcome package and why its PDF could not be made (cut to 2,000 characters), a session's
+# data (Django's). Their size follows from what they hold.
 GENERATED = {("notifications", "outboxemail", "body"), ("notifications", "outboxemail",
              "last_error"), ("onboarding", "welcomepackage", "html"),
+             ("onboarding", "welcomepackage", "last_error"),
              ("identity", "session", "session_data")}
 # Every module of forms in Muster, found rather than listed, so a new one is checked too.
 FORM_MODULES = sorted(
