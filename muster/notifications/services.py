@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.template import Context, Engine
 from django_fsm import can_proceed
 
-from muster import bulk, clock, workflow
+from muster import after_commit, bulk, clock, workflow
 from muster.accounts.models import User
 from muster.audit import correlation
 from muster.catalog.models import HelpContact
@@ -253,10 +253,7 @@ def _kick_after_commit() -> None:
     if state is not None:
         state.kick = True
         return
-    # Django drops pending callbacks on rollback, so this list is the truth.
-    pending = transaction.get_connection().run_on_commit
-    if not any(entry[1] is kick_worker for entry in pending):
-        transaction.on_commit(kick_worker)
+    after_commit.once(kick_worker)
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.db.models import Max, Min, Q
 from django.tasks import task
 from django.template.loader import render_to_string
 
-from muster import clock, workflow
+from muster import after_commit, clock, workflow
 from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
@@ -292,9 +292,7 @@ def kick_preparation():
 
 
 def _kick_after_commit() -> None:
-    pending = transaction.get_connection().run_on_commit
-    if not any(entry[1] is kick_preparation for entry in pending):
-        transaction.on_commit(kick_preparation)
+    after_commit.once(kick_preparation)
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ import uuid
 
 from django.db import transaction
 
-from muster import clock
+from muster import after_commit, clock
 from muster.accounts import permissions
 from muster.audit import services as audit
 from muster.audit.models import AuditEvent
@@ -166,9 +166,7 @@ def queue_deliveries(event: AuditEvent) -> list[Delivery]:
 
 def _kick_after_commit() -> None:
     """One delivery run per transaction, however many deliveries it queued."""
-    pending = transaction.get_connection().run_on_commit
-    if not any(entry[1] is kick_worker for entry in pending):
-        transaction.on_commit(kick_worker)
+    after_commit.once(kick_worker)
 
 
 @transaction.atomic
