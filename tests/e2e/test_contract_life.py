@@ -10,6 +10,7 @@ pages see the same day. The daily sweep is called directly, as the worker would.
 
 import datetime
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -59,6 +60,21 @@ def submit_errors(page, count_text):
     summary = page.locator("#error-summary")
     expect(summary).to_contain_text(count_text)
     expect(summary).to_be_focused()
+
+
+
+def package_sent_by_the_worker(page, seconds: float = 30) -> None:
+    """The worker makes the package's PDF and emails it. Here the walk does it by hand, as
+    no worker runs beside the live server; the scale-out proof runs real workers beside
+    its instances, which may have sent it first (then there is nothing left to do)."""
+    deadline = time.monotonic() + seconds
+    prepare_due()
+    page.reload()
+    while "Not sent yet" in page.locator("main").inner_text():
+        assert time.monotonic() < deadline, "the welcome package was still not sent"
+        time.sleep(0.5)
+        prepare_due()
+        page.reload()
 
 
 @pytest.fixture
@@ -342,10 +358,8 @@ def test_a_contract_from_solicitation_to_closed(browsing, axe, cast, freeze_toda
             "emails it to sol@marigold.example")
     expect(team.locator("main")).to_contain_text("Not sent yet: preparing the PDF")
     visit(team, "after sending the welcome package")
-    # The worker's turn (it runs beside the server, not in the request): the PDF, the email.
-    assert prepare_due()["sent"] == 1
-    team.reload()
-    expect(team.locator("main")).not_to_contain_text("Not sent yet")
+    # The worker's turn (not in the request): the PDF, the email.
+    package_sent_by_the_worker(team)
     expect(team.get_by_role("link", name="Download PDF of version 1")).to_be_visible()
     team.goto(go(f"/onboarding/contracts/{C}/welcome/v1/"))
     expect(team.locator("main")).to_contain_text("SAS Viya")
