@@ -2,12 +2,15 @@
 team, its lead and administrators (permissions.may_see_metrics)."""
 
 import csv
+import datetime
 import io
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.core.cache import cache
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.csp import CSP, build_policy
 from django.views.decorators.http import require_safe
@@ -35,15 +38,34 @@ def metrics(request):
         return render(request, "reports/metrics.html", {"form": form, "tables": []},
                       status=400)
     period = form.period()
-    tables, computed_at = tables_as_of(period, clock.today())
-    for table in tables:
-        query = period.query()
-        table.csv_url = f"{reverse('reports:metric_csv', args=[table.name])}?{query}"
-        table.svg_url = f"{reverse('reports:metric_svg', args=[table.name])}?{query}"
+    tables_html, computed_at = drawn_tables(period, clock.today())
     return render(request, "reports/metrics.html", {
-        "form": form, "period": period, "tables": tables,
+        "form": form, "period": period, "tables_html": tables_html,
         "computed_at": computed_at, "keep_minutes": KEEP_MINUTES,
     })
+
+
+def drawn_tables(period: Period, today) -> tuple[str, datetime.datetime]:
+    """The tables and charts as HTML, and when their figures were worked out.
+
+    Drawing them is most of the page once the figures are kept (tables_as_of), and they
+    show nothing of the person or the request: they are drawn once per figures and kept
+    as long as the figures are.
+    """
+    key = f"reports:metrics:v1:drawn:{period.start}:{period.end}:{today}"
+    found = cache.get(key)
+    if found is None:
+        tables, computed_at = tables_as_of(period, today)
+        query = period.query()
+        for table in tables:
+            table.csv_url = f"{reverse('reports:metric_csv', args=[table.name])}?{query}"
+            table.svg_url = f"{reverse('reports:metric_svg', args=[table.name])}?{query}"
+        found = (render_to_string("reports/metric_tables.html", {"tables": tables}),
+                 computed_at)
+        kept_for = KEEP_MINUTES * 60 - (clock.now() - computed_at).total_seconds()
+        if kept_for > 0:
+            cache.set(key, found, kept_for)
+    return found
 
 
 def _table(request, name: str) -> tuple[Table, Period] | HttpResponse:

@@ -435,3 +435,27 @@ def test_the_page_says_when_its_figures_were_computed_and_keeps_them_ten_minutes
     assert "Figures as of 7:11 a.m." in text_of(html)
     # A table's CSV file is always worked out afresh.
     assert csv_of(team, "grants", "?start=2020-01-01&end=2020-01-31")[1][-1] == "2"
+
+
+def test_the_tables_are_drawn_once_per_figures_and_redrawn_with_new_figures(
+        team, people, time_machine):
+    """Drawing the tables is most of the page's cost once the figures are kept: they are
+    drawn once with the figures and kept as long as the figures are (only the period form
+    and the layout are drawn on each visit)."""
+    page = METRICS + "?start=2020-01-01&end=2020-01-31"
+    tables = "reports/metric_tables.html"
+
+    first = team.get(page)
+    again = team.get(page)
+    assert tables in [t.name for t in first.templates]
+    assert tables not in [t.name for t in again.templates]
+    assert text_of(again.content.decode()) == text_of(first.content.decode())
+
+    other_period = team.get(METRICS + "?start=2020-02-01&end=2020-02-29")
+    assert tables in [t.name for t in other_period.templates]
+    assert "from February 1, 2020" in text_of(other_period.content.decode())
+
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=11), tick=False)
+    later = team.get(page)
+    assert tables in [t.name for t in later.templates]
+    assert "Figures as of 7:11 a.m." in text_of(later.content.decode())
