@@ -467,3 +467,29 @@ def test_a_person_with_a_password_is_never_signed_in_until_they_do(client, peopl
     ada.save()
     body = text_of(client.get(roster))
     assert "Send Ada Lovelace a new invitation" not in body
+
+
+def test_a_batch_of_invitations_reads_as_each_one_written_alone(people):
+    """A CSV import writes its invitations from one drawing of the email (only the
+    greeting and the link differ): each must read exactly as the email written for that
+    person alone, whatever their name holds."""
+    from muster.identity import invitations
+
+    names = ["Ada Lovelace", "", "O'Brien & Sons {{ link }}", "Zoë «Ω» \\1 $1", "%(x)s {}"]
+    users = [UserFactory(full_name=name, email=f"batch{n}@example.com", harp_id="")
+             for n, name in enumerate(names)]
+    for user in users:
+        user.set_unusable_password()
+        user.save()
+
+    assert invitations.people_named(people["so"], new=users, contract=people["mine"],
+                                    as_what="a contractor user") == len(users)
+
+    for user in users:
+        [email] = invitations_to(user.email)
+        token = LINK.search(email.body).group(1)
+        alone = invitations._email(
+            user, Invitation.objects.get(user=user), token, contract=people["mine"])
+        assert email.body == alone["body"].strip() + "\n"
+        assert email.subject == " ".join(alone["subject"].split())
+        assert f"Hello {user.full_name or user.email}," in email.body
