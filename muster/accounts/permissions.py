@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from muster.compiled import Compiled
 from muster.contracts.models import Contract, ContractService
 
 from .models import ContractRole, TeamRole
@@ -177,13 +178,20 @@ def emails_of_team_role(role: str, service=None) -> list[str]:
     return list(rows.values_list("user__email", flat=True).order_by("user__email"))
 
 
+# Read by the header on every page: built once (muster/compiled.py).
+_TEAM_ROLES = Compiled(
+    lambda user_id: TeamRole.objects.filter(user_id=user_id).values_list("role", "service_id"),
+    user_id=int,
+)
+
+
 def team_roles(user) -> frozenset[str]:
     """The person's team-wide roles, read once per request."""
     if not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_muster_team_roles", None)
     if cached is None:
-        rows = list(TeamRole.objects.filter(user=user).values_list("role", "service_id"))
+        rows = _TEAM_ROLES.rows(user_id=user.pk)
         cached = frozenset(role for role, _ in rows)
         if user.is_superuser:
             cached |= {ADMINISTRATOR}

@@ -2,6 +2,8 @@
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from muster.compiled import Compiled
+
 from .models import OutboxEmail, OutboxRecipient
 
 # The outbox lists at most this many rows per status; the admin has the rest.
@@ -11,7 +13,15 @@ OUTBOX_LIMIT = 100
 def to_them(user) -> Q:
     """A recipient row of the person: addressed to their account, or to their address
     (an email queued before they had an account)."""
-    return Q(user=user) | Q(user__isnull=True, address=user.email.strip().lower())
+    return _to(user.pk, _address(user))
+
+
+def _to(user_id: int, address: str) -> Q:
+    return Q(user_id=user_id) | Q(user__isnull=True, address=address)
+
+
+def _address(user) -> str:
+    return user.email.strip().lower()
 
 
 def emails_to(user) -> QuerySet[OutboxEmail]:
@@ -23,10 +33,17 @@ def emails_to(user) -> QuerySet[OutboxEmail]:
             .select_related("contract"))
 
 
+# The header's count, on every page: built once (muster/compiled.py).
+_UNREAD = Compiled(
+    lambda user_id, address: OutboxRecipient.objects.filter(
+        _to(user_id, address), read_at__isnull=True).values("email_id").distinct(),
+    user_id=int, address=str,
+)
+
+
 def unread_count(user) -> int:
     """How many emails the person has not marked as read: one query."""
-    return (OutboxRecipient.objects.filter(to_them(user), read_at__isnull=True)
-            .values("email_id").distinct().count())
+    return _UNREAD.count(user_id=user.pk, address=_address(user))
 
 
 def outbox(limit: int = OUTBOX_LIMIT) -> dict:
