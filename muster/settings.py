@@ -287,7 +287,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "muster.staticfiles.ManifestStorage"  # WhiteNoise's, each address once
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
