@@ -44,6 +44,7 @@ class Row:
     eua_check: str = ""  # their EUA background check, as said
     url: str = ""  # their page
     invite_url: str = ""  # where a new invitation is sent from
+    back: str = ""  # where the row's forms come back to: this page, at the row
 
 
 _MARK = 2147483647  # an id no row has: the URL is reversed once, then each row's id put in
@@ -90,8 +91,9 @@ def roster(request, pk, add_form=None, status=200):
     rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id),
                 eua_check=m.get_eua_check_display(), url=member_url(m.user_id),
                 invite_url=invite_url(m.user_id)) for m in page]
-    user = request.user
+    user, here = request.user, request.get_full_path()
     for row in rows:
+        row.back = f"{here}#member-{row.user_id}"
         for g in row.grants:
             g.confirm_url, g.revoke_url = confirm_url(g.pk), revoke_url(g.pk)
             # Asked here, not by {% may %} for each of the page's grants in the template.
@@ -113,7 +115,7 @@ def roster(request, pk, add_form=None, status=200):
     query.pop("page", None)
     results = {"contract": contract, "page": page, "rows": rows, "q": q,
                # Where each row's forms come back to (a row's anchor added): read once.
-               "forms_back_to": request.get_full_path(),
+               "forms_back_to": here,
                "query": query.urlencode(), "max_items": bulk.MAX_ITEMS,
                # Whoever may send one member a new invitation may for all (same role).
                "may_invite": permissions.may_resend_invitation(
