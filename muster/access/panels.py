@@ -19,7 +19,9 @@ CONTRACT_ACTIONS = "access.contract_actions"
 def contract_panel(user, contract, today) -> dict | None:
     """Roster, DUA, additional services (and what registers in CONTRACT_ACTIONS), as this
     person may reach them; None when there is nothing of it for them."""
-    status = dua_status(contract, today)
+    # The contract page prefetched its services with their service: read them, not again.
+    services = getattr(contract, "_prefetched_objects_cache", {}).get("services")
+    status = dua_status(contract, today, services)
     dua_state = status if status.needed or status.dua else None
     started = contract.stage not in ("solicitation",)
     panel = {

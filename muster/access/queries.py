@@ -5,7 +5,8 @@ the additional-service requests a person sees. Services write; pages read here."
 import datetime
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -217,9 +218,27 @@ class DuaStatus:
     state: str  # valid, expiring soon, expired, invalid, not in effect yet, missing, not needed
     dua: DataUseAgreement | None  # the valid DUA, else the latest uploaded
     days_to_expiry: int | None  # negative once expired
-    paused_for_dua: int  # grants paused because the DUA lapsed
-    paused: int  # every paused grant
     needed: bool
+    contract: Contract = field(repr=False, compare=False)
+
+    # The paused grants are counted when a page shows them: the contract page shows no DUA
+    # state for a contract that needs none and holds none (most contracts), so no query.
+    @cached_property
+    def _paused(self) -> dict[str, int]:
+        return AccessGrant.objects.filter(
+            contract=self.contract, status=GrantStatus.PAUSED
+        ).aggregate(total=Count("pk"),
+                    for_dua=Count("pk", filter=Q(pause_reason=PauseReason.DUA_LAPSED)))
+
+    @property
+    def paused_for_dua(self) -> int:
+        """Grants paused because the DUA lapsed."""
+        return self._paused["for_dua"]
+
+    @property
+    def paused(self) -> int:
+        """Every paused grant."""
+        return self._paused["total"]
 
     @property
     def number(self) -> str:
@@ -238,17 +257,25 @@ class DuaStatus:
         return self.needed and self.state not in ("valid", "expiring soon")
 
 
-def dua_status(contract: Contract, day: datetime.date) -> DuaStatus:
-    needed = ContractService.objects.filter(
-        contract=contract, service__requires_dua=True,
-        status__in=[ContractService.Status.APPROVED, ContractService.Status.REQUESTED],
-    ).exists()
-    dua = valid_dua(contract, day)
-    if dua is None:
-        dua = contract.duas.order_by("-uploaded_at", "-pk").first()
-    counts = AccessGrant.objects.filter(contract=contract, status=GrantStatus.PAUSED).aggregate(
-        total=Count("pk"), for_dua=Count("pk", filter=Q(pause_reason=PauseReason.DUA_LAPSED)),
-    )
+DUA_NEEDED_BY = (ContractService.Status.APPROVED, ContractService.Status.REQUESTED)
+
+
+def dua_status(contract: Contract, day: datetime.date, services=None) -> DuaStatus:
+    """The contract's DUA as its pages show it. `services`: the contract's ContractServices
+    with their service, when the page loaded them already (the contract page), to save the
+    query that asks whether a DUA is needed."""
+    if services is None:
+        needed = ContractService.objects.filter(
+            contract=contract, service__requires_dua=True, status__in=DUA_NEEDED_BY,
+        ).exists()
+    else:
+        needed = any(s.service.requires_dua and s.status in DUA_NEEDED_BY for s in services)
+    # The valid DUA (valid_dua's choice for no particular service: the latest to expire),
+    # else the latest uploaded: one query for both, as a contract holds a handful.
+    duas = list(contract.duas.all())
+    valid = [d for d in duas if d.is_valid_on(day)]
+    dua = (max(valid, key=lambda d: (d.expiry_date, d.uploaded_at, d.pk)) if valid
+           else max(duas, key=lambda d: (d.uploaded_at, d.pk), default=None))
     days = (dua.expiry_date - day).days if dua else None
     if not needed:
         state = "not needed"
@@ -264,8 +291,7 @@ def dua_status(contract: Contract, day: datetime.date) -> DuaStatus:
         state = "expiring soon"
     else:
         state = "valid"
-    return DuaStatus(state=state, dua=dua, days_to_expiry=days, paused_for_dua=counts["for_dua"],
-                     paused=counts["total"], needed=needed)
+    return DuaStatus(state=state, dua=dua, days_to_expiry=days, needed=needed, contract=contract)
 
 
 def dua_services() -> QuerySet[Service]:

@@ -13,6 +13,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
 from django.db.models.functions import Lower
@@ -154,10 +155,19 @@ def parties(contract) -> tuple[list[ContractRole], int]:
 def related_records(user, contract) -> dict:
     """The records this one follows and is followed by (closeout scenarios 1 and 2), those
     the person may open."""
-    follows = Contract.objects.filter(closeouts__successor=contract)
-    followed_by = Contract.objects.filter(predecessor_closeouts__contract=contract)
-    return {"follows": list(permissions.visible_contracts(user, follows).distinct()),
-            "followed_by": list(permissions.visible_contracts(user, followed_by).distinct())}
+    # One query for both lists (a UNION: each half reads its own index, and UNION drops
+    # the duplicates DISTINCT did); `followed` tells the halves apart. Only the columns the
+    # page shows (a link: the pk, and the name and number its text is).
+    follows = Contract.objects.filter(closeouts__successor=contract).annotate(followed=Value(0))
+    followed_by = Contract.objects.filter(
+        predecessor_closeouts__contract=contract).annotate(followed=Value(1))
+    shown = ("pk", "name", "contract_number")
+    both = permissions.visible_contracts(user, follows).only(*shown).order_by().union(
+        permissions.visible_contracts(user, followed_by).only(*shown).order_by()
+    ).order_by("name", "pk")
+    related = list(both)
+    return {"follows": [c for c in related if c.followed == 0],
+            "followed_by": [c for c in related if c.followed == 1]}
 
 
 def history(contract: Contract, action: str = "") -> QuerySet[AuditEvent]:

@@ -6,6 +6,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -31,6 +34,7 @@ from .forms import (
     query_of,
 )
 from .models import SavedView
+from .templatetags.muster_tags import responsible_labels, status_tag
 
 PAGE_SIZE = 25
 
@@ -79,20 +83,41 @@ def contract_detail(request, pk):
     today = clock.today()
     steps = list(contract.steps.all())
     parties, more_users = queries.parties(contract)
+    timeline = timeline_queries.timeline(steps, today)
+    shown_steps(steps)
     return render(request, "contracts/detail.html", {
         "contract": contract,
         "parties": parties,
         "more_users": more_users,
-        "timeline": timeline_queries.timeline(steps, today),
+        "timeline": timeline,
         "next_step": timeline_queries.next_open_step(steps),
         "today": today,
-        "complete_form": CompleteStepForm(),
         # Onboarding's, access's and closeout's parts: they register them (panels.py).
         "panels": panels.shown(panels.CONTRACT, user, contract, today),
         "party_panels": panels.shown(panels.PARTIES, user, contract, today),
         "end_panels": panels.shown(panels.CONTRACT_END, user, contract, today),
         **queries.related_records(user, contract),
     })
+
+
+def shown_steps(steps) -> None:
+    """Give each step (its `current_state` set) the words its timeline row shows, as the
+    template's filters and tags wrote them: the page has a row per step, and each filter
+    and tag in a row costs more than this."""
+    for step in steps:
+        step.due_shown = date_format(step.due_date, "D, M j, Y") if step.due_date else "Not set"
+        if step.completed_at:  # a done step keeps its date while the milestones move on
+            step.due_note = "The due date when it was done" if step.due_date else ""
+            done = date_format(timezone.localtime(step.completed_at), "M j, Y")
+            if step.completed_by:
+                done = format_html("{} by {}", done, step.completed_by.full_name)
+            if step.completion_note:
+                done = format_html("{}: {}", done, step.completion_note)
+            step.done_shown = done
+        else:
+            step.due_note = step.due_rule
+        step.responsible_shown = responsible_labels(step.responsible)
+        step.state_tag = status_tag("step", step.current_state)
 
 
 def contract_edit(request, pk):

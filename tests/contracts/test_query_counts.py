@@ -118,3 +118,22 @@ def test_the_contract_list_reads_no_list_of_cors(client, people, django_assert_n
                    if q["sql"].startswith('SELECT "accounts_user"')
                    and "_contractrole" in q["sql"]]
     assert people_read == [], people_read
+
+
+def test_the_contract_page_reads_a_pinned_number_of_queries(
+    client, people, django_assert_num_queries
+):
+    """Issue 17: the contract page costs what it shows. Pinned: the person and their session
+    and roles, the contract with its parties, services and steps, each panel's own reads,
+    the records it follows (one query for both directions), the layout's. The access
+    panel reads no DUA and counts no paused grant for a contract that needs no DUA."""
+    mine = people["mine"]
+    signed_in(client, people["onboarding_team"])
+    client.get(mine.get_absolute_url())
+    with django_assert_num_queries(CONTRACT_PAGE_QUERIES):
+        response = client.get(mine.get_absolute_url())
+    assert response.status_code == 200
+    assert "Mine" in response.content.decode()
+
+
+CONTRACT_PAGE_QUERIES = 19

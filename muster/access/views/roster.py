@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from muster import clock
@@ -38,10 +39,12 @@ class Row:
     user: User
     grants: list
     grantable: list[tuple[int, str]] = field(default_factory=list)
+    options: str = ""  # grantable as the select's <option>s
     sign_in: SignIn | None = None  # their account's status, and whether a link can be sent
     eua_check: str = ""  # their EUA background check, as said
     url: str = ""  # their page
     invite_url: str = ""  # where a new invitation is sent from
+    back: str = ""  # where the row's forms come back to: this page, at the row
 
 
 _MARK = 2147483647  # an id no row has: the URL is reversed once, then each row's id put in
@@ -88,16 +91,31 @@ def roster(request, pk, add_form=None, status=200):
     rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id),
                 eua_check=m.get_eua_check_display(), url=member_url(m.user_id),
                 invite_url=invite_url(m.user_id)) for m in page]
+    user, here = request.user, request.get_full_path()
     for row in rows:
+        row.back = f"{here}#member-{row.user_id}"
         for g in row.grants:
             g.confirm_url, g.revoke_url = confirm_url(g.pk), revoke_url(g.pk)
+            # Asked here, not by {% may %} for each of the page's grants in the template.
+            g.may_confirm = permissions.may_confirm_grant_now(user, g)
+            g.revocable = manages and g.status != GrantStatus.REVOKED
     if manages:  # the same select on every row, less what the person already holds
         labels = {s.pk: service_label(s) for s in approved}
         for row in rows:
             row.grantable = [(s.pk, labels[s.pk]) for s in available(approved, row.grants)]
+        # Most rows offer the same services: their options are written once per choice,
+        # not by a loop in the template for each row.
+        options: dict[tuple, str] = {}
+        for row in rows:
+            key = tuple(row.grantable)
+            if key not in options:
+                options[key] = format_html_join("", '<option value="{}">{}</option>', key)
+            row.options = options[key]
     query = request.GET.copy()
     query.pop("page", None)
     results = {"contract": contract, "page": page, "rows": rows, "q": q,
+               # Where each row's forms come back to (a row's anchor added): read once.
+               "forms_back_to": here,
                "query": query.urlencode(), "max_items": bulk.MAX_ITEMS,
                # Whoever may send one member a new invitation may for all (same role).
                "may_invite": permissions.may_resend_invitation(

@@ -1,5 +1,7 @@
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from muster.accounts import permissions
 from muster.timeline.models import Responsible
@@ -77,8 +79,19 @@ STATUS_TAG_LABELS = {
 }
 
 
-@register.inclusion_tag("includes/status_tag.html")
+@register.simple_tag
 def status_tag(kind, value, label="", id=""):
-    """{% status_tag "grant" g.status g.get_status_display %}: a USWDS tag for a status."""
-    return {"style": STATUS_TAG_STYLES.get((kind, value), ""),
-            "label": STATUS_TAG_LABELS.get((kind, value), label), "id": id}
+    """{% status_tag "grant" g.status g.get_status_display %}: a USWDS tag for a status.
+
+    Built here rather than by including a template: pages show it on every row (a
+    roster page 75 times), and an inclusion tag renders a template with a new context
+    each time. The markup is includes/status_tag.html's, which stays its reference."""
+    return status_tag_html(STATUS_TAG_STYLES.get((kind, value), ""),
+                           STATUS_TAG_LABELS.get((kind, value), label), id)
+
+
+def status_tag_html(style: str, label, id="") -> SafeString:
+    """A USWDS tag's markup, label and id escaped (as includes/status_tag.html)."""
+    return format_html('<span class="usa-tag{}"{}>{}</span>',
+                       f" {style}" if style else "",
+                       format_html(' id="{}"', id) if id else "", label)
