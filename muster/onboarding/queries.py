@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from muster.accounts import permissions
@@ -18,6 +19,9 @@ from muster.timeline import calendar
 from muster.timeline.models import ContractStep
 
 from .models import (
+    BEFORE_MEETING,
+    FINISH_STEP,
+    MEETING_STEP,
     STOPPED,
     EligibilityMeeting,
     OnboardingRequest,
@@ -26,8 +30,6 @@ from .models import (
     SurveyResponse,
     WelcomePackage,
 )
-
-MEETING_STEP, FINISH_STEP = "eligibility-meeting", "complete-onboarding"
 
 
 def undecided_services(contract: Contract) -> QuerySet[ContractService]:
@@ -64,28 +66,34 @@ STOPPED_SECTIONS = [
 ]
 QUEUE_FILTERS = {"open": ("Requests in progress", QUEUE_SECTIONS),
                  "stopped": ("Withdrawn, cancelled or rejected", STOPPED_SECTIONS)}
-# Which timeline step's due date matters while a request is in each status.
-BEFORE_MEETING = {Status.SUBMITTED, Status.QUESTION, Status.REVIEWED, Status.LEAD_APPROVED}
-
-
 def _step(key: str, field: str) -> Subquery:
     return Subquery(
         ContractStep.objects.filter(contract=OuterRef("contract_id"), key=key).values(field)[:1]
     )
 
 
-def queue_rows(sections=QUEUE_SECTIONS) -> QuerySet[OnboardingRequest]:
-    """Every request in the sections' statuses, with what each row shows: one query."""
+def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
+               ) -> QuerySet[OnboardingRequest]:
+    """The requests in the sections' statuses, with what each row shows, oldest submitted
+    first: one query. With `first`, only each status's `first` oldest: they are chosen by
+    a narrow subquery (the request's own columns, index request_queue_order), then only
+    those are joined to their contract, organization, submitter and steps; a query per
+    section joined every request of its status before keeping 25."""
+    rows = OnboardingRequest.objects.filter(status__in=[s for s, _, _ in sections])
+    if first is not None:
+        ranked = rows.annotate(rank=Window(
+            RowNumber(), partition_by=[F("status")], order_by=[F("submitted_at").asc(),
+                                                               F("pk").asc()]))
+        rows = OnboardingRequest.objects.filter(
+            pk__in=ranked.filter(rank__lte=first).values("pk"))
     open_question = Question.objects.filter(
         request=OuterRef("pk"), answered_at__isnull=True
     ).order_by("-asked_at")
     return (
-        OnboardingRequest.objects.filter(status__in=[s for s, _, _ in sections])
-        .select_related("contract", "contract__organization", "submitted_by")
+        rows.select_related("contract", "contract__organization", "submitted_by")
         .annotate(
-            meeting_due=_step(MEETING_STEP, "due_date"),
+            # The due date itself is stored on the request (`due`, models.DUE).
             meeting_done=_step(MEETING_STEP, "completed_at"),
-            finish_due=_step(FINISH_STEP, "due_date"),
             finish_done=_step(FINISH_STEP, "completed_at"),
             question_asked_at=Subquery(open_question.values("asked_at")[:1]),
         )
@@ -99,12 +107,13 @@ def _describe(row: Any, today: datetime.date) -> Any:
     row.age = calendar.business_days_between(submitted, today) if submitted else None
     row.stopped = row.status in STOPPED
     if row.stopped:  # nothing is due on a stopped request
-        row.step_name, row.due, row.overdue = "", None, False
+        row.step_name, row.overdue = "", False
+        row.due = None
         return row
     if row.status in BEFORE_MEETING:
-        row.step_name, row.due, done = "Eligibility meeting", row.meeting_due, row.meeting_done
+        row.step_name, done = "Eligibility meeting", row.meeting_done
     else:
-        row.step_name, row.due, done = "Complete onboarding", row.finish_due, row.finish_done
+        row.step_name, done = "Complete onboarding", row.finish_done
     row.overdue = bool(row.due and not done and row.due < today)
     return row
 
@@ -128,8 +137,9 @@ def review_queue(shown: str, today: datetime.date, section: str = "",
         rows = {section: list(paged)}
     else:
         paged = None
-        rows = {status: list(queue_rows([(status, "", "")])[:SECTION_SHOWN])
-                for status, _, _ in chosen}  # one query each, however many there are
+        rows = {}
+        for row in queue_rows(chosen, first=SECTION_SHOWN):  # one query, however many
+            rows.setdefault(row.status, []).append(row)
     return [
         {"status": status, "title": title, "hint": hint,
          "rows": [_describe(row, today) for row in rows.get(status, [])],

@@ -112,6 +112,12 @@ class WorkItem:
     may_take: bool = False
     may_assign: bool = False
     may_unassign: bool = False
+    # What the controls show, computed once per page (queries.offer).
+    take_url: str = ""
+    assign_url: str = ""
+    unassign_url: str = ""
+    spoken: str = ""  # the item named for a screen reader: "closeout of Contract 12"
+    options: str = ""  # the assign form's <option>s (safe HTML)
 
     @property
     def pk(self) -> int:
