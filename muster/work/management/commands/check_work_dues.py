@@ -7,14 +7,18 @@ closeouts or steps around the services (a bulk COPY, a restore), as check_next_s
 --verbosity 0 prints the summary only.
 """
 
+from typing import Any
+
 from django.core.management.base import CommandError
 
 from muster import commands
 from muster.closeout import models as closeout
 from muster.onboarding import models as onboarding
+from muster.timeline.copies import DueCopy
 
-COPIES = [("onboarding request", onboarding.DUE, onboarding.OnboardingRequest),
-          ("closeout", closeout.DUE, closeout.Closeout)]
+COPIES: list[tuple[str, DueCopy, Any]] = [
+    ("onboarding request", onboarding.DUE, onboarding.OnboardingRequest),
+    ("closeout", closeout.DUE, closeout.Closeout)]
 
 
 def mismatches() -> list[tuple[str, int, object, object]]:
