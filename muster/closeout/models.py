@@ -7,6 +7,7 @@ from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from muster import clock
+from muster.timeline.copies import DueCopy
 from muster.validators import LONG_TEXT_MAX
 
 USER = settings.AUTH_USER_MODEL
@@ -62,8 +63,18 @@ class Closeout(FSMModelMixin, models.Model):
         help_text="The new contract record (re-award) or the new contractor's contract.",
     )
 
+    # A copy of the due date of the timeline step an open closeout waits on (DUE; None when
+    # it is not open), kept by save() and by the timeline's services (timeline/copies.py,
+    # checked by manage.py check_work_dues): My work sorts by it with an index.
+    due = models.DateField(null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["-notice_sent_at"]
+        indexes = [
+            models.Index(fields=["due", "notice_sent_at", "id"],
+                         condition=models.Q(status__in=["notice_sent", "scenario_chosen"]),
+                         name="open_closeout_by_due"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["contract", "pop_end"],
                                     name="one_closeout_per_pop_end"),
@@ -71,6 +82,16 @@ class Closeout(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"Closeout of {self.contract} (POP end {self.pop_end})"
+
+    def save(self, *args, **kwargs):
+        """Store the due date of the step the status waits on (one query when open); a
+        save that names its fields and not the status leaves it as it is."""
+        fields = kwargs.get("update_fields")
+        if fields is None or "status" in fields:
+            self.due = DUE.for_row(self.contract_id, self.status)
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "due"}
+        super().save(*args, **kwargs)
 
     # notice sent → scenario chosen (again, while it may change) → extended, or, on the last
     # day of performance, access removed or carried over; a re-award undone goes back to
@@ -102,6 +123,12 @@ class Closeout(FSMModelMixin, models.Model):
         self.chosen_by, self.chosen_at = None, None
 
 
+# The timeline step an open closeout waits on: the COR's scenario, then the removal of
+# access (muster/closeout/steps.py names the same keys).
+DUE = DueCopy({Closeout.Status.NOTICE_SENT: "closeout-scenario",
+               Closeout.Status.SCENARIO_CHOSEN: "remove-access"})
+
+
 class SweepRun(models.Model):
     """One run of the daily sweep, for the team to see it ran and what it did."""
 
@@ -127,3 +154,9 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+def refresh_due(contract_id: int) -> None:
+    """Recompute the stored `due` of the contract's open Closeout rows after its step due
+    dates moved (registered with timeline.services.register_due_copy in apps.py)."""
+    DUE.refresh(Closeout.objects.all(), contract_id)

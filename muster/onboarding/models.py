@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, Transition, transition
 
 from muster import clock
 from muster.accounts.permissions import Action, on_contract
+from muster.timeline.copies import DueCopy
 from muster.validators import LONG_TEXT_MAX, NAME_MAX, SHORT_TEXT_MAX
 
 USER = settings.AUTH_USER_MODEL
@@ -41,6 +43,14 @@ STOPPED = (*REOPENABLE, Status.REJECTED)
 # Every reason a person gives for a change of status (withdraw, cancel, reopen, send back,
 # reject) fits in this many characters.
 REASON_MAX_LENGTH = SHORT_TEXT_MAX  # a reason is a short text (muster/validators.py)
+# The open statuses (in the team's work and the review queue), and the timeline step each
+# waits on: the eligibility meeting until it is held, then "complete onboarding".
+MEETING_STEP, FINISH_STEP = "eligibility-meeting", "complete-onboarding"
+BEFORE_MEETING = (Status.SUBMITTED, Status.QUESTION, Status.REVIEWED, Status.LEAD_APPROVED)
+AFTER_MEETING = (Status.SERVICE_REVIEW, Status.APPROVED)
+OPEN = (*BEFORE_MEETING, *AFTER_MEETING)
+DUE = DueCopy({**dict.fromkeys(BEFORE_MEETING, MEETING_STEP),
+               **dict.fromkeys(AFTER_MEETING, FINISH_STEP)})
 
 
 class OnboardingRequest(FSMModelMixin, models.Model):
@@ -78,12 +88,34 @@ class OnboardingRequest(FSMModelMixin, models.Model):
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    # A copy of the due date of the timeline step an open request waits on (DUE; None when
+    # it is not open), kept by save() and by the timeline's services (timeline/copies.py,
+    # checked by manage.py check_work_dues): lists sort by it with an index.
+    due = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
+        indexes = [
+            # My work: the open requests by due date (no date last), then by when opened.
+            models.Index(models.F("due"), Coalesce("submitted_at", "created_at"),
+                         models.F("id"), condition=models.Q(status__in=OPEN),
+                         name="open_request_by_due"),
+            # The review queue: each status's oldest submitted first.
+            models.Index(fields=["status", "submitted_at", "id"], name="request_queue_order"),
+        ]
 
     def __str__(self) -> str:
         return f"Onboarding request for {self.contract}"
+
+    def save(self, *args, **kwargs):
+        """Store the due date of the step the status waits on (one query when open); a
+        save that names its fields and not the status leaves it as it is."""
+        fields = kwargs.get("update_fields")
+        if fields is None or "status" in fields:
+            self.due = DUE.for_row(self.contract_id, self.status)
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "due"}
+        super().save(*args, **kwargs)
 
     @property
     def editable_by_contractor_side(self) -> bool:
@@ -373,3 +405,9 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"Survey for {self.contract}"
+
+
+def refresh_due(contract_id: int) -> None:
+    """Recompute the stored `due` of the contract's open OnboardingRequest rows after its step due
+    dates moved (registered with timeline.services.register_due_copy in apps.py)."""
+    DUE.refresh(OnboardingRequest.objects.all(), contract_id)

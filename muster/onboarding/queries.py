@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
@@ -18,6 +21,9 @@ from muster.timeline import calendar
 from muster.timeline.models import ContractStep
 
 from .models import (
+    BEFORE_MEETING,
+    FINISH_STEP,
+    MEETING_STEP,
     STOPPED,
     EligibilityMeeting,
     OnboardingRequest,
@@ -26,8 +32,6 @@ from .models import (
     SurveyResponse,
     WelcomePackage,
 )
-
-MEETING_STEP, FINISH_STEP = "eligibility-meeting", "complete-onboarding"
 
 
 def undecided_services(contract: Contract) -> QuerySet[ContractService]:
@@ -64,28 +68,34 @@ STOPPED_SECTIONS = [
 ]
 QUEUE_FILTERS = {"open": ("Requests in progress", QUEUE_SECTIONS),
                  "stopped": ("Withdrawn, cancelled or rejected", STOPPED_SECTIONS)}
-# Which timeline step's due date matters while a request is in each status.
-BEFORE_MEETING = {Status.SUBMITTED, Status.QUESTION, Status.REVIEWED, Status.LEAD_APPROVED}
-
-
 def _step(key: str, field: str) -> Subquery:
     return Subquery(
         ContractStep.objects.filter(contract=OuterRef("contract_id"), key=key).values(field)[:1]
     )
 
 
-def queue_rows(sections=QUEUE_SECTIONS) -> QuerySet[OnboardingRequest]:
-    """Every request in the sections' statuses, with what each row shows: one query."""
+def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
+               ) -> QuerySet[OnboardingRequest]:
+    """The requests in the sections' statuses, with what each row shows, oldest submitted
+    first: one query. With `first`, only each status's `first` oldest: they are chosen by
+    a narrow subquery (the request's own columns, index request_queue_order), then only
+    those are joined to their contract, organization, submitter and steps; a query per
+    section joined every request of its status before keeping 25."""
+    rows = OnboardingRequest.objects.filter(status__in=[s for s, _, _ in sections])
+    if first is not None:
+        ranked = rows.annotate(rank=Window(
+            RowNumber(), partition_by=[F("status")], order_by=[F("submitted_at").asc(),
+                                                               F("pk").asc()]))
+        rows = OnboardingRequest.objects.filter(
+            pk__in=ranked.filter(rank__lte=first).values("pk"))
     open_question = Question.objects.filter(
         request=OuterRef("pk"), answered_at__isnull=True
     ).order_by("-asked_at")
     return (
-        OnboardingRequest.objects.filter(status__in=[s for s, _, _ in sections])
-        .select_related("contract", "contract__organization", "submitted_by")
+        rows.select_related("contract", "contract__organization", "submitted_by")
         .annotate(
-            meeting_due=_step(MEETING_STEP, "due_date"),
+            # The due date itself is stored on the request (`due`, models.DUE).
             meeting_done=_step(MEETING_STEP, "completed_at"),
-            finish_due=_step(FINISH_STEP, "due_date"),
             finish_done=_step(FINISH_STEP, "completed_at"),
             question_asked_at=Subquery(open_question.values("asked_at")[:1]),
         )
@@ -93,18 +103,47 @@ def queue_rows(sections=QUEUE_SECTIONS) -> QuerySet[OnboardingRequest]:
     )
 
 
-def _describe(row: Any, today: datetime.date) -> Any:
-    """Age in business days, and the due date of the step that matters now."""
+class _Words:
+    """What each queue row shows that the template computed per row before: the request's
+    address (one reverse per page: the addresses differ by the contract's id alone) and
+    its dates as the `date` filter writes them ("M j, Y", "D, M j, Y", with Django's own
+    month and day names), 150 rows of each on the default queue."""
+
+    MARK = 987654321  # a contract id no address has; replaced by each row's
+
+    def __init__(self):
+        self.url = reverse("onboarding:request", args=[self.MARK])
+        self.months = {m: str(MONTHS_3[m]).title() for m in range(1, 13)}
+        self.days = {d: str(WEEKDAYS_ABBR[d]) for d in range(7)}
+
+    def address(self, contract_id: int) -> str:
+        return self.url.replace(str(self.MARK), str(contract_id))
+
+    def day(self, value: datetime.date) -> str:
+        return f"{self.months[value.month]} {value.day}, {value.year}"
+
+    def weekday(self, value: datetime.date) -> str:
+        return f"{self.days[value.weekday()]}, {self.day(value)}"
+
+
+def _describe(row: Any, today: datetime.date, words: _Words | None = None) -> Any:
+    """Age in business days, and the due date of the step that matters now; the row's
+    address and dates in words."""
+    words = words or _Words()
     submitted = timezone.localdate(row.submitted_at) if row.submitted_at else None
     row.age = calendar.business_days_between(submitted, today) if submitted else None
+    row.url = words.address(row.contract_id)
+    row.submitted_text = words.day(submitted) if submitted else ""
     row.stopped = row.status in STOPPED
     if row.stopped:  # nothing is due on a stopped request
-        row.step_name, row.due, row.overdue = "", None, False
+        row.step_name, row.overdue = "", False
+        row.due, row.due_text = None, ""
         return row
     if row.status in BEFORE_MEETING:
-        row.step_name, row.due, done = "Eligibility meeting", row.meeting_due, row.meeting_done
+        row.step_name, done = "Eligibility meeting", row.meeting_done
     else:
-        row.step_name, row.due, done = "Complete onboarding", row.finish_due, row.finish_done
+        row.step_name, done = "Complete onboarding", row.finish_done
+    row.due_text = words.weekday(row.due) if row.due else "date not set"
     row.overdue = bool(row.due and not done and row.due < today)
     return row
 
@@ -120,6 +159,7 @@ def review_queue(shown: str, today: datetime.date, section: str = "",
     oldest requests described as of `today`, its count and whether it shows all of them;
     with `section` (one of the filter's statuses), that section alone, a page at a time."""
     chosen = QUEUE_FILTERS[shown][1]
+    words = _Words()
     counts = dict(OnboardingRequest.objects.filter(status__in=[s for s, _, _ in chosen])
                   .values_list("status").annotate(n=Count("pk")).order_by())
     if section in {status for status, _, _ in chosen}:
@@ -128,11 +168,12 @@ def review_queue(shown: str, today: datetime.date, section: str = "",
         rows = {section: list(paged)}
     else:
         paged = None
-        rows = {status: list(queue_rows([(status, "", "")])[:SECTION_SHOWN])
-                for status, _, _ in chosen}  # one query each, however many there are
+        rows = {}
+        for row in queue_rows(chosen, first=SECTION_SHOWN):  # one query, however many
+            rows.setdefault(row.status, []).append(row)
     return [
         {"status": status, "title": title, "hint": hint,
-         "rows": [_describe(row, today) for row in rows.get(status, [])],
+         "rows": [_describe(row, today, words) for row in rows.get(status, [])],
          "count": counts.get(status, 0), "page": paged,
          "anchor": f"section-{status}"}
         for status, title, hint in chosen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -80,14 +80,33 @@ def _lock(contract_pk: int) -> Stored:
     return row or (None, None)
 
 
-def _store(contract, stored: Stored) -> None:
-    """Recompute the locked contract's next step from its steps; write it if it moved."""
+# Upper apps keep copies of some step due dates on their own rows (an onboarding request's
+# and a closeout's `due`: the due date of the step its status waits on, which My work and
+# the review queue sort by). Each registers (in its AppConfig.ready; timeline imports no
+# upper app) a function of the contract that recomputes its copy from the steps; _store
+# calls them in the same transaction as the change, whenever due dates may have moved.
+_DUE_COPIES: list[Callable[[int], None]] = []
+
+
+def register_due_copy(refresh: Callable[[int], None]) -> None:
+    """Have `refresh(contract_pk)` run after every change that may move the contract's
+    step due dates, inside that change's transaction."""
+    if refresh not in _DUE_COPIES:
+        _DUE_COPIES.append(refresh)
+
+
+def _store(contract, stored: Stored, dues_moved: bool = True) -> None:
+    """Recompute the locked contract's next step from its steps; write it if it moved.
+    With `dues_moved`, refresh the registered copies of its step due dates too."""
     expected: Stored = (open_dated_steps().filter(contract_id=contract.pk)
                         .values_list("pk", "due_date").first()) or (None, None)
     if expected != stored:
         _contract_model().objects.filter(pk=contract.pk).update(
             next_step_id=expected[0], next_step_due=expected[1])
     contract.next_step_id, contract.next_step_due = expected
+    if dues_moved:
+        for refresh in _DUE_COPIES:
+            refresh(contract.pk)
 
 
 @contextmanager
@@ -241,7 +260,7 @@ def complete_step(actor, step: ContractStep, note: str = "") -> ContractStep:
         contract=step.contract,
         after={"completed_at": step.completed_at, "note": step.completion_note},
     )
-    _store(step.contract, stored)
+    _store(step.contract, stored, dues_moved=False)  # a completion moves no due date
     return step
 
 
@@ -276,7 +295,7 @@ def cancel_open_steps(actor, contract: Contract, process: str, why: str) -> list
     for step in steps:
         step.cancelled_at = now
     ContractStep.objects.bulk_update(steps, ["cancelled_at"])
-    _store(contract, stored)
+    _store(contract, stored, dues_moved=False)  # a cancellation moves no due date
     if steps:
         audit.record(actor, "timeline.steps_cancelled", contract,
                      f"{len(steps)} open step(s) cancelled: {why}", contract=contract,

@@ -14,15 +14,17 @@ Age is in business days since the item opened (submitted, requested, COR-approve
 notice sent), on the federal business calendar (muster/timeline/calendar.py).
 
 Every list and count reads items through `Kind.open_rows()`: one query per kind, the
-due date computed in SQL (a timeline step's) or turned into a range of anchor dates (5
-business days after), so no page loads every open item to sort or count it.
+due date stored on the row (a timeline step's: an onboarding request's and a closeout's
+`due`, kept with the steps, see muster/timeline/copies.py, with an index on the open rows)
+or turned into a range of anchor dates (5 business days after), so no page loads every
+open item to sort or count it.
 """
 
 import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, DateTimeField, F, FilteredRelation, Q, QuerySet, When
+from django.db.models import DateTimeField, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -44,19 +46,6 @@ AGE_BUCKETS = [
 ]
 AGE_KEYS = {key: (low, high) for key, _, low, high in AGE_BUCKETS}
 AGE_LABELS = {key: label for key, label, _, _ in AGE_BUCKETS}
-
-
-def _due_by_status(rows: QuerySet, status: Q, before: str, after: str) -> QuerySet:
-    """Annotate `due`: the due date of the contract's step `before` while `status` holds,
-    else of its step `after`. The two steps are joined (one row each: a contract's step
-    keys are unique), not looked up per row: the dashboard's counts test `due` a dozen
-    times a row, and a subquery ran once per test and row (a second at 10,000 contracts)."""
-    return rows.annotate(
-        step_before=FilteredRelation("contract__steps",
-                                     condition=Q(contract__steps__key=before)),
-        step_after=FilteredRelation("contract__steps", condition=Q(contract__steps__key=after)),
-    ).annotate(due=Case(When(status, then=F("step_before__due_date")),
-                        default=F("step_after__due_date")))
 
 
 def end_of_week(today: datetime.date) -> datetime.date:
@@ -123,6 +112,12 @@ class WorkItem:
     may_take: bool = False
     may_assign: bool = False
     may_unassign: bool = False
+    # What the controls show, computed once per page (queries.offer).
+    take_url: str = ""
+    assign_url: str = ""
+    unassign_url: str = ""
+    spoken: str = ""  # the item named for a screen reader: "closeout of Contract 12"
+    options: str = ""  # the assign form's <option>s (safe HTML)
 
     @property
     def pk(self) -> int:
@@ -276,14 +271,12 @@ class OnboardingKind(Kind):
         Status.APPROVED: "The welcome package",
     }
     opened_expression = Coalesce("submitted_at", "created_at")
-    BEFORE_MEETING = (Status.SUBMITTED, Status.QUESTION, Status.REVIEWED, Status.LEAD_APPROVED)
 
     def base(self):
         return OnboardingRequest.objects.select_related("contract")
 
     def annotate_due(self, rows):
-        return _due_by_status(rows, Q(status__in=self.BEFORE_MEETING),
-                              "eligibility-meeting", "complete-onboarding")
+        return rows  # `due` is stored on the row (onboarding.models.DUE), and indexed
 
     def title(self, row):
         return "Onboarding request"
@@ -355,8 +348,7 @@ class CloseoutKind(Kind):
         return Closeout.objects.select_related("contract")
 
     def annotate_due(self, rows):
-        return _due_by_status(rows, Q(status=Closeout.Status.NOTICE_SENT),
-                              "closeout-scenario", "remove-access")
+        return rows  # `due` is stored on the row (closeout.models.DUE), and indexed
 
     def title(self, row):
         return f"POP end {row.pop_end:%b} {row.pop_end.day}, {row.pop_end.year}"

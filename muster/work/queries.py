@@ -7,8 +7,11 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from muster.accounts import permissions
 from muster.accounts.models import TeamRole
@@ -54,10 +57,13 @@ class Merged:
     date last), for Django's Paginator: `count()` is one COUNT per kind; a page reads at
     most `stop` rows of each kind (one query each) and merges them."""
 
-    def __init__(self, rows: dict[str, QuerySet], today: datetime.date):
-        self.rows, self.today = rows, today
+    def __init__(self, rows: dict[str, QuerySet], today: datetime.date,
+                 count: int | None = None):
+        self.rows, self.today, self.known_count = rows, today, count
 
     def count(self) -> int:
+        if self.known_count is not None:  # counted already (mine_and_waiting_counts)
+            return self.known_count
         return sum(qs.count() for qs in self.rows.values())
 
     def __len__(self) -> int:
@@ -122,16 +128,60 @@ class Candidates:
 def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]:
     """What each item's row or panel offers this person (accounts.permissions decides):
     Take it (nobody has it, or they may give out work), a choice of people, Unassign (or
-    Give it back, for their own)."""
+    Give it back, for their own).
+
+    Also what the controls show per row, computed here once rather than by the template
+    per row: the three action addresses (one reverse: they share the item's own), the
+    words naming the item to a screen reader (four times a row), and the choice of people
+    as <option>s, rendered once per distinct (people, selected person) on the page."""
     assigner = permissions.may_assign_work(user)
+    people_of: dict[int | None, list[tuple[int, str]]] = {}
+    options_of: dict[tuple[int | None, int | None], str] = {}
     for item in items:
-        item.candidates = candidates.for_item(item) if assigner else []
+        if assigner:
+            if item.service_id not in people_of:
+                people_of[item.service_id] = candidates.for_item(item)
+            item.candidates = people_of[item.service_id]
+        else:
+            item.candidates = []
         own = item.assignee_id == user.pk
         item.may_take = (not own and permissions.may_work_on(user, item.obj)
                          and (item.assignee_id is None or assigner))
         item.may_assign = assigner
         item.may_unassign = item.assignee_id is not None and (assigner or own)
+        page = reverse("work:item", args=[item.kind.key, item.pk])
+        item.take_url, item.assign_url, item.unassign_url = (
+            f"{page}take/", f"{page}assign/", f"{page}unassign/")  # work/urls.py: ITEM + …
+        item.spoken = f"{item.kind.label.lower()} of {item.contract.name}" + (
+            f", {item.title}" if item.title != item.kind.label else "")
+        if item.candidates:
+            key = (item.service_id, item.assignee_id)
+            if key not in options_of:
+                options_of[key] = _options(item.candidates, item.assignee_id)
+            item.options = options_of[key]
     return items
+
+
+def _options(people: list[tuple[int, str]], selected: int | None) -> str:
+    """The assign form's <option>s: "Choose", then each person (the assignee selected)."""
+    return mark_safe(  # noqa: S308  (every value is escaped by format_html)
+        '<option value="">Choose</option>' + "".join(
+            format_html('<option value="{}"{}>{}</option>', pk,
+                        mark_safe(" selected") if pk == selected else "", name)  # noqa: S308
+            for pk, name in people))
+
+
+def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[int, int]:
+    """How many open items are assigned to the person, and how many to nobody: one query
+    a kind for both (a COUNT for each list read every open grant twice)."""
+    mine = waiting = 0
+    for qs in rows.values():
+        got = qs.order_by().aggregate(
+            mine=Count("pk", filter=Q(work_assignment__assignee=user)),
+            waiting=Count("pk", filter=Q(work_assignment__isnull=True)))
+        mine += got["mine"]
+        waiting += got["waiting"]
+    return mine, waiting
 
 
 def assigned_to(rows: dict[str, QuerySet], user) -> dict[str, QuerySet]:

@@ -44,8 +44,11 @@ def mine(request):
         raise PermissionDenied("My work is the onboarding team's and the service leads' list.")
     today = clock.today()
     rows = queries.scope(user)
-    assigned = _page(request, queries.Merged(queries.assigned_to(rows, user), today), "mine")
-    waiting = _page(request, queries.Merged(queries.unassigned(rows), today), "page")
+    mine_count, waiting_count = queries.mine_and_waiting_counts(rows, user)
+    assigned = _page(request, queries.Merged(queries.assigned_to(rows, user), today,
+                                             mine_count), "mine")
+    waiting = _page(request, queries.Merged(queries.unassigned(rows), today, waiting_count),
+                    "page")
     candidates = queries.Candidates.load() if permissions.may_assign_work(user) else None
     for page in (assigned, waiting):
         queries.offer(user, page.object_list, candidates or queries.Candidates())
