@@ -82,7 +82,10 @@ SORTS = {
 }
 
 
-def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False, sort="name"):
+def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False, sort="name",
+                  cor_name=True):
+    """The contracts the person may see, filtered and sorted; with `cor_name` each with
+    its COR's name (the page's column; the API names every party instead)."""
     queryset = with_next_step(permissions.visible_contracts(user))
     if q:
         queryset = queryset.filter(
@@ -105,10 +108,11 @@ def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False
         )
     if overdue:
         queryset = queryset.filter(next_step_due__lt=clock.today())
-    cor_name = ContractRole.objects.filter(contract=OuterRef("pk"), role="cor").values(
-        "user__full_name"
-    )[:1]
-    queryset = queryset.annotate(cor_name=Subquery(cor_name))
+    if cor_name:
+        first_cor = ContractRole.objects.filter(contract=OuterRef("pk"), role="cor").values(
+            "user__full_name"
+        )[:1]
+        queryset = queryset.annotate(cor_name=Subquery(first_cor))
     return queryset.order_by(*SORTS.get(sort, SORTS["name"]))
 
 
