@@ -90,7 +90,11 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         service select's choices, which the key holds, and of the code and templates, which
         do not change while a process runs: so a kept rendering is the one this form would
         render."""
-        services = tuple(Service.objects.values_list("pk", "name"))  # the select's choices
+        # The service select's choices, read as rows (the field's own iterator opened a
+        # server-side cursor for them); the same options, in the queryset's order.
+        services = tuple(self.fields["service"].queryset.values_list("pk", "name"))
+        self.fields["service"].widget.choices = [("", self.fields["service"].empty_label),
+                                                 *services]
         key = (services, *((name, repr(bound.value()), tuple(map(str, bound.errors)))
                           for name, bound in ((n, self[n]) for n in self.fields)))
         with _SHOWN_LOCK:
