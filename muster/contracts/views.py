@@ -21,7 +21,7 @@ from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
 
-from . import cor_filter, panels, queries, services
+from . import cor_filter, panels, queries, rows, services
 from .forms import (
     CompleteStepForm,
     ContractFilterForm,
@@ -56,14 +56,15 @@ class _CountedPages(Paginator):
 _PK = 2_147_483_647  # a placeholder id: where a contract's id goes in its address
 
 
-def _list_page(request, queryset, counted):
-    """A page of contracts for contracts/_contract_table.html, each with its page's `url`
-    (reversed once a page rather than once a row)."""
+def _list_page(request, queryset, counted, *, show_cor=False):
+    """A page of contracts and its table's `rows` (contracts/_contract_table.html), each
+    contract with its page's `url` (reversed once a page rather than once a row)."""
     page = _CountedPages(queryset, PAGE_SIZE, counted).get_page(request.GET.get("page"))
     before, _, after = reverse("contracts:detail", args=[_PK]).rpartition(str(_PK))
     page.object_list = list(page.object_list)
     for contract in page.object_list:
         contract.url = f"{before}{contract.pk}{after}"
+    page.rows = rows.contract_rows(page.object_list, show_cor)
     return page
 
 
@@ -89,7 +90,7 @@ def contract_list(request):
     chosen = form.filters()
     sort = chosen.pop("sort")
     contracts = queries.filtered_contracts(request.user, **chosen)
-    page = _list_page(request, queries.listed(contracts, sort=sort), contracts)
+    page = _list_page(request, queries.listed(contracts, sort=sort), contracts, show_cor=True)
     chosen["sort"] = sort
     query = request.GET.copy()
     query.pop("page", None)

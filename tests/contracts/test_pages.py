@@ -674,3 +674,19 @@ def test_search_by_organization_keeps_contracts_without_one_out(client, catalog)
     make_contract(name="Delta Orphan", contract_number="75FCMC26C3004")
     assert list_names(client, q="analytics llc") == ["Alpha Analytics"]
     assert list_names(client, q="orphan") == ["Delta Orphan"]
+
+
+def test_a_row_says_why_it_names_no_organization_and_no_cor(client, team):
+    # The rows are written in Python (contracts/rows.py): every case the template had.
+    make_contract(name="Unawarded & <Co>")
+    awarded = make_contract(name="Awarded Without", award_date=D(2026, 3, 2))
+    advance(awarded, Contract.award)
+
+    html = html_of(client.get(LIST))
+
+    unawarded = row(html, "Unawarded &amp; &lt;Co&gt;")
+    assert 'data-label="Organization">Not yet awarded<' in unawarded
+    assert 'data-label="COR">—<' in unawarded
+    assert 'data-label="Stage">Solicitation<' in unawarded
+    assert 'data-label="Organization">Not given yet<' in row(html, "Awarded Without")
+    assert f'href="{reverse("contracts:detail", args=[awarded.pk])}"' in html
