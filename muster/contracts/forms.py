@@ -1,5 +1,6 @@
 import threading
 from collections import OrderedDict
+from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -92,9 +93,9 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         render."""
         # The service select's choices, read as rows (the field's own iterator opened a
         # server-side cursor for them); the same options, in the queryset's order.
-        services = tuple(self.fields["service"].queryset.values_list("pk", "name"))
-        self.fields["service"].widget.choices = [("", self.fields["service"].empty_label),
-                                                 *services]
+        field = cast(forms.ModelChoiceField, self.fields["service"])
+        services = tuple(Service.objects.values_list("pk", "name"))  # the field's queryset
+        field.widget.choices = [("", field.empty_label), *services]
         key = (services, *((name, repr(bound.value()), tuple(map(str, bound.errors)))
                           for name, bound in ((n, self[n]) for n in self.fields)))
         with _SHOWN_LOCK:

@@ -36,6 +36,7 @@ def _next_step(contract) -> str:
 
 
 def _row(contract, show_cor: bool) -> str:
+    organization: str
     if contract.organization:
         organization = escape(contract.organization.name)
     else:
@@ -58,4 +59,5 @@ def _row(contract, show_cor: bool) -> str:
 def contract_rows(contracts, show_cor: bool = False) -> SafeString:
     """The table body's rows for contracts as contracts.queries.listed() reads them, each
     with its page's `url` (contracts.views._list_page). Every value is escaped."""
-    return mark_safe("".join(_row(contract, show_cor) for contract in contracts))
+    # Safe: every value in a row went through escape() (_row, _next_step).
+    return mark_safe("".join(_row(contract, show_cor) for contract in contracts))  # noqa: S308

@@ -64,7 +64,7 @@ def _list_page(request, queryset, counted, *, show_cor=False):
     page.object_list = list(page.object_list)
     for contract in page.object_list:
         contract.url = f"{before}{contract.pk}{after}"
-    page.rows = rows.contract_rows(page.object_list, show_cor)
+    page.rows = rows.contract_rows(page.object_list, show_cor)  # type: ignore[attr-defined]
     return page
 
 

@@ -85,7 +85,7 @@ def with_people_and_services(queryset: QuerySet[Contract]) -> QuerySet[Contract]
 SUMMARY_FIELDS = ("id", "contract_number", "name", "stage", "organization__name")
 
 
-def attach_people_and_services(contracts: list[Contract]) -> None:
+def attach_people_and_services(contracts: list[Any]) -> None:
     """Give a page of contracts (read without summary_prefetches) what their summaries show
     of their parties and services, as plain rows in two queries: the prefetch built a
     model instance for each role, user, contract service and service (issue 17: 700 of
@@ -137,8 +137,9 @@ class ContractSummary(Schema):
 
     @staticmethod
     def resolve_parties(obj: Contract) -> list[Party] | list[dict]:
-        if hasattr(obj, "summary_parties"):  # attach_people_and_services
-            return obj.summary_parties
+        attached = getattr(obj, "summary_parties", None)  # attach_people_and_services
+        if attached is not None:
+            return attached
         roles = getattr(obj, "api_parties", None)
         if roles is None:  # not prefetched (summary_prefetches): read them now
             roles = obj.roles.filter(role__in=CONTRACT_PARTIES).select_related("user")
@@ -148,8 +149,9 @@ class ContractSummary(Schema):
 
     @staticmethod
     def resolve_services(obj: Contract) -> list[ServiceOnContract] | list[dict]:
-        if hasattr(obj, "summary_services"):  # attach_people_and_services
-            return obj.summary_services
+        attached = getattr(obj, "summary_services", None)  # attach_people_and_services
+        if attached is not None:
+            return attached
         items = getattr(obj, "api_services", None)
         if items is None:
             items = obj.services.select_related("service")
@@ -190,12 +192,10 @@ _PK = 2_147_483_647  # a placeholder id no address holds but where a contract's 
 
 def _absolute(context: Any, name: str, pk: int) -> str:
     """The absolute address of a contract's page (`name`, taking only its id): reversed
-    and made absolute once a request, the id then put in its place (a list of 50 reversed
+    and made absolute once a response, the id then put in its place (a list of 50 reversed
     100 addresses)."""
     request = _request(context)
-    cached = getattr(request, "_muster_contract_urls", None)
-    if cached is None:
-        cached = request._muster_contract_urls = {}
+    cached = context.setdefault("contract_urls", {})  # the response's validation context
     if name not in cached:
         # The id is the address's last number (the host cannot follow the path).
         before, _, after = request.build_absolute_uri(reverse(name, args=[_PK])).rpartition(
