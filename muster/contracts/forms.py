@@ -68,18 +68,17 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         text = cor_filter.words(self.cleaned_data["cor"])
         if not text:
             return None
-        holders = cor_filter.cor_holders(self.user).only("pk", "full_name", "email")
         pk = cor_filter.as_id(text)
         if pk is not None:
-            cor = holders.filter(pk=pk).first()
+            cor = cor_filter.cor_holder(self.user, pk=pk)
             if cor is None:
                 raise forms.ValidationError("This COR is not on any contract you can see.",
                                             code="unknown")
             return cor
         email = cor_filter.labelled_email(text)
-        if email and (cor := holders.filter(email=email).first()):
+        if email and (cor := cor_filter.cor_holder(self.user, email=email)):
             return cor
-        if not cor_filter.matching(holders, text).exists():
+        if not cor_filter.matching(cor_filter.cor_holders(self.user), text).exists():
             raise forms.ValidationError(
                 f"No COR of the contracts you can see matches “{text}”.", code="no_match")
         return text
