@@ -19,9 +19,11 @@ import re
 from django.db.models import (
     BooleanField,
     Case,
+    Exists,
     F,
     Func,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -62,13 +64,27 @@ class AmongIds(Func):
         return f"{sql})", params
 
 
-def cor_holders(user) -> QuerySet:
-    """The people holding a COR role on a contract this person may see (every COR for
-    None: the form without a person)."""
+def _cor_roles(user) -> QuerySet:
+    """The COR roles on the contracts this person may see (every one for None)."""
     roles = ContractRole.objects.filter(role=ContractRole.Role.COR)
     if user is not None and not (user.is_authenticated and permissions.sees_every_contract(user)):
         roles = roles.filter(contract__in=permissions.visible_contracts(user))
-    return User.objects.filter(AmongIds(roles.order_by().values("user_id").distinct()))
+    return roles.order_by()
+
+
+def cor_holders(user) -> QuerySet:
+    """The people holding a COR role on a contract this person may see (every COR for
+    None: the form without a person)."""
+    return User.objects.filter(AmongIds(_cor_roles(user).values("user_id").distinct()))
+
+
+def cor_holder(user, **lookup) -> User | None:
+    """The one person matching `lookup` (an id, an email) among cor_holders(user), or None:
+    that person is read first and then their COR roles looked up (issue 17: the list by a
+    COR's id read every COR's id to find one, 26 ms on the bench data)."""
+    return (User.objects.filter(**lookup)
+            .filter(Exists(_cor_roles(user).filter(user_id=OuterRef("pk"))))
+            .only("pk", "full_name", "email").first())
 
 
 def matching(queryset: QuerySet, text: str) -> QuerySet:

@@ -1,3 +1,6 @@
+import threading
+from collections import OrderedDict
+from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -27,6 +30,12 @@ SORT_CHOICES = [
     ("stage", "Stage"), ("next_due", "Next step due"),
     ("pop_end", "End of performance, soonest"), ("-pop_end", "End of performance, latest"),
 ]
+
+
+# ContractFilterForm.shown_fields's renderings, the most recently shown kept.
+_SHOWN: OrderedDict[tuple, dict[str, str]] = OrderedDict()
+_SHOWN_MAX = 256
+_SHOWN_LOCK = threading.Lock()
 
 
 class ContractFilterForm(USWDSMixin, forms.Form):
@@ -59,21 +68,46 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         text = cor_filter.words(self.cleaned_data["cor"])
         if not text:
             return None
-        holders = cor_filter.cor_holders(self.user).only("pk", "full_name", "email")
         pk = cor_filter.as_id(text)
         if pk is not None:
-            cor = holders.filter(pk=pk).first()
+            cor = cor_filter.cor_holder(self.user, pk=pk)
             if cor is None:
                 raise forms.ValidationError("This COR is not on any contract you can see.",
                                             code="unknown")
             return cor
         email = cor_filter.labelled_email(text)
-        if email and (cor := holders.filter(email=email).first()):
+        if email and (cor := cor_filter.cor_holder(self.user, email=email)):
             return cor
-        if not cor_filter.matching(holders, text).exists():
+        if not cor_filter.matching(cor_filter.cor_holders(self.user), text).exists():
             raise forms.ValidationError(
                 f"No COR of the contracts you can see matches “{text}”.", code="no_match")
         return text
+
+    def shown_fields(self) -> dict[str, str]:
+        """Each field as the list shows it (its `as_field_group`), rendered once for each
+        distinct thing the fields show (issue 17: six field templates were a fifth of the
+        list's time). The HTML is a function of the field's value, its errors and the
+        service select's choices, which the key holds, and of the code and templates, which
+        do not change while a process runs: so a kept rendering is the one this form would
+        render."""
+        # The service select's choices, read as rows (the field's own iterator opened a
+        # server-side cursor for them); the same options, in the queryset's order.
+        field = cast(forms.ModelChoiceField, self.fields["service"])
+        services = tuple(Service.objects.values_list("pk", "name"))  # the field's queryset
+        field.widget.choices = [("", field.empty_label), *services]
+        key = (services, *((name, repr(bound.value()), tuple(map(str, bound.errors)))
+                          for name, bound in ((n, self[n]) for n in self.fields)))
+        with _SHOWN_LOCK:
+            shown = _SHOWN.get(key)
+            if shown is not None:
+                _SHOWN.move_to_end(key)
+                return shown
+        shown = {name: self[name].as_field_group() for name in self.fields}
+        with _SHOWN_LOCK:
+            _SHOWN[key] = shown
+            while len(_SHOWN) > _SHOWN_MAX:
+                _SHOWN.popitem(last=False)
+        return shown
 
     def filters(self) -> dict:
         # A bad value drops only that filter: cleaned_data keeps every valid field. Words

@@ -25,7 +25,7 @@ from muster.audit.models import AuditEvent
 from muster.timeline.models import ContractStep
 
 from . import cor_filter
-from .models import OPEN_STAGES, Contract, ContractService, SavedView
+from .models import OPEN_STAGES, Contract, ContractService, Organization, SavedView
 
 __all__ = ["OPEN_STAGES"]  # read by operations' metrics from here
 CONTRACTOR_USER = ContractRole.Role.CONTRACTOR_USER
@@ -58,11 +58,15 @@ def overdue_first(queryset: QuerySet) -> QuerySet:
     return queryset.order_by(F("next_step_due").asc(nulls_last=True), "name")
 
 
-def home_contracts(user) -> QuerySet:
+def home_open_contracts(user) -> QuerySet:
     """The contracts on a person's home page: open ones they hold a role on (all, for the
-    team), overdue steps first."""
-    queryset = permissions.visible_contracts(user).filter(stage__in=OPEN_STAGES)
-    return overdue_first(with_next_step(queryset))
+    team); nothing read to show them (what the page counts)."""
+    return permissions.visible_contracts(user).filter(stage__in=OPEN_STAGES)
+
+
+def home_contracts(user) -> QuerySet:
+    """home_open_contracts as the page shows them, overdue steps first."""
+    return overdue_first(with_next_step(home_open_contracts(user)).only(*ROW_COLUMNS))
 
 
 def contracts_as_contractor_user(user) -> QuerySet:
@@ -83,15 +87,26 @@ SORTS = {
 }
 
 
-def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False, sort="name"):
-    queryset = with_next_step(permissions.visible_contracts(user))
+# What a list's row shows of a contract (contracts/_contract_table.html): its other
+# columns are not read (issue 17).
+ROW_COLUMNS = ("name", "contract_number", "stage", "award_date", "next_step_due",
+               "organization__name")
+
+
+def filtered_contracts(user, *, q="", stage="", cor=None, service=None, overdue=False):
+    """The contracts the person may see that the list's filters keep, with nothing read to
+    show them: what the list counts (listed() shows them)."""
+    queryset = permissions.visible_contracts(user)
     if q:
+        # The organizations whose name matches, read once (2,000 of them) rather than
+        # joined to each of 10,000 contracts and matched there (issue 17).
+        organizations = Organization.objects.filter(
+            Q(name__icontains=q) | Q(harp_name__icontains=q)).values("pk")
         queryset = queryset.filter(
             Q(name__icontains=q)
             | Q(contract_number__icontains=q)
             | Q(task_order_number__icontains=q)
-            | Q(organization__name__icontains=q)
-            | Q(organization__harp_name__icontains=q)
+            | Q(organization__in=organizations)
         )
     if stage:
         queryset = queryset.filter(stage=stage)
@@ -106,11 +121,26 @@ def contract_list(user, *, q="", stage="", cor=None, service=None, overdue=False
         )
     if overdue:
         queryset = queryset.filter(next_step_due__lt=clock.today())
-    cor_name = ContractRole.objects.filter(contract=OuterRef("pk"), role="cor").values(
-        "user__full_name"
-    )[:1]
-    queryset = queryset.annotate(cor_name=Subquery(cor_name))
+    return queryset
+
+
+def listed(queryset: QuerySet, *, sort="name", cor_name=True) -> QuerySet:
+    """The contracts of `queryset` as a list shows them: the row's columns, the next step,
+    sorted; with `cor_name` each with its COR's name (the list page's column; the API names
+    every party instead)."""
+    queryset = with_next_step(queryset).only(*ROW_COLUMNS)
+    if cor_name:
+        # Unordered: a contract has one COR (and ContractRole's own order joined the
+        # contract again for each row).
+        first_cor = ContractRole.objects.filter(contract=OuterRef("pk"), role="cor").order_by(
+        ).values("user__full_name")[:1]
+        queryset = queryset.annotate(cor_name=Subquery(first_cor))
     return queryset.order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+def contract_list(user, *, sort="name", cor_name=True, **filters) -> QuerySet:
+    """The contract list (filters as filtered_contracts takes them), sorted."""
+    return listed(filtered_contracts(user, **filters), sort=sort, cor_name=cor_name)
 
 
 # The contract page names this many contractor users; the roster page lists them all.

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -23,7 +24,7 @@ from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
 
-from . import cor_filter, panels, queries, services
+from . import cor_filter, panels, queries, rows, services
 from .forms import (
     CompleteStepForm,
     ContractFilterForm,
@@ -43,9 +44,37 @@ def _page(request, queryset, size=PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
+class _CountedPages(Paginator):
+    """A list's pages, counted on its contracts before anything is read to show them: the
+    count of the shown queryset keeps the next step's join (issue 17)."""
+
+    def __init__(self, queryset, size, counted):
+        super().__init__(queryset, size)
+        self._counted = counted
+
+    @cached_property
+    def count(self) -> int:
+        return self._counted.count()
+
+
+_PK = 2_147_483_647  # a placeholder id: where a contract's id goes in its address
+
+
+def _list_page(request, queryset, counted, *, show_cor=False):
+    """A page of contracts and its table's `rows` (contracts/_contract_table.html), each
+    contract with its page's `url` (reversed once a page rather than once a row)."""
+    page = _CountedPages(queryset, PAGE_SIZE, counted).get_page(request.GET.get("page"))
+    before, _, after = reverse("contracts:detail", args=[_PK]).rpartition(str(_PK))
+    page.object_list = list(page.object_list)
+    for contract in page.object_list:
+        contract.url = f"{before}{contract.pk}{after}"
+    page.rows = rows.contract_rows(page.object_list, show_cor)  # type: ignore[attr-defined]
+    return page
+
+
 def home(request):
     user = request.user
-    page = _page(request, queries.home_contracts(user))
+    page = _list_page(request, queries.home_contracts(user), queries.home_open_contracts(user))
     today = clock.today()
     return render(request, "contracts/home.html", {
         "page": page,
@@ -63,7 +92,10 @@ def contract_list(request):
     showing a partial as a page (or the reverse) for the same address."""
     form = ContractFilterForm(request.GET, user=request.user)  # bad values are ignored
     chosen = form.filters()
-    page = _page(request, queries.contract_list(request.user, **chosen))
+    sort = chosen.pop("sort")
+    contracts = queries.filtered_contracts(request.user, **chosen)
+    page = _list_page(request, queries.listed(contracts, sort=sort), contracts, show_cor=True)
+    chosen["sort"] = sort
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "today": clock.today(),
@@ -72,6 +104,7 @@ def contract_list(request):
                "filters_query": query_of(chosen), "list_url": reverse("contracts:list")}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "contracts/_list_results.html", context)
+    context["fields"] = form.shown_fields()
     return render(request, "contracts/list.html", context)
 
 

@@ -634,3 +634,63 @@ def test_completing_a_step_of_another_contract_is_not_found(client, awarded):
     url = reverse("contracts:step_complete", args=[awarded.pk, step.pk])
     assert client.post(url, {"note": "done"}).status_code == 404
     assert ContractStep.objects.get(pk=step.pk).completed_at is None
+
+
+# --- The filter form is rendered once for each thing it shows (issue 17) --------------------
+
+
+def service_options(html: str) -> list[str]:
+    select = re.search(r'<select[^>]*name="service".*?</select>', html, re.S).group(0)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_the_service_filter_shows_a_renamed_or_added_service_at_once(client, catalog):
+    before = service_options(html_of(client.get(LIST)))
+    confluence = Service.objects.get(slug="confluence")
+    confluence.name = "Confluence Wiki"
+    confluence.save()
+    Service.objects.create(slug="zulu", name="Zulu Chat", order=999)
+
+    after = service_options(html_of(client.get(LIST)))
+
+    assert "Confluence" in before and "Confluence Wiki" not in before
+    assert "Confluence Wiki" in after and "Zulu Chat" in after
+
+
+def test_the_filter_form_shows_what_each_request_chose_and_its_own_errors(client, catalog):
+    first = html_of(client.get(LIST, {"q": "alpha", "cor": "nobody at all"}))
+    second = html_of(client.get(LIST, {"q": "bravo"}))
+    again = html_of(client.get(LIST, {"q": "alpha", "cor": "nobody at all"}))
+
+    assert 'value="alpha"' in first and "No COR of the contracts you can see matches" in first
+    assert 'value="bravo"' in second and "No COR of the contracts" not in second
+    assert 'value="alpha"' not in second
+    assert filter_form(again) == filter_form(first)
+
+
+def filter_form(html: str) -> str:
+    return re.search(r'<form[^>]*id="contract-filters".*?</form>', html, re.S).group(0)
+
+
+def test_search_by_organization_keeps_contracts_without_one_out(client, catalog):
+    # An organization's name matches through the organizations (contracts.queries): a
+    # contract without an organization never matches by it.
+    make_contract(name="Delta Orphan", contract_number="75FCMC26C3004")
+    assert list_names(client, q="analytics llc") == ["Alpha Analytics"]
+    assert list_names(client, q="orphan") == ["Delta Orphan"]
+
+
+def test_a_row_says_why_it_names_no_organization_and_no_cor(client, team):
+    # The rows are written in Python (contracts/rows.py): every case the template had.
+    make_contract(name="Unawarded & <Co>")
+    awarded = make_contract(name="Awarded Without", award_date=D(2026, 3, 2))
+    advance(awarded, Contract.award)
+
+    html = html_of(client.get(LIST))
+
+    unawarded = row(html, "Unawarded &amp; &lt;Co&gt;")
+    assert 'data-label="Organization">Not yet awarded<' in unawarded
+    assert 'data-label="COR">—<' in unawarded
+    assert 'data-label="Stage">Solicitation<' in unawarded
+    assert 'data-label="Organization">Not given yet<' in row(html, "Awarded Without")
+    assert f'href="{reverse("contracts:detail", args=[awarded.pk])}"' in html

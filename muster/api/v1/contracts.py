@@ -25,7 +25,13 @@ from muster.contracts.models import Contract, DataUseAgreement, Stage
 from muster.timeline.models import ContractStep, StepState
 
 from ..problems import COMMON, WITH_OBJECT
-from .schemas import ContractSummary, Cursors, with_people_and_services
+from .schemas import (
+    SUMMARY_FIELDS,
+    ContractSummary,
+    Cursors,
+    attach_people_and_services,
+    with_people_and_services,
+)
 
 router = Router(tags=["contracts"])
 
@@ -59,14 +65,25 @@ def _chosen(filters: ContractFilters, user) -> dict[str, Any]:
     return chosen
 
 
+class ContractPages(Cursors):
+    """The list's pages: the contracts of a page (read with only what a summary shows) get
+    their parties and services as plain rows, in a query each."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        attach_people_and_services(page[self.items_attribute])
+        return page
+
+
 @router.get("", response={200: list[ContractSummary], **COMMON}, operation_id="list_contracts",
             url_name="list_contracts", summary="The contracts you may see, filtered")
-@paginate(Cursors, ordering=("-id",))
+@paginate(ContractPages, ordering=("-id",))
 def list_contracts(request: HttpRequest, filters: Query[ContractFilters]):
     """Newest record first, 50 a page (`page_size` up to 200); follow `next`. The filters
     are the contract list page's: `overdue=true` gives the contracts with an overdue step."""
     chosen = _chosen(filters, request.user)
-    return with_people_and_services(queries.contract_list(request.user, **chosen))
+    contracts = queries.contract_list(request.user, **chosen, cor_name=False)
+    return contracts.only(*SUMMARY_FIELDS, "next_step_due")
 
 
 # --- One contract ------------------------------------------------------------------------
