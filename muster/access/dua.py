@@ -330,9 +330,10 @@ def _pause_lapsed_batch(pks: list[int], day: datetime.date) -> list[Lapse]:
         lapses.append(Lapse(contract, dua, _grant_list(paused)))
     recipients = recipients_of([lapse.contract for lapse in lapses])
     mail.queue_many("dua_lapsed", [
-        {"to": recipients[lapse.contract.pk][0], "cc": recipients[lapse.contract.pk][1],
-         "contract": lapse.contract, "key": f"dua_lapsed:{lapse.contract.pk}:{lapse.dua.pk}:expired",
-         "context": {"dua": lapse.dua, "cause": "expired", "grants": lapse.grants, "actor": None}}
-        for lapse in lapses
+        {"to": recipients[c.pk][0], "cc": recipients[c.pk][1], "contract": c,
+         "key": f"dua_lapsed:{c.pk}:{lapse.dua.pk}:expired",
+         "context": {"dua": lapse.dua, "cause": "expired", "grants": lapse.grants,
+                     "actor": None}}
+        for lapse in lapses if (c := lapse.contract)
     ])
     return lapses

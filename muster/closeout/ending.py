@@ -69,7 +69,7 @@ def _end_batch(pks: list[int], day: datetime.date) -> list[tuple[int, int]]:
              .filter(contract__in=contracts)}
     plain, one_by_one = [], []
     for contract in contracts:
-        closeout = found.get((contract.pk, contract.pop_end))
+        closeout = found.get((contract.pk, _end_of(contract)))
         if closeout is not None and (
             (closeout.scenario == Scenario.REAWARD_INCUMBENT and closeout.successor_id)
             or not can_proceed(closeout.remove_access)
@@ -92,7 +92,7 @@ def _end_plainly(plain: list[tuple[Contract, Closeout | None]],
     each contract's events in end_contract's order, and its email. The grants revoked of
     each contract, in `plain`'s order."""
     now = clock.now()
-    missing = [Closeout(contract=c, pop_end=c.pop_end, notice_sent_at=now)
+    missing = [Closeout(contract=c, pop_end=_end_of(c), notice_sent_at=now)
                for c, closeout in plain if closeout is None]
     Closeout.objects.bulk_create(missing)
     made = iter(missing)
@@ -141,6 +141,12 @@ def _end_plainly(plain: list[tuple[Contract, Closeout | None]],
                      after={"stage": contract.stage})
     _email_access_removed(contracts, closeouts, grants)
     return [grants[c.pk] for c in contracts]
+
+
+def _end_of(contract: Contract) -> datetime.date:
+    """The end of performance of a contract known to have one."""
+    assert contract.pop_end is not None, "only contracts with an end date end"
+    return contract.pop_end
 
 
 def _email_access_removed(contracts: list[Contract], closeouts: list[Closeout],

@@ -203,8 +203,9 @@ def _open_closeouts(pks: list[int]) -> int:
     if not contracts:
         return 0
     now = clock.now()
+    ends = {c.pk: c.pop_end for c in contracts if c.pop_end is not None}
     closeouts = Closeout.objects.bulk_create(
-        Closeout(contract=c, pop_end=c.pop_end, notice_sent_at=now) for c in contracts)
+        Closeout(contract=c, pop_end=ends[c.pk], notice_sent_at=now) for c in contracts)
     stages = [c.stage for c in contracts]
     for contract in contracts:
         contract.begin_closeout()
@@ -230,12 +231,13 @@ def _open_closeouts(pks: list[int]) -> int:
                      f"Closeout notice: the period of performance ends "
                      f"{contract.pop_end:%B %-d, %Y}",
                      contract=contract, after={"pop_end": contract.pop_end})
-        if (step := steps.get(contract.pk)) is not None:
-            step.contract = contract
-            audit.record(None, "timeline.step_completed", step, f"Completed “{step.name}”",
+        done = steps.get(contract.pk)
+        if done is not None:
+            done.contract = contract
+            audit.record(None, "timeline.step_completed", done, f"Completed “{done.name}”",
                          contract=contract,
-                         after={"completed_at": step.completed_at,
-                                "note": step.completion_note})
+                         after={"completed_at": done.completed_at,
+                                "note": done.completion_note})
     cors: dict[int, list] = {c.pk: [] for c in contracts}
     for role in ContractRole.objects.filter(contract__in=contracts,
                                             role=ContractRole.Role.COR).select_related("user"):
@@ -243,7 +245,7 @@ def _open_closeouts(pks: list[int]) -> int:
     team = workflow.team_emails()
     mail.queue_many("closeout_notice", [
         {"to": cors[c.pk] or team, "cc": team, "contract": c,
-         "key": f"closeout-notice:{c.pk}:{c.pop_end.isoformat()}",
+         "key": f"closeout-notice:{c.pk}:{ends[c.pk].isoformat()}",
          "context": {"closeout": closeout}}
         for c, closeout in zip(contracts, closeouts, strict=True)
     ])
@@ -355,8 +357,9 @@ def _revoke_calendar_links(people) -> None:
     """The lifecycle's hook: a deactivated person's calendar links stop for good (a new
     role later does not bring an old link back)."""
     now = clock.now()
-    for feed in CalendarFeed.objects.filter(user__in=people, revoked_at__isnull=True):
-        CalendarFeed.objects.filter(pk=feed.pk).update(revoked_at=now)
+    feeds = list(CalendarFeed.objects.filter(user__in=people, revoked_at__isnull=True))
+    CalendarFeed.objects.filter(pk__in=[f.pk for f in feeds]).update(revoked_at=now)
+    for feed in feeds:
         audit.record(None, "calendar_feed.revoked", feed,
                      "Calendar link turned off: the account was deactivated",
                      before={"revoked_at": None}, after={"revoked_at": now})
