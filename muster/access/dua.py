@@ -28,8 +28,8 @@ from muster.uploads import validate_pdf
 from .models import AccessGrant, GrantStatus, PauseReason
 
 __all__ = [
-    "DuaError", "Lapse", "invalidate_dua", "lapsed_contracts", "pause_lapsed", "uncovered_grants",
-    "upload_dua", "valid_dua",
+    "DuaError", "Lapse", "invalidate_dua", "lapsed_contracts", "pause_lapsed", "recipients_of",
+    "uncovered_grants", "upload_dua", "valid_dua",
 ]
 
 # Grants that give (or are about to give) access: these pause when the DUA lapses.
@@ -261,21 +261,79 @@ def lapsed_contracts(day: datetime.date) -> QuerySet:
 def pause_lapsed(day: datetime.date) -> list[Lapse]:
     """Pause the grants of every contract whose DUA expired by `day` (its expiry date is
     before `day` and no other valid DUA covers them), emailing the SO and COR once per
-    lapsed DUA. Running it again pauses and emails nothing more."""
+    lapsed DUA. Running it again pauses and emails nothing more.
+
+    In batches of LAPSE_BATCH contracts, each one transaction that locks them and does for
+    them all at once what _pause does for one (the same changes, events and emails)."""
+    pks = list(lapsed_contracts(day).values_list("pk", flat=True))
+    lapses: list[Lapse] = []
+    for start in range(0, len(pks), LAPSE_BATCH):
+        lapses += _pause_lapsed_batch(pks[start:start + LAPSE_BATCH], day)
+    return lapses
+
+
+LAPSE_BATCH = 100
+
+
+def recipients_of(contracts) -> dict[int, tuple[list, list]]:
+    """_recipients for many contracts, in one query: {contract pk: (to, cc)}."""
+    SO, COR, SPOC = ContractRole.Role.SO, ContractRole.Role.COR, ContractRole.Role.SPOC
+    holders: dict[int, list[ContractRole]] = {c.pk: [] for c in contracts}
+    for role in (ContractRole.objects.filter(contract__in=list(holders), role__in=[SO, COR, SPOC])
+                 .select_related("user")):
+        holders[role.contract_id].append(role)
+    return {pk: ([h.user for h in rows if h.role in (SO, COR) and h.user.is_active],
+                 [h.user for h in rows if h.role == SPOC and h.user.is_active])
+            for pk, rows in holders.items()}
+
+
+@transaction.atomic
+def _pause_lapsed_batch(pks: list[int], day: datetime.date) -> list[Lapse]:
+    contracts = list(Contract.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+    duas: dict[int, DataUseAgreement] = {}
+    for dua in (DataUseAgreement.objects.filter(contract__in=contracts, expiry_date__lt=day)
+                .order_by("contract", "-expiry_date", "-uploaded_at")):
+        duas.setdefault(dua.contract_id, dua)
+    contracts = [c for c in contracts if c.pk in duas]  # else changed since the query
+    if not contracts:
+        return []
+    now = clock.now()
+    grants: dict[int, list[AccessGrant]] = {c.pk: [] for c in contracts}
+    for grant in uncovered_grants(
+        AccessGrant.objects.filter(contract__in=contracts, status__in=PAUSED_BY_A_LAPSE), day
+    ).select_related("user", "service").select_for_update(of=("self",)):
+        grants[grant.contract_id].append(grant)
+    before = {}
+    for grant in (g for c in contracts for g in grants[c.pk]):
+        before[grant.pk] = grant.status
+        grant.pause()
+        grant.pause_reason, grant.paused_at, grant.updated_at = PauseReason.DUA_LAPSED, now, now
+    AccessGrant.objects.filter(pk__in=list(before)).update(
+        status=GrantStatus.PAUSED, pause_reason=PauseReason.DUA_LAPSED, paused_at=now,
+        updated_at=now)
     lapses = []
-    for pk in lapsed_contracts(day).values_list("pk", flat=True):
-        with transaction.atomic():
-            contract = Contract.objects.select_for_update().get(pk=pk)
-            dua = contract.duas.filter(expiry_date__lt=day).order_by(
-                "-expiry_date", "-uploaded_at").first()
-            if dua is None:  # changed since the query
-                continue
-            why = f"DUA {dua.number} expired on {dua.expiry_date:%B %-d, %Y}"
-            paused = _pause(None, contract, day, why)
-            if paused:
-                # The lapse itself, once (the pauses above are one event per grant).
-                audit.record(None, "access.dua_lapsed", dua, f"{why}: access paused",
-                             contract=contract, after={"paused_grants": len(paused)})
-                _email_lapsed(contract, dua, "expired", paused)
-                lapses.append(Lapse(contract, dua, paused))
+    for contract in contracts:
+        dua, paused = duas[contract.pk], grants[contract.pk]
+        if not paused:
+            continue
+        why = f"DUA {dua.number} expired on {dua.expiry_date:%B %-d, %Y}"
+        for grant in paused:
+            audit.record(
+                None, "access.grant_paused", grant,
+                f"Paused {grant.service} for {grant.user.full_name}: {why}", contract=contract,
+                before={"status": before[grant.pk]},
+                after={"status": grant.status, "pause_reason": grant.pause_reason},
+            )
+        # The lapse itself, once (the pauses above are one event per grant).
+        audit.record(None, "access.dua_lapsed", dua, f"{why}: access paused",
+                     contract=contract, after={"paused_grants": len(paused)})
+        lapses.append(Lapse(contract, dua, _grant_list(paused)))
+    recipients = recipients_of([lapse.contract for lapse in lapses])
+    mail.queue_many("dua_lapsed", [
+        {"to": recipients[c.pk][0], "cc": recipients[c.pk][1], "contract": c,
+         "key": f"dua_lapsed:{c.pk}:{lapse.dua.pk}:expired",
+         "context": {"dua": lapse.dua, "cause": "expired", "grants": lapse.grants,
+                     "actor": None}}
+        for lapse in lapses if (c := lapse.contract)
+    ])
     return lapses

@@ -23,7 +23,7 @@ from muster.contracts.models import Contract, DataUseAgreement
 from muster.notifications import services as mail
 from muster.notifications.models import OutboxEmail
 
-from .dua import PAUSED_BY_A_LAPSE, _grant_list, _recipients, _valid_on, uncovered_grants
+from .dua import PAUSED_BY_A_LAPSE, _grant_list, _valid_on, recipients_of, uncovered_grants
 from .models import AccessGrant
 
 __all__ = ["ExpiryWarning", "expiring", "send_due", "threshold_due", "thresholds", "upcoming",
@@ -80,7 +80,7 @@ def send_due(day: datetime.date, since: datetime.date) -> int:
     what is due depends only on the days left, and the keys already queued say what went
     out (so `since` is not read)."""
     # Only DUAs whose contract holds live access on a service that needs a DUA (what a
-    # lapse could pause: _warn checks exactly), and the keys already queued in one query.
+    # lapse could pause: _warn_many checks exactly), and the keys already queued in one query.
     live = AccessGrant.objects.filter(contract=OuterRef("contract"),
                                       status__in=PAUSED_BY_A_LAPSE, service__requires_dua=True)
     due = [(pk, threshold) for pk, expiry in expiring(day).filter(Exists(live))
@@ -90,7 +90,11 @@ def send_due(day: datetime.date, since: datetime.date) -> int:
         return 0
     queued = set(OutboxEmail.objects.filter(key__in=[_key(pk, t) for pk, t in due])
                  .values_list("key", flat=True))
-    return sum(_warn(pk, day, t) for pk, t in due if _key(pk, t) not in queued)
+    todo = [(pk, t) for pk, t in due if _key(pk, t) not in queued]
+    return sum(_warn_many(todo[start:start + BATCH], day) for start in range(0, len(todo), BATCH))
+
+
+BATCH = 100  # warnings in one transaction
 
 
 def _key(dua_pk: int, threshold: int) -> str:
@@ -98,38 +102,55 @@ def _key(dua_pk: int, threshold: int) -> str:
 
 
 @transaction.atomic
-def _warn(dua_pk: int, day: datetime.date, threshold: int) -> bool:
-    """One warning, under the contract's lock (an upload or invalidation waits for it, and
-    it sees theirs). False when nothing would pause or there is nobody to tell."""
-    contract_id = DataUseAgreement.objects.values_list("contract_id", flat=True).get(pk=dua_pk)
-    contract = Contract.objects.select_for_update().get(pk=contract_id)
-    dua = DataUseAgreement.objects.get(pk=dua_pk)  # as it is, now the contract is locked
-    if not dua.is_valid_on(day):
-        return False
-    grants = _grant_list(will_pause(dua).select_related("user", "service"))
-    if not grants:
-        return False
-    days_left = (dua.expiry_date - day).days
-    services = sorted({g.service for g in grants}, key=lambda s: (s.order, s.name))
-    to, cc = _recipients(contract)
-    email = mail.queue(
-        "dua_expiring", to=to, cc=cc, contract=contract, key=_key(dua.pk, threshold),
-        context={"dua": dua, "grants": grants, "services": services, "days_left": days_left,
-                 "when": when(days_left), "pause_date": dua.expiry_date + DAY},
-    )
-    if not getattr(email, "just_queued", False):
-        return False
-    audit.record(
-        None, "access.dua_expiry_warned", dua,
-        f"Warned the SO and COR that DUA {dua.number} expires on "
-        f"{dua.expiry_date:%B %-d, %Y} ({when(days_left)}): {len(grants)} "
-        f"grant{'s' if len(grants) != 1 else ''} would pause",
-        contract=contract,
-        after={"threshold": threshold, "days_left": days_left,
-               "expiry_date": dua.expiry_date, "grants": len(grants),
-               "services": [s.name for s in services]},
-    )
-    return True
+def _warn_many(todo: list[tuple[int, int]], day: datetime.date) -> int:
+    """The warnings `todo` (DUA, threshold), under their contracts' locks (an upload or
+    invalidation waits for them, and they see theirs): how many were queued. None for a
+    DUA no longer valid, with nothing that would pause, or nobody to tell. The contracts,
+    the DUAs and the people in a query each; what would pause, a query per DUA."""
+    contract_of = dict(DataUseAgreement.objects.filter(pk__in=[pk for pk, _ in todo])
+                       .values_list("pk", "contract_id"))
+    contracts = {c.pk: c for c in Contract.objects.select_for_update()
+                 .filter(pk__in=set(contract_of.values())).order_by("pk")}
+    # As they are, now their contracts are locked.
+    duas = DataUseAgreement.objects.in_bulk(list(contract_of))
+    recipients = recipients_of(contracts.values())
+    warnings = []
+    for pk, threshold in todo:
+        dua = duas.get(pk)
+        if dua is None or not dua.is_valid_on(day):
+            continue
+        grants = _grant_list(will_pause(dua).select_related("user", "service"))
+        if not grants:
+            continue
+        days_left = (dua.expiry_date - day).days
+        services = sorted({g.service for g in grants}, key=lambda s: (s.order, s.name))
+        warnings.append((dua, threshold, contracts[dua.contract_id], grants, services,
+                         days_left))
+    to_and_cc = [recipients[w[2].pk] for w in warnings]
+    queued = {e.key for e in mail.queue_many("dua_expiring", [
+        {"to": to, "cc": cc, "contract": contract, "key": _key(dua.pk, threshold),
+         "context": {"dua": dua, "grants": grants, "services": services,
+                     "days_left": days_left, "when": when(days_left),
+                     "pause_date": dua.expiry_date + DAY}}
+        for (dua, threshold, contract, grants, services, days_left), (to, cc)
+        in zip(warnings, to_and_cc, strict=True)
+    ])}
+    sent = 0
+    for dua, threshold, contract, grants, services, days_left in warnings:
+        if _key(dua.pk, threshold) not in queued:
+            continue
+        audit.record(
+            None, "access.dua_expiry_warned", dua,
+            f"Warned the SO and COR that DUA {dua.number} expires on "
+            f"{dua.expiry_date:%B %-d, %Y} ({when(days_left)}): {len(grants)} "
+            f"grant{'s' if len(grants) != 1 else ''} would pause",
+            contract=contract,
+            after={"threshold": threshold, "days_left": days_left,
+                   "expiry_date": dua.expiry_date, "grants": len(grants),
+                   "services": [s.name for s in services]},
+        )
+        sent += 1
+    return sent
 
 
 # --- The contract page --------------------------------------------------------------------

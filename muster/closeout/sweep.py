@@ -29,13 +29,14 @@ from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep, Responsible
+from muster.timeline.services import refresh_next_steps
 
 from . import pending
-from .choice import open_closeout
+from .choice import NOTICE_SENT
 from .ending import end_due_contracts
 from .models import CalendarFeed, Closeout, Scenario, SweepRun
 from .reaward import start_reawarded_contracts
-from .steps import REMOVE_ACCESS_STEP
+from .steps import NOTICE_STEP, REMOVE_ACCESS_STEP
 
 log = logging.getLogger(__name__)
 _SWEEP_LOCK_ID = 0x6D757374_65720002
@@ -177,12 +178,78 @@ def send_closeout_notices(day: datetime.date) -> int:
     """60 days before the end of performance: the notice to the COR and the team.
 
     A contract whose performance ends today or ended during a gap gets no notice asking for
-    a scenario: the same sweep ends it (end_due_contracts), and that email says so."""
+    a scenario: the same sweep ends it (end_due_contracts), and that email says so.
+
+    In batches, each one transaction that does for all its contracts what open_closeout
+    does for one (the same changes, audit events and emails), in a few statements."""
     horizon = day + datetime.timedelta(days=settings.CLOSEOUT_NOTICE_DAYS)
-    due = Contract.objects.filter(
+    due = list(Contract.objects.filter(
         stage__in=[Stage.ONBOARDING, Stage.ACTIVE], pop_end__gt=day, pop_end__lte=horizon
-    ).order_by("pk").values_list("pk", flat=True)
-    return sum(1 for pk in due if open_closeout(None, pk))
+    ).order_by("pk").values_list("pk", flat=True))
+    return sum(_open_closeouts(due[start:start + BATCH]) for start in range(0, len(due), BATCH))
+
+
+BATCH = 100  # contracts given their notice in one transaction
+
+
+@transaction.atomic
+def _open_closeouts(pks: list[int]) -> int:
+    """open_closeout for each contract of `pks` (locked), at once: how many were opened."""
+    contracts = [c for c in Contract.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+                 if c.stage in (Stage.ONBOARDING, Stage.ACTIVE) and c.pop_end is not None]
+    opened = set(Closeout.objects.filter(contract__in=contracts)
+                 .values_list("contract_id", "pop_end"))
+    contracts = [c for c in contracts if (c.pk, c.pop_end) not in opened]  # once per end date
+    if not contracts:
+        return 0
+    now = clock.now()
+    ends = {c.pk: c.pop_end for c in contracts if c.pop_end is not None}
+    closeouts = Closeout.objects.bulk_create(
+        Closeout(contract=c, pop_end=ends[c.pk], notice_sent_at=now) for c in contracts)
+    stages = [c.stage for c in contracts]
+    for contract in contracts:
+        contract.begin_closeout()
+        contract.updated_at = now
+    Contract.objects.filter(pk__in=[c.pk for c in contracts]).update(
+        stage=Stage.CLOSING, updated_at=now)
+    # The notice step of each (the first open one, as complete_open takes it) done.
+    steps: dict[int, ContractStep] = {}
+    for step in (ContractStep.objects.select_for_update()
+                 .filter(contract__in=contracts, key=NOTICE_STEP, completed_at__isnull=True)
+                 .order_by("contract", "order", "pk")):
+        steps.setdefault(step.contract_id, step)
+    for step in steps.values():
+        step.completed_at, step.completed_by, step.completion_note = now, None, NOTICE_SENT
+    ContractStep.objects.filter(pk__in=[s.pk for s in steps.values()]).update(
+        completed_at=now, completed_by=None, completion_note=NOTICE_SENT)
+    refresh_next_steps([c.pk for c in contracts])
+    for contract, closeout, stage in zip(contracts, closeouts, stages, strict=True):
+        audit.record(None, "contract.begin_closeout", contract,
+                     f"Stage changed from {stage} to {contract.stage}", contract=contract,
+                     before={"stage": stage}, after={"stage": contract.stage})
+        audit.record(None, "closeout.notice_sent", closeout,
+                     f"Closeout notice: the period of performance ends "
+                     f"{contract.pop_end:%B %-d, %Y}",
+                     contract=contract, after={"pop_end": contract.pop_end})
+        done = steps.get(contract.pk)
+        if done is not None:
+            done.contract = contract
+            audit.record(None, "timeline.step_completed", done, f"Completed “{done.name}”",
+                         contract=contract,
+                         after={"completed_at": done.completed_at,
+                                "note": done.completion_note})
+    cors: dict[int, list] = {c.pk: [] for c in contracts}
+    for role in ContractRole.objects.filter(contract__in=contracts,
+                                            role=ContractRole.Role.COR).select_related("user"):
+        cors[role.contract_id].append(role.user)
+    team = workflow.team_emails()
+    mail.queue_many("closeout_notice", [
+        {"to": cors[c.pk] or team, "cc": team, "contract": c,
+         "key": f"closeout-notice:{c.pk}:{ends[c.pk].isoformat()}",
+         "context": {"closeout": closeout}}
+        for c, closeout in zip(contracts, closeouts, strict=True)
+    ])
+    return len(contracts)
 
 
 class _People:
@@ -290,8 +357,9 @@ def _revoke_calendar_links(people) -> None:
     """The lifecycle's hook: a deactivated person's calendar links stop for good (a new
     role later does not bring an old link back)."""
     now = clock.now()
-    for feed in CalendarFeed.objects.filter(user__in=people, revoked_at__isnull=True):
-        CalendarFeed.objects.filter(pk=feed.pk).update(revoked_at=now)
+    feeds = list(CalendarFeed.objects.filter(user__in=people, revoked_at__isnull=True))
+    CalendarFeed.objects.filter(pk__in=[f.pk for f in feeds]).update(revoked_at=now)
+    for feed in feeds:
         audit.record(None, "calendar_feed.revoked", feed,
                      "Calendar link turned off: the account was deactivated",
                      before={"revoked_at": None}, after={"revoked_at": now})

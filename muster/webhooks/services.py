@@ -5,6 +5,8 @@ function each, taking the actor, in one transaction with its audit record."""
 import uuid
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from muster import after_commit, clock
 from muster.accounts import permissions
@@ -146,7 +148,7 @@ def queue_deliveries(event: AuditEvent) -> list[Delivery]:
     event_type = events.classify(event)
     if event_type is None:
         return []
-    endpoints = [e for e in Endpoint.objects.filter(is_active=True) if e.wants(event_type)]
+    endpoints = [e for e in _active_endpoints() if e.wants(event_type)]
     if not endpoints:
         return []
     common = events.body(event, event_type)
@@ -162,6 +164,47 @@ def queue_deliveries(event: AuditEvent) -> list[Delivery]:
     Delivery.objects.bulk_create(deliveries)
     _kick_after_commit()
     return deliveries
+
+
+class _EndpointsReadHere:
+    """The active endpoints this transaction read (the daily sweep records hundreds of
+    events, each would read them again). Kept in the connection's commit callbacks, as the
+    audit record keeps its chain head: it goes with the transaction (commit or rollback),
+    and with a savepoint that rolls back. A write of an endpoint empties it."""
+
+    __slots__ = ("endpoints",)
+
+    def __init__(self, endpoints: list[Endpoint] | None):
+        self.endpoints = endpoints
+
+    def __call__(self) -> None:
+        pass
+
+
+def _read_here() -> list[_EndpointsReadHere]:
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return []
+    return [entry[1] for entry in conn.run_on_commit if isinstance(entry[1], _EndpointsReadHere)]
+
+
+def _active_endpoints() -> list[Endpoint]:
+    """The active endpoints, read once per transaction (each event outside one reads them)."""
+    for kept in reversed(_read_here()):
+        if kept.endpoints is not None:
+            return kept.endpoints
+    endpoints = list(Endpoint.objects.filter(is_active=True))
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_EndpointsReadHere(endpoints))
+    return endpoints
+
+
+@receiver(post_save, sender=Endpoint, dispatch_uid="webhooks-endpoints-read-again")
+@receiver(post_delete, sender=Endpoint, dispatch_uid="webhooks-endpoints-read-again-deleted")
+def _read_again(**kwargs) -> None:
+    """An endpoint written in this transaction: its next event reads them afresh."""
+    for kept in _read_here():
+        kept.endpoints = None
 
 
 def _kick_after_commit() -> None:

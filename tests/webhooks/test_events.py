@@ -244,8 +244,9 @@ def test_which_audit_events_are_webhook_events(action, before, after, expected):
 
 
 def test_what_the_listener_costs_a_change(scene, endpoint_for, django_assert_num_queries):
-    """Nothing for an event no webhook is about; for one that is, the endpoints, the object
-    and one insert for every endpoint's delivery."""
+    """Nothing for an event no webhook is about; for one that is, the object and one insert
+    for every endpoint's delivery (the endpoints were read by the transaction's first
+    event: once per transaction)."""
     from muster.audit.services import record
     from muster.webhooks.services import queue_deliveries
 
@@ -258,5 +259,31 @@ def test_what_the_listener_costs_a_change(scene, endpoint_for, django_assert_num
     revoked = record(None, "access.revoked", scene["grant"], "Revoked",
                      contract=scene["contract"])
     Delivery.objects.all().delete()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert len(queue_deliveries(revoked)) == 3
+
+
+def test_a_transaction_reads_the_endpoints_once(scene, endpoint_for):
+    """The daily sweep records hundreds of events: the endpoints are read once per
+    transaction, and read again after one of them changed in it."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from muster.audit.services import record
+    from muster.webhooks import services as webhooks
+
+    first, _ = endpoint_for("https://hooks.example.org/first", "grant.revoked")
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        for n in range(3):
+            record(None, "access.revoked", scene["grant"], f"Revoked {n}",
+                   contract=scene["contract"])
+        reads = [q for q in captured if 'FROM "webhooks_endpoint"' in q["sql"]]
+        assert len(reads) == 1
+        assert Delivery.objects.filter(endpoint=first).count() == 3
+        # A new endpoint in the same transaction gets the next event; a disabled one not.
+        second, _ = endpoint_for("https://hooks.example.org/second", "grant.revoked")
+        webhooks.set_active(scene["team"], first, False)
+        record(None, "access.revoked", scene["grant"], "Revoked again",
+               contract=scene["contract"])
+    assert Delivery.objects.filter(endpoint=first).count() == 3
+    assert Delivery.objects.filter(endpoint=second).count() == 1
