@@ -85,13 +85,13 @@ def status_tag(kind, value, label="", id=""):
 
     Built here rather than by including a template: pages show it on every row (a
     roster page 75 times), and an inclusion tag renders a template with a new context
-    each time. The markup is includes/status_tag.html's, which stays its reference."""
+    each time."""
     return status_tag_html(STATUS_TAG_STYLES.get((kind, value), ""),
                            STATUS_TAG_LABELS.get((kind, value), label), id)
 
 
 def status_tag_html(style: str, label, id="") -> SafeString:
-    """A USWDS tag's markup, label and id escaped (as includes/status_tag.html)."""
+    """A USWDS tag's markup (`<span class="usa-tag …">`), its label and id escaped."""
     return format_html('<span class="usa-tag{}"{}>{}</span>',
                        f" {style}" if style else "",
                        format_html(' id="{}"', id) if id else "", label)
