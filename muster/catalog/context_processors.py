@@ -6,23 +6,23 @@ shows on its next page (the signals below); one saved in another server process 
 here within FOOTER_SECONDS.
 """
 
-import time
-
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+
+from muster import clock
 
 from .models import HelpContact
 
 FOOTER_SECONDS = 60
 
-# (read at, by time.time(); the contacts). One per process; a worker's threads may both
+# (read at, a POSIX timestamp; the contacts). One per process; a worker's threads may both
 # read them at once, which costs a query, not a wrong answer.
 _footer: tuple[float, list[HelpContact]] | None = None
 
 
 def footer_contacts() -> list[HelpContact]:
     global _footer
-    now = time.time()
+    now = clock.now().timestamp()
     if _footer is None or not 0 <= now - _footer[0] < FOOTER_SECONDS:
         _footer = (now, list(HelpContact.objects.all()))
     return _footer[1]

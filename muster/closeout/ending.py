@@ -14,6 +14,7 @@ from muster.accounts.models import ContractRole
 from muster.audit import services as audit
 from muster.contracts import services as contracts
 from muster.contracts.models import Contract, ContractService, Stage
+from muster.contracts.services import change_stage_many
 from muster.notifications import services as mail
 
 from .models import Closeout, Scenario
@@ -116,12 +117,7 @@ def _end_plainly(plain: list[tuple[Contract, Closeout | None]],
         closeout.remove_access(day)
     Closeout.objects.filter(pk__in=[c.pk for c in closeouts]).update(
         status=Closeout.Status.ACCESS_REMOVED, access_removed_on=day)
-    stage_before = [contract.stage for contract in contracts]
-    for contract in contracts:
-        contract.close()
-        contract.updated_at = now
-    Contract.objects.filter(pk__in=[c.pk for c in contracts]).update(
-        stage=Stage.CLOSED, updated_at=now)
+    stage_before = change_stage_many(contracts, Contract.close, now)
     for contract, closeout, closeout_was, stage_was in zip(
             contracts, closeouts, closeout_before, stage_before, strict=True):
         mine = grants[contract.pk]

@@ -84,13 +84,7 @@ class Closeout(FSMModelMixin, models.Model):
         return f"Closeout of {self.contract} (POP end {self.pop_end})"
 
     def save(self, *args, **kwargs):
-        """Store the due date of the step the status waits on (one query when open); a
-        save that names its fields and not the status leaves it as it is."""
-        fields = kwargs.get("update_fields")
-        if fields is None or "status" in fields:
-            self.due = DUE.for_row(self.contract_id, self.status)
-            if fields is not None:
-                kwargs["update_fields"] = {*fields, "due"}
+        DUE.before_save(self, kwargs)
         super().save(*args, **kwargs)
 
     # notice sent → scenario chosen (again, while it may change) → extended, or, on the last

@@ -23,6 +23,7 @@ from muster.audit import checkpoints, correlation
 from muster.audit import services as audit
 from muster.audit.models import AuditEvent
 from muster.contracts.models import Contract, Stage
+from muster.contracts.services import change_stage_many
 from muster.identity import lifecycle
 from muster.notifications import services as mail
 from muster.notifications.delivery import deliver_due
@@ -206,12 +207,7 @@ def _open_closeouts(pks: list[int]) -> int:
     ends = {c.pk: c.pop_end for c in contracts if c.pop_end is not None}
     closeouts = Closeout.objects.bulk_create(
         Closeout(contract=c, pop_end=ends[c.pk], notice_sent_at=now) for c in contracts)
-    stages = [c.stage for c in contracts]
-    for contract in contracts:
-        contract.begin_closeout()
-        contract.updated_at = now
-    Contract.objects.filter(pk__in=[c.pk for c in contracts]).update(
-        stage=Stage.CLOSING, updated_at=now)
+    stages = change_stage_many(contracts, Contract.begin_closeout, now)
     # The notice step of each (the first open one, as complete_open takes it) done.
     steps: dict[int, ContractStep] = {}
     for step in (ContractStep.objects.select_for_update()

@@ -122,6 +122,23 @@ def change_stage(actor, contract: Contract, transition: Callable[[Contract], Non
     return contract
 
 
+def change_stage_many(contracts: list[Contract], transition: Callable[[Contract], None],
+                      now) -> list[str]:
+    """Move contracts the caller has locked along one transition in one UPDATE, as
+    change_stage moves one (the transition refuses a contract that cannot take it). Returns
+    each one's stage before; the caller audits (the sweep writes its events together)."""
+    before = [contract.stage for contract in contracts]
+    for contract in contracts:
+        transition(contract)
+        contract.updated_at = now
+    after = {contract.stage for contract in contracts}
+    if len(after) > 1:
+        raise StageError(f"One transition led to several stages: {sorted(after)}.")
+    Contract.objects.filter(pk__in=[c.pk for c in contracts]).update(
+        stage=after.pop(), updated_at=now)
+    return before
+
+
 # --- Saved views of the contract list: each person's own named filters ---------------------
 
 

@@ -108,13 +108,7 @@ class OnboardingRequest(FSMModelMixin, models.Model):
         return f"Onboarding request for {self.contract}"
 
     def save(self, *args, **kwargs):
-        """Store the due date of the step the status waits on (one query when open); a
-        save that names its fields and not the status leaves it as it is."""
-        fields = kwargs.get("update_fields")
-        if fields is None or "status" in fields:
-            self.due = DUE.for_row(self.contract_id, self.status)
-            if fields is not None:
-                kwargs["update_fields"] = {*fields, "due"}
+        DUE.before_save(self, kwargs)
         super().save(*args, **kwargs)
 
     @property

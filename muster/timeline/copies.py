@@ -35,6 +35,16 @@ class DueCopy:
         return (ContractStep.objects.filter(contract_id=contract_id, key=key)
                 .values_list("due_date", flat=True).first())
 
+    def before_save(self, row, save_kwargs: dict) -> None:
+        """Called by the row's save(): store the due date of the step its status waits on
+        (one query when open). A save that names its fields and not the status leaves it
+        as it is."""
+        fields = save_kwargs.get("update_fields")
+        if fields is None or "status" in fields:
+            setattr(row, self.field, self.for_row(row.contract_id, row.status))
+            if fields is not None:
+                save_kwargs["update_fields"] = {*fields, self.field}
+
     def expression(self, step_model=ContractStep) -> Case:
         """SQL: the due date each row should store (a migration passes its step model)."""
         keys: dict[str, list[str]] = {}
