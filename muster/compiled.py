@@ -9,13 +9,14 @@ value the built SQL does not carry as a parameter as given (say, wrapped in `%..
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
 
 # What each value is while the query is built: a value no call passes, found again among
 # the built query's parameters.
-_STAND_INS: dict[type, Callable[[int], object]] = {
+_STAND_INS: dict[type, Callable[[int], Any]] = {
     int: lambda n: -(10**15) - n,
     str: lambda n: f"\x00compiled-value-{n}\x00",
 }
@@ -28,7 +29,7 @@ class Compiled:
     def __init__(self, build: Callable[..., QuerySet], **kinds: type):
         self._build = build
         self._kinds = kinds
-        self._built: dict[tuple[str, str], tuple[str, list[tuple[str | None, object]]]] = {}
+        self._built: dict[tuple[str, str], tuple[str, list[tuple[str | None, Any]]]] = {}
 
     def rows(self, **values) -> list[tuple]:
         return self._run("{}", values)
@@ -45,7 +46,7 @@ class Compiled:
             cursor.execute(wrapper.format(sql), params)
             return cursor.fetchall()
 
-    def _sql(self) -> tuple[str, list[tuple[str | None, object]]]:
+    def _sql(self) -> tuple[str, list[tuple[str | None, Any]]]:
         """The SQL, and for each parameter the value's name (None: fixed by the query)."""
         key = (connection.alias, connection.vendor)
         if key not in self._built:

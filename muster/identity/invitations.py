@@ -122,12 +122,13 @@ def _emails_alike(users: Sequence[User], tokens: Sequence[str], invitation: Invi
         values = {"full_name": user.full_name, "email": user.email,
                   "link": link_before + token + link_after}
         email = drawn[bool(user.full_name)]
-        emails.append({
-            "subject": _MARKS.sub(lambda m: values[m.group(1)], email["subject"]),
-            "body": _MARKS.sub(lambda m: values[m.group(1)], email["body"]),
-            "to": user,
-        })
+        emails.append({"subject": _filled(email["subject"], values),
+                       "body": _filled(email["body"], values), "to": user})
     return emails
+
+
+def _filled(drawn: str, values: dict[str, str]) -> str:
+    return _MARKS.sub(lambda mark: values[mark.group(1)], drawn)
 
 
 _LINK_MARK = "linkmark0"  # a token's characters: the URL keeps it as it is
