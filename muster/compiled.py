@@ -32,18 +32,18 @@ class Compiled:
         self._built: dict[tuple[str, str], tuple[str, list[tuple[str | None, Any]]]] = {}
 
     def rows(self, **values) -> list[tuple]:
-        return self._run("{}", values)
+        return self._run(("", ""), values)
 
     def count(self, **values) -> int:
-        return self._run("SELECT COUNT(*) FROM ({}) AS compiled_rows", values)[0][0]
+        return self._run(("SELECT COUNT(*) FROM (", ") AS compiled_rows"), values)[0][0]
 
-    def _run(self, wrapper: str, values: dict) -> list[tuple]:
+    def _run(self, around: tuple[str, str], values: dict) -> list[tuple]:
         if values.keys() != self._kinds.keys():
             raise TypeError(f"give {sorted(self._kinds)}, not {sorted(values)}")
         sql, slots = self._sql()
         params = [self._kinds[name](values[name]) if name else fixed for name, fixed in slots]
         with connection.cursor() as cursor:
-            cursor.execute(wrapper.format(sql), params)
+            cursor.execute(around[0] + sql + around[1], params)
             return cursor.fetchall()
 
     def _sql(self) -> tuple[str, list[tuple[str | None, Any]]]:
