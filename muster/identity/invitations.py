@@ -100,6 +100,7 @@ def _email(user, invitation: Invitation, token: str, *, contract=None, resent: b
 
 # What differs from one invitation of a batch to the next, as the batch's one drawing holds
 # it: characters no name, address or link can hold (NUL).
+_LINK_MARK = "linkmark0"  # a token's characters: the URL keeps it as it is
 _MARKS = re.compile("\x00(full_name|email|link)\x00")
 
 
@@ -130,8 +131,6 @@ def _emails_alike(users: Sequence[User], tokens: Sequence[str], invitation: Invi
 def _filled(drawn: str, values: dict[str, str]) -> str:
     return _MARKS.sub(lambda mark: values[mark.group(1)], drawn)
 
-
-_LINK_MARK = "linkmark0"  # a token's characters: the URL keeps it as it is
 
 
 def _help_contacts() -> list:
