@@ -394,11 +394,14 @@ def request_for_page(pk) -> AdditionalServiceRequest | None:
 def addendum_state(req: AdditionalServiceRequest) -> str:
     """For an approved request: "sent" (a package listing the service went out after the
     decision), "preparing" (one was asked for since, and waits for its PDF: the worker
-    sends it), "with_initial" (no package sent yet: the first one will list it), or
-    "pending" (the onboarding team still has to send the addendum)."""
+    sends it), "failed" (the worker gave up on every one asked for since: the team can try
+    again from the contract's welcome packages), "with_initial" (no package sent yet: the
+    first one will list it), or "pending" (the onboarding team still has to send the
+    addendum)."""
     if req.status != S.APPROVED or req.decided_at is None:
         return ""
-    packages = list(req.contract.welcome_packages.only("services", "sent_at", "requested_at"))
+    packages = list(
+        req.contract.welcome_packages.only("services", "sent_at", "requested_at", "state"))
     if not packages:
         return "with_initial"
     name = req.service.name
@@ -406,7 +409,10 @@ def addendum_state(req: AdditionalServiceRequest) -> str:
                and any(s.get("name") == name for s in p.services)]
     if any(p.sent_at is not None for p in listing):
         return "sent"
-    return "preparing" if listing else "pending"
+    if not listing:
+        return "pending"
+    gave_up = all(p.state == p.State.FAILED for p in listing)
+    return "failed" if gave_up else "preparing"
 
 
 def packages_listing(req: AdditionalServiceRequest) -> list:

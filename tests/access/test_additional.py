@@ -9,14 +9,16 @@ import re
 import pytest
 from django.urls import reverse
 
+from muster import clock
 from muster.access.models import AdditionalServiceRequest
 from muster.accounts.models import ContractRole, TeamRole
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.contracts import services as contract_services
 from muster.contracts.models import Contract, ContractService, Stage
-from muster.notifications.delivery import deliver_due
+from muster.notifications.delivery import MAX_ATTEMPTS, deliver_due
 from muster.notifications.models import OutboxEmail
+from muster.onboarding import package as package_service
 from muster.onboarding.models import OnboardingRequest, Status, WelcomePackage
 from muster.onboarding.package import prepare_due, send_welcome_package
 from tests.pages import html_of
@@ -381,6 +383,37 @@ def test_without_an_so_the_team_sends_the_addendum_later(client, active, mailout
     prepare_due()  # the worker's turn
     deliver_due()
     assert [m for m in mailoutbox if m.subject == "Welcome package: Mine (addendum)"]
+
+
+def test_an_addendum_muster_gave_up_on_says_so_not_being_prepared(
+    client, active, monkeypatch, time_machine
+):
+    """The worker gave up on the addendum's PDF: the request page says it was not sent and
+    that the team can try again (with a link for those who may see the packages), never
+    that it goes out in a moment."""
+    people, mine = active, active["mine"]
+    req = filed(client, people, "cor")
+    lead_decides(client, people["confluence_lead"], req)
+    monkeypatch.setattr(package_service, "render_pdf", _cannot_load_font)
+    for _ in range(MAX_ATTEMPTS):
+        prepare_due()
+        time_machine.move_to(clock.now() + datetime.timedelta(hours=7), tick=False)
+    addendum = WelcomePackage.objects.get(contract=mine, version=2)
+    assert addendum.state == WelcomePackage.State.FAILED
+
+    packages = reverse("onboarding:packages", args=[mine.pk])
+    for key, sees_link in (("cor", True), ("confluence_lead", False), ("onboarding_team", True)):
+        page = html_of(signed_in(client, people[key]).get(detail_url(req)))
+        line = re.search(r'id="history-addendum">(.*?)</p>', page, re.S).group(1)
+        assert "Being prepared" not in line and "in a moment" not in line
+        assert "Not sent: the PDF of the addendum could not be made" in line
+        assert "The onboarding team can try again" in line
+        assert (packages in line) is sees_link, key
+        assert "Cancel the request" not in page  # the addendum can still be sent
+
+
+def _cannot_load_font(html):
+    raise OSError("cannot load font")
 
 
 # --- Refusals ---------------------------------------------------------------------------

@@ -232,6 +232,8 @@ ADDENDUM_NEWS = {
     "sent": "the SO has been sent the welcome-package addendum.",
     "preparing": "the welcome-package addendum is being prepared: it goes to the SO in a "
     "moment.",
+    "failed": "the PDF of the welcome-package addendum could not be made: the onboarding "
+    "team can try again.",
     "with_initial": "it will be in the welcome package when the onboarding team sends it.",
     "pending": "no SO is named yet, so the onboarding team sends the welcome-package addendum "
     "once one is.",
