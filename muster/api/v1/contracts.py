@@ -30,7 +30,6 @@ from .schemas import (
     ContractSummary,
     Cursors,
     attach_people_and_services,
-    with_people_and_services,
 )
 
 router = Router(tags=["contracts"])
@@ -200,10 +199,11 @@ class ContractDetail(ContractSummary):
 def get_contract(request: HttpRequest, contract_id: int):
     """404 when you may not see the contract (nothing says it exists)."""
     steps = Prefetch("steps", queryset=ContractStep.objects.select_related("completed_by"))
-    queryset = with_people_and_services(
-        queries.with_next_step(Contract.objects.prefetch_related(steps)))
+    queryset = queries.with_next_step(
+        Contract.objects.select_related("organization").prefetch_related(steps))
     contract = permissions.contract_for(request.user, contract_id, Action.VIEW_CONTRACT,
                                         queryset=queryset)
+    attach_people_and_services([contract])
     return ContractDetail.model_validate(
         contract, context={"request": request, "today": clock.today()})
 

@@ -1,13 +1,10 @@
 """What more than one area of the API shows: a contract in summary (its people, its
-services, what is next), for the contract list and for anything that names a contract (a
-request, a grant); and the cursor pagination every list uses.
+services, what is next), for the contract list and the single contract; and the cursor
+pagination every list uses.
 
-`ContractSummary` reads a contract from `summary_queryset` (people and services prefetched,
-next step annotated), so a list of them costs the same few queries whatever its length:
-return such contracts from an operation declared `response=list[ContractSummary]`, or call
-`ContractSummary.of(request, contract)`. A schema of another row with a `contract:
-ContractSummary` field reads its `contract`: prefetch `summary_prefetches("contract__")`
-on that row's queryset (without, each row costs a few queries).
+`ContractSummary` reads a contract with its next step annotated (`with_next_step`) and its
+parties and services attached by `attach_people_and_services`, the one way they are read:
+as plain rows, two queries for a page of any length.
 """
 
 import datetime
@@ -15,20 +12,15 @@ from collections import defaultdict
 from typing import Any
 
 import pydantic
-from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Schema
 from ninja.errors import ValidationError
 from ninja.pagination import CursorPagination
 
-from muster import clock
 from muster.accounts.models import ContractRole
-from muster.accounts.permissions import CONTRACT_PARTIES, visible_contracts
+from muster.accounts.permissions import CONTRACT_PARTIES
 from muster.contracts.models import Contract, ContractService, Stage
-from muster.contracts.queries import with_next_step
-from muster.timeline.models import ContractStep, StepState
-from muster.timeline.queries import next_open_step
 
 # The order the contract page lists its parties in.
 PARTY_ORDER = ("cor", "poc", "so", "spoc")
@@ -56,40 +48,15 @@ class NextStep(Schema):
     responsible: list[str]
 
 
-def summary_queryset(user, queryset: QuerySet[Contract] | None = None) -> QuerySet[Contract]:
-    """The contracts of `queryset` the person may see, with what a summary shows: the next
-    step annotated, people and services prefetched (one query each)."""
-    return with_people_and_services(with_next_step(visible_contracts(user, queryset)))
-
-
-def summary_prefetches(path: str = "") -> list[Prefetch]:
-    """What a summary reads, to prefetch: for contracts themselves (`path` ""), or for the
-    contract of other rows (`path` "contract__", on a queryset of requests or grants), so
-    a list of those with a `ContractSummary` in each stays a few queries."""
-    parties = ContractRole.objects.filter(role__in=CONTRACT_PARTIES).select_related("user")
-    prefetches = [
-        Prefetch(f"{path}roles", queryset=parties, to_attr="api_parties"),
-        Prefetch(f"{path}services", queryset=ContractService.objects.select_related("service"),
-                 to_attr="api_services"),
-    ]
-    if path:  # no next-step annotation on a related contract: its steps instead
-        prefetches.append(Prefetch(f"{path}steps", queryset=ContractStep.objects.all()))
-    return prefetches
-
-
-def with_people_and_services(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
-    return queryset.select_related("organization").prefetch_related(*summary_prefetches())
-
-
 # The columns a summary shows (the contract list reads no others).
 SUMMARY_FIELDS = ("id", "contract_number", "name", "stage", "organization__name")
 
 
 def attach_people_and_services(contracts: list[Any]) -> None:
-    """Give a page of contracts (read without summary_prefetches) what their summaries show
-    of their parties and services, as plain rows in two queries: the prefetch built a
-    model instance for each role, user, contract service and service (issue 17: 700 of
-    them for a page of 50, most of the API list's time)."""
+    """Give contracts what their summaries show of their parties and services, as plain
+    rows in two queries: a prefetch built a model instance for each role, user, contract
+    service and service (issue 17: 700 of them for a page of 50, most of the API list's
+    time)."""
     ids = [c.pk for c in contracts]
     parties: dict[int, list] = defaultdict(list)
     services: dict[int, list] = defaultdict(list)
@@ -127,44 +94,20 @@ class ContractSummary(Schema):
     url: str  # this contract in the API
     page_url: str  # its page, for a person
 
-    @classmethod
-    def of(cls, request: HttpRequest, contract: Contract):
-        return cls.model_validate(contract, context={"request": request})
-
     @staticmethod
     def resolve_organization(obj: Contract) -> str | None:
         return obj.organization.name if obj.organization else None
 
     @staticmethod
-    def resolve_parties(obj: Contract) -> list[Party] | list[dict]:
-        attached = getattr(obj, "summary_parties", None)  # attach_people_and_services
-        if attached is not None:
-            return attached
-        roles = getattr(obj, "api_parties", None)
-        if roles is None:  # not prefetched (summary_prefetches): read them now
-            roles = obj.roles.filter(role__in=CONTRACT_PARTIES).select_related("user")
-        ordered = sorted(roles, key=lambda r: (PARTY_ORDER.index(r.role), r.pk))
-        return [Party(role=r.role, name=r.user.full_name, email=r.user.email)
-                for r in ordered]
+    def resolve_parties(obj: Contract) -> list[dict]:
+        return obj.summary_parties  # type: ignore[attr-defined]  # attach_people_and_services
 
     @staticmethod
-    def resolve_services(obj: Contract) -> list[ServiceOnContract] | list[dict]:
-        attached = getattr(obj, "summary_services", None)  # attach_people_and_services
-        if attached is not None:
-            return attached
-        items = getattr(obj, "api_services", None)
-        if items is None:
-            items = obj.services.select_related("service")
-        return [ServiceOnContract(slug=i.service.slug, name=i.service.name, status=i.status)
-                for i in items]
+    def resolve_services(obj: Contract) -> list[dict]:
+        return obj.summary_services  # type: ignore[attr-defined]  # attach_people_and_services
 
     @staticmethod
-    def resolve_next_step(obj: Any) -> NextStep | dict | None:
-        if not hasattr(obj, "next_step_name"):  # a related contract: from its steps
-            step = next_open_step(obj.steps.all())  # an open step with a due date
-            if step is None or step.due_date is None:
-                return None
-            return NextStep(name=step.name, due_date=step.due_date, responsible=step.responsible)
+    def resolve_next_step(obj: Any) -> dict | None:
         if obj.next_step_name is None:
             return None
         # A dict: the response validates it once (a NextStep would be validated twice).
@@ -173,9 +116,6 @@ class ContractSummary(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Any) -> bool:
-        if not hasattr(obj, "is_overdue"):
-            today = clock.today()
-            return any(s.state(today) == StepState.OVERDUE for s in obj.steps.all())
         return bool(obj.is_overdue)
 
     @staticmethod
