@@ -74,6 +74,12 @@ def _step(key: str, field: str) -> Subquery:
     )
 
 
+# What a queue row shows (onboarding/queue_table.py): no other column is read.
+QUEUE_ROW_COLUMNS = ("contract_id", "status", "submitted_at", "due", "contract__name",
+                     "contract__contract_number", "contract__organization__name",
+                     "submitted_by__full_name")
+
+
 def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
                ) -> QuerySet[OnboardingRequest]:
     """The requests in the sections' statuses, with what each row shows, oldest submitted
@@ -93,6 +99,7 @@ def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
     ).order_by("-asked_at")
     return (
         rows.select_related("contract", "contract__organization", "submitted_by")
+        .only(*QUEUE_ROW_COLUMNS)
         .annotate(
             # The due date itself is stored on the request (`due`, models.DUE).
             meeting_done=_step(MEETING_STEP, "completed_at"),
@@ -134,6 +141,8 @@ def _describe(row: Any, today: datetime.date, words: _Words | None = None) -> An
     row.age = calendar.business_days_between(submitted, today) if submitted else None
     row.url = words.address(row.contract_id)
     row.submitted_text = words.day(submitted) if submitted else ""
+    row.question_text = (words.day(timezone.localdate(row.question_asked_at))
+                         if row.question_asked_at else "")
     row.stopped = row.status in STOPPED
     if row.stopped:  # nothing is due on a stopped request
         row.step_name, row.overdue = "", False

@@ -162,6 +162,23 @@ def test_the_queue_shows_each_section_with_age_due_date_and_overdue(
     assert "Overdue" not in question  # the other contract's meeting is due later
 
 
+def test_the_queue_writes_names_as_text_and_says_what_is_missing(client, people, today):
+    """The rows are written in Python (onboarding/queue_table.py): a name holding markup
+    reads as text; no organization, no submitter and a stopped request each say so."""
+    contract = make_contract(name='<b>Fish & "Chips"</b>', pop_start=D(2026, 12, 1),
+                             pop_end=D(2027, 6, 30))
+    OnboardingRequest.objects.create(
+        contract=contract, created_by=people["cor"], status=Status.CANCELLED,
+        submitted_at=datetime.datetime(2026, 11, 20, 15, tzinfo=datetime.UTC))
+    html = as_(client, people, "onboarding_team").get(
+        reverse("onboarding:queue") + "?show=stopped").content.decode()
+    row = html.split('id="section-cancelled"')[1].split("</tr>", 2)[1]
+    assert "&lt;b&gt;Fish &amp; &quot;Chips&quot;&lt;/b&gt;" in row and "<b>Fish" not in row
+    assert '<td data-label="Organization">Not given</td>' in row
+    assert '<td data-label="Submitted">Nov 20, 2026</td>' in row  # no one named
+    assert '<td data-label="Due">Nothing is due</td>' in row
+
+
 @pytest.mark.parametrize("role", ["onboarding_team", "team_lead", "administrator"])
 def test_the_team_opens_the_queue(client, people, role):
     assert as_(client, people, role).get(reverse("onboarding:queue")).status_code == 200

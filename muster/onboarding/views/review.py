@@ -29,6 +29,7 @@ from .. import queries, services
 from ..forms.reasons import CancelForm, LeadReturnForm, ReopenForm, WithdrawForm
 from ..forms.review import AnswerForm, DecisionForm, MeetingForm, QuestionForm, VersionedForm
 from ..models import OnboardingRequest
+from ..queue_table import queue_rows_html
 
 # The page's action forms: the transition each takes (offered when this person may take it
 # now), its form, and its element ids (several forms share the page without clashing ids).
@@ -57,9 +58,12 @@ def review_queue(request):
     shown = request.GET.get("show", "open")
     if shown not in queries.QUEUE_FILTERS:
         shown = "open"  # an unknown filter shows the default, not an error
+    sections = queries.review_queue(shown, today, request.GET.get("section", ""),
+                                    request.GET.get("page"))
+    for section in sections:
+        section["rows_html"] = queue_rows_html(section["rows"])
     return render(request, "onboarding/review/queue.html", {
-        "sections": queries.review_queue(shown, today, request.GET.get("section", ""),
-                                         request.GET.get("page")),
+        "sections": sections,
         "today": today, "shown": shown, "section_shown": queries.SECTION_SHOWN,
         "filters": [(key, label) for key, (label, _) in queries.QUEUE_FILTERS.items()],
     })
