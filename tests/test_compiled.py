@@ -41,6 +41,16 @@ def test_it_runs_one_query_and_builds_the_sql_once():
     assert str(person.pk) in captured[0]["sql"]
 
 
+def test_values_come_back_as_the_orm_gives_them_dates_and_datetimes_too():
+    """SQLite hands dates back as text: the rows go through the ORM's converters."""
+    person = UserFactory()
+    compiled = Compiled(
+        lambda user_id: User.objects.filter(pk=user_id).values_list("date_joined", "is_active"),
+        user_id=int)
+    assert compiled.rows(user_id=person.pk) == list(
+        User.objects.filter(pk=person.pk).values_list("date_joined", "is_active"))
+
+
 def test_a_value_the_query_does_not_use_is_refused_when_built():
     compiled = Compiled(lambda user_id, email: TeamRole.objects.filter(user_id=user_id),
                         user_id=int, email=str)

@@ -2,7 +2,9 @@
 AccessConfig.ready())."""
 
 from muster.accounts import permissions
+from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
+from muster.compiled import Compiled
 from muster.contracts import panels
 from muster.contracts import queries as contract_queries
 
@@ -47,9 +49,21 @@ def _dua_warning(user, contract, today) -> dict | None:
     return {"warning": warning, "can_upload": permissions.can(user, Action.UPLOAD_DUA, contract)}
 
 
+# Whether the person is a contractor user on any contract: every home page asks it, and
+# most people are not (a COR, the team), so it is built once (muster/compiled.py) and the
+# contracts are read only for those who are.
+_ON_A_ROSTER = Compiled(
+    lambda user_id: ContractRole.objects.filter(
+        user_id=user_id, role=ContractRole.Role.CONTRACTOR_USER).values_list("pk")[:1],
+    user_id=int,
+)
+
+
 @panels.register(panels.HOME, order=10, template="access/panels/home.html")
 def home_panel(user, obj, today) -> dict | None:
     """A contractor user's access: each contract they are a user on, with its grants."""
+    if not user.is_authenticated or not _ON_A_ROSTER.rows(user_id=user.pk):
+        return None
     contracts = list(contract_queries.contracts_as_contractor_user(user))
     if not contracts:
         return None

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from muster.access.models import UNREVOKED, AccessGrant, GrantStatus, PauseReason
 from muster.accounts.models import ContractRole
+from muster.compiled import Compiled
 from muster.contracts.models import Contract, Stage
 
 from .models import Campaign, CampaignItem, Decision
@@ -96,20 +97,30 @@ class ToCertify:
     waiting: int
 
 
+def _to_certify(user_id: int, contract_id: int | None = None) -> QuerySet:
+    as_so = ContractRole.objects.filter(contract=OuterRef("contract"), user_id=user_id,
+                                        role=ContractRole.Role.SO)
+    items = CampaignItem.objects.filter(Exists(as_so))
+    if contract_id is not None:
+        items = items.filter(contract_id=contract_id)
+    return (items.values("campaign", "campaign__name", "campaign__due_date", "contract",
+                         "contract__name")
+            .annotate(total=Count("pk"), waiting=Count("pk", filter=WAITING))
+            .filter(waiting__gt=0).order_by("campaign__due_date", "campaign", "contract__name")
+            .values_list("campaign", "campaign__name", "campaign__due_date", "contract",
+                         "contract__name", "total", "waiting"))
+
+
+# Every home page asks it (and an SO's contract page): built once (muster/compiled.py).
+_TO_CERTIFY = Compiled(_to_certify, user_id=int)
+_TO_CERTIFY_ON = Compiled(_to_certify, user_id=int, contract_id=int)
+
+
 def to_certify(user, contract: Contract | None = None) -> list[ToCertify]:
     """What the person, as SO, has left to certify: per campaign and contract with grants
     waiting (one query)."""
     if not user.is_authenticated:
         return []
-    as_so = ContractRole.objects.filter(contract=OuterRef("contract"), user=user,
-                                        role=ContractRole.Role.SO)
-    items = CampaignItem.objects.filter(Exists(as_so))
-    if contract is not None:
-        items = items.filter(contract=contract)
-    rows = (items.values("campaign", "campaign__name", "campaign__due_date", "contract",
-                         "contract__name")
-            .annotate(total=Count("pk"), waiting=Count("pk", filter=WAITING))
-            .filter(waiting__gt=0).order_by("campaign__due_date", "campaign", "contract__name"))
-    return [ToCertify(r["campaign"], r["campaign__name"], r["campaign__due_date"],
-                      r["contract"], r["contract__name"], r["total"], r["waiting"])
-            for r in rows]
+    rows = (_TO_CERTIFY.rows(user_id=user.pk) if contract is None
+            else _TO_CERTIFY_ON.rows(user_id=user.pk, contract_id=contract.pk))
+    return [ToCertify(*row) for row in rows]
