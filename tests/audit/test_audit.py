@@ -311,3 +311,35 @@ def test_events_of_one_transaction_chain_even_when_a_savepoint_rolls_back(db):
     assert not AuditEvent.objects.filter(action="test.undone").exists()
     assert third.prev_hash == AuditEvent.objects.get(action="test.many").hash
     assert audit.verify_chain() == []
+
+
+def test_two_records_cannot_carry_the_same_hash(events):
+    """The hash stays unique: a row copied with another's hash is refused."""
+    first = events[0]
+    with pytest.raises(DatabaseError), transaction.atomic():
+        raw("INSERT INTO audit_auditevent (at, actor_label, action, summary, object_type, "
+            "object_id, object_repr, before, after, request_id, channel, prev_hash, hash) "
+            "SELECT at, actor_label, action, summary, object_type, object_id, object_repr, "
+            "before, after, request_id, channel, prev_hash, hash FROM audit_auditevent "
+            "WHERE id = %s", [first.pk])
+
+
+@on_postgresql
+def test_each_append_updates_only_the_indexes_the_record_is_read_by():
+    """Every event writes an entry in each index: none that no query uses (a LIKE on the
+    hash or the request id) and none that another index already covers (the contract
+    alone, covered by contract and id)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_auditevent'")
+        columns = sorted(d.split(" USING btree ", 1)[1] for (d,) in cursor.fetchall())
+    assert columns == [
+        "(action varchar_pattern_ops)",  # action__startswith on a contract's events
+        "(action)",
+        "(actor_id)",  # protects users from deletion
+        "(at)",
+        "(contract_id, id DESC)",
+        "(hash)",  # unique
+        "(id)",
+        "(object_type, object_id)",
+        "(request_id)",
+    ]
