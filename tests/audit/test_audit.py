@@ -343,3 +343,36 @@ def test_each_append_updates_only_the_indexes_the_record_is_read_by():
         "(object_type, object_id)",
         "(request_id)",
     ]
+
+
+def test_a_batch_writes_the_very_rows_single_appends_would_write(events, freeze_today):
+    """Events on several contracts, each with its own before and after, appended at once
+    (a sweep's pauses) or one by one, at the same moment after the same head: the same
+    rows, hashes included."""
+    freeze_today()
+    actor = events[0].actor
+    first = events[0].contract
+    second = make_contract(actor, name="Second")
+    wanted = [(first, {"stage": "a"}, {"stage": "b"}), (second, {}, {"n": 1}),
+              (second, {"status": "active"}, {"status": "paused"})]
+    columns = ("action", "object_type", "object_id", "object_repr", "contract_id", "summary",
+               "before", "after", "actor_label", "at", "prev_hash", "hash")
+
+    def written(append) -> list[tuple]:
+        start = AuditEvent.objects.order_by("-id").first().pk
+        with transaction.atomic():
+            append()
+            rows = list(AuditEvent.objects.filter(pk__gt=start).order_by("id")
+                        .values_list(*columns))
+            transaction.set_rollback(True)
+        return rows
+
+    one_by_one = written(lambda: [
+        audit.record(actor, "test.batch", contract, f"On {contract}", contract=contract,
+                     before=before, after=after) for contract, before, after in wanted])
+    at_once = written(lambda: audit.record_many(actor, None, [
+        audit.entry("test.batch", contract, f"On {contract}", contract=contract,
+                    before=before, after=after) for contract, before, after in wanted]))
+
+    assert len(at_once) == 3
+    assert at_once == one_by_one
