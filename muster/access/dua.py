@@ -312,22 +312,26 @@ def _pause_lapsed_batch(pks: list[int], day: datetime.date) -> list[Lapse]:
         status=GrantStatus.PAUSED, pause_reason=PauseReason.DUA_LAPSED, paused_at=now,
         updated_at=now)
     lapses = []
+    events = []  # appended at once: a day can pause hundreds of grants
     for contract in contracts:
         dua, paused = duas[contract.pk], grants[contract.pk]
         if not paused:
             continue
         why = f"DUA {dua.number} expired on {dua.expiry_date:%B %-d, %Y}"
-        for grant in paused:
-            audit.record(
-                None, "access.grant_paused", grant,
+        events += [
+            audit.entry(
+                "access.grant_paused", grant,
                 f"Paused {grant.service} for {grant.user.full_name}: {why}", contract=contract,
                 before={"status": before[grant.pk]},
                 after={"status": grant.status, "pause_reason": grant.pause_reason},
             )
+            for grant in paused
+        ]
         # The lapse itself, once (the pauses above are one event per grant).
-        audit.record(None, "access.dua_lapsed", dua, f"{why}: access paused",
-                     contract=contract, after={"paused_grants": len(paused)})
+        events.append(audit.entry("access.dua_lapsed", dua, f"{why}: access paused",
+                                  contract=contract, after={"paused_grants": len(paused)}))
         lapses.append(Lapse(contract, dua, _grant_list(paused)))
+    audit.record_many(None, None, events)
     recipients = recipients_of([lapse.contract for lapse in lapses])
     mail.queue_many("dua_lapsed", [
         {"to": recipients[c.pk][0], "cc": recipients[c.pk][1], "contract": c,

@@ -135,12 +135,9 @@ def _warn_many(todo: list[tuple[int, int]], day: datetime.date) -> int:
         for (dua, threshold, contract, grants, services, days_left), (to, cc)
         in zip(warnings, to_and_cc, strict=True)
     ])}
-    sent = 0
-    for dua, threshold, contract, grants, services, days_left in warnings:
-        if _key(dua.pk, threshold) not in queued:
-            continue
-        audit.record(
-            None, "access.dua_expiry_warned", dua,
+    events = [  # appended at once
+        audit.entry(
+            "access.dua_expiry_warned", dua,
             f"Warned the SO and COR that DUA {dua.number} expires on "
             f"{dua.expiry_date:%B %-d, %Y} ({when(days_left)}): {len(grants)} "
             f"grant{'s' if len(grants) != 1 else ''} would pause",
@@ -149,8 +146,11 @@ def _warn_many(todo: list[tuple[int, int]], day: datetime.date) -> int:
                    "expiry_date": dua.expiry_date, "grants": len(grants),
                    "services": [s.name for s in services]},
         )
-        sent += 1
-    return sent
+        for dua, threshold, contract, grants, services, days_left in warnings
+        if _key(dua.pk, threshold) in queued
+    ]
+    audit.record_many(None, None, events)
+    return len(events)
 
 
 # --- The contract page --------------------------------------------------------------------

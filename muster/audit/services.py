@@ -3,6 +3,7 @@
 import datetime
 import json
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
@@ -132,14 +133,36 @@ def _remember_head(value: str) -> None:
     transaction.on_commit(_HeadLeftHere(value))
 
 
-def record_many(actor, contract, entries: list[tuple]) -> None:
-    """Append many events at once (a whole CSV import), chained exactly as `record` chains
-    them. Entries are (action, object_type, object_id, object_repr, summary, after).
+class Entry(NamedTuple):
+    """One event of a batch (`record_many`), its object named by type, id and text."""
+
+    action: str
+    object_type: str
+    object_id: object
+    object_repr: str
+    summary: str
+    after: dict
+    before: dict | None = None
+    contract: models.Model | None = None  # None: the batch's contract
+
+
+def entry(action: str, obj: models.Model, summary: str, *, contract=None,
+          before: dict | None = None, after: dict | None = None) -> Entry:
+    """The event `record` would write about obj, for `record_many` to append."""
+    return Entry(action, obj._meta.label_lower, obj.pk, str(obj), summary, after or {},
+                 before, contract)
+
+
+def record_many(actor, contract, entries: Iterable[tuple]) -> None:
+    """Append many events at once (a whole CSV import, a sweep's pauses), chained exactly
+    as `record` chains them, one after the other. Entries are `Entry`s, or tuples of its
+    first six fields; an entry's own contract, if any, stands for the batch's.
 
     The rows are hashed and inserted from plain values (no instance per event until they
     are written: tens of thousands of instances cost more than the hashing); the listeners
     then get each event as a saved instance, in order, as `record` gives them."""
-    if not entries:
+    events = [Entry(*e) for e in entries]
+    if not events:
         return
     with transaction.atomic(savepoint=False):
         prev = _chain_head()
@@ -148,19 +171,21 @@ def record_many(actor, contract, entries: list[tuple]) -> None:
         request_id = correlation.current()
         channel = correlation.channel()
         actor_id = actor.pk if getattr(actor, "pk", None) else None
-        contract_id = contract.pk
         rows: list[tuple] = []
-        for action, object_type, object_id, object_repr, summary, after in entries:
-            summary, object_id, object_repr = summary[:300], str(object_id), object_repr[:200]
-            after = _json_safe(after)
+        for e in events:
+            summary, object_id, object_repr = e.summary[:300], str(e.object_id), e.object_repr[:200]
+            about = e.contract or contract
+            contract_id = about.pk if about is not None else None
+            before = _json_safe(e.before) if e.before else {}
+            after = _json_safe(e.after)
             digest = content_digest(
-                prev, at=at, actor=actor_id, actor_label=label, action=action,
-                summary=summary, object_type=object_type, object_id=object_id,
-                object_repr=object_repr, contract=contract_id, before={}, after=after,
+                prev, at=at, actor=actor_id, actor_label=label, action=e.action,
+                summary=summary, object_type=e.object_type, object_id=object_id,
+                object_repr=object_repr, contract=contract_id, before=before, after=after,
                 request_id=request_id, channel=channel,
             )
-            rows.append((at, actor_id, label, action, summary, object_type, object_id,
-                         object_repr, contract_id, {}, after, request_id, channel, prev,
+            rows.append((at, actor_id, label, e.action, summary, e.object_type, object_id,
+                         object_repr, contract_id, before, after, request_id, channel, prev,
                          digest))
             prev = digest
         ids = bulk.insert(AuditEvent, _COLUMNS, rows)

@@ -118,23 +118,27 @@ def _end_plainly(plain: list[tuple[Contract, Closeout | None]],
     Closeout.objects.filter(pk__in=[c.pk for c in closeouts]).update(
         status=Closeout.Status.ACCESS_REMOVED, access_removed_on=day)
     stage_before = change_stage_many(contracts, Contract.close, now)
+    events = []  # appended at once, each contract's in end_contract's order
     for contract, closeout, closeout_was, stage_was in zip(
             contracts, closeouts, closeout_before, stage_before, strict=True):
         mine = grants[contract.pk]
-        for grant in mine:
-            audit.record(None, "access.revoked", grant,
-                         f"Revoked {grant.user}'s {grant.service} access: end of performance",
-                         contract=contract, before={"status": grant_before[grant.pk]},
-                         after={"status": grant.status})
-        audit.record(None, "closeout.access_removed", closeout,
-                     f"Access removed at the end of performance: {len(mine)} grant(s) revoked",
-                     contract=contract, before={"status": closeout_was},
-                     after={"status": closeout.status, "access_removed_on": day,
-                            "revoked": len(mine)})
-        audit.record(None, "contract.close", contract,
-                     f"Stage changed from {stage_was} to {contract.stage}",
-                     contract=contract, before={"stage": stage_was},
-                     after={"stage": contract.stage})
+        events += [
+            audit.entry("access.revoked", grant,
+                        f"Revoked {grant.user}'s {grant.service} access: end of performance",
+                        contract=contract, before={"status": grant_before[grant.pk]},
+                        after={"status": grant.status})
+            for grant in mine
+        ]
+        events.append(audit.entry(
+            "closeout.access_removed", closeout,
+            f"Access removed at the end of performance: {len(mine)} grant(s) revoked",
+            contract=contract, before={"status": closeout_was},
+            after={"status": closeout.status, "access_removed_on": day, "revoked": len(mine)}))
+        events.append(audit.entry("contract.close", contract,
+                                  f"Stage changed from {stage_was} to {contract.stage}",
+                                  contract=contract, before={"stage": stage_was},
+                                  after={"stage": contract.stage}))
+    audit.record_many(None, None, events)
     _email_access_removed(contracts, closeouts, grants)
     return [grants[c.pk] for c in contracts]
 

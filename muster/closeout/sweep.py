@@ -219,21 +219,24 @@ def _open_closeouts(pks: list[int]) -> int:
     ContractStep.objects.filter(pk__in=[s.pk for s in steps.values()]).update(
         completed_at=now, completed_by=None, completion_note=NOTICE_SENT)
     refresh_next_steps([c.pk for c in contracts])
+    events = []  # appended at once, each contract's in order
     for contract, closeout, stage in zip(contracts, closeouts, stages, strict=True):
-        audit.record(None, "contract.begin_closeout", contract,
-                     f"Stage changed from {stage} to {contract.stage}", contract=contract,
-                     before={"stage": stage}, after={"stage": contract.stage})
-        audit.record(None, "closeout.notice_sent", closeout,
-                     f"Closeout notice: the period of performance ends "
-                     f"{contract.pop_end:%B %-d, %Y}",
-                     contract=contract, after={"pop_end": contract.pop_end})
+        events.append(audit.entry("contract.begin_closeout", contract,
+                                  f"Stage changed from {stage} to {contract.stage}",
+                                  contract=contract, before={"stage": stage},
+                                  after={"stage": contract.stage}))
+        events.append(audit.entry("closeout.notice_sent", closeout,
+                                  f"Closeout notice: the period of performance ends "
+                                  f"{contract.pop_end:%B %-d, %Y}",
+                                  contract=contract, after={"pop_end": contract.pop_end}))
         done = steps.get(contract.pk)
         if done is not None:
             done.contract = contract
-            audit.record(None, "timeline.step_completed", done, f"Completed “{done.name}”",
-                         contract=contract,
-                         after={"completed_at": done.completed_at,
-                                "note": done.completion_note})
+            events.append(audit.entry("timeline.step_completed", done,
+                                      f"Completed “{done.name}”", contract=contract,
+                                      after={"completed_at": done.completed_at,
+                                             "note": done.completion_note}))
+    audit.record_many(None, None, events)
     cors: dict[int, list] = {c.pk: [] for c in contracts}
     for role in ContractRole.objects.filter(contract__in=contracts,
                                             role=ContractRole.Role.COR).select_related("user"):

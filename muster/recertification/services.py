@@ -286,13 +286,14 @@ def _pause_many(pks: list[int]) -> list[tuple[int, int]]:
         status=GrantStatus.PAUSED, pause_reason=PauseReason.NOT_RECERTIFIED, paused_at=now,
         updated_at=now)
     CampaignItem.objects.filter(pk__in=[i.pk for i, _, _ in done]).update(paused_at=now)
-    for item, grant, before in done:
-        why = (f"not recertified by {item.campaign.due_date:%B %-d, %Y} "
-               f"({item.campaign.name})")
-        audit.record(None, "access.grant_paused", grant,
-                     f"Paused {grant.service} for {grant.user.full_name}: {why}",
-                     contract=grant.contract, before={"status": before},
-                     after={"status": grant.status, "pause_reason": grant.pause_reason})
+    audit.record_many(None, None, [  # appended at once
+        audit.entry("access.grant_paused", grant,
+                    f"Paused {grant.service} for {grant.user.full_name}: not recertified by "
+                    f"{item.campaign.due_date:%B %-d, %Y} ({item.campaign.name})",
+                    contract=grant.contract, before={"status": before},
+                    after={"status": grant.status, "pause_reason": grant.pause_reason})
+        for item, grant, before in done
+    ])
     return [(item.campaign_id, item.contract_id) for item, _, _ in done]
 
 

@@ -9,12 +9,15 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from muster.access import dua as dua_service
 from muster.access import queries
 from muster.access.models import AccessGrant, GrantStatus, PauseReason
 from muster.accounts.models import ContractRole
+from muster.audit import services as audit
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
 from muster.contracts.models import ContractService, DataUseAgreement
@@ -362,6 +365,30 @@ def test_an_expired_dua_pauses_access_the_day_after_expiry_not_on_the_expiry_day
     assert "expired on December 31, 2026" in email.body
     assert "Ana Analyst" in email.body and "Ben Builder" in email.body
     assert AuditEvent.objects.filter(action="access.grant_paused").count() == 2
+
+
+def test_a_lapse_appends_its_events_at_once_each_with_its_grant_before_and_after(scene):
+    """One event per paused grant, then the lapse's, chained as single appends would be,
+    written in one statement (a sweep day pauses hundreds of grants)."""
+    grants = scene["grants"]
+    with CaptureQueriesContext(connection) as queries:
+        dua_service.pause_lapsed(EXPIRY + datetime.timedelta(days=1))
+
+    appends = [q["sql"] for q in queries.captured_queries
+               if q["sql"].startswith(('INSERT INTO "audit_auditevent"',
+                                       'COPY "audit_auditevent"'))]
+    assert len(appends) == 1
+    events = list(AuditEvent.objects.filter(action__in=[
+        "access.grant_paused", "access.dua_lapsed"]).order_by("id"))
+    assert [(e.action, e.object_id, e.contract, e.before, e.after) for e in events] == [
+        ("access.grant_paused", str(grants["ana_sas"].pk), scene["mine"],
+         {"status": "active"}, {"status": "paused", "pause_reason": "dua_lapsed"}),
+        ("access.grant_paused", str(grants["ben_sas"].pk), scene["mine"],
+         {"status": "requested"}, {"status": "paused", "pause_reason": "dua_lapsed"}),
+        ("access.dua_lapsed", str(scene["dua"].pk), scene["mine"], {}, {"paused_grants": 2}),
+    ]
+    assert "Paused SAS Viya for Ana Analyst: DUA DUA-1 expired" in events[0].summary
+    assert audit.verify_chain() == []
 
 
 def test_a_renewed_dua_before_expiry_keeps_access(scene):

@@ -311,3 +311,68 @@ def test_events_of_one_transaction_chain_even_when_a_savepoint_rolls_back(db):
     assert not AuditEvent.objects.filter(action="test.undone").exists()
     assert third.prev_hash == AuditEvent.objects.get(action="test.many").hash
     assert audit.verify_chain() == []
+
+
+def test_two_records_cannot_carry_the_same_hash(events):
+    """The hash stays unique: a row copied with another's hash is refused."""
+    first = events[0]
+    with pytest.raises(DatabaseError), transaction.atomic():
+        raw("INSERT INTO audit_auditevent (at, actor_label, action, summary, object_type, "
+            "object_id, object_repr, before, after, request_id, channel, prev_hash, hash) "
+            "SELECT at, actor_label, action, summary, object_type, object_id, object_repr, "
+            "before, after, request_id, channel, prev_hash, hash FROM audit_auditevent "
+            "WHERE id = %s", [first.pk])
+
+
+@on_postgresql
+def test_each_append_updates_only_the_indexes_the_record_is_read_by():
+    """Every event writes an entry in each index: none that no query uses (a LIKE on the
+    hash or the request id) and none that another index already covers (the contract
+    alone, covered by contract and id)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_auditevent'")
+        columns = sorted(d.split(" USING btree ", 1)[1] for (d,) in cursor.fetchall())
+    assert columns == [
+        "(action varchar_pattern_ops)",  # action__startswith on a contract's events
+        "(action)",
+        "(actor_id)",  # protects users from deletion
+        "(at)",
+        "(contract_id, id DESC)",
+        "(hash)",  # unique
+        "(id)",
+        "(object_type, object_id)",
+        "(request_id)",
+    ]
+
+
+def test_a_batch_writes_the_very_rows_single_appends_would_write(events, freeze_today):
+    """Events on several contracts, each with its own before and after, appended at once
+    (a sweep's pauses) or one by one, at the same moment after the same head: the same
+    rows, hashes included."""
+    freeze_today()
+    actor = events[0].actor
+    first = events[0].contract
+    second = make_contract(actor, name="Second")
+    wanted = [(first, {"stage": "a"}, {"stage": "b"}), (second, {}, {"n": 1}),
+              (second, {"status": "active"}, {"status": "paused"})]
+    columns = ("action", "object_type", "object_id", "object_repr", "contract_id", "summary",
+               "before", "after", "actor_label", "at", "prev_hash", "hash")
+
+    def written(append) -> list[tuple]:
+        start = AuditEvent.objects.order_by("-id").first().pk
+        with transaction.atomic():
+            append()
+            rows = list(AuditEvent.objects.filter(pk__gt=start).order_by("id")
+                        .values_list(*columns))
+            transaction.set_rollback(True)
+        return rows
+
+    one_by_one = written(lambda: [
+        audit.record(actor, "test.batch", contract, f"On {contract}", contract=contract,
+                     before=before, after=after) for contract, before, after in wanted])
+    at_once = written(lambda: audit.record_many(actor, None, [
+        audit.entry("test.batch", contract, f"On {contract}", contract=contract,
+                    before=before, after=after) for contract, before, after in wanted]))
+
+    assert len(at_once) == 3
+    assert at_once == one_by_one
