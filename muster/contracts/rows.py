@@ -10,9 +10,10 @@ row is one f-string of escaped values, the same HTML the template wrote. What a 
 - its next step: what, when (and whether it is overdue, and how many steps are), who.
 """
 
-from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from muster import datewords
 
 from .models import Stage
 from .templatetags.muster_tags import responsible_labels
@@ -20,7 +21,7 @@ from .templatetags.muster_tags import responsible_labels
 STAGES = dict(Stage.choices)
 
 
-def _next_step(contract) -> str:
+def _next_step(contract, dates: datewords.DateWords) -> str:
     if not contract.next_step_name:
         return '<span class="text-base-dark">No open step</span>'
     overdue = ""
@@ -28,14 +29,14 @@ def _next_step(contract) -> str:
         count = contract.overdue_count
         steps = f" ({count} steps)" if count is not None and count > 1 else ""
         overdue = f' — <span class="text-bold text-secondary-dark">overdue{steps}</span>'
-    due = date_format(contract.next_step_due, "D, M j, Y") if contract.next_step_due else ""
+    due = dates.weekday(contract.next_step_due) if contract.next_step_due else ""
     return (f'<span class="text-bold">{escape(contract.next_step_name)}</span><br>\n'
             f"due {escape(due)}{overdue}<br>\n"
             f'<span class="text-base-dark">'
             f"{escape(responsible_labels(contract.next_step_responsible))}</span>")
 
 
-def _row(contract, show_cor: bool) -> str:
+def _row(contract, show_cor: bool, dates: datewords.DateWords) -> str:
     organization: str
     if contract.organization:
         organization = escape(contract.organization.name)
@@ -51,7 +52,7 @@ def _row(contract, show_cor: bool) -> str:
         f'<span class="text-base-dark">{escape(contract.contract_number)}</span></th>\n'
         f'      <td data-label="Organization">{organization}</td>\n'
         f'      <td data-label="Stage">{stage}</td>{cor}\n'
-        f'      <td data-label="Next step">{_next_step(contract)}</td>\n'
+        f'      <td data-label="Next step">{_next_step(contract, dates)}</td>\n'
         "    </tr>\n"
     )
 
@@ -60,4 +61,6 @@ def contract_rows(contracts, show_cor: bool = False) -> SafeString:
     """The table body's rows for contracts as contracts.queries.listed() reads them, each
     with its page's `url` (contracts.views._list_page). Every value is escaped."""
     # Safe: every value in a row went through escape() (_row, _next_step).
-    return mark_safe("".join(_row(contract, show_cor) for contract in contracts))  # noqa: S308
+    dates = datewords.current()
+    return mark_safe(  # noqa: S308
+        "".join(_row(contract, show_cor, dates) for contract in contracts))

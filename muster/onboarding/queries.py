@@ -12,8 +12,8 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Win
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
+from muster import datewords
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.contracts.models import Contract, ContractService
@@ -113,24 +113,18 @@ def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
 class _Words:
     """What each queue row shows that the template computed per row before: the request's
     address (one reverse per page: the addresses differ by the contract's id alone) and
-    its dates as the `date` filter writes them ("M j, Y", "D, M j, Y", with Django's own
-    month and day names), 150 rows of each on the default queue."""
+    its dates as the `date` filter writes them (muster/datewords.py), 150 rows of each on
+    the default queue."""
 
     MARK = 987654321  # a contract id no address has; replaced by each row's
 
     def __init__(self):
         self.url = reverse("onboarding:request", args=[self.MARK])
-        self.months = {m: str(MONTHS_3[m]).title() for m in range(1, 13)}
-        self.days = {d: str(WEEKDAYS_ABBR[d]) for d in range(7)}
+        dates = datewords.current()
+        self.day, self.weekday = dates.day, dates.weekday
 
     def address(self, contract_id: int) -> str:
         return self.url.replace(str(self.MARK), str(contract_id))
-
-    def day(self, value: datetime.date) -> str:
-        return f"{self.months[value.month]} {value.day}, {value.year}"
-
-    def weekday(self, value: datetime.date) -> str:
-        return f"{self.days[value.weekday()]}, {self.day(value)}"
 
 
 def _describe(row: Any, today: datetime.date, words: _Words | None = None) -> Any:
