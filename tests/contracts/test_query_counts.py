@@ -125,7 +125,8 @@ def test_the_contract_page_reads_a_pinned_number_of_queries(
 ):
     """Issue 17: the contract page costs what it shows. Pinned: the person and their session
     and roles, the contract with its parties, services and steps, each panel's own reads,
-    the records it follows (one query for both directions), the layout's (the footer's
+    the records it follows (one query for both directions), the onboarding panel's welcome
+    packages and calls (one query for both), the layout's (the footer's
     help contacts were read by the request before: once a minute a process). The access
     panel reads no DUA and counts no paused grant for a contract that needs no DUA."""
     mine = people["mine"]
@@ -137,7 +138,7 @@ def test_the_contract_page_reads_a_pinned_number_of_queries(
     assert "Mine" in response.content.decode()
 
 
-CONTRACT_PAGE_QUERIES = 18
+CONTRACT_PAGE_QUERIES = 17
 
 
 def test_the_contract_page_reverses_no_url_per_party(client, people, monkeypatch):
