@@ -20,6 +20,7 @@ from muster.accounts.permissions import Action
 from muster.actions import refused_as_message
 from muster.audit import correlation
 from muster.errors import DomainError
+from muster.reverse_once import per_id
 from muster.timeline import queries as timeline_queries
 from muster.timeline import services as timeline_services
 from muster.timeline.models import ContractStep
@@ -117,7 +118,7 @@ def contract_detail(request, pk):
     steps = list(contract.steps.all())
     parties, more_users = queries.parties(contract)
     timeline = timeline_queries.timeline(steps, today)
-    shown_steps(steps)
+    shown_steps(steps, per_id("contracts:step_complete", contract.pk))
     return render(request, "contracts/detail.html", {
         "contract": contract,
         "parties": parties,
@@ -133,11 +134,13 @@ def contract_detail(request, pk):
     })
 
 
-def shown_steps(steps) -> None:
+def shown_steps(steps, complete_url) -> None:
     """Give each step (its `current_state` set) the words its timeline row shows, as the
-    template's filters and tags wrote them: the page has a row per step, and each filter
-    and tag in a row costs more than this."""
+    template's filters and tags wrote them, and where its "Mark done" form posts
+    (`complete_url(step.pk)`): the page has a row per step, and each filter and tag in a
+    row costs more than this."""
     for step in steps:
+        step.complete_url = complete_url(step.pk)
         step.due_shown = date_format(step.due_date, "D, M j, Y") if step.due_date else "Not set"
         if step.completed_at:  # a done step keeps its date while the milestones move on
             step.due_note = "The due date when it was done" if step.due_date else ""

@@ -4,6 +4,7 @@ PDFs to attach."""
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
 
 from muster.forms import MultiplePdfField, USWDSMixin
 
@@ -24,7 +25,39 @@ class PdfFiles(MultiplePdfField):
                 "file you chose).")]) from error
 
 
+# An empty form's fields as drawn, keyed by everything a field shows (its people's names
+# and ids included); bounded, the oldest dropped first.
+_DRAWN: dict[tuple, str] = {}
+_DRAWN_MAX = 512
+
+
+class DrawnOnce(BoundField):
+    """A field of the thread's form: empty (the form not bound), it is drawn by the
+    widgets' templates once a process for what it shows (they cost a quarter of the
+    contract page); bound, with its values and errors, every time."""
+
+    def as_field_group(self):
+        if self.form.is_bound:
+            return super().as_field_group()
+        key = self._shows()
+        html = _DRAWN.get(key)
+        if html is None:
+            if len(_DRAWN) >= _DRAWN_MAX:
+                del _DRAWN[next(iter(_DRAWN))]
+            html = _DRAWN[key] = super().as_field_group()
+        return html
+
+    def _shows(self) -> tuple:
+        field, widget = self.field, self.field.widget
+        choices = tuple((str(v), str(label)) for v, label in getattr(field, "choices", ()))
+        return (type(self.form), self.html_name, self.auto_id, str(self.label),
+                str(self.help_text), field.required, field.disabled, type(widget),
+                tuple(sorted(widget.attrs.items())), choices, repr(self.initial),
+                self.form.use_required_attribute)
+
+
 class EntryForm(USWDSMixin, forms.Form):
+    bound_field_class = DrawnOnce
     body = forms.CharField(
         label="Your message", max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),

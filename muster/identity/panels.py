@@ -4,6 +4,7 @@ never signed in, disabled) and a button to invite them again."""
 
 from muster.accounts import permissions
 from muster.contracts import panels, queries
+from muster.reverse_once import per_id
 
 from .invitations import sign_in_of
 
@@ -19,5 +20,7 @@ def parties_panel(user, contract, today) -> dict | None:
     if not parties:
         return None
     states = sign_in_of(r.user_id for r in parties)
-    return {"rows": [(role, states.get(role.user_id)) for role in parties],
+    invite_url = per_id("identity:resend_invitation", contract.pk)
+    return {"rows": [(role, states.get(role.user_id), invite_url(role.user_id))
+                     for role in parties],
             "more_users": more_users}

@@ -5,6 +5,7 @@ from muster.accounts.permissions import Action
 from muster.contracts import panels
 
 from .models import OnboardingRequest, SurveyResponse
+from .queries import packages_and_calls
 
 
 @panels.register(panels.CONTRACT, order=10, template="onboarding/panels/contract.html")
@@ -18,6 +19,7 @@ def contract_panel(user, contract, today) -> dict:
         survey = contract.survey
     except SurveyResponse.DoesNotExist:
         survey = None
+    packages, calls = packages_and_calls(contract.pk)
     return {
         "request": request,
         "can_notify_award": contract.stage == "solicitation"
@@ -27,8 +29,8 @@ def contract_panel(user, contract, today) -> dict:
         # A re-award's new record: onboarding carried over, no intake to invite.
         "intake_carried_over": request is None and contract.stage not in (
             "solicitation", "awarded", "onboarding") and permissions.carried_over(contract),
-        "packages": contract.welcome_packages.count(),
-        "calls": contract.calls.count(),
+        "packages": packages,
+        "calls": calls,
         "survey_to_answer": survey is not None and survey.answered_at is None
         and permissions.can(user, Action.ANSWER_SURVEY, contract),
     }

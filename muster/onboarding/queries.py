@@ -9,13 +9,14 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
 from muster import datewords
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
+from muster.compiled import Compiled
 from muster.contracts.models import Contract, ContractService
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep
@@ -30,6 +31,7 @@ from .models import (
     Question,
     Status,
     SurveyResponse,
+    TouchPointCall,
     WelcomePackage,
 )
 
@@ -320,3 +322,23 @@ def survey_summary() -> SurveySummary:
         average=round(rows["average"], 1) if rows["average"] is not None else None,
         distribution=distribution, comments=comments,
     )
+
+
+def _count_of(model) -> Coalesce:
+    rows = model.objects.filter(contract=OuterRef("pk")).order_by()
+    return Coalesce(Subquery(rows.values("contract").annotate(n=Count("pk")).values("n")), 0)
+
+
+_PACKAGES_AND_CALLS = Compiled(
+    lambda contract_id: Contract.objects.filter(pk=contract_id)
+    .annotate(packages_n=_count_of(WelcomePackage), calls_n=_count_of(TouchPointCall))
+    .values_list("packages_n", "calls_n"),
+    contract_id=int,
+)
+
+
+def packages_and_calls(contract_id: int) -> tuple[int, int]:
+    """How many welcome packages and touch-point calls the contract has: one query (built
+    once a process) for the contract page's onboarding panel."""
+    packages, calls = _PACKAGES_AND_CALLS.rows(contract_id=contract_id)[0]
+    return packages, calls

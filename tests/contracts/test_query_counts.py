@@ -125,7 +125,8 @@ def test_the_contract_page_reads_a_pinned_number_of_queries(
 ):
     """Issue 17: the contract page costs what it shows. Pinned: the person and their session
     and roles, the contract with its parties, services and steps, each panel's own reads,
-    the records it follows (one query for both directions), the layout's (the footer's
+    the records it follows (one query for both directions), the onboarding panel's welcome
+    packages and calls (one query for both), the layout's (the footer's
     help contacts were read by the request before: once a minute a process). The access
     panel reads no DUA and counts no paused grant for a contract that needs no DUA."""
     mine = people["mine"]
@@ -137,4 +138,36 @@ def test_the_contract_page_reads_a_pinned_number_of_queries(
     assert "Mine" in response.content.decode()
 
 
-CONTRACT_PAGE_QUERIES = 18
+CONTRACT_PAGE_QUERIES = 17
+
+
+def test_the_contract_page_reverses_no_url_per_party(client, people, monkeypatch):
+    """Issue 17: a `{% url %}` for each party's button to invite them again cost over a
+    hundred calls a row: the page reverses as many URLs with three more people named."""
+    import django.urls
+
+    reversed_urls: list[str] = []
+    real = django.urls.reverse
+
+    def counted(*args, **kwargs):
+        reversed_urls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(django.urls, "reverse", counted)  # as {% url %} imports it
+    mine = people["mine"]
+    signed_in(client, people["onboarding_team"])
+    client.get(mine.get_absolute_url())
+    reversed_urls.clear()
+    client.get(mine.get_absolute_url())
+    before = len(reversed_urls)
+
+    added = [UserFactory(full_name=f"Extra User {n}") for n in range(3)]
+    for user in added:  # with no password: the team may invite them again
+        user.set_unusable_password()
+        user.save()
+        give_role(user, mine, ContractRole.Role.CONTRACTOR_USER)
+    reversed_urls.clear()
+    html = client.get(mine.get_absolute_url()).content.decode()
+    assert len(reversed_urls) == before, reversed_urls
+    assert "Send Extra User 2 a new invitation" in html
+    assert f'action="/accounts/invitation/contracts/{mine.pk}/people/{added[2].pk}/send/"' in html

@@ -184,6 +184,29 @@ def test_the_form_offers_only_people_who_may_read_the_thread(client, people):
             .split("</fieldset>")[0], role
 
 
+
+def notify_values(html: str) -> list[str]:
+    fieldset = html.split('name="notify"', 1)[-1].split("</fieldset>")[0]
+    return [v.split('"')[0] for v in ('value="' + fieldset).split('value="')[1:]]
+
+
+def test_the_form_is_drawn_once_and_each_contract_offers_its_own_people(client, people):
+    """Issue 17: an empty form's fields are drawn once a process for what they show (the
+    widgets' templates cost a quarter of the contract page), and the people it offers
+    are still each contract's own."""
+    client = as_(client, people, "onboarding_team")
+    client.get(people["mine"].get_absolute_url())
+    response = client.get(people["mine"].get_absolute_url())
+    assert [t.name for t in response.templates if t.name.startswith("django/forms/")] == []
+    mine = notify_values(response.content.decode())
+    assert str(people["cor"].pk) in mine
+
+    html = client.get(people["other"].get_absolute_url()).content.decode()
+    other = notify_values(html)
+    assert str(people["other_cor"].pk) in other
+    assert str(people["cor"].pk) not in other
+    assert 'id="entry_body"' in html and 'name="visibility" value="internal"' in html
+
 @pytest.mark.parametrize("role", ["cor", "so", "sas_lead"])
 def test_an_internal_note_cannot_notify_someone_who_cannot_read_it(client, people, role):
     response = as_(client, people, "onboarding_team").post(thread_url(people["mine"]), {

@@ -85,6 +85,11 @@ def test_the_team_archives_a_call_with_its_documents(client, approved):
     assert "Laptops ordered; security plan due Dec 15." in page
     assert "minutes.pdf" in page and "security-plan-template.pdf" in page
 
+    # The contract page counts the calls (and the packages: none sent yet).
+    contract_page = html_of(client.get(mine.get_absolute_url()))
+    assert "Touch-point calls (1)" in contract_page
+    assert "Welcome package</a>" in contract_page  # no count: none sent
+
     call = TouchPointCall.objects.get(contract=mine)
     doc = call.documents.get(name="minutes.pdf")
     link = url("call_document", approved, call.pk, doc.pk)

@@ -6,8 +6,16 @@ from django.utils.safestring import SafeString
 from muster.accounts import permissions
 from muster.timeline.models import Responsible
 
+from .. import party_cells as cells
+
 register = template.Library()
 _LABELS = dict(Responsible.choices)
+
+
+@register.filter
+def party_cells(party) -> SafeString:
+    """{{ party|party_cells }}: a parties table's row, from `<tr>` to its EUA check."""
+    return cells.party_cells(party)
 
 
 @register.filter
