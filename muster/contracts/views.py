@@ -7,14 +7,13 @@ from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from muster import clock
+from muster import clock, datewords
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import refused_as_message
@@ -139,12 +138,13 @@ def shown_steps(steps, complete_url) -> None:
     template's filters and tags wrote them, and where its "Mark done" form posts
     (`complete_url(step.pk)`): the page has a row per step, and each filter and tag in a
     row costs more than this."""
+    dates = datewords.current()
     for step in steps:
         step.complete_url = complete_url(step.pk)
-        step.due_shown = date_format(step.due_date, "D, M j, Y") if step.due_date else "Not set"
+        step.due_shown = dates.weekday(step.due_date) if step.due_date else "Not set"
         if step.completed_at:  # a done step keeps its date while the milestones move on
             step.due_note = "The due date when it was done" if step.due_date else ""
-            done = date_format(timezone.localtime(step.completed_at), "M j, Y")
+            done = dates.day(timezone.localtime(step.completed_at))
             if step.completed_by:
                 done = format_html("{} by {}", done, step.completed_by.full_name)
             if step.completion_note:

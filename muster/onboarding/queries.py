@@ -10,10 +10,9 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
-from django.urls import reverse
 from django.utils import timezone
 
-from muster import datewords
+from muster import datewords, reverse_once
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.compiled import Compiled
@@ -114,19 +113,14 @@ def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
 
 class _Words:
     """What each queue row shows that the template computed per row before: the request's
-    address (one reverse per page: the addresses differ by the contract's id alone) and
+    address (reversed once per page: the addresses differ by the contract's id alone) and
     its dates as the `date` filter writes them (muster/datewords.py), 150 rows of each on
     the default queue."""
 
-    MARK = 987654321  # a contract id no address has; replaced by each row's
-
     def __init__(self):
-        self.url = reverse("onboarding:request", args=[self.MARK])
+        self.address = reverse_once.per_id("onboarding:request")
         dates = datewords.current()
         self.day, self.weekday = dates.day, dates.weekday
-
-    def address(self, contract_id: int) -> str:
-        return self.url.replace(str(self.MARK), str(contract_id))
 
 
 def _describe(row: Any, today: datetime.date, words: _Words | None = None) -> Any:
