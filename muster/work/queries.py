@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -24,6 +23,7 @@ from .items import (
     SERVICE_KINDS,
     Kind,
     WorkItem,
+    address,
     anchor_range_for_due,
     end_of_week,
     opened_range_for_age,
@@ -151,7 +151,7 @@ def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]
                          and (item.assignee_id is None or assigner))
         item.may_assign = assigner
         item.may_unassign = item.assignee_id is not None and (assigner or own)
-        page = reverse("work:item", args=[item.kind.key, item.pk])
+        page = address("work:item", item.kind.key, item.pk)
         item.take_url, item.assign_url, item.unassign_url = (
             f"{page}take/", f"{page}assign/", f"{page}unassign/")  # work/urls.py: ITEM + …
         item.spoken = f"{item.kind.label.lower()} of {item.contract.name}" + (

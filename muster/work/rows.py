@@ -9,7 +9,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .items import WorkItem
+from .items import WorkItem, address
 
 _DUE_TAGS = {"overdue": " bg-secondary-dark", "soon": " bg-gold text-ink", "later": " bg-green"}
 
@@ -60,13 +60,14 @@ def _controls(item: WorkItem, user_pk: int | None, here: str, csrf: str) -> str:
 
 def _row(item: WorkItem, user_pk: int | None, here: str, csrf: str) -> str:
     kind, contract = item.kind, item.contract
+    link = escape(address("contracts:detail", contract.pk))  # Contract.get_absolute_url
     title = (f'<br><span class="font-body-2xs">{escape(item.title)}</span>'
              if item.title != kind.label else "")
     return (
         f'\n    <tr id="{escape(kind.key)}-{item.pk}">\n'
         f'      <th scope="row" data-label="Item"><a href="{escape(item.url)}">'
         f"{escape(kind.label)}</a>{title}</th>\n"
-        f'      <td data-label="Contract"><a href="{escape(contract.get_absolute_url())}">'
+        f'      <td data-label="Contract"><a href="{link}">'
         f'{escape(contract.name)}</a><br><span class="font-body-2xs">'
         f"{escape(contract.contract_number)}</span></td>\n"
         f'      <td data-label="Waits for">{escape(item.waits_on)}</td>\n'
