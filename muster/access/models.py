@@ -81,7 +81,13 @@ class AccessGrant(FSMModelMixin, models.Model):
                 name="one_live_grant_per_service",
             )
         ]
-        indexes = [models.Index(fields=["contract", "status"])]
+        indexes = [
+            models.Index(fields=["contract", "status"]),
+            # The grants waiting for confirmation, oldest first (My work, the team's lists):
+            # the page's 25 without sorting every one.
+            models.Index(fields=["requested_at", "id"], condition=models.Q(status="requested"),
+                         name="grant_requested_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.service} ({self.get_status_display()})"
