@@ -9,9 +9,9 @@ the submenu opens in place. Either way every link is reachable by keyboard.
 
 from typing import Any, NamedTuple
 
-from django.conf import settings
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
+
+from muster.reverse_once import address
 
 from . import permissions
 
@@ -86,18 +86,6 @@ HEADER_LINKS = [
 MAX_TOP_LEVEL = 6
 
 
-# Every page names the same links: reversed once per process (per script prefix and URL
-# configuration, which a deployment or a test may set), not twenty times a page.
-_urls: dict[tuple[str, str, str], str] = {}
-
-
-def _url(name: str) -> str:
-    key = (get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF), name)
-    if key not in _urls:
-        _urls[key] = reverse(name)
-    return _urls[key]
-
-
 def links_for(user, match=None, path: str = "") -> list[dict]:
     """Every link the person may use, in order, as {label, url, current, page, group}."""
     if user is None or not user.is_authenticated:
@@ -106,7 +94,7 @@ def links_for(user, match=None, path: str = "") -> list[dict]:
     for link in HEADER_LINKS:
         if link.predicate is not None and not permissions.allows(user, link.predicate, None):
             continue
-        url = _url(link.url_name)
+        url = address(link.url_name)
         current = match is not None and link.is_current(match)
         links.append({"label": link.label, "url": url, "current": current,
                       "page": current and url == path, "group": link.group})
@@ -124,7 +112,7 @@ def grouped(links: list[dict]) -> list[dict]:
         elif members:
             top.append({
                 "label": label, "key": key, "id": f"nav-{key}", "links": members,
-                "url": f"{_url('menu')}#menu-{key}",
+                "url": f"{address('menu')}#menu-{key}",
                 "current": any(link["current"] for link in members), "page": False,
             })
     return top

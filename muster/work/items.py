@@ -24,15 +24,14 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import DateTimeField, F, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from muster.access.models import AccessGrant, AdditionalServiceRequest, GrantStatus
 from muster.closeout.models import Closeout
 from muster.onboarding.models import OnboardingRequest, Status
+from muster.reverse_once import address
 from muster.timeline import calendar
 
 # A grant or an additional-service request is due this many business days after it opened.
@@ -89,27 +88,6 @@ def anchor_range_for_due(low: datetime.date | None, high: datetime.date | None
         while calendar.add_business_days(last, DAYS_TO_ACT) > high:
             last -= datetime.timedelta(days=1)
     return first, last
-
-
-# Ids no row has: an address is reversed once with these, then each row's values put in.
-_MARKS = (2_147_483_647, 2_147_483_646)
-_addresses: dict[tuple[str, str, str, int], list[str]] = {}
-
-
-def address(name: str, *args: int | str) -> str:
-    """reverse(name, args=args) for ids and slugs, each URL reversed once per process (per
-    script prefix and URL configuration, which a deployment or a test may set): My work's
-    50 rows reversed three addresses each, about 50 Python calls a reverse."""
-    key = (get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF), name, len(args))
-    parts = _addresses.get(key)
-    if parts is None:
-        parts, rest = [], reverse(name, args=_MARKS[:len(args)])
-        for mark in _MARKS[:len(args)]:
-            head, rest = rest.split(str(mark), 1)
-            parts.append(head)
-        _addresses[key] = [*parts, rest]
-        parts = _addresses[key]
-    return "".join(part + str(arg) for part, arg in zip(parts, args, strict=False)) + parts[-1]
 
 
 @dataclass

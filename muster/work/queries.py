@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from muster.accounts import permissions
 from muster.accounts.models import TeamRole
 from muster.contracts.models import Contract, Stage
+from muster.reverse_once import address
 
 from .items import (
     AGE_BUCKETS,
@@ -23,7 +24,6 @@ from .items import (
     SERVICE_KINDS,
     Kind,
     WorkItem,
-    address,
     anchor_range_for_due,
     end_of_week,
     opened_range_for_age,

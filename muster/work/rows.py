@@ -5,11 +5,13 @@ Issue 17: the template engine spent most of My work's rendering on its 50 rows (
 an escape and an include at a time). Each piece here is an f-string of escaped values,
 the HTML the templates wrote."""
 
-from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .items import WorkItem, address
+from muster import datewords
+from muster.reverse_once import address
+
+from .items import WorkItem
 
 _DUE_TAGS = {"overdue": " bg-secondary-dark", "soon": " bg-gold text-ink", "later": " bg-green"}
 
@@ -17,7 +19,7 @@ _DUE_TAGS = {"overdue": " bg-secondary-dark", "soon": " bg-gold text-ink", "late
 def _due(item: WorkItem) -> str:
     """The due date and where the item stands against it: the tag's colour is never the
     only sign (its text says it)."""
-    day = f'{date_format(item.due, "D, M j, Y")}<br>' if item.due else ""
+    day = f"{datewords.current().weekday(item.due)}<br>" if item.due else ""
     tag = _DUE_TAGS.get(item.due_state, " bg-base-dark")
     return f'{day}<span class="usa-tag{tag}">{escape(item.due_text)}</span>\n'
 

@@ -18,10 +18,11 @@ from muster.accounts import permissions
 from muster.accounts.models import User
 from muster.actions import next_url, refused_as_message
 from muster.contracts import views as contract_views
+from muster.reverse_once import address
 
 from . import queries, services
 from .forms import AssignForm
-from .items import AGE_BUCKETS, KINDS, Kind, address, kind_of
+from .items import AGE_BUCKETS, KINDS, Kind, kind_of
 
 PAGE_SIZE = queries.PAGE_SIZE
 
