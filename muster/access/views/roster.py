@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -26,6 +27,7 @@ from ..forms import AddUserForm, EuaCheckForm, FilterForm, GrantForm, service_la
 from ..guards import AccessError, InvalidMember
 from ..models import GrantStatus
 from .bulk import REVOKED_SUMMARY, bulk_summary
+from .roster_rows import roster_rows
 
 PAGE_SIZE = 50
 
@@ -111,15 +113,18 @@ def roster(request, pk, add_form=None, status=200):
             if key not in options:
                 options[key] = format_html_join("", '<option value="{}">{}</option>', key)
             row.options = options[key]
+    # Whoever may send one member a new invitation may for all (same role).
+    may_invite = permissions.may_resend_invitation(
+        request.user, ContractRole(contract=contract, role=queries.MEMBER))
     query = request.GET.copy()
     query.pop("page", None)
     results = {"contract": contract, "page": page, "rows": rows, "q": q,
-               # Where each row's forms come back to (a row's anchor added): read once.
+               "rows_html": roster_rows(rows, csrf_token=get_token(request),
+                                        may_invite=may_invite,
+                                        grant_url=reverse("access:grant", args=[pk])),
+               # Where the bulk revoke comes back to.
                "forms_back_to": here,
-               "query": query.urlencode(), "max_items": bulk.MAX_ITEMS,
-               # Whoever may send one member a new invitation may for all (same role).
-               "may_invite": permissions.may_resend_invitation(
-                   request.user, ContractRole(contract=contract, role=queries.MEMBER))}
+               "query": query.urlencode(), "max_items": bulk.MAX_ITEMS}
     if request.htmx:  # the filter asked: only the results change, the URL follows
         return render(request, "access/roster/_results.html", results)
     return render(request, "access/roster/roster.html", {
