@@ -4,6 +4,7 @@ person, taking one off. Thin: parse, authorize (accounts.permissions), call one 
 render or redirect; the reads are in access.queries."""
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -30,6 +31,7 @@ from .bulk import REVOKED_SUMMARY, bulk_summary
 from .roster_rows import roster_rows
 
 PAGE_SIZE = 50
+EUA_CHECKS = {value: str(label) for value, label in ContractRole.EuaCheck.choices}
 
 
 @dataclass
@@ -85,14 +87,17 @@ def roster(request, pk, add_form=None, status=200):
     filters = FilterForm(request.GET)
     q = filters.cleaned_data["q"].strip() if filters.is_valid() else ""
     page = page_of(request, queries.members(contract, q))
-    grants = queries.grants_by_user(contract, [m.user_id for m in page])
+    # The page's rows, read once: a Page hands out each row through its Sequence
+    # methods (30 calls a row), and the view goes through them three times.
+    members = list(page.object_list)
+    grants = queries.grants_by_user(contract, [m.user_id for m in members])
     approved = queries.approved_services(contract)
-    accounts = sign_in_of(m.user_id for m in page)
+    accounts = sign_in_of(m.user_id for m in members)
     member_url, invite_url = per_id("access:member", pk), per_id("identity:resend_invitation", pk)
     confirm_url, revoke_url = per_id("access:confirm_grant", pk), per_id("access:revoke_grant", pk)
     rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id),
-                eua_check=m.get_eua_check_display(), url=member_url(m.user_id),
-                invite_url=invite_url(m.user_id)) for m in page]
+                eua_check=EUA_CHECKS.get(m.eua_check, m.eua_check), url=member_url(m.user_id),
+                invite_url=invite_url(m.user_id)) for m in members]
     user, here = request.user, request.get_full_path()
     for row in rows:
         row.back = f"{here}#member-{row.user_id}"
@@ -135,11 +140,18 @@ def roster(request, pk, add_form=None, status=200):
         "counts": queries.grant_counts(contract),
         "approved": approved,
         "dua_blocked": queries.dua_blocked(contract, approved, clock.today()),
-        "add_form": add_form or (AddUserForm(auto_id="add_%s") if manages else None),
+        "add_form": add_form or (blank_add_form() if manages else None),
         "form": add_form,  # for the error summary
         "open_imports": queries.open_imports(contract) if manages else [],
         "summary": bulk_summary(request, REVOKED_SUMMARY, contract=contract.pk),
     }, status=status)
+
+
+@cache
+def blank_add_form() -> str:
+    """The empty "Add a user" form's HTML, drawn once per process: the same for everyone,
+    and its form and widget templates cost more than the roster's 50 rows."""
+    return str(AddUserForm(auto_id="add_%s"))
 
 
 def add_user(request, pk):

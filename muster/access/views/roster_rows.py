@@ -12,10 +12,22 @@ same HTML the template wrote. What a row shows:
   the buttons to confirm or revoke it; then a select of the services still grantable.
 """
 
-from django.utils.html import escape
+from functools import cache
+from html import escape  # django.utils.html.escape is this, wrapped: the same text
+
 from django.utils.safestring import SafeString, mark_safe
 
 from muster.contracts.templatetags.muster_tags import status_tag
+
+from ..models import GrantStatus
+
+GRANT_STATES = dict(GrantStatus.choices)
+
+
+@cache
+def _tag(kind: str, value: str, label: str) -> str:
+    """A status tag (muster_tags.status_tag): a page shows a handful of them 125 times."""
+    return status_tag(kind, value, label)
 
 
 def _form(action: str, csrf: str, back: str, button_class: str, label: str) -> str:
@@ -41,8 +53,8 @@ def _grant(grant, name: str, csrf: str, back: str) -> str:
                      f"Confirm {name}'s {service} access") if grant.may_confirm else "")
     revoke = (_form(grant.revoke_url, csrf, back, "text-secondary-dark margin-left-1",
                     f"Revoke {name}'s {service} access") if grant.revocable else "")
-    return (f'\n            <li class="margin-bottom-1">{select}{service} '
-            f'{status_tag("grant", grant.status, grant.get_status_display())}{code}\n'
+    state = _tag("grant", grant.status, str(GRANT_STATES.get(grant.status, grant.status)))
+    return (f'\n            <li class="margin-bottom-1">{select}{service} {state}{code}\n'
             f"              {confirm}\n"
             f"              {revoke}\n"
             f"            </li>\n            ")
@@ -56,7 +68,7 @@ def _account(row, name: str, csrf: str, back: str, may_invite: bool) -> str:
                     f"Send {name} a new invitation")
               if may_invite and row.sign_in.invitable else "")
     return (f'<br><span class="usa-sr-only">Account: </span>'
-            f'{status_tag("account", status, status.label)}\n          {invite}')
+            f'{_tag("account", status, str(status.label))}\n          {invite}')
 
 
 def _grant_select(row, name: str, csrf: str, grant_url: str) -> str:
