@@ -49,14 +49,16 @@ class AmongIds(Func):
     the COR roles, found by their partial index; a contract's roster in access.queries)
     runs first, once, and the people are then read by primary key. With IN, PostgreSQL's
     estimate of `icontains` sends it through the whole users table instead (130,000 rows;
-    5 of them matched, in 250 ms)."""
+    5 of them matched, in 250 ms). `field`, another column holding such ids (a foreign
+    key): the contract search's organizations, where an IN inside an OR kept PostgreSQL
+    from using the other terms' indexes."""
 
     output_field = BooleanField()
     template = "%(expressions)s"
     arg_joiner = " IN "
 
-    def __init__(self, ids: QuerySet):
-        super().__init__(F("pk"), Subquery(ids))
+    def __init__(self, ids: QuerySet, field: str = "pk"):
+        super().__init__(F(field), Subquery(ids))
 
     def as_postgresql(self, compiler, connection, **extra_context):
         # "pk = ANY(ARRAY(SELECT …))": the subquery compiles with its own parentheses.

@@ -232,3 +232,46 @@ def test_the_contract_roster_is_not_for_outsiders_or_contractor_users(client, pe
 def test_every_roster_write_keeps_the_audit_chain_intact(so, people):
     add(so, people["mine"])
     assert verify_chain() == []
+
+
+def test_each_roster_row_shows_the_person_their_access_and_what_each_viewer_may_do(
+    client, people
+):
+    # The rows are written in Python (issue 17): every value escaped, every control
+    # labelled, as the template drew them.
+    mine = people["mine"]
+    sas = approve(mine, "sas-viya")
+    approve(mine, "confluence")
+    sas.eua_job_code = "SAS<1>"
+    sas.save(update_fields=["eua_job_code"])
+    odd = UserFactory(full_name='<b>Al & "Bo" O\'Neil</b>', email="al@example.org",
+                      harp_id="")
+    give_role(odd, mine, "contractor_user")
+    grant = AccessGrant.objects.create(
+        contract=mine, user=odd, service=sas, status="requested",
+        eua_job_code=sas.eua_job_code, requested_by=people["so"])
+    url = reverse("access:roster", args=[mine.pk])
+
+    client.force_login(people["so"])
+    page = client.get(url, {"q": "al@"}).content.decode()
+    assert "<b>Al" not in page
+    name = "&lt;b&gt;Al &amp; &quot;Bo&quot; O&#x27;Neil&lt;/b&gt;"
+    assert f'<a href="{url}{odd.pk}/">{name}</a>' in page
+    assert '<td data-label="HARP ID">Not given</td>' in page
+    assert "needs EUA job code <strong>SAS&lt;1&gt;</strong>" in page
+    assert (f'<label class="usa-checkbox__label margin-top-0" for="select-{grant.pk}">'
+            f'Select<span class="usa-sr-only"> {name}\'s SAS Viya access</span>') in page
+    assert f"Revoke {name}'s SAS Viya access</button>" in page
+    assert (f'<label class="usa-label margin-top-0" for="grant_{odd.pk}_service">'
+            f"Grant {name} access to</label>") in page
+    assert f'id="grant_{odd.pk}_service"><option value="" selected>' in page
+    assert "Confluence (EUA job code CONFL_User)</option>" in page
+    assert f'<option value="{sas.pk}">' not in page  # held already: not offered again
+    assert f'name="next" value="{url}?q=al%40#member-{odd.pk}"' in page
+    cody = text_of(client.get(url, {"q": "Cody"}))
+    assert "No access yet." in cody
+
+    client.force_login(people["onboarding_team"])
+    team = client.get(url, {"q": "al@"}).content.decode()
+    assert f"Confirm {name}'s SAS Viya access</button>" in team
+    assert "Revoke " not in team and 'name="service"' not in team

@@ -4,10 +4,12 @@ person, taking one off. Thin: parse, authorize (accounts.permissions), call one 
 render or redirect; the reads are in access.queries."""
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -26,8 +28,10 @@ from ..forms import AddUserForm, EuaCheckForm, FilterForm, GrantForm, service_la
 from ..guards import AccessError, InvalidMember
 from ..models import GrantStatus
 from .bulk import REVOKED_SUMMARY, bulk_summary
+from .roster_rows import roster_rows
 
 PAGE_SIZE = 50
+EUA_CHECKS = {value: str(label) for value, label in ContractRole.EuaCheck.choices}
 
 
 @dataclass
@@ -83,14 +87,17 @@ def roster(request, pk, add_form=None, status=200):
     filters = FilterForm(request.GET)
     q = filters.cleaned_data["q"].strip() if filters.is_valid() else ""
     page = page_of(request, queries.members(contract, q))
-    grants = queries.grants_by_user(contract, [m.user_id for m in page])
+    # The page's rows, read once: a Page hands out each row through its Sequence
+    # methods (30 calls a row), and the view goes through them three times.
+    members = list(page.object_list)
+    grants = queries.grants_by_user(contract, [m.user_id for m in members])
     approved = queries.approved_services(contract)
-    accounts = sign_in_of(m.user_id for m in page)
+    accounts = sign_in_of(m.user_id for m in members)
     member_url, invite_url = per_id("access:member", pk), per_id("identity:resend_invitation", pk)
     confirm_url, revoke_url = per_id("access:confirm_grant", pk), per_id("access:revoke_grant", pk)
     rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id),
-                eua_check=m.get_eua_check_display(), url=member_url(m.user_id),
-                invite_url=invite_url(m.user_id)) for m in page]
+                eua_check=EUA_CHECKS.get(m.eua_check, m.eua_check), url=member_url(m.user_id),
+                invite_url=invite_url(m.user_id)) for m in members]
     user, here = request.user, request.get_full_path()
     for row in rows:
         row.back = f"{here}#member-{row.user_id}"
@@ -111,15 +118,18 @@ def roster(request, pk, add_form=None, status=200):
             if key not in options:
                 options[key] = format_html_join("", '<option value="{}">{}</option>', key)
             row.options = options[key]
+    # Whoever may send one member a new invitation may for all (same role).
+    may_invite = permissions.may_resend_invitation(
+        request.user, ContractRole(contract=contract, role=queries.MEMBER))
     query = request.GET.copy()
     query.pop("page", None)
     results = {"contract": contract, "page": page, "rows": rows, "q": q,
-               # Where each row's forms come back to (a row's anchor added): read once.
+               "rows_html": roster_rows(rows, csrf_token=get_token(request),
+                                        may_invite=may_invite,
+                                        grant_url=reverse("access:grant", args=[pk])),
+               # Where the bulk revoke comes back to.
                "forms_back_to": here,
-               "query": query.urlencode(), "max_items": bulk.MAX_ITEMS,
-               # Whoever may send one member a new invitation may for all (same role).
-               "may_invite": permissions.may_resend_invitation(
-                   request.user, ContractRole(contract=contract, role=queries.MEMBER))}
+               "query": query.urlencode(), "max_items": bulk.MAX_ITEMS}
     if request.htmx:  # the filter asked: only the results change, the URL follows
         return render(request, "access/roster/_results.html", results)
     return render(request, "access/roster/roster.html", {
@@ -130,11 +140,18 @@ def roster(request, pk, add_form=None, status=200):
         "counts": queries.grant_counts(contract),
         "approved": approved,
         "dua_blocked": queries.dua_blocked(contract, approved, clock.today()),
-        "add_form": add_form or (AddUserForm(auto_id="add_%s") if manages else None),
+        "add_form": add_form or (blank_add_form() if manages else None),
         "form": add_form,  # for the error summary
         "open_imports": queries.open_imports(contract) if manages else [],
         "summary": bulk_summary(request, REVOKED_SUMMARY, contract=contract.pk),
     }, status=status)
+
+
+@cache
+def blank_add_form() -> str:
+    """The empty "Add a user" form's HTML, drawn once per process: the same for everyone,
+    and its form and widget templates cost more than the roster's 50 rows."""
+    return str(AddUserForm(auto_id="add_%s"))
 
 
 def add_user(request, pk):

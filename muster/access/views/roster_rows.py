@@ -1,0 +1,128 @@
+"""The rows of the roster's table (access/roster/_results.html), written in Python.
+
+Issue 17: drawn by the template engine, the roster's 50 rows were most of the page's work
+(about 2,000 function calls a row: a variable lookup, an escape and a filter at a time,
+each of a row's forms with its own). Here a row is a few f-strings of escaped values, the
+same HTML the template wrote. What a row shows:
+
+- the person's name, linked to their page, and email; their account's status and, when
+  one can be sent, a button to send them a new invitation;
+- their HARP ID and EUA background check;
+- each grant: a checkbox for the bulk revoke, the service, its state and EUA job code,
+  the buttons to confirm or revoke it; then a select of the services still grantable.
+"""
+
+from functools import cache
+from html import escape  # django.utils.html.escape is this, wrapped: the same text
+
+from django.utils.safestring import SafeString, mark_safe
+
+from muster.contracts.templatetags.muster_tags import status_tag
+
+from ..models import GrantStatus
+
+GRANT_STATES = dict(GrantStatus.choices)
+
+
+@cache
+def _tag(kind: str, value: str, label: str) -> str:
+    """A status tag (muster_tags.status_tag): a page shows a handful of them 125 times."""
+    return status_tag(kind, value, label)
+
+
+def _form(action: str, csrf: str, back: str, button_class: str, label: str) -> str:
+    """A one-button POST form that comes back to the row (`back`, escaped)."""
+    return (f'<form method="post" action="{escape(action)}" class="display-inline">{csrf}'
+            f'<input type="hidden" name="next" value="{back}">'
+            f'<button class="usa-button usa-button--unstyled {button_class}" type="submit">'
+            f"{label}</button></form>")
+
+
+def _grant(grant, name: str, csrf: str, back: str) -> str:
+    service = escape(grant.service.name)
+    select = ""
+    if grant.revocable:
+        select = (f'<div class="usa-checkbox display-inline-block margin-right-1">'
+                  f'<input class="usa-checkbox__input" id="select-{grant.pk}" type="checkbox"'
+                  f' name="grant" value="{grant.pk}" form="bulk-revoke"><label'
+                  f' class="usa-checkbox__label margin-top-0" for="select-{grant.pk}">Select'
+                  f'<span class="usa-sr-only"> {name}\'s {service} access</span></label></div>')
+    code = (f' <span class="font-body-2xs">needs EUA job code <strong>'
+            f"{escape(grant.eua_job_code)}</strong></span>" if grant.eua_job_code else "")
+    confirm = (_form(grant.confirm_url, csrf, back, "margin-left-1",
+                     f"Confirm {name}'s {service} access") if grant.may_confirm else "")
+    revoke = (_form(grant.revoke_url, csrf, back, "text-secondary-dark margin-left-1",
+                    f"Revoke {name}'s {service} access") if grant.revocable else "")
+    state = _tag("grant", grant.status, str(GRANT_STATES.get(grant.status, grant.status)))
+    return (f'\n            <li class="margin-bottom-1">{select}{service} {state}{code}\n'
+            f"              {confirm}\n"
+            f"              {revoke}\n"
+            f"            </li>\n            ")
+
+
+def _account(row, name: str, csrf: str, back: str, may_invite: bool) -> str:
+    if row.sign_in is None:
+        return ""
+    status = row.sign_in.status
+    invite = (_form(row.invite_url, csrf, back, "margin-left-1",
+                    f"Send {name} a new invitation")
+              if may_invite and row.sign_in.invitable else "")
+    return (f'<br><span class="usa-sr-only">Account: </span>'
+            f'{_tag("account", status, str(status.label))}\n          {invite}')
+
+
+def _grant_select(row, name: str, csrf: str, grant_url: str) -> str:
+    if not row.grantable:
+        return ""
+    return (
+        "\n"
+        f'          <form method="post" action="{escape(grant_url)}"'
+        ' class="usa-form margin-top-1">\n'
+        f"            {csrf}\n"
+        f'            <input type="hidden" name="user" value="{row.user_id}">'
+        '<input type="hidden" name="origin" value="roster">\n'
+        f'            <label class="usa-label margin-top-0" for="grant_{row.user_id}_service">'
+        f"Grant {name} access to</label>\n"
+        f'            <select name="service" class="usa-select" required'
+        f' id="grant_{row.user_id}_service"><option value="" selected>- Select a service -'
+        f"</option>{row.options}</select>\n"
+        '            <button class="usa-button usa-button--outline margin-top-1"'
+        ' type="submit">Grant access</button>\n'
+        "          </form>\n"
+        "          "
+    )
+
+
+def _row(row, csrf: str, may_invite: bool, grant_url: str) -> str:
+    user = row.user
+    name, back = escape(user.full_name), escape(row.back)
+    if row.grants:
+        grants = "".join(_grant(g, name, csrf, back) for g in row.grants)
+        access = (f'\n          <ul class="usa-list usa-list--unstyled">\n            {grants}\n'
+                  "          </ul>\n          ")
+    else:
+        access = '<p class="margin-0">No access yet.</p>'
+    return (
+        "\n"
+        f'      <tr id="member-{row.user_id}">\n'
+        f'        <th scope="row" data-label="User"><a href="{escape(row.url)}">{name}</a><br>'
+        f'<span class="font-body-2xs">{escape(user.email)}</span>\n'
+        f"          {_account(row, name, csrf, back, may_invite)}</th>\n"
+        f'        <td data-label="HARP ID">{escape(user.harp_id or "Not given")}</td>\n'
+        f'        <td data-label="EUA check">{escape(row.eua_check)}</td>\n'
+        '        <td data-label="Access">\n'
+        f"          {access}\n"
+        f"          {_grant_select(row, name, csrf, grant_url)}\n"
+        "        </td>\n"
+        "      </tr>\n"
+        "    "
+    )
+
+
+def roster_rows(rows, *, csrf_token: str, may_invite: bool, grant_url: str) -> SafeString:
+    """The table body's rows for the roster view's `Row`s (each grant with its URLs and
+    what the person may do with it, each row with its options already escaped)."""
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
+    # Safe: every value went through escape(), status_tag() or format_html_join() (options).
+    return mark_safe("".join(_row(row, csrf, may_invite, grant_url)  # noqa: S308
+                             for row in rows))
