@@ -21,6 +21,7 @@ from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import Action
 from muster.actions import act
 from muster.identity.invitations import SignIn, sign_in_of
+from muster.reverse_once import per_id
 
 from .. import bulk, queries
 from .. import roster as roster_actions
@@ -49,16 +50,6 @@ class Row:
     url: str = ""  # their page
     invite_url: str = ""  # where a new invitation is sent from
     back: str = ""  # where the row's forms come back to: this page, at the row
-
-
-_MARK = 2147483647  # an id no row has: the URL is reversed once, then each row's id put in
-
-
-def per_id(name: str, contract_pk: int):
-    """The URL `name` of (contract, some id) for any id, reversed once per page: reversing
-    it for each of the roster's 50 rows and their grants was a tenth of the page's time."""
-    head, tail = reverse(name, args=[contract_pk, _MARK]).rsplit(str(_MARK), 1)
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 def page_of(request, rows, size=PAGE_SIZE):
