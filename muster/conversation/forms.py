@@ -42,8 +42,8 @@ class DrawnOnce(BoundField):
         key = self._shows()
         html = _DRAWN.get(key)
         if html is None:
-            if len(_DRAWN) >= _DRAWN_MAX:
-                del _DRAWN[next(iter(_DRAWN))]
+            if len(_DRAWN) >= _DRAWN_MAX:  # another thread may drop the same one
+                _DRAWN.pop(next(iter(_DRAWN), None), None)
             html = _DRAWN[key] = super().as_field_group()
         return html
 
