@@ -82,6 +82,7 @@ def test_an_error_in_a_page_reaches_sentry_without_personal_data(muster, sentry)
         headers={"Cookie": COOKIE, "X-Contact": EMAIL, "Authorization": "Bearer tok-123456"})
     assert status == 500  # the sign-in page's help contacts are in a database that is down
     assert b"Something went wrong" in body  # Muster's page, without what needs the database
+    assert b'<a href="/" title="Muster home">Muster</a>' in body  # its header's links work
 
     assert wait_for(lambda: any(i.get("exception") for i in Ingest.received), 15), \
         muster.log()[-2000:]
