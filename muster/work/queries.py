@@ -60,8 +60,11 @@ class Merged:
     most `stop` rows of each kind (one query each) and merges them."""
 
     def __init__(self, rows: dict[str, QuerySet], today: datetime.date,
-                 count: int | None = None):
+                 count: int | None = None, narrow_first: bool = True):
         self.rows, self.today, self.known_count = rows, today, count
+        # first_rows, or the rows themselves when the database can walk an index in their
+        # order and stop at the page's end (the unassigned lists).
+        self.narrow_first = narrow_first
 
     def count(self) -> int:
         if self.known_count is not None:  # counted already (mine_and_waiting_counts)
@@ -81,7 +84,8 @@ class Merged:
         streams = []
         for key, qs in self.rows.items():
             kind = KINDS[key]
-            streams.append([(row_sort_key(kind, row), kind, row) for row in first_rows(qs, stop)])
+            page = first_rows(qs, stop) if self.narrow_first else qs[:stop]
+            streams.append([(row_sort_key(kind, row), kind, row) for row in page])
         merged = heapq.merge(*streams, key=lambda entry: entry[0])
         return [kind.item(row, self.today)
                 for _, kind, row in itertools.islice(merged, start, stop)]

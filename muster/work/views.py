@@ -48,8 +48,8 @@ def mine(request):
     mine_count, waiting_count = queries.mine_and_waiting_counts(rows, user)
     assigned = _page(request, queries.Merged(queries.assigned_to(rows, user), today,
                                              mine_count), "mine")
-    waiting = _page(request, queries.Merged(queries.unassigned(rows), today, waiting_count),
-                    "page")
+    waiting = _page(request, queries.Merged(queries.unassigned(rows), today, waiting_count,
+                                            narrow_first=False), "page")
     candidates = queries.Candidates.load() if permissions.may_assign_work(user) else None
     for page in (assigned, waiting):
         queries.offer(user, page.object_list, candidates or queries.Candidates())
