@@ -1,6 +1,8 @@
 """The form under a thread: the message, who sees it (for the team), whom to notify, and
 PDFs to attach."""
 
+from contextlib import suppress
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,8 +44,10 @@ class DrawnOnce(BoundField):
         key = self._shows()
         html = _DRAWN.get(key)
         if html is None:
-            if len(_DRAWN) >= _DRAWN_MAX:  # another thread may drop the same one
-                _DRAWN.pop(next(iter(_DRAWN), None), None)
+            if len(_DRAWN) >= _DRAWN_MAX:
+                # Another thread may have dropped it (or changed the dict) meanwhile.
+                with suppress(KeyError, StopIteration, RuntimeError):
+                    del _DRAWN[next(iter(_DRAWN))]
             html = _DRAWN[key] = super().as_field_group()
         return html
 
