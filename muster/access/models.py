@@ -46,7 +46,8 @@ class AccessGrant(FSMModelMixin, models.Model):
     (protected); FSMModelMixin lets `refresh_from_db` read it again."""
 
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.CASCADE, related_name="access_grants"
+        "contracts.Contract", on_delete=models.CASCADE, related_name="access_grants",
+        db_index=False,  # (contract, status) serves lookups by it
     )
     user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="access_grants")
     service = models.ForeignKey(

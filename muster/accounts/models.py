@@ -178,9 +178,13 @@ class ContractRole(models.Model):
     # Roles a contract has exactly one of at a time.
     SINGLE_HOLDER_ROLES = (Role.COR, Role.POC, Role.SO, Role.SPOC)
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="contract_roles")
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="contract_roles",
+        db_index=False,  # (user, role) serves lookups by it
+    )
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.CASCADE, related_name="roles"
+        "contracts.Contract", on_delete=models.CASCADE, related_name="roles",
+        db_index=False,  # unique_contract_role (contract, user, role) serves lookups by it
     )
     role = models.CharField(max_length=32, choices=Role.choices)
     eua_check = models.CharField(

@@ -35,7 +35,8 @@ class Closeout(FSMModelMixin, models.Model):
         EXTENDED = "extended", "Extended"
 
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.CASCADE, related_name="closeouts"
+        "contracts.Contract", on_delete=models.CASCADE, related_name="closeouts",
+        db_index=False,  # one_closeout_per_pop_end (contract, pop_end) serves lookups by it
     )
     pop_end = models.DateField(help_text="The end of performance this cycle is about.")
     status = FSMField(max_length=16, choices=Status.choices, default=Status.NOTICE_SENT,

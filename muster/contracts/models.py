@@ -194,7 +194,10 @@ class ContractService(FSMModelMixin, models.Model):
         APPROVED = "approved", "Approved"
         DENIED = "denied", "Denied"
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="services")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="services",
+        db_index=False,  # unique_contract_service (contract, service) serves lookups by it
+    )
     service = models.ForeignKey(
         "catalog.Service", on_delete=models.PROTECT, related_name="contract_services"
     )

@@ -35,7 +35,8 @@ class Kind(models.TextChoices):
 
 class Entry(models.Model):
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.CASCADE, related_name="thread_entries"
+        "contracts.Contract", on_delete=models.CASCADE, related_name="thread_entries",
+        db_index=False,  # (contract, about_type, about_id) serves lookups by it
     )
     # What request it is about (none: the contract as a whole).
     about_type = models.ForeignKey(
@@ -90,7 +91,10 @@ class Attachment(models.Model):
 class Mention(models.Model):
     """A person the author chose to notify of the entry (they were emailed)."""
 
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="mentions")
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="mentions",
+        db_index=False,  # one_mention_per_person (entry, user) serves lookups by it
+    )
     user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

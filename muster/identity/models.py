@@ -24,7 +24,8 @@ class InvitationQuerySet(models.QuerySet["Invitation"]):
 
 class Invitation(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="invitations")
+                             related_name="invitations",
+                             db_index=False)  # (user, -sent_at) serves lookups by it
     token_hash = models.CharField(max_length=64, unique=True)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                 null=True, blank=True, related_name="+")

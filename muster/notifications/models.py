@@ -36,6 +36,7 @@ class OutboxEmail(FSMModelMixin, models.Model):
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.PROTECT, null=True, blank=True,
         related_name="emails",
+        db_index=False,  # (contract, -created_at) serves lookups by it
     )
     # Protected: never assigned. The worker moves it with conditional UPDATEs (claim,
     # sent, wait again, failed: delivery.py), compare-and-set on the claim, which is what
@@ -83,6 +84,7 @@ class OutboxRecipient(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
         related_name="notifications",
+        db_index=False,  # (user, email) serves lookups by it
     )
     # The in-app notification is this same row: None until the person marks it as read
     # (a POST from their list or the email's page; opening it changes nothing).

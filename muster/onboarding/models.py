@@ -291,7 +291,8 @@ class WelcomePackage(models.Model):
         FAILED = "failed", "Not sent: the PDF could not be made"
 
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.CASCADE, related_name="welcome_packages"
+        "contracts.Contract", on_delete=models.CASCADE, related_name="welcome_packages",
+        db_index=False,  # unique_package_version (contract, version) serves lookups by it
     )
     version = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INITIAL)

@@ -43,7 +43,10 @@ class CampaignItem(models.Model):
     """One grant to certify. `contract` repeats the grant's, so a campaign's contracts and
     their progress are read from this table alone."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="items",
+        db_index=False,  # one_item_per_grant (campaign, grant) serves lookups by it
+    )
     contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE,
                                  related_name="+")
     grant = models.ForeignKey("access.AccessGrant", on_delete=models.CASCADE,

@@ -112,7 +112,10 @@ class ProcessTemplate(models.Model):
 
 
 class TemplateStep(StepDefinition):
-    template = models.ForeignKey(ProcessTemplate, on_delete=models.CASCADE, related_name="steps")
+    template = models.ForeignKey(
+        ProcessTemplate, on_delete=models.CASCADE, related_name="steps",
+        db_index=False,  # unique_template_step_key (template, key) serves lookups by it
+    )
 
     class Meta(StepDefinition.Meta):
         constraints = [
@@ -135,7 +138,8 @@ class ContractStep(StepDefinition):
     current_state: str  # not stored: set for a page by timeline.queries.timeline
 
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.CASCADE, related_name="steps"
+        "contracts.Contract", on_delete=models.CASCADE, related_name="steps",
+        db_index=False,  # unique_contract_step_key (contract, key) serves lookups by it
     )
     due_date = models.DateField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -76,7 +76,10 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed: will be tried again"
         GAVE_UP = "gave_up", "Given up"
 
-    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.CASCADE, related_name="deliveries",
+        db_index=False,  # (endpoint, created_at) serves lookups by it
+    )
     event_type = models.CharField(max_length=40, choices=EventType.choices)
     audit_event = models.ForeignKey(
         "audit.AuditEvent", on_delete=models.PROTECT, related_name="+",

@@ -41,7 +41,8 @@ class Assignment(models.Model):
         "closeout.Closeout", on_delete=models.CASCADE, null=True, blank=True,
         related_name="work_assignment")
     assignee = models.ForeignKey(USER, on_delete=models.PROTECT,
-                                 related_name="work_assignments")
+                                 related_name="work_assignments",
+                                 db_index=False)  # (assignee, assigned_at) serves it
     assigned_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     assigned_at = models.DateTimeField(default=clock.now)
 
