@@ -132,7 +132,6 @@ def _filled(drawn: str, values: dict[str, str]) -> str:
     return _MARKS.sub(lambda mark: values[mark.group(1)], drawn)
 
 
-
 def _help_contacts() -> list:
     return list(HelpContact.objects.all())
 
