@@ -100,19 +100,50 @@ def approved_services(contract: Contract) -> list[Service]:
     ]
 
 
-def members(contract: Contract, q: str = "") -> QuerySet[ContractRole]:
-    """The roster, by name; with `q`, those whose name or email contains it: the roster's
-    people are read first (the contract's roles, by index, then the users by primary key)
-    and only their names and emails searched, never the whole users table (issue 17: a
-    parallel scan of 130,000 users, twice, for a roster of 2,000; the unfiltered page
-    hash-joined a scan of them all too)."""
-    roles = ContractRole.objects.filter(contract=contract, role=MEMBER)
-    # Without it, PostgreSQL hash-joins the roles to a scan of every user, even unfiltered.
-    people = User.objects.filter(AmongIds(roles.order_by().values("user_id")))
-    if q:
-        people = people.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
-    return (roles.filter(user__in=people.values("pk")).select_related("user")
-            .order_by(Lower("user__full_name"), "user__email"))
+class Members:
+    """The roster by name; with `q`, those whose name or email contains it. For Django's
+    Paginator: `count()`, and a page (a slice) in one query each.
+
+    The roster's people are read first (the contract's roles by index, then the users by
+    primary key) and only their names and emails searched, never the whole users table
+    (issue 17: a parallel scan of 130,000 users, twice, for a roster of 2,000). A page
+    chooses its people from the users table alone, then joins their roles: with the join
+    inside, a prepared statement's generic plan tested every row against the whole roster
+    (150 ms for 2,000), and a fresh plan walked every user in name order to find 50."""
+
+    def __init__(self, contract: Contract, q: str = ""):
+        self.roles = ContractRole.objects.filter(contract=contract, role=MEMBER)
+        people = User.objects.filter(AmongIds(self.roles.order_by().values("user_id")))
+        if q:
+            people = people.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
+        self.people, self.searched = people, bool(q)
+
+    def count(self) -> int:
+        # Unsearched, the roles alone answer (their index; reading 2,000 users took 4 ms).
+        return self.people.count() if self.searched else self.roles.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[ContractRole]:
+        if not isinstance(page, slice):
+            raise TypeError("the roster is read a page (a slice) at a time")
+        chosen = self.people.order_by(*_by_name()).values("pk")[page]
+        return list(self.roles.filter(user__in=chosen).select_related("user")
+                    .order_by(*_by_name("user__")))
+
+    def __iter__(self) -> Iterator[ContractRole]:
+        """Every member (the CSV export): one query."""
+        return iter(self.roles.select_related("user").order_by(*_by_name("user__")))
+
+
+def _by_name(path: str = "") -> tuple:
+    """The roster's order: a person's name, case aside, then email (unique)."""
+    return Lower(f"{path}full_name"), f"{path}email"
+
+
+def members(contract: Contract, q: str = "") -> Members:
+    return Members(contract, q)
 
 
 def roster_size(contract: Contract) -> int:
