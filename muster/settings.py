@@ -157,6 +157,13 @@ else:
     # Page queries are short; PostgreSQL's JIT costs more than it saves on them
     # (docs/benchmarks.md, "Load").
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Prepared statements: a query run twice on a connection is prepared (psycopg), and
+    # after five runs PostgreSQL keeps its plan when no worse than planning it afresh.
+    # Planning the pages' joins cost more than running them (docs/benchmarks.md, "Load").
+    # Parameters are then bound by the server. Off (0) behind a pooler in transaction mode
+    # that does not keep prepared statements (PgBouncer before 1.21: docs/deploy.md).
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class OperationsConfig(AppConfig):
@@ -8,3 +9,9 @@ class OperationsConfig(AppConfig):
 
     name = "muster.operations"
     verbose_name = "Operations"
+
+    def ready(self):
+        from .database import keep_prepared_statements
+
+        connection_created.connect(keep_prepared_statements,
+                                   dispatch_uid="muster.operations.prepared_statements")
