@@ -1,16 +1,19 @@
 """muster/compiled.py: a query the layout runs on every page, built by the ORM once and run
 as SQL with each call's values, answers exactly as the ORM does."""
 
+import datetime
+
 import pytest
 from django.db import connection
+from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 
-from muster.accounts.models import TeamRole, User
-from muster.compiled import Compiled
+from muster.accounts.models import ContractRole, TeamRole, User
+from muster.compiled import Compiled, Limit
 from muster.notifications.models import OutboxEmail, OutboxRecipient
 from muster.notifications.queries import unread_count
 
-from .factories import UserFactory
+from .factories import OrganizationFactory, UserFactory, give_role, make_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +81,67 @@ def test_the_unread_count_counts_each_email_once_and_emails_to_the_address_alone
     assert unread_count(person) == 2
     assert unread_count(other) == 1
     assert unread_count(User.objects.get(pk=person.pk)) == 2
+
+
+def _roles_on(contract_id, since):
+    """A contract's roles since a day, with their people and contracts (select_related),
+    only some of the role's own columns, an annotation and a prefetch."""
+    return (ContractRole.objects.filter(contract_id=contract_id, assigned_at__date__gte=since)
+            .select_related("user", "contract__organization")
+            .only("role", "user_id", "contract_id", "user__full_name", "user__email",
+                  "contract__name", "contract__organization__name")
+            .annotate(name_length=Length("user__full_name"))
+            .prefetch_related("user__team_roles")
+            .order_by("user__full_name"))
+
+
+def test_objects_are_the_instances_the_orm_makes_for_each_call_values():
+    first = make_contract(organization=OrganizationFactory())
+    second = make_contract(organization=OrganizationFactory())
+    people = [UserFactory(full_name=name) for name in ("Avery Quill", "Bo Lindqvist", "Cy")]
+    for person in people[:2]:
+        give_role(person, first, ContractRole.Role.CONTRACTOR_USER)
+    give_role(people[2], second, ContractRole.Role.SO)
+    TeamRole.objects.create(user=people[0], role=TeamRole.Role.ONBOARDING_TEAM)
+    compiled = Compiled(_roles_on, contract_id=int, since=datetime.date)
+    long_ago = datetime.date(2000, 1, 1)
+
+    def seen(roles):
+        return [(r.pk, r.role, r.user.full_name, r.user.email, r.contract.name,
+                 r.contract.organization.name, r.name_length,
+                 sorted(t.role for t in r.user.team_roles.all())) for r in roles]
+
+    for contract in (first, second):
+        made = compiled.objects(contract_id=contract.pk, since=long_ago)
+        assert seen(made) == seen(_roles_on(contract.pk, long_ago))
+        assert made and made[0]._state.adding is False
+        assert made[0].get_deferred_fields() == _roles_on(contract.pk, long_ago)[0] \
+            .get_deferred_fields()
+    assert compiled.objects(contract_id=first.pk, since=datetime.date(2999, 1, 1)) == []
+    with CaptureQueriesContext(connection) as captured:
+        seen(compiled.objects(contract_id=first.pk, since=long_ago))
+    assert len(captured) == 2  # the roles with what they follow, and the prefetch
+
+
+def test_a_values_query_has_rows_not_objects():
+    compiled = Compiled(_roles, user_id=int)
+    with pytest.raises(TypeError, match="rows"):
+        compiled.objects(user_id=1)
+
+
+def test_a_slice_end_is_a_parameter_of_the_built_query():
+    people = [UserFactory(full_name=f"Person {n:02}") for n in range(6)]
+    compiled = Compiled(lambda stop: User.objects.filter(
+        pk__in=User.objects.order_by("full_name").values("pk")[:stop]).order_by("full_name"),
+        stop=Limit)
+    for stop in (1, 4, 6):
+        assert [u.pk for u in compiled.objects(stop=stop)] == [p.pk for p in people[:stop]]
+    with CaptureQueriesContext(connection) as captured:
+        compiled.objects(stop=2)
+    assert len(captured) == 1
+
+
+def test_a_slice_end_the_query_does_not_take_is_refused_when_built():
+    compiled = Compiled(lambda stop: User.objects.all(), stop=Limit)
+    with pytest.raises(ValueError, match="stop"):
+        compiled.objects(stop=3)
