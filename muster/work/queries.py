@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 
 from muster.accounts import permissions
 from muster.accounts.models import TeamRole
+from muster.compiled import Compiled, Limit
 from muster.contracts.models import Contract, Stage
 from muster.reverse_once import address
 
@@ -60,11 +61,15 @@ class Merged:
     most `stop` rows of each kind (one query each) and merges them."""
 
     def __init__(self, rows: dict[str, QuerySet], today: datetime.date,
-                 count: int | None = None, narrow_first: bool = True):
+                 count: int | None = None, narrow_first: bool = True,
+                 read: Callable[[str, int], list] | None = None):
         self.rows, self.today, self.known_count = rows, today, count
         # first_rows, or the rows themselves when the database can walk an index in their
         # order and stop at the page's end (the unassigned lists).
         self.narrow_first = narrow_first
+        # A kind's first `stop` rows read another way than from `rows` (the same query,
+        # built once per process: team_lists).
+        self.read = read
 
     def count(self) -> int:
         if self.known_count is not None:  # counted already (mine_and_waiting_counts)
@@ -84,7 +89,11 @@ class Merged:
         streams = []
         for key, qs in self.rows.items():
             kind = KINDS[key]
-            page = first_rows(qs, stop) if self.narrow_first else qs[:stop]
+            page: Any
+            if self.read is not None:
+                page = self.read(key, stop)
+            else:
+                page = first_rows(qs, stop) if self.narrow_first else qs[:stop]
             streams.append([(row_sort_key(kind, row), kind, row) for row in page])
         merged = heapq.merge(*streams, key=lambda entry: entry[0])
         return [kind.item(row, self.today)
@@ -192,6 +201,32 @@ def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[int, int]:
 
 def assigned_to(rows: dict[str, QuerySet], user) -> dict[str, QuerySet]:
     return {key: qs.filter(work_assignment__assignee=user) for key, qs in rows.items()}
+
+
+def my_lists(user, rows: dict[str, QuerySet], today: datetime.date) -> tuple[Merged, Merged]:
+    """My work's two lists: the person's items, and those assigned to nobody. For those
+    who see every contract (their scope is every open item), each kind's queries are
+    built once per process (muster/compiled.py): building and compiling the eight of
+    them was about 35,000 of the page's 127,000 Python calls."""
+    mine_count, waiting_count = mine_and_waiting_counts(rows, user)
+    assigned = Merged(assigned_to(rows, user), today, mine_count)
+    waiting = Merged(unassigned(rows), today, waiting_count, narrow_first=False)
+    if permissions.sees_every_contract(user):
+        assigned.read = lambda key, stop: _ASSIGNED[key].objects(user_id=user.pk, stop=stop)
+        waiting.read = lambda key, stop: _UNASSIGNED[key].objects(stop=stop)
+    return assigned, waiting
+
+
+def _every_open(key: str) -> dict[str, QuerySet]:
+    return {key: KINDS[key].open_rows()}
+
+
+# The lists of my_lists for the whole scope, as Merged reads them (first_rows; the rows).
+_ASSIGNED = {key: Compiled(
+    lambda user_id, stop, key=key: first_rows(assigned_to(_every_open(key), user_id)[key], stop),
+    user_id=int, stop=Limit) for key in KINDS}
+_UNASSIGNED = {key: Compiled(
+    lambda stop, key=key: unassigned(_every_open(key))[key][:stop], stop=Limit) for key in KINDS}
 
 
 def unassigned(rows: dict[str, QuerySet]) -> dict[str, QuerySet]:

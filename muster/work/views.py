@@ -44,12 +44,8 @@ def mine(request):
     if not permissions.may_see_my_work(user):
         raise PermissionDenied("My work is the onboarding team's and the service leads' list.")
     today = clock.today()
-    rows = queries.scope(user)
-    mine_count, waiting_count = queries.mine_and_waiting_counts(rows, user)
-    assigned = _page(request, queries.Merged(queries.assigned_to(rows, user), today,
-                                             mine_count), "mine")
-    waiting = _page(request, queries.Merged(queries.unassigned(rows), today, waiting_count,
-                                            narrow_first=False), "page")
+    mine_list, waiting_list = queries.my_lists(user, queries.scope(user), today)
+    assigned, waiting = _page(request, mine_list, "mine"), _page(request, waiting_list, "page")
     candidates = queries.Candidates.load() if permissions.may_assign_work(user) else None
     for page in (assigned, waiting):
         queries.offer(user, page.object_list, candidates or queries.Candidates())

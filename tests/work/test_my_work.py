@@ -4,9 +4,13 @@ import re
 
 import pytest
 
+from muster import clock
 from muster.audit.models import AuditEvent
 from muster.notifications.models import OutboxEmail
+from muster.work import queries
+from muster.work.items import KINDS
 from muster.work.models import Assignment
+from muster.work.services import take
 
 from ..factories import UserFactory, signed_in, team_member
 
@@ -196,3 +200,29 @@ def test_an_inactive_person_is_not_offered(client, people, items):
     client.post(f"/work/grant/{items['grant'].pk}/assign/", {"assignee": gone.pk})
     assert not Assignment.objects.exists()
     assert UserFactory  # the factory module is the people's source
+
+
+def test_the_teams_lists_built_once_hold_what_the_orms_would(people, items):
+    """For the team, my_lists reads each kind's rows with queries built once per process
+    (muster/compiled.py): page by page, the same items in the same order, with the same
+    due dates and assignees, as the ORM's queries for the same scope."""
+    team = people["onboarding_team"]
+    for key in ("grant", "closeout"):
+        take(team, KINDS[key], items[{"grant": "late_grant"}.get(key, key)])
+    today = clock.today()
+    built_once = queries.my_lists(team, queries.scope(team), today)
+    by_orm = queries.my_lists(team, queries.scope(team), today)
+    for merged in by_orm:
+        merged.read = None
+    assert all(merged.read is not None for merged in built_once)
+
+    def shown(merged, start, stop):
+        return [(i.kind.key, i.pk, i.due, i.opened, i.assignee_id, i.assignee_name, i.title,
+                 i.url) for i in merged[start:stop]]
+
+    for (compiled, orm) in zip(built_once, by_orm, strict=True):
+        for start, stop in ((0, 1), (0, 2), (1, 3), (0, 25)):
+            assert shown(compiled, start, stop) == shown(orm, start, stop)
+    assert [i.pk for i in built_once[0][0:25]] == [items["late_grant"].pk,
+                                                   items["closeout"].pk]
+    assert len(built_once[1][0:25]) == 3
