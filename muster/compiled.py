@@ -11,25 +11,29 @@ converters for their columns (SQLite hands dates back as text).
 """
 
 import datetime
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable, get_related_populators
 
 
 class Limit(int):
-    """The kind of a value a query takes as a slice's end (`[:stop]`): Django writes it into
-    the SQL, and the built SQL takes it as a parameter instead."""
+    """The kind of a value a query takes as a slice's end (`[:stop]`). It stays written in
+    the SQL, as Django writes it: PostgreSQL's plan kept for a prepared statement is
+    costed for that LIMIT (with a parameter it assumes a tenth of the rows, and plans the
+    query afresh each time instead). Each distinct value is built once, up to
+    MAX_LIMITS of them per query."""
 
+
+MAX_LIMITS = 16
 
 # What each value is while the query is built: a value no call passes, found again among
-# the built query's parameters (a Limit: in the SQL's text).
+# the built query's parameters.
 _STAND_INS: dict[type, Callable[[int], Any]] = {
-    Limit: lambda n: 9_000_000_000 + n,
     int: lambda n: -(10**15) - n,
     str: lambda n: f"\x00compiled-value-{n}\x00",
     datetime.date: lambda n: datetime.date(1, 1, 1) + datetime.timedelta(days=n),
@@ -44,51 +48,60 @@ class Compiled:
     def __init__(self, build: Callable[..., QuerySet], **kinds: type):
         self._build = build
         self._kinds = kinds
-        self._built: dict[tuple[str, str], _Built] = {}
+        self._limits = [name for name, kind in kinds.items() if kind is Limit]
+        self._built: dict[tuple, _Built] = {}
 
     def rows(self, **values) -> list[tuple]:
-        built = self._sql()
+        built = self._sql(values)
         rows = self._run(built, ("", ""), values)
         return [_converted(row, built.converters) for row in rows] if built.converters else rows
 
     def count(self, **values) -> int:
-        return self._run(self._sql(), ("SELECT COUNT(*) FROM (", ") AS compiled_rows"),
-                         values)[0][0]
+        counted = self._run(self._sql(values), ("SELECT COUNT(*) FROM (", ") AS compiled_rows"),
+                            values)
+        return counted[0][0] if counted else 0
 
     def objects(self, **values) -> list[Model]:
         """The model instances iterating the query set gives: its fields (those `only`
         chose), what `select_related` follows, its annotations, then its prefetches."""
-        built = self._sql()
+        built = self._sql(values)
         made = built.instances_of(self.rows(**values))
         if built.prefetch and made:
             prefetch_related_objects(made, *built.prefetch)
         return made
 
     def _run(self, built: "_Built", around: tuple[str, str], values: dict) -> list[tuple]:
-        if values.keys() != self._kinds.keys():
-            raise TypeError(f"give {sorted(self._kinds)}, not {sorted(values)}")
+        if built.nothing:
+            return []
         params = [_as_parameter(self._kinds[name], values[name]) if name else fixed
                   for name, fixed in built.slots]
         with connection.cursor() as cursor:
             cursor.execute(around[0] + built.sql + around[1], params)
             return cursor.fetchall()
 
-    def _sql(self) -> "_Built":
+    def _sql(self, values: dict) -> "_Built":
         """The SQL, for each parameter the value's name (None: fixed by the query), the
         converters of the columns that have any, and how rows become instances."""
-        key = (connection.alias, connection.vendor)
+        if values.keys() != self._kinds.keys():
+            raise TypeError(f"give {sorted(self._kinds)}, not {sorted(values)}")
+        limits = {name: int(values[name]) for name in self._limits}
+        key = (connection.alias, connection.vendor, *limits.values())
         if key not in self._built:
+            if len(self._built) >= MAX_LIMITS:  # a query's pages, each visited: start over
+                self._built.clear()
             stand_ins = {name: _STAND_INS[kind](n)
-                         for n, (name, kind) in enumerate(self._kinds.items())}
+                         for n, (name, kind) in enumerate(self._kinds.items())
+                         if kind is not Limit}
             by_value = {(type(p), p): name for name, p in (
                 (name, _as_parameter(self._kinds[name], v)) for name, v in stand_ins.items())}
-            queryset: Any = self._build(**stand_ins)  # its private parts are read below
+            queryset: Any = self._build(**stand_ins, **limits)  # its private parts: below
             compiler = queryset.query.get_compiler(connection.alias)
-            sql, params = compiler.as_sql()
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:  # `[:0]`, say: no rows, whatever the values
+                self._built[key] = _Built("", [], {}, None, (), nothing=True)
+                return self._built[key]
             slots = [(by_value.get((type(p), p)), p) for p in params]
-            for name, kind in self._kinds.items():
-                if kind is Limit:
-                    sql = _limit_as_parameter(sql, slots, name, stand_ins[name])
             unused = set(stand_ins) - {name for name, _ in slots}
             if unused:
                 raise ValueError(f"the query does not carry {sorted(unused)} as given")
@@ -99,24 +112,11 @@ class Compiled:
         return self._built[key]
 
 
-def _limit_as_parameter(sql: str, slots: list, name: str, stand_in: int) -> str:
-    """The SQL with the LIMIT written as `stand_in` taken as a parameter instead, its slot
-    put among the others where its placeholder falls."""
-    written = re.compile(rf"\bLIMIT {stand_in}\b")
-    found = list(written.finditer(sql))
-    if len(found) != 1:
-        raise ValueError(f"the query does not end a slice with {name}")
-    before = sql[:found[0].start()]
-    position = sum(1 for mark in re.findall(r"%[%s]", before) if mark == "%s")
-    slots.insert(position, (name, None))
-    return f"{before}LIMIT %s{sql[found[0].end():]}"
-
-
 def _as_parameter(kind: type, value: Any) -> Any:
     """A value as the built query carries it (SQLite takes dates as text)."""
     if kind is datetime.date:
         return connection.ops.adapt_datefield_value(value)
-    return int(value) if kind is Limit else kind(value)
+    return kind(value)
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,11 @@ class _Built:
     converters: dict[int, tuple[list[Callable], Any]]  # position: (converters, column)
     instances: "_Instances | None"
     prefetch: tuple
+    nothing: bool = False  # the query can have no rows
 
     def instances_of(self, rows: list[tuple]) -> list[Model]:
+        if self.nothing:
+            return []
         if self.instances is None:
             raise TypeError("a values() query set has rows, not instances: use rows()")
         return [self.instances.make(row) for row in rows]

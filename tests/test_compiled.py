@@ -129,19 +129,23 @@ def test_a_values_query_has_rows_not_objects():
         compiled.objects(user_id=1)
 
 
-def test_a_slice_end_is_a_parameter_of_the_built_query():
+def test_a_slice_end_is_built_into_the_sql_once_for_each_value():
     people = [UserFactory(full_name=f"Person {n:02}") for n in range(6)]
     compiled = Compiled(lambda stop: User.objects.filter(
         pk__in=User.objects.order_by("full_name").values("pk")[:stop]).order_by("full_name"),
         stop=Limit)
-    for stop in (1, 4, 6):
+    for stop in (1, 4, 6, 4):
         assert [u.pk for u in compiled.objects(stop=stop)] == [p.pk for p in people[:stop]]
     with CaptureQueriesContext(connection) as captured:
         compiled.objects(stop=2)
-    assert len(captured) == 1
+    assert len(captured) == 1 and "LIMIT 2" in captured[0]["sql"]
+    assert len(compiled._built) == 4  # 1, 4, 6 and 2
 
 
-def test_a_slice_end_the_query_does_not_take_is_refused_when_built():
-    compiled = Compiled(lambda stop: User.objects.all(), stop=Limit)
-    with pytest.raises(ValueError, match="stop"):
-        compiled.objects(stop=3)
+def test_a_query_that_can_have_no_rows_runs_none():
+    UserFactory()
+    compiled = Compiled(lambda stop: User.objects.order_by("pk")[:stop], stop=Limit)
+    with CaptureQueriesContext(connection) as captured:
+        assert compiled.objects(stop=0) == [] and compiled.count(stop=0) == 0
+    assert len(captured) == 0
+    assert len(compiled.objects(stop=1)) == 1
