@@ -188,15 +188,25 @@ def _options(people: list[tuple[int, str]], selected: int | None) -> str:
 
 def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[int, int]:
     """How many open items are assigned to the person, and how many to nobody: one query
-    a kind for both (a COUNT for each list read every open grant twice)."""
+    a kind for both (a COUNT for each list read every open grant twice). For the whole
+    scope (those who see every contract), each kind's query is built once per process."""
+    whole = permissions.sees_every_contract(user)
     mine = waiting = 0
-    for qs in rows.values():
-        got = qs.order_by().aggregate(
-            mine=Count("pk", filter=Q(work_assignment__assignee=user)),
-            waiting=Count("pk", filter=Q(work_assignment__isnull=True)))
-        mine += got["mine"]
-        waiting += got["waiting"]
+    for key, qs in rows.items():
+        counted = (_COUNTS[key].rows(user_id=user.pk) if whole
+                   else counts_by_status(qs, user.pk))
+        mine += sum(n for n, _ in counted)
+        waiting += sum(n for _, n in counted)
     return mine, waiting
+
+
+def counts_by_status(rows: QuerySet, user_id: int) -> QuerySet:
+    """Per status of `rows`, how many are assigned to the person and how many to nobody
+    (a query set: per status, so that it is not an aggregate and can be built once)."""
+    return (rows.order_by().values("status")
+            .annotate(mine=Count("pk", filter=Q(work_assignment__assignee=user_id)),
+                      waiting=Count("pk", filter=Q(work_assignment__isnull=True)))
+            .values_list("mine", "waiting"))
 
 
 def assigned_to(rows: dict[str, QuerySet], user) -> dict[str, QuerySet]:
@@ -225,6 +235,9 @@ def _every_open(key: str) -> dict[str, QuerySet]:
 _ASSIGNED = {key: Compiled(
     lambda user_id, stop, key=key: first_rows(assigned_to(_every_open(key), user_id)[key], stop),
     user_id=int, stop=Limit) for key in KINDS}
+_COUNTS = {key: Compiled(
+    lambda user_id, key=key: counts_by_status(_every_open(key)[key], user_id), user_id=int)
+    for key in KINDS}
 _UNASSIGNED = {key: Compiled(
     lambda stop, key=key: unassigned(_every_open(key))[key][:stop], stop=Limit) for key in KINDS}
 
