@@ -28,7 +28,8 @@ class ConstantIn(Func):
             raise ValueError(f"not plain constants: {self.values!r}")
         super().__init__(F(field))
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None,
+               **extra_context):
         column, params = compiler.compile(self.get_source_expressions()[0])
         listed = ", ".join(f"'{value}'" for value in self.values)
-        return f"{column} IN ({listed})", params
+        return f"{column} IN ({listed})", tuple(params)
