@@ -23,7 +23,7 @@ class ConstantIn(Func):
     output_field = BooleanField()
 
     def __init__(self, field: str, values: Iterable[str]):
-        self.values = tuple(values)
+        self.values = tuple(str(value) for value in values)  # a TextChoices member: its value
         if not self.values or not all(_PLAIN.fullmatch(v) for v in self.values):
             raise ValueError(f"not plain constants: {self.values!r}")
         super().__init__(F(field))

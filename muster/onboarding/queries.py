@@ -17,6 +17,7 @@ from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.compiled import Compiled
 from muster.contracts.models import Contract, ContractService
+from muster.plans import ConstantIn
 from muster.timeline import calendar
 from muster.timeline.models import ContractStep
 
@@ -87,8 +88,9 @@ def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
     first: one query. With `first`, only each status's `first` oldest: they are chosen by
     a narrow subquery (the request's own columns, index request_queue_order), then only
     those are joined to their contract, organization, submitter and steps; a query per
-    section joined every request of its status before keeping 25."""
-    rows = OnboardingRequest.objects.filter(status__in=[s for s, _, _ in sections])
+    section joined every request of its status before keeping 25. The statuses are
+    written into the SQL, so a kept plan knows them (muster/plans.py)."""
+    rows = OnboardingRequest.objects.filter(ConstantIn("status", [s for s, _, _ in sections]))
     if first is not None:
         ranked = rows.annotate(rank=Window(
             RowNumber(), partition_by=[F("status")], order_by=[F("submitted_at").asc(),
@@ -159,7 +161,7 @@ def review_queue(shown: str, today: datetime.date, section: str = "",
     with `section` (one of the filter's statuses), that section alone, a page at a time."""
     chosen = QUEUE_FILTERS[shown][1]
     words = _Words()
-    counts = dict(OnboardingRequest.objects.filter(status__in=[s for s, _, _ in chosen])
+    counts = dict(OnboardingRequest.objects.filter(ConstantIn("status", [s for s, _, _ in chosen]))
                   .values_list("status").annotate(n=Count("pk")).order_by())
     if section in {status for status, _, _ in chosen}:
         chosen = [item for item in chosen if item[0] == section]
