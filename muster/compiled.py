@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable, get_related_populators
 
@@ -54,7 +54,11 @@ class Compiled:
     def rows(self, **values) -> list[tuple]:
         built = self._sql(values)
         rows = self._run(built, ("", ""), values)
-        return [_converted(row, built.converters) for row in rows] if built.converters else rows
+        if not built.converters:
+            return rows
+        # The connection itself, not django.db.connection, which looks it up at each use.
+        converters, wrapper = list(built.converters.items()), connections[connection.alias]
+        return [_converted(row, converters, wrapper) for row in rows]
 
     def count(self, **values) -> int:
         counted = self._run(self._sql(values), ("SELECT COUNT(*) FROM (", ") AS compiled_rows"),
@@ -170,9 +174,10 @@ class _Built:
         return [self.instances.make(row) for row in rows]
 
 
-def _converted(row: tuple, converters: dict[int, tuple[list[Callable], Any]]) -> tuple:
+def _converted(row: tuple, converters: list, wrapper) -> tuple:
+    """The row with each column's converters applied, as the ORM applies them."""
     values = list(row)
-    for position, (functions, column) in converters.items():
-        for convert in functions:  # each as the ORM calls it, with this thread's connection
-            values[position] = convert(values[position], column, connection)
+    for position, (functions, column) in converters:
+        for convert in functions:
+            values[position] = convert(values[position], column, wrapper)
     return tuple(values)
