@@ -452,16 +452,26 @@ def visible_contracts(user, queryset: QuerySet | None = None) -> QuerySet:
         return queryset.none()
     if sees_every_contract(user):
         return queryset
-    as_party = ContractRole.objects.filter(
-        contract=OuterRef("pk"), user=user, role__in=CONTRACT_PARTIES
-    )
-    condition = Q(Exists(as_party))
+    condition = Q(as_party(user.pk))
     leads = led_service_ids(user)
     if leads:
         condition |= Q(
             Exists(ContractService.objects.filter(contract=OuterRef("pk"), service_id__in=leads))
         )
     return queryset.filter(condition)
+
+
+def as_party(user_id: int) -> Exists:
+    """A contract the person holds a party's role on (COR, POC, SO, SPOC, user)."""
+    return Exists(ContractRole.objects.filter(contract=OuterRef("pk"), user_id=user_id,
+                                              role__in=CONTRACT_PARTIES))
+
+
+def sees_as_party_only(user) -> bool:
+    """Whether the contracts this person may see are those they hold a party's role on,
+    and no more (neither the team's every contract nor a service lead's services')."""
+    return (user.is_authenticated and not sees_every_contract(user)
+            and not led_service_ids(user))
 
 
 def contract_for(user, pk, action: Action, queryset: QuerySet | None = None):

@@ -1,6 +1,8 @@
 """Reads that pages share: contract lists with their next step, a contract's page and its
 history."""
 
+import datetime
+
 from django.db.models import (
     BooleanField,
     Case,
@@ -22,6 +24,7 @@ from muster import clock
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
+from muster.compiled import Compiled, Limit
 from muster.timeline.models import ContractStep
 
 from . import cor_filter
@@ -31,12 +34,12 @@ __all__ = ["OPEN_STAGES"]  # read by operations' metrics from here
 CONTRACTOR_USER = ContractRole.Role.CONTRACTOR_USER
 
 
-def with_next_step(queryset: QuerySet) -> QuerySet:
+def with_next_step(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
     """Each contract with its next open step (what, when, who) and whether it is overdue,
     read from the contract's row (Contract.next_step, kept by the timeline service): no
     look at any contract's steps but, for the overdue ones among the rows shown, how many
     of their steps are overdue."""
-    today = clock.today()
+    today = today or clock.today()
     overdue_steps = ContractStep.objects.filter(
         contract=OuterRef("pk"), completed_at__isnull=True, cancelled_at__isnull=True,
         due_date__lt=today,
@@ -61,12 +64,57 @@ def overdue_first(queryset: QuerySet) -> QuerySet:
 def home_open_contracts(user) -> QuerySet:
     """The contracts on a person's home page: open ones they hold a role on (all, for the
     team); nothing read to show them (what the page counts)."""
-    return permissions.visible_contracts(user).filter(stage__in=OPEN_STAGES)
+    return _open(permissions.visible_contracts(user))
 
 
 def home_contracts(user) -> QuerySet:
     """home_open_contracts as the page shows them, overdue steps first."""
-    return overdue_first(with_next_step(home_open_contracts(user)).only(*ROW_COLUMNS))
+    return _home_rows(home_open_contracts(user), clock.today())
+
+
+def _open(contracts: QuerySet) -> QuerySet:
+    return contracts.filter(stage__in=OPEN_STAGES)
+
+
+def _home_rows(contracts: QuerySet, today: datetime.date) -> QuerySet:
+    return overdue_first(with_next_step(contracts, today).only(*ROW_COLUMNS))
+
+
+# The home page of a person who sees the contracts they hold a role on (a COR, an SO...):
+# its count and its pages, built once per process (muster/compiled.py).
+_PARTY_HOME = Compiled(
+    lambda user_id, today, start, stop: _home_rows(
+        _open(Contract.objects.filter(permissions.as_party(user_id))), today)[start:stop],
+    user_id=int, today=datetime.date, start=Limit, stop=Limit)
+_PARTY_HOME_COUNT = Compiled(
+    lambda user_id: _open(Contract.objects.filter(permissions.as_party(user_id))),
+    user_id=int)
+
+
+class PartyHome:
+    """home_contracts of a person who sees as a party only (the same rows), as Django's
+    Paginator reads them: count() and a page (a slice)."""
+
+    def __init__(self, user):
+        self.user_id, self.today = user.pk, clock.today()
+
+    def count(self) -> int:
+        return _PARTY_HOME_COUNT.count(user_id=self.user_id)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list:
+        return _PARTY_HOME.objects(user_id=self.user_id, today=self.today,
+                                   start=page.start or 0, stop=page.stop)
+
+
+def home_list(user) -> "QuerySet | PartyHome":
+    """What a person's home page lists (home_contracts), counted and read a page at a time:
+    for those who see as a party only, with queries built once per process."""
+    if permissions.sees_as_party_only(user):
+        return PartyHome(user)
+    return home_contracts(user)
 
 
 def contracts_as_contractor_user(user) -> QuerySet:
