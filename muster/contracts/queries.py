@@ -144,7 +144,11 @@ ROW_COLUMNS = ("name", "contract_number", "stage", "award_date", "next_step_due"
 def filtered_contracts(user, *, q="", stage="", cor=None, service=None, overdue=False):
     """The contracts the person may see that the list's filters keep, with nothing read to
     show them: what the list counts (listed() shows them)."""
-    queryset = permissions.visible_contracts(user)
+    return _filtered(permissions.visible_contracts(user), q=q, stage=stage, cor=cor,
+                     service=service, overdue=overdue, today=clock.today())
+
+
+def _filtered(queryset, *, q, stage, cor, service, overdue, today) -> QuerySet:
     if q:
         # The organizations whose name matches, read once (2,000 of them) rather than
         # joined to each of 10,000 contracts and matched there (issue 17). Each term can
@@ -170,15 +174,16 @@ def filtered_contracts(user, *, q="", stage="", cor=None, service=None, overdue=
             Exists(ContractService.objects.filter(contract=OuterRef("pk"), service=service))
         )
     if overdue:
-        queryset = queryset.filter(next_step_due__lt=clock.today())
+        queryset = queryset.filter(next_step_due__lt=today)
     return queryset
 
 
-def listed(queryset: QuerySet, *, sort="name", cor_name=True) -> QuerySet:
+def listed(queryset: QuerySet, *, sort="name", cor_name=True,
+           today: datetime.date | None = None) -> QuerySet:
     """The contracts of `queryset` as a list shows them: the row's columns, the next step,
     sorted; with `cor_name` each with its COR's name (the list page's column; the API names
     every party instead)."""
-    queryset = with_next_step(queryset).only(*ROW_COLUMNS)
+    queryset = with_next_step(queryset, today).only(*ROW_COLUMNS)
     if cor_name:
         # Unordered: a contract has one COR (and ContractRole's own order joined the
         # contract again for each row).
@@ -186,6 +191,68 @@ def listed(queryset: QuerySet, *, sort="name", cor_name=True) -> QuerySet:
         ).values("user__full_name")[:1]
         queryset = queryset.annotate(cor_name=Subquery(first_cor))
     return queryset.order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+def list_pages(user, *, sort="name", q="", stage="", cor=None, service=None,
+               overdue=False) -> tuple:
+    """The contract list page's contracts (listed, in `sort` order) and what it counts
+    (filtered_contracts), each read a page at a time. For those who see every contract,
+    without a search or a COR's words, with queries built once per process for each
+    combination of filters and sort (TeamList)."""
+    if (q or isinstance(cor, str) or sort not in SORTS
+            or not permissions.sees_every_contract(user)):
+        contracts = filtered_contracts(user, q=q, stage=stage, cor=cor, service=service,
+                                       overdue=overdue)
+        return listed(contracts, sort=sort), contracts
+    team = TeamList(sort, stage=stage, cor_id=cor.pk if cor else None,
+                    service_id=service.pk if service else None, overdue=overdue)
+    return team, team
+
+
+_TEAM_LISTS: dict[tuple, tuple[Compiled, Compiled]] = {}
+
+
+class TeamList:
+    """filtered_contracts and listed for someone who sees every contract, as Django's
+    Paginator reads them: count() and a page (a slice), each a query built once per
+    process for its filters' combination and sort (muster/compiled.py)."""
+
+    def __init__(self, sort: str, *, stage: str, cor_id: int | None, service_id: int | None,
+                 overdue: bool):
+        self.values = {name: value for name, value in (
+            ("stage", stage), ("cor_id", cor_id), ("service_id", service_id))
+            if value not in ("", None)}
+        self.today = clock.today()
+        shape = (sort, *sorted(self.values), overdue)
+        if shape not in _TEAM_LISTS:
+            _TEAM_LISTS[shape] = self._compiled(sort, overdue)
+        self.pages, self.counted = _TEAM_LISTS[shape]
+        self.overdue = overdue
+
+    def _compiled(self, sort: str, overdue: bool) -> tuple[Compiled, Compiled]:
+        kinds = {name: (str if name == "stage" else int) for name in self.values}
+
+        def contracts(today=None, stage="", cor_id=None, service_id=None) -> QuerySet:
+            return _filtered(Contract.objects.all(), q="", stage=stage, cor=cor_id,
+                             service=service_id, overdue=overdue, today=today)
+
+        def pages(today, start, stop, **values) -> QuerySet:
+            return listed(contracts(today, **values), sort=sort, today=today)[start:stop]
+
+        counted_kinds = {**kinds, "today": datetime.date} if overdue else kinds
+        return (Compiled(pages, today=datetime.date, start=Limit, stop=Limit, **kinds),
+                Compiled(contracts, **counted_kinds))
+
+    def count(self) -> int:
+        values = {**self.values, "today": self.today} if self.overdue else self.values
+        return self.counted.count(**values)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list:
+        return self.pages.objects(today=self.today, start=page.start or 0, stop=page.stop,
+                                  **self.values)
 
 
 def contract_list(user, *, sort="name", cor_name=True, **filters) -> QuerySet:

@@ -95,8 +95,8 @@ def contract_list(request):
     form = ContractFilterForm(request.GET, user=request.user)  # bad values are ignored
     chosen = form.filters()
     sort = chosen.pop("sort")
-    contracts = queries.filtered_contracts(request.user, **chosen)
-    page = _list_page(request, queries.listed(contracts, sort=sort), contracts, show_cor=True)
+    shown, counted = queries.list_pages(request.user, sort=sort, **chosen)
+    page = _list_page(request, shown, counted, show_cor=True)
     chosen["sort"] = sort
     query = request.GET.copy()
     query.pop("page", None)
