@@ -61,6 +61,8 @@ class Compiled:
         return [_converted(row, converters, wrapper) for row in rows]
 
     def count(self, **values) -> int:
+        """How many rows: a COUNT around the built SQL as it is, its columns and its order
+        (build `.order_by().values("pk")` to count as QuerySet.count() does)."""
         counted = self._run(self._sql(values), ("SELECT COUNT(*) FROM (", ") AS compiled_rows"),
                             values)
         return counted[0][0] if counted else 0

@@ -87,7 +87,8 @@ _PARTY_HOME = Compiled(
         _open(Contract.objects.filter(permissions.as_party(user_id))), today)[start:stop],
     user_id=int, today=datetime.date, start=Limit, stop=Limit)
 _PARTY_HOME_COUNT = Compiled(
-    lambda user_id: _open(Contract.objects.filter(permissions.as_party(user_id))),
+    lambda user_id: _open(Contract.objects.filter(permissions.as_party(user_id)))
+    .order_by().values("pk"),
     user_id=int)
 
 
@@ -239,9 +240,12 @@ class TeamList:
         def pages(today, start, stop, **values) -> QuerySet:
             return listed(contracts(today, **values), sort=sort, today=today)[start:stop]
 
+        def ids(**values) -> QuerySet:  # as count() would: no order, the ids alone
+            return contracts(**values).order_by().values("pk")
+
         counted_kinds = {**kinds, "today": datetime.date} if overdue else kinds
         return (Compiled(pages, today=datetime.date, start=Limit, stop=Limit, **kinds),
-                Compiled(contracts, **counted_kinds))
+                Compiled(ids, **counted_kinds))
 
     def count(self) -> int:
         values = {**self.values, "today": self.today} if self.overdue else self.values
