@@ -3,6 +3,8 @@ per process for each combination of filters and sort (contracts.queries.TeamList
 page the same contracts, columns and counts as the ORM's filtered_contracts and listed."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from muster.accounts.models import ContractRole
 from muster.catalog.models import Service
@@ -75,3 +77,13 @@ def test_searches_words_and_those_who_see_less_are_read_by_the_orm(people, contr
     listed, counted = queries.list_pages(who, **chosen)
     assert not isinstance(listed, queries.TeamList)
     assert listed.count() == counted.count() > 0
+
+
+def test_the_count_reads_ids_in_no_order(people, contracts):
+    """As QuerySet.count() does: the compiled count once sorted every contract by name."""
+    listed, _ = queries.list_pages(people["onboarding_team"])
+    every = Contract.objects.count()
+    with CaptureQueriesContext(connection) as captured:
+        assert listed.count() == every
+    (count,) = captured.captured_queries
+    assert "ORDER BY" not in count["sql"] and '"contracts_contract"."name"' not in count["sql"]
