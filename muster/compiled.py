@@ -92,30 +92,35 @@ class Compiled:
             raise TypeError(f"give {sorted(self._kinds)}, not {sorted(values)}")
         limits = {name: int(values[name]) for name in self._limits}
         key = (connection.alias, connection.vendor, *limits.values())
-        if key not in self._built:
+        built = self._built.get(key)
+        if built is None:  # read and kept whole: another thread may clear the dict
+            built = self._built_anew(values, limits)
             if len(self._built) >= MAX_LIMITS:  # a query's pages, each visited: start over
                 self._built.clear()
-            stand_ins = {name: _STAND_INS[kind](n)
-                         for n, (name, kind) in enumerate(self._kinds.items())
-                         if kind is not Limit}
-            by_value = {(type(p), p): name for name, p in (
-                (name, _as_parameter(self._kinds[name], v)) for name, v in stand_ins.items())}
-            queryset: Any = self._build(**stand_ins, **limits)  # its private parts: below
-            compiler = queryset.query.get_compiler(connection.alias)
-            try:
-                sql, params = compiler.as_sql()
-            except EmptyResultSet:  # `[:0]`, say: no rows, whatever the values
-                self._built[key] = _Built("", [], {}, None, (), nothing=True)
-                return self._built[key]
-            slots = [(by_value.get((type(p), p)), p) for p in params]
-            unused = set(stand_ins) - {name for name, _ in slots}
-            if unused:
-                raise ValueError(f"the query does not carry {sorted(unused)} as given")
-            columns = [column for column, _, _ in compiler.select[:compiler.col_count]]
-            self._built[key] = _Built(sql, slots, compiler.get_converters(columns),
-                                      _Instances.of(queryset, compiler),
-                                      tuple(queryset._prefetch_related_lookups))
-        return self._built[key]
+            self._built[key] = built
+        return built
+
+    def _built_anew(self, values: dict, limits: dict) -> "_Built":
+        """The query set built with stand-ins for the values (and the limits as given),
+        compiled, and each parameter traced back to its value."""
+        stand_ins = {name: _STAND_INS[kind](n)
+                     for n, (name, kind) in enumerate(self._kinds.items()) if kind is not Limit}
+        by_value = {(type(p), p): name for name, p in (
+            (name, _as_parameter(self._kinds[name], v)) for name, v in stand_ins.items())}
+        queryset: Any = self._build(**stand_ins, **limits)  # its private parts: below
+        compiler = queryset.query.get_compiler(connection.alias)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # `[:0]`, say: no rows, whatever the values
+            return _Built("", [], {}, None, (), nothing=True)
+        slots = [(by_value.get((type(p), p)), p) for p in params]
+        unused = set(stand_ins) - {name for name, _ in slots}
+        if unused:
+            raise ValueError(f"the query does not carry {sorted(unused)} as given")
+        columns = [column for column, _, _ in compiler.select[:compiler.col_count]]
+        return _Built(sql, slots, compiler.get_converters(columns),
+                      _Instances.of(queryset, compiler),
+                      tuple(queryset._prefetch_related_lookups))
 
 
 def _as_parameter(kind: type, value: Any) -> Any:
@@ -136,6 +141,7 @@ class _Instances:
     related: list
     annotations: dict[str, int]
     fetch_mode: Any
+    db: str  # the connection's alias
 
     @classmethod
     def of(cls, queryset: Any, compiler) -> "_Instances | None":  # its private parts
@@ -147,10 +153,10 @@ class _Instances:
                    [column[0].target.attname for column in select[start:end]],
                    get_related_populators(info, select, connection.alias,
                                           queryset._fetch_mode),
-                   dict(compiler.annotation_col_map), queryset._fetch_mode)
+                   dict(compiler.annotation_col_map), queryset._fetch_mode, connection.alias)
 
     def make(self, row: tuple) -> Model:
-        made = self.model.from_db(connection.alias, self.names, row[self.fields],
+        made = self.model.from_db(self.db, self.names, row[self.fields],
                                   fetch_mode=self.fetch_mode)
         for populator in self.related:
             populator.populate(row, made)

@@ -68,7 +68,7 @@ class Merged:
         # order and stop at the page's end (the unassigned lists).
         self.narrow_first = narrow_first
         # A kind's first `stop` rows read another way than from `rows` (the same query,
-        # built once per process: team_lists).
+        # built once per process: my_lists).
         self.read = read
 
     def count(self) -> int:
