@@ -22,7 +22,7 @@ from django.db.models.query import ModelIterable, get_related_populators
 
 
 class Limit(int):
-    """The kind of a value a query takes as a slice's end (`[:stop]`). It stays written in
+    """The kind of a value a query takes as a slice's bound (`[start:stop]`). It stays written in
     the SQL, as Django writes it: PostgreSQL's plan kept for a prepared statement is
     costed for that LIMIT (with a parameter it assumes a tenth of the rows, and plans the
     query afresh each time instead). Each distinct value is built once, up to
@@ -121,6 +121,26 @@ class Compiled:
         return _Built(sql, slots, compiler.get_converters(columns),
                       _Instances.of(queryset, compiler),
                       tuple(queryset._prefetch_related_lookups))
+
+
+class Pages:
+    """A Compiled query's rows as Django's Paginator reads them: `count()` (the `counted`
+    query, with `counted_values`) and a page, a slice (the `shown` query, with `values`
+    and the slice's `start` and `stop` as Limits)."""
+
+    def __init__(self, shown: Compiled, counted: Compiled, values: dict,
+                 counted_values: dict):
+        self.shown, self.counted = shown, counted
+        self.values, self.counted_values = values, counted_values
+
+    def count(self) -> int:
+        return self.counted.count(**self.counted_values)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[Model]:
+        return self.shown.objects(**self.values, start=page.start or 0, stop=page.stop)
 
 
 def _as_parameter(kind: type, value: Any) -> Any:

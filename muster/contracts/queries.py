@@ -24,7 +24,7 @@ from muster import clock
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
-from muster.compiled import Compiled, Limit
+from muster.compiled import Compiled, Limit, Pages
 from muster.timeline.models import ContractStep
 
 from . import cor_filter
@@ -80,34 +80,26 @@ def _home_rows(contracts: QuerySet, today: datetime.date) -> QuerySet:
     return overdue_first(with_next_step(contracts, today).only(*ROW_COLUMNS))
 
 
+def _party_open(user_id: int) -> QuerySet:
+    return _open(Contract.objects.filter(permissions.as_party(user_id)))
+
+
 # The home page of a person who sees the contracts they hold a role on (a COR, an SO...):
 # its count and its pages, built once per process (muster/compiled.py).
 _PARTY_HOME = Compiled(
-    lambda user_id, today, start, stop: _home_rows(
-        _open(Contract.objects.filter(permissions.as_party(user_id))), today)[start:stop],
+    lambda user_id, today, start, stop: _home_rows(_party_open(user_id), today)[start:stop],
     user_id=int, today=datetime.date, start=Limit, stop=Limit)
 _PARTY_HOME_COUNT = Compiled(
-    lambda user_id: _open(Contract.objects.filter(permissions.as_party(user_id)))
-    .order_by().values("pk"),
-    user_id=int)
+    lambda user_id: _party_open(user_id).order_by().values("pk"), user_id=int)
 
 
-class PartyHome:
-    """home_contracts of a person who sees as a party only (the same rows), as Django's
-    Paginator reads them: count() and a page (a slice)."""
+class PartyHome(Pages):
+    """home_contracts of a person who sees as a party only (the same rows), a page at a
+    time."""
 
     def __init__(self, user):
-        self.user_id, self.today = user.pk, clock.today()
-
-    def count(self) -> int:
-        return _PARTY_HOME_COUNT.count(user_id=self.user_id)
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, page: slice) -> list:
-        return _PARTY_HOME.objects(user_id=self.user_id, today=self.today,
-                                   start=page.start or 0, stop=page.stop)
+        super().__init__(_PARTY_HOME, _PARTY_HOME_COUNT,
+                         {"user_id": user.pk, "today": clock.today()}, {"user_id": user.pk})
 
 
 def home_list(user) -> "QuerySet | PartyHome":
@@ -116,6 +108,12 @@ def home_list(user) -> "QuerySet | PartyHome":
     if permissions.sees_as_party_only(user):
         return PartyHome(user)
     return home_contracts(user)
+
+
+def home_pages(user) -> tuple:
+    """The home page's contracts (home_list) and what it counts."""
+    listed = home_list(user)
+    return listed, listed if isinstance(listed, PartyHome) else home_open_contracts(user)
 
 
 def contracts_as_contractor_user(user) -> QuerySet:
@@ -213,50 +211,41 @@ def list_pages(user, *, sort="name", q="", stage="", cor=None, service=None,
 _TEAM_LISTS: dict[tuple, tuple[Compiled, Compiled]] = {}
 
 
-class TeamList:
-    """filtered_contracts and listed for someone who sees every contract, as Django's
-    Paginator reads them: count() and a page (a slice), each a query built once per
-    process for its filters' combination and sort (muster/compiled.py)."""
+class TeamList(Pages):
+    """filtered_contracts and listed for someone who sees every contract, a page at a
+    time, each a query built once per process for its filters' combination and sort."""
 
     def __init__(self, sort: str, *, stage: str, cor_id: int | None, service_id: int | None,
                  overdue: bool):
-        self.values = {name: value for name, value in (
+        values = {name: value for name, value in (
             ("stage", stage), ("cor_id", cor_id), ("service_id", service_id))
             if value not in ("", None)}
-        self.today = clock.today()
-        shape = (sort, *sorted(self.values), overdue)
+        shape = (sort, *sorted(values), overdue)
         if shape not in _TEAM_LISTS:
-            _TEAM_LISTS[shape] = self._compiled(sort, overdue)
-        self.pages, self.counted = _TEAM_LISTS[shape]
-        self.overdue = overdue
+            _TEAM_LISTS[shape] = _team_list(sort, overdue, values)
+        today = clock.today()
+        super().__init__(*_TEAM_LISTS[shape], {**values, "today": today},
+                         {**values, "today": today} if overdue else values)
 
-    def _compiled(self, sort: str, overdue: bool) -> tuple[Compiled, Compiled]:
-        kinds = {name: (str if name == "stage" else int) for name in self.values}
 
-        def contracts(today=None, stage="", cor_id=None, service_id=None) -> QuerySet:
-            return _filtered(Contract.objects.all(), q="", stage=stage, cor=cor_id,
-                             service=service_id, overdue=overdue, today=today)
+def _team_list(sort: str, overdue: bool, values: dict) -> tuple[Compiled, Compiled]:
+    """TeamList's page and count queries for a sort, whether overdue only, and which of
+    the filters `values` holds."""
+    kinds = {name: (str if name == "stage" else int) for name in values}
 
-        def pages(today, start, stop, **values) -> QuerySet:
-            return listed(contracts(today, **values), sort=sort, today=today)[start:stop]
+    def contracts(today=None, stage="", cor_id=None, service_id=None) -> QuerySet:
+        return _filtered(Contract.objects.all(), q="", stage=stage, cor=cor_id,
+                         service=service_id, overdue=overdue, today=today)
 
-        def ids(**values) -> QuerySet:  # as count() would: no order, the ids alone
-            return contracts(**values).order_by().values("pk")
+    def pages(today, start, stop, **values) -> QuerySet:
+        return listed(contracts(today, **values), sort=sort, today=today)[start:stop]
 
-        counted_kinds = {**kinds, "today": datetime.date} if overdue else kinds
-        return (Compiled(pages, today=datetime.date, start=Limit, stop=Limit, **kinds),
-                Compiled(ids, **counted_kinds))
+    def ids(**values) -> QuerySet:  # as count() would: no order, the ids alone
+        return contracts(**values).order_by().values("pk")
 
-    def count(self) -> int:
-        values = {**self.values, "today": self.today} if self.overdue else self.values
-        return self.counted.count(**values)
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, page: slice) -> list:
-        return self.pages.objects(today=self.today, start=page.start or 0, stop=page.stop,
-                                  **self.values)
+    counted_kinds = {**kinds, "today": datetime.date} if overdue else kinds
+    return (Compiled(pages, today=datetime.date, start=Limit, stop=Limit, **kinds),
+            Compiled(ids, **counted_kinds))
 
 
 def contract_list(user, *, sort="name", cor_name=True, **filters) -> QuerySet:

@@ -74,9 +74,7 @@ def _list_page(request, queryset, counted, *, show_cor=False):
 
 def home(request):
     user = request.user
-    listed = queries.home_list(user)
-    counted = listed if isinstance(listed, queries.PartyHome) else queries.home_open_contracts(user)
-    page = _list_page(request, listed, counted)
+    page = _list_page(request, *queries.home_pages(user))
     today = clock.today()
     return render(request, "contracts/home.html", {
         "page": page,
