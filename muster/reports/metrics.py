@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -532,18 +531,7 @@ def all_tables(period: Period, today: datetime.date) -> list[Table]:
 
 
 # The page's figures read every step done in the period (tens of thousands at 10,000
-# contracts: about a second of work), so the page keeps them this long in the shared cache,
-# per period and day, and says when they were worked out. The CSV files and charts work
-# theirs out afresh (a table each).
+# contracts: about half a second of work), so the page keeps them this long in the shared
+# cache (muster.kept), per period and day, and says when they were worked out. The CSV files
+# and charts work theirs out afresh (a table each).
 KEEP_MINUTES = 10
-
-
-def tables_as_of(period: Period, today: datetime.date) -> tuple[list[Table], datetime.datetime]:
-    """The page's tables for the period and when they were worked out (at most
-    KEEP_MINUTES ago)."""
-    key = f"reports:metrics:v1:{period.start}:{period.end}:{today}"
-    found = cache.get(key)
-    if found is None:
-        found = (all_tables(period, today), clock.now())
-        cache.set(key, found, KEEP_MINUTES * 60)
-    return found

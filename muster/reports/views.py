@@ -6,7 +6,6 @@ import datetime
 import io
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -15,12 +14,12 @@ from django.urls import reverse
 from django.utils.csp import CSP, build_policy
 from django.views.decorators.http import require_safe
 
-from muster import clock
+from muster import clock, kept
 from muster.accounts import permissions
 from muster.spreadsheets import inert
 
 from . import charts
-from .metrics import KEEP_MINUTES, METRICS, Table, tables_as_of
+from .metrics import KEEP_MINUTES, METRICS, Table, all_tables
 from .period import Period, period_form
 
 
@@ -48,24 +47,19 @@ def metrics(request):
 def drawn_tables(period: Period, today) -> tuple[str, datetime.datetime]:
     """The tables and charts as HTML, and when their figures were worked out.
 
-    Drawing them is most of the page once the figures are kept (tables_as_of), and they
-    show nothing of the person or the request: they are drawn once per figures and kept
-    as long as the figures are.
+    Drawing them is most of the page once the figures are kept, and they show nothing of
+    the person or the request: they are kept, drawn, as long as their figures are.
     """
-    key = f"reports:metrics:v1:drawn:{period.start}:{period.end}:{today}"
-    found = cache.get(key)
-    if found is None:
-        tables, computed_at = tables_as_of(period, today)
+    def work_out() -> str:
+        tables = all_tables(period, today)
         query = period.query()
         for table in tables:
             table.csv_url = f"{reverse('reports:metric_csv', args=[table.name])}?{query}"
             table.svg_url = f"{reverse('reports:metric_svg', args=[table.name])}?{query}"
-        found = (render_to_string("reports/metric_tables.html", {"tables": tables}),
-                 computed_at)
-        kept_for = KEEP_MINUTES * 60 - (clock.now() - computed_at).total_seconds()
-        if kept_for > 0:
-            cache.set(key, found, kept_for)
-    return found
+        return render_to_string("reports/metric_tables.html", {"tables": tables})
+
+    key = f"reports:metrics:v2:{period.start}:{period.end}:{today}"
+    return kept.recent(key, work_out, datetime.timedelta(minutes=KEEP_MINUTES))
 
 
 def _table(request, name: str) -> tuple[Table, Period] | HttpResponse:
