@@ -10,13 +10,10 @@ database cache can let two through.
 
 import datetime
 from collections.abc import Callable
-from typing import TypeVar
 
 from django.core.cache import cache
 
 from muster import clock
-
-T = TypeVar("T")
 
 # A visitor whose process is killed while working never gives its claim back: after this,
 # another may work the answer out.
@@ -25,7 +22,7 @@ WORKING_AT_MOST = datetime.timedelta(minutes=5)
 KEPT_AT_MOST = datetime.timedelta(days=1)
 
 
-def recent(key: str, work_out: Callable[[], T], fresh_for: datetime.timedelta
+def recent[T](key: str, work_out: Callable[[], T], fresh_for: datetime.timedelta
            ) -> tuple[T, datetime.datetime]:
     """What work_out() answered, and when: at most `fresh_for` ago, unless another visitor
     is working it out again right now (then the previous answer)."""

@@ -18,7 +18,6 @@ from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from muster import clock
 from muster.access.models import AccessGrant, AdditionalServiceRequest, GrantStatus
 from muster.closeout.models import Closeout, Scenario
 from muster.contracts.models import ContractService, DataUseAgreement, Stage
