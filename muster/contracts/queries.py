@@ -24,7 +24,7 @@ from muster import clock
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.audit.models import AuditEvent
-from muster.compiled import Compiled, Limit, Pages
+from muster.compiled import Compiled, Contains, Limit, Pages
 from muster.timeline.models import ContractStep
 
 from . import cor_filter
@@ -196,14 +196,13 @@ def list_pages(user, *, sort="name", q="", stage="", cor=None, service=None,
                overdue=False) -> tuple:
     """The contract list page's contracts (listed, in `sort` order) and what it counts
     (filtered_contracts), each read a page at a time. For those who see every contract,
-    without a search or a COR's words, with queries built once per process for each
-    combination of filters and sort (TeamList)."""
-    if (q or isinstance(cor, str) or sort not in SORTS
-            or not permissions.sees_every_contract(user)):
+    without a COR's words, with queries built once per process for each combination of
+    filters and sort (TeamList)."""
+    if isinstance(cor, str) or sort not in SORTS or not permissions.sees_every_contract(user):
         contracts = filtered_contracts(user, q=q, stage=stage, cor=cor, service=service,
                                        overdue=overdue)
         return listed(contracts, sort=sort), contracts
-    team = TeamList(sort, stage=stage, cor_id=cor.pk if cor else None,
+    team = TeamList(sort, q=q, stage=stage, cor_id=cor.pk if cor else None,
                     service_id=service.pk if service else None, overdue=overdue)
     return team, team
 
@@ -215,10 +214,10 @@ class TeamList(Pages):
     """filtered_contracts and listed for someone who sees every contract, a page at a
     time, each a query built once per process for its filters' combination and sort."""
 
-    def __init__(self, sort: str, *, stage: str, cor_id: int | None, service_id: int | None,
-                 overdue: bool):
+    def __init__(self, sort: str, *, q: str, stage: str, cor_id: int | None,
+                 service_id: int | None, overdue: bool):
         values = {name: value for name, value in (
-            ("stage", stage), ("cor_id", cor_id), ("service_id", service_id))
+            ("q", q), ("stage", stage), ("cor_id", cor_id), ("service_id", service_id))
             if value not in ("", None)}
         shape = (sort, *sorted(values), overdue)
         if shape not in _TEAM_LISTS:
@@ -228,13 +227,16 @@ class TeamList(Pages):
                          {**values, "today": today} if overdue else values)
 
 
+_TEAM_LIST_KINDS = {"q": Contains, "stage": str, "cor_id": int, "service_id": int}
+
+
 def _team_list(sort: str, overdue: bool, values: dict) -> tuple[Compiled, Compiled]:
     """TeamList's page and count queries for a sort, whether overdue only, and which of
     the filters `values` holds."""
-    kinds = {name: (str if name == "stage" else int) for name in values}
+    kinds = {name: _TEAM_LIST_KINDS[name] for name in values}
 
-    def contracts(today=None, stage="", cor_id=None, service_id=None) -> QuerySet:
-        return _filtered(Contract.objects.all(), q="", stage=stage, cor=cor_id,
+    def contracts(today=None, q="", stage="", cor_id=None, service_id=None) -> QuerySet:
+        return _filtered(Contract.objects.all(), q=q, stage=stage, cor=cor_id,
                          service=service_id, overdue=overdue, today=today)
 
     def pages(today, start, stop, **values) -> QuerySet:
