@@ -31,25 +31,18 @@ class Limit(int):
 
 MAX_LIMITS = 16
 
-
-class Contains(str):
-    """The kind of a value a query looks for as a part of a text (`contains`,
-    `icontains`): carried as the ORM writes it, `%`, `_` and `\\` escaped and the whole
-    wrapped in `%...%`."""
-
 # What each value is while the query is built: a value no call passes, found again among
 # the built query's parameters.
 _STAND_INS: dict[type, Callable[[int], Any]] = {
     int: lambda n: -(10**15) - n,
     str: lambda n: f"\x00compiled-value-{n}\x00",
-    Contains: lambda n: f"\x00compiled-part-{n}\x00",
     datetime.date: lambda n: datetime.date(1, 1, 1) + datetime.timedelta(days=n),
 }
 
 
 class Compiled:
-    """`build(**values)` returns the query set; `kinds` names each value's type (int, str,
-    datetime.date, Contains or Limit). `rows(**values)`, `count(**values)` and `objects(**values)` run
+    """`build(**values)` returns the query set; `kinds` names each value's type (int, str
+    or datetime.date). `rows(**values)`, `count(**values)` and `objects(**values)` run
     it: one query each (and `objects` the query set's prefetches)."""
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: type):
@@ -154,8 +147,6 @@ def _as_parameter(kind: type, value: Any) -> Any:
     """A value as the built query carries it (SQLite takes dates as text)."""
     if kind is datetime.date:
         return connection.ops.adapt_datefield_value(value)
-    if kind is Contains:
-        return f"%{connection.ops.prep_for_like_query(value)}%"
     return kind(value)
 
 

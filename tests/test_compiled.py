@@ -9,7 +9,7 @@ from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 
 from muster.accounts.models import ContractRole, TeamRole, User
-from muster.compiled import Compiled, Contains, Limit
+from muster.compiled import Compiled, Limit
 from muster.notifications.models import OutboxEmail, OutboxRecipient
 from muster.notifications.queries import unread_count
 
@@ -59,20 +59,6 @@ def test_a_value_the_query_does_not_use_is_refused_when_built():
                         user_id=int, email=str)
     with pytest.raises(ValueError, match="email"):
         compiled.rows(user_id=1, email="a@example.com")
-
-
-@pytest.mark.parametrize("part", ["ada", "ADA", "%", "_", "\\", "a_b", "50%", "<b>", "nobody"])
-def test_a_part_of_a_text_is_matched_as_contains_matches_it(part):
-    """`%`, `_` and `\\` are letters to find, not wildcards, as the ORM escapes them."""
-    for name in ("Ada Lovelace", "a_b 50% \\ <b>", "axb", "Grace"):
-        UserFactory(full_name=name)
-
-    def named(part):
-        return User.objects.filter(full_name__icontains=part).values_list("full_name")
-
-    compiled = Compiled(named, part=Contains)
-    assert sorted(compiled.rows(part=part)) == sorted(named(part))
-    assert compiled.count(part=part) == named(part).count()
 
 
 def test_the_unread_count_counts_each_email_once_and_emails_to_the_address_alone():

@@ -174,6 +174,12 @@ def list_names(client, **params) -> list[str]:
         ("analytics llc", ["Alpha Analytics"]),  # organization name
         ("harborlight-harp", ["Bravo Help Desk"]),  # HARP organization name
         ("nothing like this", []),
+        # Words are found within one name or number, never across two of them.
+        ("review 75fcmc", []),
+        ("desk\x1f75fcmc", []),
+        ("llc\x1fbluebird", []),
+        ("c_003", []),  # `_` and `%` are characters to find, not wildcards
+        ("26c%", []),
     ],
 )
 def test_search(client, catalog, q, expected):

@@ -1,5 +1,5 @@
 """The contract list's search on PostgreSQL: its count and its page can be answered from
-trigram indexes (contracts migration 0015) rather than by reading every contract
+trigram indexes (contracts migrations 0015, 0017) rather than by reading every contract
 (issue 17: the count of a search read all 10,000 contracts, 16 ms on the bench data)."""
 
 import pytest
