@@ -137,8 +137,9 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
 
 
 def copy_objects(model, objects) -> int:
-    """COPY unsaved model instances (their pk already set) as Django would save them."""
-    fields = model._meta.concrete_fields
+    """COPY unsaved model instances (their pk already set) as Django would save them (the
+    database writes generated columns itself)."""
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
     return copy_rows(
         model._meta.db_table,
         [f.column for f in fields],
