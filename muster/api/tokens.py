@@ -13,6 +13,7 @@ from django.db import transaction
 
 from muster import clock
 from muster.audit import services as audit
+from muster.compiled import Compiled
 
 from .models import ApiToken
 
@@ -45,13 +46,20 @@ def issue(*, created_by, name: str, scope: str, expires_at, user=None) -> tuple[
     return token, raw
 
 
+# The token of a prefix, with its person: read on every API call, so built once per process
+# (muster/compiled.py). The prefix is unique: one row at most.
+_BY_PREFIX = Compiled(
+    lambda prefix: ApiToken.objects.select_related("user").filter(prefix=prefix).order_by()[:1],
+    prefix=str)
+
+
 def find(raw: str) -> ApiToken | None:
     """The usable token `raw` is, or None (unknown, wrong, revoked, expired, or its person's
     account ended)."""
     if not raw.startswith(TOKEN_START) or raw.count("_") < 2:
         return None
     prefix = raw[len(TOKEN_START):].split("_", 1)[0]
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    token = next(iter(_BY_PREFIX.objects(prefix=prefix)), None)
     if token is None or not hmac.compare_digest(token.digest, digest_of(raw)):
         return None
     if not token.is_usable or (token.user is not None and not token.user.is_active):

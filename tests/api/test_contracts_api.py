@@ -2,13 +2,19 @@
 token's person may see, as the contract list and the contract page show them."""
 
 import datetime
+import json
 
 import pytest
 from django.core.files.base import ContentFile
+from django.test import RequestFactory
 
+from muster import clock
 from muster.accounts.models import ContractRole
+from muster.api.api import api
+from muster.api.v1.schemas import RENDERER, ContractSummary, attach_people_and_services
 from muster.catalog.models import Service
-from muster.contracts.models import DataUseAgreement, Stage
+from muster.contracts import queries
+from muster.contracts.models import Contract, DataUseAgreement, Stage
 from muster.timeline import services as timeline
 from tests.api.conftest import api_client, token_for
 from tests.factories import UserFactory, give_role, make_contract, pdf_bytes, request_service
@@ -87,6 +93,49 @@ def test_the_list_takes_the_contract_lists_filters(people, freeze_today):
     assert names("stage=solicitation&q=mine") == {"Mine"}
     assert names("stage=closed") == set()
     assert on_time.stage == Stage.SOLICITATION
+
+
+def _as_validated(contract_id):
+    """A contract's summary as ninja's validation makes it of the model instance the ORM
+    reads (ContractSummary's resolvers): what the list answered before it wrote its rows."""
+    contract = queries.with_next_step(Contract.objects.filter(pk=contract_id)).get()
+    attach_people_and_services([contract])
+    context = {"request": RequestFactory().get("/"), "today": clock.today()}
+    return ContractSummary.model_validate(contract, context=context).model_dump(mode="json")
+
+
+@pytest.mark.parametrize("page_size", [1, 3, 50])
+def test_the_list_writes_each_contract_as_its_schema_validates_it(people, freeze_today,
+                                                                   page_size):
+    """The list's summaries are written from rows (schemas.summaries), not validated field
+    by field: each must be what ContractSummary makes of the contract, whatever it lacks,
+    on pages of any size (their parties and services are read for a few sizes only)."""
+    freeze_today()
+    bare = make_contract(name='<b>Bare</b> & "quoted" \\ “curly”')  # no party, no service
+    Contract.objects.filter(pk=bare.pk).update(organization=None, next_step=None,
+                                               next_step_due=None)
+    full = make_contract(name="Full")
+    for role in ("spoc", "so", "poc", "cor"):  # not in the order they are listed
+        give_role(UserFactory(), full, role)
+    for slug in ("slack", "confluence", "sas-viya"):
+        request_service(full, slug)
+
+    listed = all_pages(as_(people["onboarding_team"]), f"/api/v1/contracts?page_size={page_size}")
+
+    assert len(listed) == 4
+    # As text: the same keys in the same order too.
+    assert json.dumps(listed) == json.dumps([_as_validated(item["id"]) for item in listed])
+    assert [p["role"] for p in listed[0]["parties"]] == ["cor", "poc", "so", "spoc"]
+    assert listed[1]["organization"] is None and listed[1]["next_step"] is None
+
+
+def test_the_list_is_rendered_as_the_apis_other_answers(people):
+    client = as_(people["cor"])
+    listed = client.get("/api/v1/contracts")
+    one = client.get(f"/api/v1/contracts/{people['mine'].pk}")
+
+    assert type(RENDERER) is type(api.renderer)
+    assert listed["Content-Type"] == one["Content-Type"] == api.get_content_type()
 
 
 @pytest.mark.parametrize(("query", "field"), [

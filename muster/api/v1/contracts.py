@@ -26,10 +26,12 @@ from muster.timeline.models import ContractStep, StepState
 
 from ..problems import COMMON, WITH_OBJECT
 from .schemas import (
-    SUMMARY_FIELDS,
+    SUMMARY_COLUMNS,
     ContractSummary,
     Cursors,
+    answered_as_written,
     attach_people_and_services,
+    summaries,
 )
 
 router = Router(tags=["contracts"])
@@ -65,24 +67,30 @@ def _chosen(filters: ContractFilters, user) -> dict[str, Any]:
 
 
 class ContractPages(Cursors):
-    """The list's pages: the contracts of a page (read with only what a summary shows) get
-    their parties and services as plain rows, in a query each."""
+    """The list's pages, of rows of SUMMARY_COLUMNS, written as summaries (their parties and
+    services read in a query each)."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         page = super().paginate_queryset(queryset, pagination, request, **params)
-        attach_people_and_services(page[self.items_attribute])
-        return page
+        rows = page[self.items_attribute]
+        # The Output schema's order of keys (previous, next, results), as it would dump them.
+        return {name: summaries(rows, request) if name == self.items_attribute else page[name]
+                for name in self.Output.model_fields}
+
+    def _get_position(self, item: tuple) -> str:
+        return str(item[0])  # the id (SUMMARY_COLUMNS)
 
 
 @router.get("", response={200: list[ContractSummary], **COMMON}, operation_id="list_contracts",
             url_name="list_contracts", summary="The contracts you may see, filtered")
+@answered_as_written
 @paginate(ContractPages, ordering=("-id",))
 def list_contracts(request: HttpRequest, filters: Query[ContractFilters]):
     """Newest record first, 50 a page (`page_size` up to 200); follow `next`. The filters
     are the contract list page's: `overdue=true` gives the contracts with an overdue step."""
     chosen = _chosen(filters, request.user)
     contracts = queries.contract_list(request.user, **chosen, cor_name=False)
-    return contracts.only(*SUMMARY_FIELDS, "next_step_due")
+    return contracts.values_list(*SUMMARY_COLUMNS)
 
 
 # --- One contract ------------------------------------------------------------------------
