@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import hmac
 import secrets
+from typing import cast
 
 from django.db import transaction
 
@@ -59,7 +60,7 @@ def find(raw: str) -> ApiToken | None:
     if not raw.startswith(TOKEN_START) or raw.count("_") < 2:
         return None
     prefix = raw[len(TOKEN_START):].split("_", 1)[0]
-    token = next(iter(_BY_PREFIX.objects(prefix=prefix)), None)
+    token = cast(ApiToken | None, next(iter(_BY_PREFIX.objects(prefix=prefix)), None))
     if token is None or not hmac.compare_digest(token.digest, digest_of(raw)):
         return None
     if not token.is_usable or (token.user is not None and not token.user.is_active):

@@ -11,9 +11,11 @@ from django.test import RequestFactory
 from muster import clock
 from muster.accounts.models import ContractRole
 from muster.api.api import api
+from muster.api.v1 import contracts as contracts_api
 from muster.api.v1.schemas import RENDERER, ContractSummary, attach_people_and_services
 from muster.catalog.models import Service
 from muster.contracts import queries
+from muster.contracts.forms import ContractFilterForm
 from muster.contracts.models import Contract, DataUseAgreement, Stage
 from muster.timeline import services as timeline
 from tests.api.conftest import api_client, token_for
@@ -74,6 +76,15 @@ def test_a_listed_contract_says_who_what_and_what_is_next(people, freeze_today):
     assert item["overdue"] is True  # the solicitation notice was due before the award
     assert item["url"] == f"http://testserver/api/v1/contracts/{mine.pk}"
     assert item["page_url"] == f"http://testserver/contracts/{mine.pk}/"
+
+
+def test_no_filters_are_what_the_list_pages_form_makes_of_none(people):
+    """Without filters the API skips the form (its answer kept once per process): the same
+    filters the form gives each person."""
+    for who in ("cor", "onboarding_team", "sas_lead", "outsider"):
+        by_form = ContractFilterForm({}, user=people[who]).filters()
+        del by_form["sort"]
+        assert contracts_api._chosen(contracts_api.ContractFilters(), people[who]) == by_form
 
 
 def test_the_list_takes_the_contract_lists_filters(people, freeze_today):
@@ -293,8 +304,6 @@ def test_the_detail_reads_a_contract_in_a_fixed_number_of_queries(
 
 def test_the_schema_names_every_stage_a_contract_can_be_in():
     """A client can rely on the OpenAPI document's list of stages: it is the model's."""
-    from muster.api.api import api
-
     schemas = api.get_openapi_schema()["components"]["schemas"]
     assert schemas["Stage"]["enum"] == list(Stage.values)
 
