@@ -92,8 +92,9 @@ def _services_of(ids: list[int]) -> QuerySet:
             .values_list("contract_id", "service__slug", "service__name", "status"))
 
 
-_PARTIES: dict[int, Compiled] = {}
-_SERVICES: dict[int, Compiled] = {}
+# For each size: the parties' query and the services' (one entry: another thread may be
+# adding it).
+_BY_SIZE: dict[int, tuple[Compiled, Compiled]] = {}
 
 
 def people_and_services(ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
@@ -106,11 +107,13 @@ def people_and_services(ids: list[int]) -> tuple[dict[int, list], dict[int, list
         return parties, services
     padded = _padded(ids)
     size, values = len(padded), {f"contract{n}": pk for n, pk in enumerate(padded)}
-    if size not in _PARTIES:
-        _PARTIES[size], _SERVICES[size] = _among(_parties_of, size), _among(_services_of, size)
-    for contract_id, role, name, email in _PARTIES[size].rows(**values):
+    built = _BY_SIZE.get(size)
+    if built is None:
+        built = _BY_SIZE[size] = (_among(_parties_of, size), _among(_services_of, size))
+    parties_of, services_of = built
+    for contract_id, role, name, email in parties_of.rows(**values):
         parties[contract_id].append({"role": role, "name": name, "email": email})
-    for contract_id, slug, name, status in _SERVICES[size].rows(**values):
+    for contract_id, slug, name, status in services_of.rows(**values):
         services[contract_id].append({"slug": slug, "name": name, "status": status})
     return parties, services
 
