@@ -48,6 +48,9 @@ def next_business_day(day: date) -> date:
     return day
 
 
+# Pages ask the same few dates again and again (each row's due date and age against
+# today): each answer is worked out once per process. Pure, so bounded caches suffice.
+@lru_cache(maxsize=8192)
 def add_business_days(day: date, n: int) -> date:
     """The n-th business day after (n > 0) or before (n < 0) `day`; n == 0 rolls forward."""
     if n == 0:
@@ -68,6 +71,7 @@ def _weekdays_up_to(day: date) -> int:
     return weeks * 5 + min(rest, 5)
 
 
+@lru_cache(maxsize=8192)
 def business_days_between(start: date, end: date) -> int:
     """Business days d with start < d <= end; negated (with the bounds swapped) if end < start."""
     if end < start:

@@ -21,7 +21,9 @@ open item to sort or count it.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import DateTimeField, F, Q, QuerySet
@@ -161,6 +163,9 @@ class Kind:
     statuses: dict[str, str]  # open status → what the item waits on
     opened_expression: Any
     anchor_based = False  # due DAYS_TO_ACT business days after `anchor`, else `due` (SQL)
+    # What a list row reads of a related object besides its contract, as values (title(),
+    # url(), service_id()): "service__name" is read as row.service.name.
+    columns: tuple[str, ...] = ()
 
     def base(self) -> QuerySet:
         raise NotImplementedError
@@ -214,11 +219,56 @@ class Kind:
     def aged(self, rows: QuerySet, bucket: str, today: datetime.date) -> QuerySet:
         return rows.filter(self.age_q(bucket, today))
 
-    def due_of(self, row) -> datetime.date | None:
+    def due_of(self, row, tz=None) -> datetime.date | None:
+        return self._due(row.anchor if self.anchor_based else row.due, tz)
+
+    def _due(self, stored, tz) -> datetime.date | None:
+        """The due date of a row whose `anchor` (or `due`) is `stored`."""
         if self.anchor_based:
-            anchor = _local_date(row.anchor)
+            anchor = _local_date(stored, tz)
             return calendar.add_business_days(anchor, DAYS_TO_ACT) if anchor else None
-        return row.due
+        return stored
+
+    def sort_key(self, pk: int, opened, stored, tz=None) -> tuple:
+        """WorkItem.sort_key of the item a row would make (`stored`: its anchor or due),
+        without making it."""
+        due, opened = self._due(stored, tz), _local_date(opened, tz)
+        return (due is None, due or datetime.date.max, opened or datetime.date.max,
+                KIND_ORDER[self.key], pk)
+
+    @functools.cached_property
+    def list_columns(self) -> tuple[str, ...]:
+        """What a list reads of each open row (values_list of open_rows()): Kind.item's
+        every read of a row, so that a list makes no model instance (list_row). The first
+        four are what a row is sorted by (values_sort_key)."""
+        return ("pk", "opened", "anchor" if self.anchor_based else "due", "status",
+                "assignee_pk", "assignee_name", "contract_id", "contract__name",
+                "contract__contract_number", *self.columns)
+
+    def values_sort_key(self, values: tuple, tz=None) -> tuple:
+        """sort_key of a row of list_columns."""
+        return self.sort_key(values[0], values[1], values[2], tz)
+
+    @functools.cached_property
+    def _related(self) -> dict[str, list[tuple[str, int]]]:
+        """list_columns' related attributes (contract__name: contract.name) by relation,
+        with their positions; the contract's pk is its contract_id."""
+        found: dict[str, list[tuple[str, int]]] = {
+            "contract": [("pk", self.list_columns.index("contract_id"))]}
+        for position, name in enumerate(self.list_columns):
+            if "__" in name:
+                relation, attribute = name.split("__")
+                found.setdefault(relation, []).append((attribute, position))
+        return found
+
+    def list_row(self, values: tuple) -> SimpleNamespace:
+        """A row of list_columns as Kind.item reads a model instance: row.contract.name,
+        row.service.name, row.status (the open statuses only: no get_status_display)."""
+        row = SimpleNamespace(**dict(zip(self.list_columns, values, strict=True)))
+        for relation, attributes in self._related.items():
+            setattr(row, relation, SimpleNamespace(
+                **{attribute: values[position] for attribute, position in attributes}))
+        return row
 
     def title(self, row) -> str:
         raise NotImplementedError
@@ -229,12 +279,14 @@ class Kind:
     def service_id(self, row) -> int | None:
         return None
 
-    def item(self, row, today: datetime.date) -> WorkItem:
-        opened = _local_date(row.opened)
+    def item(self, row, today: datetime.date, tz=None) -> WorkItem:
+        """The item of `row` (a model instance of open_rows(), or its list_row); `tz`: the
+        current time zone, looked up once for a page of rows."""
+        opened = _local_date(row.opened, tz)
         item = WorkItem(
             kind=self, obj=row, title=self.title(row),
-            waits_on=self.statuses.get(row.status, row.get_status_display()),
-            due=self.due_of(row), opened=opened, age=age_in_business_days(opened, today),
+            waits_on=self.statuses.get(row.status) or row.get_status_display(),
+            due=self.due_of(row, tz), opened=opened, age=age_in_business_days(opened, today),
             assignee_id=row.assignee_pk, assignee_name=row.assignee_name or "",
             url=self.url(row), service_id=self.service_id(row),
         )
@@ -246,18 +298,13 @@ class Kind:
         return self.open_rows().get(pk=pk)
 
 
-def row_sort_key(kind: Kind, row) -> tuple:
-    """WorkItem.sort_key of the item `row` would make, without making it."""
-    due, opened = kind.due_of(row), _local_date(row.opened)
-    return (due is None, due or datetime.date.max, opened or datetime.date.max,
-            KIND_ORDER[kind.key], row.pk)
-
-
-def _local_date(value) -> datetime.date | None:
-    if value is None:
-        return None
+def _local_date(value, tz=None) -> datetime.date | None:
+    """A datetime's date in `tz` (by default the current time zone: a page of rows looks
+    it up once and passes it), as timezone.localdate gives it."""
     if isinstance(value, datetime.datetime):
-        return timezone.localdate(value)
+        if tz is None or value.utcoffset() is None:  # naive: localdate refuses it
+            return timezone.localdate(value, tz)
+        return value.astimezone(tz).date()
     return value
 
 
@@ -296,6 +343,7 @@ class ServiceRequestKind(Kind):
     statuses = {S.AWAITING_LEADS: "The service leads' decision"}
     opened_expression = F("requested_at")
     anchor_based = True
+    columns = ("service_id", "service__name", "estimated_users")
 
     def base(self):
         return AdditionalServiceRequest.objects.select_related("contract", "service")
@@ -321,6 +369,7 @@ class GrantKind(Kind):
     statuses = {GrantStatus.REQUESTED: "Confirmation that the access is set up"}
     opened_expression = F("requested_at")
     anchor_based = True
+    columns = ("service_id", "service__name", "user_id", "user__full_name")
 
     def base(self):
         return AccessGrant.objects.select_related("contract", "service", "user")
@@ -346,6 +395,7 @@ class CloseoutKind(Kind):
         Closeout.Status.SCENARIO_CHOSEN: "The removal of access at the end of performance",
     }
     opened_expression = F("notice_sent_at")
+    columns = ("pop_end",)
 
     def base(self):
         return Closeout.objects.select_related("contract")

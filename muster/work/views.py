@@ -44,7 +44,7 @@ def mine(request):
     if not permissions.may_see_my_work(user):
         raise PermissionDenied("My work is the onboarding team's and the service leads' list.")
     today = clock.today()
-    mine_list, waiting_list = queries.my_lists(user, queries.scope(user), today)
+    mine_list, waiting_list = queries.my_lists(user, today)
     assigned, waiting = _page(request, mine_list, "mine"), _page(request, waiting_list, "page")
     candidates = queries.Candidates.load() if permissions.may_assign_work(user) else None
     for page in (assigned, waiting):

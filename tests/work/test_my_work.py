@@ -210,10 +210,8 @@ def test_the_teams_lists_built_once_hold_what_the_orms_would(people, items):
     for key in ("grant", "closeout"):
         take(team, KINDS[key], items[{"grant": "late_grant"}.get(key, key)])
     today = clock.today()
-    built_once = queries.my_lists(team, queries.scope(team), today)
-    by_orm = queries.my_lists(team, queries.scope(team), today)
-    for merged in by_orm:
-        merged.read = None
+    built_once = queries.my_lists(team, today)
+    by_orm = queries.orm_lists(team, queries.scope(team), today)
     assert all(merged.read is not None for merged in built_once)
 
     def shown(merged, start, stop):
@@ -226,3 +224,25 @@ def test_the_teams_lists_built_once_hold_what_the_orms_would(people, items):
     assert [i.pk for i in built_once[0][0:25]] == [items["late_grant"].pk,
                                                    items["closeout"].pk]
     assert len(built_once[1][0:25]) == 3
+
+
+def test_a_list_row_makes_the_item_its_model_instance_makes(people, items):
+    """Lists read each row's columns as values (Kind.list_row), not model instances: the
+    item (title, waits for, due, age, assignee, link, service, contract) is the same."""
+    take(people["onboarding_team"], KINDS["grant"], items["late_grant"])
+    today = clock.today()
+
+    def shown(item):
+        return (item.pk, item.title, item.waits_on, item.due, item.opened, item.age,
+                item.assignee_id, item.assignee_name, item.url, item.service_id,
+                item.due_state, item.due_text, item.contract.pk, item.contract.name,
+                item.contract.contract_number, item.sort_key)
+
+    for kind in KINDS.values():
+        instances = list(kind.open_rows())
+        values = list(kind.open_rows().values_list(*kind.list_columns))
+        assert instances and len(values) == len(instances)
+        assert ([shown(kind.item(kind.list_row(v), today)) for v in values]
+                == [shown(kind.item(row, today)) for row in instances])
+        assert ([kind.values_sort_key(v) for v in values]
+                == [kind.item(row, today).sort_key for row in instances])
