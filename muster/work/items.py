@@ -22,6 +22,7 @@ open item to sort or count it.
 
 import datetime
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -273,22 +274,24 @@ class Kind:
     def title(self, row) -> str:
         raise NotImplementedError
 
-    def url(self, row) -> str:
+    def url(self, row, links: Callable[..., str] = address) -> str:
+        """The item's own page (`links`: address, or a page's Links)."""
         raise NotImplementedError
 
     def service_id(self, row) -> int | None:
         return None
 
-    def item(self, row, today: datetime.date, tz=None) -> WorkItem:
+    def item(self, row, today: datetime.date, tz=None,
+             links: Callable[..., str] = address) -> WorkItem:
         """The item of `row` (a model instance of open_rows(), or its list_row); `tz`: the
-        current time zone, looked up once for a page of rows."""
+        current time zone, and `links` a Links, once for a page of rows."""
         opened = _local_date(row.opened, tz)
         item = WorkItem(
             kind=self, obj=row, title=self.title(row),
             waits_on=self.statuses.get(row.status) or row.get_status_display(),
             due=self.due_of(row, tz), opened=opened, age=age_in_business_days(opened, today),
             assignee_id=row.assignee_pk, assignee_name=row.assignee_name or "",
-            url=self.url(row), service_id=self.service_id(row),
+            url=self.url(row, links), service_id=self.service_id(row),
         )
         item.describe_due(today)
         return item
@@ -331,8 +334,8 @@ class OnboardingKind(Kind):
     def title(self, row):
         return "Onboarding request"
 
-    def url(self, row):
-        return address("onboarding:request", row.contract_id)
+    def url(self, row, links=address):
+        return links("onboarding:request", row.contract_id)
 
 
 class ServiceRequestKind(Kind):
@@ -356,8 +359,8 @@ class ServiceRequestKind(Kind):
     def title(self, row):
         return f"{row.service.name}, {row.estimated_users} users"
 
-    def url(self, row):
-        return address("access:service_request", row.pk)
+    def url(self, row, links=address):
+        return links("access:service_request", row.pk)
 
     def service_id(self, row):
         return row.service_id
@@ -380,8 +383,8 @@ class GrantKind(Kind):
     def title(self, row):
         return f"{row.user.full_name}: {row.service.name}"
 
-    def url(self, row):
-        return address("access:member", row.contract_id, row.user_id)
+    def url(self, row, links=address):
+        return links("access:member", row.contract_id, row.user_id)
 
     def service_id(self, row):
         return row.service_id
@@ -406,8 +409,8 @@ class CloseoutKind(Kind):
     def title(self, row):
         return f"POP end {row.pop_end:%b} {row.pop_end.day}, {row.pop_end.year}"
 
-    def url(self, row):
-        return address("closeout:closeout", row.contract_id)
+    def url(self, row, links=address):
+        return links("closeout:closeout", row.contract_id)
 
 
 KINDS: dict[str, Kind] = {k.key: k for k in (OnboardingKind(), ServiceRequestKind(),

@@ -18,7 +18,6 @@ from muster.accounts import permissions
 from muster.accounts.models import TeamRole
 from muster.compiled import Compiled, Limit
 from muster.contracts.models import Contract, Stage
-from muster.reverse_once import address
 
 from .items import (
     AGE_BUCKETS,
@@ -30,6 +29,7 @@ from .items import (
     end_of_week,
     opened_range_for_age,
 )
+from .links import Links
 from .models import Assignment
 
 PAGE_SIZE = 25
@@ -88,7 +88,7 @@ class Merged:
         # the page's become WorkItems (their age, due text and link cost business-day
         # arithmetic and a reverse each). No model instance: a list of 25 read up to 100
         # rows a list, and making them was a fifth of My work's Python calls.
-        tz = timezone.get_current_timezone()
+        tz, links = timezone.get_current_timezone(), Links()
         streams = []
         for key, qs in self.rows.items():
             kind = KINDS[key]
@@ -101,7 +101,7 @@ class Merged:
                         ).values_list(*kind.list_columns)
             streams.append([(kind.values_sort_key(values, tz), kind, values) for values in page])
         merged = heapq.merge(*streams, key=lambda entry: entry[0])
-        return [kind.item(kind.list_row(values), self.today, tz)
+        return [kind.item(kind.list_row(values), self.today, tz, links)
                 for _, kind, values in itertools.islice(merged, start, stop)]
 
 
@@ -157,6 +157,8 @@ def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]
     assigner = permissions.may_assign_work(user)
     people_of: dict[int | None, list[tuple[int, str]]] = {}
     options_of: dict[tuple[int | None, int | None], str] = {}
+    written: dict[int, str] = {}  # each person's <option>, once a page
+    links = Links()
     for item in items:
         if assigner:
             if item.service_id not in people_of:
@@ -169,7 +171,7 @@ def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]
                          and (item.assignee_id is None or assigner))
         item.may_assign = assigner
         item.may_unassign = item.assignee_id is not None and (assigner or own)
-        page = address("work:item", item.kind.key, item.pk)
+        page = links("work:item", item.kind.key, item.pk)
         item.take_url, item.assign_url, item.unassign_url = (
             f"{page}take/", f"{page}assign/", f"{page}unassign/")  # work/urls.py: ITEM + …
         item.spoken = f"{item.kind.label.lower()} of {item.contract.name}" + (
@@ -177,18 +179,22 @@ def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]
         if item.candidates:
             key = (item.service_id, item.assignee_id)
             if key not in options_of:
-                options_of[key] = _options(item.candidates, item.assignee_id)
+                options_of[key] = _options(item.candidates, item.assignee_id, written)
             item.options = options_of[key]
     return items
 
 
-def _options(people: list[tuple[int, str]], selected: int | None) -> str:
-    """The assign form's <option>s: "Choose", then each person (the assignee selected)."""
+def _options(people: list[tuple[int, str]], selected: int | None,
+             written: dict[int, str]) -> str:
+    """The assign form's <option>s: "Choose", then each person (the assignee selected).
+    `written`: the people's (unselected) <option>s the page has written already."""
+    for pk, name in people:
+        if pk not in written:
+            written[pk] = format_html('<option value="{}">{}</option>', pk, name)
     return mark_safe(  # noqa: S308  (every value is escaped by format_html)
-        '<option value="">Choose</option>' + "".join(
-            format_html('<option value="{}"{}>{}</option>', pk,
-                        mark_safe(" selected") if pk == selected else "", name)  # noqa: S308
-            for pk, name in people))
+        '<option value="">Choose</option>' + "".join([
+            format_html('<option value="{}" selected>{}</option>', pk, name)
+            if pk == selected else written[pk] for pk, name in people]))
 
 
 def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[int, int]:

@@ -3,46 +3,86 @@ what an item's page and panel show of its due date and assignee (the same functi
 
 Issue 17: the template engine spent most of My work's rendering on its 50 rows (a lookup,
 an escape and an include at a time). Each piece here is an f-string of escaped values,
-the HTML the templates wrote."""
+the HTML the templates wrote. What every row of a page shares (the forms' hidden fields,
+the words of dates, the kinds' labels, addresses) is written once a page (`_Page`)."""
 
-from django.utils.html import escape
+import datetime
+import html
+
 from django.utils.safestring import SafeString, mark_safe
 
 from muster import datewords
-from muster.reverse_once import address
 
-from .items import WorkItem
+from .items import Kind, WorkItem
+from .links import Links
+
+
+def escape(text) -> str:
+    """django.utils.html.escape's escaping (it calls html.escape), without its wrappers
+    for lazy strings and its SafeString: a row escapes about six values, and the pieces
+    are marked safe once, whole. test_rows holds the two to the same answer."""
+    return html.escape(str(text))
+
 
 _DUE_TAGS = {"overdue": " bg-secondary-dark", "soon": " bg-gold text-ink", "later": " bg-green"}
 
 
-def _due(item: WorkItem) -> str:
+class _Page:
+    """What the rows of one page share, escaped once: the forms' hidden fields (`here`:
+    the page the forms return to), each kind's key and label, the words of each date and
+    of each repeated text (what items wait for, how they stand against their due date)."""
+
+    def __init__(self, user_pk: int | None, here: str, csrf: str):
+        self.user_pk = user_pk
+        token = ("" if not csrf or csrf == "NOTPROVIDED"  # as {% csrf_token %} writes it
+                 else f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">')
+        self.hidden = f'{token}<input type="hidden" name="next" value="{escape(here)}">'
+        self.dates = datewords.current()
+        self.links = Links()
+        self._words: dict[str, str] = {}
+        self._days: dict[datetime.date, str] = {}
+
+    def words(self, text: str) -> str:
+        """`text` escaped, once a page: for the few texts every row repeats."""
+        found = self._words.get(text)
+        if found is None:
+            found = self._words[text] = escape(text)
+        return found
+
+    def weekday(self, day: datetime.date) -> str:
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = self.dates.weekday(day)
+        return found
+
+    def kind(self, kind: Kind) -> tuple[str, str]:
+        return self.words(kind.key), self.words(kind.label)
+
+
+def _due(item: WorkItem, page: _Page) -> str:
     """The due date and where the item stands against it: the tag's colour is never the
     only sign (its text says it)."""
-    day = f"{datewords.current().weekday(item.due)}<br>" if item.due else ""
+    day = f"{page.weekday(item.due)}<br>" if item.due else ""
     tag = _DUE_TAGS.get(item.due_state, " bg-base-dark")
-    return f'{day}<span class="usa-tag{tag}">{escape(item.due_text)}</span>\n'
+    return f'{day}<span class="usa-tag{tag}">{page.words(item.due_text)}</span>\n'
 
 
-def _controls(item: WorkItem, user_pk: int | None, here: str, csrf: str) -> str:
-    """Who works on the item and what this person may do about it (queries.offer decided);
-    `here`: the page the forms return to."""
-    token = ("" if not csrf or csrf == "NOTPROVIDED"  # as {% csrf_token %} writes it
-             else f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">')
-    back = f'<input type="hidden" name="next" value="{escape(here)}">'
-    spoken, mine = escape(item.spoken), item.assignee_id == user_pk
+def _controls(item: WorkItem, page: _Page) -> str:
+    """Who works on the item and what this person may do about it (queries.offer decided)."""
+    hidden = page.hidden
+    spoken, mine = escape(item.spoken), item.assignee_id == page.user_pk
     who = (f"{escape(item.assignee_name)}{' (you)' if mine else ''}" if item.assignee_id
            else "Nobody yet")
     take = assign = unassign = ""
     if item.may_take:
         take = (f'<form method="post" action="{escape(item.take_url)}" class="margin-bottom-1">'
-                f'{token}{back}<button type="submit" class="usa-button usa-button--outline">'
+                f'{hidden}<button type="submit" class="usa-button usa-button--outline">'
                 f'Take it<span class="usa-sr-only">: {spoken}</span></button></form>')
     if item.may_assign and item.candidates:
-        field = f"assign-{escape(item.kind.key)}-{item.pk}"
+        field = f"assign-{page.words(item.kind.key)}-{item.pk}"
         assign = (
             f'<form method="post" action="{escape(item.assign_url)}" class="margin-bottom-1">'
-            f"{token}{back}\n"
+            f"{hidden}\n"
             f'  <label class="usa-label margin-top-0" for="{field}">Assign to'
             f'<span class="usa-sr-only"> (the {spoken})</span></label>\n'
             f'  <select class="usa-select" id="{field}" name="assignee">\n'
@@ -52,7 +92,7 @@ def _controls(item: WorkItem, user_pk: int | None, here: str, csrf: str) -> str:
             f'Assign<span class="usa-sr-only"> the {spoken}</span></button>\n'
             "</form>")
     if item.may_unassign:
-        unassign = (f'<form method="post" action="{escape(item.unassign_url)}">{token}{back}'
+        unassign = (f'<form method="post" action="{escape(item.unassign_url)}">{hidden}'
                     '<button type="submit" class="usa-button usa-button--unstyled">'
                     f"{'Give it back' if mine else 'Unassign'}"
                     f'<span class="usa-sr-only">: {spoken}</span></button></form>')
@@ -60,35 +100,37 @@ def _controls(item: WorkItem, user_pk: int | None, here: str, csrf: str) -> str:
             f"{take}\n{assign}\n{unassign}\n")
 
 
-def _row(item: WorkItem, user_pk: int | None, here: str, csrf: str) -> str:
+def _row(item: WorkItem, page: _Page) -> str:
     kind, contract = item.kind, item.contract
-    link = escape(address("contracts:detail", contract.pk))  # Contract.get_absolute_url
+    key, label = page.kind(kind)
+    link = escape(page.links("contracts:detail", contract.pk))  # Contract.get_absolute_url
     title = (f'<br><span class="font-body-2xs">{escape(item.title)}</span>'
              if item.title != kind.label else "")
     return (
-        f'\n    <tr id="{escape(kind.key)}-{item.pk}">\n'
+        f'\n    <tr id="{key}-{item.pk}">\n'
         f'      <th scope="row" data-label="Item"><a href="{escape(item.url)}">'
-        f"{escape(kind.label)}</a>{title}</th>\n"
+        f"{label}</a>{title}</th>\n"
         f'      <td data-label="Contract"><a href="{link}">'
         f'{escape(contract.name)}</a><br><span class="font-body-2xs">'
         f"{escape(contract.contract_number)}</span></td>\n"
-        f'      <td data-label="Waits for">{escape(item.waits_on)}</td>\n'
-        f'      <td data-label="Due">{_due(item)}</td>\n'
+        f'      <td data-label="Waits for">{page.words(item.waits_on)}</td>\n'
+        f'      <td data-label="Due">{_due(item, page)}</td>\n'
         f'      <td data-label="Age">{item.age} business day{"s" if item.age != 1 else ""}</td>\n'
-        f'      <td data-label="Assigned to">{_controls(item, user_pk, here, csrf)}</td>\n'
+        f'      <td data-label="Assigned to">{_controls(item, page)}</td>\n'
         "    </tr>\n  "
     )
 
 
 # Safe: every value below went through escape() (or is queries._options' escaped HTML).
 def due(item: WorkItem) -> SafeString:
-    return mark_safe(_due(item))  # noqa: S308
+    return mark_safe(_due(item, _Page(None, "", "")))  # noqa: S308
 
 
 def controls(item: WorkItem, user_pk: int | None, here: str, csrf: str) -> SafeString:
-    return mark_safe(_controls(item, user_pk, here, csrf))  # noqa: S308
+    return mark_safe(_controls(item, _Page(user_pk, here, csrf)))  # noqa: S308
 
 
 def item_rows(items: list[WorkItem], user_pk: int | None, here: str, csrf: str) -> SafeString:
     """The items table's body rows (work/_items_table.html)."""
-    return mark_safe("".join(_row(item, user_pk, here, csrf) for item in items))  # noqa: S308
+    page = _Page(user_pk, here, csrf)
+    return mark_safe("".join([_row(item, page) for item in items]))  # noqa: S308

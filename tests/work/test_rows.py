@@ -70,3 +70,11 @@ def test_the_choice_of_people_is_labelled_and_keeps_its_options():
     assert '<select class="usa-select" id="assign-grant-12" name="assignee">' in html
     assert '<option value="3">Cy</option>' in html
     assert "csrfmiddlewaretoken" not in html  # no token in the context: none written
+
+
+def test_rows_escape_as_django_escapes():
+    from django.utils.html import escape as django_escape
+    from django.utils.translation import gettext_lazy
+
+    for text in ("<b>\"Ann\" & 'Bo'</b>", "&amp;", "plain", 12, None, gettext_lazy("Yes")):
+        assert rows.escape(text) == django_escape(text)
