@@ -11,8 +11,6 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from muster.accounts import permissions
 from muster.accounts.models import TeamRole
@@ -31,6 +29,7 @@ from .items import (
 )
 from .links import Links
 from .models import Assignment
+from .rows import options
 
 PAGE_SIZE = 25
 
@@ -99,10 +98,12 @@ class Merged:
             else:
                 page = (first_rows(qs, stop) if self.narrow_first else qs[:stop]
                         ).values_list(*kind.list_columns)
-            streams.append([(kind.values_sort_key(values, tz), kind, values) for values in page])
-        merged = heapq.merge(*streams, key=lambda entry: entry[0])
+            streams.append([(kind, values) for values in page])
+        # A row's place is worked out as the merge reaches it: about `stop` rows in all,
+        # not `stop` rows of each kind.
+        merged = heapq.merge(*streams, key=lambda entry: entry[0].values_sort_key(entry[1], tz))
         return [kind.item(kind.list_row(values), self.today, tz, links)
-                for _, kind, values in itertools.islice(merged, start, stop)]
+                for kind, values in itertools.islice(merged, start, stop)]
 
 
 @dataclass
@@ -117,12 +118,7 @@ class Candidates:
     def load(cls) -> "Candidates":
         found = cls()
         seen_team: set[int] = set()
-        rows = (TeamRole.objects.filter(
-            role__in=[*permissions.WORK_ASSIGNERS, permissions.SERVICE_LEAD],
-            user__is_active=True)
-            .values_list("user_id", "user__full_name", "role", "service_id")
-            .order_by("user__full_name", "user_id"))
-        for user_id, name, role, service_id in rows:
+        for user_id, name, role, service_id in _CANDIDATES.rows():
             if role == permissions.SERVICE_LEAD:
                 if service_id is not None:
                     found.leads.setdefault(service_id, []).append((user_id, name))
@@ -143,6 +139,13 @@ class Candidates:
             known = {pk for pk, _ in people}
             people += [p for p in self.leads.get(item.service_id, []) if p[0] not in known]
         return sorted(people, key=lambda p: p[1].lower())
+
+
+# Candidates' roles, a query built once per process (My work and each item's page ask it).
+_CANDIDATES = Compiled(lambda: TeamRole.objects.filter(
+    role__in=[*permissions.WORK_ASSIGNERS, permissions.SERVICE_LEAD], user__is_active=True)
+    .values_list("user_id", "user__full_name", "role", "service_id")
+    .order_by("user__full_name", "user_id"))
 
 
 def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]:
@@ -179,22 +182,9 @@ def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]
         if item.candidates:
             key = (item.service_id, item.assignee_id)
             if key not in options_of:
-                options_of[key] = _options(item.candidates, item.assignee_id, written)
+                options_of[key] = options(item.candidates, item.assignee_id, written)
             item.options = options_of[key]
     return items
-
-
-def _options(people: list[tuple[int, str]], selected: int | None,
-             written: dict[int, str]) -> str:
-    """The assign form's <option>s: "Choose", then each person (the assignee selected).
-    `written`: the people's (unselected) <option>s the page has written already."""
-    for pk, name in people:
-        if pk not in written:
-            written[pk] = format_html('<option value="{}">{}</option>', pk, name)
-    return mark_safe(  # noqa: S308  (every value is escaped by format_html)
-        '<option value="">Choose</option>' + "".join([
-            format_html('<option value="{}" selected>{}</option>', pk, name)
-            if pk == selected else written[pk] for pk, name in people]))
 
 
 def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[int, int]:

@@ -7,7 +7,6 @@ the HTML the templates wrote. What every row of a page shares (the forms' hidden
 the words of dates, the kinds' labels, addresses) is written once a page (`_Page`)."""
 
 import datetime
-import html
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -16,12 +15,16 @@ from muster import datewords
 from .items import Kind, WorkItem
 from .links import Links
 
+# html.escape's replacements (django.utils.html.escape calls it), made in one pass.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
 
 def escape(text) -> str:
-    """django.utils.html.escape's escaping (it calls html.escape), without its wrappers
-    for lazy strings and its SafeString: a row escapes about six values, and the pieces
-    are marked safe once, whole. test_rows holds the two to the same answer."""
-    return html.escape(str(text))
+    """django.utils.html.escape's answer, in one call instead of a dozen (its wrappers for
+    lazy strings, html.escape's five passes, a SafeString): a page of rows escapes some
+    450 values, and the pieces are marked safe once, whole. test_rows holds the two to
+    the same answer."""
+    return str(text).translate(_ESCAPES)
 
 
 _DUE_TAGS = {"overdue": " bg-secondary-dark", "soon": " bg-gold text-ink", "later": " bg-green"}
@@ -119,6 +122,19 @@ def _row(item: WorkItem, page: _Page) -> str:
         f'      <td data-label="Assigned to">{_controls(item, page)}</td>\n'
         "    </tr>\n  "
     )
+
+
+def options(people: list[tuple[int, str]], selected: int | None,
+            written: dict[int, str]) -> SafeString:
+    """The assign form's <option>s: "Choose", then each person (the assignee selected).
+    `written`: the people's (unselected) <option>s the page has written already."""
+    for pk, name in people:
+        if pk not in written:
+            written[pk] = f'<option value="{int(pk)}">{escape(name)}</option>'
+    return mark_safe(  # noqa: S308  (every name escaped, every id a number)
+        '<option value="">Choose</option>' + "".join([
+            f'<option value="{int(pk)}" selected>{escape(name)}</option>'
+            if pk == selected else written[pk] for pk, name in people]))
 
 
 # Safe: every value below went through escape() (or is queries._options' escaped HTML).

@@ -246,3 +246,18 @@ def test_a_list_row_makes_the_item_its_model_instance_makes(people, items):
                 == [shown(kind.item(row, today)) for row in instances])
         assert ([kind.values_sort_key(v) for v in values]
                 == [kind.item(row, today).sort_key for row in instances])
+
+
+def test_the_candidates_built_once_are_the_orms(people, items):
+    """Candidates.load reads the team's and the service leads' roles with a query built
+    once per process: the same people, in the same order, as the ORM's query."""
+    from muster.accounts import permissions
+    from muster.accounts.models import TeamRole
+
+    team_member("service_lead", service=items["request"].service, full_name="Al <Lead>")
+    team_member("onboarding_team", full_name="Gone Person", is_active=False)
+    by_orm = list(TeamRole.objects.filter(
+        role__in=[*permissions.WORK_ASSIGNERS, permissions.SERVICE_LEAD], user__is_active=True)
+        .values_list("user_id", "user__full_name", "role", "service_id")
+        .order_by("user__full_name", "user_id"))
+    assert queries._CANDIDATES.rows() == by_orm and len(by_orm) > 2

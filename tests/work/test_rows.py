@@ -78,3 +78,11 @@ def test_rows_escape_as_django_escapes():
 
     for text in ("<b>\"Ann\" & 'Bo'</b>", "&amp;", "plain", 12, None, gettext_lazy("Yes")):
         assert rows.escape(text) == django_escape(text)
+
+
+def test_rows_escape_every_character_as_django_escapes():
+    from django.utils.html import escape as django_escape
+
+    every = "".join(chr(n) for n in range(0x250))
+    assert rows.escape(every) == django_escape(every)
+    assert rows.escape(every * 2 + "&amp;&lt;") == django_escape(every * 2 + "&amp;&lt;")
