@@ -99,3 +99,42 @@ def test_a_service_lead_filters_only_their_services_items(client, people, items)
     html = signed_in(client, people["confluence_lead"]).get("/work/items/").content.decode()
     # The Slack request is not theirs: they lead Confluence.
     assert rows(html) == [f"grant-{items['grant'].pk}"]
+
+
+def test_the_dashboards_counts_are_what_its_items_show(people, items):
+    """The dashboard counts by due range and aging bucket in SQL (queries._groups: bounds
+    on each row's own timestamp); every count is what the open items' own due dates and
+    ages (Kind.item) give, around midnight and the week's and the buckets' bounds too."""
+    import datetime
+
+    from django.utils import timezone
+
+    from muster import clock
+    from muster.work import queries
+    from muster.work.items import AGE_BUCKETS, KINDS, end_of_week
+
+    from . import requested_grant
+
+    tz = timezone.get_current_timezone()
+    for day in range(1, 25):
+        for hour, minute in ((0, 0), (23, 59)):
+            grant = requested_grant(people["mine"], "sas-viya", datetime.date(2026, 11, day))
+            grant.requested_at = datetime.datetime(2026, 11, day, hour, minute, tzinfo=tz)
+            grant.save(update_fields=["requested_at"])
+    today = clock.today()
+    got = queries.dashboard(today)
+
+    shown = [kind.item(row, today) for kind in KINDS.values() for row in kind.open_rows()]
+    overdue = [i for i in shown if i.due is not None and i.due < today]
+    this_week = [i for i in shown if i.due is not None and today <= i.due <= end_of_week(today)]
+    assert (got["total"], got["overdue"], got["this_week"]) == (
+        len(shown), len(overdue), len(this_week))
+    assert 0 < len(overdue) < len(shown) and this_week
+    for counts in got["kinds"]:
+        assert (counts.total, counts.overdue, counts.this_week) == tuple(
+            sum(i.kind is counts.kind for i in group) for group in (shown, overdue, this_week))
+    for bucket, (key, _, low, high) in zip(got["ages"], AGE_BUCKETS, strict=True):
+        aged = {id(i) for i in shown if low <= i.age and (high is None or i.age <= high)}
+        assert bucket["key"] == key
+        assert (bucket["total"], bucket["overdue"], bucket["this_week"]) == (
+            len(aged), sum(id(i) in aged for i in overdue), sum(id(i) in aged for i in this_week))
