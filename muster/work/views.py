@@ -20,7 +20,7 @@ from muster.actions import next_url, refused_as_message
 from muster.contracts import views as contract_views
 from muster.reverse_once import address
 
-from . import queries, services
+from . import queries, services, tables
 from .forms import AssignForm
 from .items import AGE_BUCKETS, KINDS, Kind, kind_of
 
@@ -61,10 +61,12 @@ def dashboard(request):
         raise PermissionDenied("The dashboard is for the onboarding team, its lead and "
                                "administrators.")
     today = clock.today()
+    counts = queries.dashboard(today)
+    # Every count links to its list: the addresses reversed once, not ~50 times a page.
+    items_url, contracts_url = address("work:items"), address("contracts:list")
     return render(request, "work/dashboard.html", {
-        **queries.dashboard(today), "today": today,
-        # Every count links to its list: the addresses reversed once, not ~50 times a page.
-        "items_url": address("work:items"), "contracts_url": address("contracts:list"),
+        **counts, "today": today, "items_url": items_url,
+        **tables.dashboard_tables(counts, items_url, contracts_url),
     })
 
 

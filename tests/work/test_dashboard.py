@@ -138,3 +138,35 @@ def test_the_dashboards_counts_are_what_its_items_show(people, items):
         assert bucket["key"] == key
         assert (bucket["total"], bucket["overdue"], bucket["this_week"]) == (
             len(aged), sum(id(i) in aged for i in overdue), sum(id(i) in aged for i in this_week))
+
+
+# The dashboard's tables as its template's loops wrote them, before muster/work/tables.py.
+TEMPLATE_LOOPS = {
+    "aging_rows": '{% for bucket in ages %}\n      <tr>\n        <th scope="row" data-label="Open for">{{ bucket.label }}</th>\n        <td data-label="Items"><a href="{{ items_url }}?age={{ bucket.key }}">{{ bucket.total }}<span class="usa-sr-only"> items open {{ bucket.label }}</span></a></td>\n        <td data-label="Overdue"><a href="{{ items_url }}?age={{ bucket.key }}&amp;due=overdue"><span class="usa-tag{% if bucket.overdue %} bg-secondary-dark{% else %} bg-base-dark{% endif %}">{{ bucket.overdue }} overdue</span></a></td>\n        <td data-label="Due this week"><a href="{{ items_url }}?age={{ bucket.key }}&amp;due=week"><span class="usa-tag{% if bucket.this_week %} bg-gold text-ink{% else %} bg-base-dark{% endif %}">{{ bucket.this_week }} due this week</span></a></td>\n        <td data-label="Due later or no date"><span class="usa-tag{% if bucket.later %} bg-green{% else %} bg-base-dark{% endif %}">{{ bucket.later }} on track</span></td>\n      </tr>\n    {% endfor %}',  # noqa: E501
+    "status_rows": '{% for counts in kinds %}\n      {% for value, label, n in counts.by_status %}\n      <tr>\n        <th scope="row" data-label="Kind">{{ counts.kind.label }}</th>\n        <td data-label="Waits for">{{ label }}</td>\n        <td data-label="Items"><a href="{{ items_url }}?kind={{ counts.kind.key }}&amp;status={{ value }}">{{ n }}<span class="usa-sr-only"> {{ counts.kind.plural|lower }} waiting for {{ label|lower }}</span></a></td>\n      </tr>\n      {% endfor %}\n    {% endfor %}',  # noqa: E501
+    "kind_rows": '{% for counts in kinds %}\n      <tr>\n        <th scope="row" data-label="Kind">{{ counts.kind.plural }}</th>\n        <td data-label="Open"><a href="{{ items_url }}?kind={{ counts.kind.key }}">{{ counts.total }}<span class="usa-sr-only"> open {{ counts.kind.plural|lower }}</span></a></td>\n        <td data-label="Overdue"><a href="{{ items_url }}?kind={{ counts.kind.key }}&amp;due=overdue"><span class="usa-tag{% if counts.overdue %} bg-secondary-dark{% else %} bg-base-dark{% endif %}">{{ counts.overdue }} overdue</span></a></td>\n        <td data-label="Due this week"><a href="{{ items_url }}?kind={{ counts.kind.key }}&amp;due=week"><span class="usa-tag{% if counts.this_week %} bg-gold text-ink{% else %} bg-base-dark{% endif %}">{{ counts.this_week }} due this week</span></a></td>\n        <td data-label="Not assigned"><a href="{{ items_url }}?kind={{ counts.kind.key }}&amp;assignee=none">{{ counts.unassigned }}<span class="usa-sr-only"> {{ counts.kind.plural|lower }} not assigned</span></a></td>\n      </tr>\n    {% endfor %}',  # noqa: E501
+    "people_rows": '{% for person in people %}\n      <tr><th scope="row" data-label="Assigned to">{{ person.name }}</th><td data-label="Open items"><a href="{{ items_url }}?assignee={{ person.pk }}">{{ person.n }}<span class="usa-sr-only"> items assigned to {{ person.name }}</span></a></td></tr>\n    {% endfor %}',  # noqa: E501
+    "stage_rows": '{% for value, label, n in stages %}\n      <tr><th scope="row" data-label="Stage">{{ label }}</th><td data-label="Contracts"><a href="{{ contracts_url }}?stage={{ value }}">{{ n }}<span class="usa-sr-only"> contracts {{ label|lower }}</span></a></td></tr>\n    {% endfor %}',  # noqa: E501
+}
+
+
+def test_the_tables_written_in_python_are_the_templates(people, items):
+    """muster/work/tables.py writes the rows the template's loops wrote, byte for byte:
+    with counts in the thousands, none, and a name holding markup (read as text)."""
+    from django.template import engines
+
+    from muster import clock
+    from muster.work import queries, tables
+
+    counts = queries.dashboard(clock.today())
+    counts["people"] = [{"pk": 7, "name": "Ann <b>O'Neil</b> & Co", "n": 1234},
+                        {"pk": 8, "name": "Bo", "n": 0}]
+    counts["kinds"][0].overdue, counts["kinds"][0].by_status[0] = 12345, ("x<y", "A & <B>", 2000)
+    counts["ages"][0]["later"] = 0
+    counts["stages"][0] = ("s&t", counts["stages"][0][1], 1001)
+    urls = {"items_url": "/work/items/?a=1&b", "contracts_url": "/contracts/"}
+    written = tables.dashboard_tables(counts, **urls)
+    for name, loop in TEMPLATE_LOOPS.items():
+        assert written[name] == engines["django"].from_string(loop).render({**counts, **urls})
+    assert "Ann &lt;b&gt;O&#x27;Neil&lt;/b&gt; &amp; Co" in written["people_rows"]
+    assert "<b>" not in written["people_rows"]
