@@ -69,9 +69,11 @@ class Merged:
     most `stop` rows of each kind (one query each) and merges them."""
 
     def __init__(self, rows: dict[str, QuerySet | None], today: datetime.date,
-                 count: int | None = None, narrow_first: bool = True,
+                 counts: dict[str, int] | None = None, narrow_first: bool = True,
                  read: Callable[[str, int], list] | None = None):
-        self.rows, self.today, self.known_count = rows, today, count
+        # `counts`: how many rows each kind has, when counted already (a kind with none is
+        # not read).
+        self.rows, self.today, self.known_counts = rows, today, counts
         # first_rows, or the rows themselves when the database can walk an index in their
         # order and stop at the page's end (the unassigned lists).
         self.narrow_first = narrow_first
@@ -80,8 +82,8 @@ class Merged:
         self.read = read
 
     def count(self) -> int:
-        if self.known_count is not None:  # counted already (mine_and_waiting_counts)
-            return self.known_count
+        if self.known_counts is not None:  # counted already (mine_and_waiting_counts)
+            return sum(self.known_counts.values())
         return sum(qs.count() for qs in self.rows.values() if qs is not None)
 
     def __len__(self) -> int:
@@ -99,6 +101,8 @@ class Merged:
         tz, links = timezone.get_current_timezone(), Links()
         streams = []
         for key, qs in self.rows.items():
+            if self.known_counts is not None and not self.known_counts.get(key):
+                continue
             kind = KINDS[key]
             page: Any
             if self.read is not None or qs is None:
@@ -196,18 +200,22 @@ def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]
     return items
 
 
-def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[int, int]:
-    """How many open items are assigned to the person, and how many to nobody: one query
-    a kind for both (a COUNT for each list read every open grant twice)."""
-    return _summed(counts_by_status(qs, user.pk) for qs in rows.values())
+Counts = dict[str, int]
 
 
-def _summed(counted: Iterable[Iterable[tuple[int, int]]]) -> tuple[int, int]:
-    """The (mine, waiting) counts of every kind and status, added up."""
-    mine = waiting = 0
-    for rows in counted:
-        for n_mine, n_waiting in rows:
-            mine, waiting = mine + n_mine, waiting + n_waiting
+def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[Counts, Counts]:
+    """How many open items of each kind are assigned to the person, and how many to
+    nobody: one query a kind for both (a COUNT for each list read every open grant twice)."""
+    return _summed({key: counts_by_status(qs, user.pk) for key, qs in rows.items()})
+
+
+def _summed(counted: dict[str, Iterable[tuple[int, int]]]) -> tuple[Counts, Counts]:
+    """Each kind's (mine, waiting) counts of its statuses, added up."""
+    mine, waiting = dict.fromkeys(counted, 0), dict.fromkeys(counted, 0)
+    for key, by_status in counted.items():
+        for n_mine, n_waiting in by_status:
+            mine[key] += n_mine
+            waiting[key] += n_waiting
     return mine, waiting
 
 
@@ -232,7 +240,10 @@ def my_lists(user, today: datetime.date) -> tuple[Merged, Merged]:
     unused some 7,000 of 52,000."""
     if not permissions.sees_every_contract(user):
         return orm_lists(user, scope(user), today)
-    mine, waiting = _summed(_COUNTS[key].rows(user_id=user.pk) for key in KINDS)
+    counted: dict[str, list[tuple[int, int]]] = {key: [] for key in KINDS}
+    for key, n_mine, n_waiting in _COUNTS.rows(user_id=user.pk):
+        counted[key].append((n_mine, n_waiting))
+    mine, waiting = _summed(counted)
     every: dict[str, QuerySet | None] = dict.fromkeys(KINDS)
     return (Merged(every, today, mine,
                    read=lambda key, stop: _ASSIGNED[key].rows(user_id=user.pk, stop=stop)),
@@ -246,6 +257,15 @@ def orm_lists(user, rows: dict[str, QuerySet], today: datetime.date) -> tuple[Me
             Merged(unassigned(rows), today, waiting_count, narrow_first=False))
 
 
+def _counts_of_every_kind(user_id: int) -> QuerySet:
+    """counts_by_status of every kind's open items, as rows (kind, mine, waiting): one
+    query (UNION ALL) rather than one a kind."""
+    counted = [counts_by_status(kind.open_rows(), user_id)
+               .annotate(kind=Value(key, output_field=CharField()))
+               .values_list("kind", "mine", "waiting") for key, kind in KINDS.items()]
+    return counted[0].union(*counted[1:], all=True).order_by()
+
+
 def _every_open(key: str) -> dict[str, QuerySet]:
     return {key: KINDS[key].open_rows()}
 
@@ -254,9 +274,7 @@ def _every_open(key: str) -> dict[str, QuerySet]:
 _ASSIGNED = {key: Compiled(
     lambda user_id, stop, key=key: first_rows(assigned_to(_every_open(key), user_id)[key], stop)
     .values_list(*KINDS[key].list_columns), user_id=int, stop=Limit) for key in KINDS}
-_COUNTS = {key: Compiled(
-    lambda user_id, key=key: counts_by_status(_every_open(key)[key], user_id), user_id=int)
-    for key in KINDS}
+_COUNTS = Compiled(_counts_of_every_kind, user_id=int)
 _UNASSIGNED = {key: Compiled(
     lambda stop, key=key: unassigned(_every_open(key))[key][:stop]
     .values_list(*KINDS[key].list_columns), stop=Limit) for key in KINDS}
@@ -467,10 +485,14 @@ def _count_with(kind: Kind, groups: Compiled) -> dict[str, Any]:
     return got
 
 
+# Contracts by stage: a query built once per process.
+_STAGES = Compiled(lambda: Contract.objects.values_list("stage").annotate(n=Count("pk")).order_by())
+
+
 def dashboard(today: datetime.date) -> dict[str, Any]:
     """The team's counts: contracts by stage, open items by kind and status, overdue and
     due this week, per assignee, and aging. One query per kind, and one more."""
-    stages = dict(Contract.objects.values_list("stage").annotate(n=Count("pk")).order_by())
+    stages = dict(_STAGES.rows())
     groups = _groups_of(today)
     per_kind = []
     assignees: dict[int | None, dict[str, Any]] = {}

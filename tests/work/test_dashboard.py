@@ -170,3 +170,16 @@ def test_the_tables_written_in_python_are_the_templates(people, items):
         assert written[name] == engines["django"].from_string(loop).render({**counts, **urls})
     assert "Ann &lt;b&gt;O&#x27;Neil&lt;/b&gt; &amp; Co" in written["people_rows"]
     assert "<b>" not in written["people_rows"]
+
+
+def test_the_contracts_by_stage_built_once_are_the_orms(people, items):
+    from django.db.models import Count
+
+    from muster.contracts.models import Contract
+    from muster.work import queries
+
+    from ..factories import activate, make_contract
+
+    activate(make_contract())
+    by_orm = Contract.objects.values_list("stage").annotate(n=Count("pk")).order_by()
+    assert sorted(queries._STAGES.rows()) == sorted(by_orm) and len(by_orm) > 1

@@ -219,6 +219,7 @@ def test_the_teams_lists_built_once_hold_what_the_orms_would(people, items):
                  i.url) for i in merged[start:stop]]
 
     for (compiled, orm) in zip(built_once, by_orm, strict=True):
+        assert compiled.known_counts == orm.known_counts  # kind by kind
         for start, stop in ((0, 1), (0, 2), (1, 3), (0, 25)):
             assert shown(compiled, start, stop) == shown(orm, start, stop)
     assert [i.pk for i in built_once[0][0:25]] == [items["late_grant"].pk,
