@@ -4,7 +4,7 @@ however many contracts and items there are (pinned by tests/work/test_query_coun
 import datetime
 import heapq
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ class Merged:
     date last), for Django's Paginator: `count()` is one COUNT per kind; a page reads at
     most `stop` rows of each kind (one query each) and merges them."""
 
-    def __init__(self, rows: dict[str, QuerySet | None], today: datetime.date,
+    def __init__(self, rows: Mapping[str, QuerySet | None], today: datetime.date,
                  counts: dict[str, int] | None = None, narrow_first: bool = True,
                  read: Callable[[str, int], list] | None = None):
         # `counts`: how many rows each kind has, when counted already (a kind with none is
@@ -209,7 +209,7 @@ def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[Counts, Co
     return _summed({key: counts_by_status(qs, user.pk) for key, qs in rows.items()})
 
 
-def _summed(counted: dict[str, Iterable[tuple[int, int]]]) -> tuple[Counts, Counts]:
+def _summed(counted: Mapping[str, Iterable[tuple[int, int]]]) -> tuple[Counts, Counts]:
     """Each kind's (mine, waiting) counts of its statuses, added up."""
     mine, waiting = dict.fromkeys(counted, 0), dict.fromkeys(counted, 0)
     for key, by_status in counted.items():

@@ -94,7 +94,8 @@ def dashboard_tables(counts: dict[str, Any], items_url: str,
         "status_rows": "".join([_by_status(kind, items) for kind in counts["kinds"]]),
         "kind_rows": "".join([_kind(kind, items) for kind in counts["kinds"]]),
         "people_rows": "".join([_person(person, items) for person in counts["people"]]),
-        "stage_rows": "".join([_stage(*stage, contracts) for stage in counts["stages"]]),
+        "stage_rows": "".join([_stage(value, label, n, contracts)
+                              for value, label, n in counts["stages"]]),
     }
     # Safe: every value above went through escape(), or is a number.
     return {name: mark_safe(html) for name, html in written.items()}  # noqa: S308
