@@ -147,6 +147,20 @@ def controls(item: WorkItem, user_pk: int | None, here: str, csrf: str) -> SafeS
 
 
 def item_rows(items: list[WorkItem], user_pk: int | None, here: str, csrf: str) -> SafeString:
-    """The items table's body rows (work/_items_table.html)."""
+    """The items table's body rows."""
     page = _Page(user_pk, here, csrf)
     return mark_safe("".join([_row(item, page) for item in items]))  # noqa: S308
+
+
+def items_table(items: list[WorkItem], caption: str, user_pk: int | None, here: str,
+                csrf: str) -> SafeString:
+    """The table of work items (My work's two lists, the filtered list): kind, contract,
+    what each waits on, due date, age, who works on it."""
+    return mark_safe(  # noqa: S308
+        '\n<table class="usa-table usa-table--borderless usa-table--stacked width-full">\n'
+        f'  <caption class="usa-sr-only">{escape(caption)}: item, contract, what it waits '
+        "for, due date, age in business days, who works on it</caption>\n"
+        '  <thead><tr><th scope="col">Item</th><th scope="col">Contract</th>'
+        '<th scope="col">Waits for</th><th scope="col">Due</th><th scope="col">Age</th>'
+        '<th scope="col">Assigned to</th></tr></thead>\n'
+        f"  <tbody>\n  {item_rows(items, user_pk, here, csrf)}\n  </tbody>\n</table>\n")

@@ -1,4 +1,4 @@
-"""Work items drawn by muster/work/rows.py: {% work_rows items %}, {% work_due item %},
+"""Work items drawn by muster/work/rows.py: {% work_table items caption %}, {% work_due item %},
 {% work_controls item [here] %} (the forms return to `here`, else the page's `here`)."""
 
 from django import template
@@ -20,8 +20,9 @@ def _user_pk(context) -> int | None:
 
 
 @register.simple_tag(takes_context=True)
-def work_rows(context, items):
-    return rows.item_rows(items, _user_pk(context), context.get("here", ""), _csrf(context))
+def work_table(context, items, caption):
+    return rows.items_table(items, caption, _user_pk(context), context.get("here", ""),
+                            _csrf(context))
 
 
 @register.simple_tag
