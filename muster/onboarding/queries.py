@@ -3,7 +3,9 @@ decisions, the welcome package's blockers and the survey's summary. Services wri
 these only read, each list in a fixed number of queries."""
 
 import datetime
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +14,7 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Win
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from muster import datewords, reverse_once
+from muster import datewords
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
 from muster.compiled import Compiled
@@ -76,21 +78,21 @@ def _step(key: str, field: str) -> Subquery:
     )
 
 
-# What a queue row shows (onboarding/queue_table.py): no other column is read.
+# What a queue row reads (QueueRow, queue_table.py), in this order: no other column.
 QUEUE_ROW_COLUMNS = ("contract_id", "status", "submitted_at", "due", "contract__name",
                      "contract__contract_number", "contract__organization__name",
-                     "submitted_by__full_name")
+                     "submitted_by__full_name", "meeting_done", "finish_done",
+                     "question_asked_at")
 
 
-def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
-               ) -> QuerySet[OnboardingRequest]:
-    """The requests in the sections' statuses, with what each row shows, oldest submitted
-    first: one query. With `first`, only each status's `first` oldest: they are chosen by
-    a narrow subquery (the request's own columns, index request_queue_order), then only
-    those are joined to their contract, organization, submitter and steps; a query per
-    section joined every request of its status before keeping 25. The statuses are
-    written into the SQL, so a kept plan knows them (muster/plans.py)."""
-    rows = OnboardingRequest.objects.filter(ConstantIn("status", [s for s, _, _ in sections]))
+def queue_rows(statuses: Sequence[str], first: int | None = None) -> QuerySet:
+    """The requests in these statuses, as rows of QUEUE_ROW_COLUMNS, oldest submitted first:
+    one query. With `first`, only each status's `first` oldest: they are chosen by a narrow
+    subquery (the request's own columns, index request_queue_order), then only those are
+    joined to their contract, organization, submitter and steps; a query per section
+    joined every request of its status before keeping 25. The statuses are written into
+    the SQL, so a kept plan knows them (muster/plans.py)."""
+    rows = OnboardingRequest.objects.filter(ConstantIn("status", statuses))
     if first is not None:
         ranked = rows.annotate(rank=Window(
             RowNumber(), partition_by=[F("status")], order_by=[F("submitted_at").asc(),
@@ -101,57 +103,98 @@ def queue_rows(sections=QUEUE_SECTIONS, first: int | None = None
         request=OuterRef("pk"), answered_at__isnull=True
     ).order_by("-asked_at")
     return (
-        rows.select_related("contract", "contract__organization", "submitted_by")
-        .only(*QUEUE_ROW_COLUMNS)
-        .annotate(
+        rows.annotate(
             # The due date itself is stored on the request (`due`, models.DUE).
             meeting_done=_step(MEETING_STEP, "completed_at"),
             finish_done=_step(FINISH_STEP, "completed_at"),
             question_asked_at=Subquery(open_question.values("asked_at")[:1]),
         )
+        .values_list(*QUEUE_ROW_COLUMNS)
         .order_by("submitted_at", "pk")
     )
 
 
-class _Words:
-    """What each queue row shows that the template computed per row before: the request's
-    address (reversed once per page: the addresses differ by the contract's id alone) and
-    its dates as the `date` filter writes them (muster/datewords.py), 150 rows of each on
-    the default queue."""
-
-    def __init__(self):
-        self.address = reverse_once.per_id("onboarding:request")
-        dates = datewords.current()
-        self.day, self.weekday = dates.day, dates.weekday
-
-
-def _describe(row: Any, today: datetime.date, words: _Words | None = None) -> Any:
-    """Age in business days, and the due date of the step that matters now; the row's
-    address and dates in words."""
-    words = words or _Words()
-    submitted = timezone.localdate(row.submitted_at) if row.submitted_at else None
-    row.age = calendar.business_days_between(submitted, today) if submitted else None
-    row.url = words.address(row.contract_id)
-    row.submitted_text = words.day(submitted) if submitted else ""
-    row.question_text = (words.day(timezone.localdate(row.question_asked_at))
-                         if row.question_asked_at else "")
-    row.stopped = row.status in STOPPED
-    if row.stopped:  # nothing is due on a stopped request
-        row.step_name, row.overdue = "", False
-        row.due, row.due_text = None, ""
-        return row
-    if row.status in BEFORE_MEETING:
-        row.step_name, done = "Eligibility meeting", row.meeting_done
-    else:
-        row.step_name, done = "Complete onboarding", row.finish_done
-    row.due_text = words.weekday(row.due) if row.due else "date not set"
-    row.overdue = bool(row.due and not done and row.due < today)
-    return row
+def _statuses(sections) -> tuple[str, ...]:
+    return tuple(status for status, _, _ in sections)
 
 
 # A section of the queue shows its oldest requests, this many; its link shows them all, a
 # page of SECTION_PAGE at a time (a queue of thousands costs what a page shows).
 SECTION_SHOWN, SECTION_PAGE = 25, 50
+
+
+@functools.cache
+def _queue_of(statuses: tuple[str, ...]) -> tuple[Compiled, Compiled]:
+    """A filter's counts by status and its sections' oldest rows: queries built once per
+    process (building them was 6,000 of the queue's Python calls)."""
+    counts = Compiled(lambda: OnboardingRequest.objects.filter(ConstantIn("status", statuses))
+                      .values_list("status").annotate(n=Count("pk")).order_by())
+    return counts, Compiled(lambda: queue_rows(statuses, first=SECTION_SHOWN))
+
+
+@dataclass(slots=True)
+class QueueRow:
+    """A queue row as queue_table.py writes it: the request (by its contract's id), its
+    contract and organization, when it was submitted and by whom, its age in business
+    days, when an open question was asked, and the step that matters now with its due
+    date (none on a stopped request). Texts are as the page shows them, not escaped."""
+
+    status: str
+    contract_id: int  # its request's address is the contract's
+    contract_name: str
+    contract_number: str
+    organization: str | None
+    submitted_text: str
+    submitted_by: str | None  # their name; None: no one is named
+    age: int | None  # None: not submitted
+    question_text: str  # "": no open question
+    stopped: bool
+    step_name: str
+    due_text: str
+    overdue: bool
+
+
+class _RowWords:
+    """What the queue's rows share, worked out once per page: for each distinct date, its
+    words (as the `date` filter writes them, muster/datewords.py) and an age in business
+    days. The default queue's 150 rows have about 20 distinct
+    submission dates; the calendar's count of business days was 3,300 calls a page."""
+
+    def __init__(self, today: datetime.date):
+        self.today = today
+        self.zone = timezone.get_current_timezone()
+        dates = datewords.current()
+        self.day, self.weekday = functools.cache(dates.day), functools.cache(dates.weekday)
+        self.age = functools.cache(
+            lambda submitted: calendar.business_days_between(submitted, today))
+
+    def local_day(self, moment: datetime.datetime) -> datetime.date:
+        """timezone.localdate's answer, with the page's time zone looked up once."""
+        return moment.astimezone(self.zone).date()
+
+
+def _describe(row: tuple, words: _RowWords) -> QueueRow:
+    """A row of QUEUE_ROW_COLUMNS as the queue shows it: age in business days, the due
+    date of the step that matters now (overdue or not), the dates in words."""
+    (contract_id, status, submitted_at, due, name, number, organization, submitted_by,
+     meeting_done, finish_done, question_asked_at) = row
+    submitted = words.local_day(submitted_at) if submitted_at else None
+    stopped = status in STOPPED
+    if stopped:  # nothing is due on a stopped request
+        step_name, due_text, overdue = "", "", False
+    else:
+        step_name, done = (("Eligibility meeting", meeting_done) if status in BEFORE_MEETING
+                           else ("Complete onboarding", finish_done))
+        due_text = words.weekday(due) if due else "date not set"
+        overdue = bool(due and not done and due < words.today)
+    return QueueRow(
+        status=status, contract_id=contract_id, contract_name=name,
+        contract_number=number, organization=organization,
+        submitted_text=words.day(submitted) if submitted else "", submitted_by=submitted_by,
+        age=words.age(submitted) if submitted else None,
+        question_text=(words.day(words.local_day(question_asked_at))
+                       if question_asked_at else ""),
+        stopped=stopped, step_name=step_name, due_text=due_text, overdue=overdue)
 
 
 def review_queue(shown: str, today: datetime.date, section: str = "",
@@ -160,23 +203,21 @@ def review_queue(shown: str, today: datetime.date, section: str = "",
     oldest requests described as of `today`, its count and whether it shows all of them;
     with `section` (one of the filter's statuses), that section alone, a page at a time."""
     chosen = QUEUE_FILTERS[shown][1]
-    words = _Words()
-    counts = dict(OnboardingRequest.objects.filter(ConstantIn("status", [s for s, _, _ in chosen]))
-                  .values_list("status").annotate(n=Count("pk")).order_by())
+    words = _RowWords(today)
+    counted, oldest = _queue_of(_statuses(chosen))
+    counts = dict(counted.rows())
     if section in {status for status, _, _ in chosen}:
         chosen = [item for item in chosen if item[0] == section]
-        paged = Paginator(queue_rows(chosen), SECTION_PAGE).get_page(page)
-        rows = {section: list(paged)}
+        paged = Paginator(queue_rows(_statuses(chosen)), SECTION_PAGE).get_page(page)
+        rows = {section: [_describe(row, words) for row in paged]}
     else:
         paged = None
         rows = {}
-        for row in queue_rows(chosen, first=SECTION_SHOWN):  # one query, however many
-            rows.setdefault(row.status, []).append(row)
+        for row in oldest.rows():  # one query, however many sections
+            rows.setdefault(row[1], []).append(_describe(row, words))
     return [
-        {"status": status, "title": title, "hint": hint,
-         "rows": [_describe(row, today, words) for row in rows.get(status, [])],
-         "count": counts.get(status, 0), "page": paged,
-         "anchor": f"section-{status}"}
+        {"status": status, "title": title, "hint": hint, "rows": rows.get(status, []),
+         "count": counts.get(status, 0), "page": paged, "anchor": f"section-{status}"}
         for status, title, hint in chosen
     ]
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -18,7 +19,7 @@ from muster.contracts import services as contract_services
 from muster.contracts.models import Contract, ContractService, DataUseAgreement, Stage
 from muster.notifications.delivery import deliver_due
 from muster.notifications.models import OutboxEmail
-from muster.onboarding import intake, services
+from muster.onboarding import intake, queries, services
 from muster.onboarding.models import (
     STOPPED,
     EligibilityMeeting,
@@ -216,6 +217,25 @@ def test_the_queue_makes_as_many_queries_for_twelve_requests_as_for_two(
     with django_assert_max_num_queries(len(two)):
         response = client.get(reverse("onboarding:queue"))
     assert response.content.decode().count("business day") >= 12
+
+
+@pytest.mark.parametrize("shown", ["open", "stopped"])
+def test_the_queues_queries_built_once_answer_as_the_orm(people, shown):
+    """The queue's counts and oldest rows are queries built once per process (compiled.py):
+    they answer as the ORM's query sets do, stopped requests and missing values included."""
+    fill_queue(people, 12)
+    for i, status in enumerate(STOPPED):
+        OnboardingRequest.objects.create(
+            contract=make_contract(pop_start=D(2026, 12, 1), pop_end=D(2027, 6, 30)),
+            created_by=people["cor"], status=status,
+            submitted_at=datetime.datetime(2026, 11, 2 + i, 15, tzinfo=datetime.UTC))
+    statuses = queries._statuses(queries.QUEUE_FILTERS[shown][1])
+    counted, oldest = queries._queue_of(statuses)
+    assert oldest.rows() == list(queries.queue_rows(statuses, first=queries.SECTION_SHOWN))
+    assert len(oldest.rows()) == (12 if shown == "open" else len(STOPPED))
+    assert dict(counted.rows()) == dict(
+        OnboardingRequest.objects.filter(status__in=statuses).values_list("status")
+        .annotate(n=Count("pk")).order_by())
 
 
 def test_a_section_shows_its_25_oldest_and_links_to_all_of_them(client, people, today):

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
-from muster import clock
+from muster import clock, reverse_once
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import act
@@ -29,7 +29,7 @@ from .. import queries, services
 from ..forms.reasons import CancelForm, LeadReturnForm, ReopenForm, WithdrawForm
 from ..forms.review import AnswerForm, DecisionForm, MeetingForm, QuestionForm, VersionedForm
 from ..models import OnboardingRequest
-from ..queue_table import queue_rows_html
+from ..queue_table import QueueTable
 
 # The page's action forms: the transition each takes (offered when this person may take it
 # now), its form, and its element ids (several forms share the page without clashing ids).
@@ -60,10 +60,11 @@ def review_queue(request):
         shown = "open"  # an unknown filter shows the default, not an error
     sections = queries.review_queue(shown, today, request.GET.get("section", ""),
                                     request.GET.get("page"))
+    table = QueueTable()
     for section in sections:
-        section["rows_html"] = queue_rows_html(section["rows"])
+        section["rows_html"] = table.rows_html(section["rows"])
     return render(request, "onboarding/review/queue.html", {
-        "sections": sections,
+        "sections": sections, "queue_url": reverse_once.address("onboarding:queue"),
         "today": today, "shown": shown, "section_shown": queries.SECTION_SHOWN,
         "filters": [(key, label) for key, (label, _) in queries.QUEUE_FILTERS.items()],
     })
