@@ -8,6 +8,7 @@ in place of its ids, and split there; a row's URL is its parts and its ids joine
 """
 
 from collections.abc import Callable
+from html import escape
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -35,10 +36,22 @@ def address(name: str, *args: int | str) -> str:
     return "".join(part + str(arg) for part, arg in zip(parts, args, strict=False)) + parts[-1]
 
 
+def _head_and_tail(name: str, args: tuple) -> tuple[str, str]:
+    """The URL `name` of `args` and a last id: what comes before the id, and after."""
+    parts = _parts_of(name, len(args) + 1)
+    head = "".join(part + str(arg) for part, arg in zip(parts, args, strict=False)) + parts[-2]
+    return head, parts[-1]
+
+
 def per_id(name: str, *args: int | str) -> Callable[[int], str]:
     """`per_id("contracts:step_complete", contract.pk)(step.pk)`: the URL `name` of `args`
     and any last id, for a page's rows: one f-string a row."""
-    parts = _parts_of(name, len(args) + 1)
-    head = "".join(part + str(arg) for part, arg in zip(parts, args, strict=False)) + parts[-2]
-    tail = parts[-1]
+    head, tail = _head_and_tail(name, args)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def per_id_escaped(name: str, *args: int | str) -> Callable[[int], str]:
+    """per_id's URLs escaped for HTML (an attribute's value), for rows written in Python:
+    the fixed parts escaped once (an id needs no escaping)."""
+    head, tail = map(escape, _head_and_tail(name, args))
     return lambda pk: f"{head}{pk}{tail}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypedDict
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django_stubs_ext import WithAnnotations
 
@@ -17,6 +17,7 @@ from muster.accounts import permissions
 from muster.accounts.models import ContractRole, User
 from muster.audit.models import AuditEvent
 from muster.catalog.models import Service
+from muster.compiled import Compiled, Limit
 from muster.contracts.cor_filter import AmongIds
 from muster.contracts.models import Contract, ContractService, DataUseAgreement
 
@@ -92,49 +93,143 @@ def grants_for_bulk(ids: list[int], contracts) -> dict[int, AccessGrant]:
 # --- The roster -----------------------------------------------------------------------
 
 
+_APPROVED = Compiled(
+    lambda contract_id: Service.objects.filter(
+        contract_services__contract_id=contract_id,
+        contract_services__status=ContractService.Status.APPROVED).order_by("order", "name"),
+    contract_id=int,
+)
+
+
 def approved_services(contract: Contract) -> list[Service]:
-    return [
-        cs.service for cs in ContractService.objects.filter(
-            contract=contract, status=ContractService.Status.APPROVED
-        ).select_related("service").order_by("service__order", "service__name")
-    ]
+    """The services approved for the contract, in catalog order (a query built once per
+    process: the roster, its grant forms and the welcome package read it)."""
+    return _APPROVED.objects(contract_id=contract.pk)  # type: ignore[return-value]
+
+
+@dataclass(slots=True)
+class RosterGrant:
+    """A grant as the roster's rows show it (views/roster_rows.py); the view adds what the
+    viewer may do with it."""
+
+    pk: int
+    status: str
+    service_id: int
+    service_name: str
+    eua_job_code: str
+    contract: Contract  # who may confirm it depends on their roles on it
+    may_confirm: bool = False
+    revocable: bool = False
+
+
+@dataclass(slots=True)
+class RosterMember:
+    """A person on the roster as its page lists them, with their grants on the contract
+    (by service)."""
+
+    user_id: int
+    full_name: str
+    email: str
+    harp_id: str
+    eua_check: str
+    grants: list[RosterGrant] = field(default_factory=list)
+
+
+def _roster_rows(contract_id, chosen: QuerySet) -> QuerySet:
+    """The `chosen` people (a query of user ids) with their place on the roster, each of
+    their grants on the contract (none: one row of Nones) and its service: one row a grant,
+    by name then service. One query where a page of members and their grants were two,
+    and no model instances (150 a page, each with its signals)."""
+    grants = FilteredRelation("access_grants", condition=Q(access_grants__contract_id=contract_id))
+    return (User.objects.filter(pk__in=chosen, contract_roles__contract_id=contract_id,
+                                contract_roles__role=MEMBER)
+            .annotate(grant=grants)
+            .values_list("pk", "full_name", "email", "harp_id", "contract_roles__eua_check",
+                         "grant__pk", "grant__status", "grant__service_id",
+                         "grant__service__name", "grant__eua_job_code")
+            .order_by(*_by_name(), "grant__service__order", "grant__service__name",
+                      "-grant__requested_at"))  # each person's grants BY_SERVICE
+
+
+def _members_of(contract: Contract, rows) -> list[RosterMember]:
+    """_roster_rows' rows as members, each with their grants."""
+    members: dict[int, RosterMember] = {}
+    for user_id, name, email, harp_id, eua_check, grant_id, status, service_id, service, code \
+            in rows:
+        if user_id not in members:
+            members[user_id] = RosterMember(user_id, name, email, harp_id, eua_check)
+        if grant_id is not None:
+            members[user_id].grants.append(
+                RosterGrant(grant_id, status, service_id, service, code, contract))
+    return list(members.values())
+
+
+def _chosen(people: QuerySet, page: slice) -> QuerySet:
+    """A page of the people, by name: their ids."""
+    return people.order_by(*_by_name()).values("pk")[page]
+
+
+def _on_roster(contract_id) -> QuerySet:
+    return ContractRole.objects.filter(contract_id=contract_id, role=MEMBER)
+
+
+def _roster_people(contract_id) -> QuerySet:
+    """The roster's people: its roles read first (by index), then the users by primary key."""
+    return User.objects.filter(AmongIds(_on_roster(contract_id).order_by().values("user_id")))
+
+
+# The unsearched roster's size and its pages: queries built once per process.
+_ROSTER_SIZE = Compiled(lambda contract_id: _on_roster(contract_id).order_by().values("pk"),
+                        contract_id=int)
+_ROSTER_PAGE = Compiled(
+    lambda contract_id, start, stop: _roster_rows(
+        contract_id, _chosen(_roster_people(contract_id), slice(start, stop))),
+    contract_id=int, start=Limit, stop=Limit,
+)
 
 
 class Members:
     """The roster by name; with `q`, those whose name or email contains it. For Django's
-    Paginator: `count()`, and a page (a slice) in one query each.
+    Paginator: `count()`, and a page (a slice) of RosterMembers in one query each.
 
     The roster's people are read first (the contract's roles by index, then the users by
     primary key) and only their names and emails searched, never the whole users table
     (issue 17: a parallel scan of 130,000 users, twice, for a roster of 2,000). A page
     chooses its people from the users table alone, then joins their roles: with the join
     inside, a prepared statement's generic plan tested every row against the whole roster
-    (150 ms for 2,000), and a fresh plan walked every user in name order to find 50."""
+    (150 ms for 2,000), and a fresh plan walked every user in name order to find 50.
+    Unsearched, both are queries built once per process (a search's words go through the
+    ORM: they are written into its SQL wrapped in %...%)."""
 
     def __init__(self, contract: Contract, q: str = ""):
-        self.roles = ContractRole.objects.filter(contract=contract, role=MEMBER)
-        people = User.objects.filter(AmongIds(self.roles.order_by().values("user_id")))
-        if q:
-            people = people.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
-        self.people, self.searched = people, bool(q)
+        self.contract, self.q = contract, q
+
+    def _searched(self) -> QuerySet:
+        q = self.q
+        return _roster_people(self.contract.pk).filter(
+            Q(full_name__icontains=q) | Q(email__icontains=q))
 
     def count(self) -> int:
         # Unsearched, the roles alone answer (their index; reading 2,000 users took 4 ms).
-        return self.people.count() if self.searched else self.roles.count()
+        return self._searched().count() if self.q else roster_size(self.contract)
 
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, page: slice) -> list[ContractRole]:
+    def __getitem__(self, page: slice) -> list[RosterMember]:
         if not isinstance(page, slice):
             raise TypeError("the roster is read a page (a slice) at a time")
-        chosen = self.people.order_by(*_by_name()).values("pk")[page]
-        return list(self.roles.filter(user__in=chosen).select_related("user")
-                    .order_by(*_by_name("user__")))
+        if self.q:
+            rows = list(_roster_rows(self.contract.pk, _chosen(self._searched(), page)))
+        else:
+            rows = _ROSTER_PAGE.rows(contract_id=self.contract.pk, start=page.start or 0,
+                                     stop=page.stop)
+        return _members_of(self.contract, rows)
 
     def __iter__(self) -> Iterator[ContractRole]:
         """Every member (the CSV export): one query."""
-        return iter(self.roles.select_related("user").order_by(*_by_name("user__")))
+        return iter(_on_roster(self.contract.pk).select_related("user")
+                    .order_by(*_by_name("user__")))
 
 
 def _by_name(path: str = "") -> tuple:
@@ -147,29 +242,34 @@ def members(contract: Contract, q: str = "") -> Members:
 
 
 def roster_size(contract: Contract) -> int:
-    return ContractRole.objects.filter(contract=contract, role=MEMBER).count()
+    return _ROSTER_SIZE.count(contract_id=contract.pk)
 
 
 def is_member(contract: Contract, user) -> bool:
     return contract.roles.filter(user=user, role=MEMBER).exists()
 
 
-def grants_by_user(contract: Contract, user_ids=None) -> dict[int, list[AccessGrant]]:
-    """The contract's grants (of these people, when given) by person, each person's by
-    service: one query. Each grant knows its contract without another query."""
+def grants_by_user(contract: Contract) -> dict[int, list[AccessGrant]]:
+    """The contract's grants by person, each person's by service: one query. Each grant
+    knows its contract without another query."""
     rows = contract.access_grants.select_related("service").order_by(*BY_SERVICE)
-    if user_ids is not None:
-        rows = rows.filter(user_id__in=user_ids)
     grouped: dict[int, list[AccessGrant]] = defaultdict(list)
     for grant in rows:
         grouped[grant.user_id].append(grant)
     return grouped
 
 
+_GRANT_COUNTS = Compiled(
+    lambda contract_id: AccessGrant.objects.filter(contract_id=contract_id).order_by()
+    .values("status").annotate(n=Count("pk")).values_list("status", "n"),
+    contract_id=int,
+)
+
+
 def grant_counts(contract: Contract) -> dict[str, int]:
-    """How many of the contract's grants are in each state (every state named)."""
-    counts = dict(contract.access_grants.order_by().values("status")
-                  .annotate(n=Count("pk")).values_list("status", "n"))
+    """How many of the contract's grants are in each state (every state named): a query
+    built once per process."""
+    counts = dict(_GRANT_COUNTS.rows(contract_id=contract.pk))
     return {s.value: counts.get(s.value, 0) for s in GrantStatus}
 
 
@@ -178,10 +278,17 @@ def dua_blocked(contract: Contract, approved: list[Service], day: datetime.date)
     return [s for s in approved if s.requires_dua and valid_dua(contract, day, s) is None]
 
 
-def open_imports(contract: Contract) -> QuerySet[RosterImport]:
-    """The latest files uploaded and not yet imported or discarded."""
-    return RosterImport.objects.filter(
-        contract=contract, status=RosterImport.Status.PREVIEW).order_by("-uploaded_at")[:5]
+_OPEN_IMPORTS = Compiled(
+    lambda contract_id: RosterImport.objects.filter(
+        contract_id=contract_id, status=RosterImport.Status.PREVIEW).order_by("-uploaded_at")[:5],
+    contract_id=int,
+)
+
+
+def open_imports(contract: Contract) -> list[RosterImport]:
+    """The latest files uploaded and not yet imported or discarded (a query built once per
+    process: the roster asks on every visit)."""
+    return _OPEN_IMPORTS.objects(contract_id=contract.pk)  # type: ignore[return-value]
 
 
 def unrevoked_grants(contract: Contract, user) -> QuerySet[AccessGrant]:

@@ -14,6 +14,7 @@ What a row shows (queries.QueueRow):
 - the step that matters now and its due date (overdue tagged), or "Nothing is due".
 """
 
+import functools
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -22,26 +23,15 @@ from muster import reverse_once
 from muster.contracts.templatetags.muster_tags import status_tag
 
 _OVERDUE = str(status_tag("step", "overdue"))
-_MARK = "\x00"  # stands for a contract's id in its escaped address (escape leaves it)
-
-
-class _Escaped(dict):
-    """Each text escaped once a page: a queue's rows repeat their dates and steps (150
-    rows, about 20 distinct submission dates)."""
-
-    def __missing__(self, text: str) -> str:
-        self[text] = escaped = escape(text)
-        return escaped
 
 
 class QueueTable:
     """Writes a page's sections of rows (queries.QueueRow): the address of a request and
-    the page's repeated texts are escaped once."""
+    the page's repeated texts (150 rows, about 20 distinct dates) are escaped once."""
 
     def __init__(self):
-        address = reverse_once.per_id("onboarding:request")
-        self._head, self._tail = escape(address(_MARK)).split(_MARK)  # type: ignore[arg-type]
-        self._text = _Escaped()
+        self._address = reverse_once.per_id_escaped("onboarding:request")
+        self._text = functools.cache(escape)
 
     def rows_html(self, rows) -> SafeString:
         """A section's table body rows."""
@@ -51,11 +41,11 @@ class QueueTable:
     def _row(self, row) -> str:
         text = self._text
         question = (f'<br><span class="font-body-2xs">Question asked '
-                    f"{text[row.question_text]}</span>" if row.question_text else "")
+                    f"{text(row.question_text)}</span>" if row.question_text else "")
         return (
             "      <tr>\n"
             '        <th scope="row" data-label="Contract">'
-            f'<a href="{self._head}{row.contract_id}{self._tail}">{escape(row.contract_name)}'
+            f'<a href="{self._address(row.contract_id)}">{escape(row.contract_name)}'
             f'</a><br><span class="font-body-2xs">{escape(row.contract_number)}</span>'
             f"{question}</th>\n"
             '        <td data-label="Organization">'
@@ -71,13 +61,13 @@ class QueueTable:
             return "—"
         by = (f'<br><span class="font-body-2xs">by {escape(row.submitted_by)}</span>'
               if row.submitted_by is not None else "")
-        return f"{self._text[row.submitted_text]}{by}"
+        return f"{self._text(row.submitted_text)}{by}"
 
     def _due(self, row) -> str:
         if row.stopped:
             return "Nothing is due"
         overdue = f" {_OVERDUE}" if row.overdue else ""
-        return f"{self._text[row.step_name]}: {self._text[row.due_text]}{overdue}"
+        return f"{self._text(row.step_name)}: {self._text(row.due_text)}{overdue}"
 
 
 def _age(row) -> str:

@@ -21,7 +21,7 @@ from muster.accounts.models import ContractRole, User
 from muster.accounts.permissions import Action
 from muster.actions import act
 from muster.identity.invitations import SignIn, sign_in_of
-from muster.reverse_once import per_id
+from muster.reverse_once import address
 
 from .. import bulk, queries
 from .. import roster as roster_actions
@@ -29,7 +29,7 @@ from ..forms import AddUserForm, EuaCheckForm, FilterForm, GrantForm, service_la
 from ..guards import AccessError, InvalidMember
 from ..models import GrantStatus
 from .bulk import REVOKED_SUMMARY, bulk_summary
-from .roster_rows import roster_rows
+from .roster_rows import RosterTable
 
 PAGE_SIZE = 50
 EUA_CHECKS = {value: str(label) for value, label in ContractRole.EuaCheck.choices}
@@ -41,15 +41,12 @@ class Row:
     still grant them (the row's select: (id, label) pairs)."""
 
     user_id: int
-    user: User
-    grants: list
+    member: queries.RosterMember  # their name, email and HARP ID
+    grants: list[queries.RosterGrant]
     grantable: list[tuple[int, str]] = field(default_factory=list)
     options: str = ""  # grantable as the select's <option>s
     sign_in: SignIn | None = None  # their account's status, and whether a link can be sent
     eua_check: str = ""  # their EUA background check, as said
-    url: str = ""  # their page
-    invite_url: str = ""  # where a new invitation is sent from
-    back: str = ""  # where the row's forms come back to: this page, at the row
 
 
 def page_of(request, rows, size=PAGE_SIZE):
@@ -80,20 +77,14 @@ def roster(request, pk, add_form=None, status=200):
     page = page_of(request, queries.members(contract, q))
     # The page's rows, read once: a Page hands out each row through its Sequence
     # methods (30 calls a row), and the view goes through them three times.
-    members = list(page.object_list)
-    grants = queries.grants_by_user(contract, [m.user_id for m in members])
+    members: list[queries.RosterMember] = list(page.object_list)
     approved = queries.approved_services(contract)
     accounts = sign_in_of(m.user_id for m in members)
-    member_url, invite_url = per_id("access:member", pk), per_id("identity:resend_invitation", pk)
-    confirm_url, revoke_url = per_id("access:confirm_grant", pk), per_id("access:revoke_grant", pk)
-    rows = [Row(m.user_id, m.user, grants.get(m.user_id, []), sign_in=accounts.get(m.user_id),
-                eua_check=EUA_CHECKS.get(m.eua_check, m.eua_check), url=member_url(m.user_id),
-                invite_url=invite_url(m.user_id)) for m in members]
+    rows = [Row(m.user_id, m, m.grants, sign_in=accounts.get(m.user_id),
+                eua_check=EUA_CHECKS.get(m.eua_check, m.eua_check)) for m in members]
     user, here = request.user, request.get_full_path()
     for row in rows:
-        row.back = f"{here}#member-{row.user_id}"
         for g in row.grants:
-            g.confirm_url, g.revoke_url = confirm_url(g.pk), revoke_url(g.pk)
             # Asked here, not by {% may %} for each of the page's grants in the template.
             g.may_confirm = permissions.may_confirm_grant_now(user, g)
             g.revocable = manages and g.status != GrantStatus.REVOKED
@@ -114,10 +105,9 @@ def roster(request, pk, add_form=None, status=200):
         request.user, ContractRole(contract=contract, role=queries.MEMBER))
     query = request.GET.copy()
     query.pop("page", None)
-    results = {"contract": contract, "page": page, "rows": rows, "q": q,
-               "rows_html": roster_rows(rows, csrf_token=get_token(request),
-                                        may_invite=may_invite,
-                                        grant_url=reverse("access:grant", args=[pk])),
+    results = {"contract": contract, "page": page, "rows": rows, "q": q, "urls": _urls(pk),
+               "rows_html": RosterTable(pk, here=here, csrf_token=get_token(request),
+                                        may_invite=may_invite).rows_html(rows),
                # Where the bulk revoke comes back to.
                "forms_back_to": here,
                "query": query.urlencode(), "max_items": bulk.MAX_ITEMS}
@@ -136,6 +126,12 @@ def roster(request, pk, add_form=None, status=200):
         "open_imports": queries.open_imports(contract) if manages else [],
         "summary": bulk_summary(request, REVOKED_SUMMARY, contract=contract.pk),
     }, status=status)
+
+
+def _urls(pk) -> dict[str, str]:
+    """The roster's links and form actions, by name (reversed once per process)."""
+    return {name: address(f"access:{name}", pk)
+            for name in ("roster", "import", "export", "add_user", "revoke_grants")}
 
 
 @cache
