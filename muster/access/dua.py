@@ -20,6 +20,7 @@ from muster import clock, workflow
 from muster.accounts.models import ContractRole
 from muster.accounts.permissions import Action
 from muster.audit import services as audit
+from muster.compiled import Compiled
 from muster.contracts.models import Contract, DataUseAgreement
 from muster.errors import DomainError
 from muster.notifications import services as mail
@@ -41,16 +42,32 @@ class DuaError(DomainError):
     the form field the problem belongs to, when there is one."""
 
 
+# What valid_dua reads (pages ask it on every visit: the roster, a grant's checks): queries
+# built once per process.
+_UNEXPIRED = Compiled(
+    lambda contract_id, day: DataUseAgreement.objects.filter(
+        contract_id=contract_id, invalidated_at__isnull=True, expiry_date__gte=day,
+    ).order_by("-expiry_date"),
+    contract_id=int, day=datetime.date,
+)
+_COVERED = Compiled(
+    lambda dua_id: DataUseAgreement.services.through.objects.filter(datauseagreement_id=dua_id)
+    .values_list("service_id"),
+    dua_id=int,
+)
+
+
 def valid_dua(contract: Contract, day: datetime.date, service=None) -> DataUseAgreement | None:
     """The contract's DUA valid on `day` (covering `service`, when the DUA names the
     services it covers), or None."""
-    for dua in contract.duas.filter(invalidated_at__isnull=True, expiry_date__gte=day).order_by(
-        "-expiry_date"
-    ):
+    duas: list[DataUseAgreement] = _UNEXPIRED.objects(  # type: ignore[assignment]
+        contract_id=contract.pk, day=day)
+    for dua in duas:
         if not dua.is_valid_on(day):
             continue
-        covered = set(dua.services.values_list("pk", flat=True))
+        covered = {service_id for (service_id,) in _COVERED.rows(dua_id=dua.pk)}
         if service is None or not covered or service.pk in covered:
+            dua.contract = contract  # as contract.duas gives it
             return dua
     return None
 

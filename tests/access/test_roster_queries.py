@@ -1,5 +1,6 @@
-"""The roster's reads built once per process (access.queries, muster/compiled.py) and read
-as rows: they answer as the ORM's query sets do, page by page, searched or not."""
+"""The roster's reads built once per process (access.queries, access.dua, muster/compiled.py),
+read as rows where a page shows a few columns: they answer as the ORM's query sets do, page
+by page, searched or not."""
 
 import datetime
 
@@ -8,12 +9,13 @@ from django.db.models import Count
 
 from muster import clock
 from muster.access import queries
+from muster.access.dua import valid_dua
 from muster.access.models import AccessGrant, GrantStatus, RosterImport
 from muster.catalog.models import Service
-from muster.contracts.models import ContractService
+from muster.contracts.models import ContractService, DataUseAgreement
 from tests.factories import UserFactory, give_role
 
-from . import approve
+from . import approve, give_dua
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +96,38 @@ def test_the_approved_services_grant_counts_and_open_imports_are_the_orms(roster
     assert queries.open_imports(roster) == list(RosterImport.objects.filter(
         contract=roster, status=RosterImport.Status.PREVIEW).order_by("-uploaded_at")[:5])
     assert len(queries.open_imports(roster)) == 5
+
+
+def orm_valid_dua(contract, day, service=None):
+    """valid_dua as the ORM read it, before its queries were built once per process."""
+    for dua in contract.duas.filter(invalidated_at__isnull=True, expiry_date__gte=day).order_by(
+            "-expiry_date"):
+        covered = set(dua.services.values_list("pk", flat=True))
+        if dua.is_valid_on(day) and (service is None or not covered or service.pk in covered):
+            return dua
+    return None
+
+
+def test_the_valid_dua_is_the_orms(people):
+    """Expired, marked invalid, not in effect yet, covering some services or all: each day
+    and service finds the DUA the ORM found, its contract known without a query."""
+    mine, day = people["mine"], datetime.date(2026, 12, 1)
+    sas, confluence = Service.objects.get(slug="sas-viya"), Service.objects.get(slug="confluence")
+    for number, expiry, effective, covers in [
+        ("EXPIRED", day - datetime.timedelta(days=1), None, []),
+        ("SAS-ONLY", day + datetime.timedelta(days=300), None, [sas]),
+        ("LATER", day + datetime.timedelta(days=400), day + datetime.timedelta(days=10), []),
+        ("ALL", day + datetime.timedelta(days=30), None, []),
+    ]:
+        dua = give_dua(mine, expiry=expiry, number=number)
+        DataUseAgreement.objects.filter(pk=dua.pk).update(effective_date=effective)
+        dua.services.set(covers)
+    give_dua(mine, expiry=day + datetime.timedelta(days=900), invalidated=True, number="BAD")
+    for when in [day, day + datetime.timedelta(days=10), day + datetime.timedelta(days=31),
+                 day + datetime.timedelta(days=301), day + datetime.timedelta(days=500)]:
+        for service in [None, sas, confluence]:
+            found = valid_dua(mine, when, service)
+            assert found == orm_valid_dua(mine, when, service), (when, service)
+            if found is not None:
+                assert found.contract is mine
+    assert valid_dua(people["other"], day) is None
