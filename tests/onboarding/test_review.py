@@ -6,6 +6,7 @@ role or the wrong status."""
 
 import datetime
 import re
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -178,6 +179,27 @@ def test_the_queue_writes_names_as_text_and_says_what_is_missing(client, people,
     assert '<td data-label="Organization">Not given</td>' in row
     assert '<td data-label="Submitted">Nov 20, 2026</td>' in row  # no one named
     assert '<td data-label="Due">Nothing is due</td>' in row
+
+
+def test_the_queues_sections_say_what_they_hold(client, people, today):
+    """The sections are written in Python (onboarding/queue_table.py): each its heading
+    and count, its hint as text, "None right now" when empty; shown alone, its pages."""
+    as_(client, people, "onboarding_team")
+    html = client.get(reverse("onboarding:queue")).content.decode()
+    question = html.split('<section aria-labelledby="section-question"')[1].split("</section>")[0]
+    assert '<h2 id="section-question">Question open <span class="usa-tag">0</span></h2>' in question
+    assert "the contractor&#x27;s POC to answer the team&#x27;s question." in question
+    assert '<p class="text-base-dark">None right now.</p>' in question and "<table" not in question
+
+    fill_queue(people, 60)  # 10 waiting for review: a page of 3 at a time
+    with mock.patch.object(queries, "SECTION_PAGE", 3):
+        html = client.get(reverse("onboarding:queue"),
+                          {"section": "submitted", "page": "2"}).content.decode()
+    here = "?show=open&amp;section=submitted&amp;page="
+    assert (f'<p>Page 2 of 4. <a href="{here}1">Previous page</a> '
+            f'<a href="{here}3">Next page</a></p>') in html
+    assert f'<a href="{reverse("onboarding:queue")}?show=open">Back to every section</a>' in html
+    assert html.count('<td data-label="Age">') == 3
 
 
 @pytest.mark.parametrize("role", ["onboarding_team", "team_lead", "administrator"])

@@ -60,12 +60,10 @@ def review_queue(request):
         shown = "open"  # an unknown filter shows the default, not an error
     sections = queries.review_queue(shown, today, request.GET.get("section", ""),
                                     request.GET.get("page"))
-    table = QueueTable()
-    for section in sections:
-        section["rows_html"] = table.rows_html(section["rows"])
     return render(request, "onboarding/review/queue.html", {
         "sections": sections, "queue_url": reverse_once.address("onboarding:queue"),
-        "today": today, "shown": shown, "section_shown": queries.SECTION_SHOWN,
+        "sections_html": QueueTable(shown, queries.SECTION_SHOWN).sections_html(sections),
+        "today": today, "shown": shown,
         "filters": [(key, label) for key, (label, _) in queries.QUEUE_FILTERS.items()],
     })
 
