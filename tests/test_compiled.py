@@ -5,11 +5,13 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Prefetch
 from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 
 from muster.accounts.models import ContractRole, TeamRole, User
-from muster.compiled import Compiled, Limit
+from muster.compiled import Compiled, Limit, Related
+from muster.contracts.models import Contract
 from muster.notifications.models import OutboxEmail, OutboxRecipient
 from muster.notifications.queries import unread_count
 
@@ -149,3 +151,35 @@ def test_a_query_that_can_have_no_rows_runs_none():
         assert compiled.objects(stop=0) == [] and compiled.count(stop=0) == 0
     assert len(captured) == 0
     assert len(compiled.objects(stop=1)) == 1
+
+
+def _roles_but_the_so(pk):
+    return ContractRole.objects.exclude(role=ContractRole.Role.SO).select_related("user")
+
+
+def test_related_rows_are_kept_as_prefetch_related_keeps_them():
+    """Related: the rows its query gives, in its order, answered by the relation with no
+    query, each knowing its parent; a filter on the relation reads all of it, as it
+    would with no prefetch (not only what the build kept)."""
+    contract, other = make_contract(), make_contract()
+    cor, so, elsewhere = (UserFactory(full_name=n) for n in ("Zed Cor", "Amy So", "Bo"))
+    give_role(cor, contract, ContractRole.Role.COR)
+    give_role(so, contract, ContractRole.Role.SO)
+    give_role(elsewhere, other, ContractRole.Role.COR)
+    related = Related(Contract, "roles", _roles_but_the_so)
+    by_orm = Contract.objects.prefetch_related(
+        Prefetch("roles", queryset=_roles_but_the_so(None))).get(pk=contract.pk)
+
+    fresh = Contract.objects.get(pk=contract.pk)
+    related.prefetch(fresh)
+    with CaptureQueriesContext(connection) as captured:
+        roles = list(fresh.roles.all())
+        seen = [(r.pk, r.role, r.user.full_name, r.contract is fresh) for r in roles]
+    assert len(captured) == 0
+    assert seen == [(r.pk, r.role, r.user.full_name, True) for r in by_orm.roles.all()]
+    assert seen and seen[0][2] == "Zed Cor"
+    assert list(fresh.roles.filter(role=ContractRole.Role.SO).values_list(
+        "user_id", flat=True)) == [so.pk]
+    with CaptureQueriesContext(connection) as captured:
+        related.prefetch(Contract.objects.get(pk=other.pk))
+    assert len(captured) == 2  # the contract, and its roles: one query

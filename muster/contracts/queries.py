@@ -3,6 +3,7 @@ history."""
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     BooleanField,
     Case,
@@ -12,7 +13,6 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -20,12 +20,14 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Lower, Replace, Upper
+from django.http import Http404
 
 from muster import clock
 from muster.accounts import permissions
 from muster.accounts.models import ContractRole
+from muster.accounts.permissions import Action
 from muster.audit.models import AuditEvent
-from muster.compiled import Compiled, Limit, Pages
+from muster.compiled import Compiled, Limit, Pages, Related
 from muster.timeline.models import ContractStep
 
 from . import cor_filter
@@ -273,26 +275,67 @@ def contract_list(user, *, sort="name", cor_name=True, **filters) -> QuerySet:
 USERS_NAMED = 10
 
 
-def contract_page(pk) -> QuerySet:
-    """The queryset the contract page reads, with services and steps prefetched, and its
-    parties (`roles`): the COR, POC, SO and SPOC and the first USERS_NAMED contractor users
-    put on the roster, and how many contractor users there are (`contractor_users`): a
-    roster of thousands is the roster page's (its users are joined only for the rows
-    shown)."""
-    users = ContractRole.objects.filter(contract_id=pk, role=CONTRACTOR_USER)
-    first_users = users.order_by("assigned_at", "pk").values("pk")[:USERS_NAMED]
+def contract_page(user, pk) -> Contract:
+    """The contract the contract page shows, as permissions.contract_for answers it (a 404
+    for a contract the person cannot see, a 403 for one they may not view), with its
+    parties (`roles`): the COR, POC, SO and SPOC and the first USERS_NAMED contractor
+    users put on the roster, and how many contractor users there are
+    (`contractor_users`): a roster of thousands is the roster page's (its users are joined
+    only for the rows shown); its services and steps. For the team and for those who see
+    as a party only, each read is a query built once per process (muster/compiled.py)."""
+    if permissions.sees_every_contract(user):
+        contract = _first(_PAGE_CONTRACT.objects(pk=pk))
+    elif permissions.sees_as_party_only(user):
+        contract = _first(_PARTY_PAGE_CONTRACT.objects(pk=pk, user_id=user.pk))
+    else:  # a service lead: the contracts of the services they lead, too
+        contract = permissions.contract_for(user, pk, Action.VIEW_CONTRACT,
+                                            queryset=_page_contract(pk))
+    if contract is None:  # as contract_for: nothing says it exists
+        raise Http404("No such contract.")
+    if not permissions.can(user, Action.VIEW_CONTRACT, contract):
+        raise PermissionDenied("Your role on this contract does not allow that.")
+    for related in _PAGE_RELATED:
+        related.prefetch(contract)
+    return contract
+
+
+def _first(found: list) -> Contract | None:
+    return found[0] if found else None
+
+
+def _contractor_users(pk) -> QuerySet:
+    return ContractRole.objects.filter(contract_id=pk, role=CONTRACTOR_USER)
+
+
+def _page_contract(pk) -> QuerySet:
+    """The contract page's contract: what it shows beside it, and its contractor users
+    counted."""
     return Contract.objects.select_related(
         "organization", "process_template", "onboarding_request", "survey"
     ).annotate(
-        contractor_users=Subquery(users.order_by().values("contract_id")
+        contractor_users=Subquery(_contractor_users(pk).order_by().values("contract_id")
                                   .annotate(n=Count("pk")).values("n")[:1]),
-    ).prefetch_related(
-        Prefetch("roles", queryset=ContractRole.objects.filter(
-            ~Q(role=CONTRACTOR_USER) | Q(pk__in=first_users)).select_related("user")
-            .order_by()),  # parties() orders them
-        Prefetch("services", queryset=ContractService.objects.select_related("service")),
-        Prefetch("steps", queryset=ContractStep.objects.select_related("completed_by")),
     )
+
+
+_PAGE_CONTRACT = Compiled(lambda pk: _page_contract(pk).filter(pk=pk), pk=int)
+_PARTY_PAGE_CONTRACT = Compiled(  # visible_contracts' condition for a party
+    lambda pk, user_id: _page_contract(pk).filter(permissions.as_party(user_id), pk=pk),
+    pk=int, user_id=int)
+
+
+def _named_parties(pk) -> QuerySet:
+    first_users = _contractor_users(pk).order_by("assigned_at", "pk").values("pk")
+    return ContractRole.objects.filter(
+        ~Q(role=CONTRACTOR_USER) | Q(pk__in=first_users[:USERS_NAMED])
+    ).select_related("user").order_by()  # parties() orders them
+
+
+_PAGE_RELATED = (
+    Related(Contract, "roles", _named_parties),
+    Related(Contract, "services", lambda pk: ContractService.objects.select_related("service")),
+    Related(Contract, "steps", lambda pk: ContractStep.objects.select_related("completed_by")),
+)
 
 
 PARTY_ORDER = {"cor": 0, "poc": 1, "so": 2, "spoc": 3, CONTRACTOR_USER: 4}

@@ -4,16 +4,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from muster import clock, datewords
+from muster import clock
 from muster.accounts import permissions
 from muster.accounts.permissions import Action
 from muster.actions import refused_as_message
@@ -35,7 +34,7 @@ from .forms import (
     query_of,
 )
 from .models import SavedView
-from .templatetags.muster_tags import responsible_labels, status_tag
+from .timeline_rows import timeline_rows
 
 PAGE_SIZE = 25
 
@@ -110,19 +109,19 @@ def contract_list(request):
 
 def contract_detail(request, pk):
     user = request.user
-    contract = permissions.contract_for(
-        user, pk, Action.VIEW_CONTRACT, queryset=queries.contract_page(pk)
-    )
+    contract = queries.contract_page(user, pk)
     today = clock.today()
     steps = list(contract.steps.all())
     parties, more_users = queries.parties(contract)
-    timeline = timeline_queries.timeline(steps, today)
-    shown_steps(steps, per_id("contracts:step_complete", contract.pk))
+    # The page's CSRF token, taken once for its forms and its timeline's rows (the
+    # context processor's would mask it again).
+    token = get_token(request)
     return render(request, "contracts/detail.html", {
         "contract": contract,
         "parties": parties,
         "more_users": more_users,
-        "timeline": timeline,
+        "csrf_token": token,
+        "timeline": _timeline(request, contract, steps, today, token),
         "next_step": timeline_queries.next_open_step(steps),
         "today": today,
         # Onboarding's, access's and closeout's parts: they register them (panels.py).
@@ -133,27 +132,13 @@ def contract_detail(request, pk):
     })
 
 
-def shown_steps(steps, complete_url) -> None:
-    """Give each step (its `current_state` set) the words its timeline row shows, as the
-    template's filters and tags wrote them, and where its "Mark done" form posts
-    (`complete_url(step.pk)`): the page has a row per step, and each filter and tag in a
-    row costs more than this."""
-    dates = datewords.current()
-    for step in steps:
-        step.complete_url = complete_url(step.pk)
-        step.due_shown = dates.weekday(step.due_date) if step.due_date else "Not set"
-        if step.completed_at:  # a done step keeps its date while the milestones move on
-            step.due_note = "The due date when it was done" if step.due_date else ""
-            done = dates.day(timezone.localtime(step.completed_at))
-            if step.completed_by:
-                done = format_html("{} by {}", done, step.completed_by.full_name)
-            if step.completion_note:
-                done = format_html("{}: {}", done, step.completion_note)
-            step.done_shown = done
-        else:
-            step.due_note = step.due_rule
-        step.responsible_shown = responsible_labels(step.responsible)
-        step.state_tag = status_tag("step", step.current_state)
+def _timeline(request, contract, steps, today, csrf_token: str) -> list[tuple]:
+    """Each process of the contract's timeline with its table's rows; for whoever may
+    complete steps, each open step's "Mark done" form."""
+    may_complete = permissions.can(request.user, Action.COMPLETE_STEP, contract)
+    complete_url = per_id("contracts:step_complete", contract.pk)
+    return [(process, timeline_rows(process, complete_url, may_complete, csrf_token))
+            for process in timeline_queries.timeline(steps, today)]
 
 
 def contract_edit(request, pk):
