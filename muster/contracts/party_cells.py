@@ -5,7 +5,8 @@ variable lookup and an escape at a time); here one f-string of escaped values, t
 HTML. The contract page's plain table and identity's table with accounts both use it.
 """
 
-from django.utils.html import escape
+from html import escape  # django.utils.html.escape is this, wrapped: the same text
+
 from django.utils.safestring import SafeString, mark_safe
 
 from muster.accounts.models import ContractRole

@@ -493,3 +493,25 @@ def test_a_batch_of_invitations_reads_as_each_one_written_alone(people):
         assert email.body == alone["body"].strip() + "\n"
         assert email.subject == " ".join(alone["subject"].split())
         assert f"Hello {user.full_name or user.email}," in email.body
+
+
+def test_the_contract_pages_party_rows_read_names_as_text_and_come_back_to_the_page(
+    client, people
+):
+    """Its rows are written in Python (identity.panels.party_rows): a name holding markup
+    reads as text, in its cells and its button, and each form carries the page's CSRF
+    token and comes back to the page."""
+    mine = people["mine"]
+    marked = nobody(full_name='<b>Bold</b> & "Co"', phone="<i>555</i>")
+    give_role(marked, mine, "contractor_user")
+    signed_in(client, people["onboarding_team"])
+    page = reverse("contracts:detail", args=[mine.pk])
+    html = client.get(page + "?a=1&b=2").content.decode()
+    row = re.search(r"<tr>(?:(?!</tr>).)*?&lt;b&gt;Bold.*?</tr>", html, re.DOTALL).group()
+    assert "<b>" not in row and "<i>" not in row
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Co&quot;<br>" in row
+    assert "<br>&lt;i&gt;555&lt;/i&gt;</td>" in row
+    assert "Send &lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Co&quot; a new invitation</button>" in row
+    assert f'<input type="hidden" name="next" value="{page}?a=1&amp;b=2">' in row
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', row).group(1)
+    assert html.count(token) >= 2  # the page's one token, in the layout's forms too
