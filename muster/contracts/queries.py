@@ -2,6 +2,7 @@
 history."""
 
 import datetime
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -283,11 +284,10 @@ def contract_page(user, pk) -> Contract:
     (`contractor_users`): a roster of thousands is the roster page's (its users are joined
     only for the rows shown); its services and steps. For the team and for those who see
     as a party only, each read is a query built once per process (muster/compiled.py)."""
-    if permissions.sees_every_contract(user):
-        contract = _first(_PAGE_CONTRACT.objects(pk=pk))
-    elif permissions.sees_as_party_only(user):
-        contract = _first(_PARTY_PAGE_CONTRACT.objects(pk=pk, user_id=user.pk))
-    else:  # a service lead: the contracts of the services they lead, too
+    found = _as_seen(user, _PAGE_CONTRACT, pk=pk)
+    if found is not None:
+        contract = found[0] if found else None
+    else:
         contract = permissions.contract_for(user, pk, Action.VIEW_CONTRACT,
                                             queryset=_page_contract(pk))
     if contract is None:  # as contract_for: nothing says it exists
@@ -299,8 +299,28 @@ def contract_page(user, pk) -> Contract:
     return contract
 
 
-def _first(found: list) -> Contract | None:
-    return found[0] if found else None
+class _BySight:
+    """A query of contracts (`build(visible, **values)`, `visible` narrowing a query set
+    of contracts to those the person may see) built once per process for each way of
+    seeing that holds no list in its SQL: the team's (every contract) and a party's
+    (permissions.as_party, the condition visible_contracts uses for them)."""
+
+    def __init__(self, build: Callable[..., QuerySet], **kinds: type):
+        self.team = Compiled(lambda **values: build(lambda contracts: contracts, **values),
+                             **kinds)
+        self.party = Compiled(lambda user_id, **values: build(
+            lambda contracts: contracts.filter(permissions.as_party(user_id)), **values),
+            user_id=int, **kinds)
+
+
+def _as_seen(user, query: _BySight, **values) -> list | None:
+    """The query's contracts as the person sees them; None for a person whose sight it
+    does not hold (a service lead: visible_contracts as the ORM builds it)."""
+    if permissions.sees_every_contract(user):
+        return query.team.objects(**values)
+    if permissions.sees_as_party_only(user):
+        return query.party.objects(**values, user_id=user.pk)
+    return None
 
 
 def _contractor_users(pk) -> QuerySet:
@@ -318,10 +338,7 @@ def _page_contract(pk) -> QuerySet:
     )
 
 
-_PAGE_CONTRACT = Compiled(lambda pk: _page_contract(pk).filter(pk=pk), pk=int)
-_PARTY_PAGE_CONTRACT = Compiled(  # visible_contracts' condition for a party
-    lambda pk, user_id: _page_contract(pk).filter(permissions.as_party(user_id), pk=pk),
-    pk=int, user_id=int)
+_PAGE_CONTRACT = _BySight(lambda visible, pk: visible(_page_contract(pk)).filter(pk=pk), pk=int)
 
 
 def _named_parties(pk) -> QuerySet:
@@ -354,19 +371,27 @@ def parties(contract) -> tuple[list[ContractRole], int]:
 def related_records(user, contract) -> dict:
     """The records this one follows and is followed by (closeout scenarios 1 and 2), those
     the person may open."""
+    related = _as_seen(user, _RELATED, pk=contract.pk)
+    if related is None:
+        related = list(_related(lambda c: permissions.visible_contracts(user, c), contract.pk))
+    return {"follows": [c for c in related if c.followed == 0],
+            "followed_by": [c for c in related if c.followed == 1]}
+
+
+def _related(visible, pk) -> QuerySet:
     # One query for both lists (a UNION: each half reads its own index, and UNION drops
     # the duplicates DISTINCT did); `followed` tells the halves apart. Only the columns the
     # page shows (a link: the pk, and the name and number its text is).
-    follows = Contract.objects.filter(closeouts__successor=contract).annotate(followed=Value(0))
+    follows = Contract.objects.filter(closeouts__successor_id=pk).annotate(followed=Value(0))
     followed_by = Contract.objects.filter(
-        predecessor_closeouts__contract=contract).annotate(followed=Value(1))
+        predecessor_closeouts__contract_id=pk).annotate(followed=Value(1))
     shown = ("pk", "name", "contract_number")
-    both = permissions.visible_contracts(user, follows).only(*shown).order_by().union(
-        permissions.visible_contracts(user, followed_by).only(*shown).order_by()
+    return visible(follows).only(*shown).order_by().union(
+        visible(followed_by).only(*shown).order_by()
     ).order_by("name", "pk")
-    related = list(both)
-    return {"follows": [c for c in related if c.followed == 0],
-            "followed_by": [c for c in related if c.followed == 1]}
+
+
+_RELATED = _BySight(_related, pk=int)
 
 
 def history(contract: Contract, action: str = "") -> QuerySet[AuditEvent]:
