@@ -37,6 +37,7 @@ from .models import (
     SEARCH_SEPARATOR,
     Contract,
     ContractService,
+    DataUseAgreement,
     Organization,
     SavedView,
 )
@@ -352,6 +353,8 @@ _PAGE_RELATED = (
     Related(Contract, "roles", _named_parties),
     Related(Contract, "services", lambda pk: ContractService.objects.select_related("service")),
     Related(Contract, "steps", lambda pk: ContractStep.objects.select_related("completed_by")),
+    # Access's panel reads the contract's DUAs (a handful) on every visit.
+    Related(Contract, "duas", lambda pk: DataUseAgreement.objects.all()),
 )
 
 

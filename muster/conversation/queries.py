@@ -2,14 +2,17 @@
 number of queries whatever the number of entries, attachments or people (the contract's
 page pins its count)."""
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
 from muster.accounts import permissions
 from muster.accounts.models import TeamRole
+from muster.compiled import Compiled
+from muster.contracts.models import ContractService
 
 from .models import Entry, Mention, Visibility
 from .subjects import SUBJECTS
@@ -32,15 +35,28 @@ def entries(user, contract, about=None) -> list[Entry]:
     shown = visibilities(user, contract, about)
     if not shown:
         return []
-    rows = Entry.objects.filter(contract=contract, visibility__in=shown)
-    if about is not None:
-        rows = rows.filter(about_type=ContentType.objects.get_for_model(about),
-                           about_id=about.pk)
-    found = list(rows.select_related("author", "about_type").prefetch_related(
-        "attachments", Prefetch("mentions", queryset=Mention.objects.select_related("user"))))
+    if about is None:  # the contract's page: its query built once per process
+        found: list[Any] = _contract_entries(tuple(shown)).objects(contract_id=contract.pk)
+    else:
+        found = list(_shown(Entry.objects.filter(
+            contract=contract, visibility__in=shown,
+            about_type=ContentType.objects.get_for_model(about), about_id=about.pk)))
     for entry in found:
-        entry.about_page = _about_page(entry) if about is None else ""  # type: ignore[attr-defined]
+        entry.about_page = _about_page(entry) if about is None else ""
     return found
+
+
+def _shown(entries: QuerySet) -> QuerySet:
+    """Entries with what a thread shows of them."""
+    return entries.select_related("author", "about_type").prefetch_related(
+        "attachments", Prefetch("mentions", queryset=Mention.objects.select_related("user")))
+
+
+@functools.cache
+def _contract_entries(shown: tuple[str, ...]) -> Compiled:
+    """The entries of a contract's whole thread of the kinds `shown` (a handful of sets)."""
+    return Compiled(lambda contract_id: _shown(Entry.objects.filter(
+        contract_id=contract_id, visibility__in=shown)), contract_id=int)
 
 
 def _about_page(entry: Entry) -> str:
@@ -86,20 +102,32 @@ def candidates(contract, about=None, *, exclude=None) -> list[Candidate]:
                      key=lambda r: (PARTY_ORDER.index(r.role), r.user.full_name))
     for row in parties:
         add(row.user, PARTY_LABELS[row.role])
-    service_ids = [item.service_id for item in contract.services.all()]
     service_id = getattr(about, "service_id", None)
-    if service_id is not None:
-        service_ids.append(service_id)
-    team = (TeamRole.objects.filter(
-        Q(role__in=list(TEAM_LABELS)) | Q(role=TeamRole.Role.SERVICE_LEAD,
-                                          service_id__in=service_ids))
-        .select_related("user", "service").order_by("role", "user__full_name"))
+    team: list[Any] = (_TEAM.objects(contract_id=contract.pk) if service_id is None
+            else _TEAM_AND_LEADS.objects(contract_id=contract.pk, service_id=service_id))
     for row in team:
         if row.role == TeamRole.Role.SERVICE_LEAD:
             add(row.user, f"{row.service} lead")
         else:
             add(row.user, TEAM_LABELS[row.role], internal=True)
     return list(found.values())
+
+
+def _team(contract_id, service_id=None) -> QuerySet:
+    """The onboarding team and its lead, and the leads of the contract's services (and of
+    the service `service_id`)."""
+    services = Q(service_id__in=ContractService.objects.filter(
+        contract_id=contract_id).values("service_id"))
+    if service_id is not None:
+        services |= Q(service_id=service_id)
+    return (TeamRole.objects.filter(Q(role__in=list(TEAM_LABELS))
+                                    | Q(services, role=TeamRole.Role.SERVICE_LEAD))
+            .select_related("user", "service").order_by("role", "user__full_name"))
+
+
+# Built once per process (muster/compiled.py): every contract page reads it.
+_TEAM = Compiled(lambda contract_id: _team(contract_id), contract_id=int)
+_TEAM_AND_LEADS = Compiled(_team, contract_id=int, service_id=int)
 
 
 @dataclass
