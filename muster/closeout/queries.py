@@ -12,6 +12,7 @@ from muster import clock, workflow
 from muster.access import dua
 from muster.accounts.models import ContractRole, User
 from muster.catalog.models import Service
+from muster.compiled import Compiled
 from muster.contracts.models import Contract, ContractService, Organization
 from muster.timeline.models import ContractStep
 from muster.timeline.services import COPIED_FIELDS, default_template
@@ -24,7 +25,17 @@ SWEEP_RUNS_SHOWN = 30
 
 
 def current_closeout(contract: Contract) -> Closeout | None:
-    return contract.closeouts.order_by("-notice_sent_at", "-pk").first()
+    """The contract's latest closeout (its `contract` the one given, read again by
+    nothing): every contract page asks it, so its query is built once per process."""
+    found: list[Any] = _LATEST.objects(contract_id=contract.pk)
+    if not found:
+        return None
+    Closeout.contract.field.set_cached_value(found[0], contract)
+    return found[0]
+
+
+_LATEST = Compiled(lambda contract_id: Closeout.objects.filter(contract_id=contract_id)
+                   .order_by("-notice_sent_at", "-pk")[:1], contract_id=int)
 
 
 def earlier_closeouts(contract: Contract, current: Closeout | None) -> list[Closeout]:
