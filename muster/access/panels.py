@@ -10,7 +10,7 @@ from muster.contracts import queries as contract_queries
 
 from . import dua_warnings
 from .models import REQUESTABLE_STAGES
-from .queries import dua_status, grants_by_contract, visible_requests
+from .queries import contract_requests, dua_status, grants_by_contract
 
 # A slot of the access panel's own: the buttons an app above access adds beside the
 # roster's (closeout's), in order.
@@ -31,8 +31,7 @@ def contract_panel(user, contract, today) -> dict | None:
         "can_manage_roster": permissions.can(user, Action.MANAGE_ROSTER, contract),
         "can_request_service": contract.stage in REQUESTABLE_STAGES
         and permissions.can(user, Action.REQUEST_SERVICE, contract),
-        "service_requests": list(visible_requests(user).filter(contract=contract)
-                                 .select_related("service")),
+        "service_requests": contract_requests(user, contract),
         "dua": dua_state,
         "dua_warning": _dua_warning(user, contract, today) if status.dua else None,
         "actions": panels.shown(CONTRACT_ACTIONS, user, contract, today),

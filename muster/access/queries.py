@@ -495,15 +495,35 @@ def visible_requests(user) -> QuerySet[AdditionalServiceRequest]:
     lead (a service lead)."""
     if not user.is_authenticated:
         return Req.objects.none()
+    return Req.objects.filter(_visible(user.pk, permissions.sees_every_contract(user),
+                                       permissions.led_service_ids(user)))
+
+
+def _visible(user_id: int, sees_every: bool, leads) -> Q:
     past_cor = permissions.SERVICE_REQUEST_PAST_COR
     condition = Q(contract_id__in=ContractRole.objects.filter(
-        user=user, role__in=permissions.CONTRACT_PARTIES).values("contract_id"))
-    if permissions.sees_every_contract(user):
+        user_id=user_id, role__in=permissions.CONTRACT_PARTIES).values("contract_id"))
+    if sees_every:
         condition |= Q(status__in=past_cor)
-    leads = permissions.led_service_ids(user)
     if leads:
         condition |= Q(status__in=past_cor, service_id__in=leads)
-    return Req.objects.filter(condition)
+    return condition
+
+
+def contract_requests(user, contract) -> list[AdditionalServiceRequest]:
+    """visible_requests of one contract, with their services (its page's access panel):
+    for all but service leads (whose condition lists their services), a query built once
+    per process for whether the person sees every contract."""
+    if not user.is_authenticated or permissions.led_service_ids(user):
+        return list(visible_requests(user).filter(contract=contract).select_related("service"))
+    built = _CONTRACT_REQUESTS[permissions.sees_every_contract(user)]
+    return built.objects(user_id=user.pk, contract_id=contract.pk)  # type: ignore[return-value]
+
+
+_CONTRACT_REQUESTS = {sees_every: Compiled(
+    lambda user_id, contract_id, sees_every=sees_every: Req.objects.filter(
+        _visible(user_id, sees_every, ()), contract_id=contract_id).select_related("service"),
+    user_id=int, contract_id=int) for sees_every in (False, True)}
 
 
 class _MyCor(TypedDict):
