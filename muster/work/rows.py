@@ -7,6 +7,7 @@ the HTML the templates wrote. What every row of a page shares (the forms' hidden
 the words of dates, the kinds' labels, addresses) is written once a page (`_Page`)."""
 
 import datetime
+import html
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -15,16 +16,14 @@ from muster import datewords
 from .items import Kind, WorkItem
 from .links import Links
 
-# html.escape's replacements (django.utils.html.escape calls it), made in one pass.
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
-
 
 def escape(text) -> str:
-    """django.utils.html.escape's answer, in one call instead of a dozen (its wrappers for
-    lazy strings, html.escape's five passes, a SafeString): a page of rows escapes some
-    450 values, and the pieces are marked safe once, whole. test_rows holds the two to
-    the same answer."""
-    return str(text).translate(_ESCAPES)
+    """django.utils.html.escape's answer without its wrappers for lazy strings and its
+    SafeString: a page of rows escapes some 450 values, and the pieces are marked safe
+    once, whole. html.escape's five passes of str.replace are quicker than one
+    str.translate on such short texts (0.2 against 2.7 microseconds for a contract's
+    name). test_rows holds the two to the same answer."""
+    return html.escape(str(text))
 
 
 _DUE_TAGS = {"overdue": " bg-secondary-dark", "soon": " bg-gold text-ink", "later": " bg-green"}
