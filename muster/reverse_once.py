@@ -36,6 +36,23 @@ def address(name: str, *args: int | str) -> str:
     return "".join(part + str(arg) for part, arg in zip(parts, args, strict=False)) + parts[-1]
 
 
+class Addresses:
+    """address(name, *ids) for a page of rows, each name's parts looked up once a page
+    (address looks up the script prefix and URL configuration at every call)."""
+
+    def __init__(self):
+        self._parts: dict[tuple[str, int], list[str]] = {}
+
+    def __call__(self, name: str, *ids: int | str) -> str:
+        key = (name, len(ids))
+        parts = self._parts.get(key)
+        if parts is None:
+            parts = self._parts[key] = _parts_of(name, len(ids))
+        if len(ids) == 1:  # most rows' addresses: one f-string
+            return f"{parts[0]}{ids[0]}{parts[1]}"
+        return "".join(part + str(i) for part, i in zip(parts, ids, strict=False)) + parts[-1]
+
+
 def _head_and_tail(name: str, args: tuple) -> tuple[str, str]:
     """The URL `name` of `args` and a last id: what comes before the id, and after."""
     parts = _parts_of(name, len(args) + 1)

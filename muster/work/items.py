@@ -275,7 +275,7 @@ class Kind:
         raise NotImplementedError
 
     def url(self, row, links: Callable[..., str] = address) -> str:
-        """The item's own page (`links`: address, or a page's Links)."""
+        """The item's own page (`links`: address, or a page's reverse_once.Addresses)."""
         raise NotImplementedError
 
     def service_id(self, row) -> int | None:
@@ -284,7 +284,7 @@ class Kind:
     def item(self, row, today: datetime.date, tz=None,
              links: Callable[..., str] = address) -> WorkItem:
         """The item of `row` (a model instance of open_rows(), or its list_row); `tz`: the
-        current time zone, and `links` a Links, once for a page of rows."""
+        current time zone, and `links` a reverse_once.Addresses, once for a page of rows."""
         opened = _local_date(row.opened, tz)
         item = WorkItem(
             kind=self, obj=row, title=self.title(row),

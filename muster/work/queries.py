@@ -25,6 +25,7 @@ from muster.accounts import permissions
 from muster.accounts.models import TeamRole
 from muster.compiled import Compiled, Limit
 from muster.contracts.models import Contract, Stage
+from muster.reverse_once import Addresses
 
 from .items import (
     AGE_BUCKETS,
@@ -36,7 +37,6 @@ from .items import (
     end_of_week,
     opened_range_for_age,
 )
-from .links import Links
 from .models import Assignment
 from .rows import options
 
@@ -98,7 +98,7 @@ class Merged:
         # the page's become WorkItems (their age, due text and link cost business-day
         # arithmetic and a reverse each). No model instance: a list of 25 read up to 100
         # rows a list, and making them was a fifth of My work's Python calls.
-        tz, links = timezone.get_current_timezone(), Links()
+        tz, links = timezone.get_current_timezone(), Addresses()
         streams = []
         for key, qs in self.rows.items():
             if self.known_counts is not None and not self.known_counts.get(key):
@@ -174,7 +174,7 @@ def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]
     people_of: dict[int | None, list[tuple[int, str]]] = {}
     options_of: dict[tuple[int | None, int | None], str] = {}
     written: dict[int, str] = {}  # each person's <option>, once a page
-    links = Links()
+    links = Addresses()
     for item in items:
         if assigner:
             if item.service_id not in people_of:

@@ -12,9 +12,9 @@ import html
 from django.utils.safestring import SafeString, mark_safe
 
 from muster import datewords
+from muster.reverse_once import Addresses
 
 from .items import Kind, WorkItem
-from .links import Links
 
 
 def escape(text) -> str:
@@ -40,7 +40,7 @@ class _Page:
                  else f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">')
         self.hidden = f'{token}<input type="hidden" name="next" value="{escape(here)}">'
         self.dates = datewords.current()
-        self.links = Links()
+        self.links = Addresses()
         self._words: dict[str, str] = {}
         self._days: dict[datetime.date, str] = {}
 
