@@ -9,8 +9,10 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +45,18 @@ def production_env(**changes: str | None) -> dict[str, str]:
     return env
 
 
+def reachable_database() -> dict[str, str]:
+    """The test run's own database, when it is PostgreSQL (SQLite needs none to check)."""
+    settings = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return {}
+    user = quote(settings["USER"] or "postgres", safe="")
+    if settings["PASSWORD"]:
+        user += ":" + quote(settings["PASSWORD"], safe="")
+    return {"DATABASE_URL": f"postgres://{user}@{settings['HOST'] or '127.0.0.1'}:"
+                            f"{settings['PORT'] or 5432}/{settings['NAME']}"}
+
+
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
@@ -50,8 +64,12 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_production_environment_passes_the_deployment_checks_with_no_warning():
-    run = manage(production_env(), "check", "--deploy", "--fail-level", "WARNING")
+def test_the_production_environment_passes_the_deployment_checks_with_no_warning(db):
+    # On PostgreSQL Django's check of a generated column (the contracts' search text) asks
+    # the server its version: the checks run against a database that exists, as they do
+    # before `make serve` (which then checks the migrations there too).
+    run = manage(production_env(**reachable_database()), "check", "--deploy",
+                 "--fail-level", "WARNING")
 
     assert run.returncode == 0, run.stderr
     assert "System check identified no issues" in run.stdout
