@@ -18,8 +18,13 @@ _MARKS = (2_147_483_647, 2_147_483_646, 2_147_483_645)
 _parts: dict[tuple[str, str, str, int], list[str]] = {}
 
 
-def _parts_of(name: str, ids: int) -> list[str]:
-    key = (get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF), name, ids)
+def _where() -> tuple[str, str]:
+    """The script prefix and URL configuration a URL is reversed under."""
+    return get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF)
+
+
+def _parts_of(name: str, ids: int, where: tuple[str, str] | None = None) -> list[str]:
+    key = (*(where or _where()), name, ids)
     parts = _parts.get(key)
     if parts is None:
         parts, rest = [], reverse(name, args=_MARKS[:ids])
@@ -37,19 +42,23 @@ def address(name: str, *args: int | str) -> str:
 
 
 class Addresses:
-    """address(name, *ids) for a page of rows, each name's parts looked up once a page
-    (address looks up the script prefix and URL configuration at every call)."""
+    """address(name, *ids) for a page of rows or a page's layout: the script prefix and URL
+    configuration looked up once (address looks them up at every call), each name's parts
+    once a page."""
 
     def __init__(self):
+        self._where = _where()
         self._parts: dict[tuple[str, int], list[str]] = {}
 
     def __call__(self, name: str, *ids: int | str) -> str:
         key = (name, len(ids))
         parts = self._parts.get(key)
         if parts is None:
-            parts = self._parts[key] = _parts_of(name, len(ids))
+            parts = self._parts[key] = _parts_of(name, len(ids), self._where)
         if len(ids) == 1:  # most rows' addresses: one f-string
             return f"{parts[0]}{ids[0]}{parts[1]}"
+        if not ids:  # the layout's
+            return parts[0]
         return "".join(part + str(i) for part, i in zip(parts, ids, strict=False)) + parts[-1]
 
 

@@ -4,8 +4,6 @@ from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from muster.accounts.context_processors import LayoutUrls
-
 
 def _error(request, status: int, title: str, message: str):
     return render(
@@ -45,5 +43,4 @@ def server_error(request):
         # be what failed: the same page without it, rather than a second error (and each
         # middleware reporting one more to Sentry).
         return HttpResponseServerError(render_to_string(
-            "error.html", {"title": title, "message": message, "status": 500,
-                           "layout_urls": LayoutUrls()}))
+            "error.html", {"title": title, "message": message, "status": 500}))

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from django.utils.functional import SimpleLazyObject
 
-from muster.reverse_once import address
+from muster.reverse_once import Addresses, address
 
 from . import permissions
 
@@ -91,10 +91,11 @@ def links_for(user, match=None, path: str = "") -> list[dict]:
     if user is None or not user.is_authenticated:
         return []
     links = []
+    address_of = Addresses()  # the script prefix and URL configuration looked up once
     for link in HEADER_LINKS:
         if link.predicate is not None and not permissions.allows(user, link.predicate, None):
             continue
-        url = address(link.url_name)
+        url = address_of(link.url_name)
         current = match is not None and link.is_current(match)
         links.append({"label": link.label, "url": url, "current": current,
                       "page": current and url == path, "group": link.group})
@@ -118,25 +119,6 @@ def grouped(links: list[dict]) -> list[dict]:
     return top
 
 
-class LayoutUrls:
-    """The layout's own addresses, `{{ layout_urls.home }}`: each reversed once per process
-    (muster/reverse_once.py); every page has ten, and a `{% url %}` tag costs about 130
-    Python calls (issue 17)."""
-
-    NAMES = {
-        "home": "home", "menu": "menu", "sign_out": "account_logout",
-        "my_access": "access:mine", "notifications": "notifications:mine",
-        "calendar": "closeout:calendar", "second_factor": "mfa_index",
-        "api_tokens": "api_pages:tokens", "api_docs": "api_pages:docs", "search": "search:results",
-    }
-
-    def __getitem__(self, key: str) -> str:
-        return address(self.NAMES[key])
-
-
-_LAYOUT_URLS = LayoutUrls()
-
-
 def navigation(request):
     """The header's items for this person: links and groups ({label, url, current, page,
     links}; `links` is None for a plain link).
@@ -151,4 +133,4 @@ def navigation(request):
         match = getattr(request, "resolver_match", None)
         return grouped(links_for(user, match, request.path))
 
-    return {"nav": SimpleLazyObject(build), "layout_urls": _LAYOUT_URLS}
+    return {"nav": SimpleLazyObject(build)}
