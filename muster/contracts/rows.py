@@ -10,10 +10,10 @@ row is one f-string of escaped values, the same HTML the template wrote. What a 
 - its next step: what, when (and whether it is overdue, and how many steps are), who.
 """
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from muster import datewords
+from muster.escaping import escape
 
 from .models import Stage
 from .templatetags.muster_tags import responsible_labels
