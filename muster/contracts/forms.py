@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 
 from muster.accounts.models import User
 from muster.catalog.models import Service
+from muster.compiled import Compiled
 from muster.forms import USWDSMixin
 from muster.validators import EMAIL_MAX, NAME_MAX, SHORT_TEXT_MAX
 
@@ -36,6 +37,10 @@ SORT_CHOICES = [
 _SHOWN: OrderedDict[tuple, dict[str, str]] = OrderedDict()
 _SHOWN_MAX = 256
 _SHOWN_LOCK = threading.Lock()
+
+
+# The service select's options, read on every list page by a query built once per process.
+_SERVICE_CHOICES = Compiled(lambda: Service.objects.values_list("pk", "name"))
 
 
 class ContractFilterForm(USWDSMixin, forms.Form):
@@ -93,7 +98,7 @@ class ContractFilterForm(USWDSMixin, forms.Form):
         # The service select's choices, read as rows (the field's own iterator opened a
         # server-side cursor for them); the same options, in the queryset's order.
         field = cast(forms.ModelChoiceField, self.fields["service"])
-        services = tuple(Service.objects.values_list("pk", "name"))  # the field's queryset
+        services = tuple(_SERVICE_CHOICES.rows())  # the field's queryset
         field.widget.choices = [("", field.empty_label), *services]
         key = (services, *((name, repr(bound.value()), tuple(map(str, bound.errors)))
                           for name, bound in ((n, self[n]) for n in self.fields)))

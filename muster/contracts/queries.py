@@ -431,6 +431,17 @@ def saved_views(user) -> QuerySet[SavedView]:
     return SavedView.objects.filter(user=user)
 
 
+_SAVED_VIEWS = Compiled(lambda user_id: SavedView.objects.filter(user_id=user_id), user_id=int)
+
+
+def saved_views_listed(user) -> list[SavedView]:
+    """saved_views(user), read for the contract list, which shows them on every page: by a
+    query built once per process (building it was 1,100 of the list's Python calls)."""
+    if not user.is_authenticated:
+        return []
+    return _SAVED_VIEWS.objects(user_id=user.pk)
+
+
 def view_of(user, pk) -> SavedView | None:
     """One of the person's saved views; None for anyone else's (as if it did not exist)."""
     return saved_views(user).filter(pk=pk).first()

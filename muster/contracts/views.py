@@ -99,7 +99,7 @@ def contract_list(request):
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "today": clock.today(),
                # The person's saved views, and the filters shown, as a view would keep them.
-               "saved_views": queries.saved_views(request.user),
+               "saved_views": queries.saved_views_listed(request.user),
                "filters_query": query_of(chosen), "list_url": reverse("contracts:list")}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "contracts/_list_results.html", context)

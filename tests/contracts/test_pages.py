@@ -700,3 +700,16 @@ def test_a_row_says_why_it_names_no_organization_and_no_cor(client, team):
     assert 'data-label="Stage">Solicitation<' in unawarded
     assert 'data-label="Organization">Not given yet<' in row(html, "Awarded Without")
     assert f'href="{reverse("contracts:detail", args=[awarded.pk])}"' in html
+
+
+def test_the_lists_service_filter_offers_every_service_in_the_catalogs_order(client, team):
+    def options() -> list[str]:
+        select = re.search(r'<select name="service".*?</select>',
+                           html_of(client.get(LIST)), re.DOTALL)
+        assert select, "the list has no service filter"
+        return re.findall(r"<option[^>]*>([^<]*)</option>", select.group(0))
+
+    assert options() == ["Any service", *Service.objects.values_list("name", flat=True)]
+    Service.objects.create(slug="zz-new", name="A new service", description="New")
+    assert "A new service" in options()
+    assert options() == ["Any service", *Service.objects.values_list("name", flat=True)]

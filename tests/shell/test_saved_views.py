@@ -171,3 +171,20 @@ def test_the_list_and_its_views_cost_the_same_queries_at_one_view_and_twenty(
 
     assert {url: count(url) for url in few} == few
 
+
+
+def test_the_list_reads_a_persons_views_as_the_orm_does_in_name_order(people):
+    from django.contrib.auth.models import AnonymousUser
+
+    from muster.contracts import queries
+
+    person, other = people["onboarding_team"], people["cor"]
+    for name in ("beta", "Alpha", "gamma"):
+        SavedView.objects.create(user=person, name=name, query=f"q={name}")
+    SavedView.objects.create(user=other, name="Not theirs", query="q=x")
+
+    listed = queries.saved_views_listed(person)
+    assert [(v.pk, v.name, v.query) for v in listed] == [
+        (v.pk, v.name, v.query) for v in queries.saved_views(person)]
+    assert [v.name for v in listed] == ["Alpha", "beta", "gamma"]
+    assert queries.saved_views_listed(AnonymousUser()) == []
