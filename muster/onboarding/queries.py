@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
@@ -94,11 +95,7 @@ def queue_rows(statuses: Sequence[str], first: int | None = None) -> QuerySet:
     the SQL, so a kept plan knows them (muster/plans.py)."""
     rows = OnboardingRequest.objects.filter(ConstantIn("status", statuses))
     if first is not None:
-        ranked = rows.annotate(rank=Window(
-            RowNumber(), partition_by=[F("status")], order_by=[F("submitted_at").asc(),
-                                                               F("pk").asc()]))
-        rows = OnboardingRequest.objects.filter(
-            pk__in=ranked.filter(rank__lte=first).values("pk"))
+        rows = OnboardingRequest.objects.filter(pk__in=_oldest_of_each(statuses, first))
     open_question = Question.objects.filter(
         request=OuterRef("pk"), answered_at__isnull=True
     ).order_by("-asked_at")
@@ -112,6 +109,23 @@ def queue_rows(statuses: Sequence[str], first: int | None = None) -> QuerySet:
         .values_list(*QUEUE_ROW_COLUMNS)
         .order_by("submitted_at", "pk")
     )
+
+
+def _oldest_of_each(statuses: Sequence[str], first: int) -> QuerySet:
+    """The ids of each status's `first` oldest requests. Where the database takes a LIMIT
+    in each part of a UNION (PostgreSQL), one part a status, each read from the index
+    request_queue_order: the planner then expects as many rows as there are (150), where
+    for a window function's ranks it expected every request of the statuses (1,157 of
+    10,000 contracts' requests) and joined all 9,000 to keep them (issue 17: 9.6 -> 2 ms).
+    Else (SQLite) each request ranked within its status."""
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts = [OnboardingRequest.objects.filter(ConstantIn("status", [status]))
+                 .order_by("submitted_at", "pk").values("pk")[:first] for status in statuses]
+        return parts[0].union(*parts[1:], all=True)
+    ranked = OnboardingRequest.objects.filter(ConstantIn("status", statuses)).annotate(
+        rank=Window(RowNumber(), partition_by=[F("status")],
+                    order_by=[F("submitted_at").asc(), F("pk").asc()]))
+    return ranked.filter(rank__lte=first).values("pk")
 
 
 def _statuses(sections) -> tuple[str, ...]:

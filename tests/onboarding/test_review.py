@@ -260,6 +260,27 @@ def test_the_queues_queries_built_once_answer_as_the_orm(people, shown):
         .annotate(n=Count("pk")).order_by())
 
 
+def test_each_sections_oldest_are_its_first_by_submission_then_id_ties_included(people):
+    """The oldest rows of each status: the first SECTION_SHOWN by when submitted, then by
+    id where two were submitted at once (a union of per-status reads on PostgreSQL, ranks
+    within each status on SQLite: the same rows)."""
+    submitted = {}
+    for i in range(2 * queries.SECTION_SHOWN + 4):
+        status = (Status.SUBMITTED, Status.APPROVED)[i % 2]
+        at = datetime.datetime(2026, 11, 1, 15, tzinfo=datetime.UTC) + datetime.timedelta(
+            hours=(i * 7) % 5)  # five distinct times: many ties
+        made = OnboardingRequest.objects.create(
+            contract=make_contract(pop_start=D(2026, 12, 1), pop_end=D(2027, 6, 30)),
+            created_by=people["cor"], status=status, submitted_at=at)
+        submitted.setdefault(status, []).append((at, made.pk, made.contract_id))
+    statuses = (Status.SUBMITTED, Status.APPROVED, Status.REVIEWED)
+    rows = queries._queue_of(statuses)[1].rows()
+    expected = sorted((at, pk, contract_id, status) for status, made in submitted.items()
+                      for at, pk, contract_id in sorted(made)[:queries.SECTION_SHOWN])
+    assert [(row[0], row[1]) for row in rows] == [
+        (contract_id, status) for _, _, contract_id, status in expected]
+
+
 def test_a_section_shows_its_25_oldest_and_links_to_all_of_them(client, people, today):
     """A queue of thousands: each section shows its 25 oldest requests and its count; its
     link opens that section alone, 50 a page."""
