@@ -259,11 +259,17 @@ def may_see_surveys(user, obj=None) -> bool:
     return bool(team_roles(user) & RULES[Action.VIEW_SURVEY])
 
 
+# Whether a person is named on any contract as a party: asked by the header on every page.
+_A_PARTY_ROLE = Compiled(
+    lambda user_id: ContractRole.objects.filter(user_id=user_id, role__in=CONTRACT_PARTIES)
+    .order_by().values("pk")[:1], user_id=int)
+
+
 def may_see_service_requests(user, obj=None) -> bool:
     """The team, service leads, and anyone named on a contract as a party."""
     if team_roles(user) & (WHOLE_TEAM | {SERVICE_LEAD}):
         return True
-    return ContractRole.objects.filter(user=user, role__in=CONTRACT_PARTIES).exists()
+    return bool(user.is_authenticated and _A_PARTY_ROLE.rows(user_id=user.pk))
 
 
 def may_see_access_to_confirm(user, obj=None) -> bool:
