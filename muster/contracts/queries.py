@@ -84,6 +84,16 @@ def home_contracts(user) -> QuerySet:
     return _home_rows(home_open_contracts(user), clock.today())
 
 
+# What a list's row shows of a contract (contracts/_contract_table.html): its other
+# columns are not read (issue 17).
+ROW_COLUMNS = ("name", "contract_number", "stage", "award_date", "next_step_due",
+               "organization__name")
+# A list page's rows (contracts/rows.py) as dicts of these (a values() query set of
+# listed() or the home's rows): model instances cost a page 1,500 Python calls more.
+ROW_VALUES = ("pk", *ROW_COLUMNS, "next_step_name", "next_step_responsible", "is_overdue",
+              "overdue_count")
+
+
 def _open(contracts: QuerySet) -> QuerySet:
     return contracts.filter(stage__in=OPEN_STAGES)
 
@@ -99,15 +109,16 @@ def _party_open(user_id: int) -> QuerySet:
 # The home page of a person who sees the contracts they hold a role on (a COR, an SO...):
 # its count and its pages, built once per process (muster/compiled.py).
 _PARTY_HOME = Compiled(
-    lambda user_id, today, start, stop: _home_rows(_party_open(user_id), today)[start:stop],
+    lambda user_id, today, start, stop: _home_rows(_party_open(user_id), today)
+    .values(*ROW_VALUES)[start:stop],
     user_id=int, today=datetime.date, start=Limit, stop=Limit)
 _PARTY_HOME_COUNT = Compiled(
     lambda user_id: _party_open(user_id).order_by().values("pk"), user_id=int)
 
 
 class PartyHome(Pages):
-    """home_contracts of a person who sees as a party only (the same rows), a page at a
-    time."""
+    """home_contracts of a person who sees as a party only (the same rows, as ROW_VALUES),
+    a page at a time."""
 
     def __init__(self, user):
         super().__init__(_PARTY_HOME, _PARTY_HOME_COUNT,
@@ -115,11 +126,12 @@ class PartyHome(Pages):
 
 
 def home_list(user) -> "QuerySet | PartyHome":
-    """What a person's home page lists (home_contracts), counted and read a page at a time:
-    for those who see as a party only, with queries built once per process."""
+    """What a person's home page lists (home_contracts, as ROW_VALUES), counted and read a
+    page at a time: for those who see as a party only, with queries built once per
+    process."""
     if permissions.sees_as_party_only(user):
         return PartyHome(user)
-    return home_contracts(user)
+    return home_contracts(user).values(*ROW_VALUES)
 
 
 def home_pages(user) -> tuple:
@@ -144,12 +156,6 @@ SORTS = {
     "-pop_end": (F("pop_end").desc(nulls_last=True), Lower("name")),
     "next_due": (F("next_step_due").asc(nulls_last=True), Lower("name")),
 }
-
-
-# What a list's row shows of a contract (contracts/_contract_table.html): its other
-# columns are not read (issue 17).
-ROW_COLUMNS = ("name", "contract_number", "stage", "award_date", "next_step_due",
-               "organization__name")
 
 
 def filtered_contracts(user, *, q="", stage="", cor=None, service=None, overdue=False):
@@ -212,14 +218,14 @@ def listed(queryset: QuerySet, *, sort="name", cor_name=True,
 
 def list_pages(user, *, sort="name", q="", stage="", cor=None, service=None,
                overdue=False) -> tuple:
-    """The contract list page's contracts (listed, in `sort` order) and what it counts
-    (filtered_contracts), each read a page at a time. For those who see every contract,
-    without a COR's words, with queries built once per process for each combination of
-    filters and sort (TeamList)."""
+    """The contract list page's contracts (listed, in `sort` order, as ROW_VALUES and
+    `cor_name`) and what it counts (filtered_contracts), each read a page at a time. For
+    those who see every contract, without a COR's words, with queries built once per
+    process for each combination of filters and sort (TeamList)."""
     if isinstance(cor, str) or sort not in SORTS or not permissions.sees_every_contract(user):
         contracts = filtered_contracts(user, q=q, stage=stage, cor=cor, service=service,
                                        overdue=overdue)
-        return listed(contracts, sort=sort), contracts
+        return listed(contracts, sort=sort).values(*ROW_VALUES, "cor_name"), contracts
     team = TeamList(sort, q=q, stage=stage, cor_id=cor.pk if cor else None,
                     service_id=service.pk if service else None, overdue=overdue)
     return team, team
@@ -258,7 +264,8 @@ def _team_list(sort: str, overdue: bool, values: dict) -> tuple[Compiled, Compil
                          service=service_id, overdue=overdue, today=today)
 
     def pages(today, start, stop, **values) -> QuerySet:
-        return listed(contracts(today, **values), sort=sort, today=today)[start:stop]
+        return (listed(contracts(today, **values), sort=sort, today=today)
+                .values(*ROW_VALUES, "cor_name")[start:stop])
 
     def ids(**values) -> QuerySet:  # as count() would: no order, the ids alone
         return contracts(**values).order_by().values("pk")

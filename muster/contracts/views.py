@@ -56,17 +56,11 @@ class _CountedPages(Paginator):
         return self._counted.count()
 
 
-_PK = 2_147_483_647  # a placeholder id: where a contract's id goes in its address
-
-
 def _list_page(request, queryset, counted, *, show_cor=False):
-    """A page of contracts and its table's `rows` (contracts/_contract_table.html), each
-    contract with its page's `url` (reversed once a page rather than once a row)."""
+    """A page of contracts (queries.ROW_VALUES) and its table's `rows`
+    (contracts/_contract_table.html)."""
     page = _CountedPages(queryset, PAGE_SIZE, counted).get_page(request.GET.get("page"))
-    before, _, after = reverse("contracts:detail", args=[_PK]).rpartition(str(_PK))
     page.object_list = list(page.object_list)
-    for contract in page.object_list:
-        contract.url = f"{before}{contract.pk}{after}"
     page.rows = rows.contract_rows(page.object_list, show_cor)  # type: ignore[attr-defined]
     return page
 
