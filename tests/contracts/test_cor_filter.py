@@ -236,3 +236,32 @@ def test_suggestions_are_the_cors_of_contracts_the_person_sees(client, world, pe
 def test_a_long_query_is_cut_and_a_post_refused(client, world):
     assert suggested(client, "ana" + "x" * 5000) == []
     assert client.post(CORS, {"q": "ana"}).status_code == 405
+
+
+def test_one_cor_by_id_or_email_is_found_as_the_orm_finds_them(world):
+    """cor_holder: built once for those who see every contract, the ORM's query for the
+    others; either way a COR of a contract they see, by id or email, and nobody else."""
+    from django.db.models import Exists, OuterRef
+
+    from muster.accounts.models import User
+    from muster.contracts import cor_filter
+
+    def by_orm(user, **lookup):
+        roles = ContractRole.objects.filter(role=ContractRole.Role.COR)
+        if user is not None and user != world["team"]:
+            roles = roles.filter(contract__roles__user=user)
+        return (User.objects.filter(**lookup)
+                .filter(Exists(roles.filter(user_id=OuterRef("pk")))).order_by("pk").first())
+
+    ana_only = UserFactory()  # holds a role beside Ana Cor's: sees Alpha only
+    give_role(ana_only, world["Alpha"], ContractRole.Role.POC)
+    for user in (world["team"], None, ana_only):
+        for person in (world["ana"], world["ben"], world["team"]):
+            for lookup in ({"pk": person.pk}, {"email": person.email}):
+                found = cor_filter.cor_holder(user, **lookup)
+                assert found == by_orm(user, **lookup), (user, person, lookup)
+        assert cor_filter.cor_holder(user, pk=10**17) is None
+        assert cor_filter.cor_holder(user, email="nobody@example.gov") is None
+    assert cor_filter.cor_holder(world["team"], pk=world["ben"].pk) == world["ben"]
+    assert cor_filter.cor_holder(ana_only, pk=world["ben"].pk) is None
+    assert cor_filter.cor_holder(ana_only, email=world["ana"].email) == world["ana"]
