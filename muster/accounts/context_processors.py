@@ -106,6 +106,7 @@ def grouped(links: list[dict]) -> list[dict]:
     """The top level: plain links, then one entry per group with its links. A group with
     one link for this person is shown as that link."""
     top = [dict(link, links=None) for link in links if link["group"] is None]
+    menu = address("menu")
     for key, label in GROUPS.items():
         members = [link for link in links if link["group"] == key]
         if len(members) == 1:
@@ -113,7 +114,7 @@ def grouped(links: list[dict]) -> list[dict]:
         elif members:
             top.append({
                 "label": label, "key": key, "id": f"nav-{key}", "links": members,
-                "url": f"{address('menu')}#menu-{key}",
+                "url": f"{menu}#menu-{key}",
                 "current": any(link["current"] for link in members), "page": False,
             })
     return top
