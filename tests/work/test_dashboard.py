@@ -175,6 +175,7 @@ def test_the_tables_written_in_python_are_the_templates(people, items):
 def test_the_contracts_by_stage_built_once_are_the_orms(people, items):
     from django.db.models import Count
 
+    from muster import clock
     from muster.contracts.models import Contract
     from muster.work import queries
 
@@ -182,4 +183,37 @@ def test_the_contracts_by_stage_built_once_are_the_orms(people, items):
 
     activate(make_contract())
     by_orm = Contract.objects.values_list("stage").annotate(n=Count("pk")).order_by()
-    assert sorted(queries._STAGES.rows()) == sorted(by_orm) and len(by_orm) > 1
+    counted = [(stage, n) for kind, stage, *_, n in queries._day(clock.today()).counts.rows()
+               if kind == queries.STAGE]
+    assert sorted(counted) == sorted(by_orm) and len(by_orm) > 1
+
+
+def test_the_counts_by_status_and_assignee_are_the_orms(client, people, items):
+    """The dashboard's one query (queries._dashboard_counts) counts each kind's open items
+    by status and by who works on them as the ORM's open rows give them."""
+    from collections import Counter
+
+    from muster import clock
+    from muster.work import queries
+    from muster.work.items import KINDS
+
+    signed_in(client, people["team_lead"])
+    client.post(f"/work/grant/{items['late_grant'].pk}/assign/",
+                {"assignee": people["onboarding_team"].pk})
+    client.post(f"/work/grant/{items['grant'].pk}/take/")
+    client.post(f"/work/closeout/{items['closeout'].pk}/take/")
+    got = queries.dashboard(clock.today())
+    people_by_orm: Counter = Counter()
+    for counts in got["kinds"]:
+        rows = counts.kind.open_rows()
+        by_status = Counter(rows.values_list("status", flat=True))
+        assert [(value, n) for value, _, n in counts.by_status] == [
+            (value, by_status[value]) for value in counts.kind.statuses]
+        assert counts.unassigned == rows.filter(work_assignment__isnull=True).count()
+        people_by_orm.update(pk for pk in rows.values_list("assignee_pk", flat=True) if pk)
+    assert {p["pk"]: p["n"] for p in got["people"]} == dict(people_by_orm) == {
+        people["onboarding_team"].pk: 1, people["team_lead"].pk: 2}
+    assert [p["name"] for p in got["people"]] == [
+        people["team_lead"].full_name, people["onboarding_team"].full_name]
+    assert got["unassigned"] == sum(c.unassigned for c in got["kinds"]) == 2
+    assert set(KINDS) == {c.kind.key for c in got["kinds"]}
