@@ -214,7 +214,7 @@ Counts = dict[str, int]
 def mine_and_waiting_counts(rows: dict[str, QuerySet], user) -> tuple[Counts, Counts]:
     """How many open items of each kind are assigned to the person, and how many to
     nobody: one query a kind for both (a COUNT for each list read every open grant twice)."""
-    return _summed({key: counts_by_status(qs, user.pk) for key, qs in rows.items()})
+    return _summed({key: counts_of(qs, user.pk) for key, qs in rows.items()})
 
 
 def _summed(counted: Mapping[str, Iterable[tuple[int, int]]]) -> tuple[Counts, Counts]:
@@ -227,10 +227,13 @@ def _summed(counted: Mapping[str, Iterable[tuple[int, int]]]) -> tuple[Counts, C
     return mine, waiting
 
 
-def counts_by_status(rows: QuerySet, user_id: int) -> QuerySet:
-    """Per status of `rows`, how many are assigned to the person and how many to nobody
-    (a query set: per status, so that it is not an aggregate and can be built once)."""
-    return (rows.order_by().values("status")
+def counts_of(rows: QuerySet, user_id: int) -> QuerySet:
+    """How many of `rows` are assigned to the person and how many to nobody: one row. A
+    query set, not an aggregate, so that it can be built once: "grouped" by a constant,
+    which Django leaves out of GROUP BY (grouped by status, the 7,877 grants waiting for
+    confirmation were counted 0.6 ms slower)."""
+    return (rows.order_by().annotate(counted=Value(1, output_field=_AS_RETURNED))
+            .values("counted")
             .annotate(mine=Count("pk", filter=Q(work_assignment__assignee=user_id)),
                       waiting=Count("pk", filter=Q(work_assignment__isnull=True)))
             .values_list("mine", "waiting"))
@@ -273,9 +276,9 @@ def orm_lists(user, rows: dict[str, QuerySet], today: datetime.date) -> tuple[Me
 
 
 def _counts_of_every_kind(user_id: int) -> QuerySet:
-    """counts_by_status of every kind's open items, as rows (kind, mine, waiting): one
+    """counts_of every kind's open items, as rows (kind, mine, waiting): one
     query (UNION ALL) rather than one a kind."""
-    counted = [counts_by_status(kind.open_rows(), user_id)
+    counted = [counts_of(kind.open_rows(), user_id)
                .annotate(kind=Value(key, output_field=CharField()))
                .values_list("kind", "mine", "waiting") for key, kind in KINDS.items()]
     return counted[0].union(*counted[1:], all=True).order_by()

@@ -86,3 +86,28 @@ def test_rows_escape_every_character_as_django_escapes():
     every = "".join(chr(n) for n in range(0x250))
     assert rows.escape(every) == django_escape(every)
     assert rows.escape(every * 2 + "&amp;&lt;") == django_escape(every * 2 + "&amp;&lt;")
+
+
+# work/_pager.html, which rows.pager replaced.
+PAGER_TEMPLATE = '{# Pages of one list on a page that may hold two: `param` names its page number in the address. #}\n{% if page.paginator.num_pages > 1 %}\n<nav aria-label="{{ label }}" class="usa-pagination">\n  <ul class="usa-pagination__list">\n    {% if page.has_previous %}<li class="usa-pagination__item usa-pagination__arrow"><a href="{% if param == \'mine\' %}{% querystring mine=page.previous_page_number %}{% else %}{% querystring page=page.previous_page_number %}{% endif %}" class="usa-pagination__link usa-pagination__previous-page" aria-label="Previous page"><span class="usa-pagination__link-text">Previous</span></a></li>{% endif %}\n    <li class="usa-pagination__item usa-pagination__page-no"><span class="usa-pagination__button usa-current" aria-current="page">Page {{ page.number }} of {{ page.paginator.num_pages }}</span></li>\n    {% if page.has_next %}<li class="usa-pagination__item usa-pagination__arrow"><a href="{% if param == \'mine\' %}{% querystring mine=page.next_page_number %}{% else %}{% querystring page=page.next_page_number %}{% endif %}" class="usa-pagination__link usa-pagination__next-page" aria-label="Next page"><span class="usa-pagination__link-text">Next</span></a></li>{% endif %}\n  </ul>\n</nav>\n{% endif %}\n'  # noqa: E501
+
+
+def test_the_pager_written_in_python_is_the_templates(rf):
+    """rows.pager writes what the include of work/_pager.html wrote, byte for byte: one
+    page, the first, a middle and the last page, for either list's page number, with the
+    address's other values kept (and escaped)."""
+    from django.core.paginator import Paginator
+    from django.template import engines
+
+    template = engines["django"].from_string(PAGER_TEMPLATE)
+    for address in ("/", "/?mine=2", "/work/items/?kind=grant&q=a%26b<c>&page=2&mine=3"):
+        request = rf.get(address)
+        for size in (5, 75):
+            paginator = Paginator(list(range(size)), 25)
+            for number in range(1, paginator.num_pages + 1):
+                for param in ("mine", "page"):
+                    page = paginator.page(number)
+                    label = "Pages of <the> work & more"
+                    by_template = template.render(
+                        {"page": page, "param": param, "label": label}, request)
+                    assert rows.pager(page, param, label, request.GET) == by_template

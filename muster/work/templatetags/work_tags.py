@@ -1,5 +1,6 @@
 """Work items drawn by muster/work/rows.py: {% work_table items caption %}, {% work_due item %},
-{% work_controls item [here] %} (the forms return to `here`, else the page's `here`)."""
+{% work_controls item [here] %} (the forms return to `here`, else the page's `here`),
+{% work_pager page param label %}."""
 
 from django import template
 
@@ -34,3 +35,9 @@ def work_due(item):
 def work_controls(context, item, here=None):
     here = context.get("here", "") if here is None else here
     return rows.controls(item, _user_pk(context), here, _csrf(context))
+
+
+@register.simple_tag(takes_context=True)
+def work_pager(context, page, param, label):
+    """The pages of one list (rows.pager): `param` names its page number in the address."""
+    return rows.pager(page, param, label, context["request"].GET)
