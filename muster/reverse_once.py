@@ -8,10 +8,11 @@ in place of its ids, and split there; a row's URL is its parts and its ids joine
 """
 
 from collections.abc import Callable
-from html import escape
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+
+from muster.escaping import escape
 
 # Ids no row has: the URL is reversed with these, then split where they stand.
 _MARKS = (2_147_483_647, 2_147_483_646, 2_147_483_645)

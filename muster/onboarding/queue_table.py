@@ -19,12 +19,12 @@ only its oldest). What a row shows (queries.QueueRow):
 """
 
 import functools
-from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
 from muster import reverse_once
 from muster.contracts.templatetags.muster_tags import status_tag
+from muster.escaping import escape
 
 _OVERDUE = str(status_tag("step", "overdue"))
 

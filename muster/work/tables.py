@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
-from .rows import escape
+from muster.escaping import escape
 
 _TAGS = {"overdue": " bg-secondary-dark", "this_week": " bg-gold text-ink", "later": " bg-green"}
 

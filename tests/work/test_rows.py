@@ -72,22 +72,6 @@ def test_the_choice_of_people_is_labelled_and_keeps_its_options():
     assert "csrfmiddlewaretoken" not in html  # no token in the context: none written
 
 
-def test_rows_escape_as_django_escapes():
-    from django.utils.html import escape as django_escape
-    from django.utils.translation import gettext_lazy
-
-    for text in ("<b>\"Ann\" & 'Bo'</b>", "&amp;", "plain", 12, None, gettext_lazy("Yes")):
-        assert rows.escape(text) == django_escape(text)
-
-
-def test_rows_escape_every_character_as_django_escapes():
-    from django.utils.html import escape as django_escape
-
-    every = "".join(chr(n) for n in range(0x250))
-    assert rows.escape(every) == django_escape(every)
-    assert rows.escape(every * 2 + "&amp;&lt;") == django_escape(every * 2 + "&amp;&lt;")
-
-
 # work/_pager.html, which rows.pager replaced.
 PAGER_TEMPLATE = '{# Pages of one list on a page that may hold two: `param` names its page number in the address. #}\n{% if page.paginator.num_pages > 1 %}\n<nav aria-label="{{ label }}" class="usa-pagination">\n  <ul class="usa-pagination__list">\n    {% if page.has_previous %}<li class="usa-pagination__item usa-pagination__arrow"><a href="{% if param == \'mine\' %}{% querystring mine=page.previous_page_number %}{% else %}{% querystring page=page.previous_page_number %}{% endif %}" class="usa-pagination__link usa-pagination__previous-page" aria-label="Previous page"><span class="usa-pagination__link-text">Previous</span></a></li>{% endif %}\n    <li class="usa-pagination__item usa-pagination__page-no"><span class="usa-pagination__button usa-current" aria-current="page">Page {{ page.number }} of {{ page.paginator.num_pages }}</span></li>\n    {% if page.has_next %}<li class="usa-pagination__item usa-pagination__arrow"><a href="{% if param == \'mine\' %}{% querystring mine=page.next_page_number %}{% else %}{% querystring page=page.next_page_number %}{% endif %}" class="usa-pagination__link usa-pagination__next-page" aria-label="Next page"><span class="usa-pagination__link-text">Next</span></a></li>{% endif %}\n  </ul>\n</nav>\n{% endif %}\n'  # noqa: E501
 

@@ -3,10 +3,10 @@ written in Python. Every page draws them, some twenty links; the template's loop
 about 3,000 Python calls a page (issue 17). tests/test_navigation_html.py holds it to that
 loop, byte for byte."""
 
-from html import escape
-
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+
+from muster.escaping import escape
 
 register = template.Library()
 

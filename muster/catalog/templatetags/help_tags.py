@@ -3,10 +3,10 @@ drawn once for each reading of the contacts (context_processors.footer_contacts 
 reading a minute): every page shows them, and the template's loop cost about 700 Python
 calls a page (issue 17). tests/test_layout_html.py holds it to that loop, byte for byte."""
 
-from html import escape
-
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+
+from muster.escaping import escape
 
 register = template.Library()
 

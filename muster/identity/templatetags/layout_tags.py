@@ -9,13 +9,12 @@ a few dozen. tests/test_layout_html.py holds each to the template text it replac
 for byte, and holds a name or address with markup to be read as text.
 """
 
-from html import escape
-
 from django import template
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
 from muster.accounts.templatetags.navigation_tags import primary_navigation
+from muster.escaping import escape
 from muster.notifications.templatetags.notification_tags import unread_notifications
 from muster.reverse_once import Addresses
 

@@ -3,13 +3,12 @@ signed-in person, with how long their session has left. Written in Python: every
 draws it, and as an inclusion tag it cost about 600 Python calls a page (issue 17);
 tests/test_layout_html.py holds it to the template it replaced, byte for byte."""
 
-from html import escape
-
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
+from muster.escaping import escape
 from muster.identity import sessions
 from muster.reverse_once import Addresses
 
