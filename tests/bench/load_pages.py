@@ -220,9 +220,9 @@ CURSOR = re.compile(
 
 def readable(sql: str) -> str | None:
     """The statement to explain, or None: EXPLAIN ANALYZE runs it, so only reads are (a
-    server-side cursor's query without its DECLARE)."""
+    server-side cursor's query without its DECLARE; a UNION of parenthesized reads)."""
     sql = CURSOR.sub("", sql, count=1)
-    return sql if sql.lstrip().upper().startswith(("SELECT", "WITH")) else None
+    return sql if sql.lstrip(" (").upper().startswith(("SELECT", "WITH")) else None
 
 
 def explain_page(page: Page, queries: list[dict], contracts: int) -> None:
