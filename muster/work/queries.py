@@ -191,7 +191,8 @@ def offer(user, items: list[WorkItem], candidates: Candidates) -> list[WorkItem]
         else:
             item.candidates = []
         own = item.assignee_id == user.pk
-        item.may_take = (not own and permissions.may_work_on(user, item.obj)
+        # An assigner may work on every item (may_work_on): asked per item of the others.
+        item.may_take = (not own and (assigner or permissions.may_work_on(user, item.obj))
                          and (item.assignee_id is None or assigner))
         item.may_assign = assigner
         item.may_unassign = item.assignee_id is not None and (assigner or own)
