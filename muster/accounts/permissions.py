@@ -209,6 +209,14 @@ def sees_every_contract(user) -> bool:
     return bool(team_roles(user) & WHOLE_TEAM)
 
 
+# Read by roles_on on nearly every page: built once (muster/compiled.py).
+_CONTRACT_ROLES = Compiled(
+    lambda contract_id, user_id: ContractRole.objects.filter(
+        contract_id=contract_id, user_id=user_id).order_by().values_list("role"),
+    contract_id=int, user_id=int,
+)
+
+
 def roles_on(user, contract) -> frozenset[str]:
     """Every role the person holds on this contract, team roles included."""
     if not user.is_authenticated:
@@ -218,7 +226,8 @@ def roles_on(user, contract) -> frozenset[str]:
     if contract.pk in cache:
         return cache[contract.pk]
     roles = set(team_roles(user) & WHOLE_TEAM)
-    roles |= set(contract.roles.filter(user=user).values_list("role", flat=True))
+    roles.update(role for role, in _CONTRACT_ROLES.rows(contract_id=contract.pk,
+                                                        user_id=user.pk))
     leads = led_service_ids(user)
     if leads and contract.services.filter(service_id__in=leads).exists():
         roles.add(SERVICE_LEAD)
@@ -480,15 +489,49 @@ def sees_as_party_only(user) -> bool:
             and not led_service_ids(user))
 
 
+# The contract contract_for reads when given no query set of its own: built once.
+_CONTRACT = Compiled(lambda pk: Contract.objects.filter(pk=pk), pk=int)
+# A bigint's largest value: a larger id names no contract (the database would refuse it).
+_LARGEST_ID = 2**63 - 1
+# The roles on a contract that let a person who does not see every contract see it: a
+# party's, or leading one of its services (visible_contracts, for one contract).
+SEEN_BY = CONTRACT_PARTIES | {SERVICE_LEAD}
+
+
+def sees_contract(user, contract) -> bool:
+    """Whether visible_contracts(user) holds this contract: decided from the person's roles
+    on it (roles_on), which the action is asked of next, so nothing more is read."""
+    return sees_every_contract(user) or bool(roles_on(user, contract) & SEEN_BY)
+
+
 def contract_for(user, pk, action: Action, queryset: QuerySet | None = None):
     """The contract if the person may take the action on it; else 404 (cannot see it) or 403."""
-    try:
-        contract = visible_contracts(user, queryset).get(pk=pk)
-    except (ValueError, TypeError, visible_contracts(user).model.DoesNotExist) as exc:
-        raise Http404("No such contract.") from exc
+    if queryset is None:
+        contract = _contract_seen(user, pk)
+    else:
+        try:
+            contract = visible_contracts(user, queryset).get(pk=pk)
+        except (ValueError, TypeError, Contract.DoesNotExist) as exc:
+            raise Http404("No such contract.") from exc
     if not can(user, action, contract):
         raise PermissionDenied("Your role on this contract does not allow that.")
     return contract
+
+
+def _contract_seen(user, pk) -> Contract:
+    """The contract by its id if the person may see it, else 404: a query built once, then
+    their roles on it (which `can` reads again free), where visible_contracts' query was
+    built afresh on each of nearly every page (3,000 Python calls)."""
+    if not user.is_authenticated:
+        raise Http404("No such contract.")
+    try:
+        number = int(pk)
+    except (ValueError, TypeError) as exc:
+        raise Http404("No such contract.") from exc
+    found = _CONTRACT.objects(pk=number) if 0 < number <= _LARGEST_ID else []
+    if not found or not sees_contract(user, found[0]):
+        raise Http404("No such contract.")
+    return found[0]  # type: ignore[return-value]
 
 
 # --- work: assignment of the team's work items, My work and the dashboard (issue 14) -----

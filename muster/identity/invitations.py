@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib.auth.hashers import is_password_usable
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
 from muster import bulk, clock
@@ -30,11 +31,12 @@ from muster.accounts import permissions
 from muster.accounts.models import ContractRole, TeamRole, User
 from muster.audit import services as audit
 from muster.catalog.models import HelpContact
+from muster.compiled import Compiled
 from muster.errors import DomainError, NotAllowed
 from muster.notifications import services as notifications
 
 from .models import Invitation, token_digest
-from .queries import AccountStatus, account_status, with_account_status
+from .queries import AccountStatus, is_pending, open_invitation_expiry, status_of
 
 REASON_MAX = Invitation._meta.get_field("reason").max_length
 # Someone who asks for a new link from the expired-link page gets at most one this often.
@@ -284,20 +286,44 @@ class SignIn:
     invitable: bool  # active, with no usable sign-in: an invitation can be sent
 
 
+def _sign_in_rows(ids: list[int]) -> QuerySet:
+    """What sign_in_of reads of each person, as plain values: the provider account is an
+    id (None: none) rather than an EXISTS, which would take its SELECT 1 as a parameter
+    (see SIGN_IN_BATCH)."""
+    return (User.objects.filter(pk__in=ids)
+            .annotate(provider=Subquery(SocialAccount.objects.filter(user=OuterRef("pk"))
+                                        .order_by().values("pk")[:1]),
+                      invitation_expiry=open_invitation_expiry())
+            .order_by()
+            .values_list("pk", "is_active", "last_login", "password", "provider",
+                         "invitation_expiry"))
+
+
+# Up to this many people (a roster's page) are read by a query built once per process,
+# their ids padded with one no one has. No more: psycopg parses a query once per process
+# when it has at most 50 parameters, else on every run (700 Python calls).
+SIGN_IN_BATCH = 50
+_NO_ONE = 0
+_SIGN_IN = Compiled(lambda **ids: _sign_in_rows(list(ids.values())),
+                    **{f"id{n}": int for n in range(SIGN_IN_BATCH)})
+
+
 def sign_in_of(user_ids: Iterable[int]) -> dict[int, SignIn]:
     """Each person's account status and whether a link can be sent to them: one query for
-    a whole page of people."""
-    ids = list(user_ids)
+    a whole page of people, rows of plain values rather than users."""
+    ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
-    provider = SocialAccount.objects.filter(user=OuterRef("pk"))
-    users = (with_account_status(User.objects.filter(pk__in=ids))
-             .annotate(has_provider=Exists(provider))
-             .only("pk", "is_active", "last_login", "password"))
+    if len(ids) > SIGN_IN_BATCH:
+        rows = list(_sign_in_rows(ids))
+    else:
+        padded = ids + [_NO_ONE] * (SIGN_IN_BATCH - len(ids))
+        rows = _SIGN_IN.rows(**{f"id{n}": pk for n, pk in enumerate(padded)})
+    now = clock.now()
     return {
-        u.pk: SignIn(account_status(u), u.is_active and not u.has_provider
-                     and not u.has_usable_password())
-        for u in users
+        pk: SignIn(status_of(is_active, last_login, is_pending(expiry, now)),
+                   is_active and provider is None and not is_password_usable(password))
+        for pk, is_active, last_login, password, provider, expiry in rows
     }
 
 

@@ -105,8 +105,12 @@ def roster(request, pk, add_form=None, status=200):
         request.user, ContractRole(contract=contract, role=queries.MEMBER))
     query = request.GET.copy()
     query.pop("page", None)
+    # The page's CSRF token, taken once for its rows and its other forms (the context
+    # processor's would mask it again: 500 Python calls).
+    token = get_token(request)
     results = {"contract": contract, "page": page, "rows": rows, "q": q, "urls": _urls(pk),
-               "rows_html": RosterTable(pk, here=here, csrf_token=get_token(request),
+               "csrf_token": token,
+               "rows_html": RosterTable(pk, here=here, csrf_token=token,
                                         may_invite=may_invite).rows_html(rows),
                # Where the bulk revoke comes back to.
                "forms_back_to": here,
