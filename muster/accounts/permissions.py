@@ -154,11 +154,16 @@ def carried_over(contract) -> bool:
     value): its stage says so, or a closeout names it as the re-award's successor."""
     if contract.stage in ("reawarded", "withdrawn"):
         return True
-    return contract.pk is not None and contract.predecessor_closeouts.filter(
-        scenario=REAWARD_INCUMBENT).exists()
+    return contract.pk is not None and bool(_REAWARDED_TO_INCUMBENT.rows(pk=contract.pk))
 
 
 REAWARD_INCUMBENT = 1
+# Asked by the contract page (its intake panel) on every visit: built once.
+_REAWARDED_TO_INCUMBENT = Compiled(
+    lambda pk: Contract.objects.filter(
+        pk=pk, predecessor_closeouts__scenario=REAWARD_INCUMBENT).values("pk")[:1],
+    pk=int,
+)
 
 
 # Who may file a solicitation notice (which creates a contract): a person with the COR
@@ -294,8 +299,6 @@ def may_see_accounts(user, obj=None) -> bool:
 def may_administer(user, obj=None) -> bool:
     """Django's administration: staff accounts."""
     return bool(user.is_staff)
-
-
 
 
 # --- closeout: who may see what is not about one contract --------------------------------

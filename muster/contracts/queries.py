@@ -349,11 +349,21 @@ def _page_contract(pk) -> QuerySet:
 _PAGE_CONTRACT = _BySight(lambda visible, pk: visible(_page_contract(pk)).filter(pk=pk), pk=int)
 
 
+# Every role but a contractor user's: one holder each (an index holds just these).
+HOLDER_ROLES = [role for role in ContractRole.Role.values if role != CONTRACTOR_USER]
+
+
 def _named_parties(pk) -> QuerySet:
+    """The roles the page names: the holders', then the first contractor users'. Two
+    halves of a UNION, each read by its own index: asked as one condition with an OR, the
+    planner guessed a third of a large roster and read it in parallel (30 ms for 14
+    rows)."""
     first_users = _contractor_users(pk).order_by("assigned_at", "pk").values("pk")
-    return ContractRole.objects.filter(
-        ~Q(role=CONTRACTOR_USER) | Q(pk__in=first_users[:USERS_NAMED])
-    ).select_related("user").order_by()  # parties() orders them
+    named = ContractRole.objects.filter(contract_id=pk, role__in=HOLDER_ROLES).values(
+        "pk").union(ContractRole.objects.filter(pk__in=first_users[:USERS_NAMED])
+                    .values("pk"), all=True)
+    return (ContractRole.objects.filter(pk__in=named)
+            .select_related("user").order_by())  # parties() orders them
 
 
 _PAGE_RELATED = (

@@ -38,11 +38,14 @@ def party_rows(rows, csrf_token, back: str) -> SafeString:
     their account's status and, when one can be sent, the button to invite them again,
     coming `back` to the page. Every value is escaped."""
     csrf, back = csrf_input(csrf_token), escape(back)
+    tags: dict[str, str] = {}  # a few statuses, each drawn once a table
 
     def account(role, state, invite_url) -> str:
         if state is None:
             return ""
-        tag = status_tag("account", state.status, state.status.label)
+        tag = tags.get(state.status)
+        if tag is None:
+            tag = tags[state.status] = status_tag("account", state.status, state.status.label)
         if not state.invitable:
             return tag
         return (f'{tag}<form method="post" action="{escape(invite_url)}">{csrf}'

@@ -61,3 +61,29 @@ def test_someone_signed_out_sees_no_contract(people, django_assert_num_queries):
 
     with django_assert_num_queries(0), pytest.raises(Http404):
         contract_for(AnonymousUser(), people["mine"].pk, Action.VIEW_CONTRACT)
+
+
+def test_a_reawards_new_record_is_carried_over_as_its_closeout_says(people):
+    """carried_over asks, by a query built once, what its ORM query asked: whether a
+    closeout names the contract as a re-award to the incumbent's successor."""
+    import datetime
+
+    from muster.closeout.models import Closeout, Scenario
+
+    mine, other = people["mine"], people["other"]
+    third = Contract.objects.create(name="Third", contract_number="75FCMC26C0999",
+                                    organization=mine.organization)
+    Closeout.objects.create(contract=mine, pop_end=datetime.date(2027, 11, 30),
+                            scenario=Scenario.REAWARD_INCUMBENT, successor=other)
+    Closeout.objects.create(contract=other, pop_end=datetime.date(2027, 11, 30),
+                            scenario=Scenario.OTHER_CONTRACTOR, successor=third)
+    for contract in (mine, other, third):
+        contract = Contract.objects.get(pk=contract.pk)
+        if contract.stage in ("reawarded", "withdrawn"):
+            continue
+        expected = contract.predecessor_closeouts.filter(
+            scenario=Scenario.REAWARD_INCUMBENT).exists()
+        assert permissions.carried_over(contract) == expected, contract
+    assert permissions.carried_over(Contract.objects.get(pk=other.pk))
+    assert not permissions.carried_over(Contract.objects.get(pk=third.pk))
+    assert not permissions.carried_over(Contract(name="Unsaved"))

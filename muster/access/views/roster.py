@@ -133,9 +133,11 @@ def roster(request, pk, add_form=None, status=200):
 
 
 def _urls(pk) -> dict[str, str]:
-    """The roster's links and form actions, by name (reversed once per process)."""
-    return {name: address(f"access:{name}", pk)
-            for name in ("roster", "import", "export", "add_user", "revoke_grants")}
+    """The roster's links and form actions, by name, and its breadcrumbs' (reversed once
+    per process)."""
+    return {**{name: address(f"access:{name}", pk)
+               for name in ("roster", "import", "export", "add_user", "revoke_grants")},
+            "contracts": address("contracts:list"), "contract": address("contracts:detail", pk)}
 
 
 @cache
