@@ -89,9 +89,10 @@ def roster(request, pk, add_form=None, status=200):
             g.may_confirm = permissions.may_confirm_grant_now(user, g)
             g.revocable = manages and g.status != GrantStatus.REVOKED
     if manages:  # the same select on every row, less what the person already holds
-        labels = {s.pk: service_label(s) for s in approved}
-        for row in rows:
-            row.grantable = [(s.pk, labels[s.pk]) for s in available(approved, row.grants)]
+        choices = [(s.pk, service_label(s)) for s in approved]
+        for row in rows:  # available(), on the choices: each service's pk read once a page
+            live = {g.service_id for g in row.grants if g.status != GrantStatus.REVOKED}
+            row.grantable = [choice for choice in choices if choice[0] not in live]
         # Most rows offer the same services: their options are written once per choice,
         # not by a loop in the template for each row.
         options: dict[tuple, str] = {}
