@@ -5,11 +5,10 @@ variable lookup and an escape at a time); here one f-string of escaped values, t
 HTML. The contract page's plain table and identity's table with accounts both use it.
 """
 
-from html import escape  # django.utils.html.escape is this, wrapped: the same text
-
 from django.utils.safestring import SafeString, mark_safe
 
 from muster.accounts.models import ContractRole
+from muster.escaping import escape
 
 EUA_ROLES = ("so", "spoc")  # whose EUA background check the table shows
 # As get_role_display() and get_eua_check_display() say them, for a dict's price.

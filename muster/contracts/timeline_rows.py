@@ -13,12 +13,11 @@ row is one f-string of escaped values, the same HTML the template wrote. A row s
   complete steps the "Mark done" form of an open step.
 """
 
-from html import escape  # django.utils.html.escape is this, wrapped: the same text
-
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from muster import datewords
+from muster.escaping import escape
 
 from .templatetags.muster_tags import csrf_input, responsible_labels, status_tag
 

@@ -2,14 +2,13 @@
 team, the table of the contract's people shows each person's account (invited, active,
 never signed in, disabled) and a button to invite them again."""
 
-from html import escape  # django.utils.html.escape is this, wrapped: the same text
-
 from django.utils.safestring import SafeString, mark_safe
 
 from muster.accounts import permissions
 from muster.contracts import panels, queries
 from muster.contracts.party_cells import party_cells
 from muster.contracts.templatetags.muster_tags import csrf_input, status_tag
+from muster.escaping import escape
 from muster.reverse_once import per_id
 
 from .invitations import sign_in_of

@@ -14,11 +14,11 @@ same HTML the template wrote. What a row shows:
 
 import functools
 from functools import cache
-from html import escape  # django.utils.html.escape is this, wrapped: the same text
 
 from django.utils.safestring import SafeString, mark_safe
 
 from muster.contracts.templatetags.muster_tags import status_tag
+from muster.escaping import escape
 from muster.reverse_once import address, per_id_escaped
 
 from ..models import GrantStatus
