@@ -5,6 +5,7 @@ render or redirect; the reads are in access.queries."""
 
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter, itemgetter
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -60,10 +61,11 @@ def grant_form(member_user, services_left, origin, data=None) -> GrantForm:
     )
 
 
-def available(approved, grants) -> list:
-    """The approved services the person holds no unrevoked grant to."""
+def available(approved, grants, pk_of=attrgetter("pk")) -> list:
+    """The approved services the person holds no unrevoked grant to (`pk_of` reads a
+    service's id: the roster passes (id, label) pairs)."""
     live = {g.service_id for g in grants if g.status != GrantStatus.REVOKED}
-    return [s for s in approved if s.pk not in live]
+    return [s for s in approved if pk_of(s) not in live]
 
 
 # --- The roster -------------------------------------------------------------------------
@@ -90,9 +92,8 @@ def roster(request, pk, add_form=None, status=200):
             g.revocable = manages and g.status != GrantStatus.REVOKED
     if manages:  # the same select on every row, less what the person already holds
         choices = [(s.pk, service_label(s)) for s in approved]
-        for row in rows:  # available(), on the choices: each service's pk read once a page
-            live = {g.service_id for g in row.grants if g.status != GrantStatus.REVOKED}
-            row.grantable = [choice for choice in choices if choice[0] not in live]
+        for row in rows:  # on the (id, label) pairs: each service's label written once a page
+            row.grantable = available(choices, row.grants, pk_of=itemgetter(0))
         # Most rows offer the same services: their options are written once per choice,
         # not by a loop in the template for each row.
         options: dict[tuple, str] = {}

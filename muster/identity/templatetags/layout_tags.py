@@ -14,6 +14,7 @@ from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
 from muster.accounts.templatetags.navigation_tags import primary_navigation
+from muster.contracts.templatetags.muster_tags import csrf_input
 from muster.escaping import escape
 from muster.notifications.templatetags.notification_tags import unread_notifications
 from muster.reverse_once import Addresses
@@ -28,14 +29,6 @@ def _view_name(context) -> str | None:
 
 def _current(view_name: str | None, name: str) -> str:
     return ' aria-current="page"' if view_name == name else ""
-
-
-def _csrf_input(context) -> str:
-    """What `{% csrf_token %}` writes."""
-    token = context.get("csrf_token")
-    if not token or token == "NOTPROVIDED":
-        return ""
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(token))}">'
 
 
 def _notifications_label(unread: int) -> str:
@@ -73,7 +66,7 @@ def account_bar(context) -> SafeString:
         f"{_current(view_name, 'api_pages:docs')}>API</a>\n"
         f"      </nav>\n"
         f'      <form id="sign-out-form" method="post" action="{escape(url("account_logout"))}" '
-        f'class="display-inline">{_csrf_input(context)}\n'
+        f'class="display-inline">{csrf_input(context.get("csrf_token"))}\n'
         f'        <button type="submit" class="usa-button usa-button--unstyled">Sign out'
         f"</button>\n      </form>\n    </div>\n  </div>\n  "
     )
