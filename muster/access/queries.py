@@ -351,6 +351,19 @@ def export_rows(contract: Contract) -> Iterator[tuple]:
 # --- Data Use Agreements --------------------------------------------------------------
 
 
+# A contract's paused grants, and how many of them its lapsed DUA paused: no row when it
+# has none (a query built once per process: the page of a contract with a DUA asks).
+_PAUSED_COUNTS = Compiled(
+    lambda contract_id: AccessGrant.objects.filter(
+        contract_id=contract_id, status=GrantStatus.PAUSED).order_by()
+    .values("contract_id")
+    .annotate(total=Count("pk"),
+              for_dua=Count("pk", filter=Q(pause_reason=PauseReason.DUA_LAPSED)))
+    .values_list("total", "for_dua"),
+    contract_id=int,
+)
+
+
 @dataclass(frozen=True)
 class DuaStatus:
     state: str  # valid, expiring soon, expired, invalid, not in effect yet, missing, not needed
@@ -363,10 +376,9 @@ class DuaStatus:
     # state for a contract that needs none and holds none (most contracts), so no query.
     @cached_property
     def _paused(self) -> dict[str, int]:
-        return AccessGrant.objects.filter(
-            contract=self.contract, status=GrantStatus.PAUSED
-        ).aggregate(total=Count("pk"),
-                    for_dua=Count("pk", filter=Q(pause_reason=PauseReason.DUA_LAPSED)))
+        found = _PAUSED_COUNTS.rows(contract_id=self.contract.pk)
+        total, for_dua = found[0] if found else (0, 0)
+        return {"total": total, "for_dua": for_dua}
 
     @property
     def paused_for_dua(self) -> int:

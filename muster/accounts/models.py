@@ -207,7 +207,13 @@ class ContractRole(models.Model):
                 name="one_holder_per_contract_role",
             ),
         ]
-        indexes = [models.Index(fields=["user", "role"])]
+        indexes = [
+            models.Index(fields=["user", "role"]),
+            # The contract page's first contractor users on the roster (by when they were
+            # put on it): read in order, not all of a roster of thousands sorted.
+            models.Index(fields=["contract", "role", "assigned_at", "id"],
+                         name="contract_role_by_assigned"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} on {self.contract}"
