@@ -18,8 +18,8 @@ _LABELS = dict(Responsible.choices)
 @register.simple_tag
 def address(name: str, *ids) -> str:
     """{% address 'onboarding:request' contract.pk %}: what {% url %} writes for a URL of
-    ids, reversed once per process (muster/reverse_once.py): about 15 Python calls against
-    130. For the pages everyone opens (the contract page's buttons)."""
+    ids (or of none), reversed once per process (muster/reverse_once.py): about 50 Python
+    calls against 130. For the pages everyone opens (the contract page, My work)."""
     return reverse_once.address(name, *ids)
 
 
