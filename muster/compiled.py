@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable, get_related_populators
 
@@ -52,74 +52,85 @@ class Compiled:
         self._limits = [name for name, kind in kinds.items() if kind is Limit]
         self._built: dict[tuple, _Built] = {}
 
+    # Each call looks the connection up once (_db) and hands it down: each use of
+    # django.db.connection looks it up again (about 9 Python calls; a contract page's
+    # 25 runs used it some 150 times).
+
     def rows(self, **values) -> list[tuple]:
-        built = self._sql(values)
-        rows = self._run(built, ("", ""), values)
-        if not built.converters:
-            return rows
-        # The connection itself, not django.db.connection, which looks it up at each use.
-        converters, wrapper = list(built.converters.items()), connections[connection.alias]
-        return [_converted(row, converters, wrapper) for row in rows]
+        db = _db()
+        return self._rows(self._sql(values, db), values, db)
 
     def count(self, **values) -> int:
         """How many rows: a COUNT around the built SQL as it is, its columns and its order
         (build `.order_by().values("pk")` to count as QuerySet.count() does)."""
-        counted = self._run(self._sql(values), ("SELECT COUNT(*) FROM (", ") AS compiled_rows"),
-                            values)
+        db = _db()
+        counted = self._run(self._sql(values, db),
+                            ("SELECT COUNT(*) FROM (", ") AS compiled_rows"), values, db)
         return counted[0][0] if counted else 0
 
     def dicts(self, **values) -> list[dict]:
         """The dicts iterating a `values()` query set gives: each row by its names."""
-        names = self._sql(values).names
-        return [dict(zip(names, row, strict=True)) for row in self.rows(**values)]
+        db = _db()
+        built = self._sql(values, db)
+        return [dict(zip(built.names, row, strict=True))
+                for row in self._rows(built, values, db)]
 
     def objects(self, **values) -> list[Model]:
         """The model instances iterating the query set gives: its fields (those `only`
         chose), what `select_related` follows, its annotations, then its prefetches."""
-        built = self._sql(values)
-        made = built.instances_of(self.rows(**values))
+        db = _db()
+        built = self._sql(values, db)
+        made = built.instances_of(self._rows(built, values, db))
         if built.prefetch and made:
             prefetch_related_objects(made, *built.prefetch)
         return made
 
     def gives_instances(self, **values) -> bool:
         """Whether the query set gives model instances (else a values() query set's rows)."""
-        built = self._sql(values)
+        built = self._sql(values, _db())
         return built.instances is not None or (built.nothing and not built.names)
 
-    def _run(self, built: "_Built", around: tuple[str, str], values: dict) -> list[tuple]:
+    def _rows(self, built: "_Built", values: dict, db) -> list[tuple]:
+        rows = self._run(built, ("", ""), values, db)
+        if not built.converters:
+            return rows
+        converters = list(built.converters.items())
+        return [_converted(row, converters, db) for row in rows]
+
+    def _run(self, built: "_Built", around: tuple[str, str], values: dict,
+             db) -> list[tuple]:
         if built.nothing:
             return []
-        params = [_as_parameter(self._kinds[name], values[name]) if name else fixed
+        params = [_as_parameter(self._kinds[name], values[name], db) if name else fixed
                   for name, fixed in built.slots]
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(around[0] + built.sql + around[1], params)
             return cursor.fetchall()
 
-    def _sql(self, values: dict) -> "_Built":
+    def _sql(self, values: dict, db) -> "_Built":
         """The SQL, for each parameter the value's name (None: fixed by the query), the
         converters of the columns that have any, and how rows become instances."""
         if values.keys() != self._kinds.keys():
             raise TypeError(f"give {sorted(self._kinds)}, not {sorted(values)}")
         limits = {name: int(values[name]) for name in self._limits}
-        key = (connection.alias, connection.vendor, *limits.values())
+        key = (db.alias, db.vendor, *limits.values())
         built = self._built.get(key)
         if built is None:  # read and kept whole: another thread may clear the dict
-            built = self._built_anew(values, limits)
+            built = self._built_anew(values, limits, db)
             if len(self._built) >= MAX_LIMITS:  # a query's pages, each visited: start over
                 self._built.clear()
             self._built[key] = built
         return built
 
-    def _built_anew(self, values: dict, limits: dict) -> "_Built":
+    def _built_anew(self, values: dict, limits: dict, db) -> "_Built":
         """The query set built with stand-ins for the values (and the limits as given),
         compiled, and each parameter traced back to its value."""
         stand_ins = {name: _STAND_INS[kind](n)
                      for n, (name, kind) in enumerate(self._kinds.items()) if kind is not Limit}
         by_value = {(type(p), p): name for name, p in (
-            (name, _as_parameter(self._kinds[name], v)) for name, v in stand_ins.items())}
+            (name, _as_parameter(self._kinds[name], v, db)) for name, v in stand_ins.items())}
         queryset: Any = self._build(**stand_ins, **limits)  # its private parts: below
-        compiler = queryset.query.get_compiler(connection.alias)
+        compiler = queryset.query.get_compiler(db.alias)
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # `[:0]`, say: no rows, whatever the values
@@ -132,7 +143,7 @@ class Compiled:
         query = queryset.query  # a values() query set's names, as ValuesIterable reads them
         names = (*query.extra_select, *query.values_select, *query.annotation_select)
         return _Built(sql, slots, compiler.get_converters(columns),
-                      _Instances.of(queryset, compiler),
+                      _Instances.of(queryset, compiler, db.alias),
                       tuple(queryset._prefetch_related_lookups), names)
 
 
@@ -188,10 +199,15 @@ class Related:
         kept[self._cache_name] = queryset
 
 
-def _as_parameter(kind: type, value: Any) -> Any:
+def _db():
+    """The default database's connection in this thread."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _as_parameter(kind: type, value: Any, db) -> Any:
     """A value as the built query carries it (SQLite takes dates as text)."""
     if kind is datetime.date:
-        return connection.ops.adapt_datefield_value(value)
+        return db.ops.adapt_datefield_value(value)
     return kind(value)
 
 
@@ -209,16 +225,15 @@ class _Instances:
     db: str  # the connection's alias
 
     @classmethod
-    def of(cls, queryset: Any, compiler) -> "_Instances | None":  # its private parts
+    def of(cls, queryset: Any, compiler, alias: str) -> "_Instances | None":  # private parts
         if queryset._iterable_class is not ModelIterable or queryset._known_related_objects:
             return None  # values(), or a related manager's set: rows() only
         info, select = compiler.klass_info, compiler.select
         start, end = info["select_fields"][0], info["select_fields"][-1] + 1
         return cls(info["model"], slice(start, end),
                    [column[0].target.attname for column in select[start:end]],
-                   get_related_populators(info, select, connection.alias,
-                                          queryset._fetch_mode),
-                   dict(compiler.annotation_col_map), queryset._fetch_mode, connection.alias)
+                   get_related_populators(info, select, alias, queryset._fetch_mode),
+                   dict(compiler.annotation_col_map), queryset._fetch_mode, alias)
 
     def make(self, row: tuple) -> Model:
         made = self.model.from_db(self.db, self.names, row[self.fields],

@@ -1,9 +1,8 @@
 """What conversation adds to the contract page: its whole thread, at the end of the page
 (registered by ConversationConfig.ready())."""
 
-from django.urls import reverse
-
 from muster.contracts import panels
+from muster.reverse_once import address
 
 from . import queries
 
@@ -13,5 +12,5 @@ def contract_panel(user, contract, today) -> dict | None:
     """Every entry of the contract's thread this person may read, and the form; None for
     whoever reads no thread (a contractor user)."""
     shown = queries.thread(user, contract, None,
-                           action=reverse("conversation:contract", args=[contract.pk]))
+                           action=address("conversation:contract", contract.pk))
     return None if shown is None else {"thread": shown}
