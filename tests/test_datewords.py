@@ -31,8 +31,9 @@ def test_the_words_follow_the_language_active():
 
 def test_the_filters_write_what_the_date_filter_writes_for_dates_instants_and_nothing():
     """{{ x|full_date }}, {{ x|full_weekday_date }} and {{ x|short_date }} as
-    {{ x|date:"F j, Y" }}, {{ x|date:"l, F j, Y" }} and {{ x|date:"M j, Y" }}: an instant in the current time zone (a minute before
-    midnight in New York is the next day in UTC), nothing for None or ""."""
+    {{ x|date:"F j, Y" }}, {{ x|date:"l, F j, Y" }} and {{ x|date:"M j, Y" }}: an instant
+    in the current time zone (a minute before midnight in New York is the next day in
+    UTC), nothing for None or ""."""
     import zoneinfo
 
     from django.template import Context, Template
