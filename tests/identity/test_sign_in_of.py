@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.db import connection
 
 from muster.accounts.models import User
 from muster.identity import invitations
@@ -99,6 +100,7 @@ def test_more_people_than_a_batch_are_read_in_one_query(everyone, django_assert_
 def test_the_query_asks_nothing_of_the_time_and_few_parameters(everyone):
     """Built once, it may not carry the time (it would be the first call's), and psycopg
     parses a query once per process only with at most 50 parameters."""
-    built = invitations._SIGN_IN._sql({f"id{n}": 1 for n in range(SIGN_IN_BATCH)})
+    built = invitations._SIGN_IN._sql({f"id{n}": 1 for n in range(SIGN_IN_BATCH)},
+                                      connection)
     assert len(built.slots) <= 50
     assert all(name is not None for name, _ in built.slots)
