@@ -277,8 +277,10 @@ def orm_lists(user, rows: dict[str, QuerySet], today: datetime.date) -> tuple[Me
 
 def _counts_of_every_kind(user_id: int) -> QuerySet:
     """counts_of every kind's open items, as rows (kind, mine, waiting): one
-    query (UNION ALL) rather than one a kind."""
-    counted = [counts_of(kind.open_rows(), user_id)
+    query (UNION ALL) rather than one a kind. The items alone (not open_rows(), which
+    joins each assignee for their name)."""
+    counted = [counts_of(kind.model.objects.filter(ConstantIn("status", kind.statuses)),
+                         user_id)
                .annotate(kind=Value(key, output_field=CharField()))
                .values_list("kind", "mine", "waiting") for key, kind in KINDS.items()]
     return counted[0].union(*counted[1:], all=True).order_by()
