@@ -88,6 +88,12 @@ class AccessGrant(FSMModelMixin, models.Model):
             # the page's 25 without sorting every one.
             models.Index(fields=["requested_at", "id"], condition=models.Q(status="requested"),
                          name="grant_requested_order"),
+            # The same grants by id, for a join that starts from a few assignments (a
+            # person's, My work's list of them): each grant's status and order read from
+            # this index, instead of every grant waiting for confirmation (7,877 at
+            # 10,000 contracts) hashed to find the person's 116 (1.6 to 0.8 ms).
+            models.Index(fields=["id", "requested_at"], condition=models.Q(status="requested"),
+                         name="requested_grant_by_id"),
         ]
 
     def __str__(self) -> str:

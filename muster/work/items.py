@@ -164,6 +164,7 @@ class Kind:
     statuses: dict[str, str]  # open status → what the item waits on
     opened_expression: Any
     anchor_based = False  # due DAYS_TO_ACT business days after `anchor`, else `due` (SQL)
+    anchor_is_opened = False  # its `anchor` is the instant it opened (one column)
     # What a list row reads of a related object besides its contract, as values (title(),
     # url(), service_id()): "service__name" is read as row.service.name.
     columns: tuple[str, ...] = ()
@@ -371,7 +372,7 @@ class GrantKind(Kind):
     model = AccessGrant
     statuses = {GrantStatus.REQUESTED: "Confirmation that the access is set up"}
     opened_expression = F("requested_at")
-    anchor_based = True
+    anchor_based = anchor_is_opened = True
     columns = ("service_id", "service__name", "user_id", "user__full_name")
 
     def base(self):

@@ -101,7 +101,11 @@ def test_a_service_lead_filters_only_their_services_items(client, people, items)
     assert rows(html) == [f"grant-{items['grant'].pk}"]
 
 
-def test_the_dashboards_counts_are_what_its_items_show(people, items):
+# On the Friday after Thanksgiving a grant's due ranges and aging buckets have different
+# bounds (one requested on the 19th is due this week, one of the 20th is not, both are 3
+# to 5 business days old): one number for both (queries._Day.one_column) names each.
+@pytest.mark.parametrize("day", [24, 27])
+def test_the_dashboards_counts_are_what_its_items_show(people, items, freeze_today, day):
     """The dashboard counts by due range and aging bucket in SQL (queries._groups: bounds
     on each row's own timestamp); every count is what the open items' own due dates and
     ages (Kind.item) give, around midnight and the week's and the buckets' bounds too."""
@@ -116,10 +120,13 @@ def test_the_dashboards_counts_are_what_its_items_show(people, items):
     from . import requested_grant
 
     tz = timezone.get_current_timezone()
-    for day in range(1, 25):
+    freeze_today(datetime.date(2026, 11, day))
+    for requested in range(1, day + 1):
         for hour, minute in ((0, 0), (23, 59)):
-            grant = requested_grant(people["mine"], "sas-viya", datetime.date(2026, 11, day))
-            grant.requested_at = datetime.datetime(2026, 11, day, hour, minute, tzinfo=tz)
+            grant = requested_grant(people["mine"], "sas-viya",
+                                    datetime.date(2026, 11, requested))
+            grant.requested_at = datetime.datetime(2026, 11, requested, hour, minute,
+                                                   tzinfo=tz)
             grant.save(update_fields=["requested_at"])
     today = clock.today()
     got = queries.dashboard(today)
@@ -217,3 +224,50 @@ def test_the_counts_by_status_and_assignee_are_the_orms(client, people, items):
         people["team_lead"].full_name, people["onboarding_team"].full_name]
     assert got["unassigned"] == sum(c.unassigned for c in got["kinds"]) == 2
     assert set(KINDS) == {c.kind.key for c in got["kinds"]}
+
+
+def test_a_finished_items_assignment_is_not_counted(client, people, items):
+    """An assignment stays with its item when the item is finished (a grant confirmed, a
+    closeout done): the dashboard counts each person's items, and those of nobody, among
+    the open items only. Here each kind has an item assigned to someone, to someone else,
+    to nobody, or finished while assigned."""
+    import datetime
+
+    from muster import clock
+    from muster.access.models import AccessGrant
+    from muster.closeout.models import Closeout
+    from muster.onboarding.models import Status
+    from muster.work import queries
+    from muster.work.items import KINDS
+
+    from . import submitted_request
+
+    team, lead = people["onboarding_team"], people["team_lead"]
+    question = submitted_request(people["other"], people["other_cor"],
+                                 datetime.date(2026, 11, 19),
+                                 status=Status.QUESTION)
+    signed_in(client, lead)
+    for key, item, person in (("grant", items["late_grant"], lead),
+                              ("grant", items["grant"], team),
+                              ("onboarding", items["onboarding"], team),
+                              ("onboarding", question, lead),
+                              ("closeout", items["closeout"], lead)):
+        client.post(f"/work/{key}/{item.pk}/assign/", {"assignee": person.pk})
+    AccessGrant.objects.filter(pk=items["late_grant"].pk).update(status="active")
+    Closeout.objects.filter(pk=items["closeout"].pk).update(
+        status=Closeout.Status.ACCESS_REMOVED)
+
+    got = queries.dashboard(clock.today())
+    assert {c.kind.key: (c.total, c.unassigned) for c in got["kinds"]} == {
+        "onboarding": (2, 0), "service-request": (1, 1), "grant": (1, 0), "closeout": (0, 0)}
+    assert {p["pk"]: p["n"] for p in got["people"]} == {team.pk: 2, lead.pk: 1}
+    assert got["unassigned"] == 1 and got["total"] == 4
+    for counts in got["kinds"]:  # as the ORM's open rows give them
+        rows = counts.kind.open_rows()
+        assert counts.total == rows.count() == sum(n for *_, n in counts.by_status)
+        assert counts.unassigned == rows.filter(work_assignment__isnull=True).count()
+    assert set(KINDS) == {c.kind.key for c in got["kinds"]}
+    html = client.get("/work/dashboard/").content.decode()
+    assert link_count(html, "/work/items/?assignee=none") == 1
+    assert link_count(html, f"/work/items/?assignee={team.pk}") == 2
+    assert link_count(html, f"/work/items/?assignee={lead.pk}") == 1
