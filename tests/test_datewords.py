@@ -33,7 +33,7 @@ def test_the_filters_write_what_the_date_filter_writes_for_dates_instants_and_no
     """{{ x|full_date }}, {{ x|full_weekday_date }} and {{ x|short_date }} as
     {{ x|date:"F j, Y" }}, {{ x|date:"l, F j, Y" }} and {{ x|date:"M j, Y" }}: an instant
     in the current time zone (a minute before midnight in New York is the next day in
-    UTC), nothing for None or ""."""
+    UTC), nothing for None, "" or what is not a date."""
     import zoneinfo
 
     from django.template import Context, Template
@@ -43,7 +43,8 @@ def test_the_filters_write_what_the_date_filter_writes_for_dates_instants_and_no
     shown = Template('{% load muster_tags %}[{{ x|full_date }}|{{ x|date:"F j, Y" }}]'
                      '[{{ x|full_weekday_date }}|{{ x|date:"l, F j, Y" }}]'
                      '[{{ x|short_date }}|{{ x|date:"M j, Y" }}]')
-    for value in (datetime.date(2026, 12, 1), late, late.astimezone(datetime.UTC), None, ""):
+    for value in (datetime.date(2026, 12, 1), late, late.astimezone(datetime.UTC), None, "",
+                  "2026-12-01", 20261201):
         with timezone.override("America/New_York"):
             text = shown.render(Context({"x": value}))
         for pair in text[1:-1].split("]["):

@@ -1,3 +1,5 @@
+import datetime
+
 from django import template
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
@@ -64,24 +66,31 @@ def service_rows(services) -> SafeString:
 
 
 # Django's `date` filter parses its format for every value (about 130 Python calls a date);
-# these write the contract page's formats with muster/datewords.py (about 25).
+# these write its three most used formats with muster/datewords.py (about 25). As the
+# filter, they write nothing for no date, nor for a value that is not one.
 @register.filter(expects_localtime=True)
 def short_date(value) -> str:
-    """{{ day|short_date }}: as {{ day|date:"M j, Y" }}, "Dec 1, 2026" ("" for none)."""
-    return datewords.current().day(value) if value else ""
+    """{{ day|short_date }}: as {{ day|date:"M j, Y" }}, "Dec 1, 2026"."""
+    return _in_words(datewords.DateWords.day, value)
 
 
 @register.filter(expects_localtime=True)
 def full_date(value) -> str:
-    """{{ day|full_date }}: as {{ day|date:"F j, Y" }}, "December 1, 2026" ("" for none)."""
-    return datewords.current().full_day(value) if value else ""
+    """{{ day|full_date }}: as {{ day|date:"F j, Y" }}, "December 1, 2026"."""
+    return _in_words(datewords.DateWords.full_day, value)
 
 
 @register.filter(expects_localtime=True)
 def full_weekday_date(value) -> str:
     """{{ day|full_weekday_date }}: as {{ day|date:"l, F j, Y" }}, "Tuesday, December 1,
-    2026" ("" for none)."""
-    return datewords.current().full_weekday(value) if value else ""
+    2026"."""
+    return _in_words(datewords.DateWords.full_weekday, value)
+
+
+def _in_words(write, value) -> str:
+    if not isinstance(value, datetime.date):
+        return ""
+    return write(datewords.current(), value)
 
 
 @register.filter
