@@ -10,7 +10,7 @@ import datetime
 
 from django.utils.safestring import SafeString, mark_safe
 
-from muster import datewords
+from muster import datewords, pagers
 from muster.escaping import escape
 from muster.reverse_once import Addresses
 
@@ -167,29 +167,8 @@ def pager(page, param: str, label: str, query) -> SafeString:
     """The pages of one list (work/_pager.html, which this replaced: some 400 Python
     calls a list, rendering an include and two {% querystring %}): `param` names its
     page number in the address ("mine", else "page"), `query` is the request's GET."""
-    pages = page.paginator.num_pages
-    if pages <= 1:
+    if page.paginator.num_pages <= 1:
         return mark_safe("\n\n")  # noqa: S308
     key = "mine" if param == "mine" else "page"
-    previous = next_ = ""
-    if page.has_previous():
-        previous = (
-            '<li class="usa-pagination__item usa-pagination__arrow"><a href="'
-            f'{_page_link(query, key, page.previous_page_number())}" class="usa-pagination__link '
-            'usa-pagination__previous-page" aria-label="Previous page"><span '
-            'class="usa-pagination__link-text">Previous</span></a></li>')
-    if page.has_next():
-        next_ = (
-            '<li class="usa-pagination__item usa-pagination__arrow"><a href="'
-            f'{_page_link(query, key, page.next_page_number())}" class="usa-pagination__link '
-            'usa-pagination__next-page" aria-label="Next page"><span '
-            'class="usa-pagination__link-text">Next</span></a></li>')
-    return mark_safe(  # noqa: S308  (the label and the addresses escaped)
-        f'\n\n<nav aria-label="{escape(label)}" class="usa-pagination">\n'
-        '  <ul class="usa-pagination__list">\n'
-        f"    {previous}\n"
-        '    <li class="usa-pagination__item usa-pagination__page-no"><span '
-        'class="usa-pagination__button usa-current" aria-current="page">'
-        f"Page {page.number} of {pages}</span></li>\n"
-        f"    {next_}\n"
-        "  </ul>\n</nav>\n\n")
+    drawn = pagers.nav(page, label, lambda number: _page_link(query, key, number))
+    return mark_safe(f"\n\n{drawn}\n\n")  # noqa: S308 (the label and the addresses escaped)

@@ -5,7 +5,7 @@ from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-from muster import datewords, reverse_once
+from muster import datewords, pagers, reverse_once
 from muster.accounts import permissions
 from muster.escaping import escape
 from muster.timeline.models import Responsible
@@ -35,28 +35,8 @@ def pagination(context) -> SafeString:
     if not isinstance(pages, int) or pages <= 1:
         return mark_safe("\n")  # noqa: S308
     before = f"?{_html(query)}&amp;page=" if query else "?page="
-    previous = next_ = ""
-    if page.has_previous():
-        previous = (
-            '<li class="usa-pagination__item usa-pagination__arrow"><a href="'
-            f'{before}{page.previous_page_number()}" class="usa-pagination__link '
-            'usa-pagination__previous-page" aria-label="Previous page"><span '
-            'class="usa-pagination__link-text">Previous</span></a></li>')
-    if page.has_next():
-        next_ = (
-            '<li class="usa-pagination__item usa-pagination__arrow"><a href="'
-            f'{before}{page.next_page_number()}" class="usa-pagination__link '
-            'usa-pagination__next-page" aria-label="Next page"><span '
-            'class="usa-pagination__link-text">Next</span></a></li>')
-    return mark_safe(  # noqa: S308 (the query escaped; the numbers are numbers)
-        '\n<nav aria-label="Pagination" class="usa-pagination">\n'
-        '  <ul class="usa-pagination__list">\n'
-        f"    {previous}\n"
-        '    <li class="usa-pagination__item usa-pagination__page-no"><span '
-        'class="usa-pagination__button usa-current" aria-current="page">'
-        f"Page {page.number} of {pages}</span></li>\n"
-        f"    {next_}\n"
-        "  </ul>\n</nav>\n\n")
+    drawn = pagers.nav(page, "Pagination", lambda number: f"{before}{number}")
+    return mark_safe(f"\n{drawn}\n\n")  # noqa: S308 (the query escaped; numbers are numbers)
 
 
 @register.filter
