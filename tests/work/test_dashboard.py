@@ -106,9 +106,10 @@ def test_a_service_lead_filters_only_their_services_items(client, people, items)
 # to 5 business days old): one number for both (queries._Day.one_column) names each.
 @pytest.mark.parametrize("day", [24, 27])
 def test_the_dashboards_counts_are_what_its_items_show(people, items, freeze_today, day):
-    """The dashboard counts by due range and aging bucket in SQL (queries._groups: bounds
-    on each row's own timestamp); every count is what the open items' own due dates and
-    ages (Kind.item) give, around midnight and the week's and the buckets' bounds too."""
+    """The dashboard counts by due range and aging bucket in SQL
+    (queries._dashboard_counts: bounds on each row's own timestamp); every count is what
+    the open items' own due dates and ages (Kind.item) give, around midnight and the
+    week's and the buckets' bounds too."""
     import datetime
 
     from django.utils import timezone

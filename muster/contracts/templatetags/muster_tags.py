@@ -116,7 +116,8 @@ def _link(target) -> str:
 
 
 def _html(value) -> str:
-    """As {{ value }} writes it: escaped, unless marked safe."""
+    """As {{ value }} writes it: escaped, unless marked safe (conditional_escape, with
+    muster/escaping.py's escape)."""
     if isinstance(value, Promise):
         value = str(value)
     return value.__html__() if hasattr(value, "__html__") else escape(value)
