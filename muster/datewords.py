@@ -1,7 +1,7 @@
 """Dates in the words pages show them, as Django's `date` filter writes them with "M j, Y"
 ("Dec 1, 2026"), "D, M j, Y" ("Tue, Dec 1, 2026"), "F j, Y" ("December 1, 2026") and
-"l, F j, Y" ("Tuesday, December 1, 2026"): for tables written in Python, and for templates
-by the `full_date` and `full_weekday_date` filters (muster_tags).
+"l, F j, Y" ("Tuesday, December 1, 2026"): for tables written in Python, and for every
+template by the `short_date`, `full_date` and `full_weekday_date` filters (muster_tags).
 
 Issue 17: the filter builds a formatter and parses its format string for every value,
 about 130 Python calls a date; a list of 150 rows with two dates each paid that 300 times.
