@@ -178,12 +178,19 @@ def _roster_people(contract_id) -> QuerySet:
     return User.objects.filter(AmongIds(_on_roster(contract_id).order_by().values("user_id")))
 
 
+def _chosen_on_roster(contract_id, page: slice) -> QuerySet:
+    """A page of the roster by name, its people's ids: read in order from the roles'
+    index roster_by_name (the name and email each role keeps, accounts/sort_keys.py), not
+    from every member's name in the users table."""
+    return _on_roster(contract_id).order_by("sort_name", "sort_email").values("user_id")[page]
+
+
 # The unsearched roster's size and its pages: queries built once per process.
 _ROSTER_SIZE = Compiled(lambda contract_id: _on_roster(contract_id).order_by().values("pk"),
                         contract_id=int)
 _ROSTER_PAGE = Compiled(
     lambda contract_id, start, stop: _roster_rows(
-        contract_id, _chosen(_roster_people(contract_id), slice(start, stop))),
+        contract_id, _chosen_on_roster(contract_id, slice(start, stop))),
     contract_id=int, start=Limit, stop=Limit,
 )
 
@@ -194,12 +201,12 @@ class Members:
 
     The roster's people are read first (the contract's roles by index, then the users by
     primary key) and only their names and emails searched, never the whole users table
-    (issue 17: a parallel scan of 130,000 users, twice, for a roster of 2,000). A page
-    chooses its people from the users table alone, then joins their roles: with the join
-    inside, a prepared statement's generic plan tested every row against the whole roster
-    (150 ms for 2,000), and a fresh plan walked every user in name order to find 50.
-    Unsearched, both are queries built once per process (a search's words go through the
-    ORM: they are written into its SQL wrapped in %...%)."""
+    (issue 17: a parallel scan of 130,000 users, twice, for a roster of 2,000). Unsearched,
+    a page chooses its people from the roles' own sort key (index roster_by_name); searched,
+    from the matching users by name. Then it joins their roles: with the join inside the
+    choice, a prepared statement's generic plan tested every row against the whole roster
+    (150 ms for 2,000). Unsearched, both are queries built once per process (a search's
+    words go through the ORM: they are written into its SQL wrapped in %...%)."""
 
     def __init__(self, contract: Contract, q: str = ""):
         self.contract, self.q = contract, q

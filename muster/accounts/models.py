@@ -194,6 +194,12 @@ class ContractRole(models.Model):
         default=EuaCheck.NOT_STARTED,
     )
     assigned_at = models.DateTimeField(default=clock.now)
+    # The roster's order (its person's name in lower case, then email), kept by the
+    # database's triggers (accounts/sort_keys.py), never written here.
+    sort_name = models.CharField(max_length=NAME_MAX, default="", editable=False)
+    sort_email = models.CharField(max_length=User._meta.get_field("email").max_length,
+                                  default="", editable=False)
+    KEPT_BY_DATABASE = ("sort_name", "sort_email")
 
     class Meta:
         ordering = ["contract", "role"]
@@ -213,6 +219,9 @@ class ContractRole(models.Model):
             # put on it): read in order, not all of a roster of thousands sorted.
             models.Index(fields=["contract", "role", "assigned_at", "id"],
                          name="contract_role_by_assigned"),
+            # A roster's page by name: 50 roles read in order, not every member's name.
+            models.Index(fields=["contract", "role", "sort_name", "sort_email", "user"],
+                         name="roster_by_name"),
         ]
 
     def __str__(self) -> str:

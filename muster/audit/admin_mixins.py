@@ -16,7 +16,10 @@ else:
 
 
 def _concrete_fields(obj):
-    return [f.name for f in obj._meta.concrete_fields if f.name not in {"password"}]
+    """What an admin change records: not the password, nor what the database keeps itself
+    (a role's sort key, accounts/sort_keys.py)."""
+    hidden = {"password", *getattr(obj, "KEPT_BY_DATABASE", ())}
+    return [f.name for f in obj._meta.concrete_fields if f.name not in hidden]
 
 
 def _contract_of(obj):
