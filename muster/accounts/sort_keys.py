@@ -84,14 +84,12 @@ def _triggers(connection: BaseDatabaseWrapper) -> dict[str, list[str]]:
 
 def installed(connection: BaseDatabaseWrapper) -> set[str]:
     """The names of this database's sort-key triggers that exist."""
-    names = list(_triggers(connection))
-    marks = ", ".join(["%s"] * len(names))
-    sql = (f"SELECT tgname FROM pg_trigger WHERE tgname IN ({marks})"
+    sql = ("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
            if connection.vendor == "postgresql" else
-           f"SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})")
+           "SELECT name FROM sqlite_master WHERE type = 'trigger'")
     with connection.cursor() as cursor:
-        cursor.execute(sql, names)
-        return {name for (name,) in cursor.fetchall()}
+        cursor.execute(sql)
+        return {name for (name,) in cursor.fetchall()} & set(_triggers(connection))
 
 
 def _has_columns(connection: BaseDatabaseWrapper) -> bool:
