@@ -6,7 +6,7 @@ from contextlib import suppress
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.forms.boundfield import BoundField
+from django.utils.safestring import SafeString, mark_safe
 
 from muster.forms import MultiplePdfField, USWDSMixin
 
@@ -27,41 +27,7 @@ class PdfFiles(MultiplePdfField):
                 "file you chose).")]) from error
 
 
-# An empty form's fields as drawn, keyed by everything a field shows (its people's names
-# and ids included); bounded, the oldest dropped first.
-_DRAWN: dict[tuple, str] = {}
-_DRAWN_MAX = 512
-
-
-class DrawnOnce(BoundField):
-    """A field of the thread's form: empty (the form not bound), it is drawn by the
-    widgets' templates once a process for what it shows (they cost a quarter of the
-    contract page); bound, with its values and errors, every time."""
-
-    def as_field_group(self):
-        if self.form.is_bound:
-            return super().as_field_group()
-        key = self._shows()
-        html = _DRAWN.get(key)
-        if html is None:
-            if len(_DRAWN) >= _DRAWN_MAX:
-                # Another thread may have dropped it (or changed the dict) meanwhile.
-                with suppress(KeyError, StopIteration, RuntimeError):
-                    del _DRAWN[next(iter(_DRAWN))]
-            html = _DRAWN[key] = super().as_field_group()
-        return html
-
-    def _shows(self) -> tuple:
-        field, widget = self.field, self.field.widget
-        choices = tuple((str(v), str(label)) for v, label in getattr(field, "choices", ()))
-        return (type(self.form), self.html_name, self.auto_id, str(self.label),
-                str(self.help_text), field.required, field.disabled, type(widget),
-                tuple(sorted(widget.attrs.items())), choices, repr(self.initial),
-                self.form.use_required_attribute)
-
-
 class EntryForm(USWDSMixin, forms.Form):
-    bound_field_class = DrawnOnce
     body = forms.CharField(
         label="Your message", max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -126,3 +92,26 @@ class EntryForm(USWDSMixin, forms.Form):
     def people(self) -> list:
         return [self.candidates[pk].user for pk in self.cleaned_data.get("notify") or []
                 if pk in self.candidates]
+
+
+# Empty forms as drawn, keyed by everything one shows (its people's ids, names and roles);
+# bounded, the oldest dropped first.
+_EMPTY: dict[tuple, SafeString] = {}
+_EMPTY_MAX = 512
+
+
+def empty_form_html(candidates, internal: bool) -> SafeString:
+    """The empty form for these people (queries.Candidate), as a page shows it: drawn once a
+    process for what it shows. Building a form (a deep copy of its fields) and drawing it
+    with the widgets' templates cost a twentieth of the contract page (issue 17); a form
+    with the person's values and errors is drawn every time (the view's bound form)."""
+    key = (internal, tuple((c.user.pk, c.label, c.reads_internal) for c in candidates))
+    html = _EMPTY.get(key)
+    if html is None:
+        if len(_EMPTY) >= _EMPTY_MAX:
+            # Another thread may have dropped it (or changed the dict) meanwhile.
+            with suppress(KeyError, StopIteration, RuntimeError):
+                del _EMPTY[next(iter(_EMPTY))]
+        form = EntryForm(candidates=candidates, internal=internal)
+        html = _EMPTY[key] = mark_safe(str(form))  # noqa: S308 (the form's own drawing)
+    return html

@@ -137,7 +137,7 @@ class Thread:
     request."""
 
     entries: list[Entry]
-    form: Any
+    form: Any  # the person's form with its errors, or the empty form's HTML
     action: str
     every: bool
     reads_internal: bool
@@ -146,14 +146,14 @@ class Thread:
 
 def thread(user, contract, about=None, *, form=None, action: str) -> Thread | None:
     """The thread of a page for this person (None: they read no thread)."""
-    from .forms import EntryForm
+    from .forms import empty_form_html
 
     shown = visibilities(user, contract, about)
     if not shown:
         return None
     if form is None:
-        form = EntryForm(candidates=candidates(contract, about, exclude=user),
-                         internal=Visibility.INTERNAL in shown)
+        form = empty_form_html(candidates(contract, about, exclude=user),
+                               internal=Visibility.INTERNAL in shown)
     return Thread(entries=entries(user, contract, about), form=form, action=action,
                   every=about is None, reads_internal=Visibility.INTERNAL in shown,
                   subject="this contract" if about is None else "this request")
