@@ -48,14 +48,14 @@ class Addresses:
     once a page."""
 
     def __init__(self):
-        self._where = _where()
+        self.where = _where()
         self._parts: dict[tuple[str, int], list[str]] = {}
 
     def __call__(self, name: str, *ids: int | str) -> str:
         key = (name, len(ids))
         parts = self._parts.get(key)
         if parts is None:
-            parts = self._parts[key] = _parts_of(name, len(ids), self._where)
+            parts = self._parts[key] = _parts_of(name, len(ids), self.where)
         if len(ids) == 1:  # most rows' addresses: one f-string
             return f"{parts[0]}{ids[0]}{parts[1]}"
         if not ids:  # the layout's

@@ -2,15 +2,19 @@
 byte for byte, for each kind of person and page (a group, the current section, the page
 itself), and a label or address holding markup reads as text."""
 
+import itertools
+
 import pytest
 from django.template import engines
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 
-from muster.accounts.context_processors import navigation
+from muster.accounts import permissions
+from muster.accounts.context_processors import _ALLOWED, HEADER_LINKS, links_for, navigation
 from muster.accounts.models import TeamRole
+from muster.catalog.models import Service
 
-from .factories import UserFactory, team_member
+from .factories import UserFactory, give_role, make_contract, team_member
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +80,38 @@ def test_markup_in_a_label_or_an_address_reads_as_text():
     written_by_loop, written_by_tag = both(nav)
     assert written_by_tag == written_by_loop
     assert "<b>" not in written_by_tag and "&lt;b&gt;Home&lt;/b&gt;" in written_by_tag
+
+
+# Every team role alone, none, and some together; with and without staff (the admin
+# site's link) and a role on a contract (service requests).
+R = TeamRole.Role
+ROLE_SETS = [(), *[(role,) for role in R], (R.ONBOARDING_TEAM, R.SERVICE_LEAD),
+             (R.TEAM_LEAD, R.ADMINISTRATOR), (R.SERVICE_LEAD, R.COR)]
+
+
+def _person(roles, staff: bool, party: bool):
+    user = UserFactory(is_staff=staff)
+    for role in roles:
+        service = Service.objects.first() if role == R.SERVICE_LEAD else None
+        TeamRole.objects.create(user=user, role=role, service=service)
+    if party:
+        give_role(user, make_contract(), "so")
+    return user
+
+
+def _asked(user) -> list[str]:
+    """The header's links as each predicate answers for this person, nothing kept."""
+    return [link.label for link in HEADER_LINKS
+            if link.predicate is None or permissions.allows(user, link.predicate, None)]
+
+
+def test_the_links_kept_for_one_person_are_what_the_predicates_give_another():
+    """The header's links are worked out once per permissions.header_key: whoever has the
+    same key must be given what their own predicates give them, and a key must not mix
+    people its predicates tell apart (every combination in one process, so one kept for
+    an earlier combination would show)."""
+    _ALLOWED.clear()
+    for roles, staff, party in itertools.product(ROLE_SETS, [False, True], [False, True]):
+        for person in (_person(roles, staff, party), _person(roles, staff, party)):
+            assert [link["label"] for link in links_for(person)] == _asked(person), (
+                roles, staff, party)

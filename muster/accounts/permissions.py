@@ -615,6 +615,15 @@ def may_manage_webhooks(user, _obj=None) -> bool:
 PREDICATES["webhooks.manage"] = may_manage_webhooks
 
 
+def header_key(user) -> tuple:
+    """What the header's links (accounts/context_processors.HEADER_LINKS) are decided by: the
+    person's team roles, whether they are staff (the admin site), and whether they see
+    service requests (a party on some contract: one query, for whoever is not on the team
+    nor a service lead). Two people with the same key see the same links, worked out once
+    (tests/test_navigation_html.py holds every combination to its predicates)."""
+    return team_roles(user), bool(user.is_staff), may_see_service_requests(user)
+
+
 PREDICATES.update({
     "home.shows_my_work": home_shows_my_work,
     "home.shows_contracts": home_shows_contracts,
