@@ -94,8 +94,8 @@ class EntryForm(USWDSMixin, forms.Form):
                 if pk in self.candidates]
 
 
-# Empty forms as drawn, keyed by everything one shows (its people's ids, names and roles);
-# bounded, the oldest dropped first.
+# Empty forms as drawn, keyed by everything one shows (its people's ids, names and roles,
+# the upload limit); bounded, the oldest dropped first.
 _EMPTY: dict[tuple, SafeString] = {}
 _EMPTY_MAX = 512
 
@@ -105,7 +105,8 @@ def empty_form_html(candidates, internal: bool) -> SafeString:
     process for what it shows. Building a form (a deep copy of its fields) and drawing it
     with the widgets' templates cost a twentieth of the contract page (issue 17); a form
     with the person's values and errors is drawn every time (the view's bound form)."""
-    key = (internal, tuple((c.user.pk, c.label, c.reads_internal) for c in candidates))
+    key = (internal, tuple((c.user.pk, c.label, c.reads_internal) for c in candidates),
+           settings.MAX_UPLOAD_MB)  # in the attachments' help text
     html = _EMPTY.get(key)
     if html is None:
         if len(_EMPTY) >= _EMPTY_MAX:

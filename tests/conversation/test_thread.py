@@ -207,6 +207,13 @@ def test_the_form_is_drawn_once_and_each_contract_offers_its_own_people(client, 
     assert str(people["cor"].pk) not in other
     assert 'id="entry_body"' in html and 'name="visibility" value="internal"' in html
 
+def test_the_form_kept_says_the_upload_limit_of_the_moment(client, people, settings):
+    client = as_(client, people, "onboarding_team")
+    settings.MAX_UPLOAD_MB = 5
+    assert "up to 5 MB each" in client.get(people["mine"].get_absolute_url()).content.decode()
+    settings.MAX_UPLOAD_MB = 7
+    assert "up to 7 MB each" in client.get(people["mine"].get_absolute_url()).content.decode()
+
 @pytest.mark.parametrize("role", ["cor", "so", "sas_lead"])
 def test_an_internal_note_cannot_notify_someone_who_cannot_read_it(client, people, role):
     response = as_(client, people, "onboarding_team").post(thread_url(people["mine"]), {
