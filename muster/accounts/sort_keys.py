@@ -105,7 +105,8 @@ def install(connection: BaseDatabaseWrapper) -> bool:
     key (a change made while they were missing). Whether anything was missing."""
     if not _has_columns(connection):  # migrated back before 0010, or to zero
         return False
-    missing = [name for name in _triggers(connection) if name not in installed(connection)]
+    present = installed(connection)
+    missing = [name for name in _triggers(connection) if name not in present]
     if not missing:
         return False
     with connection.cursor() as cursor:
