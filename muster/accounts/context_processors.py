@@ -7,11 +7,11 @@ JavaScript on, muster.js turns that link into USWDS's button before uswds.js sta
 the submenu opens in place. Either way every link is reachable by keyboard.
 """
 
-from contextlib import suppress
 from typing import Any, NamedTuple
 
 from django.utils.functional import SimpleLazyObject
 
+from muster.remembered import Remembered
 from muster.reverse_once import Addresses, address
 
 from . import permissions
@@ -89,25 +89,15 @@ MAX_TOP_LEVEL = 6
 
 # The links each set of roles may use, with their addresses: worked out once a process per
 # set (permissions.header_key) and script prefix. The header draws them on every page, and
-# asking twenty predicates cost about 300 Python calls a page (issue 17). Bounded, the
-# oldest dropped first.
-_ALLOWED: dict[tuple, list[tuple[Link, str]]] = {}
-_ALLOWED_MAX = 256
+# asking twenty predicates cost about 300 Python calls a page (issue 17).
+_ALLOWED: Remembered[list[tuple[Link, str]]] = Remembered(most=256)
 
 
 def _allowed(user) -> list[tuple[Link, str]]:
     address_of = Addresses()  # the script prefix and URL configuration looked up once
-    key = (permissions.header_key(user), address_of.where)
-    found = _ALLOWED.get(key)
-    if found is None:
-        if len(_ALLOWED) >= _ALLOWED_MAX:
-            # Another thread may have dropped it (or changed the dict) meanwhile.
-            with suppress(KeyError, StopIteration, RuntimeError):
-                del _ALLOWED[next(iter(_ALLOWED))]
-        found = _ALLOWED[key] = [
-            (link, address_of(link.url_name)) for link in HEADER_LINKS
-            if link.predicate is None or permissions.allows(user, link.predicate, None)]
-    return found
+    return _ALLOWED.get((permissions.header_key(user), address_of.where), lambda: [
+        (link, address_of(link.url_name)) for link in HEADER_LINKS
+        if link.predicate is None or permissions.allows(user, link.predicate, None)])
 
 
 def links_for(user, match=None, path: str = "") -> list[dict]:

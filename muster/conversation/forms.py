@@ -1,14 +1,13 @@
 """The form under a thread: the message, who sees it (for the team), whom to notify, and
 PDFs to attach."""
 
-from contextlib import suppress
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.safestring import SafeString, mark_safe
 
 from muster.forms import MultiplePdfField, USWDSMixin
+from muster.remembered import Remembered
 
 from .models import BODY_MAX, Visibility
 from .services import MAX_ATTACHMENTS
@@ -95,9 +94,8 @@ class EntryForm(USWDSMixin, forms.Form):
 
 
 # Empty forms as drawn, keyed by everything one shows (its people's ids, names and roles,
-# the upload limit); bounded, the oldest dropped first.
-_EMPTY: dict[tuple, SafeString] = {}
-_EMPTY_MAX = 512
+# the upload limit).
+_EMPTY: Remembered[SafeString] = Remembered(most=512)
 
 
 def empty_form_html(candidates, internal: bool) -> SafeString:
@@ -107,12 +105,5 @@ def empty_form_html(candidates, internal: bool) -> SafeString:
     with the person's values and errors is drawn every time (the view's bound form)."""
     key = (internal, tuple((c.user.pk, c.label, c.reads_internal) for c in candidates),
            settings.MAX_UPLOAD_MB)  # in the attachments' help text
-    html = _EMPTY.get(key)
-    if html is None:
-        if len(_EMPTY) >= _EMPTY_MAX:
-            # Another thread may have dropped it (or changed the dict) meanwhile.
-            with suppress(KeyError, StopIteration, RuntimeError):
-                del _EMPTY[next(iter(_EMPTY))]
-        form = EntryForm(candidates=candidates, internal=internal)
-        html = _EMPTY[key] = mark_safe(str(form))  # noqa: S308 (the form's own drawing)
-    return html
+    return _EMPTY.get(key, lambda: mark_safe(  # noqa: S308 (the form's own drawing)
+        str(EntryForm(candidates=candidates, internal=internal))))
