@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from muster import clock
+from muster.loading import LoadedFromRows
 from muster.validators import NAME_MAX, VISIBLE_ONLY, refuse_invisible_characters
 
 # HARP user IDs: letters, digits, dot, underscore or hyphen, 3–64 long, starting alnum.
@@ -39,7 +40,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(LoadedFromRows, AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True, validators=VISIBLE_ONLY)
     full_name = models.CharField(max_length=NAME_MAX, validators=VISIBLE_ONLY)
     phone = models.CharField(max_length=32, blank=True)
@@ -96,7 +97,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)
 
 
-class TeamRole(models.Model):
+class TeamRole(LoadedFromRows, models.Model):
     """A role that spans contracts: the onboarding team, its lead, a service's lead."""
 
     class Role(models.TextChoices):
@@ -158,7 +159,7 @@ class LoginFailure(models.Model):
         return f"{self.email} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class ContractRole(models.Model):
+class ContractRole(LoadedFromRows, models.Model):
     """A person's role on one contract: the COR, the contractor's POC, SO, SPOC or a user."""
 
     class Role(models.TextChoices):

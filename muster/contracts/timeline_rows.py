@@ -22,8 +22,8 @@ from muster.escaping import escape
 from .templatetags.muster_tags import csrf_input, responsible_labels, status_tag
 
 
-def _done(step, dates: datewords.DateWords) -> str:
-    done: str = escape(dates.day(timezone.localtime(step.completed_at)))
+def _done(step, dates: datewords.DateWords, tz) -> str:
+    done: str = escape(dates.day(timezone.localtime(step.completed_at, tz)))
     if step.completed_by:
         done = f"{done} by {escape(step.completed_by.full_name)}"
     if step.completion_note:
@@ -46,13 +46,14 @@ def _form(step, complete_url: str, csrf: str) -> str:
         "          </details>\n          ")
 
 
-def _row(step, phase: str, dates: datewords.DateWords, complete_url, form: bool,
+def _row(step, phase: str, dates: datewords.DateWords, tz, complete_url, form: bool,
          csrf: str) -> str:
-    """A step's row (its `current_state` set: timeline.queries.timeline)."""
+    """A step's row (its `current_state` set: timeline.queries.timeline); `tz`: the
+    current time zone, looked up once for the table."""
     due = escape(dates.weekday(step.due_date)) if step.due_date else "Not set"
     if step.completed_at:
         note = "The due date when it was done" if step.due_date else ""
-        last = _done(step, dates)
+        last = _done(step, dates, tz)
     else:
         note = escape(step.due_rule)
         last = (_form(step, complete_url(step.pk), csrf)
@@ -77,7 +78,8 @@ def timeline_rows(process, complete_url, may_complete: bool, csrf_token) -> Safe
     for whoever `may_complete` steps, each open step's "Mark done" form, posting to
     `complete_url(step.pk)` with the page's `csrf_token`. Every value is escaped."""
     dates, csrf = datewords.current(), csrf_input(csrf_token)
+    tz = timezone.get_current_timezone()
     return mark_safe(  # noqa: S308 (every value escaped in _row)
-        "".join(_row(step, escape(phase.name) if n == 0 else "", dates, complete_url,
+        "".join(_row(step, escape(phase.name) if n == 0 else "", dates, tz, complete_url,
                      may_complete, csrf)
                 for phase in process.phases for n, step in enumerate(phase.steps)))

@@ -6,6 +6,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 
+from muster.loading import LoadedFromRows
 from muster.validators import LONG_TEXT_MAX, SHORT_TEXT_MAX
 
 from . import calendar
@@ -132,7 +133,7 @@ class StepState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class ContractStep(StepDefinition):
+class ContractStep(LoadedFromRows, StepDefinition):
     """A contract's own copy of a template step: editable without touching the template."""
 
     current_state: str  # not stored: set for a page by timeline.queries.timeline
