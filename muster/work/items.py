@@ -233,7 +233,7 @@ class Kind:
 
     def sort_key(self, pk: int, opened, stored, tz=None) -> tuple:
         """WorkItem.sort_key of the item a row would make (`stored`: its anchor or due),
-        without making it."""
+        without making it (dates_of_place reads its dates back)."""
         due, opened = self._due(stored, tz), _local_date(opened, tz)
         return (due is None, due or datetime.date.max, opened or datetime.date.max,
                 KIND_ORDER[self.key], pk)
@@ -283,14 +283,18 @@ class Kind:
         return None
 
     def item(self, row, today: datetime.date, tz=None,
-             links: Callable[..., str] = address) -> WorkItem:
+             links: Callable[..., str] = address, place: tuple | None = None) -> WorkItem:
         """The item of `row` (a model instance of open_rows(), or its list_row); `tz`: the
-        current time zone, and `links` a reverse_once.Addresses, once for a page of rows."""
-        opened = _local_date(row.opened, tz)
+        current time zone, and `links` a reverse_once.Addresses, once for a page of rows;
+        `place`: the row's sort_key, when worked out already (its due and opened dates)."""
+        if place is None:
+            due, opened = self.due_of(row, tz), _local_date(row.opened, tz)
+        else:
+            due, opened = dates_of_place(place)
         item = WorkItem(
             kind=self, obj=row, title=self.title(row),
             waits_on=self.statuses.get(row.status) or row.get_status_display(),
-            due=self.due_of(row, tz), opened=opened, age=age_in_business_days(opened, today),
+            due=due, opened=opened, age=age_in_business_days(opened, today),
             assignee_id=row.assignee_pk, assignee_name=row.assignee_name or "",
             url=self.url(row, links), service_id=self.service_id(row),
         )
@@ -300,6 +304,12 @@ class Kind:
     def get(self, pk) -> Any:
         """The open item `pk` of this kind (with its contract), or DoesNotExist."""
         return self.open_rows().get(pk=pk)
+
+
+def dates_of_place(place: tuple) -> tuple[datetime.date | None, datetime.date | None]:
+    """The due and opened dates a sort_key holds (None stands as date.max in it)."""
+    no_due, due, opened = place[0], place[1], place[2]
+    return (None if no_due else due), (None if opened == datetime.date.max else opened)
 
 
 def _local_date(value, tz=None) -> datetime.date | None:

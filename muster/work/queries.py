@@ -5,7 +5,7 @@ import datetime
 import heapq
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,12 +118,20 @@ class Merged:
             else:
                 page = (first_rows(qs, stop) if self.narrow_first else qs[:stop]
                         ).values_list(*kind.list_columns)
-            streams.append([(kind, values) for values in page])
-        # A row's place is worked out as the merge reaches it: about `stop` rows in all,
-        # not `stop` rows of each kind.
-        merged = heapq.merge(*streams, key=lambda entry: entry[0].values_sort_key(entry[1], tz))
-        return [kind.item(kind.list_row(values), self.today, tz, links)
-                for kind, values in itertools.islice(merged, start, stop)]
+            streams.append(_placed(kind, page, tz))
+        # Places are unique (they end with the kind and the pk): the merge compares them
+        # alone, never a kind.
+        merged = heapq.merge(*streams)
+        return [kind.item(kind.list_row(values), self.today, tz, links, place=place)
+                for place, kind, values in itertools.islice(merged, start, stop)]
+
+
+def _placed(kind: Kind, rows: Iterable[tuple], tz) -> Iterator[tuple[tuple, Kind, tuple]]:
+    """Each row with its place in the merged list (Kind.values_sort_key), worked out as the
+    merge reaches it: about `stop` rows in all, not `stop` rows of each kind. The item
+    takes its due and opened dates from it rather than working them out again."""
+    for values in rows:
+        yield kind.values_sort_key(values, tz), kind, values
 
 
 @dataclass

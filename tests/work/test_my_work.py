@@ -1,14 +1,16 @@
 """My work, the team's landing page, and assignment, through the pages, per role."""
 
+import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
 from muster import clock
 from muster.audit.models import AuditEvent
 from muster.notifications.models import OutboxEmail
 from muster.work import queries
-from muster.work.items import KINDS
+from muster.work.items import KINDS, _local_date, dates_of_place
 from muster.work.models import Assignment
 from muster.work.services import take
 
@@ -247,6 +249,9 @@ def test_a_list_row_makes_the_item_its_model_instance_makes(people, items):
                 == [shown(kind.item(row, today)) for row in instances])
         assert ([kind.values_sort_key(v) for v in values]
                 == [kind.item(row, today).sort_key for row in instances])
+        # A list's item takes its due and opened dates from its place in the merge.
+        assert ([shown(kind.item(kind.list_row(v), today, place=kind.values_sort_key(v)))
+                 for v in values] == [shown(kind.item(row, today)) for row in instances])
 
 
 def test_the_candidates_built_once_are_the_orms(people, items):
@@ -262,3 +267,17 @@ def test_the_candidates_built_once_are_the_orms(people, items):
         .values_list("user_id", "user__full_name", "role", "service_id")
         .order_by("user__full_name", "user_id"))
     assert queries._CANDIDATES.rows() == by_orm and len(by_orm) > 2
+
+
+@pytest.mark.parametrize("key", list(KINDS))
+def test_a_place_gives_back_the_dates_it_was_worked_out_from(key):
+    """The merge's place of a row (Kind.sort_key) holds its due and opened dates, a missing
+    one included: the item takes them from it (dates_of_place)."""
+    kind, tz = KINDS[key], timezone.get_current_timezone()
+    opened = datetime.datetime(2026, 11, 27, 22, 30, tzinfo=datetime.UTC)  # Friday evening
+    stored = opened if kind.anchor_based else datetime.date(2026, 12, 4)
+    for when_opened, when_stored in ((opened, stored), (None, stored), (opened, None),
+                                     (None, None)):
+        place = kind.sort_key(7, when_opened, when_stored, tz)
+        assert dates_of_place(place) == (kind._due(when_stored, tz),
+                                         _local_date(when_opened, tz))
