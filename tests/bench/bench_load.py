@@ -379,11 +379,24 @@ def print_table(results, costs: dict[str, Cost]) -> None:
         )
 
 
+def chosen_pages(keys: str | None) -> list[Page]:
+    """Every page, or those of `keys` (comma-separated), the bare view first either way."""
+    every = pages()
+    if not keys:
+        return every
+    wanted = {key.strip() for key in keys.split(",")} - {"bare"}
+    unknown = wanted - {page.key for page in every}
+    if unknown:
+        sys.exit(f"--pages: no page {', '.join(sorted(unknown))}; the pages: "
+                 + ", ".join(page.key for page in every))
+    return [page for page in every if page.key == "bare" or page.key in wanted]
+
+
 def measure(args) -> None:
     if not GUNICORN.exists():
         sys.exit(f"{GUNICORN} is missing: `make install` installs the project's gunicorn")
     collect_static()
-    all_pages = pages()
+    all_pages = chosen_pages(args.pages)
     costs = one_at_a_time(all_pages, args.samples)
     headers = request_headers(all_pages)
     connection.close()
@@ -434,6 +447,11 @@ def main() -> None:
         metavar="PAGE",
         help="print a cProfile of one request of this page (top 25 by "
         "cumulative time): bare, team-home, list-cor, api, ...",
+    )
+    parser.add_argument(
+        "--pages",
+        metavar="KEYS",
+        help="measure only these pages (comma-separated keys), each after the bare view",
     )
     parser.add_argument(
         "--verify-audit",
